@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The datapath room's door: load, pin, adopt, attach and edit moat's XDP/TC programs and maps. */
+#pragma once
+
+/*
+ * Contract for every function below:
+ *   - returns >= 0 on success, -errno on failure; ret_ outputs are untouched on failure;
+ *   - on failure, moat_dp_errmsg(dp) holds a one-line message naming the object at fault
+ *     (map name, interface, pin path); moat_dp_open() writes its message into err/errlen;
+ *   - never logs above debug; not thread-safe (one struct moat_dp per thread, or a lock).
+ *     Several processes may use the same pinned maps at once (moatd and fwctl): every map
+ *     edit is a single kernel operation, and the "map may be non-empty" bits are atomic.
+ *
+ * What the programs do (one verdict implementation, three hooks):
+ *   XDP (ingress, attached as a pinned bpf_link), TC ingress and TC egress (tcx links on
+ *   kernels that have them, else clsact filters). Parsing: Ethernet, up to two VLAN tags
+ *   (802.1Q 0x8100 / 802.1ad 0x88a8; a third tag is malformed), IPv4 (IHL >= 5, options
+ *   skipped, total length >= header), IPv6 with up to 8 extension headers (hop-by-hop,
+ *   routing, fragment, destination options, AH; more is malformed), then TCP (20 bytes,
+ *   data offset >= 5), UDP (8 bytes), ICMP and ICMPv6 (4 bytes: type, code, checksum).
+ *   A header cut short or inconsistent is MALFORMED: pass (default) or drop, per
+ *   moat_dp_set_malformed(), always counted under MOAT_R_MALFORMED. Other L4 protocols get
+ *   the L3 checks only. Non-first fragments (IPv4 offset != 0, IPv6 fragment offset != 0)
+ *   have no L4 header: address entries apply, L4 entries do not.
+ *
+ * Order of evaluation (first match decides):
+ *   1. allowlist: the packet's source (and, at TC egress, also its destination, so replies
+ *      to an allowlisted peer are never dropped) -> PASS (MOAT_R_ALLOW). Allow beats block.
+ *   2. blocklist by source -> DROP (MOAT_R_BLOCK_SRC)
+ *   3. blocklist by destination -> DROP (MOAT_R_BLOCK_DST)
+ *   4. L4 entry for (proto, dst port, most specific source scope): block -> DROP
+ *      (MOAT_R_PORT_BLOCK); allow -> PASS (MOAT_R_PORT_ALLOW)
+ *   5. default: default-allow mode -> PASS (MOAT_R_NONE). Default-deny mode applies at
+ *      ingress only (XDP and TC ingress; egress would kill replies): it passes non-IP
+ *      frames (ARP etc., MOAT_R_NON_IP), ICMPv6 router/neighbour solicitation and
+ *      advertisement and redirect (types 133-137, MOAT_R_ESSENTIAL) and non-first fragments
+ *      (MOAT_R_FRAGMENT: their first fragment carried the L4 header and got the verdict),
+ *      and drops everything else (MOAT_R_DEFAULT_DENY). Default-deny is stateless: replies to
+ *      connections the host opens need allow entries (allowlist or port-allow).
+ *   Every step checks the exact-match hash before the LPM trie, and skips empty maps. An
+ *   entry whose expiry has passed does not match (the clock is read only after a match) and
+ *   its hit counter is not incremented; hits count packets that matched a live entry.
+ *
+ * Pins (the enforcement outlives the process): maps under <root>/ (names in moat_abi.h),
+ * links under <root>/links/ named "xdp-<netns inode>-<ifindex>", "tci-..." and "tce-..." (the
+ * netns inode keeps namespaces with equal ifindexes apart). <root> is opts->pin_root, else
+ * $MOAT_PIN_ROOT, else /sys/fs/bpf/moat; bpffs is mounted at /sys/fs/bpf if missing.
+ * moat_dp_open() adopts existing pinned maps (their sizes win over the options) and pins new
+ * ones; moat_dp_attach() on an interface that already has moat's pinned links updates them to
+ * this process's programs.
+ *
+ * XDP coexistence: moat attaches XDP through a pinned bpf_link, not libxdp's dispatcher (whose
+ * pins under /sys/fs/bpf/xdp/ are keyed by ifindex alone, which collides across network
+ * namespaces, and which needs the program reloaded as freplace, defeating the skeleton's
+ * adoption of pinned maps). If the XDP hook is already held by another program, moat does not
+ * replace it: the attach report says so (xdp_mode = MOAT_XDP_BUSY, xdp_busy_prog_id) and the
+ * same verdict is enforced at TC ingress, which tcx shares with other programs.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath/moat_abi.h"
+#include "lib/cidr.h"
+
+struct moat_dp;
+
+#define MOAT_DP_PIN_ROOT "/sys/fs/bpf/moat"
+#define MOAT_DP_DEFAULT_BLOCK_ENTRIES (1u << 20) /* per block map: >= 1,000,000 v4 and v6 */
+#define MOAT_DP_DEFAULT_ALLOW_ENTRIES (1u << 16)
+#define MOAT_DP_DEFAULT_L4_ENTRIES (1u << 16)
+#define MOAT_DP_DEFAULT_NOTE_ENTRIES (1u << 16)
+#define MOAT_DP_DEFAULT_TC_PRIORITY 0xc000 /* clsact fallback only */
+
+struct moat_dp_opts {
+	const char *pin_root; /* NULL: $MOAT_PIN_ROOT, else MOAT_DP_PIN_ROOT */
+	/* private maps, nothing pinned or adopted, bpffs untouched (bpf_prog_test_run, benches) */
+	bool no_pin;
+	uint32_t block_entries; /* max entries of each block map (4 hash + 4 LPM); 0 = default */
+	uint32_t allow_entries; /* each allowlist map; 0 = default */
+	uint32_t l4_entries; /* each L4 map; 0 = default */
+	uint32_t note_entries; /* the notes map; 0 = default */
+	uint32_t tc_priority; /* clsact fallback priority; 0 = default */
+	bool force_clsact; /* use clsact even where tcx exists (tests) */
+};
+
+/*
+ * Load the programs (embedded skeleton) and create or adopt the maps. err (may be NULL) gets
+ * a message on failure. -EPERM without CAP_BPF/CAP_NET_ADMIN.
+ */
+int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *err, size_t errlen);
+
+/* Close fds and free; pinned maps and links stay (enforcement outlives the process). NULL ok. */
+void moat_dp_close(struct moat_dp *dp);
+
+/* The last error message ("" if none). Valid until the next call on dp. */
+const char *moat_dp_errmsg(const struct moat_dp *dp);
+
+/* The pin root in use ("" with no_pin). */
+const char *moat_dp_pin_root(const struct moat_dp *dp);
+
+/* Program fds (owned by dp; for bpf_prog_test_run_opts and benchmarks). */
+int moat_dp_xdp_fd(const struct moat_dp *dp);
+int moat_dp_tc_in_fd(const struct moat_dp *dp);
+int moat_dp_tc_out_fd(const struct moat_dp *dp);
+
+/* ---- attach ---- */
+
+enum moat_xdp_mode {
+	MOAT_XDP_AUTO = 0, /* request: native where the driver supports it, else generic */
+	MOAT_XDP_NATIVE,
+	MOAT_XDP_GENERIC,
+	MOAT_XDP_OFF, /* request: no XDP (TC only); report: not attached */
+	MOAT_XDP_BUSY, /* report only: another program holds the XDP hook; TC ingress enforces */
+};
+
+enum moat_tc_mode {
+	MOAT_TC_OFF = 0, /* report: not attached */
+	MOAT_TC_TCX,
+	MOAT_TC_CLSACT,
+};
+
+struct moat_dp_attach_report {
+	char ifname[16];
+	int ifindex;
+	enum moat_xdp_mode xdp_mode; /* NATIVE, GENERIC, BUSY or OFF */
+	uint32_t xdp_busy_prog_id; /* BUSY: the id of the program holding the hook */
+	enum moat_tc_mode tc_mode; /* TCX, CLSACT or OFF */
+	uint32_t tc_priority; /* CLSACT: the priority used */
+	bool updated; /* existing moat links were updated, not created */
+};
+
+/*
+ * Attach to ifname (in the caller's network namespace): XDP per xdp_mode and, if tc, TC
+ * ingress and egress. Links are pinned (unless no_pin, where they live as long as dp).
+ * -ENODEV for an unknown interface; with MOAT_XDP_NATIVE, -EOPNOTSUPP if the driver lacks it.
+ * Idempotent: attaching again updates the programs in place.
+ */
+int moat_dp_attach(struct moat_dp *dp, const char *ifname, enum moat_xdp_mode xdp_mode, bool tc,
+		   struct moat_dp_attach_report *ret_report);
+
+/* Remove moat's XDP and TC attachments from ifname (only what moat created). -ENOENT if none. */
+int moat_dp_detach(struct moat_dp *dp, const char *ifname);
+
+/*
+ * Report moat's pinned attachments in the caller's network namespace (ifname resolved now).
+ * Fills up to max reports; returns how many exist (may exceed max).
+ */
+int moat_dp_attachments(struct moat_dp *dp, struct moat_dp_attach_report *reports, size_t max);
+
+/* ---- entries ---- */
+
+enum moat_dp_kind {
+	MOAT_KIND_ALLOW = 1, /* source (peer) allowlist */
+	MOAT_KIND_BLOCK, /* address blocklist, dir = SRC or DST */
+	MOAT_KIND_PORT_BLOCK, /* proto + dst port, scoped to a source CIDR */
+	MOAT_KIND_PORT_ALLOW,
+};
+
+enum moat_dp_dir {
+	MOAT_DIR_SRC = 0,
+	MOAT_DIR_DST,
+};
+
+struct moat_dp_entry {
+	uint8_t kind; /* enum moat_dp_kind */
+	uint8_t dir; /* enum moat_dp_dir: BLOCK only; others SRC */
+	uint8_t proto; /* port kinds: IPPROTO_TCP, _UDP, _ICMP (v4), _ICMPV6 (v6) */
+	uint8_t reason; /* MOAT_REASON_* */
+	uint16_t port; /* port kinds: host order; ICMP/ICMPv6: the message type */
+	uint32_t rule_id; /* MOAT_REASON_RULE */
+	/*
+	 * Address kinds: the address or prefix. Port kinds: the source scope (0.0.0.0/0 or ::/0 =
+	 * any source); family AF_UNSPEC = any source, both families (add/delete/get act on v4 and
+	 * v6; get reports v4). Host bits beyond the prefix are cleared (normalised).
+	 */
+	struct cidr cidr;
+	uint64_t ttl_sec; /* add: lifetime in seconds (0 = never expires, unless expires_ns) */
+	/* add: absolute CLOCK_BOOTTIME ns if non-zero (wins over ttl_sec; tests use a past time);
+	 * list/get: the stored expiry, 0 = never */
+	uint64_t expires_ns;
+	uint64_t hits; /* list/get: packets matched */
+	/* add: free text, longer is cut; "" keeps an existing note. list/get: the note or "" */
+	char note[MOAT_NOTE_LEN];
+};
+
+/* Boot-time clock in ns (the clock of expires_ns). */
+uint64_t moat_dp_now_ns(void);
+
+/*
+ * Add or update one entry (re-adding updates expiry, reason, rule id and note; hits stay).
+ * -EINVAL with a message for an inconsistent entry; -ENOSPC when the target map is full
+ * (message names the map and its size): never silent loss. A note that does not fit (notes
+ * map full) fails with -ENOSPC after the entry went in (the message says so).
+ */
+int moat_dp_add(struct moat_dp *dp, const struct moat_dp_entry *e);
+
+/* Delete one entry (matched on kind, dir, cidr, proto, port). -ENOENT if absent. */
+int moat_dp_delete(struct moat_dp *dp, const struct moat_dp_entry *e);
+
+/* Read one entry (same match as delete) into *ret. -ENOENT if absent. */
+int moat_dp_get(struct moat_dp *dp, const struct moat_dp_entry *key, struct moat_dp_entry *ret);
+
+/*
+ * Bulk add with batch map operations. *ret_added (may be NULL) gets how many entries went in,
+ * also on failure. -ENOSPC naming the map when one fills up (the rest are not added).
+ * Entries with AF_UNSPEC port scopes count once per family in *ret_added.
+ */
+int moat_dp_add_bulk(struct moat_dp *dp, const struct moat_dp_entry *entries, size_t n,
+		     size_t *ret_added);
+
+/*
+ * Call cb for every entry in every map (allow, block src, block dst, port; v4 then v6).
+ * Expired entries are listed too (compare expires_ns with moat_dp_now_ns()). cb returns 0 to
+ * go on, non-zero to stop (moat_dp_list returns that value). Returns the number listed when
+ * not stopped.
+ */
+typedef int (*moat_dp_list_cb)(const struct moat_dp_entry *e, void *userdata);
+int moat_dp_list(struct moat_dp *dp, moat_dp_list_cb cb, void *userdata);
+
+/* Delete every expired entry (the daemon's sweep). Returns how many were removed. */
+int moat_dp_sweep(struct moat_dp *dp);
+
+/* Delete every entry of every map (and all notes). */
+int moat_dp_flush(struct moat_dp *dp);
+
+/* ---- configuration and counters ---- */
+
+int moat_dp_set_mode(struct moat_dp *dp, uint32_t mode); /* MOAT_MODE_ALLOW / _DENY */
+int moat_dp_get_mode(struct moat_dp *dp, uint32_t *ret_mode);
+int moat_dp_set_malformed(struct moat_dp *dp, uint32_t policy); /* MOAT_MALFORMED_* */
+int moat_dp_get_malformed(struct moat_dp *dp, uint32_t *ret_policy);
+
+/* Counters summed over CPUs, indexed MOAT_STATS_IDX(hook, verdict, reason). */
+struct moat_dp_stats {
+	struct moat_counter c[MOAT_STATS_N];
+};
+int moat_dp_stats(struct moat_dp *dp, struct moat_dp_stats *ret);
+
+/* Zero all counters (tests). */
+int moat_dp_stats_reset(struct moat_dp *dp);
+
+/* The MOAT_M_* map an entry goes to (AF_UNSPEC scope: the v4 one); -EINVAL if inconsistent. */
+int moat_dp_entry_map(const struct moat_dp_entry *e, unsigned int *ret_map_id);
+const char *moat_dp_map_name(unsigned int map_id); /* MOAT_M_* -> "moat_bs4_h" */
+
+/* Human-readable names ("pass"/"drop", "block-src", "xdp", "native", "tcx", ...). */
+const char *moat_dp_verdict_name(unsigned int verdict);
+const char *moat_dp_reason_name(unsigned int reason);
+const char *moat_dp_hook_name(unsigned int hook);
+const char *moat_dp_xdp_mode_name(enum moat_xdp_mode m);
+const char *moat_dp_tc_mode_name(enum moat_tc_mode m);
+const char *moat_dp_kind_name(unsigned int kind);

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The structs shared by moat's BPF programs and userspace: map keys, values, config, counters. */
+#pragma once
+
+/*
+ * Included by the BPF programs (clang -target bpf, UAPI headers only) and by userspace.
+ * Fixed-width types only, explicit padding, wire-order fields marked __be16/__be32.
+ * Userspace asserts every size with _Static_assert (bottom of this file).
+ *
+ * Maps (names are the pinned file names under the pin root, default /sys/fs/bpf/moat/):
+ *
+ *   moat_cfg      ARRAY[1], BPF_F_MMAPABLE   struct moat_cfg (mode, malformed policy, which
+ *                                            entry maps are non-empty)
+ *   moat_stats    PERCPU_ARRAY[MOAT_STATS_N] struct moat_counter, index MOAT_STATS_IDX()
+ *   moat_al4_h    HASH   __be32 addr         allowlist, IPv4 exact (/32)
+ *   moat_al4_p    LPM    moat_lpm4_key       allowlist, IPv4 prefixes (< /32)
+ *   moat_al6_h    HASH   moat_addr6          allowlist, IPv6 exact (/128)
+ *   moat_al6_p    LPM    moat_lpm6_key       allowlist, IPv6 prefixes
+ *   moat_bs4_h / moat_bs4_p / moat_bs6_h / moat_bs6_p   blocklist by source
+ *   moat_bd4_h / moat_bd4_p / moat_bd6_h / moat_bd6_p   blocklist by destination
+ *   moat_l4_4     LPM    moat_l4v4_key       L4 entries (proto + dst port [+ source scope])
+ *   moat_l4_6     LPM    moat_l4v6_key
+ *   moat_notes    HASH   moat_note_key -> moat_note   free-text reasons (userspace only)
+ *
+ * All address entry values are struct moat_entry. Exact entries (/32, /128) always go to the
+ * hash map, prefixes to the LPM trie; the kernel checks the hash first, and skips any map whose
+ * bit in moat_cfg.nonempty is clear (the library sets the bit before inserting and clears it
+ * after deleting the last entry), so an empty map costs no lookup.
+ */
+
+#include <linux/types.h>
+
+#define MOAT_ABI_VERSION 1
+
+/* moat_cfg.mode */
+#define MOAT_MODE_ALLOW 0 /* default-allow: only blocklist and port-block entries drop */
+#define MOAT_MODE_DENY 1 /* default-deny at ingress (see MOAT_R_DEFAULT_DENY) */
+
+/* moat_cfg.malformed: what a truncated or malformed header gets (always counted) */
+#define MOAT_MALFORMED_PASS 0 /* default */
+#define MOAT_MALFORMED_DROP 1
+
+/* Bits of moat_cfg.nonempty: one per entry map. */
+enum {
+	MOAT_M_AL4_H = 0,
+	MOAT_M_AL4_P,
+	MOAT_M_AL6_H,
+	MOAT_M_AL6_P,
+	MOAT_M_BS4_H,
+	MOAT_M_BS4_P,
+	MOAT_M_BS6_H,
+	MOAT_M_BS6_P,
+	MOAT_M_BD4_H,
+	MOAT_M_BD4_P,
+	MOAT_M_BD6_H,
+	MOAT_M_BD6_P,
+	MOAT_M_L4_4,
+	MOAT_M_L4_6,
+	MOAT_M_NUM,
+};
+
+struct moat_cfg {
+	__u32 abi_version; /* MOAT_ABI_VERSION, written by the library on first load */
+	__u32 mode; /* MOAT_MODE_* */
+	__u32 malformed; /* MOAT_MALFORMED_* */
+	__u32 nonempty; /* bit MOAT_M_x set: map x may hold entries (updated atomically) */
+};
+
+/* Hooks (first index of the counters). */
+#define MOAT_HOOK_XDP 0
+#define MOAT_HOOK_TC_IN 1
+#define MOAT_HOOK_TC_OUT 2
+#define MOAT_HOOK_NUM 3
+
+/* Verdicts. */
+#define MOAT_V_PASS 0
+#define MOAT_V_DROP 1
+#define MOAT_V_NUM 2
+
+/*
+ * Reasons (why a verdict was reached). Exactly one (verdict, reason) counter is incremented per
+ * packet per hook.
+ */
+#define MOAT_R_NONE 0 /* pass: nothing matched (default-allow) */
+#define MOAT_R_ALLOW 1 /* pass: allowlisted */
+#define MOAT_R_BLOCK_SRC 2 /* drop: source on the blocklist */
+#define MOAT_R_BLOCK_DST 3 /* drop: destination on the blocklist */
+#define MOAT_R_PORT_BLOCK 4 /* drop: L4 port-block entry */
+#define MOAT_R_PORT_ALLOW 5 /* pass: L4 port-allow entry (matters in default-deny) */
+#define MOAT_R_DEFAULT_DENY 6 /* drop: default-deny, nothing allowed it */
+#define MOAT_R_MALFORMED 7 /* pass or drop per moat_cfg.malformed */
+#define MOAT_R_NON_IP 8 /* pass: not IPv4/IPv6 (ARP, LLDP, ...) */
+#define MOAT_R_ESSENTIAL 9 /* pass in default-deny: ICMPv6 neighbour discovery */
+#define MOAT_R_FRAGMENT 10 /* pass in default-deny: non-first fragment (no L4 header) */
+#define MOAT_R_NUM 16
+
+#define MOAT_STATS_IDX(hook, verdict, reason) \
+	(((hook)*MOAT_V_NUM + (verdict)) * MOAT_R_NUM + (reason))
+#define MOAT_STATS_N (MOAT_HOOK_NUM * MOAT_V_NUM * MOAT_R_NUM)
+
+struct moat_counter {
+	__u64 packets;
+	__u64 bytes; /* frame length as seen by the hook (XDP: data_end - data; TC: skb->len) */
+};
+
+/* Entry origin (moat_entry.reason). */
+#define MOAT_REASON_MANUAL 0 /* added by an operator (fwctl) */
+#define MOAT_REASON_AUTO 1 /* added by moatd's offender scoring */
+#define MOAT_REASON_RULE 2 /* added by a rule; rule_id holds its id (e.g. sid) */
+
+/* L4 entry action (moat_entry.action; ignored for address entries). */
+#define MOAT_ACT_BLOCK 0
+#define MOAT_ACT_ALLOW 1
+
+/* The value of every entry map. */
+struct moat_entry {
+	__u64 expires_ns; /* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns); 0 = never */
+	__u64 hits; /* packets that matched while not expired (atomic add in the kernel) */
+	__u32 rule_id; /* MOAT_REASON_RULE: the rule id; else 0 */
+	__u8 reason; /* MOAT_REASON_* */
+	__u8 action; /* L4 maps: MOAT_ACT_*; address maps: 0 */
+	__u8 pad[2];
+};
+
+struct moat_addr6 {
+	__u8 addr[16];
+};
+
+/* LPM keys: prefixlen counts bits from the start of the data that follows. */
+struct moat_lpm4_key {
+	__u32 prefixlen; /* 0..32 */
+	__u8 addr[4];
+};
+
+struct moat_lpm6_key {
+	__u32 prefixlen; /* 0..128 */
+	__u8 addr[16];
+};
+
+/*
+ * L4 entries: protocol and destination port first (24 bits, always fully specified), then the
+ * source scope. prefixlen = 24 + scope prefix length, so "tcp/22 from 0.0.0.0/0" has
+ * prefixlen 24 and the most specific scope wins. For ICMP and ICMPv6, port holds the message
+ * type (e.g. 8 = echo request), in network byte order like a port.
+ */
+struct moat_l4v4_key {
+	__u32 prefixlen; /* 24..56 */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP */
+	__be16 port; /* unaligned on purpose: LPM data is a byte string */
+	__u8 addr[4];
+} __attribute__((packed));
+
+struct moat_l4v6_key {
+	__u32 prefixlen; /* 24..152 */
+	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6 */
+	__be16 port;
+	__u8 addr[16];
+} __attribute__((packed));
+
+#define MOAT_L4_PREFIX_BASE 24
+
+/* Notes: free-text reasons for entries, kept out of the hot value. Userspace only. */
+#define MOAT_NOTE_LEN 128
+
+struct moat_note_key {
+	__u8 map; /* MOAT_M_* of the entry's map */
+	__u8 prefixlen; /* address/scope prefix length */
+	__u8 proto; /* L4 entries; else 0 */
+	__u8 pad;
+	__be16 port; /* L4 entries; else 0 */
+	__u8 pad2[2];
+	__u8 addr[16]; /* IPv4 uses the first 4 bytes */
+};
+
+struct moat_note {
+	char text[MOAT_NOTE_LEN]; /* NUL-terminated */
+};
+
+#ifndef __bpf__
+_Static_assert(sizeof(struct moat_cfg) == 16, "moat_cfg layout");
+_Static_assert(sizeof(struct moat_counter) == 16, "moat_counter layout");
+_Static_assert(sizeof(struct moat_entry) == 24, "moat_entry layout");
+_Static_assert(sizeof(struct moat_addr6) == 16, "moat_addr6 layout");
+_Static_assert(sizeof(struct moat_lpm4_key) == 8, "moat_lpm4_key layout");
+_Static_assert(sizeof(struct moat_lpm6_key) == 20, "moat_lpm6_key layout");
+_Static_assert(sizeof(struct moat_l4v4_key) == 11, "moat_l4v4_key layout");
+_Static_assert(sizeof(struct moat_l4v6_key) == 23, "moat_l4v6_key layout");
+_Static_assert(sizeof(struct moat_note_key) == 24, "moat_note_key layout");
+_Static_assert(sizeof(struct moat_note) == MOAT_NOTE_LEN, "moat_note layout");
+#endif
