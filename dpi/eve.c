@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* EVE JSON output: event builders (jansson) and a buffered one-object-per-line writer. */
+#include "eve.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EVE_BUF_SIZE (256 * 1024)
+
+struct eve_writer {
+	int fd;
+	int error; /* first write error, sticky */
+	size_t used;
+	uint64_t events;
+	char buf[EVE_BUF_SIZE];
+};
+
+int eve_writer_open(const char *path, bool append, struct eve_writer **ret_w)
+{
+	struct eve_writer *w;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+	if (fd < 0)
+		return -errno;
+	w = malloc(sizeof(*w));
+	if (!w) {
+		close(fd);
+		return -ENOMEM;
+	}
+	w->fd = fd;
+	w->error = 0;
+	w->used = 0;
+	w->events = 0;
+	*ret_w = w;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int eve_writer_flush(struct eve_writer *w)
+{
+	int r;
+
+	if (w->used == 0)
+		return w->error;
+	r = write_all(w->fd, w->buf, w->used);
+	w->used = 0;
+	if (r < 0 && !w->error)
+		w->error = r;
+	return r;
+}
+
+int eve_writer_write(struct eve_writer *w, const json_t *obj)
+{
+	size_t n;
+
+	/* json_dumpb returns the full size even when it does not fit; retry after a flush,
+	 * and write oversize objects (bigger than the whole buffer) from a heap copy. */
+	n = json_dumpb(obj, w->buf + w->used, sizeof(w->buf) - w->used - 1, JSON_COMPACT);
+	if (n == 0)
+		return -EINVAL;
+	if (n > sizeof(w->buf) - w->used - 1) {
+		int r = eve_writer_flush(w);
+
+		if (r < 0)
+			return r;
+		n = json_dumpb(obj, w->buf, sizeof(w->buf) - 1, JSON_COMPACT);
+		if (n > sizeof(w->buf) - 1) {
+			char *big = json_dumps(obj, JSON_COMPACT);
+
+			if (!big)
+				return -ENOMEM;
+			r = write_all(w->fd, big, strlen(big));
+			free(big);
+			if (r == 0)
+				r = write_all(w->fd, "\n", 1);
+			if (r < 0) {
+				if (!w->error)
+					w->error = r;
+				return r;
+			}
+			w->events++;
+			return 0;
+		}
+	}
+	w->used += n;
+	w->buf[w->used++] = '\n';
+	w->events++;
+	if (w->used > sizeof(w->buf) / 2)
+		return eve_writer_flush(w);
+	return 0;
+}
+
+uint64_t eve_writer_events(const struct eve_writer *w)
+{
+	return w->events;
+}
+
+int eve_writer_close(struct eve_writer *w)
+{
+	int r;
+
+	if (!w)
+		return 0;
+	eve_writer_flush(w);
+	r = w->error;
+	if (close(w->fd) < 0 && !r)
+		r = -errno;
+	free(w);
+	return r;
+}
+
+void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	char date[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06u+0000", date, (unsigned int)(ts_us % 1000000));
+}
+
+void eve_format_ip(uint8_t family, const uint8_t *a, char *buf, size_t len)
+{
+	if (family == 4) {
+		snprintf(buf, len, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+		return;
+	}
+	/* Suricata writes IPv6 uncompressed, four hex digits per group */
+	snprintf(buf, len,
+		 "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x", a[0],
+		 a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
+		 a[14], a[15]);
+}
+
+const char *eve_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_ICMP:
+		return "ICMP";
+	case IPPROTO_ICMPV6:
+		return "IPv6-ICMP";
+	case IPPROTO_SCTP:
+		return "SCTP";
+	default:
+		return NULL;
+	}
+}
+
+static void set_ts(json_t *o, const char *key, uint64_t ts_us)
+{
+	char ts[EVE_TS_LEN];
+
+	eve_format_timestamp(ts_us, ts, sizeof(ts));
+	json_object_set_new(o, key, json_string(ts));
+}
+
+static void set_addrs(json_t *o, const struct eve_tuple *t, bool swap)
+{
+	char ip[64];
+	const uint8_t *src = swap ? t->dest_ip : t->src_ip;
+	const uint8_t *dst = swap ? t->src_ip : t->dest_ip;
+	uint16_t sp = swap ? t->dest_port : t->src_port;
+	uint16_t dp = swap ? t->src_port : t->dest_port;
+	bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP || t->proto == IPPROTO_SCTP;
+	const char *pn = eve_proto_name(t->proto);
+
+	eve_format_ip(t->family, src, ip, sizeof(ip));
+	json_object_set_new(o, "src_ip", json_string(ip));
+	if (ports)
+		json_object_set_new(o, "src_port", json_integer(sp));
+	eve_format_ip(t->family, dst, ip, sizeof(ip));
+	json_object_set_new(o, "dest_ip", json_string(ip));
+	if (ports)
+		json_object_set_new(o, "dest_port", json_integer(dp));
+	if (pn)
+		json_object_set_new(o, "proto", json_string(pn));
+	else {
+		snprintf(ip, sizeof(ip), "%u", t->proto);
+		json_object_set_new(o, "proto", json_string(ip));
+	}
+}
+
+static json_t *event_new(const char *event_type, uint64_t ts_us, const struct eve_tuple *t,
+			 uint64_t pcap_cnt, bool swap)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	set_ts(o, "timestamp", ts_us);
+	if (t) {
+		/* Suricata prints flow_id as a non-negative JSON integer */
+		json_object_set_new(o, "flow_id",
+				    json_integer((json_int_t)(t->flow_id & INT64_MAX)));
+		if (t->in_iface)
+			json_object_set_new(o, "in_iface", json_string(t->in_iface));
+	}
+	json_object_set_new(o, "event_type", json_string(event_type));
+	if (pcap_cnt)
+		json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)pcap_cnt));
+	if (t) {
+		set_addrs(o, t, swap);
+		if (t->app_proto)
+			json_object_set_new(o, "app_proto", json_string(t->app_proto));
+	}
+	return o;
+}
+
+json_t *eve_event_new(const char *event_type, uint64_t ts_us, const struct eve_tuple *t,
+		      uint64_t pcap_cnt)
+{
+	return event_new(event_type, ts_us, t, pcap_cnt, false);
+}
+
+static void flags_hex(json_t *o, const char *key, uint8_t flags)
+{
+	char s[4];
+
+	snprintf(s, sizeof(s), "%02x", flags);
+	json_object_set_new(o, key, json_string(s));
+}
+
+json_t *eve_flow_event_new(const struct eve_tuple *t, const struct eve_flow_info *fi)
+{
+	json_t *o = event_new("flow", fi->end_us, t, 0, false);
+	json_t *f;
+
+	if (!o)
+		return NULL;
+	f = json_object();
+	if (!f) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(f, "pkts_toserver", json_integer((json_int_t)fi->pkts_toserver));
+	json_object_set_new(f, "pkts_toclient", json_integer((json_int_t)fi->pkts_toclient));
+	json_object_set_new(f, "bytes_toserver", json_integer((json_int_t)fi->bytes_toserver));
+	json_object_set_new(f, "bytes_toclient", json_integer((json_int_t)fi->bytes_toclient));
+	set_ts(f, "start", fi->start_us);
+	set_ts(f, "end", fi->end_us);
+	json_object_set_new(
+		f, "age",
+		json_integer((json_int_t)(fi->end_us / 1000000 - fi->start_us / 1000000)));
+	if (fi->state)
+		json_object_set_new(f, "state", json_string(fi->state));
+	if (fi->reason)
+		json_object_set_new(f, "reason", json_string(fi->reason));
+	json_object_set_new(f, "alerted", json_boolean(fi->alerted));
+	json_object_set_new(o, "flow", f);
+
+	if (fi->is_tcp) {
+		static const struct {
+			uint8_t bit;
+			const char *name;
+		} names[] = { { 0x01, "fin" }, { 0x02, "syn" }, { 0x04, "rst" }, { 0x08, "psh" },
+			      { 0x10, "ack" }, { 0x20, "urg" }, { 0x40, "ece" }, { 0x80, "cwr" } };
+		json_t *tcp = json_object();
+
+		if (tcp) {
+			flags_hex(tcp, "tcp_flags", fi->tcp_flags);
+			flags_hex(tcp, "tcp_flags_ts", fi->tcp_flags_ts);
+			flags_hex(tcp, "tcp_flags_tc", fi->tcp_flags_tc);
+			for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+				if (fi->tcp_flags & names[i].bit)
+					json_object_set_new(tcp, names[i].name, json_true());
+			if (fi->tcp_state)
+				json_object_set_new(tcp, "state", json_string(fi->tcp_state));
+			json_object_set_new(o, "tcp", tcp);
+		}
+	}
+	return o;
+}
+
+json_t *eve_alert_event_new(uint64_t ts_us, const struct eve_tuple *t, bool to_server,
+			    uint64_t pcap_cnt, int64_t tx_id, const struct eve_alert_meta *m,
+			    const char *app_key, json_t *app_obj)
+{
+	json_t *o = event_new("alert", ts_us, t, pcap_cnt, !to_server);
+	json_t *a, *f;
+	char ip[64];
+
+	if (!o)
+		return NULL;
+	if (tx_id >= 0)
+		json_object_set_new(o, "tx_id", json_integer(tx_id));
+	a = json_object();
+	if (!a) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(a, "action", json_string(m->action ? m->action : "allowed"));
+	json_object_set_new(a, "gid", json_integer(m->gid));
+	json_object_set_new(a, "signature_id", json_integer(m->sid));
+	json_object_set_new(a, "rev", json_integer(m->rev));
+	json_object_set_new(a, "signature", json_string(m->msg ? m->msg : ""));
+	json_object_set_new(a, "category", json_string(m->category ? m->category : ""));
+	json_object_set_new(a, "severity", json_integer(m->severity));
+	json_object_set_new(o, "alert", a);
+	json_object_set_new(o, "direction", json_string(to_server ? "to_server" : "to_client"));
+	if (app_key && app_obj)
+		json_object_set(o, app_key, app_obj);
+	f = json_object();
+	if (f) {
+		eve_format_ip(t->family, t->src_ip, ip, sizeof(ip));
+		json_object_set_new(f, "src_ip", json_string(ip));
+		eve_format_ip(t->family, t->dest_ip, ip, sizeof(ip));
+		json_object_set_new(f, "dest_ip", json_string(ip));
+		if (t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP) {
+			json_object_set_new(f, "src_port", json_integer(t->src_port));
+			json_object_set_new(f, "dest_port", json_integer(t->dest_port));
+		}
+		json_object_set_new(o, "flow", f);
+	}
+	return o;
+}
+
+int eve_set_path_u64(json_t *obj, const char *path, uint64_t value)
+{
+	char key[128];
+	const char *dot;
+	json_t *sub;
+
+	while ((dot = strchr(path, '.'))) {
+		size_t n = (size_t)(dot - path);
+
+		if (n == 0 || n >= sizeof(key))
+			return -EINVAL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		sub = json_object_get(obj, key);
+		if (!sub) {
+			sub = json_object();
+			if (!sub || json_object_set_new(obj, key, sub) < 0)
+				return -ENOMEM;
+		} else if (!json_is_object(sub)) {
+			return -EEXIST;
+		}
+		obj = sub;
+		path = dot + 1;
+	}
+	if (json_object_set_new(obj, path, json_integer((json_int_t)value)) < 0)
+		return -ENOMEM;
+	return 0;
+}

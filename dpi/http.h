@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* HTTP/1.x over reassembled TCP streams: libhtp glue (one connection parser per flow),
+ * content-based protocol detection, transactions with bodies, and their EVE "http" object. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct htp_tx_t;
+
+struct http_config {
+	uint64_t request_body_limit; /* request body bytes kept per tx; 0 = unlimited */
+	uint64_t response_body_limit; /* response body bytes kept per tx (after decompression) */
+	int decompress_layer_limit; /* nested Content-Encoding layers libhtp undoes */
+	uint32_t max_tx; /* unfinished transactions per connection before refusing */
+	size_t field_soft_limit, field_hard_limit; /* header/request-line length limits */
+};
+/* Suricata 7's defaults: 100 KiB bodies, 2 decompression layers. */
+void http_config_defaults(struct http_config *c);
+
+/* A transaction handed to the tx callback. Views point into libhtp's memory and are valid
+ * only during the callback. Absent fields have ptr == NULL, len == 0. */
+struct http_view {
+	const uint8_t *ptr;
+	size_t len;
+};
+struct http_tx {
+	uint64_t tx_id; /* 0-based index in the connection (Suricata's tx_id) */
+	bool request_complete, response_complete;
+	struct http_view method, uri_raw, uri_norm, protocol, host, user_agent, cookie, referer,
+		request_content_type, status_line, response_protocol, response_content_type,
+		location, set_cookie;
+	int status; /* 0: no valid status */
+	int host_port; /* -1: none in Host/URI */
+	uint64_t response_message_len, request_message_len;
+	struct http_view request_body, response_body; /* dechunked/decompressed, capped */
+	bool request_body_truncated, response_body_truncated;
+	struct htp_tx_t *htp; /* the libhtp transaction, for headers and extensions */
+};
+
+/* Called once per transaction: when both directions are complete, or at close for one that
+ * started but never completed. `user` is the pointer given to http_conn_new(). */
+typedef void (*http_tx_cb)(void *user, const struct http_tx *tx, uint64_t ts_us);
+
+struct http_stats {
+	uint64_t conns, txs;
+	uint64_t parse_errors; /* libhtp returned HTP_STREAM_ERROR */
+	uint64_t gaps; /* directions abandoned after a gap */
+	uint64_t body_truncated; /* body bytes beyond the limits (not kept) */
+	uint64_t tx_refused; /* transactions over max_tx (parsing of the conn stopped) */
+	uint64_t alloc_failures;
+};
+
+/* Shared, read-only configuration (the libhtp config + hooks). One per process. */
+struct http_engine;
+int http_engine_new(const struct http_config *c, struct http_engine **ret_e);
+void http_engine_free(struct http_engine *e);
+
+/* One HTTP connection (one per TCP flow). Returns NULL on allocation failure. */
+struct http_conn;
+struct http_conn *http_conn_new(struct http_engine *e, http_tx_cb cb, void *user,
+				struct http_stats *st, uint64_t ts_us);
+/* Feed reassembled bytes of one direction (0 to server, 1 to client). After a parse error
+ * or a gap in a direction, that direction's later data is ignored. Returns 0, or -EPROTO
+ * once the connection is no longer parsed. */
+int http_conn_data(struct http_conn *c, int dir, const uint8_t *data, size_t len, uint64_t ts_us);
+void http_conn_gap(struct http_conn *c, int dir, size_t len);
+/* Close: finish what libhtp can and report every started transaction not yet reported. */
+void http_conn_close(struct http_conn *c, uint64_t ts_us);
+/* Frees (calls http_conn_close() first if it was not). NULL is fine. */
+void http_conn_free(struct http_conn *c);
+uint64_t http_conn_tx_count(const struct http_conn *c);
+
+enum http_probe_result { HTTP_PROBE_NO = 0, HTTP_PROBE_YES = 1, HTTP_PROBE_MORE = 2 };
+/* Content detection at the start of a stream: a request line's method token followed by a
+ * space (to server), or "HTTP/" (to client). MORE: need more bytes to decide. */
+enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len);
+
+/* The EVE "http" object (Suricata's field names: hostname, http_port, url, http_user_agent,
+ * http_content_type, http_refer, http_method, protocol, status, redirect, length). */
+json_t *http_tx_eve(const struct http_tx *tx);

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for dpi/eve.c: event shapes (Suricata's names), alert builder, buffered writer. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "dpi/eve.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	assert_non_null(v);
+	assert_true(json_is_string(v));
+	return json_string_value(v);
+}
+
+static json_int_t num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	assert_non_null(v);
+	assert_true(json_is_integer(v));
+	return json_integer_value(v);
+}
+
+static struct eve_tuple tuple4(void)
+{
+	struct eve_tuple t = {
+		.family = 4,
+		.proto = IPPROTO_TCP,
+		.src_port = 40000,
+		.dest_port = 80,
+		.src_ip = { 198, 18, 0, 2 },
+		.dest_ip = { 198, 18, 0, 1 },
+		.flow_id = 1234567,
+		.app_proto = "http",
+	};
+	return t;
+}
+
+static void test_eve_timestamp_has_microseconds_and_zone(void **state)
+{
+	char ts[EVE_TS_LEN];
+
+	(void)state;
+	eve_format_timestamp(1259097429534255ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2009-11-24T21:17:09.534255+0000");
+	eve_format_timestamp(5, ts, sizeof(ts));
+	assert_string_equal(ts, "1970-01-01T00:00:00.000005+0000");
+}
+
+static void test_eve_ipv6_uncompressed_like_suricata(void **state)
+{
+	static const uint8_t a[16] = { 0xfe, 0x80, 0,	 0,    0,    0,	   0,	 0,
+				       0x02, 0x0c, 0x29, 0xff, 0xfa, 0xf2, 0xab, 0x42 };
+	char buf[64];
+
+	(void)state;
+	eve_format_ip(6, a, buf, sizeof(buf));
+	assert_string_equal(buf, "fe80:0000:0000:0000:020c:29ff:faf2:ab42");
+	eve_format_ip(4, (const uint8_t[]){ 10, 0, 0, 255 }, buf, sizeof(buf));
+	assert_string_equal(buf, "10.0.0.255");
+}
+
+static void test_eve_event_common_fields(void **state)
+{
+	struct eve_tuple t = tuple4();
+	json_t *o;
+
+	(void)state;
+	t.in_iface = "eth0";
+	o = eve_event_new("http", 1000000, &t, 42);
+	assert_non_null(o);
+	assert_string_equal(str(o, "timestamp"), "1970-01-01T00:00:01.000000+0000");
+	assert_int_equal(num(o, "flow_id"), 1234567);
+	assert_string_equal(str(o, "in_iface"), "eth0");
+	assert_string_equal(str(o, "event_type"), "http");
+	assert_int_equal(num(o, "pcap_cnt"), 42);
+	assert_string_equal(str(o, "src_ip"), "198.18.0.2");
+	assert_int_equal(num(o, "src_port"), 40000);
+	assert_string_equal(str(o, "dest_ip"), "198.18.0.1");
+	assert_int_equal(num(o, "dest_port"), 80);
+	assert_string_equal(str(o, "proto"), "TCP");
+	assert_string_equal(str(o, "app_proto"), "http");
+	json_decref(o);
+
+	t.proto = 47;
+	t.app_proto = NULL;
+	o = eve_event_new("flow", 0, &t, 0);
+	assert_string_equal(str(o, "proto"), "47");
+	assert_null(json_object_get(o, "src_port"));
+	assert_null(json_object_get(o, "pcap_cnt"));
+	assert_null(json_object_get(o, "app_proto"));
+	json_decref(o);
+}
+
+static void test_eve_flow_event_shape(void **state)
+{
+	struct eve_tuple t = tuple4();
+	struct eve_flow_info fi = {
+		.pkts_toserver = 5,
+		.pkts_toclient = 4,
+		.bytes_toserver = 500,
+		.bytes_toclient = 4000,
+		.start_us = 1000000,
+		.end_us = 3500000,
+		.state = "closed",
+		.reason = "shutdown",
+		.is_tcp = true,
+		.tcp_flags = 0x1b,
+		.tcp_flags_ts = 0x1b,
+		.tcp_flags_tc = 0x1b,
+		.tcp_state = "closed",
+	};
+	json_t *o = eve_flow_event_new(&t, &fi), *f, *tcp;
+
+	(void)state;
+	assert_string_equal(str(o, "event_type"), "flow");
+	f = json_object_get(o, "flow");
+	assert_int_equal(num(f, "pkts_toserver"), 5);
+	assert_int_equal(num(f, "bytes_toclient"), 4000);
+	assert_string_equal(str(f, "start"), "1970-01-01T00:00:01.000000+0000");
+	assert_string_equal(str(f, "end"), "1970-01-01T00:00:03.500000+0000");
+	assert_int_equal(num(f, "age"), 2);
+	assert_string_equal(str(f, "state"), "closed");
+	assert_string_equal(str(f, "reason"), "shutdown");
+	assert_true(json_is_false(json_object_get(f, "alerted")));
+	tcp = json_object_get(o, "tcp");
+	assert_string_equal(str(tcp, "tcp_flags"), "1b");
+	assert_true(json_is_true(json_object_get(tcp, "syn")));
+	assert_true(json_is_true(json_object_get(tcp, "fin")));
+	assert_true(json_is_true(json_object_get(tcp, "psh")));
+	assert_true(json_is_true(json_object_get(tcp, "ack")));
+	assert_null(json_object_get(tcp, "rst"));
+	json_decref(o);
+}
+
+static void test_eve_alert_made_up_rule(void **state)
+{
+	struct eve_tuple t = tuple4();
+	struct eve_alert_meta m = {
+		.action = "allowed",
+		.gid = 1,
+		.sid = 2100498,
+		.rev = 7,
+		.msg = "GPL ATTACK_RESPONSE id check returned root",
+		.category = "Potentially Bad Traffic",
+		.severity = 2,
+	};
+	json_t *http = json_pack("{s:s}", "url", "/x");
+	json_t *o, *a, *f;
+
+	(void)state;
+	/* matched on a to_client packet: src/dest follow the packet */
+	o = eve_alert_event_new(2000000, &t, false, 7, 3, &m, "http", http);
+	assert_string_equal(str(o, "event_type"), "alert");
+	assert_string_equal(str(o, "src_ip"), "198.18.0.1");
+	assert_int_equal(num(o, "src_port"), 80);
+	assert_string_equal(str(o, "dest_ip"), "198.18.0.2");
+	assert_int_equal(num(o, "tx_id"), 3);
+	assert_int_equal(num(o, "pcap_cnt"), 7);
+	assert_string_equal(str(o, "direction"), "to_client");
+	a = json_object_get(o, "alert");
+	assert_string_equal(str(a, "action"), "allowed");
+	assert_int_equal(num(a, "gid"), 1);
+	assert_int_equal(num(a, "signature_id"), 2100498);
+	assert_int_equal(num(a, "rev"), 7);
+	assert_string_equal(str(a, "signature"), "GPL ATTACK_RESPONSE id check returned root");
+	assert_string_equal(str(a, "category"), "Potentially Bad Traffic");
+	assert_int_equal(num(a, "severity"), 2);
+	assert_string_equal(str(json_object_get(o, "http"), "url"), "/x");
+	f = json_object_get(o, "flow");
+	assert_string_equal(str(f, "src_ip"), "198.18.0.2");
+	assert_int_equal(num(f, "dest_port"), 80);
+	json_decref(o);
+
+	/* to_server, no tx, no category */
+	m.category = NULL;
+	o = eve_alert_event_new(2000000, &t, true, 0, -1, &m, NULL, NULL);
+	assert_string_equal(str(o, "src_ip"), "198.18.0.2");
+	assert_null(json_object_get(o, "tx_id"));
+	assert_string_equal(str(json_object_get(o, "alert"), "category"), "");
+	assert_string_equal(str(o, "direction"), "to_server");
+	json_decref(o);
+	json_decref(http);
+}
+
+static void test_eve_writer_one_object_per_line(void **state)
+{
+	char path[] = "/tmp/test_eve_XXXXXX";
+	int fd = mkstemp(path);
+	struct eve_writer *w;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned int lines = 0;
+	char *big = malloc(600 * 1024);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eve_writer_open(path, false, &w), 0);
+	for (int i = 0; i < 5000; i++) {
+		json_t *o = json_pack("{s:i,s:s}", "n", i, "pad", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+
+		assert_int_equal(eve_writer_write(w, o), 0);
+		json_decref(o);
+	}
+	/* an object bigger than the whole buffer */
+	memset(big, 'a', 600 * 1024 - 1);
+	big[600 * 1024 - 1] = '\0';
+	{
+		json_t *o = json_pack("{s:s}", "big", big);
+
+		assert_int_equal(eve_writer_write(w, o), 0);
+		json_decref(o);
+	}
+	assert_int_equal(eve_writer_events(w), 5001);
+	assert_int_equal(eve_writer_close(w), 0);
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_error_t err;
+		json_t *o = json_loads(line, 0, &err);
+
+		assert_non_null(o);
+		if (lines < 5000)
+			assert_int_equal(json_integer_value(json_object_get(o, "n")), lines);
+		else
+			assert_int_equal(strlen(json_string_value(json_object_get(o, "big"))),
+					 600 * 1024 - 1);
+		json_decref(o);
+		lines++;
+	}
+	assert_int_equal(lines, 5001);
+	free(line);
+	free(big);
+	fclose(f);
+	unlink(path);
+}
+
+static void test_eve_writer_open_error(void **state)
+{
+	struct eve_writer *w = NULL;
+
+	(void)state;
+	assert_int_equal(eve_writer_open("/nonexistent-dir/eve.json", false, &w), -ENOENT);
+	assert_null(w);
+}
+
+static void test_eve_set_path_creates_objects(void **state)
+{
+	json_t *o = json_object();
+
+	(void)state;
+	assert_int_equal(eve_set_path_u64(o, "decoder.ipv4", 3), 0);
+	assert_int_equal(eve_set_path_u64(o, "decoder.ipv6", 4), 0);
+	assert_int_equal(eve_set_path_u64(o, "app_layer.flow.http", 5), 0);
+	assert_int_equal(num(json_object_get(o, "decoder"), "ipv4"), 3);
+	assert_int_equal(num(json_object_get(o, "decoder"), "ipv6"), 4);
+	assert_int_equal(num(json_object_get(json_object_get(o, "app_layer"), "flow"), "http"), 5);
+	assert_int_equal(eve_set_path_u64(o, "decoder.ipv4.x", 1), -EEXIST);
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eve_timestamp_has_microseconds_and_zone),
+		cmocka_unit_test(test_eve_ipv6_uncompressed_like_suricata),
+		cmocka_unit_test(test_eve_event_common_fields),
+		cmocka_unit_test(test_eve_flow_event_shape),
+		cmocka_unit_test(test_eve_alert_made_up_rule),
+		cmocka_unit_test(test_eve_writer_one_object_per_line),
+		cmocka_unit_test(test_eve_writer_open_error),
+		cmocka_unit_test(test_eve_set_path_creates_objects),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

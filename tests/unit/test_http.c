@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for dpi/http.c: libhtp glue fed with byte streams directly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dpi/http.h"
+
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+
+#define MAX_TX 16
+
+struct seen_tx {
+	char method[32], uri[256], norm[256], host[128], ua[128], protocol[32], ctype[64];
+	int status;
+	uint64_t tx_id, length;
+	char req_body[256], res_body[256];
+	size_t req_body_len, res_body_len;
+	bool req_trunc, res_trunc, complete;
+};
+
+struct fixture {
+	struct http_engine *e;
+	struct http_stats st;
+	struct seen_tx tx[MAX_TX];
+	unsigned int ntx;
+};
+
+static void copy_view(char *dst, size_t size, struct http_view v)
+{
+	size_t n = v.len < size - 1 ? v.len : size - 1;
+
+	if (v.ptr)
+		memcpy(dst, v.ptr, n);
+	dst[v.ptr ? n : 0] = '\0';
+}
+
+static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	struct fixture *fx = user;
+	struct seen_tx *s;
+
+	assert_true(fx->ntx < MAX_TX);
+	s = &fx->tx[fx->ntx++];
+	copy_view(s->method, sizeof(s->method), tx->method);
+	copy_view(s->uri, sizeof(s->uri), tx->uri_raw);
+	copy_view(s->norm, sizeof(s->norm), tx->uri_norm);
+	copy_view(s->host, sizeof(s->host), tx->host);
+	copy_view(s->ua, sizeof(s->ua), tx->user_agent);
+	copy_view(s->protocol, sizeof(s->protocol), tx->protocol);
+	copy_view(s->ctype, sizeof(s->ctype), tx->response_content_type);
+	copy_view(s->req_body, sizeof(s->req_body), tx->request_body);
+	copy_view(s->res_body, sizeof(s->res_body), tx->response_body);
+	s->req_body_len = tx->request_body.len;
+	s->res_body_len = tx->response_body.len;
+	s->req_trunc = tx->request_body_truncated;
+	s->res_trunc = tx->response_body_truncated;
+	s->status = tx->status;
+	s->tx_id = tx->tx_id;
+	s->length = tx->response_message_len;
+	s->complete = tx->request_complete && tx->response_complete;
+}
+
+static int setup_limits(void **state, uint64_t req_limit)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct http_config c;
+
+	http_config_defaults(&c);
+	c.request_body_limit = req_limit;
+	assert_int_equal(http_engine_new(&c, &fx->e), 0);
+	*state = fx;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_limits(state, 100 * 1024);
+}
+
+static int setup_small(void **state)
+{
+	return setup_limits(state, 8);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	http_engine_free(fx->e);
+	free(fx);
+	return 0;
+}
+
+/* Feed `req` and `res` alternately in chunks of `step` bytes (0 = all at once). */
+static void run(struct fixture *fx, const char *req, size_t req_len, const char *res,
+		size_t res_len, size_t step)
+{
+	struct http_conn *c = http_conn_new(fx->e, on_tx, fx, &fx->st, 1000000);
+	size_t a = 0, b = 0;
+
+	assert_non_null(c);
+	if (!step) {
+		assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, req_len, 1000001), 0);
+		if (res_len)
+			assert_int_equal(
+				http_conn_data(c, 1, (const uint8_t *)res, res_len, 1000002), 0);
+	} else {
+		/* all request bytes first, byte by byte, then the response */
+		while (a < req_len) {
+			size_t n = MIN(step, req_len - a);
+
+			http_conn_data(c, 0, (const uint8_t *)req + a, n, 1000001);
+			a += n;
+		}
+		while (b < res_len) {
+			size_t n = MIN(step, res_len - b);
+
+			http_conn_data(c, 1, (const uint8_t *)res + b, n, 1000002);
+			b += n;
+		}
+	}
+	http_conn_close(c, 2000000);
+	http_conn_free(c);
+}
+
+static const char simple_req[] = "GET /index.html?a=1 HTTP/1.1\r\n"
+				 "Host: Example.COM:8080\r\n"
+				 "User-Agent: moat-test/1.0\r\n"
+				 "\r\n";
+static const char simple_res[] = "HTTP/1.1 200 OK\r\n"
+				 "Content-Type: text/html; charset=utf-8\r\n"
+				 "Content-Length: 5\r\n"
+				 "\r\n"
+				 "hello";
+
+static void test_http_simple_transaction_fields(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, simple_req, strlen(simple_req), simple_res, strlen(simple_res), 0);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].method, "GET");
+	assert_string_equal(fx->tx[0].uri, "/index.html?a=1");
+	assert_string_equal(fx->tx[0].norm, "/index.html?a=1");
+	assert_string_equal(fx->tx[0].host, "Example.COM");
+	assert_string_equal(fx->tx[0].ua, "moat-test/1.0");
+	assert_string_equal(fx->tx[0].protocol, "HTTP/1.1");
+	assert_string_equal(fx->tx[0].ctype, "text/html; charset=utf-8");
+	assert_int_equal(fx->tx[0].status, 200);
+	assert_int_equal(fx->tx[0].length, 5);
+	assert_string_equal(fx->tx[0].res_body, "hello");
+	assert_true(fx->tx[0].complete);
+	assert_int_equal(fx->st.txs, 1);
+	assert_int_equal(fx->st.conns, 1);
+}
+
+static void test_http_one_byte_segments_same_result(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, simple_req, strlen(simple_req), simple_res, strlen(simple_res), 1);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].uri, "/index.html?a=1");
+	assert_string_equal(fx->tx[0].host, "Example.COM");
+	assert_int_equal(fx->tx[0].status, 200);
+	assert_string_equal(fx->tx[0].res_body, "hello");
+}
+
+static void test_http_pipelined_requests_in_order(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n"
+				  "GET /b HTTP/1.1\r\nHost: h\r\n\r\n"
+				  "HEAD /c HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+				  "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nBB"
+				  "HTTP/1.1 301 Moved\r\nContent-Length: 10\r\n\r\n";
+
+	run(fx, req, strlen(req), res, strlen(res), 0);
+	assert_int_equal(fx->ntx, 3);
+	assert_string_equal(fx->tx[0].uri, "/a");
+	assert_int_equal(fx->tx[0].status, 200);
+	assert_int_equal(fx->tx[0].tx_id, 0);
+	assert_string_equal(fx->tx[1].uri, "/b");
+	assert_int_equal(fx->tx[1].status, 404);
+	assert_string_equal(fx->tx[1].res_body, "BB");
+	assert_int_equal(fx->tx[1].tx_id, 1);
+	assert_string_equal(fx->tx[2].method, "HEAD");
+	assert_int_equal(fx->tx[2].status, 301);
+	assert_int_equal(fx->tx[2].tx_id, 2);
+}
+
+static void test_http_chunked_body_dechunked(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] =
+		"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"4\r\nabcd\r\n3;ext=1\r\nefg\r\n0\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+
+	run(fx, req, strlen(req), res, strlen(res), 1);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].req_body, "abcdefg");
+	assert_string_equal(fx->tx[0].res_body, "hello world");
+	assert_true(fx->tx[0].complete);
+}
+
+static void test_http_gzip_response_decompressed(void **state)
+{
+	struct fixture *fx = *state;
+	static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff\xcb\x48\xcd\xc9\xc9"
+				 "\x57\x48\xaf\xca\x2c\x50\x28\xcf\x2f\xca\x49\x01\x00\x6b\x7d"
+				 "\xe8\xb7\x10\x00\x00\x00";
+	char res[256];
+	int n = snprintf(res, sizeof(res),
+			 "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
+			 sizeof(gz) - 1);
+
+	memcpy(res + n, gz, sizeof(gz) - 1);
+	run(fx, simple_req, strlen(simple_req), res, (size_t)n + sizeof(gz) - 1, 0);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].res_body, "hello gzip world");
+	assert_int_equal(fx->tx[0].length, sizeof(gz) - 1);
+}
+
+static void test_http_request_body_limit_truncates(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 20\r\n\r\n"
+				  "0123456789abcdefghij";
+
+	run(fx, req, strlen(req), "", 0, 3);
+	assert_int_equal(fx->ntx, 1);
+	assert_int_equal(fx->tx[0].req_body_len, 8);
+	assert_string_equal(fx->tx[0].req_body, "01234567");
+	assert_true(fx->tx[0].req_trunc);
+	assert_int_equal(fx->st.body_truncated, 12);
+}
+
+static void test_http_request_without_response_reported_at_close(void **state)
+{
+	struct fixture *fx = *state;
+
+	run(fx, simple_req, strlen(simple_req), "", 0, 0);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].uri, "/index.html?a=1");
+	assert_int_equal(fx->tx[0].status, 0);
+	assert_false(fx->tx[0].complete);
+}
+
+static void test_http_uri_normalized_by_libhtp(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /a/./b/../c%2Fd?q=%41 HTTP/1.0\r\n\r\n";
+
+	run(fx, req, strlen(req), "HTTP/1.0 200 OK\r\n\r\n", 19, 0);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].uri, "/a/./b/../c%2Fd?q=%41");
+	/* dot segments removed, %2F decoded by the IDS personality; query left as sent */
+	assert_string_equal(fx->tx[0].norm, "/a/c/d?q=%41");
+}
+
+static void test_http_gap_stops_direction(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_conn *c = http_conn_new(fx->e, on_tx, fx, &fx->st, 0);
+
+	http_conn_data(c, 0, (const uint8_t *)"GET /x HTTP/1.1\r\nHo", 19, 1);
+	http_conn_gap(c, 0, 100);
+	http_conn_data(c, 0, (const uint8_t *)"GET /y HTTP/1.1\r\n\r\n", 19, 2);
+	http_conn_free(c);
+	assert_int_equal(fx->st.gaps, 1);
+	/* /x was started (reported at close), /y never parsed */
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].uri, "/x");
+}
+
+static void test_http_garbage_never_crashes(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t junk[4096];
+	struct http_conn *c = http_conn_new(fx->e, on_tx, fx, &fx->st, 0);
+
+	srand(7);
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)rand();
+	http_conn_data(c, 0, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 1);
+	http_conn_data(c, 0, junk, sizeof(junk), 2);
+	http_conn_data(c, 1, junk, sizeof(junk), 3);
+	http_conn_free(c);
+}
+
+static void test_http_probe(void **state)
+{
+	(void)state;
+	assert_int_equal(http_probe(0, (const uint8_t *)"GET / HTTP/1.1", 14), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"\r\nPOST /", 8), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"PROPFIND /", 10), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"GE", 2), HTTP_PROBE_MORE);
+	assert_int_equal(http_probe(0, (const uint8_t *)"GET", 3), HTTP_PROBE_MORE);
+	assert_int_equal(http_probe(0, (const uint8_t *)"GETX /", 6), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(0, (const uint8_t *)"\x16\x03\x01\x02\x00", 5), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(0, (const uint8_t *)"SSH-2.0-OpenSSH", 15), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(1, (const uint8_t *)"HTTP/1.1 200", 12), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(1, (const uint8_t *)"HTT", 3), HTTP_PROBE_MORE);
+	assert_int_equal(http_probe(1, (const uint8_t *)"220 ftp", 7), HTTP_PROBE_NO);
+}
+
+static void eve_cb(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	json_t **out = user;
+
+	*out = http_tx_eve(tx);
+}
+
+static void test_http_eve_object_suricata_names(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /p HTTP/1.1\r\nHost: www.Example.org:81\r\n"
+				  "User-Agent: UA\r\nReferer: http://r/\r\n\r\n";
+	static const char res[] =
+		"HTTP/1.1 302 Found\r\nLocation: /new\r\n"
+		"Content-Type: text/plain;charset=x\r\nContent-Length: 3\r\n\r\nabc";
+	json_t *o = NULL;
+	struct http_conn *c = http_conn_new(fx->e, eve_cb, &o, &fx->st, 0);
+
+	http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 1);
+	http_conn_data(c, 1, (const uint8_t *)res, strlen(res), 2);
+	http_conn_free(c);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "hostname")), "www.Example.org");
+	assert_int_equal(json_integer_value(json_object_get(o, "http_port")), 81);
+	assert_string_equal(json_string_value(json_object_get(o, "url")), "/p");
+	assert_string_equal(json_string_value(json_object_get(o, "http_user_agent")), "UA");
+	assert_string_equal(json_string_value(json_object_get(o, "http_content_type")),
+			    "text/plain");
+	assert_string_equal(json_string_value(json_object_get(o, "http_refer")), "http://r/");
+	assert_string_equal(json_string_value(json_object_get(o, "http_method")), "GET");
+	assert_string_equal(json_string_value(json_object_get(o, "protocol")), "HTTP/1.1");
+	assert_int_equal(json_integer_value(json_object_get(o, "status")), 302);
+	assert_string_equal(json_string_value(json_object_get(o, "redirect")), "/new");
+	assert_int_equal(json_integer_value(json_object_get(o, "length")), 3);
+	json_decref(o);
+}
+
+static void test_http_eve_non_utf8_escaped(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /\xff\xfe HTTP/1.1\r\nHost: h\r\n\r\n";
+	json_t *o = NULL;
+	struct http_conn *c = http_conn_new(fx->e, eve_cb, &o, &fx->st, 0);
+
+	http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 1);
+	http_conn_free(c);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "url")), "/\\xff\\xfe");
+	json_decref(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_http_simple_transaction_fields, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_one_byte_segments_same_result, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_pipelined_requests_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_chunked_body_dechunked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_gzip_response_decompressed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_request_body_limit_truncates, setup_small,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_http_request_without_response_reported_at_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_uri_normalized_by_libhtp, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_gap_stops_direction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_garbage_never_crashes, setup, teardown),
+		cmocka_unit_test(test_http_probe),
+		cmocka_unit_test_setup_teardown(test_http_eve_object_suricata_names, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_eve_non_utf8_escaped, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
