@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Application layer: detects HTTP by content at the start of each TCP stream, drives one
+ * libhtp connection per HTTP flow, writes http/flow/stats events. */
+#include "app_layer.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "worker.h"
+#include "lib/lib.h"
+
+#define PROBE_BUF 24 /* longest method (16) + space + leading CR/LFs */
+
+enum app_proto { APP_PROTO_UNKNOWN = 0, APP_PROTO_HTTP, APP_PROTO_FAILED };
+
+struct app_flow {
+	uint8_t proto; /* enum app_proto */
+	bool eof[2];
+	bool probe_no[2];
+	uint8_t probe_len[2];
+	uint8_t probe[2][PROBE_BUF];
+	struct http_conn *http;
+};
+
+struct app_layer {
+	struct app_layer_config cfg;
+	struct eve_writer *w;
+	struct http_engine *http;
+	struct app_layer_stats st;
+	app_layer_tx_hook tx_hook;
+	void *tx_hook_ctx;
+	uint64_t cur_pkt_num; /* packet being processed (pcap_cnt of events) */
+	struct flow *cur_flow; /* flow whose stream is being fed (tx callback context) */
+};
+
+void app_layer_config_init(struct app_layer_config *c)
+{
+	*c = (struct app_layer_config){
+		.http_enabled = true,
+		.flow_events = true,
+		.http_events = true,
+	};
+	http_config_defaults(&c->http);
+}
+
+int app_layer_new(const struct app_layer_config *cfg, struct eve_writer *w,
+		  struct app_layer **ret_a)
+{
+	struct app_layer *a = calloc(1, sizeof(*a));
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->cfg = *cfg;
+	a->w = w;
+	r = http_engine_new(&cfg->http, &a->http);
+	if (r < 0) {
+		free(a);
+		return r;
+	}
+	*ret_a = a;
+	return 0;
+}
+
+void app_layer_free(struct app_layer *a)
+{
+	if (!a)
+		return;
+	http_engine_free(a->http);
+	free(a);
+}
+
+void app_layer_set_tx_hook(struct app_layer *a, app_layer_tx_hook hook, void *ctx)
+{
+	a->tx_hook = hook;
+	a->tx_hook_ctx = ctx;
+}
+
+struct eve_writer *app_layer_writer(struct app_layer *a)
+{
+	return a->w;
+}
+
+const struct app_layer_stats *app_layer_stats(const struct app_layer *a)
+{
+	return &a->st;
+}
+
+void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t)
+{
+	const struct app_flow *af = f->app_state;
+
+	memset(t, 0, sizeof(*t));
+	t->family = f->key.ip_version;
+	t->proto = f->key.proto;
+	memcpy(t->src_ip, f->key.addr[0].u8, 16);
+	memcpy(t->dest_ip, f->key.addr[1].u8, 16);
+	t->src_port = f->key.port[0];
+	t->dest_port = f->key.port[1];
+	t->flow_id = f->flow_id;
+	if (af && af->proto == APP_PROTO_HTTP)
+		t->app_proto = "http";
+	else if (af && af->proto == APP_PROTO_FAILED)
+		t->app_proto = "failed";
+}
+
+static void write_event(struct app_layer *a, json_t *o)
+{
+	if (!o) {
+		a->st.events_written_failed++;
+		return;
+	}
+	if (a->w && eve_writer_write(a->w, o) < 0)
+		a->st.events_written_failed++;
+	json_decref(o);
+}
+
+static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	struct app_layer *a = user;
+	struct flow *f = a->cur_flow;
+	struct eve_tuple t;
+	json_t *http, *o;
+
+	a->st.tx_http++;
+	if (!f)
+		return;
+	http = http_tx_eve(tx);
+	if (!http) {
+		a->st.events_written_failed++;
+		return;
+	}
+	if (a->tx_hook)
+		a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
+	if (a->cfg.http_events) {
+		app_layer_flow_tuple(f, &t);
+		t.in_iface = a->cfg.in_iface;
+		o = eve_event_new("http", ts_us, &t, a->cur_pkt_num);
+		if (o) {
+			json_object_set_new(o, "tx_id", json_integer((json_int_t)tx->tx_id));
+			json_object_set(o, "http", http);
+			a->st.events_http++;
+		}
+		write_event(a, o);
+	}
+	json_decref(http);
+}
+
+static struct app_flow *flow_state(struct flow *f)
+{
+	if (!f->app_state)
+		f->app_state = calloc(1, sizeof(struct app_flow));
+	return f->app_state;
+}
+
+static void http_feed(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
+		      const uint8_t *data, size_t len, uint64_t ts_us)
+{
+	a->cur_flow = f;
+	http_conn_data(af->http, dir, data, len, ts_us);
+	a->cur_flow = NULL;
+}
+
+/* Detection on the first bytes of each direction; held bytes are replayed into libhtp
+ * once HTTP is recognised. */
+static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
+		  const uint8_t *data, size_t len, uint64_t ts_us)
+{
+	uint8_t buf[PROBE_BUF];
+	size_t n = af->probe_len[dir];
+	size_t take = MIN(len, sizeof(buf) - n);
+	enum http_probe_result r;
+
+	memcpy(buf, af->probe[dir], n);
+	memcpy(buf + n, data, take);
+	r = a->cfg.http_enabled ? http_probe(dir, buf, n + take) : HTTP_PROBE_NO;
+	if (r == HTTP_PROBE_MORE && n + take == sizeof(buf))
+		r = HTTP_PROBE_NO;
+	if (r == HTTP_PROBE_MORE) {
+		memcpy(af->probe[dir] + n, data, take);
+		af->probe_len[dir] = (uint8_t)(n + take);
+		return;
+	}
+	if (r == HTTP_PROBE_NO) {
+		af->probe_no[dir] = true;
+		/* a request direction that is not HTTP decides; a non-HTTP reply waits for
+		 * the request side unless that one is finished */
+		if (dir == APP_DIR_TOSERVER || af->probe_no[APP_DIR_TOSERVER] ||
+		    af->eof[APP_DIR_TOSERVER]) {
+			af->proto = APP_PROTO_FAILED;
+			a->st.flows_failed_tcp++;
+		}
+		af->probe_len[dir] = 0;
+		return;
+	}
+	af->proto = APP_PROTO_HTTP;
+	a->st.flows_http++;
+	af->http = http_conn_new(a->http, on_http_tx, a, &a->st.http, ts_us);
+	if (!af->http) {
+		af->proto = APP_PROTO_FAILED;
+		return;
+	}
+	/* held bytes of the other direction first if it is the request side */
+	if (dir == APP_DIR_TOCLIENT && af->probe_len[APP_DIR_TOSERVER])
+		http_feed(a, f, af, APP_DIR_TOSERVER, af->probe[APP_DIR_TOSERVER],
+			  af->probe_len[APP_DIR_TOSERVER], ts_us);
+	if (n)
+		http_feed(a, f, af, dir, af->probe[dir], n, ts_us);
+	http_feed(a, f, af, dir, data, len, ts_us);
+	if (dir == APP_DIR_TOSERVER && af->probe_len[APP_DIR_TOCLIENT])
+		http_feed(a, f, af, APP_DIR_TOCLIENT, af->probe[APP_DIR_TOCLIENT],
+			  af->probe_len[APP_DIR_TOCLIENT], ts_us);
+	af->probe_len[0] = af->probe_len[1] = 0;
+}
+
+static void on_stream(void *ctx, struct flow *f, int dir, const uint8_t *data, size_t len,
+		      unsigned int flags, uint64_t ts_us)
+{
+	struct app_layer *a = ctx;
+	struct app_flow *af = flow_state(f);
+
+	if (!af) {
+		a->st.http.alloc_failures++;
+		return;
+	}
+	if (flags & APP_STREAM_GAP) {
+		if (af->proto == APP_PROTO_HTTP)
+			http_conn_gap(af->http, dir, len);
+		else if (af->proto == APP_PROTO_UNKNOWN)
+			af->probe_no[dir] = true; /* cannot see the start any more */
+		return;
+	}
+	if (flags & APP_STREAM_EOF) {
+		af->eof[dir] = true;
+		return;
+	}
+	if (!data || len == 0)
+		return;
+	switch (af->proto) {
+	case APP_PROTO_UNKNOWN:
+		if (!af->probe_no[dir])
+			probe(a, f, af, dir, data, len, ts_us);
+		break;
+	case APP_PROTO_HTTP:
+		http_feed(a, f, af, dir, data, len, ts_us);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_packet(void *ctx, struct flow *f, const struct packet *p, int dir)
+{
+	struct app_layer *a = ctx;
+
+	a->cur_pkt_num = p->pkt_num;
+}
+
+static void on_flow_end(void *ctx, struct flow *f, int reason)
+{
+	struct app_layer *a = ctx;
+	struct app_flow *af = f->app_state;
+	struct eve_tuple t;
+	struct eve_flow_info fi;
+
+	if (af && af->http) {
+		a->cur_flow = f;
+		http_conn_close(af->http, f->last_us);
+		a->cur_flow = NULL;
+		http_conn_free(af->http);
+		af->http = NULL;
+	}
+	if (af && af->proto == APP_PROTO_UNKNOWN && f->key.proto == IPPROTO_TCP &&
+	    (af->probe_len[0] || af->probe_len[1] || af->probe_no[0] || af->probe_no[1])) {
+		/* data was seen but never decided */
+		af->proto = APP_PROTO_FAILED;
+		a->st.flows_failed_tcp++;
+	}
+	if (a->cfg.flow_events) {
+		app_layer_flow_tuple(f, &t);
+		t.in_iface = a->cfg.in_iface;
+		fi = (struct eve_flow_info){
+			.pkts_toserver = f->pkts[0],
+			.pkts_toclient = f->pkts[1],
+			.bytes_toserver = f->bytes[0],
+			.bytes_toclient = f->bytes[1],
+			.start_us = f->start_us,
+			.end_us = f->last_us,
+			.state = flow_state_name(f->state),
+			.reason = flow_end_reason_name(reason),
+			.alerted = f->alerted,
+			.is_tcp = f->key.proto == IPPROTO_TCP,
+			.tcp_flags = f->tcp_flags[0] | f->tcp_flags[1],
+			.tcp_flags_ts = f->tcp_flags[0],
+			.tcp_flags_tc = f->tcp_flags[1],
+			.tcp_state =
+				f->key.proto == IPPROTO_TCP ? tcp_state_name(f->tcp.state) : NULL,
+		};
+		write_event(a, eve_flow_event_new(&t, &fi));
+		a->st.events_flow++;
+	}
+	free(af);
+	f->app_state = NULL;
+}
+
+void app_layer_ops(struct app_layer *a, struct app_ops *ret_ops)
+{
+	*ret_ops = (struct app_ops){
+		.ctx = a,
+		.stream = on_stream,
+		.packet = on_packet,
+		.flow_end = on_flow_end,
+	};
+}
+
+json_t *app_layer_stats_event(const struct app_layer *a, const struct worker_stats *ws,
+			      uint64_t ts_us, uint64_t uptime_s)
+{
+	json_t *o = eve_event_new("stats", ts_us, NULL, 0);
+	json_t *s = json_object();
+	const struct app_layer_stats *st = &a->st;
+
+	if (!o || !s) {
+		json_decref(o);
+		json_decref(s);
+		return NULL;
+	}
+	json_object_set_new(o, "stats", s);
+	eve_set_path_u64(s, "uptime", uptime_s);
+	if (ws) {
+		const struct decode_stats *d = &ws->decode;
+		const struct tcp_reasm_stats *tcp = &ws->tcp;
+		uint64_t invalid = 0;
+
+		for (int i = 1; i < DECODE_ERR_MAX; i++)
+			if (i != DECODE_ERR_NOT_IP)
+				invalid += d->errors[i];
+		eve_set_path_u64(s, "decoder.pkts", ws->pkts);
+		eve_set_path_u64(s, "decoder.bytes", ws->bytes);
+		eve_set_path_u64(s, "decoder.invalid", invalid);
+		eve_set_path_u64(s, "decoder.ipv4", d->ipv4);
+		eve_set_path_u64(s, "decoder.ipv6", d->ipv6);
+		eve_set_path_u64(s, "decoder.tcp", d->tcp);
+		eve_set_path_u64(s, "decoder.udp", d->udp);
+		eve_set_path_u64(s, "decoder.icmpv4", d->icmpv4);
+		eve_set_path_u64(s, "decoder.icmpv6", d->icmpv6);
+		eve_set_path_u64(s, "decoder.vlan", d->vlan);
+		eve_set_path_u64(s, "decoder.vlan_qinq", d->vlan_qinq);
+		eve_set_path_u64(s, "decoder.truncated", d->errors[DECODE_ERR_TRUNCATED]);
+		eve_set_path_u64(s, "decoder.ipv4_in_ipv6", 0);
+		eve_set_path_u64(s, "decoder.not_ip", d->errors[DECODE_ERR_NOT_IP]);
+		eve_set_path_u64(s, "decoder.checksum_dropped", ws->csum_dropped);
+		eve_set_path_u64(s, "flow.total", ws->flow.created);
+		eve_set_path_u64(s, "flow.active", ws->flow.active);
+		eve_set_path_u64(s, "flow.tcp", ws->flow.tcp);
+		eve_set_path_u64(s, "flow.udp", ws->flow.udp);
+		eve_set_path_u64(s, "flow.icmpv4", ws->flow.icmp);
+		eve_set_path_u64(s, "flow.memcap", ws->flow.refused);
+		eve_set_path_u64(s, "flow.emerg_mode_entered", ws->flow.evicted);
+		eve_set_path_u64(s, "flow.end.timeout", ws->flow.ended[FLOW_END_TIMEOUT]);
+		eve_set_path_u64(s, "flow.end.forced", ws->flow.ended[FLOW_END_FORCED]);
+		eve_set_path_u64(s, "flow.end.shutdown", ws->flow.ended[FLOW_END_SHUTDOWN]);
+		eve_set_path_u64(s, "tcp.sessions", tcp->sessions);
+		eve_set_path_u64(s, "tcp.midstream_pickups", tcp->midstream_pickups);
+		eve_set_path_u64(s, "tcp.segments", tcp->segments);
+		eve_set_path_u64(s, "tcp.reassembly_gap", tcp->gaps);
+		eve_set_path_u64(s, "tcp.overlap", tcp->overlaps);
+		eve_set_path_u64(s, "tcp.overlap_diff_data", tcp->overlaps_diff);
+		eve_set_path_u64(s, "tcp.segment_memcap_drop", tcp->memcap_hits);
+		eve_set_path_u64(s, "tcp.rst", tcp->rst);
+		eve_set_path_u64(s, "tcp.memuse", tcp->mem_used);
+		eve_set_path_u64(s, "tcp.reassembly_memuse_peak", tcp->mem_peak);
+		eve_set_path_u64(s, "defrag.ipv4.fragments", ws->defrag.ipv4_fragments);
+		eve_set_path_u64(s, "defrag.ipv4.reassembled", ws->defrag.ipv4_reassembled);
+		eve_set_path_u64(s, "defrag.ipv6.fragments", ws->defrag.ipv6_fragments);
+		eve_set_path_u64(s, "defrag.ipv6.reassembled", ws->defrag.ipv6_reassembled);
+		eve_set_path_u64(s, "defrag.max_frag_hits", ws->defrag.too_many_frags);
+		eve_set_path_u64(s, "defrag.memcap_exception", ws->defrag.memcap_hits);
+	}
+	eve_set_path_u64(s, "app_layer.flow.http", st->flows_http);
+	eve_set_path_u64(s, "app_layer.flow.failed_tcp", st->flows_failed_tcp);
+	eve_set_path_u64(s, "app_layer.tx.http", st->tx_http);
+	eve_set_path_u64(s, "app_layer.error.http.parser", st->http.parse_errors);
+	eve_set_path_u64(s, "app_layer.error.http.gap", st->http.gaps);
+	eve_set_path_u64(s, "app_layer.error.http.alloc", st->http.alloc_failures);
+	eve_set_path_u64(s, "app_layer.error.http.internal", st->http.tx_refused);
+	eve_set_path_u64(s, "http.body_truncated_bytes", st->http.body_truncated);
+	return o;
+}
