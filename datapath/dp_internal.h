@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Private state of the datapath library, shared by datapath.c, dp_entries.c and dp_attach.c. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "datapath/datapath.h"
+#include "lib/macro.h"
+
+#define MOAT_DP_MAX_PRIV_LINKS 32
+#define MOAT_DP_PIN_ROOT_MAX 200
+#define MOAT_ENOTSUPP 524 /* the kernel's internal ENOTSUPP, seen by bpf() callers */
+
+struct moat_filter;
+
+/* Links held by a no_pin handle (they live as long as dp). */
+struct moat_dp_priv_link {
+	int ifindex;
+	int xdp_fd;
+	int tci_fd;
+	int tce_fd;
+};
+
+struct moat_dp {
+	struct moat_filter *skel;
+	char pin_root[256]; /* at most MOAT_DP_PIN_ROOT_MAX chars */
+	bool no_pin;
+	bool force_clsact;
+	uint32_t tc_priority;
+	int map_fd[MOAT_M_NUM]; /* entry maps, indexed MOAT_M_* */
+	uint32_t map_max[MOAT_M_NUM];
+	int cfg_fd;
+	int stats_fd;
+	int notes_fd;
+	uint32_t notes_max;
+	struct moat_cfg *cfg; /* mmapped moat_cfg[0] */
+	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
+	char err[512];
+};
+
+/* Set dp->err and return err (a -errno). */
+int dp_fail(struct moat_dp *dp, int err, const char *fmt, ...) _printf_(3, 4);
+
+/* Atomically set or clear the "may be non-empty" bit of a map. */
+void dp_mark_nonempty(struct moat_dp *dp, unsigned int map_id);
+/* Clear the bit if the map is empty, closing the race with concurrent adds (see dp_entries.c). */
+void dp_update_empty(struct moat_dp *dp, unsigned int map_id);
+
+/* A normalised entry key: which map, the key bytes, and the key of its note. */
+struct dp_key {
+	unsigned int map_id; /* MOAT_M_* */
+	uint32_t key_len;
+	union {
+		uint8_t bytes[24];
+		uint32_t addr4; /* network order */
+		struct moat_addr6 addr6;
+		struct moat_lpm4_key lpm4;
+		struct moat_lpm6_key lpm6;
+		struct moat_l4v4_key l4v4;
+		struct moat_l4v6_key l4v6;
+	} key;
+	struct moat_note_key note;
+};
+
+/*
+ * Build the key of e for family (AF_INET or AF_INET6; e->cidr.family unless that is AF_UNSPEC
+ * for a port kind). Pure (no bpf), unit-tested. -EINVAL with a message in err.
+ */
+int dp_entry_key(const struct moat_dp_entry *e, int family, struct dp_key *ret, char *err,
+		 size_t errlen);
+
+/* Turn a map key back into the entry fields (kind, dir, cidr, proto, port). Pure. */
+void dp_entry_from_key(unsigned int map_id, const void *key, struct moat_dp_entry *ret);
