@@ -14,12 +14,19 @@
 
 #define PROBE_BUF 24 /* longest method (16) + space + leading CR/LFs */
 
-enum app_proto { APP_PROTO_UNKNOWN = 0, APP_PROTO_HTTP, APP_PROTO_FAILED };
+enum app_proto {
+	APP_PROTO_UNKNOWN = 0,
+	APP_PROTO_HTTP,
+	APP_PROTO_FAILED,
+	APP_PROTO_DONE, /* was HTTP, now an opaque tunnel */
+};
 
 struct app_flow {
 	uint8_t proto; /* enum app_proto */
 	bool eof[2];
 	bool probe_no[2];
+	bool connect_reset;
+	bool was_http; /* a CONNECT succeeded: what follows is a new protocol */
 	uint8_t probe_len[2];
 	uint8_t probe[2][PROBE_BUF];
 	struct http_conn *http;
@@ -101,7 +108,7 @@ void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t)
 	t->src_port = f->key.port[0];
 	t->dest_port = f->key.port[1];
 	t->flow_id = f->flow_id;
-	if (af && af->proto == APP_PROTO_HTTP)
+	if (af && af->was_http)
 		t->app_proto = "http";
 	else if (af && af->proto == APP_PROTO_FAILED)
 		t->app_proto = "failed";
@@ -128,6 +135,15 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	a->st.tx_http++;
 	if (!f)
 		return;
+	if (tx->status >= 200 && tx->status < 300 && tx->method.len == 7 &&
+	    !memcmp(tx->method.ptr, "CONNECT", 7)) {
+		struct app_flow *af = f->app_state;
+
+		if (af && af->http) {
+			af->connect_reset = true;
+			http_conn_suspend(af->http);
+		}
+	}
 	http = http_tx_eve(tx);
 	if (!http) {
 		a->st.events_written_failed++;
@@ -156,12 +172,54 @@ static struct app_flow *flow_state(struct flow *f)
 	return f->app_state;
 }
 
+static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
+		  const uint8_t *data, size_t len, uint64_t ts_us);
+
+/* After a successful CONNECT the tunnel carries a new conversation: like Suricata, end the
+ * HTTP parser and detect again (transaction ids restart at 0). Bytes libhtp held back are
+ * re-probed. */
+static void connect_reset(struct app_layer *a, struct flow *f, struct app_flow *af, uint64_t ts_us)
+{
+	uint8_t *held[2] = { NULL, NULL };
+	size_t held_len[2] = { 0, 0 };
+
+	for (int d = 0; d < 2; d++) {
+		const uint8_t *p;
+		size_t n = http_conn_pending(af->http, d, &p);
+
+		if (n && (held[d] = malloc(n))) {
+			memcpy(held[d], p, n);
+			held_len[d] = n;
+		}
+	}
+	a->cur_flow = f;
+	http_conn_free(af->http);
+	a->cur_flow = NULL;
+	af->http = NULL;
+	af->connect_reset = false;
+	af->proto = APP_PROTO_UNKNOWN;
+	af->probe_no[0] = af->probe_no[1] = false;
+	af->probe_len[0] = af->probe_len[1] = 0;
+	a->st.http_connect_resets++;
+	for (int d = 0; d < 2; d++) {
+		if (held_len[d] && af->proto == APP_PROTO_UNKNOWN && !af->probe_no[d])
+			probe(a, f, af, d, held[d], held_len[d], ts_us);
+		else if (held_len[d] && af->proto == APP_PROTO_HTTP && af->http)
+			http_conn_data(af->http, d, held[d], held_len[d], ts_us);
+		free(held[d]);
+	}
+}
+
 static void http_feed(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
 		      const uint8_t *data, size_t len, uint64_t ts_us)
 {
+	if (!af->http)
+		return;
 	a->cur_flow = f;
 	http_conn_data(af->http, dir, data, len, ts_us);
 	a->cur_flow = NULL;
+	if (af->connect_reset)
+		connect_reset(a, f, af, ts_us);
 }
 
 /* Detection on the first bytes of each direction; held bytes are replayed into libhtp
@@ -190,14 +248,18 @@ static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int 
 		 * the request side unless that one is finished */
 		if (dir == APP_DIR_TOSERVER || af->probe_no[APP_DIR_TOSERVER] ||
 		    af->eof[APP_DIR_TOSERVER]) {
-			af->proto = APP_PROTO_FAILED;
-			a->st.flows_failed_tcp++;
+			/* a tunnel after CONNECT that is not HTTP (TLS) keeps app_proto http */
+			af->proto = af->was_http ? APP_PROTO_DONE : APP_PROTO_FAILED;
+			if (!af->was_http)
+				a->st.flows_failed_tcp++;
 		}
 		af->probe_len[dir] = 0;
 		return;
 	}
+	if (af->proto == APP_PROTO_UNKNOWN && !af->was_http)
+		a->st.flows_http++;
 	af->proto = APP_PROTO_HTTP;
-	a->st.flows_http++;
+	af->was_http = true;
 	af->http = http_conn_new(a->http, on_http_tx, a, &a->st.http, ts_us);
 	if (!af->http) {
 		af->proto = APP_PROTO_FAILED;
@@ -273,7 +335,7 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		http_conn_free(af->http);
 		af->http = NULL;
 	}
-	if (af && af->proto == APP_PROTO_UNKNOWN && f->key.proto == IPPROTO_TCP &&
+	if (af && af->proto == APP_PROTO_UNKNOWN && !af->was_http && f->key.proto == IPPROTO_TCP &&
 	    (af->probe_len[0] || af->probe_len[1] || af->probe_no[0] || af->probe_no[1])) {
 		/* data was seen but never decided */
 		af->proto = APP_PROTO_FAILED;

@@ -27,6 +27,7 @@ struct app_layer_stats {
 	uint64_t flows_http; /* app_layer.flow.http */
 	uint64_t flows_failed_tcp; /* app_layer.flow.failed_tcp */
 	uint64_t tx_http; /* app_layer.tx.http */
+	uint64_t http_connect_resets; /* parsers restarted after a successful CONNECT */
 	uint64_t events_http, events_flow, events_written_failed;
 	struct http_stats http;
 };

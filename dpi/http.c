@@ -42,6 +42,7 @@ struct http_conn {
 	bool dead[2]; /* direction no longer parsed (gap, error) */
 	bool closed;
 	bool stopped; /* whole connection no longer parsed */
+	bool suspended; /* http_conn_suspend(): keep pending, parse nothing more */
 	struct http_pending pending[2];
 	htp_tx_t *defer[HTTP_MAX_DEFER];
 	unsigned int ndefer;
@@ -274,6 +275,11 @@ static int hook_res_complete(htp_tx_t *tx)
 {
 	if (tx->request_progress == HTP_REQUEST_COMPLETE)
 		tx_finished(tx);
+	else if (tx->request_method_number == HTP_M_CONNECT && tx->response_status_number >= 200 &&
+		 tx->response_status_number < 300)
+		/* a successful CONNECT: libhtp ends the request only when tunnel data arrives;
+		 * report now so the caller can hand the tunnel to re-detection */
+		tx_report(conn_of(tx), tx);
 	return HTP_OK;
 }
 
@@ -439,7 +445,7 @@ static bool feed(struct http_conn *c, int dir, const uint8_t *data, size_t len)
 	bool other;
 	size_t used;
 
-	if (c->stopped || c->dead[dir])
+	if (c->stopped || c->dead[dir] || c->suspended)
 		return false;
 	if (live_txs(c) > c->e->conf.max_tx) {
 		c->st->tx_refused++;
@@ -469,7 +475,7 @@ int http_conn_data(struct http_conn *c, int dir, const uint8_t *data, size_t len
 
 	if (c->closed || c->stopped)
 		return -EPROTO;
-	if (c->dead[dir] || len == 0)
+	if (c->dead[dir] || c->suspended || len == 0)
 		return 0;
 	c->ts_us = ts_us;
 	if (p->len) {
@@ -494,10 +500,15 @@ int http_conn_data(struct http_conn *c, int dir, const uint8_t *data, size_t len
 		feed(c, dir, data, len);
 	}
 	/* the other side may have been waiting for this one (DATA_OTHER) */
-	for (int i = 0; i < 4 && c->pending[!dir].len && !c->stopped; i++)
+	for (int i = 0; i < 4 && c->pending[!dir].len && !c->stopped && !c->suspended; i++)
 		if (!feed(c, !dir, c->pending[!dir].buf, c->pending[!dir].len))
 			break;
 	return c->stopped ? -EPROTO : 0;
+}
+
+void http_conn_suspend(struct http_conn *c)
+{
+	c->suspended = true;
 }
 
 void http_conn_gap(struct http_conn *c, int dir, size_t len)
@@ -520,7 +531,7 @@ void http_conn_close(struct http_conn *c, uint64_t ts_us)
 	c->closed = true;
 	c->ts_us = ts_us;
 	ts_to_htp(ts_us, &t);
-	if (!c->stopped) {
+	if (!c->stopped && !c->suspended) {
 		htp_connp_close(c->connp, &t);
 		run_deferred(c);
 	}
@@ -557,6 +568,12 @@ void http_conn_free(struct http_conn *c)
 uint64_t http_conn_tx_count(const struct http_conn *c)
 {
 	return c->st ? htp_list_size(htp_connp_get_connection(c->connp)->transactions) : 0;
+}
+
+size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret_data)
+{
+	*ret_data = c->pending[dir].buf;
+	return c->pending[dir].len;
 }
 
 /* Request methods recognised at the start of a stream (RFC 9110, WebDAV, and the odd ones

@@ -67,11 +67,17 @@ struct http_conn *http_conn_new(struct http_engine *e, http_tx_cb cb, void *user
  * once the connection is no longer parsed. */
 int http_conn_data(struct http_conn *c, int dir, const uint8_t *data, size_t len, uint64_t ts_us);
 void http_conn_gap(struct http_conn *c, int dir, size_t len);
+/* Stop feeding libhtp (callable from the tx callback): later data is ignored and what is
+ * held back stays in http_conn_pending(). Used to hand a CONNECT tunnel to re-detection. */
+void http_conn_suspend(struct http_conn *c);
 /* Close: finish what libhtp can and report every started transaction not yet reported. */
 void http_conn_close(struct http_conn *c, uint64_t ts_us);
 /* Frees (calls http_conn_close() first if it was not). NULL is fine. */
 void http_conn_free(struct http_conn *c);
 uint64_t http_conn_tx_count(const struct http_conn *c);
+/* Bytes of DIR that libhtp has not consumed yet (held while it waited for the other side,
+ * e.g. a client's tunnelled bytes after CONNECT). Valid until the next call on C. */
+size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret_data);
 
 enum http_probe_result { HTTP_PROBE_NO = 0, HTTP_PROBE_YES = 1, HTTP_PROBE_MORE = 2 };
 /* Content detection at the start of a stream: a request line's method token followed by a
