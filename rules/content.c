@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The content verification engine: one buffer checked against a rule's program for it
+ * (content with offset/depth/distance/within/startswith/endswith/negation/nocase, pcre,
+ * isdataat, bsize, byte_test/jump/extract) with Suricata's relative-match backtracking.
+ * Hand written because no library implements Suricata's content semantics; the regexes
+ * themselves run in PCRE2 (JIT) and the literal prefilter in Hyperscan.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include "rule.h"
+
+int64_t content_find(const uint8_t *hay, size_t hlen, const uint8_t *pat, size_t plen, bool nocase)
+{
+	if (plen == 0 || plen > hlen)
+		return plen == 0 ? 0 : -1;
+	if (!nocase) {
+		const uint8_t *p = memmem(hay, hlen, pat, plen);
+
+		return p ? p - hay : -1;
+	}
+	{
+		uint8_t f = (uint8_t)tolower(pat[0]);
+
+		for (size_t i = 0; i + plen <= hlen; i++) {
+			size_t k = 1;
+
+			if ((uint8_t)tolower(hay[i]) != f)
+				continue;
+			while (k < plen && tolower(hay[i + k]) == tolower(pat[k]))
+				k++;
+			if (k == plen)
+				return (int64_t)i;
+		}
+	}
+	return -1;
+}
+
+static int64_t rv(const struct rval *r, const struct inspect_env *env)
+{
+	return r->var >= 0 ? (int64_t)env->vars[r->var] : r->v;
+}
+
+/* Read nbytes at pos as binary (endianness) or as a number string in base. */
+static bool byte_read(const struct sm_byte *b, const uint8_t *buf, size_t len, int64_t pos,
+		      uint64_t *ret)
+{
+	uint64_t v = 0;
+	/* nbytes 0 with "string": the rest of the buffer (ET's http.content_len checks). */
+	size_t n = b->nbytes ? b->nbytes : (pos >= 0 && (size_t)pos < len ? len - (size_t)pos : 0);
+
+	if (pos < 0 || n == 0 || n > 20 || (uint64_t)pos + n > len)
+		return false;
+	if (b->base) {
+		char tmp[24];
+		char *end;
+
+		memcpy(tmp, buf + pos, n);
+		tmp[n] = '\0';
+		if (!isxdigit((unsigned char)tmp[0]))
+			return false;
+		errno = 0;
+		v = strtoull(tmp, &end, b->base);
+		if (errno || end == tmp)
+			return false;
+	} else if (b->little) {
+		for (int i = b->nbytes - 1; i >= 0; i--)
+			v = v << 8 | buf[pos + i];
+	} else {
+		for (int i = 0; i < b->nbytes; i++)
+			v = v << 8 | buf[pos + i];
+	}
+	if (b->bitmask) {
+		v &= b->bitmask;
+		v >>= __builtin_ctzll(b->bitmask);
+	}
+	*ret = v;
+	return true;
+}
+
+static bool byte_test_op(const struct sm_byte *b, uint64_t v, uint64_t want)
+{
+	bool m;
+
+	switch (b->op) {
+	case BOP_LT:
+		m = v < want;
+		break;
+	case BOP_GT:
+		m = v > want;
+		break;
+	case BOP_EQ:
+		m = v == want;
+		break;
+	case BOP_AND:
+		m = (v & want) != 0;
+		break;
+	case BOP_XOR:
+		m = (v ^ want) != 0;
+		break;
+	case BOP_LE:
+		m = v <= want;
+		break;
+	case BOP_GE:
+		m = v >= want;
+		break;
+	default:
+		m = false;
+	}
+	return b->negated ? !m : m;
+}
+
+/* 1 match, 0 no match, -1 budget exhausted (abandon, counted as no match). */
+static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, size_t len,
+		   int64_t prev, struct inspect_env *env)
+{
+	const struct sm *sm;
+
+	if (i == l->n)
+		return 1;
+	if (env->budget == 0) {
+		(*env->budget_hits)++;
+		return -1;
+	}
+	env->budget--;
+	sm = &l->sm[i];
+	switch (sm->type) {
+	case SM_CONTENT: {
+		const struct sm_content *c = &sm->content;
+		int64_t start, end = (int64_t)len;
+
+		if (c->has_distance || c->has_within) {
+			int64_t dist = c->has_distance ? rv(&c->distance, env) : 0;
+
+			start = prev + dist;
+			if (start < 0)
+				start = 0;
+			if (c->has_within && prev + dist + rv(&c->within, env) < end)
+				end = prev + dist + rv(&c->within, env);
+		} else if (c->startswith) {
+			start = 0;
+			end = MIN(end, (int64_t)c->len);
+		} else {
+			start = c->has_offset ? rv(&c->offset, env) : 0;
+			if (c->has_depth && start + rv(&c->depth, env) < end)
+				end = start + rv(&c->depth, env);
+		}
+		if (c->endswith) {
+			int64_t pos = (int64_t)len - c->len;
+
+			if (pos < start || pos + c->len > end)
+				start = end; /* no room */
+			else
+				start = pos;
+		}
+		for (;;) {
+			int64_t pos = -1;
+			int r;
+
+			if (start >= 0 && start + c->len <= end) {
+				if (c->endswith)
+					pos = content_find(buf + start, (size_t)c->len, c->pat,
+							   c->len, c->nocase);
+				else
+					pos = content_find(buf + start, (size_t)(end - start),
+							   c->pat, c->len, c->nocase);
+			}
+			if (c->negated)
+				return pos >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env);
+			if (pos < 0)
+				return 0;
+			pos += start;
+			r = inspect(l, i + 1, buf, len, pos + c->len, env);
+			if (r != 0 || !sm->relative_next || c->endswith)
+				return r;
+			start = pos + 1;
+		}
+	}
+	case SM_PCRE: {
+		const struct sm_pcre *p = &sm->pcre;
+		int64_t start = p->relative ? prev : 0;
+
+		for (;;) {
+			PCRE2_SIZE *ov;
+			int rc, r;
+
+			if (start > (int64_t)len)
+				return p->negated ? inspect(l, i + 1, buf, len, prev, env) : 0;
+			/* The subject starts at the relative position, so '^' anchors there, as
+			 * in Suricata. */
+			rc = pcre2_match(p->re, buf + start, len - (size_t)start, 0, 0, env->md,
+					 p->nolimit ? NULL : env->mctx);
+			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+			    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+				(*env->pcre_limit_hits)++;
+				return 0;
+			}
+			if (p->negated)
+				return rc >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env);
+			if (rc < 0)
+				return 0;
+			ov = pcre2_get_ovector_pointer(env->md);
+			r = inspect(l, i + 1, buf, len, start + (int64_t)ov[1], env);
+			if (r != 0 || !sm->relative_next)
+				return r;
+			start += (int64_t)ov[0] + 1;
+		}
+	}
+	case SM_ISDATAAT: {
+		const struct sm_isdataat *d = &sm->isdataat;
+		int64_t at = (d->relative ? prev : 0) + rv(&d->v, env);
+		bool has = at >= 0 && at < (int64_t)len;
+
+		if (has == d->negated)
+			return 0;
+		return inspect(l, i + 1, buf, len, prev, env);
+	}
+	case SM_BSIZE:
+		if (!cmp_match(&sm->bsize, len))
+			return 0;
+		return inspect(l, i + 1, buf, len, prev, env);
+	case SM_BYTE_TEST: {
+		const struct sm_byte *b = &sm->byte;
+		int64_t pos = (b->relative ? prev : 0) + rv(&b->offset, env);
+		uint64_t v;
+
+		if (!byte_read(b, buf, len, pos, &v) ||
+		    !byte_test_op(b, v, (uint64_t)rv(&b->value, env)))
+			return 0;
+		return inspect(l, i + 1, buf, len, prev, env);
+	}
+	case SM_BYTE_JUMP: {
+		const struct sm_byte *b = &sm->byte;
+		int64_t pos = (b->relative ? prev : 0) + rv(&b->offset, env), to;
+		uint64_t v;
+
+		if (!byte_read(b, buf, len, pos, &v) || v > UINT32_MAX)
+			return 0;
+		if (b->multiplier)
+			v *= b->multiplier;
+		if (b->align && (v % 4))
+			v += 4 - (v % 4);
+		if (b->from_beginning)
+			to = (int64_t)v;
+		else if (b->from_end)
+			to = (int64_t)len + (int64_t)v;
+		else
+			to = pos + b->nbytes + (int64_t)v;
+		to += b->post_offset;
+		if (to < 0 || to > (int64_t)len)
+			return 0;
+		return inspect(l, i + 1, buf, len, to, env);
+	}
+	case SM_BYTE_EXTRACT: {
+		const struct sm_byte *b = &sm->byte;
+		int64_t pos = (b->relative ? prev : 0) + rv(&b->offset, env);
+		uint64_t v;
+
+		if (!byte_read(b, buf, len, pos, &v))
+			return 0;
+		if (b->multiplier)
+			v *= b->multiplier;
+		if (b->post_offset > 1) /* align N */
+			v = (v + (uint64_t)b->post_offset - 1) & ~((uint64_t)b->post_offset - 1);
+		env->vars[b->var] = v;
+		return inspect(l, i + 1, buf, len, pos + b->nbytes, env);
+	}
+	}
+	return 0;
+}
+
+bool content_inspect(const struct rule_list *l, const uint8_t *buf, size_t len,
+		     struct inspect_env *env)
+{
+	return inspect(l, 0, buf, len, 0, env) == 1;
+}

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Matching inputs against a compiled ruleset: Hyperscan prefilter per buffer, candidate
+ * rules verified in ruleset order (header, flow, content programs, flowbits), then
+ * thresholds and per-transaction alert dedup. Per-worker state lives in struct detect_ctx.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include "ruleset_int.h"
+
+#define PCRE_MATCH_LIMIT 3500 /* Suricata's pcre.match-limit default */
+#define PCRE_DEPTH_LIMIT 1500 /* Suricata's pcre.match-limit-recursion default */
+#define INSPECT_BUDGET 3000 /* content elements tried per rule and buffer */
+#define THR_TABLE_SIZE 65536 /* threshold entries per worker (power of two) */
+#define TX_ALERTED_MAX 64 /* rules remembered as alerted for the current tx of a flow */
+
+static const char *const buf_names[DETECT_BUF_MAX] = {
+	[DETECT_BUF_PKT] = "pkt_data",
+	[DETECT_BUF_STREAM] = "stream",
+	[DETECT_BUF_HTTP_URI] = "http.uri",
+	[DETECT_BUF_HTTP_URI_RAW] = "http.uri.raw",
+	[DETECT_BUF_HTTP_METHOD] = "http.method",
+	[DETECT_BUF_HTTP_HOST] = "http.host",
+	[DETECT_BUF_HTTP_HOST_RAW] = "http.host.raw",
+	[DETECT_BUF_HTTP_REQUEST_LINE] = "http.request_line",
+	[DETECT_BUF_HTTP_USER_AGENT] = "http.user_agent",
+	[DETECT_BUF_HTTP_REFERER] = "http.referer",
+	[DETECT_BUF_HTTP_ACCEPT] = "http.accept",
+	[DETECT_BUF_HTTP_ACCEPT_ENC] = "http.accept_enc",
+	[DETECT_BUF_HTTP_ACCEPT_LANG] = "http.accept_lang",
+	[DETECT_BUF_HTTP_REQUEST_BODY] = "http.request_body",
+	[DETECT_BUF_HTTP_HEADER] = "http.header",
+	[DETECT_BUF_HTTP_HEADER_RAW] = "http.header.raw",
+	[DETECT_BUF_HTTP_HEADER_NAMES] = "http.header_names",
+	[DETECT_BUF_HTTP_COOKIE] = "http.cookie",
+	[DETECT_BUF_HTTP_CONTENT_TYPE] = "http.content_type",
+	[DETECT_BUF_HTTP_CONTENT_LEN] = "http.content_len",
+	[DETECT_BUF_HTTP_START] = "http.start",
+	[DETECT_BUF_HTTP_PROTOCOL] = "http.protocol",
+	[DETECT_BUF_HTTP_CONNECTION] = "http.connection",
+	[DETECT_BUF_HTTP_STAT_CODE] = "http.stat_code",
+	[DETECT_BUF_HTTP_STAT_MSG] = "http.stat_msg",
+	[DETECT_BUF_HTTP_RESPONSE_LINE] = "http.response_line",
+	[DETECT_BUF_HTTP_RESPONSE_BODY] = "http.response_body",
+	[DETECT_BUF_HTTP_SERVER] = "http.server",
+	[DETECT_BUF_HTTP_LOCATION] = "http.location",
+	[DETECT_BUF_HTTP_HEADER_RESP] = "http.header (response)",
+	[DETECT_BUF_HTTP_HEADER_RAW_RESP] = "http.header.raw (response)",
+	[DETECT_BUF_HTTP_HEADER_NAMES_RESP] = "http.header_names (response)",
+	[DETECT_BUF_HTTP_COOKIE_RESP] = "http.cookie (response)",
+	[DETECT_BUF_HTTP_CONTENT_TYPE_RESP] = "http.content_type (response)",
+	[DETECT_BUF_HTTP_CONTENT_LEN_RESP] = "http.content_len (response)",
+	[DETECT_BUF_HTTP_START_RESP] = "http.start (response)",
+	[DETECT_BUF_HTTP_PROTOCOL_RESP] = "http.protocol (response)",
+	[DETECT_BUF_HTTP_CONNECTION_RESP] = "http.connection (response)",
+};
+
+const char *detect_buf_name(enum detect_buf b)
+{
+	return (unsigned int)b < DETECT_BUF_MAX && buf_names[b] ? buf_names[b] : "?";
+}
+
+struct thr_ent {
+	uint32_t rule; /* rule index + 1; 0 = empty */
+	uint8_t family;
+	uint8_t addr[16];
+	uint32_t count;
+	uint64_t window_start; /* usec */
+};
+
+struct detect_ctx {
+	const struct ruleset *rs;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	uint8_t *cand; /* per rule: 1 when already a candidate of this input */
+	uint32_t *list;
+	size_t n_list;
+	struct thr_ent *thr;
+	struct detect_ctx_stats st;
+};
+
+struct detect_flow {
+	uint64_t generation;
+	uint32_t nbits;
+	uint8_t *bits;
+	uint64_t tx_id;
+	bool has_tx;
+	uint32_t n_alerted;
+	uint32_t alerted[TX_ALERTED_MAX];
+};
+
+void detect_ctx_free(struct detect_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	hs_free_scratch(ctx->scratch);
+	pcre2_match_data_free(ctx->md);
+	pcre2_match_context_free(ctx->mctx);
+	free(ctx->cand);
+	free(ctx->list);
+	free(ctx->thr);
+	free(ctx);
+}
+DEFINE_FREEP(struct detect_ctx, detect_ctx_free)
+
+int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret)
+{
+	_cleanup_(detect_ctx_freep) struct detect_ctx *ctx = calloc(1, sizeof(*ctx));
+	size_t n = rs->n ? rs->n : 1;
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->rs = rs;
+	if (rs->scratch && hs_clone_scratch(rs->scratch, &ctx->scratch) != HS_SUCCESS)
+		return -ENOMEM;
+	ctx->md = pcre2_match_data_create(16, NULL);
+	ctx->mctx = pcre2_match_context_create(NULL);
+	ctx->cand = calloc(n, 1);
+	ctx->list = calloc(n, sizeof(*ctx->list));
+	ctx->thr = calloc(THR_TABLE_SIZE, sizeof(*ctx->thr));
+	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->list || !ctx->thr)
+		return -ENOMEM;
+	pcre2_set_match_limit(ctx->mctx, PCRE_MATCH_LIMIT);
+	pcre2_set_depth_limit(ctx->mctx, PCRE_DEPTH_LIMIT);
+	*ret = TAKE_PTR(ctx);
+	return 0;
+}
+
+void detect_ctx_get_stats(const struct detect_ctx *ctx, struct detect_ctx_stats *ret)
+{
+	*ret = ctx->st;
+}
+
+struct detect_flow *detect_flow_new(void)
+{
+	return calloc(1, sizeof(struct detect_flow));
+}
+
+void detect_flow_free(struct detect_flow *f)
+{
+	if (!f)
+		return;
+	free(f->bits);
+	free(f);
+}
+
+static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
+{
+	if (f->generation == rs->generation)
+		return;
+	free(f->bits);
+	f->bits = NULL;
+	f->nbits = 0;
+	f->n_alerted = 0;
+	f->has_tx = false;
+	f->generation = rs->generation;
+}
+
+static bool fb_get(const struct detect_flow *f, uint32_t id)
+{
+	return f && id < f->nbits && (f->bits[id / 8] >> (id % 8)) & 1;
+}
+
+static void fb_put(struct detect_flow *f, const struct ruleset *rs, uint32_t id, int how)
+{
+	bool cur;
+
+	if (!f->bits) {
+		f->nbits = (uint32_t)rs->flowbits.n;
+		f->bits = calloc((f->nbits + 7) / 8 + 1, 1);
+		if (!f->bits) {
+			f->nbits = 0;
+			return;
+		}
+	}
+	if (id >= f->nbits)
+		return;
+	cur = fb_get(f, id);
+	if (how == FB_SET || (how == FB_TOGGLE && !cur))
+		f->bits[id / 8] |= (uint8_t)(1u << (id % 8));
+	else
+		f->bits[id / 8] &= (uint8_t) ~(1u << (id % 8));
+}
+
+static int on_hs_match(unsigned int id, unsigned long long from, unsigned long long to,
+		       unsigned int flags, void *user)
+{
+	void **a = user;
+	struct detect_ctx *ctx = a[0];
+	const struct mpm *m = a[1];
+
+	for (uint32_t k = m->rule_off[id]; k < m->rule_off[id + 1]; k++) {
+		uint32_t r = m->rule_ids[k];
+
+		if (!ctx->cand[r]) {
+			ctx->cand[r] = 1;
+			ctx->list[ctx->n_list++] = r;
+		}
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool proto_match(const struct rule *r, const struct detect_packet *p)
+{
+	switch (r->proto) {
+	case RPROTO_IP:
+		return true;
+	case RPROTO_TCP:
+	case RPROTO_TCP_PKT:
+	case RPROTO_TCP_STREAM:
+		return p->ip_proto == IPPROTO_TCP;
+	case RPROTO_HTTP:
+		return p->ip_proto == IPPROTO_TCP && p->app_proto == DETECT_APP_HTTP;
+	case RPROTO_UDP:
+		return p->ip_proto == IPPROTO_UDP;
+	case RPROTO_ICMP:
+		return p->ip_proto == IPPROTO_ICMP || p->ip_proto == IPPROTO_ICMPV6;
+	}
+	return false;
+}
+
+/* Ports apply to every rule as in Suricata: packets without ports carry port 0. */
+static bool ports_apply(const struct rule *r)
+{
+	return true;
+}
+
+static bool header_match(const struct rule *r, const struct detect_packet *p)
+{
+	bool fwd, rev = false;
+
+	fwd = addr_list_match(&r->src, p->family, p->src) &&
+	      addr_list_match(&r->dst, p->family, p->dst) &&
+	      (!ports_apply(r) ||
+	       (port_list_match(&r->sp, p->sport) && port_list_match(&r->dp, p->dport)));
+	if (!fwd && r->bidir)
+		rev = addr_list_match(&r->src, p->family, p->dst) &&
+		      addr_list_match(&r->dst, p->family, p->src) &&
+		      (!ports_apply(r) ||
+		       (port_list_match(&r->sp, p->dport) && port_list_match(&r->dp, p->sport)));
+	return fwd || rev;
+}
+
+static bool flow_match(const struct rule *r, const struct detect_packet *p)
+{
+	uint32_t f = r->flow, pf = p->flags;
+
+	if ((f & RFLOW_TO_SERVER) && !(pf & DETECT_PKT_TO_SERVER))
+		return false;
+	if ((f & RFLOW_TO_CLIENT) && !(pf & DETECT_PKT_TO_CLIENT))
+		return false;
+	if ((f & RFLOW_ESTABLISHED) && !(pf & DETECT_PKT_ESTABLISHED))
+		return false;
+	if ((f & RFLOW_NOT_ESTABLISHED) && (pf & DETECT_PKT_ESTABLISHED))
+		return false;
+	if ((f & RFLOW_ONLY_STREAM) && !(pf & DETECT_PKT_STREAM))
+		return false;
+	if ((f & RFLOW_NO_STREAM) && (pf & DETECT_PKT_STREAM))
+		return false;
+	if ((f & RFLOW_ONLY_FRAG) && !(pf & DETECT_PKT_FRAG))
+		return false;
+	if ((f & RFLOW_NO_FRAG) && (pf & DETECT_PKT_FRAG))
+		return false;
+	return true;
+}
+
+static bool misc_match(const struct rule *r, const struct detect_input *in)
+{
+	const struct detect_packet *p = &in->pkt;
+
+	if (r->has_app_proto && ((p->app_proto == r->app_proto) == r->app_proto_neg))
+		return false;
+	if (r->has_flags) {
+		uint8_t f = p->tcp_flags & r->flags_mask;
+
+		if (!(p->flags & DETECT_PKT_HAS_TCP))
+			return false;
+		switch (r->flags_mode) {
+		case '+':
+			if ((f & r->flags_set) != r->flags_set)
+				return false;
+			break;
+		case '*':
+			if (!(f & r->flags_set))
+				return false;
+			break;
+		case '!':
+			if (f & r->flags_set)
+				return false;
+			break;
+		default:
+			if (f != r->flags_set)
+				return false;
+		}
+	}
+	if (r->has_ttl && !cmp_match(&r->ttl, p->ttl))
+		return false;
+	if (r->has_ip_proto && !cmp_match(&r->ip_proto, p->ip_proto))
+		return false;
+	if ((r->has_itype || r->has_icode) && !(p->flags & DETECT_PKT_HAS_ICMP))
+		return false;
+	if (r->has_itype && !cmp_match(&r->itype, p->icmp_type))
+		return false;
+	if (r->has_icode && !cmp_match(&r->icode, p->icmp_code))
+		return false;
+	/* dsize is about one packet's payload: never true for stream inspection. */
+	if (r->has_dsize && ((p->flags & DETECT_PKT_STREAM) || !cmp_match(&r->dsize, p->dsize)))
+		return false;
+	if (r->has_urilen) {
+		int b = r->urilen_raw ? DETECT_BUF_HTTP_URI_RAW : DETECT_BUF_HTTP_URI;
+
+		if (!in->buf[b].data || !cmp_match(&r->urilen, in->buf[b].len))
+			return false;
+	}
+	return true;
+}
+
+static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const struct detect_input *in)
+{
+	struct inspect_env env = {
+		.md = ctx->md,
+		.mctx = ctx->mctx,
+		.pcre_limit_hits = &ctx->st.pcre_limit_hits,
+		.budget_hits = &ctx->st.inspect_budget_hits,
+	};
+
+	for (int li = 0; li < r->n_lists; li++) {
+		const struct rule_list *l = &r->lists[li];
+		int b = l->buf;
+
+		if (b == DETECT_BUF_PKT) {
+			/* The payload list: a tcp rule inspects the stream when the input has
+			 * it, else the packet; tcp-pkt only packets, tcp-stream only streams. */
+			if (r->proto == RPROTO_TCP_STREAM ||
+			    ((r->proto == RPROTO_TCP || r->proto == RPROTO_HTTP ||
+			      r->proto == RPROTO_IP) &&
+			     in->buf[DETECT_BUF_STREAM].data))
+				b = DETECT_BUF_STREAM;
+		}
+		if (!in->buf[b].data)
+			return false;
+		env.budget = INSPECT_BUDGET;
+		if (!content_inspect(l, in->buf[b].data, in->buf[b].len, &env))
+			return false;
+	}
+	return true;
+}
+
+static bool flowbits_match(const struct rule *r, const struct detect_flow *f)
+{
+	for (int i = 0; i < r->n_fb; i++) {
+		const struct flowbit_op *op = &r->fb[i];
+		int n_set = 0;
+
+		if (op->cmd != FB_ISSET && op->cmd != FB_ISNOTSET)
+			continue;
+		for (int k = 0; k < op->n; k++)
+			n_set += fb_get(f, op->ids[k]);
+		if (op->cmd == FB_ISSET && (op->any ? n_set == 0 : n_set != op->n))
+			return false;
+		if (op->cmd == FB_ISNOTSET && (op->any ? n_set == op->n : n_set != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Thresholds: whether this match may alert. Suricata semantics per track key. */
+static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct threshold *t,
+			   const struct detect_packet *p)
+{
+	uint8_t key[16] = { 0 };
+	uint64_t h = (uint64_t)ri * 0x9e3779b97f4a7c15ull, win = (uint64_t)t->seconds * 1000000;
+	struct thr_ent *e = NULL;
+
+	if (t->track == TRACK_SRC)
+		memcpy(key, p->src, 16);
+	else if (t->track == TRACK_DST)
+		memcpy(key, p->dst, 16);
+	else if (t->track == TRACK_BOTH)
+		for (int i = 0; i < 16; i++)
+			key[i] = p->src[i] ^ p->dst[i];
+	for (int i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	for (uint32_t probe = 0; probe < 16; probe++) {
+		struct thr_ent *c = &ctx->thr[(h + probe) & (THR_TABLE_SIZE - 1)];
+
+		if (c->rule == ri + 1 && c->family == p->family && memcmp(c->addr, key, 16) == 0) {
+			e = c;
+			break;
+		}
+		/* Reuse empty or expired slots. */
+		if (!e && (c->rule == 0 || p->ts_usec - c->window_start > 4 * win))
+			e = c;
+	}
+	if (!e || e->rule != ri + 1 || e->family != p->family || memcmp(e->addr, key, 16)) {
+		if (!e) {
+			ctx->st.threshold_refused++;
+			return true;
+		}
+		*e = (struct thr_ent){ .rule = ri + 1,
+				       .family = p->family,
+				       .window_start = p->ts_usec };
+		memcpy(e->addr, key, 16);
+	}
+	if (p->ts_usec - e->window_start >= win) {
+		e->window_start = p->ts_usec;
+		e->count = 0;
+	}
+	e->count++;
+	switch (t->type) {
+	case THR_LIMIT:
+		return e->count <= t->count;
+	case THR_THRESHOLD:
+		if (e->count >= t->count) {
+			e->count = 0;
+			e->window_start = p->ts_usec;
+			return true;
+		}
+		return false;
+	case THR_BOTH:
+		return e->count == t->count;
+	case THR_DETECTION_FILTER:
+		return e->count > t->count;
+	}
+	return true;
+}
+
+/* True when this rule already alerted on this transaction of the flow. */
+static bool tx_seen(struct detect_ctx *ctx, struct detect_flow *f, const struct detect_input *in,
+		    uint32_t ri)
+{
+	if (!f->has_tx || f->tx_id != in->tx_id) {
+		f->has_tx = true;
+		f->tx_id = in->tx_id;
+		f->n_alerted = 0;
+	}
+	for (uint32_t i = 0; i < f->n_alerted; i++)
+		if (f->alerted[i] == ri)
+			return true;
+	if (f->n_alerted < TX_ALERTED_MAX)
+		f->alerted[f->n_alerted++] = ri;
+	else
+		ctx->st.tx_dedup_refused++;
+	return false;
+}
+
+int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct detect_input *in,
+	       detect_alert_cb cb, void *user)
+{
+	const struct ruleset *rs = ctx->rs;
+	int matches = 0;
+
+	ctx->st.scans++;
+	if (flow)
+		flow_bind(flow, rs);
+	ctx->n_list = 0;
+	for (int b = 0; b < DETECT_BUF_MAX; b++) {
+		const struct mpm *m = &rs->mpm[b == DETECT_BUF_STREAM ? DETECT_BUF_PKT : b];
+		void *arg[2] = { ctx, (void *)m };
+
+		if (!in->buf[b].data || !m->db || in->buf[b].len > UINT32_MAX)
+			continue;
+		if (hs_scan(m->db, (const char *)in->buf[b].data, (unsigned int)in->buf[b].len, 0,
+			    ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
+			for (size_t i = 0; i < ctx->n_list; i++)
+				ctx->cand[ctx->list[i]] = 0;
+			return -EIO;
+		}
+	}
+	for (size_t i = 0; i < rs->n_always; i++) {
+		uint32_t r = rs->always[i];
+
+		if (!ctx->cand[r]) {
+			ctx->cand[r] = 1;
+			ctx->list[ctx->n_list++] = r;
+		}
+	}
+	qsort(ctx->list, ctx->n_list, sizeof(*ctx->list), cmp_u32);
+	ctx->st.candidates += ctx->n_list;
+	for (size_t i = 0; i < ctx->n_list; i++) {
+		uint32_t ri = ctx->list[i];
+		const struct rule *r = rs->rules[ri];
+		struct detect_alert a = { .rule = &r->info, .rule_idx = ri, .noalert = r->noalert };
+
+		ctx->cand[ri] = 0;
+		if (!proto_match(r, &in->pkt) || !flow_match(r, &in->pkt) ||
+		    !header_match(r, &in->pkt) || !misc_match(r, in) || !flowbits_match(r, flow) ||
+		    !lists_match(ctx, r, in))
+			continue;
+		if (r->info.tx_rule && in->has_tx && flow && tx_seen(ctx, flow, in, ri))
+			continue;
+		ctx->st.matches++;
+		matches++;
+		for (int k = 0; flow && k < r->n_fb; k++) {
+			const struct flowbit_op *op = &r->fb[k];
+
+			if (op->cmd == FB_SET || op->cmd == FB_UNSET || op->cmd == FB_TOGGLE)
+				for (int n = 0; n < op->n; n++)
+					fb_put(flow, rs, op->ids[n], op->cmd);
+		}
+		if (r->dfilter.type && !threshold_pass(ctx, ri, &r->dfilter, &in->pkt))
+			continue;
+		if (r->thr.type && !threshold_pass(ctx, ri, &r->thr, &in->pkt))
+			continue;
+		if (!a.noalert)
+			ctx->st.alerts++;
+		if (cb && cb(user, in, &a)) {
+			for (size_t k = i + 1; k < ctx->n_list; k++)
+				ctx->cand[ctx->list[k]] = 0;
+			break;
+		}
+	}
+	return matches;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The rules room's door: load Suricata rule files into a compiled, immutable ruleset and
+ * match inspection buffers (packet payload, stream, HTTP transaction fields) against it.
+ *
+ * Threading: a struct ruleset is read-only once loaded and may be shared by any number of
+ * workers. Each worker owns one struct detect_ctx (Hyperscan scratch, PCRE2 match data,
+ * threshold table) and each flow owns one struct detect_flow (flowbits, per-transaction
+ * alert dedup); neither is thread-safe.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Inspection buffers. The pipeline fills those it has; absent ones are NULL. */
+enum detect_buf {
+	DETECT_BUF_PKT = 0, /* raw packet payload (pkt_data; udp/icmp/ip/tcp-pkt content) */
+	DETECT_BUF_STREAM, /* reassembled TCP stream data not inspected before (tcp content) */
+	/* HTTP request side */
+	DETECT_BUF_HTTP_URI, /* normalized URI (libhtp's) */
+	DETECT_BUF_HTTP_URI_RAW,
+	DETECT_BUF_HTTP_METHOD,
+	DETECT_BUF_HTTP_HOST, /* normalized (lowercase) hostname */
+	DETECT_BUF_HTTP_HOST_RAW,
+	DETECT_BUF_HTTP_REQUEST_LINE,
+	DETECT_BUF_HTTP_USER_AGENT,
+	DETECT_BUF_HTTP_REFERER,
+	DETECT_BUF_HTTP_ACCEPT,
+	DETECT_BUF_HTTP_ACCEPT_ENC,
+	DETECT_BUF_HTTP_ACCEPT_LANG,
+	DETECT_BUF_HTTP_REQUEST_BODY, /* dechunked, decompressed */
+	DETECT_BUF_HTTP_HEADER, /* "Name: value\r\n" per header, Cookie excluded */
+	DETECT_BUF_HTTP_HEADER_RAW,
+	DETECT_BUF_HTTP_HEADER_NAMES, /* "\r\nName1\r\nName2\r\n\r\n" */
+	DETECT_BUF_HTTP_COOKIE,
+	DETECT_BUF_HTTP_CONTENT_TYPE,
+	DETECT_BUF_HTTP_CONTENT_LEN,
+	DETECT_BUF_HTTP_START, /* request line + headers, up to the empty line */
+	DETECT_BUF_HTTP_PROTOCOL,
+	DETECT_BUF_HTTP_CONNECTION,
+	/* HTTP response side */
+	DETECT_BUF_HTTP_STAT_CODE,
+	DETECT_BUF_HTTP_STAT_MSG,
+	DETECT_BUF_HTTP_RESPONSE_LINE,
+	DETECT_BUF_HTTP_RESPONSE_BODY, /* file.data of responses */
+	DETECT_BUF_HTTP_SERVER,
+	DETECT_BUF_HTTP_LOCATION,
+	DETECT_BUF_HTTP_HEADER_RESP,
+	DETECT_BUF_HTTP_HEADER_RAW_RESP,
+	DETECT_BUF_HTTP_HEADER_NAMES_RESP,
+	DETECT_BUF_HTTP_COOKIE_RESP, /* Set-Cookie */
+	DETECT_BUF_HTTP_CONTENT_TYPE_RESP,
+	DETECT_BUF_HTTP_CONTENT_LEN_RESP,
+	DETECT_BUF_HTTP_START_RESP,
+	DETECT_BUF_HTTP_PROTOCOL_RESP,
+	DETECT_BUF_HTTP_CONNECTION_RESP,
+	DETECT_BUF_MAX
+};
+
+/* The name of a buffer as in rules ("http.uri", "pkt_data", ...). */
+const char *detect_buf_name(enum detect_buf b);
+
+enum rule_action {
+	RULE_ACTION_ALERT = 0,
+	RULE_ACTION_DROP,
+	RULE_ACTION_REJECT,
+	RULE_ACTION_PASS,
+};
+
+const char *rule_action_name(enum rule_action a);
+
+/* What an alert consumer needs of a rule; stable while its ruleset lives. */
+struct rule_info {
+	uint32_t sid, gid, rev;
+	enum rule_action action;
+	int priority; /* from priority:, else the classtype's, else 3 */
+	const char *msg;
+	const char *classtype; /* short name, or NULL */
+	const char *category; /* classtype description ("Attempted Information Leak"), or "" */
+	bool tx_rule; /* inspects HTTP transaction buffers: alert once per tx */
+	bool to_client; /* inspects the response side */
+};
+
+/* ---- loading ---- */
+
+/* Variables ($HOME_NET, $HTTP_PORTS ...). Defaults are Suricata 7's suricata.yaml. */
+struct rule_vars;
+struct rule_vars *rule_vars_new(void); /* with Suricata's defaults; NULL on ENOMEM */
+void rule_vars_free(struct rule_vars *v);
+/* Set (or override) "NAME" (no '$') to "VALUE" (an address or port expression). */
+int rule_vars_set(struct rule_vars *v, const char *name, const char *value);
+
+enum rule_diag_kind {
+	RULE_DIAG_INVALID = 0, /* malformed rule: skipped, counts as invalid */
+	RULE_DIAG_UNSUPPORTED, /* protocol or keyword moat does not implement: skipped */
+	RULE_DIAG_NOTE, /* informational (skipped file, duplicate sid, ...) */
+};
+
+struct rule_diag {
+	enum rule_diag_kind kind;
+	char *file;
+	unsigned int line;
+	uint32_t sid; /* 0 when unknown */
+	char *message;
+};
+
+/* Diagnostics collected while loading. */
+struct rule_diags {
+	struct rule_diag *v;
+	size_t n, cap;
+	size_t dropped; /* refused past RULE_DIAGS_MAX */
+};
+#define RULE_DIAGS_MAX 200000
+
+void rule_diags_done(struct rule_diags *d);
+
+struct ruleset_stats {
+	size_t loaded, unsupported, invalid;
+	size_t files;
+	size_t fast_patterns; /* distinct (pattern, case) pairs in the Hyperscan databases */
+	size_t always; /* rules with no fast pattern (always evaluated when their buffers exist) */
+};
+
+struct ruleset_opts {
+	struct rule_vars *vars; /* NULL: Suricata defaults */
+	const char *classification_file; /* NULL: the embedded Suricata table, plus any
+					    classification.config beside the rule files */
+	bool no_compile; /* parse only (for -T and the fuzzer): no Hyperscan databases */
+};
+
+struct ruleset;
+
+/*
+ * Load rule paths (files, or directories whose *.rules files load in lexical order;
+ * *.conf files are ModSecurity's and are skipped with a note) and compile the ruleset.
+ * Bad rules are reported in diags and skipped; the rest load. Returns 0, or -errno when a
+ * path cannot be read or compilation fails (message in diags).
+ */
+int ruleset_load(const char *const *paths, size_t n_paths, const struct ruleset_opts *opts,
+		 struct ruleset **ret, struct rule_diags *diags);
+
+/* Load from a string (one rule per line, '\\' continuations), named `name` in diags. */
+int ruleset_load_string(const char *text, const char *name, const struct ruleset_opts *opts,
+			struct ruleset **ret, struct rule_diags *diags);
+
+void ruleset_free(struct ruleset *rs);
+void ruleset_get_stats(const struct ruleset *rs, struct ruleset_stats *ret);
+size_t ruleset_count(const struct ruleset *rs);
+const struct rule_info *ruleset_rule(const struct ruleset *rs, size_t idx);
+/* Index of the rule with (gid, sid), or -ENOENT. */
+int ruleset_find(const struct ruleset *rs, uint32_t gid, uint32_t sid);
+
+/*
+ * `moatd -T`: load paths without traffic, print one "file:line: sid N: message" per problem
+ * to out, then "rules: N loaded, M skipped (unsupported), K invalid". Returns the exit code:
+ * 0 when no rule is invalid, 1 otherwise (Suricata -T fails on any invalid signature;
+ * unsupported ones are skipped, not failures); 2 when a path cannot be read.
+ */
+int rules_check(const char *const *paths, size_t n_paths, struct rule_vars *vars, FILE *out);
+
+/* ---- matching ---- */
+
+enum detect_pkt_flags {
+	DETECT_PKT_TO_SERVER = 1u << 0,
+	DETECT_PKT_TO_CLIENT = 1u << 1,
+	DETECT_PKT_ESTABLISHED = 1u << 2, /* flow's 3-way handshake completed (or UDP reply) */
+	DETECT_PKT_STATELESS = 1u << 3, /* no flow tracking for this packet */
+	DETECT_PKT_STREAM = 1u << 4, /* this inspection is of reassembled stream data */
+	DETECT_PKT_FRAG = 1u << 5, /* reassembled from IP fragments */
+	DETECT_PKT_HAS_ICMP = 1u << 6,
+	DETECT_PKT_HAS_TCP = 1u << 7,
+};
+
+enum detect_app_proto {
+	DETECT_APP_UNKNOWN = 0, /* not (yet) detected */
+	DETECT_APP_HTTP,
+	DETECT_APP_FAILED, /* detection gave up */
+	DETECT_APP_OTHER,
+};
+
+/* One packet (or one stream chunk, or one HTTP transaction step) to inspect. */
+struct detect_packet {
+	uint8_t family; /* AF_INET or AF_INET6 */
+	uint8_t ip_proto; /* IPPROTO_TCP, ... */
+	uint8_t src[16], dst[16]; /* network byte order */
+	uint16_t sport, dport; /* host byte order */
+	uint8_t ttl;
+	uint8_t tcp_flags; /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20 ECE 0x40 CWR 0x80 */
+	uint8_t icmp_type, icmp_code;
+	uint32_t flags; /* enum detect_pkt_flags */
+	enum detect_app_proto app_proto;
+	uint32_t dsize; /* payload size of the packet itself */
+	uint64_t ts_usec; /* packet time, for thresholds */
+};
+
+struct detect_input {
+	struct detect_packet pkt;
+	struct {
+		const uint8_t *data; /* NULL: absent */
+		size_t len;
+	} buf[DETECT_BUF_MAX];
+	uint64_t tx_id; /* HTTP transaction id when HTTP buffers are set */
+	bool has_tx;
+};
+
+struct detect_alert {
+	const struct rule_info *rule;
+	size_t rule_idx;
+	bool noalert; /* matched but must not be logged (flowbits:noalert, noalert) */
+};
+
+/* Called once per matching rule; return nonzero to stop inspecting this input. */
+typedef int (*detect_alert_cb)(void *user, const struct detect_input *in,
+			       const struct detect_alert *a);
+
+struct detect_ctx_stats {
+	uint64_t scans, candidates, matches, alerts;
+	uint64_t pcre_limit_hits; /* PCRE2 match/depth limit reached: counted as no match */
+	uint64_t inspect_budget_hits; /* content backtracking budget exhausted: no match */
+	uint64_t threshold_refused; /* threshold table full: event let through */
+	uint64_t tx_dedup_refused; /* per-flow tx alert list full: may alert twice */
+};
+
+struct detect_ctx;
+struct detect_flow;
+
+/* Per-worker context bound to one ruleset. */
+int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret);
+void detect_ctx_free(struct detect_ctx *ctx);
+void detect_ctx_get_stats(const struct detect_ctx *ctx, struct detect_ctx_stats *ret);
+
+/* Per-flow state (flowbits, tx alert dedup). Bound to a ruleset generation: a flow that
+ * meets a newer ruleset starts with empty flowbits. */
+struct detect_flow *detect_flow_new(void);
+void detect_flow_free(struct detect_flow *f);
+
+/*
+ * Inspect one input: Hyperscan over every present buffer, then every candidate rule fully
+ * verified (header, flow, every buffer's content program, flowbits, thresholds). flow may
+ * be NULL (stateless). Calls cb per match in rule order. Returns the number of matches, or
+ * -errno (Hyperscan failure).
+ */
+int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct detect_input *in,
+	       detect_alert_cb cb, void *user);

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Compiling a parsed ruleset: one Hyperscan literal database of fast patterns per
+ * inspection buffer, the always-evaluated list, PCRE2 JIT, and the scratch prototype. */
+#include <errno.h>
+#include <string.h>
+#include "ruleset_int.h"
+
+struct fp_ent {
+	uint8_t buf;
+	bool nocase;
+	const uint8_t *pat;
+	uint32_t len;
+	uint32_t rule;
+};
+
+static int cmp_fp(const void *a, const void *b)
+{
+	const struct fp_ent *x = a, *y = b;
+	int c;
+
+	if (x->buf != y->buf)
+		return x->buf - y->buf;
+	if (x->nocase != y->nocase)
+		return x->nocase - y->nocase;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	c = memcmp(x->pat, y->pat, x->len);
+	if (c)
+		return c;
+	return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+static bool same_pat(const struct fp_ent *x, const struct fp_ent *y)
+{
+	return x->buf == y->buf && x->nocase == y->nocase && x->len == y->len &&
+	       memcmp(x->pat, y->pat, x->len) == 0;
+}
+
+static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
+		       struct rule_diags *diags)
+{
+	struct mpm *m = &rs->mpm[e[0].buf];
+	_cleanup_free_ const char **exprs = NULL;
+	_cleanup_free_ unsigned int *flags = NULL, *ids = NULL;
+	_cleanup_free_ size_t *lens = NULL;
+	hs_compile_error_t *err = NULL;
+	uint32_t np = 0;
+	hs_error_t hr;
+
+	exprs = calloc(n, sizeof(*exprs));
+	flags = calloc(n, sizeof(*flags));
+	ids = calloc(n, sizeof(*ids));
+	lens = calloc(n, sizeof(*lens));
+	m->rule_off = calloc(n + 1, sizeof(*m->rule_off));
+	m->rule_ids = calloc(n, sizeof(*m->rule_ids));
+	if (!exprs || !flags || !ids || !lens || !m->rule_off || !m->rule_ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || !same_pat(&e[i - 1], &e[i])) {
+			exprs[np] = (const char *)e[i].pat;
+			lens[np] = e[i].len;
+			flags[np] = HS_FLAG_SINGLEMATCH | (e[i].nocase ? HS_FLAG_CASELESS : 0);
+			ids[np] = np;
+			m->rule_off[np] = (uint32_t)i;
+			np++;
+		}
+		m->rule_ids[i] = e[i].rule;
+	}
+	m->rule_off[np] = (uint32_t)n;
+	m->n_pats = np;
+	rs->stats.fast_patterns += np;
+	hr = hs_compile_lit_multi(exprs, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &m->db, &err);
+	if (hr != HS_SUCCESS) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "Hyperscan compile of %s fast patterns failed: %s",
+			 detect_buf_name(e[0].buf), err ? err->message : "?");
+		diag_add(diags, RULE_DIAG_INVALID, "", 0, 0, msg);
+		hs_free_compile_error(err);
+		return -EINVAL;
+	}
+	hr = hs_alloc_scratch(m->db, &rs->scratch);
+	return hr == HS_SUCCESS ? 0 : -ENOMEM;
+}
+
+int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
+{
+	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
+	size_t nfp = 0;
+	int r;
+
+	rs->always = calloc(rs->n ? rs->n : 1, sizeof(*rs->always));
+	if (!fps || !rs->always)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct rule *ru = rs->rules[i];
+
+		for (int li = 0; li < ru->n_lists; li++)
+			for (int si = 0; si < ru->lists[li].n; si++)
+				if (ru->lists[li].sm[si].type == SM_PCRE)
+					/* Failure leaves the interpreter: slower, same result. */
+					(void)pcre2_jit_compile(ru->lists[li].sm[si].pcre.re,
+								PCRE2_JIT_COMPLETE);
+		if (ru->fp_list < 0) {
+			rs->always[rs->n_always++] = (uint32_t)i;
+			continue;
+		}
+		{
+			const struct rule_list *l = &ru->lists[ru->fp_list];
+			const struct sm_content *c = &l->sm[ru->fp_sm].content;
+
+			fps[nfp++] = (struct fp_ent){ .buf = l->buf,
+						      .nocase = c->nocase,
+						      .pat = c->pat,
+						      .len = c->len,
+						      .rule = (uint32_t)i };
+		}
+	}
+	rs->stats.always = rs->n_always;
+	qsort(fps, nfp, sizeof(*fps), cmp_fp);
+	for (size_t i = 0; i < nfp;) {
+		size_t j = i;
+
+		while (j < nfp && fps[j].buf == fps[i].buf)
+			j++;
+		r = compile_buf(rs, fps + i, j - i, diags);
+		if (r < 0)
+			return r;
+		i = j;
+	}
+	return 0;
+}
