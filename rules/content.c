@@ -210,7 +210,9 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 	case SM_ISDATAAT: {
 		const struct sm_isdataat *d = &sm->isdataat;
 		int64_t at = (d->relative ? prev : 0) + rv(&d->v, env);
-		bool has = at >= 0 && at < (int64_t)len;
+		/* Suricata: relative asks for N more bytes after the match (prev + N <= len);
+		 * absolute for a byte at offset N (N < len). */
+		bool has = d->relative ? at >= 0 && at <= (int64_t)len : at < (int64_t)len;
 
 		if (has == d->negated)
 			return 0;

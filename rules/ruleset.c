@@ -472,7 +472,8 @@ static int finish(struct loader *ld, const struct ruleset_opts *opts)
 		for (size_t i = 0; i < rs->n; i++)
 			if (order_key(rs->rules[i]) == k)
 				sorted[o++] = rs->rules[i];
-	memcpy(rs->rules, sorted, rs->n * sizeof(*sorted));
+	if (rs->n)
+		memcpy(rs->rules, sorted, rs->n * sizeof(*sorted));
 	free(sorted);
 	for (size_t i = 0; i < rs->n; i++)
 		if (!rs->rules[i]->info.priority)

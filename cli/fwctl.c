@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* fwctl: the operator's command line; global options, the command table and dispatch. */
+#include <assert.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "lib/lib.h"
+#include "fwctl.h"
+
+static int cmd_help(struct fwctl *ctx, int argc, char **argv);
+
+/* The command table: later commands (daemon-backed) are added here. */
+static const struct fwctl_command commands[] = {
+	{ "attach", cmd_attach, "IFACE [--xdp-mode auto|native|generic] [--no-tc]",
+	  "load (or adopt) moat and attach XDP and TC to IFACE",
+	  "Reports the XDP mode actually used (native or generic) and the TC attach kind.\n"
+	  "--xdp-mode auto (default) tries native and falls back to generic.\n"
+	  "--no-tc attaches XDP only (no TC egress/ingress enforcement)." },
+	{ "detach", cmd_detach, "IFACE", "remove moat's XDP and TC programs from IFACE",
+	  "Only moat's own programs are removed; the maps (and policy) stay pinned." },
+	{ "block", cmd_entry,
+	  "CIDR|--file FILE|- [--dir src|dst] [--proto tcp|udp|icmp [--port N]] [--ttl DUR] "
+	  "[--reason TEXT]",
+	  "drop traffic from (or to) CIDR; with --proto/--port only that service",
+	  "A bare address is a host (/32, /128). CIDRs must be canonical (10.0.0.0/8, not\n"
+	  "10.1.2.3/8). --dir src (default) matches the source, dst the destination.\n"
+	  "--proto tcp|udp --port N blocks one destination port, scoped to CIDR as source\n"
+	  "(0.0.0.0/0 and ::/0 for everyone). --ttl 30s|10m|1h|7d expires the entry in the\n"
+	  "kernel. Re-adding an entry updates its expiry. --file reads one CIDR per line\n"
+	  "('-' = stdin, '#' starts a comment); the options apply to every line and nothing\n"
+	  "is loaded if any line is invalid." },
+	{ "unblock", cmd_entry,
+	  "CIDR|--file FILE|- [--dir src|dst] [--proto tcp|udp|icmp [--port N]]",
+	  "remove a block entry", NULL },
+	{ "allow", cmd_entry,
+	  "CIDR|--file FILE|- [--proto tcp|udp|icmp [--port N]] [--ttl DUR] [--reason TEXT]",
+	  "allowlist a source (allow beats block); with --proto/--port open a service",
+	  "In default-deny mode only allowlisted sources and allowed services pass." },
+	{ "disallow", cmd_entry, "CIDR|--file FILE|- [--proto tcp|udp|icmp [--port N]]",
+	  "remove an allow entry", NULL },
+	{ "list", cmd_list, "[--json]", "list block and allow entries with time left and hits",
+	  NULL },
+	{ "stats", cmd_stats, "[--json]", "show packet and byte counters per verdict and reason",
+	  NULL },
+	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",
+	  "allow: default-allow, the blocklist drops. deny: default-deny, only allowlisted\n"
+	  "sources and allowed services pass (ingress only; ARP and IPv6 ND always pass)." },
+	{ "help", cmd_help, "[CMD]", "show help for all commands or one", NULL },
+};
+
+const struct fwctl_command *fwctl_command_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void fwctl_help_command(const struct fwctl_command *c, FILE *f)
+{
+	fprintf(f, "usage: fwctl [--pin-root DIR] [--json] %s %s\n  %s\n", c->name, c->usage,
+		c->help);
+	if (c->details) {
+		const char *p = c->details;
+
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			fprintf(f, "  %.*s\n", (int)n, p);
+			p += n;
+			if (*p)
+				p++;
+		}
+	}
+}
+
+static void help_all(FILE *f)
+{
+	fputs("usage: fwctl [--pin-root DIR] [--json] COMMAND [ARGS]\n"
+	      "       fwctl --version | help [COMMAND]\n\n"
+	      "Global options (also accepted after the command):\n"
+	      "  --pin-root DIR  bpffs directory of moat's pins (default $MOAT_PIN_ROOT, else\n"
+	      "                  /sys/fs/bpf/moat)\n"
+	      "  --json          print one JSON object instead of a table\n\n"
+	      "Commands:\n",
+	      f);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+	fputs("\nExit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.\n", f);
+}
+
+static int cmd_help(struct fwctl *ctx, int argc, char **argv)
+{
+	const struct fwctl_command *c;
+
+	if (argc < 2) {
+		help_all(stdout);
+		return FWCTL_EXIT_OK;
+	}
+	if (argc > 2)
+		return fwctl_usage_error("help", "too many arguments");
+	c = fwctl_command_find(argv[1]);
+	if (!c) {
+		log_err("unknown command '%s' (try 'fwctl help')", argv[1]);
+		return FWCTL_EXIT_USAGE;
+	}
+	fwctl_help_command(c, stdout);
+	return FWCTL_EXIT_OK;
+}
+
+int fwctl_usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct fwctl_command *c = cmd ? fwctl_command_find(cmd) : NULL;
+	char msg[512];
+	va_list ap;
+
+	assert(fmt);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c)
+		log_err("%s: %s (usage: fwctl %s %s)", cmd, msg, c->name, c->usage);
+	else
+		log_err("%s", msg);
+	return FWCTL_EXIT_USAGE;
+}
+
+enum {
+	OPT_JSON = 0x100,
+	OPT_PIN_ROOT,
+	OPT_VERSION,
+};
+
+#define FWCTL_MAX_CMD_OPTS 16
+
+int fwctl_getopt(struct fwctl *ctx, int argc, char **argv, const struct option *cmd_opts)
+{
+	struct option opts[FWCTL_MAX_CMD_OPTS + 4] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	size_t n = 3;
+	int c;
+
+	for (size_t i = 0; cmd_opts && cmd_opts[i].name; i++) {
+		assert(i < FWCTL_MAX_CMD_OPTS);
+		opts[n++] = cmd_opts[i];
+	}
+	for (;;) {
+		/* Permuting: options may follow the positional ("block 10.0.0.0/8 --ttl 1h"). */
+		c = getopt_long(argc, argv, ":h", opts, NULL);
+		switch (c) {
+		case OPT_JSON:
+			ctx->json = true;
+			continue;
+		case OPT_PIN_ROOT:
+			ctx->pin_root = optarg;
+			continue;
+		case ':':
+			log_err("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+			return '?';
+		case '?':
+			log_err("%s: unknown option '%s' (try 'fwctl help %s')", argv[0],
+				argv[optind - 1], argv[0]);
+			return '?';
+		default:
+			return c;
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct fwctl ctx = { .color = isatty(STDOUT_FILENO) };
+	static const struct option global_opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{},
+	};
+	const struct fwctl_command *cmd;
+	int c;
+
+	log_set_prog("fwctl");
+	ctx.pin_root = getenv("MOAT_PIN_ROOT");
+	if (ctx.pin_root && !*ctx.pin_root)
+		ctx.pin_root = NULL;
+
+	/* '+': global options end at the command name; the command parses the rest. */
+	while ((c = getopt_long(argc, argv, "+:hv", global_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			ctx.json = true;
+			break;
+		case OPT_PIN_ROOT:
+			ctx.pin_root = optarg;
+			break;
+		case OPT_VERSION:
+			printf("fwctl %s\n", MOAT_VERSION);
+			return FWCTL_EXIT_OK;
+		case 'h':
+			help_all(stdout);
+			return FWCTL_EXIT_OK;
+		case 'v':
+			log_set_level(LOG_LEVEL_DEBUG);
+			break;
+		case ':':
+			log_err("option '%s' needs a value", argv[optind - 1]);
+			return FWCTL_EXIT_USAGE;
+		default:
+			log_err("unknown option '%s' (try 'fwctl help')", argv[optind - 1]);
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		help_all(stderr);
+		return FWCTL_EXIT_USAGE;
+	}
+	cmd = fwctl_command_find(argv[optind]);
+	if (!cmd) {
+		log_err("unknown command '%s' (try 'fwctl help')", argv[optind]);
+		return FWCTL_EXIT_USAGE;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* GNU getopt: full re-initialisation for the command's own parse */
+	return cmd->run(&ctx, argc, argv);
+}

@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for rules/ matching: one rule loaded from text, inputs built by hand, and
+ * whether it fires; per keyword match and no-match, with depth/offset/distance/within
+ * boundaries, negation, nocase, relative pcre, byte_*, flow, flowbits, thresholds. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+#include "rules.h"
+
+struct hits {
+	int n;
+	uint32_t last_sid;
+	bool noalert;
+};
+
+static int on_alert(void *user, const struct detect_input *in, const struct detect_alert *a)
+{
+	struct hits *h = user;
+
+	h->n++;
+	h->last_sid = a->rule->sid;
+	h->noalert = a->noalert;
+	return 0;
+}
+
+static struct ruleset *load(const char *text)
+{
+	struct rule_diags d = { 0 };
+	struct ruleset *rs = NULL;
+	struct ruleset_stats st;
+
+	assert_int_equal(ruleset_load_string(text, "test.rules", NULL, &rs, &d), 0);
+	ruleset_get_stats(rs, &st);
+	if (st.loaded == 0 && d.n)
+		fail_msg("rule did not load: %s", d.v[0].message);
+	assert_true(st.loaded >= 1);
+	rule_diags_done(&d);
+	return rs;
+}
+
+static void input_init(struct detect_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->pkt.family = AF_INET;
+	in->pkt.ip_proto = IPPROTO_TCP;
+	inet_pton(AF_INET, "192.168.1.10", in->pkt.src);
+	inet_pton(AF_INET, "198.18.0.1", in->pkt.dst);
+	in->pkt.sport = 40000;
+	in->pkt.dport = 80;
+	in->pkt.ttl = 64;
+	in->pkt.flags = DETECT_PKT_TO_SERVER | DETECT_PKT_ESTABLISHED | DETECT_PKT_HAS_TCP;
+	in->pkt.app_proto = DETECT_APP_HTTP;
+}
+
+static void set_buf(struct detect_input *in, enum detect_buf b, const void *data, size_t len)
+{
+	in->buf[b].data = data;
+	in->buf[b].len = len;
+}
+
+/* Load `rule`, run one input with `data` in buffer b; returns the number of alerts. */
+static int fires_len(const char *rule, enum detect_buf b, const void *data, size_t len)
+{
+	struct ruleset *rs = load(rule);
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, b, data, len);
+	in.pkt.dsize = (uint32_t)len;
+	assert_true(detect_run(ctx, NULL, &in, on_alert, &h) >= 0);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+	return h.n;
+}
+
+static int fires(const char *rule, enum detect_buf b, const char *data)
+{
+	return fires_len(rule, b, data, strlen(data));
+}
+
+#define R(opts) "alert tcp any any -> any any (msg:\"t\"; " opts " sid:1;)"
+#define PKT DETECT_BUF_PKT
+#define URI DETECT_BUF_HTTP_URI
+
+static void test_detect_content_and_nocase(void **state)
+{
+	assert_int_equal(fires(R("content:\"evil\";"), PKT, "an evil thing"), 1);
+	assert_int_equal(fires(R("content:\"evil\";"), PKT, "an EVIL thing"), 0);
+	assert_int_equal(fires(R("content:\"evil\"; nocase;"), PKT, "an EVIL thing"), 1);
+	assert_int_equal(fires(R("content:\"|41 42|C\";"), PKT, "xxABCxx"), 1);
+	assert_int_equal(fires(R("content:\"|41 42|C\";"), PKT, "xxABDxx"), 0);
+	assert_int_equal(fires(R("content:\"a\\;b\";"), PKT, "a;b"), 1);
+}
+
+static void test_detect_depth_offset_boundaries(void **state)
+{
+	assert_int_equal(fires(R("content:\"abc\"; depth:3;"), PKT, "abcxx"), 1);
+	assert_int_equal(fires(R("content:\"abc\"; depth:3;"), PKT, "xabc"), 0);
+	assert_int_equal(fires(R("content:\"abc\"; depth:4;"), PKT, "xabc"), 1);
+	/* depth counts from offset, as in Suricata. */
+	assert_int_equal(fires(R("content:\"abc\"; offset:1; depth:3;"), PKT, "xabc"), 1);
+	assert_int_equal(fires(R("content:\"abc\"; offset:1; depth:3;"), PKT, "xxabc"), 0);
+	assert_int_equal(fires(R("content:\"abc\"; offset:2;"), PKT, "xabc"), 0);
+	assert_int_equal(fires(R("content:\"abc\"; offset:2;"), PKT, "xxabc"), 1);
+}
+
+static void test_detect_distance_within_boundaries(void **state)
+{
+	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; distance:1;"), PKT, "a_b"), 1);
+	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; distance:1;"), PKT, "ab"), 0);
+	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; within:1;"), PKT, "ab"), 1);
+	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; within:1;"), PKT, "a_b"), 0);
+	/* within counts from the end of distance. */
+	assert_int_equal(
+		fires(R("content:\"a\"; content:\"b\"; distance:1; within:1;"), PKT, "a_b"), 1);
+	assert_int_equal(
+		fires(R("content:\"a\"; content:\"b\"; distance:1; within:1;"), PKT, "a__b"), 0);
+	/* Negative distance looks back. */
+	assert_int_equal(
+		fires(R("content:\"xb\"; content:\"x\"; distance:-2; within:1;"), PKT, "xb"), 1);
+}
+
+static void test_detect_relative_backtracks(void **state)
+{
+	/* The first "a" fails the within; the second one succeeds. */
+	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; within:1;"), PKT, "a_xab"), 1);
+	assert_int_equal(fires(R("content:\"GET\"; content:\"/x\"; distance:1; within:2;"), PKT,
+			       "GET /y GET /x"),
+			 1);
+}
+
+static void test_detect_negation(void **state)
+{
+	assert_int_equal(fires(R("content:\"a\"; content:!\"evil\";"), PKT, "a good"), 1);
+	assert_int_equal(fires(R("content:\"a\"; content:!\"evil\";"), PKT, "a evil"), 0);
+	/* Relative negation: "evil" must not follow within 5 bytes. */
+	assert_int_equal(fires(R("content:\"a\"; content:!\"evil\"; distance:0; within:5;"), PKT,
+			       "a----------evil"),
+			 1);
+	assert_int_equal(
+		fires(R("content:\"a\"; content:!\"evil\"; distance:0; within:5;"), PKT, "a evil"),
+		0);
+}
+
+static void test_detect_startswith_endswith(void **state)
+{
+	assert_int_equal(fires(R("content:\"GET\"; startswith;"), PKT, "GET /"), 1);
+	assert_int_equal(fires(R("content:\"GET\"; startswith;"), PKT, " GET /"), 0);
+	assert_int_equal(fires(R("content:\".exe\"; endswith;"), PKT, "/a.exe"), 1);
+	assert_int_equal(fires(R("content:\".exe\"; endswith;"), PKT, "/a.exe?x"), 0);
+	assert_int_equal(fires(R("content:\"/\"; content:!\".exe\"; endswith;"), PKT, "/a.txt"), 1);
+}
+
+static void test_detect_pcre_relative_and_flags(void **state)
+{
+	assert_int_equal(fires(R("content:\"foo\"; pcre:\"/^bar/R\";"), PKT, "foobar"), 1);
+	assert_int_equal(fires(R("content:\"foo\"; pcre:\"/^bar/R\";"), PKT, "foo bar"), 0);
+	assert_int_equal(fires(R("content:\"foo\"; pcre:\"/^bar/R\";"), PKT, "barfoo"), 0);
+	assert_int_equal(fires(R("content:\"x\"; pcre:\"/a[0-9]+b/i\";"), PKT, "x A123B"), 1);
+	assert_int_equal(fires(R("content:\"x\"; pcre:\"/a[0-9]+b/\";"), PKT, "x A123B"), 0);
+	assert_int_equal(fires(R("content:\"x\"; pcre:!\"/evil/\";"), PKT, "x good"), 1);
+	assert_int_equal(fires(R("content:\"x\"; pcre:!\"/evil/\";"), PKT, "x evil"), 0);
+	/* Content after a relative pcre continues from the regex's end. */
+	assert_int_equal(fires(R("content:\"k=\"; pcre:\"/\\d+/R\"; content:\"|3b|\"; within:1;"),
+			       PKT, "k=123;"),
+			 1);
+}
+
+static void test_detect_isdataat_bsize(void **state)
+{
+	assert_int_equal(fires(R("content:\"a\"; isdataat:2,relative;"), PKT, "abc"), 1);
+	assert_int_equal(fires(R("content:\"a\"; isdataat:2,relative;"), PKT, "ab"), 0);
+	assert_int_equal(fires(R("content:\"a\"; isdataat:!1,relative;"), PKT, "a"), 1);
+	assert_int_equal(fires(R("content:\"a\"; isdataat:!1,relative;"), PKT, "ab"), 0);
+	assert_int_equal(fires(R("http.uri; content:\"/a\"; bsize:2;"), URI, "/a"), 1);
+	assert_int_equal(fires(R("http.uri; content:\"/a\"; bsize:2;"), URI, "/ab"), 0);
+	assert_int_equal(fires(R("http.uri; content:\"/a\"; bsize:1<>4;"), URI, "/ab"), 1);
+	assert_int_equal(fires(R("http.uri; content:\"/a\"; bsize:>3;"), URI, "/ab"), 0);
+}
+
+static void test_detect_byte_keywords(void **state)
+{
+	static const uint8_t pkt[] = { 'H', 0x00, 0x02, 'x', 'y', 'Z', 0x80 };
+
+	assert_int_equal(
+		fires_len(R("content:\"H\"; byte_test:2,=,2,0,relative;"), PKT, pkt, sizeof(pkt)),
+		1);
+	assert_int_equal(
+		fires_len(R("content:\"H\"; byte_test:2,>,2,0,relative;"), PKT, pkt, sizeof(pkt)),
+		0);
+	assert_int_equal(fires_len(R("content:\"H\"; byte_test:2,=,512,0,relative,little;"), PKT,
+				   pkt, sizeof(pkt)),
+			 1);
+	assert_int_equal(
+		fires_len(R("content:\"Z\"; byte_test:1,&,128,0,relative;"), PKT, pkt, sizeof(pkt)),
+		1);
+	assert_int_equal(fires_len(R("content:\"Z\"; byte_test:1,!&,128,0,relative;"), PKT, pkt,
+				   sizeof(pkt)),
+			 0);
+	/* Jump over the 2-byte length field and its 2 bytes of data, land on "Z". */
+	assert_int_equal(fires_len(R("content:\"H\"; byte_jump:2,0,relative; content:\"Z\"; "
+				     "within:1;"),
+				   PKT, pkt, sizeof(pkt)),
+			 1);
+	assert_int_equal(fires_len(R("content:\"H\"; byte_extract:2,0,len,relative; "
+				     "byte_test:1,=,len,0;"),
+				   PKT, (const uint8_t[]){ 2, 'H', 0, 2 }, 4),
+			 1);
+	assert_int_equal(
+		fires(R("content:\"n=\"; byte_test:3,>,100,0,relative,string,dec;"), PKT, "n=123"),
+		1);
+	assert_int_equal(
+		fires(R("content:\"n=\"; byte_test:3,>,200,0,relative,string,dec;"), PKT, "n=123"),
+		0);
+}
+
+static void test_detect_http_buffers_and_modifiers(void **state)
+{
+	const char *rule = "alert http any any -> any any (msg:\"m\"; flow:to_server; "
+			   "content:\"/admin\"; http_uri; content:\"POST\"; http_method; sid:1;)";
+	struct ruleset *rs = load(rule);
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, DETECT_BUF_HTTP_URI, "/admin/x", 8);
+	set_buf(&in, DETECT_BUF_HTTP_METHOD, "POST", 4);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 1);
+	set_buf(&in, DETECT_BUF_HTTP_METHOD, "GET", 3);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	/* The method buffer absent: no match. */
+	set_buf(&in, DETECT_BUF_HTTP_METHOD, NULL, 0);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	/* The content in the payload is not the URI. */
+	set_buf(&in, DETECT_BUF_HTTP_METHOD, "POST", 4);
+	set_buf(&in, DETECT_BUF_HTTP_URI, "/", 1);
+	set_buf(&in, DETECT_BUF_PKT, "/admin", 6);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"u\"; uricontent:\"cmd.exe\"; "
+			       "nocase; urilen:<20; sid:1;)",
+			       URI, "/scripts/CMD.EXE"),
+			 1);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"u\"; uricontent:\"cmd.exe\"; "
+			       "nocase; urilen:<10; sid:1;)",
+			       URI, "/scripts/CMD.EXE"),
+			 0);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"u\"; http.uri; "
+			       "pcre:\"/\\/x\\.php$/\"; sid:1;)",
+			       URI, "/a/x.php"),
+			 1);
+	assert_int_equal(fires("alert tcp any any -> any any (msg:\"u\"; content:\"GET\"; "
+			       "pcre:\"/\\.php/U\"; sid:1;)",
+			       PKT, "GET /x.php"),
+			 0);
+}
+
+static void test_detect_header_addresses_ports_flow(void **state)
+{
+	assert_int_equal(fires("alert tcp $HOME_NET any -> $EXTERNAL_NET $HTTP_PORTS (msg:\"h\"; "
+			       "flow:established,to_server; content:\"x\"; sid:1;)",
+			       PKT, "x"),
+			 1);
+	/* The source is inside HOME_NET: a rule from EXTERNAL_NET does not fire. */
+	assert_int_equal(fires("alert tcp $EXTERNAL_NET any -> any any (msg:\"h\"; content:\"x\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 0);
+	assert_int_equal(
+		fires("alert tcp any any -> any !80 (msg:\"h\"; content:\"x\"; sid:1;)", PKT, "x"),
+		0);
+	assert_int_equal(fires("alert tcp any any -> any [1:79,81:] (msg:\"h\"; content:\"x\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 0);
+	assert_int_equal(fires("alert tcp any any <> 198.18.0.0/15 any (msg:\"h\"; content:\"x\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 1);
+	assert_int_equal(fires("alert tcp any 80 <> any any (msg:\"bidir\"; content:\"x\"; sid:1;)",
+			       PKT, "x"),
+			 1);
+	assert_int_equal(fires(R("flow:to_client; content:\"x\";"), PKT, "x"), 0);
+	assert_int_equal(fires(R("flow:not_established; content:\"x\";"), PKT, "x"), 0);
+	assert_int_equal(
+		fires("alert udp any any -> any any (msg:\"u\"; content:\"x\"; sid:1;)", PKT, "x"),
+		0);
+	assert_int_equal(fires(R("dsize:1; content:\"x\";"), PKT, "x"), 1);
+	assert_int_equal(fires(R("dsize:>1; content:\"x\";"), PKT, "x"), 0);
+	assert_int_equal(fires(R("ttl:64; content:\"x\";"), PKT, "x"), 1);
+	assert_int_equal(fires(R("ttl:<10; content:\"x\";"), PKT, "x"), 0);
+}
+
+static void test_detect_flowbits_across_packets(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"check\"; flowbits:isset,seen; content:\"B\"; "
+		"sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"set\"; content:\"A\"; flowbits:set,seen; "
+		"flowbits:noalert; sid:1;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f = detect_flow_new(), *other = detect_flow_new();
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, PKT, "B", 1);
+	assert_int_equal(detect_run(ctx, f, &in, on_alert, &h), 0);
+	set_buf(&in, PKT, "A", 1);
+	assert_int_equal(detect_run(ctx, f, &in, on_alert, &h), 1);
+	assert_true(h.noalert);
+	set_buf(&in, PKT, "B", 1);
+	assert_int_equal(detect_run(ctx, f, &in, on_alert, &h), 1);
+	assert_int_equal(h.last_sid, 2);
+	assert_false(h.noalert);
+	/* Another flow has its own bits. */
+	assert_int_equal(detect_run(ctx, other, &in, on_alert, &h), 0);
+	/* Setter and checker in one input: setters run first. */
+	set_buf(&in, PKT, "AB", 2);
+	h.n = 0;
+	assert_int_equal(detect_run(ctx, other, &in, on_alert, &h), 2);
+	detect_flow_free(f);
+	detect_flow_free(other);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+static void test_detect_threshold_and_tx_dedup(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"t\"; content:\"x\"; threshold:type limit, "
+		"track by_src, count 2, seconds 60; sid:1;)\n"
+		"alert http any any -> any any (msg:\"u\"; http.uri; content:\"/a\"; sid:2;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f = detect_flow_new();
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, PKT, "x", 1);
+	for (int i = 0; i < 5; i++) {
+		in.pkt.ts_usec = (uint64_t)i * 1000000;
+		detect_run(ctx, f, &in, on_alert, &h);
+	}
+	assert_int_equal(h.n, 2);
+	in.pkt.ts_usec = 61ull * 1000000;
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 3);
+	/* One alert per rule per transaction. */
+	h.n = 0;
+	set_buf(&in, PKT, NULL, 0);
+	set_buf(&in, URI, "/a", 2);
+	in.has_tx = true;
+	in.tx_id = 0;
+	detect_run(ctx, f, &in, on_alert, &h);
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 1);
+	in.tx_id = 1;
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 2);
+	detect_flow_free(f);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+static void test_detect_many_rules_share_patterns(void **state)
+{
+	char text[64 * 200];
+	size_t off = 0;
+	struct ruleset *rs;
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+	struct ruleset_stats st;
+
+	for (int i = 0; i < 100; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"alert tcp any any -> any any (msg:\"r\"; content:\"p%d\"; "
+					"sid:%d;)\n",
+					i % 10, i + 1);
+	rs = load(text);
+	ruleset_get_stats(rs, &st);
+	assert_int_equal(st.loaded, 100);
+	assert_int_equal(st.fast_patterns, 10);
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, PKT, "xx p3 yy", 8);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 10);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect_content_and_nocase),
+		cmocka_unit_test(test_detect_depth_offset_boundaries),
+		cmocka_unit_test(test_detect_distance_within_boundaries),
+		cmocka_unit_test(test_detect_relative_backtracks),
+		cmocka_unit_test(test_detect_negation),
+		cmocka_unit_test(test_detect_startswith_endswith),
+		cmocka_unit_test(test_detect_pcre_relative_and_flags),
+		cmocka_unit_test(test_detect_isdataat_bsize),
+		cmocka_unit_test(test_detect_byte_keywords),
+		cmocka_unit_test(test_detect_http_buffers_and_modifiers),
+		cmocka_unit_test(test_detect_header_addresses_ports_flow),
+		cmocka_unit_test(test_detect_flowbits_across_packets),
+		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
+		cmocka_unit_test(test_detect_many_rules_share_patterns),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
