@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Benchmark: ET Open parse time, parse + compile time and peak memory of moat's rule loader,
+ * beside Suricata 7 loading the same rules (`suricata -T`) in the same run when it is
+ * installed. Each measurement runs in a fresh child process (peak RSS is per process);
+ * the median of the runs is reported. Prints one JSON object.
+ * Usage: rules_load [ET_OPEN_DIR] [RUNS]
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "rules.h"
+
+#define MAX_RUNS 9
+
+struct sample {
+	double secs;
+	long rss_kb;
+	size_t loaded;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run moat's loader in a child; the child reports its count through the exit pipe. */
+static int run_moat(const char *dir, bool compile, struct sample *ret)
+{
+	int fds[2];
+	struct rusage ru;
+	double t0;
+	pid_t pid;
+	int status;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	t0 = now();
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct ruleset_opts opts = { .no_compile = !compile };
+		struct rule_diags diags = { 0 };
+		struct ruleset *rs = NULL;
+		struct ruleset_stats st = { 0 };
+		int r = ruleset_load((const char *const[]){ dir }, 1, &opts, &rs, &diags);
+
+		if (r == 0)
+			ruleset_get_stats(rs, &st);
+		if (write(fds[1], &st.loaded, sizeof(st.loaded)) != sizeof(st.loaded))
+			_exit(2);
+		_exit(r == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	if (read(fds[0], &ret->loaded, sizeof(ret->loaded)) != sizeof(ret->loaded))
+		ret->loaded = 0;
+	close(fds[0]);
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return -errno;
+	ret->secs = now() - t0;
+	ret->rss_kb = ru.ru_maxrss;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+/* All *.rules of dir concatenated into one file for `suricata -S`. */
+static int concat_rules(const char *dir, const char *out)
+{
+	FILE *o = fopen(out, "w");
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (!o || n < 0) {
+		if (o)
+			fclose(o);
+		return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		size_t l = strlen(names[i]->d_name);
+		char path[4096], buf[65536];
+		FILE *f;
+
+		if (l > 6 && strcmp(names[i]->d_name + l - 6, ".rules") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			f = fopen(path, "r");
+			if (f) {
+				size_t k;
+
+				while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+					fwrite(buf, 1, k, o);
+				fputc('\n', o);
+				fclose(f);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return fclose(o) == 0 ? 0 : -errno;
+}
+
+static int run_suricata(const char *bin, const char *rules, const char *classification,
+			const char *logdir, struct sample *ret)
+{
+	struct rusage ru;
+	double t0 = now();
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char set[4400];
+
+		snprintf(set, sizeof(set), "classification-file=%s", classification);
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execlp(bin, bin, "-T", "-S", rules, "-l", logdir, "--set", set, (char *)NULL);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return -errno;
+	ret->secs = now() - t0;
+	ret->rss_kb = ru.ru_maxrss;
+	ret->loaded = 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+	double x = ((const struct sample *)a)->secs, y = ((const struct sample *)b)->secs;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct sample median(struct sample *s, int n)
+{
+	qsort(s, (size_t)n, sizeof(*s), cmp_sample);
+	return s[n / 2];
+}
+
+static bool have_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char buf[4096];
+
+	if (!path)
+		return false;
+	while (*path) {
+		const char *c = strchr(path, ':');
+		size_t l = c ? (size_t)(c - path) : strlen(path);
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)l, path, name);
+		if (access(buf, X_OK) == 0)
+			return true;
+		path += l + (c ? 1 : 0);
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const char *dir = argc > 1 ? argv[1] : "../shared/corpus/et-open";
+	int runs = argc > 2 ? atoi(argv[2]) : 3;
+	struct sample parse[MAX_RUNS], full[MAX_RUNS], suri[MAX_RUNS];
+	struct sample mp, mf, ms = { 0 };
+	char tmpl[] = "/tmp/moat-bench-XXXXXX", rules[4200], classification[4200];
+	bool suri_ok = false;
+	const char *suri_note = "suricata not installed";
+
+	if (runs < 1 || runs > MAX_RUNS)
+		runs = 3;
+	for (int i = 0; i < runs; i++) {
+		if (run_moat(dir, false, &parse[i]) < 0 || run_moat(dir, true, &full[i]) < 0) {
+			fprintf(stderr, "rules_load: loading %s failed\n", dir);
+			return 1;
+		}
+	}
+	mp = median(parse, runs);
+	mf = median(full, runs);
+	if (have_program("suricata") && mkdtemp(tmpl)) {
+		snprintf(rules, sizeof(rules), "%s/all.rules", tmpl);
+		snprintf(classification, sizeof(classification), "%s/classification.config", dir);
+		if (concat_rules(dir, rules) == 0) {
+			suri_ok = true;
+			for (int i = 0; i < runs && suri_ok; i++)
+				suri_ok = run_suricata("suricata", rules, classification, tmpl,
+						       &suri[i]) == 0;
+			if (suri_ok)
+				ms = median(suri, runs);
+			else
+				suri_note = "suricata -T failed";
+			unlink(rules);
+		}
+		{
+			char cmd[4300];
+
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
+			if (system(cmd) != 0)
+				fprintf(stderr, "rules_load: could not remove %s\n", tmpl);
+		}
+	}
+	printf("{\"bench\":\"rules_load\",\"rules_dir\":\"%s\",\"runs\":%d,", dir, runs);
+	printf("\"moat\":{\"rules_loaded\":%zu,\"parse_s\":%.3f,\"parse_peak_rss_mb\":%.1f,"
+	       "\"parse_compile_s\":%.3f,\"parse_compile_peak_rss_mb\":%.1f,"
+	       "\"db_cache\":null,\"db_cache_note\":\"no on-disk database cache yet: every load "
+	       "is cold\"},",
+	       mf.loaded, mp.secs, (double)mp.rss_kb / 1024, mf.secs, (double)mf.rss_kb / 1024);
+	if (suri_ok)
+		printf("\"baseline_suricata\":{\"command\":\"suricata -T -S all.rules\",\"load_s\":%.3f,"
+		       "\"peak_rss_mb\":%.1f},\"speedup_vs_suricata\":%.2f}\n",
+		       ms.secs, (double)ms.rss_kb / 1024, ms.secs / mf.secs);
+	else
+		printf("\"baseline_suricata\":null,\"baseline_note\":\"%s\"}\n", suri_note);
+	return 0;
+}
