@@ -244,6 +244,8 @@ void moat_dp_close(struct moat_dp *dp)
 	}
 	if (dp->cfg)
 		munmap(dp->cfg, sysconf(_SC_PAGESIZE));
+	if (dp->pf)
+		munmap(dp->pf, dp->pf_len);
 	moat_filter__destroy(dp->skel);
 	free(dp);
 }
@@ -255,6 +257,7 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 	static const struct moat_dp_opts defaults = {};
 	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
 	const char *root;
+	bool pf_fresh = false;
 	void *mm;
 	int r;
 
@@ -312,6 +315,15 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		     opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
 	if (r < 0)
 		goto fail;
+	if (!dp->no_pin) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/moat_pf", dp->pin_root);
+		pf_fresh = access(path, F_OK) < 0;
+	}
+	r = size_map(dp, dp->skel->maps.moat_pf, 0);
+	if (r < 0)
+		goto fail;
 	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
 	if (r < 0)
 		goto fail;
@@ -348,6 +360,20 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		goto fail;
 	}
 	dp->cfg = mm;
+	dp->pf_len = (size_t)MOAT_PF_NUM * MOAT_PF_SLOTS * sizeof(uint64_t);
+	mm = mmap(NULL, dp->pf_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		  bpf_map__fd(dp->skel->maps.moat_pf), 0);
+	if (mm == MAP_FAILED) {
+		r = dp_fail(dp, -errno, "mapping moat_pf: %s", strerror(errno));
+		goto fail;
+	}
+	dp->pf = mm;
+	if (pf_fresh) {
+		/* Entry maps adopted from before the prefilter existed: count their keys. */
+		r = dp_pf_rebuild(dp);
+		if (r < 0)
+			goto fail;
+	}
 	if (dp->cfg->abi_version == 0) {
 		dp->cfg->mode = MOAT_MODE_ALLOW;
 		dp->cfg->malformed = MOAT_MALFORMED_PASS;

@@ -189,6 +189,45 @@ void dp_entry_from_key(unsigned int map_id, const void *key, struct moat_dp_entr
 	*ret = e;
 }
 
+static bool is_hash_map(unsigned int map_id)
+{
+	return map_id < MOAT_M_L4_4 && map_id % 2 == 0;
+}
+
+uint64_t *dp_pf_counter(struct moat_dp *dp, unsigned int map_id, const void *key)
+{
+	uint32_t w[4], slot;
+
+	if (!is_hash_map(map_id))
+		return NULL;
+	if (map_id % 4 == 0) { /* ..4_H */
+		memcpy(w, key, 4);
+		slot = moat_pf_slot4(w[0]);
+	} else {
+		memcpy(w, key, 16);
+		slot = moat_pf_slot6(w[0], w[1], w[2], w[3]);
+	}
+	return &dp->pf[(size_t)(map_id / 2) * MOAT_PF_SLOTS + slot];
+}
+
+static void pf_add(struct moat_dp *dp, unsigned int map_id, const void *key, int delta)
+{
+	uint64_t *c = dp_pf_counter(dp, map_id, key);
+
+	if (!c)
+		return;
+	if (delta > 0) {
+		__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+	} else {
+		/* Never below zero, even if a count was lost to a crash between two steps. */
+		uint64_t old = __atomic_load_n(c, __ATOMIC_SEQ_CST);
+
+		while (old && !__atomic_compare_exchange_n(c, &old, old - 1, false,
+							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			;
+	}
+}
+
 static int map_full(struct moat_dp *dp, unsigned int map_id)
 {
 	return dp_fail(dp, -ENOSPC, "map %s is full (%u entries); entry not added",
@@ -251,22 +290,58 @@ static int entry_families(const struct moat_dp_entry *e, int fam[2])
 	return 2;
 }
 
+/*
+ * Insert or update, keeping the prefilter invariant (count >= keys present): the count goes up
+ * before a new key goes in; updating an existing key leaves it as it was.
+ */
+static int upsert(struct moat_dp *dp, unsigned int map_id, const void *key, struct moat_entry *v)
+{
+	int fd = dp->map_fd[map_id];
+	struct moat_entry old;
+
+	if (!is_hash_map(map_id)) {
+		if (bpf_map_lookup_elem(fd, key, &old) == 0)
+			v->hits =
+				old.hits; /* re-adding updates expiry and origin, keeps the count */
+		return bpf_map_update_elem(fd, key, v, BPF_ANY) < 0 ? -errno : 0;
+	}
+	for (int tries = 0; tries < 8; tries++) {
+		pf_add(dp, map_id, key, +1);
+		if (bpf_map_update_elem(fd, key, v, BPF_NOEXIST) == 0)
+			return 0;
+		if (errno != EEXIST) {
+			int r = -errno;
+
+			pf_add(dp, map_id, key, -1);
+			return r;
+		}
+		if (bpf_map_lookup_elem(fd, key, &old) == 0)
+			v->hits = old.hits;
+		if (bpf_map_update_elem(fd, key, v, BPF_EXIST) == 0) {
+			pf_add(dp, map_id, key, -1);
+			return 0;
+		}
+		pf_add(dp, map_id, key, -1);
+		if (errno != ENOENT)
+			return -errno;
+		/* Deleted by someone else meanwhile: insert again. */
+	}
+	return -EAGAIN;
+}
+
 static int add_one(struct moat_dp *dp, const struct moat_dp_entry *e, int family)
 {
 	struct dp_key k;
-	struct moat_entry v, old;
-	int fd, r;
+	struct moat_entry v;
+	int r;
 
 	r = dp_entry_key(e, family, &k, dp->err, sizeof(dp->err));
 	if (r < 0)
 		return r;
-	fd = dp->map_fd[k.map_id];
 	entry_value(e, moat_dp_now_ns(), &v);
-	if (bpf_map_lookup_elem(fd, &k.key, &old) == 0)
-		v.hits = old.hits; /* re-adding updates expiry and origin, keeps the count */
 	dp_mark_nonempty(dp, k.map_id);
-	if (bpf_map_update_elem(fd, &k.key, &v, BPF_ANY) < 0) {
-		r = -errno;
+	r = upsert(dp, k.map_id, &k.key, &v);
+	if (r < 0) {
 		dp_update_empty(dp, k.map_id);
 		if (r == -E2BIG || r == -ENOSPC)
 			return map_full(dp, k.map_id);
@@ -306,6 +381,7 @@ int moat_dp_delete(struct moat_dp *dp, const struct moat_dp_entry *e)
 			continue;
 		}
 		found++;
+		pf_add(dp, k.map_id, &k.key, -1);
 		(void)bpf_map_delete_elem(dp->notes_fd, &k.note);
 		dp_update_empty(dp, k.map_id);
 	}
@@ -376,6 +452,9 @@ static int bulk_flush(struct moat_dp *dp, unsigned int map_id, struct bulk_group
 		return dp_fail(dp, -errno, "%s: %s", moat_dp_map_name(map_id), strerror(errno));
 	ksz = info.key_size;
 	dp_mark_nonempty(dp, map_id);
+	/* Count every key before it goes in (re-added keys over-count: harmless). */
+	for (size_t i = 0; i < g->n; i++)
+		pf_add(dp, map_id, g->keys + i * ksz, +1);
 	while (done < g->n) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 		uint32_t count = g->n - done;
@@ -394,6 +473,8 @@ static int bulk_flush(struct moat_dp *dp, unsigned int map_id, struct bulk_group
 		*added += count;
 		if (r < 0) {
 			r = -errno;
+			for (size_t i = done; i < g->n; i++)
+				pf_add(dp, map_id, g->keys + i * ksz, -1);
 			dp_update_empty(dp, map_id);
 			if (r == -E2BIG || r == -ENOSPC)
 				return dp_fail(dp, -ENOSPC,
@@ -593,6 +674,7 @@ static int delete_where(struct moat_dp *dp, bool all)
 
 			if (bpf_map_delete_elem(dp->map_fd[m], l.keys[i]) < 0)
 				continue;
+			pf_add(dp, m, l.keys[i], -1);
 			total++;
 			dp_entry_from_key(m, l.keys[i], &e);
 			if (dp_entry_key(&e, e.cidr.family, &k, dp->err, sizeof(dp->err)) == 0)
@@ -604,6 +686,24 @@ static int delete_where(struct moat_dp *dp, bool all)
 		dp_update_empty(dp, m);
 	}
 	return total;
+}
+
+static int pf_count_visit(struct moat_dp *dp, unsigned int map_id, const void *key,
+			  const struct moat_entry *v, void *userdata)
+{
+	pf_add(dp, map_id, key, +1);
+	return 0;
+}
+
+int dp_pf_rebuild(struct moat_dp *dp)
+{
+	for (unsigned int m = 0; m < MOAT_M_L4_4; m += 2) {
+		int r = map_walk(dp, m, pf_count_visit, NULL);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int moat_dp_sweep(struct moat_dp *dp)

@@ -36,6 +36,8 @@ struct moat_dp {
 	int notes_fd;
 	uint32_t notes_max;
 	struct moat_cfg *cfg; /* mmapped moat_cfg[0] */
+	uint64_t *pf; /* mmapped moat_pf (MOAT_PF_NUM * MOAT_PF_SLOTS counters) */
+	size_t pf_len;
 	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
 	char err[512];
 };
@@ -47,6 +49,11 @@ int dp_fail(struct moat_dp *dp, int err, const char *fmt, ...) _printf_(3, 4);
 void dp_mark_nonempty(struct moat_dp *dp, unsigned int map_id);
 /* Clear the bit if the map is empty, closing the race with concurrent adds (see dp_entries.c). */
 void dp_update_empty(struct moat_dp *dp, unsigned int map_id);
+
+/* The prefilter counter of a key of map_id (NULL for maps without prefilter). */
+uint64_t *dp_pf_counter(struct moat_dp *dp, unsigned int map_id, const void *key);
+/* Count every key of the exact-match maps into the prefilter (after adopting old maps). */
+int dp_pf_rebuild(struct moat_dp *dp);
 
 /* A normalised entry key: which map, the key bytes, and the key of its note. */
 struct dp_key {

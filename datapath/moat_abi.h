@@ -21,6 +21,8 @@
  *   moat_l4_4     LPM    moat_l4v4_key       L4 entries (proto + dst port [+ source scope])
  *   moat_l4_6     LPM    moat_l4v6_key
  *   moat_notes    HASH   moat_note_key -> moat_note   free-text reasons (userspace only)
+ *   moat_pf       ARRAY[MOAT_PF_NUM * MOAT_PF_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
+ *                 exact-match hash maps (see below)
  *
  * All address entry values are struct moat_entry. Exact entries (/32, /128) always go to the
  * hash map, prefixes to the LPM trie; the kernel checks the hash first, and skips any map whose
@@ -175,6 +177,32 @@ struct moat_note_key {
 struct moat_note {
 	char text[MOAT_NOTE_LEN]; /* NUL-terminated */
 };
+
+/*
+ * Prefilter of the six exact-match hash maps, so that a packet whose addresses are in none of
+ * them costs an array read instead of a hash lookup (the pass path with large lists). For each
+ * hash map MOAT_M_x_H, slot moat_pf_slot4/6(addr) of block MOAT_M_x_H / 2 counts how many keys
+ * with that fingerprint may be in the map. Invariant kept by the library (atomic adds on the
+ * mmapped array): count >= number of keys present, so a zero count proves absence. The
+ * library increments before inserting a new key and decrements after deleting one; over-counts
+ * (concurrent re-adds, bulk re-adds) only cost a hash lookup.
+ */
+#define MOAT_PF_SHIFT 18
+#define MOAT_PF_SLOTS (1u << MOAT_PF_SHIFT)
+#define MOAT_PF_NUM 6 /* MOAT_M_AL4_H / 2 ... MOAT_M_BD6_H / 2 */
+/* Counters are __u64: array elements are 8-byte aligned in the mmapped region anyway. */
+
+/* Fingerprints: multiplicative hashing of the address words as loaded on this host. */
+static inline __u32 moat_pf_slot4(__u32 a)
+{
+	return (a * 0x9e3779b1u) >> (32 - MOAT_PF_SHIFT);
+}
+
+static inline __u32 moat_pf_slot6(__u32 w0, __u32 w1, __u32 w2, __u32 w3)
+{
+	return ((w0 ^ (w1 * 0x85ebca6bu) ^ (w2 * 0xc2b2ae35u) ^ w3) * 0x9e3779b1u) >>
+	       (32 - MOAT_PF_SHIFT);
+}
 
 #ifndef __bpf__
 _Static_assert(sizeof(struct moat_cfg) == 16, "moat_cfg layout");

@@ -102,6 +102,14 @@ MAP_LPM(moat_bd6_p, struct moat_lpm6_key);
 MAP_LPM(moat_l4_4, struct moat_l4v4_key);
 MAP_LPM(moat_l4_6, struct moat_l4v6_key);
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MOAT_PF_NUM *MOAT_PF_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} moat_pf SEC(".maps");
+
 /* Userspace only: free-text notes. Declared here so the skeleton creates and pins it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -125,6 +133,12 @@ struct moat_pkt {
 };
 
 #define BIT(n) (1u << (n))
+#define MOAT_FAMILY4_MAPS                                                                \
+	(BIT(MOAT_M_AL4_H) | BIT(MOAT_M_AL4_P) | BIT(MOAT_M_BS4_H) | BIT(MOAT_M_BS4_P) | \
+	 BIT(MOAT_M_BD4_H) | BIT(MOAT_M_BD4_P) | BIT(MOAT_M_L4_4))
+#define MOAT_FAMILY6_MAPS                                                                \
+	(BIT(MOAT_M_AL6_H) | BIT(MOAT_M_AL6_P) | BIT(MOAT_M_BS6_H) | BIT(MOAT_M_BS6_P) | \
+	 BIT(MOAT_M_BD6_H) | BIT(MOAT_M_BD6_P) | BIT(MOAT_M_L4_6))
 
 /*
  * Parse; returns 0 when at least the addresses (or non-IP-ness) are known, -1 when the frame
@@ -276,16 +290,22 @@ static __always_inline int moat_live(struct moat_entry *e)
 	return 1;
 }
 
-static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 hbit, __u32 pbit,
-				       const void *addr)
+/* False when the prefilter proves the address is not in exact-match map hbit. */
+static __always_inline int moat_pf_maybe(__u32 hbit, __u32 slot)
 {
-	if (ne & BIT(hbit)) {
-		__be32 a;
+	__u32 idx = hbit / 2 * MOAT_PF_SLOTS + slot;
+	__u64 *n = bpf_map_lookup_elem(&moat_pf, &idx);
 
-		__builtin_memcpy(&a, addr, 4);
-		if (moat_live(bpf_map_lookup_elem(hmap, &a)))
-			return 1;
-	}
+	return n && *n;
+}
+
+static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 hbit, __u32 pbit,
+				       void *addr)
+{
+	/* The hash key is read straight from the packet (bounds checked by the parser). */
+	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot4(*(__u32 *)addr)) &&
+	    moat_live(bpf_map_lookup_elem(hmap, addr)))
+		return 1;
 	if (ne & BIT(pbit)) {
 		struct moat_lpm4_key k = { .prefixlen = 32 };
 
@@ -297,15 +317,13 @@ static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 h
 }
 
 static __always_inline int moat_match6(void *hmap, void *pmap, __u32 ne, __u32 hbit, __u32 pbit,
-				       const void *addr)
+				       void *addr)
 {
-	if (ne & BIT(hbit)) {
-		struct moat_addr6 a;
+	__u32 *w = addr;
 
-		__builtin_memcpy(a.addr, addr, 16);
-		if (moat_live(bpf_map_lookup_elem(hmap, &a)))
-			return 1;
-	}
+	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot6(w[0], w[1], w[2], w[3])) &&
+	    moat_live(bpf_map_lookup_elem(hmap, addr)))
+		return 1;
 	if (ne & BIT(pbit)) {
 		struct moat_lpm6_key k = { .prefixlen = 128 };
 
@@ -388,6 +406,9 @@ static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, 
 		reason = MOAT_R_NON_IP;
 		goto out;
 	}
+	/* The cheap case: nothing to look up for this family, default-allow, well formed. */
+	if (!(ne & (p.family == 4 ? MOAT_FAMILY4_MAPS : MOAT_FAMILY6_MAPS)) && !deny && !p.bad)
+		goto out;
 
 	if (ne & (BIT(MOAT_M_AL4_H) | BIT(MOAT_M_AL4_P) | BIT(MOAT_M_AL6_H) | BIT(MOAT_M_AL6_P))) {
 		if (MATCH(p.family, ne, al, AL, p.saddr) ||
