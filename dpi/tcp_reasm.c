@@ -411,10 +411,13 @@ static bool track_state(struct tcp_reasm *r, struct tcp_session *s, const struct
 			return false;
 		}
 		if (syn && !ack) {
-			if (dir == APP_DIR_TOSERVER) { /* retransmitted SYN, maybe a new ISN */
-				snd->isn = p->tcp.seq;
-				set_base(snd, p->tcp.seq + 1);
-				snd->delivered = 0;
+			if (dir == APP_DIR_TOSERVER) {
+				/* retransmitted SYN: a new ISN is taken only while no data
+				 * (TFO) went out, so the stream offsets never restart */
+				if (snd->delivered == 0 && !snd->segs) {
+					snd->isn = p->tcp.seq;
+					set_base(snd, p->tcp.seq + 1);
+				}
 				return true;
 			}
 			/* the server answers SYN with SYN: split (four-way) handshake */

@@ -236,7 +236,14 @@ int worker_process(struct worker *w, int linktype, const uint8_t *frame, size_t 
 		}
 	}
 	if (p->flags & PKT_L4_CSUM_BAD) {
+		/* as Suricata: the packet keeps its flow and packet-level inspection, but
+		 * the TCP state machine and the stream never see it */
 		w->st.csum_dropped++;
+		f = flow_table_get(w->flows, p, &dir);
+		if (!f)
+			w->st.no_flow++;
+		else if (w->ops.packet)
+			w->ops.packet(w->ops.ctx, f, p, dir);
 		return DECODE_OK;
 	}
 	if (p->proto == IPPROTO_TCP && (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {

@@ -586,6 +586,10 @@ static void test_reasm_bad_checksum_dropped(void **state)
 	send_data(&c, 0, 0, "evil");
 	assert_int_equal(c.rec.len[0], 0);
 	assert_int_equal(worker_stats(c.w)->csum_dropped, 1);
+	assert_int_equal(c.rec.packets, 4); /* still seen by packet-level inspection */
+	c.bad_csum = false;
+	send_data(&c, 0, 0, "good"); /* the stream did not advance over the bad one */
+	assert_string_equal(c.rec.buf[0], "good");
 	conn_end(&c);
 	conn_free(&c);
 
