@@ -23,7 +23,8 @@ struct worker_stats {
 	uint64_t pkts; /* worker_process() calls */
 	uint64_t bytes;
 	uint64_t decode_errors; /* packets with a decode result other than OK/NOT_IP */
-	uint64_t csum_dropped; /* packets dropped for a bad checksum (validation on) */
+	/* bad L4 checksum (validation on): flow + packet callback only, no TCP state/stream */
+	uint64_t csum_dropped;
 	uint64_t no_flow; /* packets without a flow (cap) */
 	struct decode_stats decode;
 	struct defrag_stats defrag;
