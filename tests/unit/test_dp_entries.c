@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for the datapath library's pure parts: entry keys, normalisation, fingerprints. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "datapath/dp_internal.h"
+#include "lib/lib.h"
+
+static struct moat_dp_entry mk(int kind, int dir, const char *cidr)
+{
+	struct moat_dp_entry e;
+
+	memset(&e, 0, sizeof(e));
+	e.kind = kind;
+	e.dir = dir;
+	if (cidr)
+		assert_int_equal(cidr_parse_loose(cidr, &e.cidr), 0);
+	return e;
+}
+
+static void test_dp_key_exact_goes_to_hash_prefix_to_lpm(void **state)
+{
+	struct moat_dp_entry e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1");
+	struct dp_key k;
+	char err[128];
+
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_BS4_H);
+	assert_int_equal(k.key_len, 4);
+	assert_memory_equal(&k.key.addr4, ((uint8_t[]){ 198, 18, 0, 1 }), 4);
+
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_DST, "198.18.0.0/15");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_BD4_P);
+	assert_int_equal(k.key_len, sizeof(struct moat_lpm4_key));
+	assert_int_equal(k.key.lpm4.prefixlen, 15);
+
+	e = mk(MOAT_KIND_ALLOW, MOAT_DIR_SRC, "fd00:6d6f:6174::1");
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_AL6_H);
+	assert_int_equal(k.key_len, 16);
+
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d6f:6174::/48");
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_BS6_P);
+	assert_int_equal(k.key.lpm6.prefixlen, 48);
+}
+
+static void test_dp_key_clears_host_bits(void **state)
+{
+	struct moat_dp_entry e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, NULL);
+	struct dp_key k;
+	char err[128];
+
+	/* A caller that bypassed cidr_parse: 10.1.2.3/8 must become 10.0.0.0/8. */
+	e.cidr.family = AF_INET;
+	e.cidr.prefix = 8;
+	memcpy(e.cidr.addr, ((uint8_t[]){ 10, 1, 2, 3 }), 4);
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	assert_memory_equal(k.key.lpm4.addr, ((uint8_t[]){ 10, 0, 0, 0 }), 4);
+	assert_memory_equal(k.note.addr, ((uint8_t[]){ 10, 0, 0, 0 }), 4);
+	assert_int_equal(k.note.prefixlen, 8);
+	assert_int_equal(k.note.map, MOAT_M_BS4_P);
+}
+
+static void test_dp_key_port_entries(void **state)
+{
+	struct moat_dp_entry e = mk(MOAT_KIND_PORT_BLOCK, MOAT_DIR_SRC, NULL);
+	struct dp_key k;
+	char err[128];
+
+	e.proto = IPPROTO_TCP;
+	e.port = 22;
+	/* AF_UNSPEC: "any source", once per family. */
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_L4_4);
+	assert_int_equal(k.key.l4v4.prefixlen, MOAT_L4_PREFIX_BASE);
+	assert_int_equal(k.key.l4v4.proto, IPPROTO_TCP);
+	assert_int_equal(k.key.l4v4.port, htons(22));
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.map_id, MOAT_M_L4_6);
+	assert_int_equal(k.key.l4v6.prefixlen, MOAT_L4_PREFIX_BASE);
+
+	e = mk(MOAT_KIND_PORT_ALLOW, MOAT_DIR_SRC, "198.18.5.0/24");
+	e.proto = IPPROTO_UDP;
+	e.port = 53;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	assert_int_equal(k.key.l4v4.prefixlen, MOAT_L4_PREFIX_BASE + 24);
+	assert_memory_equal(k.key.l4v4.addr, ((uint8_t[]){ 198, 18, 5, 0 }), 4);
+	assert_int_equal(k.note.port, htons(53));
+}
+
+static void test_dp_key_rejects_inconsistent(void **state)
+{
+	struct moat_dp_entry e;
+	struct dp_key k;
+	char err[128];
+
+	e = mk(MOAT_KIND_ALLOW, MOAT_DIR_DST, "198.18.0.1");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "source"));
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1");
+	e.port = 22;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, NULL);
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	e = mk(MOAT_KIND_PORT_BLOCK, MOAT_DIR_SRC, NULL);
+	e.proto = IPPROTO_TCP;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL); /* port 0 */
+	e.proto = IPPROTO_GRE;
+	e.port = 1;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	e.proto = IPPROTO_ICMP;
+	e.port = 300;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	e.port = 8;
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), -EINVAL);
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1");
+	e.cidr.prefix = 33;
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	e = mk(9, MOAT_DIR_SRC, "198.18.0.1");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "kind"));
+}
+
+static void test_dp_key_round_trips(void **state)
+{
+	static const char *const cidrs[] = { "198.18.0.1",     "198.18.0.0/16", "fd00:6d6f:6174::1",
+					     "fd00::/8",       "0.0.0.0/0",	"::/0",
+					     "198.19.1.128/25" };
+	char err[128], a[CIDR_STRLEN], b[CIDR_STRLEN];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
+		for (int kind = MOAT_KIND_ALLOW; kind <= MOAT_KIND_PORT_BLOCK; kind++) {
+			int dir = kind == MOAT_KIND_BLOCK && i % 2 ? MOAT_DIR_DST : MOAT_DIR_SRC;
+			struct moat_dp_entry e = mk(kind, dir, cidrs[i]), back;
+			struct dp_key k;
+
+			if (kind == MOAT_KIND_PORT_BLOCK) {
+				e.proto = IPPROTO_UDP;
+				e.port = 5353;
+			}
+			assert_int_equal(dp_entry_key(&e, e.cidr.family, &k, err, sizeof(err)), 0);
+			dp_entry_from_key(k.map_id, &k.key, &back);
+			assert_int_equal(back.kind, e.kind);
+			assert_int_equal(back.dir, e.dir);
+			assert_int_equal(back.proto, e.proto);
+			assert_int_equal(back.port, e.port);
+			assert_string_equal(cidr_format(&back.cidr, a, sizeof(a)),
+					    cidr_format(&e.cidr, b, sizeof(b)));
+		}
+	}
+}
+
+static void test_dp_pf_slots_in_range_and_spread(void **state)
+{
+	uint32_t seen_max = 0, distinct = 0;
+	static uint8_t hit[MOAT_PF_SLOTS / 8];
+
+	memset(hit, 0, sizeof(hit));
+	for (uint32_t i = 0; i < 4096; i++) {
+		uint32_t a = htonl(0x0a000000u + i); /* 10.0.0.0 + i, as loaded from a packet */
+		uint32_t s = moat_pf_slot4(a);
+
+		assert_true(s < MOAT_PF_SLOTS);
+		if (!(hit[s / 8] & (1u << (s % 8))))
+			distinct++;
+		hit[s / 8] |= 1u << (s % 8);
+		seen_max = s > seen_max ? s : seen_max;
+		assert_true(moat_pf_slot6(a, 1, 2, i) < MOAT_PF_SLOTS);
+	}
+	/* Sequential addresses must not pile into a few slots. */
+	assert_true(distinct > 4000);
+}
+
+static void test_dp_names(void **state)
+{
+	assert_string_equal(moat_dp_map_name(MOAT_M_BS4_H), "moat_bs4_h");
+	assert_string_equal(moat_dp_map_name(MOAT_M_L4_6), "moat_l4_6");
+	assert_string_equal(moat_dp_map_name(99), "?");
+	assert_string_equal(moat_dp_reason_name(MOAT_R_DEFAULT_DENY), "default-deny");
+	assert_string_equal(moat_dp_reason_name(MOAT_R_NUM - 1), "?");
+	assert_string_equal(moat_dp_verdict_name(MOAT_V_DROP), "drop");
+	assert_string_equal(moat_dp_hook_name(MOAT_HOOK_TC_OUT), "tc-egress");
+	assert_string_equal(moat_dp_kind_name(MOAT_KIND_PORT_ALLOW), "port-allow");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dp_key_exact_goes_to_hash_prefix_to_lpm),
+		cmocka_unit_test(test_dp_key_clears_host_bits),
+		cmocka_unit_test(test_dp_key_port_entries),
+		cmocka_unit_test(test_dp_key_rejects_inconsistent),
+		cmocka_unit_test(test_dp_key_round_trips),
+		cmocka_unit_test(test_dp_pf_slots_in_range_and_spread),
+		cmocka_unit_test(test_dp_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
