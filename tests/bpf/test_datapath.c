@@ -826,6 +826,64 @@ static void test_bulk_and_full(void)
 		f0);
 }
 
+/* Default sizes hold 1,000,000 IPv4 and 1,000,000 IPv6 entries (bulk loaded), and they drop. */
+static void test_capacity(void)
+{
+	int f0 = failures;
+	const size_t n = 1000000;
+	struct moat_dp_opts o = { .no_pin = true };
+	struct moat_dp *dp = NULL;
+	struct moat_dp_entry *es = calloc(2 * n, sizeof(*es));
+	struct ctx c = {};
+	char err[256];
+	size_t added = 0;
+	int r;
+
+	r = moat_dp_open(&o, &dp, err, sizeof(err));
+	CHECK(r == 0, "open with default sizes: %s", err);
+	if (r < 0 || !es) {
+		free(es);
+		moat_dp_close(dp);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct moat_dp_entry *e4 = &es[2 * i], *e6 = &es[2 * i + 1];
+
+		e4->kind = e6->kind = MOAT_KIND_BLOCK;
+		e4->cidr.family = AF_INET;
+		e4->cidr.prefix = 32;
+		e4->cidr.addr[0] = 10;
+		e4->cidr.addr[1] = (uint8_t)(i >> 16);
+		e4->cidr.addr[2] = (uint8_t)(i >> 8);
+		e4->cidr.addr[3] = (uint8_t)i;
+		e6->cidr.family = AF_INET6;
+		e6->cidr.prefix = 128;
+		e6->cidr.addr[0] = 0xfd;
+		e6->cidr.addr[13] = (uint8_t)(i >> 16);
+		e6->cidr.addr[14] = (uint8_t)(i >> 8);
+		e6->cidr.addr[15] = (uint8_t)i;
+	}
+	r = moat_dp_add_bulk(dp, es, 2 * n, &added);
+	CHECK(r == 0 && added == 2 * n, "bulk 2,000,000: r=%d added=%zu %s", r, added,
+	      moat_dp_errmsg(dp));
+	c.dp = dp;
+	c.fd[XDP] = moat_dp_xdp_fd(dp);
+	for (size_t i = 0; i < n; i += 99991) {
+		struct frame f;
+		char a[32];
+
+		snprintf(a, sizeof(a), "10.%u.%u.%u", (unsigned)(uint8_t)(i >> 16),
+			 (unsigned)(uint8_t)(i >> 8), (unsigned)(uint8_t)i);
+		eth(&f, ETH_P_IP, 0), ipv4(&f, a, DST4, IPPROTO_UDP, 0, 0), udp(&f, 53);
+		finish(&f);
+		expect(&c, XDP, &f, f.len, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "entry of 1,000,000");
+	}
+	printf("     %zu entries loaded with default sizes\n", added);
+	moat_dp_close(dp);
+	free(es);
+	section("capacity: 1,000,000 IPv4 + 1,000,000 IPv6 entries with default sizes", f0);
+}
+
 static void test_pin_adoption(void)
 {
 	int f0 = failures;
@@ -1051,6 +1109,7 @@ int main(void)
 	test_counters_bytes(&c);
 	moat_dp_close(c.dp);
 	test_bulk_and_full();
+	test_capacity();
 	test_pin_adoption();
 	test_attach(); /* last: moves this process into a new network namespace */
 
