@@ -202,6 +202,42 @@ static int on_hs_match(unsigned int id, unsigned long long from, unsigned long l
 	return 0;
 }
 
+static void cand_add(struct detect_ctx *ctx, uint32_t r)
+{
+	if (!ctx->cand[r]) {
+		ctx->cand[r] = 1;
+		ctx->list[ctx->n_list++] = r;
+	}
+}
+
+/* IP-only rules listing this address on the side it appears on (either side for <>). */
+static void ip_candidates(struct detect_ctx *ctx, const struct detect_packet *p,
+			  const uint8_t *addr, uint8_t side)
+{
+	const struct ip_index *x = &ctx->rs->ipidx;
+
+	if (!x->heads)
+		return;
+	for (size_t k = 0; k < x->n_lens; k++) {
+		struct cidr net = { .family = x->lens[k].family, .prefix = x->lens[k].prefix };
+		uint32_t b;
+
+		if (net.family != p->family)
+			continue;
+		memcpy(net.addr, addr, p->family == AF_INET ? 4 : 16);
+		cidr_canonicalize(&net);
+		b = ip_hash(net.family, net.prefix, net.addr) & (uint32_t)(x->cap - 1);
+		for (uint32_t i = x->heads[b]; i != UINT32_MAX; i = x->ents[i].next) {
+			const struct ip_ent *e = &x->ents[i];
+
+			if (e->family == net.family && e->prefix == net.prefix &&
+			    memcmp(e->addr, net.addr, 16) == 0 &&
+			    (e->side == side || ctx->rs->rules[e->rule]->bidir))
+				cand_add(ctx, e->rule);
+		}
+	}
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -476,14 +512,10 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 			return -EIO;
 		}
 	}
-	for (size_t i = 0; i < rs->n_always; i++) {
-		uint32_t r = rs->always[i];
-
-		if (!ctx->cand[r]) {
-			ctx->cand[r] = 1;
-			ctx->list[ctx->n_list++] = r;
-		}
-	}
+	for (size_t i = 0; i < rs->n_always; i++)
+		cand_add(ctx, rs->always[i]);
+	ip_candidates(ctx, &in->pkt, in->pkt.src, 0);
+	ip_candidates(ctx, &in->pkt, in->pkt.dst, 1);
 	qsort(ctx->list, ctx->n_list, sizeof(*ctx->list), cmp_u32);
 	ctx->st.candidates += ctx->n_list;
 	for (size_t i = 0; i < ctx->n_list; i++) {

@@ -122,6 +122,7 @@ struct ruleset_stats {
 	size_t files;
 	size_t fast_patterns; /* distinct (pattern, case) pairs in the Hyperscan databases */
 	size_t always; /* rules with no fast pattern (always evaluated when their buffers exist) */
+	size_t ip_only; /* rules with no fast pattern prefiltered by their address list */
 };
 
 struct ruleset_opts {

@@ -89,6 +89,8 @@ void ruleset_free(struct ruleset *rs)
 		free(rs->mpm[b].rule_ids);
 	}
 	free(rs->always);
+	free(rs->ipidx.heads);
+	free(rs->ipidx.ents);
 	hs_free_scratch(rs->scratch);
 	class_table_done(&rs->classes);
 	name_table_done(&rs->flowbits);

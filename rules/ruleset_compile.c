@@ -83,10 +83,91 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
 	return hr == HS_SUCCESS ? 0 : -ENOMEM;
 }
 
+/* A list usable as an IP-only anchor: non-empty, positive entries only, none of them /0. */
+static bool anchor_list(const struct addr_list *l)
+{
+	if (l->n == 0)
+		return false;
+	for (uint32_t i = 0; i < l->n; i++)
+		if (l->v[i].neg || l->v[i].c.prefix == 0)
+			return false;
+	return true;
+}
+
+static int ip_push(struct ip_ent **v, size_t *n, size_t *cap, const struct ip_ent *e)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		struct ip_ent *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = *e;
+	return 0;
+}
+
+/* Returns 1 when the rule went into the IP index, 0 when it stays always-evaluated. */
+static int ip_index_add(struct ip_index *x, size_t *cap, const struct rule *r, uint32_t ri)
+{
+	const struct addr_list *l;
+	uint8_t side;
+
+	if (anchor_list(&r->src))
+		l = &r->src, side = 0;
+	else if (anchor_list(&r->dst))
+		l = &r->dst, side = 1;
+	else
+		return 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct cidr *c = &l->v[i].c;
+		struct ip_ent e = {
+			.family = c->family, .prefix = c->prefix, .side = side, .rule = ri
+		};
+		size_t k;
+		int rc;
+
+		memcpy(e.addr, c->addr, 16);
+		rc = ip_push(&x->ents, &x->n_ents, cap, &e);
+		if (rc < 0)
+			return rc;
+		for (k = 0; k < x->n_lens; k++)
+			if (x->lens[k].family == e.family && x->lens[k].prefix == e.prefix)
+				break;
+		if (k == x->n_lens && k < ARRAY_SIZE(x->lens)) {
+			x->lens[k].family = e.family;
+			x->lens[k].prefix = e.prefix;
+			x->n_lens++;
+		}
+	}
+	return 1;
+}
+
+static int ip_index_build(struct ip_index *x)
+{
+	x->cap = 16;
+	while (x->cap < x->n_ents * 2)
+		x->cap *= 2;
+	x->heads = malloc(x->cap * sizeof(*x->heads));
+	if (!x->heads)
+		return -ENOMEM;
+	memset(x->heads, 0xff, x->cap * sizeof(*x->heads));
+	for (size_t i = 0; i < x->n_ents; i++) {
+		struct ip_ent *e = &x->ents[i];
+		uint32_t b = ip_hash(e->family, e->prefix, e->addr) & (uint32_t)(x->cap - 1);
+
+		e->next = x->heads[b];
+		x->heads[b] = (uint32_t)i;
+	}
+	return 0;
+}
+
 int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
 {
 	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
-	size_t nfp = 0;
+	size_t nfp = 0, icap = 0;
 	int r;
 
 	rs->always = calloc(rs->n ? rs->n : 1, sizeof(*rs->always));
@@ -102,7 +183,13 @@ int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
 					(void)pcre2_jit_compile(ru->lists[li].sm[si].pcre.re,
 								PCRE2_JIT_COMPLETE);
 		if (ru->fp_list < 0) {
-			rs->always[rs->n_always++] = (uint32_t)i;
+			r = ip_index_add(&rs->ipidx, &icap, ru, (uint32_t)i);
+			if (r < 0)
+				return r;
+			if (r == 0)
+				rs->always[rs->n_always++] = (uint32_t)i;
+			else
+				rs->stats.ip_only++;
 			continue;
 		}
 		{
@@ -117,6 +204,9 @@ int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
 		}
 	}
 	rs->stats.always = rs->n_always;
+	r = ip_index_build(&rs->ipidx);
+	if (r < 0)
+		return r;
 	qsort(fps, nfp, sizeof(*fps), cmp_fp);
 	for (size_t i = 0; i < nfp;) {
 		size_t j = i;

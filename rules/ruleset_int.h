@@ -13,6 +13,32 @@ struct mpm {
 	uint32_t *rule_ids; /* rule indexes sharing each pattern */
 };
 
+/*
+ * IP-only prefilter for rules without a fast pattern whose source (or destination) list is
+ * made only of positive entries, as IP reputation rules are: every (prefix, rule) entry in
+ * one hash table keyed by family, prefix length and network address; a lookup probes once
+ * per distinct prefix length. A packet makes candidates only of the rules listing one of
+ * its addresses, instead of every such rule being evaluated on every packet.
+ */
+struct ip_ent {
+	uint8_t family, prefix;
+	uint8_t side; /* 0: the rule's source list, 1: its destination list */
+	uint8_t addr[16]; /* network address (host bits clear) */
+	uint32_t rule;
+	uint32_t next; /* chain in the table, UINT32_MAX ends */
+};
+
+struct ip_index {
+	uint32_t *heads; /* cap buckets of chain starts */
+	size_t cap;
+	struct ip_ent *ents;
+	size_t n_ents;
+	struct {
+		uint8_t family, prefix;
+	} lens[160]; /* distinct (family, prefix length) pairs present */
+	size_t n_lens;
+};
+
 struct ruleset {
 	struct rule **rules;
 	size_t n, cap;
@@ -21,14 +47,25 @@ struct ruleset {
 	struct ruleset_stats stats;
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
-	uint32_t *always; /* rules without a fast pattern */
+	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
+	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 };
 
 /* Append a diagnostic (copies strings). Past RULE_DIAGS_MAX it is counted as dropped. */
 void diag_add(struct rule_diags *d, enum rule_diag_kind kind, const char *file, unsigned int line,
 	      uint32_t sid, const char *msg);
+
+/* Hash of an address for the ip_index. */
+static inline uint32_t ip_hash(uint8_t family, uint8_t prefix, const uint8_t *addr)
+{
+	uint32_t h = (2166136261u ^ family) * 16777619u ^ prefix;
+
+	for (int i = 0; i < (family == AF_INET ? 4 : 16); i++)
+		h = (h ^ addr[i]) * 16777619u;
+	return h;
+}
 
 /* Build the Hyperscan databases and JIT the regexes (ruleset_compile.c). */
 int ruleset_compile(struct ruleset *rs, struct rule_diags *diags);

@@ -135,8 +135,9 @@ int main(int argc, char **argv)
 	printf("active rules: %zu, in scope: %zu, in scope and loaded: %.2f%% "
 	       "(%zu unsupported keyword, %zu invalid)\n",
 	       total, in_scope, pct, unsup_in_scope, invalid_in_scope);
-	printf("fast patterns: %zu, always-evaluated rules: %zu, load+compile: %.2f s\n",
-	       st.fast_patterns, st.always,
+	printf("fast patterns: %zu, always-evaluated rules: %zu, ip-only indexed rules: %zu, "
+	       "load+compile: %.2f s\n",
+	       st.fast_patterns, st.always, st.ip_only,
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	r = 0;
 	if (st.loaded + st.unsupported + st.invalid != total) {

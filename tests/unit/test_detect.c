@@ -376,6 +376,38 @@ static void test_detect_threshold_and_tx_dedup(void **state)
 	ruleset_free(rs);
 }
 
+static void test_detect_ip_only_rules_by_address(void **state)
+{
+	/* The input goes 192.168.1.10 -> 198.18.0.1. */
+	assert_int_equal(fires("alert ip [10.9.9.9,192.168.1.10] any -> any any (msg:\"rep\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 1);
+	assert_int_equal(fires("alert ip [10.9.9.9,192.168.1.11] any -> any any (msg:\"rep\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 0);
+	/* Listed as a destination only: the source side does not count... */
+	assert_int_equal(
+		fires("alert ip [198.18.0.1] any -> any any (msg:\"rep\"; sid:1;)", PKT, "x"), 0);
+	/* ...unless the rule is bidirectional. */
+	assert_int_equal(
+		fires("alert ip [198.18.0.1] any <> any any (msg:\"rep\"; sid:1;)", PKT, "x"), 1);
+	assert_int_equal(fires("alert tcp any any -> [198.18.0.0/15,10.0.0.0/8] 80 (msg:\"net\"; "
+			       "flow:to_server; sid:1;)",
+			       PKT, "x"),
+			 1);
+	assert_int_equal(fires("alert tcp any any -> [198.18.0.0/15,10.0.0.0/8] 81 (msg:\"net\"; "
+			       "sid:1;)",
+			       PKT, "x"),
+			 0);
+	assert_int_equal(
+		fires("alert tcp $HOME_NET any -> any any (msg:\"home\"; sid:1;)", PKT, "x"), 1);
+	assert_int_equal(
+		fires("alert tcp !$HOME_NET any -> any any (msg:\"not home\"; sid:1;)", PKT, "x"),
+		0);
+}
+
 static void test_detect_many_rules_share_patterns(void **state)
 {
 	char text[64 * 200];
@@ -419,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_detect_header_addresses_ports_flow),
 		cmocka_unit_test(test_detect_flowbits_across_packets),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
+		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
 	};
 
