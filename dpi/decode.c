@@ -29,18 +29,60 @@ static inline uint32_t rd32(const uint8_t *b)
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/*
+ * RFC 1071 sum, 8 bytes at a time: one's complement addition commutes with byte order, so
+ * native-order words are summed with end-around carry and the folded result is swapped back
+ * into big-endian word order at the end (RFC 1071 section 2(B)).
+ */
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
-	size_t i = 0;
+	uint64_t acc = 0, v;
+	uint32_t r;
 
-	for (; i + 1 < len; i += 2)
-		sum += (uint32_t)(data[i] << 8 | data[i + 1]);
-	if (i < len)
-		sum += (uint32_t)data[i] << 8;
-	/* keep headroom: fold whenever the high half grows */
-	while (sum >> 31)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
+	while (len >= 8) {
+		memcpy(&v, data, 8);
+		acc += v;
+		acc += acc < v; /* end-around carry */
+		data += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t v32;
+
+		memcpy(&v32, data, 4);
+		acc += v32;
+		acc += acc < v32;
+		data += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v16;
+
+		memcpy(&v16, data, 2);
+		acc += v16;
+		acc += acc < v16;
+		data += 2;
+		len -= 2;
+	}
+	if (len) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		v = data[0];
+#else
+		v = (uint64_t)data[0] << 8;
+#endif
+		acc += v;
+		acc += acc < v;
+	}
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	acc = (acc & 0xffffffff) + (acc >> 32);
+	r = (uint32_t)acc;
+	r = (r & 0xffff) + (r >> 16);
+	r = (r & 0xffff) + (r >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r = (uint32_t)__builtin_bswap16((uint16_t)r);
+#endif
+	sum += r;
+	return (sum & 0xffff) + (sum >> 16);
 }
 
 uint16_t decode_csum_fold(uint32_t sum)
@@ -48,20 +90,6 @@ uint16_t decode_csum_fold(uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)~sum;
-}
-
-/* Checksums over big buffers: add in 64 KiB chunks so the 32-bit accumulator never wraps. */
-static uint32_t csum_add_big(uint32_t sum, const uint8_t *data, size_t len)
-{
-	while (len > 0) {
-		size_t n = len > 65536 ? 65536 : len;
-
-		sum = decode_csum_add(sum, data, n);
-		sum = (sum & 0xffff) + (sum >> 16);
-		data += n;
-		len -= n;
-	}
-	return sum;
 }
 
 static uint32_t pseudo_sum(const struct packet *p, uint32_t l4_len)
@@ -85,7 +113,7 @@ static bool l4_csum_ok(const struct packet *p, bool pseudo)
 {
 	uint32_t sum = pseudo ? pseudo_sum(p, p->l4_len) : 0;
 
-	sum = csum_add_big(sum, p->l4, p->l4_len);
+	sum = decode_csum_add(sum, p->l4, p->l4_len);
 	return decode_csum_fold(sum) == 0;
 }
 

@@ -408,6 +408,29 @@ static void test_decode_ethernet_padding_ignored(void **state)
 	assert_false(p.flags & PKT_L4_CSUM_BAD);
 }
 
+/* The fast checksum against RFC 1071's example and a byte-by-byte reference, for every
+ * length and alignment. */
+static void test_decode_checksum_reference(void **state)
+{
+	static const uint8_t rfc[8] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	uint8_t buf[300];
+
+	assert_int_equal(decode_csum_fold(decode_csum_add(0, rfc, 8)), (uint16_t)~0xddf2);
+	srand(1);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)rand();
+	for (size_t align = 0; align < 8; align++)
+		for (size_t len = 0; len + align <= sizeof(buf); len++) {
+			uint32_t ref = 0xabcd;
+
+			for (size_t i = 0; i < len; i++)
+				ref += (i % 2) ? buf[align + i] : (uint32_t)buf[align + i] << 8;
+			assert_int_equal(
+				decode_csum_fold(decode_csum_add(0xabcd, buf + align, len)),
+				decode_csum_fold(ref));
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_decode_malformed_table),
 		cmocka_unit_test(test_decode_not_ip_and_names),
 		cmocka_unit_test(test_decode_ethernet_padding_ignored),
+		cmocka_unit_test(test_decode_checksum_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
