@@ -113,12 +113,15 @@ static bool byte_test_op(const struct sm_byte *b, uint64_t v, uint64_t want)
 
 /* 1 match, 0 no match, -1 budget exhausted (abandon, counted as no match). */
 static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, size_t len,
-		   int64_t prev, struct inspect_env *env)
+		   int64_t prev, struct inspect_env *env, int64_t hi)
 {
 	const struct sm *sm;
 
+	/* hi: the furthest end of a positive match so far. Stream inspection re-reads a tail of
+	 * old data so split patterns are found; a match must end in the new data (past
+	 * min_end) so the same bytes never alert twice. */
 	if (i == l->n)
-		return 1;
+		return env->min_end == 0 || hi > (int64_t)env->min_end ? 1 : 0;
 	if (env->budget == 0) {
 		(*env->budget_hits)++;
 		return -1;
@@ -167,12 +170,12 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 							   c->pat, c->len, c->nocase);
 			}
 			if (c->negated)
-				return pos >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env);
+				return pos >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env, hi);
 			if (pos < 0)
 				return 0;
 			pos += start;
-			r = inspect(l, i + 1, buf, len, pos + c->len, env);
-			if (r != 0 || !sm->relative_next || c->endswith)
+			r = inspect(l, i + 1, buf, len, pos + c->len, env, MAX(hi, pos + c->len));
+			if (r != 0 || !(sm->relative_next || env->min_end) || c->endswith)
 				return r;
 			start = pos + 1;
 		}
@@ -186,7 +189,7 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			int rc, r;
 
 			if (start > (int64_t)len)
-				return p->negated ? inspect(l, i + 1, buf, len, prev, env) : 0;
+				return p->negated ? inspect(l, i + 1, buf, len, prev, env, hi) : 0;
 			/* The subject starts at the relative position, so '^' anchors there, as
 			 * in Suricata. */
 			rc = pcre2_match(p->re, buf + start, len - (size_t)start, 0, 0, env->md,
@@ -197,12 +200,13 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 				return 0;
 			}
 			if (p->negated)
-				return rc >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env);
+				return rc >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env, hi);
 			if (rc < 0)
 				return 0;
 			ov = pcre2_get_ovector_pointer(env->md);
-			r = inspect(l, i + 1, buf, len, start + (int64_t)ov[1], env);
-			if (r != 0 || !sm->relative_next)
+			r = inspect(l, i + 1, buf, len, start + (int64_t)ov[1], env,
+				    MAX(hi, start + (int64_t)ov[1]));
+			if (r != 0 || !(sm->relative_next || env->min_end))
 				return r;
 			start += (int64_t)ov[0] + 1;
 		}
@@ -216,12 +220,12 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 
 		if (has == d->negated)
 			return 0;
-		return inspect(l, i + 1, buf, len, prev, env);
+		return inspect(l, i + 1, buf, len, prev, env, hi);
 	}
 	case SM_BSIZE:
 		if (!cmp_match(&sm->bsize, len))
 			return 0;
-		return inspect(l, i + 1, buf, len, prev, env);
+		return inspect(l, i + 1, buf, len, prev, env, hi);
 	case SM_BYTE_TEST: {
 		const struct sm_byte *b = &sm->byte;
 		int64_t pos = (b->relative ? prev : 0) + rv(&b->offset, env);
@@ -230,7 +234,7 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 		if (!byte_read(b, buf, len, pos, &v) ||
 		    !byte_test_op(b, v, (uint64_t)rv(&b->value, env)))
 			return 0;
-		return inspect(l, i + 1, buf, len, prev, env);
+		return inspect(l, i + 1, buf, len, prev, env, hi);
 	}
 	case SM_BYTE_JUMP: {
 		const struct sm_byte *b = &sm->byte;
@@ -252,7 +256,7 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 		to += b->post_offset;
 		if (to < 0 || to > (int64_t)len)
 			return 0;
-		return inspect(l, i + 1, buf, len, to, env);
+		return inspect(l, i + 1, buf, len, to, env, hi);
 	}
 	case SM_BYTE_EXTRACT: {
 		const struct sm_byte *b = &sm->byte;
@@ -266,7 +270,7 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 		if (b->post_offset > 1) /* align N */
 			v = (v + (uint64_t)b->post_offset - 1) & ~((uint64_t)b->post_offset - 1);
 		env->vars[b->var] = v;
-		return inspect(l, i + 1, buf, len, pos + b->nbytes, env);
+		return inspect(l, i + 1, buf, len, pos + b->nbytes, env, hi);
 	}
 	}
 	return 0;
@@ -275,5 +279,5 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 bool content_inspect(const struct rule_list *l, const uint8_t *buf, size_t len,
 		     struct inspect_env *env)
 {
-	return inspect(l, 0, buf, len, 0, env) == 1;
+	return inspect(l, 0, buf, len, 0, env, 0) == 1;
 }

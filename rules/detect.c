@@ -348,8 +348,9 @@ static bool misc_match(const struct rule *r, const struct detect_input *in)
 		return false;
 	if (r->has_icode && !cmp_match(&r->icode, p->icmp_code))
 		return false;
-	/* dsize is about one packet's payload: never true for stream inspection. */
-	if (r->has_dsize && ((p->flags & DETECT_PKT_STREAM) || !cmp_match(&r->dsize, p->dsize)))
+	/* dsize is about this packet's payload (such rules inspect the packet, not the
+	 * stream: see lists_match()). */
+	if (r->has_dsize && !cmp_match(&r->dsize, p->dsize))
 		return false;
 	if (r->has_urilen) {
 		int b = r->urilen_raw ? DETECT_BUF_HTTP_URI_RAW : DETECT_BUF_HTTP_URI;
@@ -375,16 +376,20 @@ static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const stru
 
 		if (b == DETECT_BUF_PKT) {
 			/* The payload list: a tcp rule inspects the stream when the input has
-			 * it, else the packet; tcp-pkt only packets, tcp-stream only streams. */
-			if (r->proto == RPROTO_TCP_STREAM ||
-			    ((r->proto == RPROTO_TCP || r->proto == RPROTO_HTTP ||
-			      r->proto == RPROTO_IP) &&
-			     in->buf[DETECT_BUF_STREAM].data))
+			 * it, else the packet. Packet rules (tcp-pkt, dsize, no_stream) only
+			 * packets; stream rules (tcp-stream, only_stream) only streams. */
+			if (r->proto == RPROTO_TCP_STREAM || (r->flow & RFLOW_ONLY_STREAM))
+				b = DETECT_BUF_STREAM;
+			else if (r->proto == RPROTO_TCP_PKT || r->has_dsize ||
+				 (r->flow & RFLOW_NO_STREAM))
+				b = DETECT_BUF_PKT;
+			else if (in->buf[DETECT_BUF_STREAM].data)
 				b = DETECT_BUF_STREAM;
 		}
 		if (!in->buf[b].data)
 			return false;
 		env.budget = INSPECT_BUDGET;
+		env.min_end = b == DETECT_BUF_STREAM ? in->stream_new_off : 0;
 		if (!content_inspect(l, in->buf[b].data, in->buf[b].len, &env))
 			return false;
 	}

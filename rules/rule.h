@@ -248,6 +248,7 @@ struct inspect_env {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	uint32_t budget; /* remaining recursion steps */
+	size_t min_end; /* a match must end past this offset (0: anywhere) */
 	uint64_t *pcre_limit_hits, *budget_hits;
 	uint64_t vars[RULE_MAX_VARS];
 };

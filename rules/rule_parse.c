@@ -416,7 +416,10 @@ static void choose_fast_pattern(struct rule *r)
 		for (int si = 0; si < r->lists[li].n; si++) {
 			const struct sm *sm = &r->lists[li].sm[si];
 
-			if (sm->type == SM_CONTENT && sm->content.fast_pattern) {
+			/* A negated content cannot prefilter: the rule matches when it is
+			 * absent. Suricata then picks another; so do we. */
+			if (sm->type == SM_CONTENT && sm->content.fast_pattern &&
+			    !sm->content.negated) {
 				r->fp_list = (int16_t)li;
 				r->fp_sm = (int16_t)si;
 				return;

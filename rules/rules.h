@@ -169,7 +169,7 @@ enum detect_pkt_flags {
 	DETECT_PKT_TO_CLIENT = 1u << 1,
 	DETECT_PKT_ESTABLISHED = 1u << 2, /* flow's 3-way handshake completed (or UDP reply) */
 	DETECT_PKT_STATELESS = 1u << 3, /* no flow tracking for this packet */
-	DETECT_PKT_STREAM = 1u << 4, /* this inspection is of reassembled stream data */
+	DETECT_PKT_STREAM = 1u << 4, /* buf[DETECT_BUF_STREAM] holds reassembled data */
 	DETECT_PKT_FRAG = 1u << 5, /* reassembled from IP fragments */
 	DETECT_PKT_HAS_ICMP = 1u << 6,
 	DETECT_PKT_HAS_TCP = 1u << 7,
@@ -203,6 +203,10 @@ struct detect_input {
 		const uint8_t *data; /* NULL: absent */
 		size_t len;
 	} buf[DETECT_BUF_MAX];
+	/* Bytes at the start of buf[DETECT_BUF_STREAM] that an earlier call already
+	 * inspected, passed again so that patterns split across chunks are found; a stream
+	 * match must end past them, so the same data never alerts twice. */
+	size_t stream_new_off;
 	uint64_t tx_id; /* HTTP transaction id when HTTP buffers are set */
 	bool has_tx;
 };

@@ -302,6 +302,72 @@ static void test_detect_header_addresses_ports_flow(void **state)
 	assert_int_equal(fires(R("ttl:<10; content:\"x\";"), PKT, "x"), 0);
 }
 
+static void test_detect_stream_versus_packet_rules(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"stream\"; content:\"split\"; sid:1;)\n"
+		"alert tcp-pkt any any -> any any (msg:\"pkt\"; content:\"split\"; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"dsize\"; dsize:<10; content:\"split\"; "
+		"sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"neg fp\"; content:!\"zzz\"; fast_pattern; "
+		"content:\"spl\"; sid:4;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	/* The packet holds "it", the stream the whole pattern split across two segments. */
+	set_buf(&in, PKT, "it", 2);
+	set_buf(&in, DETECT_BUF_STREAM, "split", 5);
+	in.pkt.dsize = 2;
+	in.pkt.flags |= DETECT_PKT_STREAM;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 2);
+	/* Only the packet rules see a packet that holds the pattern. */
+	set_buf(&in, PKT, "split", 5);
+	set_buf(&in, DETECT_BUF_STREAM, "xx", 2);
+	in.pkt.dsize = 5;
+	h.n = 0;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 2);
+	assert_int_equal(h.last_sid, 3);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+static void test_detect_stream_overlap_alerts_once(void **state)
+{
+	struct ruleset *rs = load("alert tcp any any -> any any (msg:\"s\"; content:\"attack\"; "
+				  "sid:1;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	in.pkt.flags |= DETECT_PKT_STREAM;
+	/* Chunk 1 ends inside the pattern: nothing yet. */
+	set_buf(&in, DETECT_BUF_STREAM, "xxxxatt", 7);
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	/* Chunk 2 is passed with the 3-byte tail of chunk 1: the split pattern is found. */
+	set_buf(&in, DETECT_BUF_STREAM, "attack yy", 9);
+	in.stream_new_off = 3;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 1);
+	/* Chunk 3 re-reads the tail "ack yy" of chunk 2 only: no second alert. */
+	set_buf(&in, DETECT_BUF_STREAM, "ack yyzz", 8);
+	in.stream_new_off = 6;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	/* A whole pattern in the old part and another in the new part: the new one counts. */
+	set_buf(&in, DETECT_BUF_STREAM, "attack attack", 13);
+	in.stream_new_off = 7;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 1);
+	/* A match ending exactly where the new data starts was seen before. */
+	set_buf(&in, DETECT_BUF_STREAM, "attack zz", 9);
+	in.stream_new_off = 6;
+	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
 static void test_detect_flowbits_across_packets(void **state)
 {
 	struct ruleset *rs = load(
@@ -449,6 +515,8 @@ int main(void)
 		cmocka_unit_test(test_detect_byte_keywords),
 		cmocka_unit_test(test_detect_http_buffers_and_modifiers),
 		cmocka_unit_test(test_detect_header_addresses_ports_flow),
+		cmocka_unit_test(test_detect_stream_versus_packet_rules),
+		cmocka_unit_test(test_detect_stream_overlap_alerts_once),
 		cmocka_unit_test(test_detect_flowbits_across_packets),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
