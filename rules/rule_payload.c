@@ -361,8 +361,9 @@ int kw_pcre(struct parse_state *ps, char *val)
 		s++;
 	}
 	s = trim(s);
-	if (*s != '"' || !(s = ps_unquote(s)) || s[0] != '/')
-		return ps_err(ps, "pcre must be \"/regex/flags\" in quotes");
+	/* Suricata takes the regex quoted or bare. */
+	if ((*s == '"' && !(s = ps_unquote(s))) || !s || s[0] != '/')
+		return ps_err(ps, "pcre must be \"/regex/flags\"");
 	end = strrchr(s, '/');
 	if (end == s)
 		return ps_err(ps, "pcre: no closing '/'");

@@ -7,6 +7,23 @@
  * workers. Each worker owns one struct detect_ctx (Hyperscan scratch, PCRE2 match data,
  * threshold table) and each flow owns one struct detect_flow (flowbits, per-transaction
  * alert dedup); neither is thread-safe.
+ *
+ * How the packet pipeline calls it (one detect_run() per inspection point):
+ *  - every decoded packet: pkt = addresses, ports, ttl, tcp flags, icmp type/code, dsize,
+ *    direction and ESTABLISHED flags, app_proto, time; buf[DETECT_BUF_PKT] = its payload;
+ *    for TCP, buf[DETECT_BUF_STREAM] = the in-order data reassembly released with this
+ *    packet, preceded by a tail of already inspected bytes (stream_new_off of them, at
+ *    least the longest pattern's length, e.g. 1 KiB) and DETECT_PKT_STREAM set. Packet
+ *    rules (tcp-pkt, dsize, no_stream, udp/icmp/ip) read PKT, stream rules read STREAM.
+ *  - each HTTP transaction step (request line+headers, request body chunk, response
+ *    headers, response body chunk): the same pkt, has_tx and tx_id set, the HTTP buffers
+ *    the transaction has so far (request buffers stay set while the response is inspected,
+ *    so rules mixing both sides match); tx rules alert once per transaction and rule.
+ *  - flow: the flow's struct detect_flow (NULL for flowless packets), freed with the flow.
+ *  - the callback gets each match (rule_info: sid, rev, gid, msg, category, priority,
+ *    action; noalert set for flowbits:noalert rules, which must not be logged); the caller
+ *    writes the EVE alert with the packet's pcap_cnt and, for tx rules, tx_id and the http
+ *    object. Thresholds are per worker: a by_src limit counts a source per worker.
  */
 #pragma once
 

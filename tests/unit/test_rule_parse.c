@@ -125,6 +125,8 @@ static void test_rule_parse_valid_forms_load(void **state)
 	expect_loads("drop udp [10.0.0.0/8,!10.1.0.0/16] [1024:,!5000] <> any :1023 (msg:\"u\"; "
 		     "content:\"|00 01|\"; offset:2; depth:2; byte_jump:2,0,relative,little,align; "
 		     "isdataat:!1,relative; sid:2;)");
+	/* Suricata takes a bare regex too (suricata-verify's UriTestSig cases). */
+	expect_loads(HDR "(msg:\"bare\"; pcre:/(one){2,}(self)?/U; urilen:3<>20; sid:8;)");
 	expect_loads("pass ip any any -> any any (msg:\"p\"; ip_proto:!tcp; ttl:<5; sid:3;)");
 	expect_loads("reject tcp-pkt any any -> any any (msg:\"f\"; flags:S,12; dsize:0; "
 		     "threshold:type both, track by_dst, count 5, seconds 10; sid:4;)");
