@@ -246,6 +246,8 @@ void moat_dp_close(struct moat_dp *dp)
 		munmap(dp->cfg, sysconf(_SC_PAGESIZE));
 	if (dp->pf)
 		munmap(dp->pf, dp->pf_len);
+	if (dp->pfx)
+		munmap(dp->pfx, dp->pfx_len);
 	moat_filter__destroy(dp->skel);
 	free(dp);
 }
@@ -320,8 +322,13 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 
 		snprintf(path, sizeof(path), "%s/moat_pf", dp->pin_root);
 		pf_fresh = access(path, F_OK) < 0;
+		snprintf(path, sizeof(path), "%s/moat_pfx", dp->pin_root);
+		pf_fresh |= access(path, F_OK) < 0;
 	}
 	r = size_map(dp, dp->skel->maps.moat_pf, 0);
+	if (r < 0)
+		goto fail;
+	r = size_map(dp, dp->skel->maps.moat_pfx, 0);
 	if (r < 0)
 		goto fail;
 	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
@@ -368,6 +375,14 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		goto fail;
 	}
 	dp->pf = mm;
+	dp->pfx_len = (size_t)MOAT_PF_NUM * MOAT_PFX_SLOTS * sizeof(uint64_t);
+	mm = mmap(NULL, dp->pfx_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		  bpf_map__fd(dp->skel->maps.moat_pfx), 0);
+	if (mm == MAP_FAILED) {
+		r = dp_fail(dp, -errno, "mapping moat_pfx: %s", strerror(errno));
+		goto fail;
+	}
+	dp->pfx = mm;
 	if (pf_fresh) {
 		/* Entry maps adopted from before the prefilter existed: count their keys. */
 		r = dp_pf_rebuild(dp);

@@ -194,37 +194,64 @@ static bool is_hash_map(unsigned int map_id)
 	return map_id < MOAT_M_L4_4 && map_id % 2 == 0;
 }
 
-uint64_t *dp_pf_counter(struct moat_dp *dp, unsigned int map_id, const void *key)
+static bool has_pf(unsigned int map_id)
 {
-	uint32_t w[4], slot;
+	return map_id < MOAT_M_L4_4;
+}
 
-	if (!is_hash_map(map_id))
+uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n)
+{
+	const uint8_t *kb = key;
+	uint32_t w[4], slot, plen;
+	bool v4 = map_id % 4 < 2;
+
+	*ret_n = 0;
+	if (!has_pf(map_id))
 		return NULL;
-	if (map_id % 4 == 0) { /* ..4_H */
-		memcpy(w, key, 4);
-		slot = moat_pf_slot4(w[0]);
-	} else {
-		memcpy(w, key, 16);
-		slot = moat_pf_slot6(w[0], w[1], w[2], w[3]);
+	if (is_hash_map(map_id)) {
+		memcpy(w, key, v4 ? 4 : 16);
+		slot = v4 ? moat_pf_slot4(w[0]) : moat_pf_slot6(w[0], w[1], w[2], w[3]);
+		*ret_n = 1;
+		return &dp->pf[(size_t)(map_id / 2) * MOAT_PF_SLOTS + slot];
 	}
-	return &dp->pf[(size_t)(map_id / 2) * MOAT_PF_SLOTS + slot];
+	/* LPM key: prefixlen, then the address. */
+	memcpy(&plen, kb, 4);
+	kb += 4;
+	if (v4 && plen >= 16) {
+		slot = moat_pfx_slot4(kb[0], kb[1]);
+		*ret_n = 1;
+	} else if (v4) {
+		/* Every /16 the prefix covers. */
+		slot = moat_pfx_slot4(kb[0], kb[1]) & ~((1u << (16 - plen)) - 1);
+		*ret_n = 1u << (16 - plen);
+	} else if (plen >= 32) {
+		memcpy(w, kb, 4);
+		slot = moat_pfx_slot6(w[0]);
+		*ret_n = 1;
+	} else {
+		slot = 0;
+		*ret_n = MOAT_PFX_SLOTS;
+	}
+	return &dp->pfx[(size_t)(map_id / 2) * MOAT_PFX_SLOTS + slot];
 }
 
 static void pf_add(struct moat_dp *dp, unsigned int map_id, const void *key, int delta)
 {
-	uint64_t *c = dp_pf_counter(dp, map_id, key);
+	size_t n;
+	uint64_t *c = dp_pf_counters(dp, map_id, key, &n);
 
-	if (!c)
-		return;
-	if (delta > 0) {
-		__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
-	} else {
-		/* Never below zero, even if a count was lost to a crash between two steps. */
-		uint64_t old = __atomic_load_n(c, __ATOMIC_SEQ_CST);
+	for (size_t i = 0; i < n; i++) {
+		if (delta > 0) {
+			__atomic_fetch_add(&c[i], 1, __ATOMIC_SEQ_CST);
+		} else {
+			/* Never below zero, even if a count was lost to a crash in between. */
+			uint64_t old = __atomic_load_n(&c[i], __ATOMIC_SEQ_CST);
 
-		while (old && !__atomic_compare_exchange_n(c, &old, old - 1, false,
-							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-			;
+			while (old &&
+			       !__atomic_compare_exchange_n(&c[i], &old, old - 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				;
+		}
 	}
 }
 
@@ -299,7 +326,7 @@ static int upsert(struct moat_dp *dp, unsigned int map_id, const void *key, stru
 	int fd = dp->map_fd[map_id];
 	struct moat_entry old;
 
-	if (!is_hash_map(map_id)) {
+	if (!has_pf(map_id)) {
 		if (bpf_map_lookup_elem(fd, key, &old) == 0)
 			v->hits =
 				old.hits; /* re-adding updates expiry and origin, keeps the count */
@@ -697,7 +724,7 @@ static int pf_count_visit(struct moat_dp *dp, unsigned int map_id, const void *k
 
 int dp_pf_rebuild(struct moat_dp *dp)
 {
-	for (unsigned int m = 0; m < MOAT_M_L4_4; m += 2) {
+	for (unsigned int m = 0; m < MOAT_M_L4_4; m++) {
 		int r = map_walk(dp, m, pf_count_visit, NULL);
 
 		if (r < 0)

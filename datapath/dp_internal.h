@@ -38,6 +38,8 @@ struct moat_dp {
 	struct moat_cfg *cfg; /* mmapped moat_cfg[0] */
 	uint64_t *pf; /* mmapped moat_pf (MOAT_PF_NUM * MOAT_PF_SLOTS counters) */
 	size_t pf_len;
+	uint64_t *pfx; /* mmapped moat_pfx (MOAT_PF_NUM * MOAT_PFX_SLOTS counters) */
+	size_t pfx_len;
 	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
 	char err[512];
 };
@@ -50,9 +52,12 @@ void dp_mark_nonempty(struct moat_dp *dp, unsigned int map_id);
 /* Clear the bit if the map is empty, closing the race with concurrent adds (see dp_entries.c). */
 void dp_update_empty(struct moat_dp *dp, unsigned int map_id);
 
-/* The prefilter counter of a key of map_id (NULL for maps without prefilter). */
-uint64_t *dp_pf_counter(struct moat_dp *dp, unsigned int map_id, const void *key);
-/* Count every key of the exact-match maps into the prefilter (after adopting old maps). */
+/*
+ * The prefilter counters of a key of map_id: *ret_n consecutive counters from the returned one
+ * (NULL, 0 for maps without prefilter: the L4 maps).
+ */
+uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n);
+/* Count every key of the address maps into the prefilters (after adopting old maps). */
 int dp_pf_rebuild(struct moat_dp *dp);
 
 /* A normalised entry key: which map, the key bytes, and the key of its note. */

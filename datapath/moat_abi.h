@@ -23,6 +23,8 @@
  *   moat_notes    HASH   moat_note_key -> moat_note   free-text reasons (userspace only)
  *   moat_pf       ARRAY[MOAT_PF_NUM * MOAT_PF_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
  *                 exact-match hash maps (see below)
+ *   moat_pfx      ARRAY[MOAT_PF_NUM * MOAT_PFX_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
+ *                 address LPM tries (see below)
  *
  * All address entry values are struct moat_entry. Exact entries (/32, /128) always go to the
  * hash map, prefixes to the LPM trie; the kernel checks the hash first, and skips any map whose
@@ -202,6 +204,24 @@ static inline __u32 moat_pf_slot6(__u32 w0, __u32 w1, __u32 w2, __u32 w3)
 {
 	return ((w0 ^ (w1 * 0x85ebca6bu) ^ (w2 * 0xc2b2ae35u) ^ w3) * 0x9e3779b1u) >>
 	       (32 - MOAT_PF_SHIFT);
+}
+
+/*
+ * Prefilter of the six address LPM tries (MOAT_M_x_P, block MOAT_M_x_P / 2), same invariant.
+ * IPv4: slot = the address's top 16 bits; a prefix of length >= 16 counts in its one slot, a
+ * shorter one in every slot it covers (a /8 in 256 slots). IPv6: slot = moat_pfx_slot6() of the
+ * top 32 bits; a prefix of length >= 32 counts in its slot, a shorter one in all slots.
+ */
+#define MOAT_PFX_SLOTS 65536u
+
+static inline __u32 moat_pfx_slot4(__u8 b0, __u8 b1)
+{
+	return (__u32)b0 << 8 | b1;
+}
+
+static inline __u32 moat_pfx_slot6(__u32 w0)
+{
+	return (w0 * 0x9e3779b1u) >> 16;
 }
 
 #ifndef __bpf__

@@ -110,6 +110,14 @@ struct {
 	__type(value, __u64);
 } moat_pf SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MOAT_PF_NUM *MOAT_PFX_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} moat_pfx SEC(".maps");
+
 /* Userspace only: free-text notes. Declared here so the skeleton creates and pins it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -299,6 +307,15 @@ static __always_inline int moat_pf_maybe(__u32 hbit, __u32 slot)
 	return n && *n;
 }
 
+/* False when the prefilter proves no prefix in LPM map pbit can contain the address. */
+static __always_inline int moat_pfx_maybe(__u32 pbit, __u32 slot)
+{
+	__u32 idx = pbit / 2 * MOAT_PFX_SLOTS + slot;
+	__u64 *n = bpf_map_lookup_elem(&moat_pfx, &idx);
+
+	return n && *n;
+}
+
 static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 hbit, __u32 pbit,
 				       void *addr)
 {
@@ -306,7 +323,9 @@ static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 h
 	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot4(*(__u32 *)addr)) &&
 	    moat_live(bpf_map_lookup_elem(hmap, addr)))
 		return 1;
-	if (ne & BIT(pbit)) {
+	__u8 *b = addr;
+
+	if ((ne & BIT(pbit)) && moat_pfx_maybe(pbit, moat_pfx_slot4(b[0], b[1]))) {
 		struct moat_lpm4_key k = { .prefixlen = 32 };
 
 		__builtin_memcpy(k.addr, addr, 4);
@@ -324,7 +343,7 @@ static __always_inline int moat_match6(void *hmap, void *pmap, __u32 ne, __u32 h
 	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot6(w[0], w[1], w[2], w[3])) &&
 	    moat_live(bpf_map_lookup_elem(hmap, addr)))
 		return 1;
-	if (ne & BIT(pbit)) {
+	if ((ne & BIT(pbit)) && moat_pfx_maybe(pbit, moat_pfx_slot6(w[0]))) {
 		struct moat_lpm6_key k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);

@@ -582,6 +582,79 @@ static void test_lpm_and_scoped_ports(struct ctx *c)
 	section("LPM prefixes v4/v6, normalisation, scoped port entries, most specific wins", f0);
 }
 
+static struct frame from(const char *src)
+{
+	struct frame f;
+
+	eth(&f, strchr(src, ':') ? ETH_P_IPV6 : ETH_P_IP, 0);
+	if (strchr(src, ':'))
+		ipv6(&f, src, DST6, IPPROTO_UDP);
+	else
+		ipv4(&f, src, DST4, IPPROTO_UDP, 0, 0);
+	udp(&f, 53);
+	finish(&f);
+	return f;
+}
+
+/* The prefilters must never hide an entry: short prefixes, overlaps, deletes, many hosts. */
+static void test_prefilter(struct ctx *c)
+{
+	int f0 = failures;
+	struct frame a = from("198.19.200.1"), b = from("198.18.0.9"), out = from("198.20.0.1");
+	struct frame a6 = from("fd00:6d6f:6174:7::1"), out6 = from("fd00:6d6f:6175::1");
+
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.0/15")); /* two /16 slots */
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.19.200.0/24"));
+	expect_all(c, &a, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "inside /24 and /15");
+	expect_all(c, &b, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "inside /15, other /16");
+	expect_all(c, &out, MOAT_V_PASS, MOAT_R_NONE, "outside");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.19.200.0/24"));
+	expect_all(c, &a, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "/15 still covers after /24 delete");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.0/15"));
+	expect_all(c, &a, MOAT_V_PASS, MOAT_R_NONE, "all prefixes gone");
+
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00::/8")); /* shorter than /32: all slots */
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d6f:6174::/48"));
+	expect_all(c, &a6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /48 and /8");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d6f:6174::/48"));
+	expect_all(c, &a6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /8 after /48 delete");
+	expect_all(c, &out6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /8 elsewhere");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00::/8"));
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_DST, "fd00:6d6f:6174:1::/64"));
+	expect_all(c, &out6, MOAT_V_DROP, MOAT_R_BLOCK_DST, "v6 dst /64");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_DST, "fd00:6d6f:6174:1::/64"));
+	expect_all(c, &out6, MOAT_V_PASS, MOAT_R_NONE, "v6 prefixes gone");
+
+	/* Many hosts, then delete all but one: the survivor still drops; re-add keeps it. */
+	for (int i = 0; i < 200; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", i / 100, i % 100 + 1);
+		add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, ip));
+		add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, ip)); /* re-add: no double count */
+	}
+	for (int i = 1; i < 200; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.18.%d.%d", i / 100, i % 100 + 1);
+		del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, ip));
+	}
+	b = from("198.18.0.1");
+	expect_all(c, &b, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "last host of 200");
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1"));
+	{
+		uint64_t sum = 0;
+
+		for (size_t i = 0; i < (size_t)MOAT_PF_NUM * MOAT_PF_SLOTS; i++)
+			sum += c->dp->pf[i];
+		for (size_t i = 0; i < (size_t)MOAT_PF_NUM * MOAT_PFX_SLOTS; i++)
+			sum += c->dp->pfx[i];
+		CHECK(sum == 0, "prefilter counts back to zero after deleting everything (%llu)",
+		      (unsigned long long)sum);
+	}
+	section("prefilters: short prefixes, overlaps, deletes, re-adds never hide an entry", f0);
+}
+
 static void test_allow_beats_block(struct ctx *c)
 {
 	int f0 = failures;
@@ -908,8 +981,11 @@ static void test_pin_adoption(void)
 	moat_dp_close(dp);
 	dp = NULL;
 
-	/* Reopen with different sizes: the pinned maps win. */
+	/* Reopen with different sizes: the pinned maps win. Drop the prefilter pins: they must be
+	 * rebuilt from the adopted entries (what an upgrade from a moat without them sees). */
 	o.block_entries = 128;
+	snprintf(cmd, sizeof(cmd), "rm -f %s/moat_pf %s/moat_pfx", root, root);
+	CHECK(system(cmd) == 0, "rm prefilter pins");
 	r = moat_dp_open(&o, &dp, err, sizeof(err));
 	CHECK(r == 0, "reopen: %s", err);
 	if (r == 0) {
@@ -1103,6 +1179,7 @@ int main(void)
 	test_truncated_every_offset(&c);
 	test_fragments(&c);
 	test_lpm_and_scoped_ports(&c);
+	test_prefilter(&c);
 	test_allow_beats_block(&c);
 	test_expiry_and_hits(&c);
 	test_default_deny(&c);
