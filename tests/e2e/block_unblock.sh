@@ -59,3 +59,21 @@ lab_ping $LAB_V4_A $LAB_V4_GW 2 || e2e_fail "ping blocked by a tcp/8080 entry"
 fw_ok unblock --proto tcp --port 8080
 lab_tcp $LAB_V4_A $LAB_V4_GW 8080 || e2e_fail "tcp/8080 after port unblock"
 e2e_ok "port block tcp/8080 and unblock"
+
+# UDP port entry scoped to one source: only that source's datagrams to udp/5353 drop.
+fw_ok block $LAB_V4_A/32 --proto udp --port 5353
+lab_udp $LAB_V4_A $LAB_V4_GW 5353 && e2e_fail "udp/5353 from $LAB_V4_A got through"
+lab_udp $LAB_V4_B $LAB_V4_GW 5353 || e2e_fail "udp/5353 from $LAB_V4_B (out of scope) dropped"
+lab_udp $LAB_V4_A $LAB_V4_GW 5354 || e2e_fail "udp/5354 from $LAB_V4_A dropped"
+fw_ok unblock $LAB_V4_A/32 --proto udp --port 5353
+lab_udp $LAB_V4_A $LAB_V4_GW 5353 || e2e_fail "udp/5353 after unblock"
+e2e_ok "scoped udp/5353 block and unblock"
+
+# ICMP echo request ("block ping") for all IPv4 sources: pings die, TCP still passes.
+fw_ok block 0.0.0.0/0 --proto icmp
+lab_no_ping $LAB_V4_B $LAB_V4_GW 2 || e2e_fail "ping answered despite an icmp block"
+lab_tcp $LAB_V4_B $LAB_V4_GW 8080 || e2e_fail "tcp dropped by an icmp entry"
+lab_ping $LAB_V6_B $LAB_V6_GW 2 || e2e_fail "ICMPv6 dropped by an IPv4 icmp entry"
+fw_ok unblock 0.0.0.0/0 --proto icmp
+lab_ping $LAB_V4_B $LAB_V4_GW 2 || e2e_fail "ping after icmp unblock"
+e2e_ok "icmp echo block and unblock"

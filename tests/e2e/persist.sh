@@ -41,3 +41,12 @@ fw list | grep -q "$LAB_V4_B/32" || e2e_fail "detach lost the entries"
 fw_ok attach "$LAB_IF"
 lab_no_ping $LAB_V4_B $LAB_V4_GW || e2e_fail "re-attach does not enforce the kept entry"
 e2e_ok "detach keeps the policy; attach enforces it again"
+
+# Generic XDP on request, and the report says so; enforcement the same.
+fw_ok detach "$LAB_IF"
+out=$(fw attach "$LAB_IF" --xdp-mode generic --json) || e2e_fail "attach --xdp-mode generic"
+echo "$out" | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["xdp_mode"]=="generic", r' ||
+	e2e_fail "generic attach reported: $out"
+lab_gw ip link show "$LAB_IF" | grep -q "xdpgeneric" || e2e_fail "ip link shows no xdpgeneric"
+lab_no_ping $LAB_V4_B $LAB_V4_GW || e2e_fail "generic XDP does not enforce the kept entry"
+e2e_ok "attach --xdp-mode generic: reported and enforced"
