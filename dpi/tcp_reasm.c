@@ -310,7 +310,9 @@ static void stream_data(struct tcp_reasm *r, struct tcp_stream *st, int dir, uin
 		/* a cap was hit: give up on the oldest hole of this stream so that its queue
 		 * drains and memory comes back, then try once more */
 		skip_to(r, st, dir, st->segs->start, ts, ops, f);
-		if (ne > st->delivered) {
+		/* skipping may have reached the FIN (EOF sent) or the depth: then the rest
+		 * of this segment is past the end and must not be queued */
+		if (ne > st->delivered && !st->eof_sent && !st->depth_reached) {
 			uint64_t s0 = ns > st->delivered ? ns : st->delivered;
 
 			insert(r, st, dir, s0, ne, data + (s0 - ns));
