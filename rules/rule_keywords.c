@@ -749,6 +749,7 @@ int rule_keyword_apply(struct parse_state *ps, const char *key, char *val)
 			if (val && *trim(val))
 				return ps_err(ps, "sticky buffer \"%s\" takes no value", key);
 			ps->cur_buf = sticky[i].buf;
+			ps->sticky_used = true;
 			return 0;
 		}
 	}

@@ -83,6 +83,18 @@ struct sm *ps_add_sm(struct parse_state *ps, int type)
 	return sm;
 }
 
+struct sm *ps_add_sm_relative(struct parse_state *ps, int type, bool relative)
+{
+	int saved = ps->cur_buf;
+	struct sm *sm;
+
+	if (relative && !ps->sticky_used && ps->cur_buf == DETECT_BUF_PKT && ps->last_list >= 0)
+		ps->cur_buf = ps->r->lists[ps->last_list].buf;
+	sm = ps_add_sm(ps, type);
+	ps->cur_buf = saved;
+	return sm;
+}
+
 struct sm_content *ps_last_content(struct parse_state *ps)
 {
 	if (ps->lc_list < 0) {

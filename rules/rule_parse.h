@@ -17,6 +17,7 @@ struct parse_state {
 	int last_list, last_sm; /* last content/pcre/byte_* element, for relative keywords */
 	int lc_list, lc_sm; /* last content, for content modifiers */
 	bool has_sid;
+	bool sticky_used; /* a sticky buffer keyword (pkt_data included) appeared */
 	const char *kw; /* keyword being parsed, for messages */
 };
 
@@ -25,6 +26,10 @@ int ps_unsup(struct parse_state *ps, const char *fmt, ...) _printf_(2, 3);
 /* Append an element of type to the list of the current sticky buffer; NULL after setting
  * the error (list or element cap). */
 struct sm *ps_add_sm(struct parse_state *ps, int type);
+/* Same for a relative keyword (isdataat, byte_*, pcre /R): with no sticky buffer in the
+ * rule, it joins the list of the element it is relative to, as in Suricata (a content
+ * moved by http_uri takes its relative isdataat along). */
+struct sm *ps_add_sm_relative(struct parse_state *ps, int type, bool relative);
 /* The last content, or NULL after an error naming the keyword. */
 struct sm_content *ps_last_content(struct parse_state *ps);
 /* Legacy content modifier (http_uri ...): move the last content to buffer buf. */

@@ -431,7 +431,7 @@ int kw_pcre(struct parse_state *ps, char *val)
 	}
 	if (buf >= 0)
 		ps->cur_buf = buf;
-	sm = ps_add_sm(ps, SM_PCRE);
+	sm = buf >= 0 ? ps_add_sm(ps, SM_PCRE) : ps_add_sm_relative(ps, SM_PCRE, p.relative);
 	ps->cur_buf = saved;
 	if (!sm) {
 		pcre2_code_free(p.re);
@@ -466,7 +466,7 @@ int kw_isdataat(struct parse_state *ps, char *val)
 		else if (strcmp(tok[i], "rawbytes") != 0)
 			return ps_err(ps, "isdataat: unknown option \"%s\"", tok[i]);
 	}
-	sm = ps_add_sm(ps, SM_ISDATAAT);
+	sm = ps_add_sm_relative(ps, SM_ISDATAAT, d.relative);
 	if (!sm)
 		return -EINVAL;
 	sm->isdataat = d;
@@ -598,7 +598,7 @@ int kw_byte_test(struct parse_state *ps, char *val)
 		return -EINVAL;
 	if (byte_opts(ps, &b, tok + 4, n - 4, false, false) < 0)
 		return -EINVAL;
-	sm = ps_add_sm(ps, SM_BYTE_TEST);
+	sm = ps_add_sm_relative(ps, SM_BYTE_TEST, b.relative);
 	if (!sm)
 		return -EINVAL;
 	sm->byte = b;
@@ -620,7 +620,7 @@ int kw_byte_jump(struct parse_state *ps, char *val)
 		return -EINVAL;
 	if (byte_opts(ps, &b, tok + 2, n - 2, true, false) < 0)
 		return -EINVAL;
-	sm = ps_add_sm(ps, SM_BYTE_JUMP);
+	sm = ps_add_sm_relative(ps, SM_BYTE_JUMP, b.relative);
 	if (!sm)
 		return -EINVAL;
 	sm->byte = b;
@@ -654,7 +654,7 @@ int kw_byte_extract(struct parse_state *ps, char *val)
 	if (!r->var_names[r->n_vars])
 		return -ENOMEM;
 	b.var = (int8_t)r->n_vars++;
-	sm = ps_add_sm(ps, SM_BYTE_EXTRACT);
+	sm = ps_add_sm_relative(ps, SM_BYTE_EXTRACT, b.relative);
 	if (!sm)
 		return -EINVAL;
 	sm->byte = b;

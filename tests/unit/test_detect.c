@@ -248,6 +248,15 @@ static void test_detect_http_buffers_and_modifiers(void **state)
 	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 0);
 	detect_ctx_free(ctx);
 	ruleset_free(rs);
+	/* A relative keyword after a legacy modifier follows its content into the buffer. */
+	assert_int_equal(fires("alert http any any -> any any (msg:\"r\"; content:\"/a\"; "
+			       "http_uri; isdataat:!1,relative; sid:1;)",
+			       URI, "/a"),
+			 1);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"r\"; content:\"/a\"; "
+			       "http_uri; pcre:\"/^b/R\"; sid:1;)",
+			       URI, "/ab"),
+			 1);
 	assert_int_equal(fires("alert http any any -> any any (msg:\"u\"; uricontent:\"cmd.exe\"; "
 			       "nocase; urilen:<20; sid:1;)",
 			       URI, "/scripts/CMD.EXE"),
