@@ -122,15 +122,38 @@ int cmd_list(struct fwctl *ctx, int argc, char **argv)
 	return FWCTL_EXIT_OK;
 }
 
+/* Interfaces listed by stats (moat attaches to a handful per host). */
+#define STATS_MAX_ATTACH 64
+
+static json_t *attachments_json(const struct moat_dp_attach_report *att, int n)
+{
+	json_t *arr = json_array();
+
+	for (int i = 0; arr && i < n; i++) {
+		json_t *o = json_object();
+
+		if (!o || json_array_append_new(arr, o) < 0)
+			break;
+		json_object_set_new(o, "ifname", json_string(att[i].ifname));
+		json_object_set_new(o, "ifindex", json_integer(att[i].ifindex));
+		json_object_set_new(o, "xdp_mode",
+				    json_string(moat_dp_xdp_mode_name(att[i].xdp_mode)));
+		json_object_set_new(o, "tc_mode",
+				    json_string(moat_dp_tc_mode_name(att[i].tc_mode)));
+	}
+	return arr;
+}
+
 int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 {
 	static const char *const cols[] = { "HOOK", "VERDICT", "REASON", ">PACKETS", ">BYTES" };
 	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
 	_cleanup_(table_freep) struct table *t = NULL;
 	_cleanup_free_ struct moat_dp_stats *s = NULL;
+	struct moat_dp_attach_report att[STATS_MAX_ATTACH];
 	json_t *arr = NULL;
 	uint32_t mode = 0;
-	int r;
+	int r, natt;
 
 	r = simple_opts(ctx, argc, argv, 0);
 	if (r >= 0)
@@ -144,10 +167,13 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 	r = moat_dp_stats(dp, s);
 	if (r >= 0)
 		r = moat_dp_get_mode(dp, &mode);
+	if (r >= 0)
+		r = natt = moat_dp_attachments(dp, att, ARRAY_SIZE(att));
 	if (r < 0) {
 		log_err("stats: %s", *moat_dp_errmsg(dp) ? moat_dp_errmsg(dp) : strerror(-r));
 		return FWCTL_EXIT_FAILED;
 	}
+	natt = MIN(natt, (int)ARRAY_SIZE(att));
 	if (ctx->json) {
 		arr = json_array();
 		if (!arr)
@@ -203,11 +229,20 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 		}
 		json_object_set_new(o, "mode",
 				    json_string(mode == MOAT_MODE_DENY ? "deny" : "allow"));
+		json_object_set_new(o, "attachments", attachments_json(att, natt));
 		json_object_set_new(o, "counters", arr);
 		return fwctl_print_json(o);
 	}
 	printf("mode: %s\n",
 	       mode == MOAT_MODE_DENY ? "deny (default-deny)" : "allow (default-allow)");
+	printf("attached:");
+	if (natt == 0)
+		printf(" nowhere in this network namespace");
+	for (int i = 0; i < natt; i++)
+		printf("%s %s (xdp %s, tc %s)", i ? "," : "", att[i].ifname,
+		       moat_dp_xdp_mode_name(att[i].xdp_mode),
+		       moat_dp_tc_mode_name(att[i].tc_mode));
+	printf("\n");
 	table_print(t, stdout);
 	return FWCTL_EXIT_OK;
 }

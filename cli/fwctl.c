@@ -44,7 +44,7 @@ static const struct fwctl_command commands[] = {
 	  "remove an allow entry", NULL },
 	{ "list", cmd_list, "[--json]", "list block and allow entries with time left and hits",
 	  NULL },
-	{ "stats", cmd_stats, "[--json]", "show packet and byte counters per verdict and reason",
+	{ "stats", cmd_stats, "[--json]", "show the mode, attachments and packet/byte counters",
 	  NULL },
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",
 	  "allow: default-allow, the blocklist drops. deny: default-deny, only allowlisted\n"

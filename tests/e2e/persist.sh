@@ -35,8 +35,15 @@ lab_ping $LAB_V4_A $LAB_V4_GW || e2e_fail "unblock through adopted maps not seen
 
 # Detach removes the programs but keeps the policy.
 fw_ok block $LAB_V4_B
+fw stats --json | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["attachments"]
+assert [x["ifname"] for x in a] == [sys.argv[1]] and a[0]["xdp_mode"] == "native", a
+' "$LAB_IF" || e2e_fail "stats --json does not list the attachment"
 fw_ok detach "$LAB_IF"
 lab_ping $LAB_V4_B $LAB_V4_GW || e2e_fail "still dropping after detach"
+[ "$(fw stats --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["attachments"]))')" = 0 ] ||
+	e2e_fail "stats still lists an attachment after detach"
 fw list | grep -q "$LAB_V4_B/32" || e2e_fail "detach lost the entries"
 fw_ok attach "$LAB_IF"
 lab_no_ping $LAB_V4_B $LAB_V4_GW || e2e_fail "re-attach does not enforce the kept entry"
