@@ -248,6 +248,8 @@ void moat_dp_close(struct moat_dp *dp)
 		munmap(dp->pf, dp->pf_len);
 	if (dp->pfx)
 		munmap(dp->pfx, dp->pfx_len);
+	if (dp->pfl4)
+		munmap(dp->pfl4, dp->pfl4_len);
 	moat_filter__destroy(dp->skel);
 	free(dp);
 }
@@ -324,11 +326,16 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		pf_fresh = access(path, F_OK) < 0;
 		snprintf(path, sizeof(path), "%s/moat_pfx", dp->pin_root);
 		pf_fresh |= access(path, F_OK) < 0;
+		snprintf(path, sizeof(path), "%s/moat_pfl4", dp->pin_root);
+		pf_fresh |= access(path, F_OK) < 0;
 	}
 	r = size_map(dp, dp->skel->maps.moat_pf, 0);
 	if (r < 0)
 		goto fail;
 	r = size_map(dp, dp->skel->maps.moat_pfx, 0);
+	if (r < 0)
+		goto fail;
+	r = size_map(dp, dp->skel->maps.moat_pfl4, 0);
 	if (r < 0)
 		goto fail;
 	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
@@ -383,6 +390,14 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		goto fail;
 	}
 	dp->pfx = mm;
+	dp->pfl4_len = (size_t)MOAT_PFL4_SLOTS * sizeof(uint64_t);
+	mm = mmap(NULL, dp->pfl4_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		  bpf_map__fd(dp->skel->maps.moat_pfl4), 0);
+	if (mm == MAP_FAILED) {
+		r = dp_fail(dp, -errno, "mapping moat_pfl4: %s", strerror(errno));
+		goto fail;
+	}
+	dp->pfl4 = mm;
 	if (pf_fresh) {
 		/* Entry maps adopted from before the prefilter existed: count their keys. */
 		r = dp_pf_rebuild(dp);

@@ -196,7 +196,7 @@ static bool is_hash_map(unsigned int map_id)
 
 static bool has_pf(unsigned int map_id)
 {
-	return map_id < MOAT_M_L4_4;
+	return map_id < MOAT_M_NUM;
 }
 
 uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n)
@@ -208,6 +208,13 @@ uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *ke
 	*ret_n = 0;
 	if (!has_pf(map_id))
 		return NULL;
+	if (map_id == MOAT_M_L4_4 || map_id == MOAT_M_L4_6) {
+		uint16_t port;
+
+		memcpy(&port, kb + 5, 2); /* after prefixlen and proto */
+		*ret_n = 1;
+		return &dp->pfl4[moat_pfl4_slot(map_id == MOAT_M_L4_6, kb[4], ntohs(port))];
+	}
 	if (is_hash_map(map_id)) {
 		memcpy(w, key, v4 ? 4 : 16);
 		slot = v4 ? moat_pf_slot4(w[0]) : moat_pf_slot6(w[0], w[1], w[2], w[3]);
@@ -724,7 +731,7 @@ static int pf_count_visit(struct moat_dp *dp, unsigned int map_id, const void *k
 
 int dp_pf_rebuild(struct moat_dp *dp)
 {
-	for (unsigned int m = 0; m < MOAT_M_L4_4; m++) {
+	for (unsigned int m = 0; m < MOAT_M_NUM; m++) {
 		int r = map_walk(dp, m, pf_count_visit, NULL);
 
 		if (r < 0)

@@ -40,6 +40,8 @@ struct moat_dp {
 	size_t pf_len;
 	uint64_t *pfx; /* mmapped moat_pfx (MOAT_PF_NUM * MOAT_PFX_SLOTS counters) */
 	size_t pfx_len;
+	uint64_t *pfl4; /* mmapped moat_pfl4 (MOAT_PFL4_SLOTS counters) */
+	size_t pfl4_len;
 	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
 	char err[512];
 };

@@ -25,6 +25,7 @@
  *                 exact-match hash maps (see below)
  *   moat_pfx      ARRAY[MOAT_PF_NUM * MOAT_PFX_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
  *                 address LPM tries (see below)
+ *   moat_pfl4     ARRAY[MOAT_PFL4_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the L4 tries
  *
  * All address entry values are struct moat_entry. Exact entries (/32, /128) always go to the
  * hash map, prefixes to the LPM trie; the kernel checks the hash first, and skips any map whose
@@ -222,6 +223,20 @@ static inline __u32 moat_pfx_slot4(__u8 b0, __u8 b1)
 static inline __u32 moat_pfx_slot6(__u32 w0)
 {
 	return (w0 * 0x9e3779b1u) >> 16;
+}
+
+/*
+ * Prefilter of the two L4 tries, same invariant: one counter per (family, protocol class,
+ * port), so a packet to a port without entries costs an array read, not a trie lookup.
+ * Class: 0 TCP, 1 UDP, 2 ICMP/ICMPv6 (port = type). Family index: 0 = IPv4, 1 = IPv6.
+ */
+#define MOAT_PFL4_SLOTS (2u * 3u * 65536u)
+
+static inline __u32 moat_pfl4_slot(__u32 fam_idx, __u8 proto, __u16 port_host)
+{
+	__u32 cls = proto == 6 ? 0 : proto == 17 ? 1 : 2;
+
+	return (fam_idx * 3u + cls) * 65536u + port_host;
 }
 
 #ifndef __bpf__

@@ -118,6 +118,14 @@ struct {
 	__type(value, __u64);
 } moat_pfx SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MOAT_PFL4_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} moat_pfl4 SEC(".maps");
+
 /* Userspace only: free-text notes. Declared here so the skeleton creates and pins it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -353,22 +361,38 @@ static __always_inline int moat_match6(void *hmap, void *pmap, __u32 ne, __u32 h
 	return 0;
 }
 
-#define MATCH(fam, ne, list, LIST, addr)                                                        \
-	((fam) == 4 ? moat_match4(&moat_##list##4_h, &moat_##list##4_p, ne, MOAT_M_##LIST##4_H, \
-				  MOAT_M_##LIST##4_P, addr) :                                   \
-		      moat_match6(&moat_##list##6_h, &moat_##list##6_p, ne, MOAT_M_##LIST##6_H, \
-				  MOAT_M_##LIST##6_P, addr))
+/* Allowlist, then blocklist by source, then by destination: the reason, or MOAT_R_NONE. */
+#define MOAT_ADDRS(fam, p, ne, hook)                                                               \
+	(((ne) & (BIT(MOAT_M_AL##fam##_H) | BIT(MOAT_M_AL##fam##_P))) &&                           \
+			 (moat_match##fam(&moat_al##fam##_h, &moat_al##fam##_p, ne,                \
+					  MOAT_M_AL##fam##_H, MOAT_M_AL##fam##_P, (p)->saddr) ||   \
+			  ((hook) == MOAT_HOOK_TC_OUT &&                                           \
+			   moat_match##fam(&moat_al##fam##_h, &moat_al##fam##_p, ne,               \
+					   MOAT_M_AL##fam##_H, MOAT_M_AL##fam##_P, (p)->daddr))) ? \
+		 MOAT_R_ALLOW :                                                                    \
+	 moat_match##fam(&moat_bs##fam##_h, &moat_bs##fam##_p, ne, MOAT_M_BS##fam##_H,             \
+			 MOAT_M_BS##fam##_P, (p)->saddr) ?                                         \
+		 MOAT_R_BLOCK_SRC :                                                                \
+	 moat_match##fam(&moat_bd##fam##_h, &moat_bd##fam##_p, ne, MOAT_M_BD##fam##_H,             \
+			 MOAT_M_BD##fam##_P, (p)->daddr) ?                                         \
+		 MOAT_R_BLOCK_DST :                                                                \
+		 MOAT_R_NONE)
 
 /* The L4 entry for (proto, dport, source): -1 none, else MOAT_ACT_*. */
 static __always_inline int moat_match_l4(struct moat_pkt *p, __u32 ne)
 {
 	struct moat_entry *e;
+	__u32 idx = moat_pfl4_slot(p->family == 6, p->proto, bpf_ntohs(p->dport));
+	__u64 *n;
 
+	if (!(ne & BIT(p->family == 4 ? MOAT_M_L4_4 : MOAT_M_L4_6)))
+		return -1;
+	n = bpf_map_lookup_elem(&moat_pfl4, &idx);
+	if (!n || !*n)
+		return -1; /* no entry for this protocol and port */
 	if (p->family == 4) {
 		struct moat_l4v4_key k;
 
-		if (!(ne & BIT(MOAT_M_L4_4)))
-			return -1;
 		k.prefixlen = MOAT_L4_PREFIX_BASE + 32;
 		k.proto = p->proto;
 		k.port = p->dport;
@@ -377,8 +401,6 @@ static __always_inline int moat_match_l4(struct moat_pkt *p, __u32 ne)
 	} else {
 		struct moat_l4v6_key k;
 
-		if (!(ne & BIT(MOAT_M_L4_6)))
-			return -1;
 		k.prefixlen = MOAT_L4_PREFIX_BASE + 128;
 		k.proto = p->proto;
 		k.port = p->dport;
@@ -429,23 +451,12 @@ static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, 
 	if (!(ne & (p.family == 4 ? MOAT_FAMILY4_MAPS : MOAT_FAMILY6_MAPS)) && !deny && !p.bad)
 		goto out;
 
-	if (ne & (BIT(MOAT_M_AL4_H) | BIT(MOAT_M_AL4_P) | BIT(MOAT_M_AL6_H) | BIT(MOAT_M_AL6_P))) {
-		if (MATCH(p.family, ne, al, AL, p.saddr) ||
-		    (hook == MOAT_HOOK_TC_OUT && MATCH(p.family, ne, al, AL, p.daddr))) {
-			reason = MOAT_R_ALLOW;
-			goto out;
-		}
-	}
-	if (MATCH(p.family, ne, bs, BS, p.saddr)) {
+	/* Address entries, one straight-line sequence per family. */
+	reason = p.family == 4 ? MOAT_ADDRS(4, &p, ne, hook) : MOAT_ADDRS(6, &p, ne, hook);
+	if (reason == MOAT_R_BLOCK_SRC || reason == MOAT_R_BLOCK_DST)
 		verdict = MOAT_V_DROP;
-		reason = MOAT_R_BLOCK_SRC;
+	if (reason != MOAT_R_NONE)
 		goto out;
-	}
-	if (MATCH(p.family, ne, bd, BD, p.daddr)) {
-		verdict = MOAT_V_DROP;
-		reason = MOAT_R_BLOCK_DST;
-		goto out;
-	}
 	if (p.bad) {
 		reason = MOAT_R_MALFORMED;
 		if (deny || cfg->malformed == MOAT_MALFORMED_DROP)

@@ -649,6 +649,8 @@ static void test_prefilter(struct ctx *c)
 			sum += c->dp->pf[i];
 		for (size_t i = 0; i < (size_t)MOAT_PF_NUM * MOAT_PFX_SLOTS; i++)
 			sum += c->dp->pfx[i];
+		for (size_t i = 0; i < (size_t)MOAT_PFL4_SLOTS; i++)
+			sum += c->dp->pfl4[i];
 		CHECK(sum == 0, "prefilter counts back to zero after deleting everything (%llu)",
 		      (unsigned long long)sum);
 	}
