@@ -7,9 +7,11 @@
  *   - returns >= 0 on success, -errno on failure; ret_ outputs are untouched on failure;
  *   - on failure, moat_dp_errmsg(dp) holds a one-line message naming the object at fault
  *     (map name, interface, pin path); moat_dp_open() writes its message into err/errlen;
- *   - never logs above debug; not thread-safe (one struct moat_dp per thread, or a lock).
+ *   - never logs above debug (moat_dp_open() routes libbpf's messages, process-wide, to
+ *     log_debug()); not thread-safe (one struct moat_dp per thread, or a lock).
  *     Several processes may use the same pinned maps at once (moatd and fwctl): every map
- *     edit is a single kernel operation, and the "map may be non-empty" bits are atomic.
+ *     edit is a single kernel operation, and the "map may be non-empty" bits and the
+ *     prefilter counters (below) are updated atomically in shared memory.
  *
  * What the programs do (one verdict implementation, three hooks):
  *   XDP (ingress, attached as a pinned bpf_link), TC ingress and TC egress (tcx links on
@@ -19,8 +21,11 @@
  *   routing, fragment, destination options, AH; more is malformed), then TCP (20 bytes,
  *   data offset >= 5), UDP (8 bytes), ICMP and ICMPv6 (4 bytes: type, code, checksum).
  *   A header cut short or inconsistent is MALFORMED: pass (default) or drop, per
- *   moat_dp_set_malformed(), always counted under MOAT_R_MALFORMED. Other L4 protocols get
- *   the L3 checks only. Non-first fragments (IPv4 offset != 0, IPv6 fragment offset != 0)
+ *   moat_dp_set_malformed(), always counted under MOAT_R_MALFORMED. When the IP header itself
+ *   was complete, the address entries (steps 1-3 below) are applied first, so a blocked source
+ *   cannot slip through behind a broken extension chain; at ingress in default-deny mode a
+ *   malformed packet is always dropped (passing it would bypass the mode). Other L4 protocols
+ *   get the L3 checks only. Non-first fragments (IPv4 offset != 0, IPv6 fragment offset != 0)
  *   have no L4 header: address entries apply, L4 entries do not.
  *
  * Order of evaluation (first match decides):
@@ -39,7 +44,15 @@
  *      connections the host opens need allow entries (allowlist or port-allow).
  *   Every step checks the exact-match hash before the LPM trie, and skips empty maps. An
  *   entry whose expiry has passed does not match (the clock is read only after a match) and
- *   its hit counter is not incremented; hits count packets that matched a live entry.
+ *   its hit counter is not incremented; hits count packets that matched a live entry. (An LPM
+ *   trie returns only the longest prefix: if that one has expired, a shorter live prefix of
+ *   the same list is not consulted until the sweep removes the expired one.)
+ *
+ * Cost (the pass path): every map has a prefilter in shared memory (moat_abi.h: per-address
+ *   fingerprints for the hashes, per-/16 or hashed /32 for the tries, per-port for L4), so an
+ *   address or port with no entries costs an array read instead of a hash or trie lookup.
+ *   Measured with BPF_PROG_TEST_RUN (tests/bench/xdp_cost): ~20 ns per IPv4 pass packet with
+ *   100k IPv4 + 100k IPv6 entries, vs ~8 ns for an empty XDP program and ~46 ns for xdp-filter.
  *
  * Pins (the enforcement outlives the process): maps under <root>/ (names in moat_abi.h),
  * links under <root>/links/ named "xdp-<netns inode>-<ifindex>", "tci-..." and "tce-..." (the
@@ -72,6 +85,12 @@ struct moat_dp;
 #define MOAT_DP_DEFAULT_L4_ENTRIES (1u << 16)
 #define MOAT_DP_DEFAULT_NOTE_ENTRIES (1u << 16)
 #define MOAT_DP_DEFAULT_TC_PRIORITY 0xc000 /* clsact fallback only */
+/*
+ * Kernel memory: hash maps and tries allocate per entry (BPF_F_NO_PREALLOC, ~90 bytes per
+ * IPv4 entry, ~100 per IPv6 entry, measured) plus, per hash map, a bucket array of 16 bytes x
+ * max_entries rounded up to a power of two (16 MiB per block hash map at the default size);
+ * the prefilters take a fixed 18 MiB. Tests use small sizes.
+ */
 
 struct moat_dp_opts {
 	const char *pin_root; /* NULL: $MOAT_PIN_ROOT, else MOAT_DP_PIN_ROOT */
@@ -203,9 +222,13 @@ int moat_dp_delete(struct moat_dp *dp, const struct moat_dp_entry *e);
 int moat_dp_get(struct moat_dp *dp, const struct moat_dp_entry *key, struct moat_dp_entry *ret);
 
 /*
- * Bulk add with batch map operations. *ret_added (may be NULL) gets how many entries went in,
- * also on failure. -ENOSPC naming the map when one fills up (the rest are not added).
- * Entries with AF_UNSPEC port scopes count once per family in *ret_added.
+ * Bulk add with batch map operations (bpf_map_update_batch; one element at a time for the LPM
+ * tries, which have no batch update). Entries are grouped by target map and the maps filled in
+ * MOAT_M_* order. *ret_added (may be NULL) gets exactly how many entries went in, also on
+ * failure. -ENOSPC naming the map when one fills up: that map's remaining entries and those of
+ * later maps are not added. Entries with AF_UNSPEC port scopes count once per family.
+ * Unlike moat_dp_add(), re-adding an existing entry in bulk resets its hit counter.
+ * Memory: about 56 bytes of scratch per entry during the call.
  */
 int moat_dp_add_bulk(struct moat_dp *dp, const struct moat_dp_entry *entries, size_t n,
 		     size_t *ret_added);
@@ -219,7 +242,8 @@ int moat_dp_add_bulk(struct moat_dp *dp, const struct moat_dp_entry *entries, si
 typedef int (*moat_dp_list_cb)(const struct moat_dp_entry *e, void *userdata);
 int moat_dp_list(struct moat_dp *dp, moat_dp_list_cb cb, void *userdata);
 
-/* Delete every expired entry (the daemon's sweep). Returns how many were removed. */
+/* Delete every expired entry (the daemon's sweep). Returns how many were removed.
+ * Walks every map (about 1 s per million entries). */
 int moat_dp_sweep(struct moat_dp *dp);
 
 /* Delete every entry of every map (and all notes). */
