@@ -140,6 +140,8 @@ struct ruleset_stats {
 	size_t fast_patterns; /* distinct (pattern, case) pairs in the Hyperscan databases */
 	size_t always; /* rules with no fast pattern (always evaluated when their buffers exist) */
 	size_t ip_only; /* rules with no fast pattern prefiltered by their address list */
+	size_t cache_hits, cache_misses; /* Hyperscan databases read from / written to the cache */
+	size_t cache_errors; /* cache files unreadable or unwritable (compiled instead) */
 };
 
 struct ruleset_opts {
@@ -147,6 +149,8 @@ struct ruleset_opts {
 	const char *classification_file; /* NULL: the embedded Suricata table, plus any
 					    classification.config beside the rule files */
 	bool no_compile; /* parse only (for -T and the fuzzer): no Hyperscan databases */
+	const char *cache_dir; /* NULL: no cache; else compiled databases are kept there, keyed
+				  by a hash of their patterns and the Hyperscan version */
 };
 
 struct ruleset;

@@ -482,7 +482,7 @@ static int finish(struct loader *ld, const struct ruleset_opts *opts)
 			rs->rules[i]->info.priority = 3;
 	if (opts && opts->no_compile)
 		return 0;
-	return ruleset_compile(rs, ld->diags);
+	return ruleset_compile(rs, opts ? opts->cache_dir : NULL, ld->diags);
 }
 
 static int loader_init(struct loader *ld, const struct ruleset_opts *opts, struct rule_vars **own,

@@ -2,8 +2,14 @@
 /* Compiling a parsed ruleset: one Hyperscan literal database of fast patterns per
  * inspection buffer, the always-evaluated list, PCRE2 JIT, and the scratch prototype. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "ruleset_int.h"
+
+#define CACHE_FILE_MAX (512u << 20)
 
 struct fp_ent {
 	uint8_t buf;
@@ -36,7 +42,95 @@ static bool same_pat(const struct fp_ent *x, const struct fp_ent *y)
 	       memcmp(x->pat, y->pat, x->len) == 0;
 }
 
-static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
+/* 128 bits of FNV-1a (two seeds) over everything that determines a database. */
+struct db_key {
+	uint64_t a, b;
+};
+
+static void key_feed(struct db_key *k, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		k->a = (k->a ^ p[i]) * 0x100000001b3ull;
+		k->b = (k->b ^ p[i]) * 0x100000001b3ull;
+	}
+}
+
+static void cache_path(const char *dir, int buf, const struct db_key *k, char *out, size_t len)
+{
+	snprintf(out, len, "%s/moat-hs-%d-%016llx%016llx.db", dir, buf, (unsigned long long)k->a,
+		 (unsigned long long)k->b);
+}
+
+/* Read a cached database; any failure means "compile instead". */
+static hs_database_t *cache_read(const char *path, struct ruleset *rs)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *bytes = NULL;
+	hs_database_t *db = NULL;
+	struct stat st;
+	size_t off = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0 || (uint64_t)st.st_size > CACHE_FILE_MAX) {
+		rs->stats.cache_errors++;
+		return NULL;
+	}
+	bytes = malloc((size_t)st.st_size);
+	if (!bytes)
+		return NULL;
+	while (off < (size_t)st.st_size) {
+		ssize_t r = read(fd, bytes + off, (size_t)st.st_size - off);
+
+		if (r <= 0) {
+			rs->stats.cache_errors++;
+			return NULL;
+		}
+		off += (size_t)r;
+	}
+	if (hs_deserialize_database(bytes, off, &db) != HS_SUCCESS) {
+		rs->stats.cache_errors++;
+		return NULL;
+	}
+	return db;
+}
+
+/* Write atomically (temporary file + rename); failures only count. */
+static void cache_write(const char *path, const hs_database_t *db, struct ruleset *rs)
+{
+	char tmp[PATH_MAX + 8];
+	char *bytes = NULL;
+	size_t len = 0, off = 0;
+	int fd;
+
+	if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS) {
+		rs->stats.cache_errors++;
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rs->stats.cache_errors++;
+		free(bytes);
+		return;
+	}
+	while (off < len) {
+		ssize_t r = write(fd, bytes + off, len - off);
+
+		if (r <= 0)
+			break;
+		off += (size_t)r;
+	}
+	free(bytes);
+	if (close(fd) < 0 || off != len || rename(tmp, path) < 0) {
+		unlink(tmp);
+		rs->stats.cache_errors++;
+	}
+}
+
+static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, const char *cache_dir,
 		       struct rule_diags *diags)
 {
 	struct mpm *m = &rs->mpm[e[0].buf];
@@ -44,6 +138,7 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
 	_cleanup_free_ unsigned int *flags = NULL, *ids = NULL;
 	_cleanup_free_ size_t *lens = NULL;
 	hs_compile_error_t *err = NULL;
+	char path[PATH_MAX];
 	uint32_t np = 0;
 	hs_error_t hr;
 
@@ -69,6 +164,30 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
 	m->rule_off[np] = (uint32_t)n;
 	m->n_pats = np;
 	rs->stats.fast_patterns += np;
+	if (cache_dir) {
+		struct db_key k = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
+		const char *ver = hs_version();
+
+		key_feed(&k, "moat-hs-lit-v1", 14);
+		key_feed(&k, ver, strlen(ver));
+		for (uint32_t i = 0; i < np; i++) {
+			key_feed(&k, &lens[i], sizeof(lens[i]));
+			key_feed(&k, &flags[i], sizeof(flags[i]));
+			key_feed(&k, exprs[i], lens[i]);
+		}
+		cache_path(cache_dir, e[0].buf, &k, path, sizeof(path));
+		m->db = cache_read(path, rs);
+		if (m->db && hs_alloc_scratch(m->db, &rs->scratch) == HS_SUCCESS) {
+			rs->stats.cache_hits++;
+			return 0;
+		}
+		if (m->db) {
+			/* Built for another CPU or Hyperscan: compile afresh. */
+			hs_free_database(m->db);
+			m->db = NULL;
+			rs->stats.cache_errors++;
+		}
+	}
 	hr = hs_compile_lit_multi(exprs, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &m->db, &err);
 	if (hr != HS_SUCCESS) {
 		char msg[256];
@@ -80,7 +199,13 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n,
 		return -EINVAL;
 	}
 	hr = hs_alloc_scratch(m->db, &rs->scratch);
-	return hr == HS_SUCCESS ? 0 : -ENOMEM;
+	if (hr != HS_SUCCESS)
+		return -ENOMEM;
+	if (cache_dir) {
+		rs->stats.cache_misses++;
+		cache_write(path, m->db, rs);
+	}
+	return 0;
 }
 
 /* A list usable as an IP-only anchor: non-empty, positive entries only, none of them /0. */
@@ -164,7 +289,7 @@ static int ip_index_build(struct ip_index *x)
 	return 0;
 }
 
-int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
+int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags *diags)
 {
 	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
 	size_t nfp = 0, icap = 0;
@@ -213,7 +338,7 @@ int ruleset_compile(struct ruleset *rs, struct rule_diags *diags)
 
 		while (j < nfp && fps[j].buf == fps[i].buf)
 			j++;
-		r = compile_buf(rs, fps + i, j - i, diags);
+		r = compile_buf(rs, fps + i, j - i, cache_dir, diags);
 		if (r < 0)
 			return r;
 		i = j;

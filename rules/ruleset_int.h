@@ -68,4 +68,4 @@ static inline uint32_t ip_hash(uint8_t family, uint8_t prefix, const uint8_t *ad
 }
 
 /* Build the Hyperscan databases and JIT the regexes (ruleset_compile.c). */
-int ruleset_compile(struct ruleset *rs, struct rule_diags *diags);
+int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags *diags);

@@ -35,7 +35,7 @@ static double now(void)
 }
 
 /* Run moat's loader in a child; the child reports its count through the exit pipe. */
-static int run_moat(const char *dir, bool compile, struct sample *ret)
+static int run_moat(const char *dir, bool compile, const char *cache, struct sample *ret)
 {
 	int fds[2];
 	struct rusage ru;
@@ -50,7 +50,7 @@ static int run_moat(const char *dir, bool compile, struct sample *ret)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		struct ruleset_opts opts = { .no_compile = !compile };
+		struct ruleset_opts opts = { .no_compile = !compile, .cache_dir = cache };
 		struct rule_diags diags = { 0 };
 		struct ruleset *rs = NULL;
 		struct ruleset_stats st = { 0 };
@@ -171,8 +171,10 @@ int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "../shared/corpus/et-open";
 	int runs = argc > 2 ? atoi(argv[2]) : 3;
-	struct sample parse[MAX_RUNS], full[MAX_RUNS], suri[MAX_RUNS];
-	struct sample mp, mf, ms = { 0 };
+	struct sample parse[MAX_RUNS], full[MAX_RUNS], suri[MAX_RUNS], cold[MAX_RUNS],
+		warm[MAX_RUNS];
+	struct sample mp, mf, mc, mw, ms = { 0 };
+	char cache_tmpl[] = "/tmp/moat-bench-cache-XXXXXX";
 	char tmpl[] = "/tmp/moat-bench-XXXXXX", rules[4200], classification[4200];
 	bool suri_ok = false;
 	const char *suri_note = "suricata not installed";
@@ -180,13 +182,28 @@ int main(int argc, char **argv)
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 3;
 	for (int i = 0; i < runs; i++) {
-		if (run_moat(dir, false, &parse[i]) < 0 || run_moat(dir, true, &full[i]) < 0) {
+		char cache[64];
+
+		snprintf(cache, sizeof(cache), "%s", cache_tmpl);
+		if (!mkdtemp(cache) || run_moat(dir, false, NULL, &parse[i]) < 0 ||
+		    run_moat(dir, true, NULL, &full[i]) < 0 ||
+		    run_moat(dir, true, cache, &cold[i]) < 0 ||
+		    run_moat(dir, true, cache, &warm[i]) < 0) {
 			fprintf(stderr, "rules_load: loading %s failed\n", dir);
 			return 1;
+		}
+		{
+			char cmd[128];
+
+			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+			if (system(cmd) != 0)
+				fprintf(stderr, "rules_load: could not remove %s\n", cache);
 		}
 	}
 	mp = median(parse, runs);
 	mf = median(full, runs);
+	mc = median(cold, runs);
+	mw = median(warm, runs);
 	if (have_program("suricata") && mkdtemp(tmpl)) {
 		snprintf(rules, sizeof(rules), "%s/all.rules", tmpl);
 		snprintf(classification, sizeof(classification), "%s/classification.config", dir);
@@ -212,9 +229,9 @@ int main(int argc, char **argv)
 	printf("{\"bench\":\"rules_load\",\"rules_dir\":\"%s\",\"runs\":%d,", dir, runs);
 	printf("\"moat\":{\"rules_loaded\":%zu,\"parse_s\":%.3f,\"parse_peak_rss_mb\":%.1f,"
 	       "\"parse_compile_s\":%.3f,\"parse_compile_peak_rss_mb\":%.1f,"
-	       "\"db_cache\":null,\"db_cache_note\":\"no on-disk database cache yet: every load "
-	       "is cold\"},",
-	       mf.loaded, mp.secs, (double)mp.rss_kb / 1024, mf.secs, (double)mf.rss_kb / 1024);
+	       "\"cache_cold_s\":%.3f,\"cache_warm_s\":%.3f,\"cache_warm_peak_rss_mb\":%.1f},",
+	       mf.loaded, mp.secs, (double)mp.rss_kb / 1024, mf.secs, (double)mf.rss_kb / 1024,
+	       mc.secs, mw.secs, (double)mw.rss_kb / 1024);
 	if (suri_ok)
 		printf("\"baseline_suricata\":{\"command\":\"suricata -T -S all.rules\",\"load_s\":%.3f,"
 		       "\"peak_rss_mb\":%.1f},\"speedup_vs_suricata\":%.2f}\n",

@@ -7,6 +7,10 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
@@ -483,6 +487,76 @@ static void test_detect_ip_only_rules_by_address(void **state)
 		0);
 }
 
+static int cache_run(const char *dir, struct ruleset_stats *st)
+{
+	struct ruleset_opts opts = { .cache_dir = dir };
+	struct rule_diags d = { 0 };
+	struct ruleset *rs = NULL;
+	struct detect_ctx *ctx = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(ruleset_load_string("alert tcp any any -> any any (msg:\"c\"; "
+					     "content:\"cached\"; sid:1;)\n"
+					     "alert http any any -> any any (msg:\"u\"; http.uri; "
+					     "content:\"/u\"; sid:2;)\n",
+					     "c.rules", &opts, &rs, &d),
+			 0);
+	ruleset_get_stats(rs, st);
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	set_buf(&in, PKT, "is cached", 9);
+	set_buf(&in, URI, "/u", 2);
+	detect_run(ctx, NULL, &in, on_alert, &h);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+	rule_diags_done(&d);
+	return h.n;
+}
+
+static void test_detect_database_cache(void **state)
+{
+	char dir[] = "/tmp/moat-hscache-XXXXXX";
+	struct ruleset_stats st;
+	struct dirent *de;
+	DIR *dh;
+	char path[512];
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(cache_run(dir, &st), 2);
+	assert_int_equal(st.cache_misses, 2);
+	assert_int_equal(st.cache_hits, 0);
+	assert_int_equal(cache_run(dir, &st), 2);
+	assert_int_equal(st.cache_hits, 2);
+	assert_int_equal(st.cache_misses, 0);
+	/* Corrupt files are counted and compiled afresh. */
+	dh = opendir(dir);
+	assert_non_null(dh);
+	while ((de = readdir(dh))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		f = fopen(path, "w");
+		fputs("garbage", f);
+		fclose(f);
+	}
+	closedir(dh);
+	assert_int_equal(cache_run(dir, &st), 2);
+	assert_int_equal(st.cache_errors, 2);
+	assert_int_equal(st.cache_misses, 2);
+	dh = opendir(dir);
+	while ((de = readdir(dh))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(dh);
+	rmdir(dir);
+}
+
 static void test_detect_many_rules_share_patterns(void **state)
 {
 	char text[64 * 200];
@@ -529,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_detect_flowbits_across_packets),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
+		cmocka_unit_test(test_detect_database_cache),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
 	};
 
