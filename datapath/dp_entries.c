@@ -425,7 +425,7 @@ int moat_dp_delete(struct moat_dp *dp, const struct moat_dp_entry *e)
 }
 
 static void fill_from_value(struct moat_dp *dp, const struct dp_key *k, const struct moat_entry *v,
-			    struct moat_dp_entry *out)
+			    struct moat_dp_entry *out, bool with_note)
 {
 	struct moat_note n;
 
@@ -436,7 +436,7 @@ static void fill_from_value(struct moat_dp *dp, const struct dp_key *k, const st
 	out->reason = v->reason;
 	out->rule_id = v->rule_id;
 	out->note[0] = '\0';
-	if (bpf_map_lookup_elem(dp->notes_fd, &k->note, &n) == 0) {
+	if (with_note && bpf_map_lookup_elem(dp->notes_fd, &k->note, &n) == 0) {
 		n.text[sizeof(n.text) - 1] = '\0';
 		memcpy(out->note, n.text, sizeof(out->note));
 	}
@@ -457,7 +457,7 @@ int moat_dp_get(struct moat_dp *dp, const struct moat_dp_entry *key, struct moat
 		if (bpf_map_lookup_elem(dp->map_fd[k.map_id], &k.key, &v) < 0)
 			continue;
 		dp_entry_from_key(k.map_id, &k.key, &out);
-		fill_from_value(dp, &k, &v, &out);
+		fill_from_value(dp, &k, &v, &out, true);
 		*ret = out;
 		return 0;
 	}
@@ -595,41 +595,136 @@ int moat_dp_add_bulk(struct moat_dp *dp, const struct moat_dp_entry *entries, si
 }
 
 /*
- * Walk one map with get_next_key. visit() returns 0 to go on, > 0 to stop, < 0 on error.
- * The keys are collected first so visit() may delete.
+ * Walk a map: batch lookups (BULK_CHUNK elements per syscall) where the map type has them
+ * (hashes), else get_next_key + lookup (tries). visit() gets each key and value; it returns 0 to
+ * go on, > 0 to stop (returned), < 0 on error (returned). visit() must not delete from the map
+ * being walked (callers collect keys first).
  */
-typedef int (*map_visit)(struct moat_dp *dp, unsigned int map_id, const void *key,
-			 const struct moat_entry *v, void *userdata);
+typedef int (*raw_visit)(const void *key, const void *value, void *userdata);
 
-static int map_walk(struct moat_dp *dp, unsigned int map_id, map_visit visit, void *userdata)
+static int fd_walk(int fd, uint32_t ksz, uint32_t vsz, raw_visit visit, void *userdata)
 {
-	int fd = dp->map_fd[map_id];
-	uint8_t key[32], next[32];
-	struct moat_entry v;
+	_cleanup_free_ uint8_t *keys = malloc((size_t)BULK_CHUNK * ksz);
+	_cleanup_free_ uint8_t *vals = malloc((size_t)BULK_CHUNK * vsz);
+	uint8_t in[64], out[64], key[64], next[64];
 	void *prev = NULL;
+	bool first = true;
 	int r;
 
+	if (!keys || !vals)
+		return -ENOMEM;
+	if (ksz > sizeof(key))
+		return -EINVAL;
 	for (;;) {
-		if (bpf_map_get_next_key(fd, prev, next) < 0) {
-			if (errno == ENOENT)
-				return 0;
-			return dp_fail(dp, -errno, "%s: iterating: %s", moat_dp_map_name(map_id),
-				       strerror(errno));
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+		uint32_t count = BULK_CHUNK;
+
+		r = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &count, &opts);
+		if (r < 0 && errno != ENOENT) {
+			if (first &&
+			    (errno == EINVAL || errno == EOPNOTSUPP || errno == MOAT_ENOTSUPP))
+				break; /* no batch ops: walk key by key below */
+			return -errno;
 		}
-		memcpy(key, next, sizeof(key));
+		for (uint32_t i = 0; i < count; i++) {
+			int v = visit(keys + (size_t)i * ksz, vals + (size_t)i * vsz, userdata);
+
+			if (v != 0)
+				return v;
+		}
+		if (r < 0) /* ENOENT: that was the last batch */
+			return 0;
+		memcpy(in, out, sizeof(in));
+		first = false;
+	}
+	for (;;) {
+		if (bpf_map_get_next_key(fd, prev, next) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		memcpy(key, next, ksz);
 		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &v) < 0)
+		if (bpf_map_lookup_elem(fd, key, vals) < 0)
 			continue; /* deleted meanwhile */
-		r = visit(dp, map_id, key, &v, userdata);
+		r = visit(key, vals, userdata);
 		if (r != 0)
 			return r;
 	}
+}
+
+typedef int (*map_visit)(struct moat_dp *dp, unsigned int map_id, const void *key,
+			 const struct moat_entry *v, void *userdata);
+
+struct walk_ctx {
+	struct moat_dp *dp;
+	unsigned int map_id;
+	map_visit visit;
+	void *userdata;
+};
+
+static int walk_visit(const void *key, const void *value, void *userdata)
+{
+	struct walk_ctx *w = userdata;
+	struct moat_entry v;
+
+	memcpy(&v, value, sizeof(v));
+	return w->visit(w->dp, w->map_id, key, &v, w->userdata);
+}
+
+static int map_walk(struct moat_dp *dp, unsigned int map_id, map_visit visit, void *userdata)
+{
+	struct walk_ctx w = { dp, map_id, visit, userdata };
+	struct bpf_map_info info = {};
+	uint32_t len = sizeof(info);
+	int fd = dp->map_fd[map_id], r;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		return dp_fail(dp, -errno, "%s: %s", moat_dp_map_name(map_id), strerror(errno));
+	r = fd_walk(fd, info.key_size, sizeof(struct moat_entry), walk_visit, &w);
+	if (r < 0 && !dp->err[0])
+		return dp_fail(dp, r, "%s: iterating: %s", moat_dp_map_name(map_id), strerror(-r));
+	return r;
+}
+
+/* All notes, sorted by key, so listing a million entries costs no per-entry syscall. */
+struct note_rec {
+	struct moat_note_key k;
+	struct moat_note n;
+};
+
+struct note_cache {
+	struct note_rec *v;
+	size_t n, cap;
+};
+
+static int note_cache_visit(const void *key, const void *value, void *userdata)
+{
+	struct note_cache *c = userdata;
+
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		void *p = realloc(c->v, cap * sizeof(*c->v));
+
+		if (!p)
+			return -ENOMEM;
+		c->v = p;
+		c->cap = cap;
+	}
+	memcpy(&c->v[c->n].k, key, sizeof(c->v[c->n].k));
+	memcpy(&c->v[c->n].n, value, sizeof(c->v[c->n].n));
+	c->v[c->n].n.text[MOAT_NOTE_LEN - 1] = '\0';
+	c->n++;
+	return 0;
+}
+
+static int note_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct moat_note_key));
 }
 
 struct list_ctx {
 	moat_dp_list_cb cb;
 	void *userdata;
 	int count;
+	struct note_cache notes;
 };
 
 static int list_visit(struct moat_dp *dp, unsigned int map_id, const void *key,
@@ -643,7 +738,14 @@ static int list_visit(struct moat_dp *dp, unsigned int map_id, const void *key,
 	dp_entry_from_key(map_id, key, &e);
 	if (dp_entry_key(&e, e.cidr.family, &k, dp->err, sizeof(dp->err)) < 0)
 		return 0; /* cannot happen for keys we wrote; skip foreign junk */
-	fill_from_value(dp, &k, v, &e);
+	fill_from_value(dp, &k, v, &e, false);
+	if (c->notes.n) {
+		const struct note_rec *n =
+			bsearch(&k.note, c->notes.v, c->notes.n, sizeof(*c->notes.v), note_cmp);
+
+		if (n)
+			memcpy(e.note, n->n.text, sizeof(e.note));
+	}
 	r = c->cb(&e, c->userdata);
 	if (r != 0)
 		return r;
@@ -654,15 +756,21 @@ static int list_visit(struct moat_dp *dp, unsigned int map_id, const void *key,
 int moat_dp_list(struct moat_dp *dp, moat_dp_list_cb cb, void *userdata)
 {
 	struct list_ctx c = { .cb = cb, .userdata = userdata };
+	int r = 0;
 
 	dp->err[0] = '\0';
-	for (unsigned int m = 0; m < MOAT_M_NUM; m++) {
-		int r = map_walk(dp, m, list_visit, &c);
-
-		if (r != 0)
-			return r;
+	r = fd_walk(dp->notes_fd, sizeof(struct moat_note_key), sizeof(struct moat_note),
+		    note_cache_visit, &c.notes);
+	if (r < 0) {
+		free(c.notes.v);
+		return dp_fail(dp, r, "moat_notes: reading: %s", strerror(-r));
 	}
-	return c.count;
+	if (c.notes.n)
+		qsort(c.notes.v, c.notes.n, sizeof(*c.notes.v), note_cmp);
+	for (unsigned int m = 0; m < MOAT_M_NUM && r == 0; m++)
+		r = map_walk(dp, m, list_visit, &c);
+	free(c.notes.v);
+	return r != 0 ? r : c.count;
 }
 
 /* Keys to delete, collected during a walk (deleting while walking a hash can skip keys). */

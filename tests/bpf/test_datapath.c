@@ -807,7 +807,11 @@ static void test_counters_bytes(struct ctx *c)
 
 static int count_cb(const struct moat_dp_entry *e, void *userdata)
 {
-	(*(int *)userdata)++;
+	int *n = userdata;
+
+	n[0]++;
+	if (strcmp(e->note, "bulk note") == 0 && e->cidr.family == AF_INET && e->expires_ns)
+		n[1]++;
 	return 0;
 }
 
@@ -819,7 +823,7 @@ static void test_bulk_and_full(void)
 	char err[256];
 	struct moat_dp_entry *es = calloc(100, sizeof(*es));
 	size_t added = 0;
-	int r, listed = 0;
+	int r, listed[2] = { 0, 0 };
 
 	r = moat_dp_open(&o, &dp, err, sizeof(err));
 	CHECK(r == 0, "open: %s", err);
@@ -841,7 +845,9 @@ static void test_bulk_and_full(void)
 	r = moat_dp_add_bulk(dp, es, 100, &added);
 	CHECK(r == 0 && added == 100, "bulk 100 into 64+64: r=%d added=%zu %s", r, added,
 	      moat_dp_errmsg(dp));
-	CHECK(moat_dp_list(dp, count_cb, &listed) == 100 && listed == 100, "list 100 (%d)", listed);
+	CHECK(moat_dp_list(dp, count_cb, listed) == 100 && listed[0] == 100, "list 100 (%d)",
+	      listed[0]);
+	CHECK(listed[1] == 1, "list shows the one note (%d)", listed[1]);
 	{
 		struct moat_dp_entry got;
 
