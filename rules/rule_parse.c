@@ -484,6 +484,61 @@ static bool sm_is_relative(const struct sm *sm)
 	}
 }
 
+/*
+ * Suricata 7 rejects a dsize rule whose payload contents cannot fit in the largest dsize
+ * allowed. The required length, as Suricata 7.0.10 computes it (checked against its -T):
+ * per chain of relative contents, offset + length of the chain's first content, then
+ * distance + length for each positive relative content and distance + within for a
+ * negated one that has within; the longest chain counts.
+ */
+static int check_dsize(struct parse_state *ps)
+{
+	const struct rule *r = ps->r;
+	int64_t cur = 0, req = 0, max_dsize;
+
+	if (!r->has_dsize)
+		return 0;
+	switch (r->dsize.op) {
+	case CMP_EQ:
+	case CMP_LE:
+		max_dsize = (int64_t)r->dsize.lo;
+		break;
+	case CMP_LT:
+		max_dsize = (int64_t)r->dsize.lo - 1;
+		break;
+	case CMP_RANGE:
+		max_dsize = (int64_t)r->dsize.hi - 1;
+		break;
+	default:
+		return 0;
+	}
+	for (int li = 0; li < r->n_lists; li++) {
+		if (r->lists[li].buf != DETECT_BUF_PKT)
+			continue;
+		for (int si = 0; si < r->lists[li].n; si++) {
+			const struct sm_content *c = &r->lists[li].sm[si].content;
+			int64_t dist;
+
+			if (r->lists[li].sm[si].type != SM_CONTENT)
+				continue;
+			if (c->distance.var >= 0 || c->within.var >= 0 || c->offset.var >= 0)
+				return 0;
+			dist = c->has_distance ? c->distance.v : 0;
+			if (!c->has_distance && !c->has_within)
+				cur = c->negated ? 0 : (c->has_offset ? c->offset.v : 0) + c->len;
+			else if (!c->negated)
+				cur += dist + c->len;
+			else if (c->has_within)
+				cur += dist + c->within.v;
+			req = MAX(req, cur);
+		}
+	}
+	if (req > max_dsize)
+		return ps_err(ps, "required content length %lld exceeds dsize value %lld",
+			      (long long)req, (long long)max_dsize);
+	return 0;
+}
+
 static int finalize(struct parse_state *ps)
 {
 	struct rule *r = ps->r;
@@ -534,6 +589,8 @@ static int finalize(struct parse_state *ps)
 		r->info.tx_rule = true;
 	if (r->proto == RPROTO_HTTP)
 		r->info.tx_rule = r->info.tx_rule || r->n_lists == 0;
+	if (check_dsize(ps) < 0)
+		return -EINVAL;
 	choose_fast_pattern(r);
 	if (!r->info.msg)
 		r->info.msg = "";

@@ -466,6 +466,17 @@ int kw_isdataat(struct parse_state *ps, char *val)
 		else if (strcmp(tok[i], "rawbytes") != 0)
 			return ps_err(ps, "isdataat: unknown option \"%s\"", tok[i]);
 	}
+	/* Suricata turns "isdataat:!1,relative" right after a content into endswith on that
+	 * content (negated contents included: "does not end with"). */
+	if (d.negated && d.relative && d.v.var < 0 && d.v.v == 1 && ps->last_list >= 0 &&
+	    (ps->sticky_used ? ps->r->lists[ps->last_list].buf == ps->cur_buf : true)) {
+		struct sm *prev = &ps->r->lists[ps->last_list].sm[ps->last_sm];
+
+		if (prev->type == SM_CONTENT) {
+			prev->content.endswith = true;
+			return 0;
+		}
+	}
 	sm = ps_add_sm_relative(ps, SM_ISDATAAT, d.relative);
 	if (!sm)
 		return -EINVAL;

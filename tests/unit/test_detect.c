@@ -161,6 +161,11 @@ static void test_detect_startswith_endswith(void **state)
 	assert_int_equal(fires(R("content:\".exe\"; endswith;"), PKT, "/a.exe"), 1);
 	assert_int_equal(fires(R("content:\".exe\"; endswith;"), PKT, "/a.exe?x"), 0);
 	assert_int_equal(fires(R("content:\"/\"; content:!\".exe\"; endswith;"), PKT, "/a.txt"), 1);
+	/* "isdataat:!1,relative" right after a content is Suricata's endswith. */
+	assert_int_equal(fires(R("content:\".exe\"; isdataat:!1,relative;"), PKT, "a.exe.exe"), 1);
+	assert_int_equal(
+		fires(R("content:\"a\"; content:!\"//b\"; isdataat:!1,relative;"), PKT, "a:xyz"),
+		1);
 }
 
 static void test_detect_pcre_relative_and_flags(void **state)

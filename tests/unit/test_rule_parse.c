@@ -89,6 +89,11 @@ static void test_rule_parse_invalid_rules_name_the_problem(void **state)
 	expect_invalid(HDR "(content:\"a\"; byte_test:1,=,nolen,0; sid:1;)",
 		       "unknown byte_extract");
 	expect_invalid(HDR "(dsize:abc; sid:1;)", "dsize: bad value");
+	/* Suricata 7's check: the contents cannot fit in the largest dsize. */
+	expect_invalid(HDR "(content:\"ab\"; content:\"c\"; distance:2; dsize:4; sid:1;)",
+		       "required content length 5 exceeds dsize value 4");
+	expect_invalid(HDR "(content:\"abc\"; content:!\"de\"; within:6; dsize:5; sid:1;)",
+		       "required content length 9");
 	expect_invalid(HDR "(content:\"a\"; http_uri; http_header; sid:1;)", "already bound");
 	expect_invalid("alert tcp any any -> any (sid:1;)", "7 fields");
 	expect_invalid("alert foo any any -> any any (sid:1;)", "unknown protocol");
@@ -127,6 +132,7 @@ static void test_rule_parse_valid_forms_load(void **state)
 		     "isdataat:!1,relative; sid:2;)");
 	/* Suricata takes a bare regex too (suricata-verify's UriTestSig cases). */
 	expect_loads(HDR "(msg:\"bare\"; pcre:/(one){2,}(self)?/U; urilen:3<>20; sid:8;)");
+	expect_loads(HDR "(content:\"ab\"; content:\"cd\"; dsize:3; sid:9;)");
 	expect_loads("pass ip any any -> any any (msg:\"p\"; ip_proto:!tcp; ttl:<5; sid:3;)");
 	expect_loads("reject tcp-pkt any any -> any any (msg:\"f\"; flags:S,12; dsize:0; "
 		     "threshold:type both, track by_dst, count 5, seconds 10; sid:4;)");
