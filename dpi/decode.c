@@ -16,6 +16,11 @@
 #define ETH_P_8021AD 0x88a8
 #define ETH_P_QINQ1 0x9100
 
+#define ETH_P_PPPOE_SESS 0x8864
+#define ETH_P_MPLS_UC 0x8847
+#define ETH_P_MPLS_MC 0x8848
+#define ETH_P_TEB 0x6558 /* transparent Ethernet bridging (GRE) */
+
 #define IPV6_HLEN 40
 #define MAX_IPV6_EXT 8
 
@@ -193,6 +198,48 @@ static enum decode_result decode_tcp_options(struct packet *p, const uint8_t *o,
 	return DECODE_OK;
 }
 
+static enum decode_result decode_ipv4(struct packet *p, const uint8_t *b, size_t len,
+				      const struct decode_config *cfg, struct decode_stats *st);
+static enum decode_result decode_ipv6(struct packet *p, const uint8_t *b, size_t len,
+				      const struct decode_config *cfg, struct decode_stats *st);
+static enum decode_result decode_ether(struct packet *p, const uint8_t *b, size_t len,
+				       const struct decode_config *cfg, struct decode_stats *st);
+
+/* The inner packet of GRE (version 0) or IP-in-IP replaces the outer L3/L4 fields. */
+static enum decode_result decode_tunnel(struct packet *p, const uint8_t *b, size_t len,
+					const struct decode_config *cfg, struct decode_stats *st)
+{
+	size_t off = 0;
+	uint16_t type;
+
+	if (p->tunnel_depth >= DECODE_MAX_TUNNELS)
+		return DECODE_ERR_TUNNEL;
+	p->tunnel_depth++;
+	p->flags |= PKT_TUNNEL;
+	if (st)
+		st->tunnels++;
+	if (p->proto == IPPROTO_IPIP)
+		return decode_ipv4(p, b, len, cfg, st);
+	if (p->proto == IPPROTO_IPV6)
+		return decode_ipv6(p, b, len, cfg, st);
+	/* GRE: flags+version, protocol, then optional checksum, key, sequence words */
+	if (len < 4)
+		return DECODE_ERR_TRUNCATED;
+	if ((b[1] & 0x07) != 0 || (b[0] & 0x40)) /* version 0 only, no source routing */
+		return DECODE_ERR_TUNNEL;
+	type = rd16(b + 2);
+	off = 4 + ((b[0] & 0x80) ? 4 : 0) + ((b[0] & 0x20) ? 4 : 0) + ((b[0] & 0x10) ? 4 : 0);
+	if (off > len)
+		return DECODE_ERR_TRUNCATED;
+	if (type == ETH_P_IP)
+		return decode_ipv4(p, b + off, len - off, cfg, st);
+	if (type == ETH_P_IPV6)
+		return decode_ipv6(p, b + off, len - off, cfg, st);
+	if (type == ETH_P_TEB)
+		return decode_ether(p, b + off, len - off, cfg, st);
+	return DECODE_ERR_TUNNEL;
+}
+
 static enum decode_result decode_l4(struct packet *p, const uint8_t *b, size_t len,
 				    const struct decode_config *cfg, struct decode_stats *st)
 {
@@ -270,6 +317,10 @@ static enum decode_result decode_l4(struct packet *p, const uint8_t *b, size_t l
 		if (csum && !l4_csum_ok(p, p->proto == IPPROTO_ICMPV6))
 			p->flags |= PKT_L4_CSUM_BAD;
 		break;
+	case IPPROTO_GRE:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		return decode_tunnel(p, b, len, cfg, st);
 	default:
 		p->payload = b;
 		p->payload_len = (uint32_t)len;
@@ -428,6 +479,54 @@ static enum decode_result decode_ip_ethertype(struct packet *p, uint16_t type, c
 		return decode_ipv4(p, b, len, cfg, st);
 	if (type == ETH_P_IPV6)
 		return decode_ipv6(p, b, len, cfg, st);
+	if (type == ETH_P_PPPOE_SESS) {
+		/* ver/type, code, session id, length; then the PPP protocol, one byte when
+		 * compressed (odd first byte, RFC 1661 section 6.5) */
+		size_t off = 6;
+		uint16_t proto;
+
+		if (len < 8)
+			return DECODE_ERR_TRUNCATED;
+		if (b[0] != 0x11 || b[1] != 0)
+			return DECODE_ERR_TUNNEL;
+		if (st)
+			st->pppoe++;
+		if (b[off] & 1) {
+			proto = b[off];
+			off += 1;
+		} else {
+			proto = rd16(b + off);
+			off += 2;
+		}
+		if (proto == 0x21)
+			return decode_ipv4(p, b + off, len - off, cfg, st);
+		if (proto == 0x57)
+			return decode_ipv6(p, b + off, len - off, cfg, st);
+		return DECODE_ERR_NOT_IP;
+	}
+	if (type == ETH_P_MPLS_UC || type == ETH_P_MPLS_MC) {
+		/* label stack up to bottom-of-stack, then IPv4/IPv6 by the version nibble */
+		size_t off = 0;
+
+		if (st)
+			st->mpls++;
+		for (int i = 0;; i++) {
+			if (i == DECODE_MAX_MPLS)
+				return DECODE_ERR_TUNNEL;
+			if (off + 4 > len)
+				return DECODE_ERR_TRUNCATED;
+			off += 4;
+			if (b[off - 2] & 1)
+				break;
+		}
+		if (off >= len)
+			return DECODE_ERR_TRUNCATED;
+		if (b[off] >> 4 == 4)
+			return decode_ipv4(p, b + off, len - off, cfg, st);
+		if (b[off] >> 4 == 6)
+			return decode_ipv6(p, b + off, len - off, cfg, st);
+		return DECODE_ERR_NOT_IP;
+	}
 	return DECODE_ERR_NOT_IP;
 }
 
@@ -525,7 +624,7 @@ static void packet_reset_l3(struct packet *p)
 	size_t off = offsetof(struct packet, ip_version);
 
 	memset((uint8_t *)p + off, 0, sizeof(*p) - off);
-	p->flags &= PKT_REASSEMBLED;
+	p->flags &= PKT_REASSEMBLED | PKT_TUNNEL;
 }
 
 enum decode_result decode_packet(struct packet *p, int linktype, const uint8_t *frame, size_t len,
@@ -574,6 +673,7 @@ const char *decode_result_name(enum decode_result r)
 		[DECODE_ERR_TCP_HEADER] = "tcp_bad_header",
 		[DECODE_ERR_UDP_HEADER] = "udp_bad_header",
 		[DECODE_ERR_ICMP_HEADER] = "icmp_bad_header",
+		[DECODE_ERR_TUNNEL] = "tunnel_bad_header",
 	};
 
 	if ((unsigned int)r >= DECODE_ERR_MAX)

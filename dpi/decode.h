@@ -33,10 +33,13 @@ enum decode_result {
 	DECODE_ERR_TCP_HEADER, /* bad data offset / options */
 	DECODE_ERR_UDP_HEADER, /* bad length */
 	DECODE_ERR_ICMP_HEADER,
+	DECODE_ERR_TUNNEL, /* bad/unsupported GRE, PPPoE or MPLS header, tunnels too deep */
 	DECODE_ERR_MAX,
 };
 
 #define DECODE_MAX_VLANS 2 /* 802.1Q and QinQ (802.1ad outer + 802.1Q inner) */
+#define DECODE_MAX_TUNNELS 2
+#define DECODE_MAX_MPLS 8
 
 /* TCP flags as on the wire (byte 13). */
 enum {
@@ -62,6 +65,7 @@ enum packet_flags {
 	PKT_TCP_SACKOK = 1 << 7, /* SACK permitted option present */
 	PKT_TCP_SACK = 1 << 8, /* SACK blocks present (tcp.sack_blocks) */
 	PKT_TCP_TFO = 1 << 9, /* TCP Fast Open option present */
+	PKT_TUNNEL = 1 << 10, /* L3/L4 fields are the inner packet of GRE/IP-in-IP */
 };
 
 /* An IP address: IPv4 in the first 4 bytes (rest zero), IPv6 in all 16, network order. */
@@ -94,6 +98,7 @@ struct packet {
 
 	uint16_t vlan[DECODE_MAX_VLANS]; /* VLAN ids, outer first; 0 when absent */
 	uint8_t vlan_count;
+	uint8_t tunnel_depth; /* GRE / IP-in-IP layers decoded (at most DECODE_MAX_TUNNELS) */
 
 	uint8_t ip_version; /* 4 or 6 */
 	uint8_t proto; /* L4 protocol (IPPROTO_*) after IPv6 extension headers */
@@ -127,6 +132,7 @@ struct decode_stats {
 	uint64_t bytes; /* frame bytes */
 	uint64_t ipv4, ipv6, tcp, udp, icmpv4, icmpv6, other_l4;
 	uint64_t vlan, vlan_qinq;
+	uint64_t pppoe, mpls, tunnels; /* PPPoE session, MPLS, GRE/IP-in-IP packets */
 	uint64_t fragments;
 	uint64_t l4_csum_bad;
 	uint64_t errors[DECODE_ERR_MAX]; /* per enum decode_result (errors[0] unused) */

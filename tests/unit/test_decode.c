@@ -408,6 +408,116 @@ static void test_decode_ethernet_padding_ignored(void **state)
 	assert_false(p.flags & PKT_L4_CSUM_BAD);
 }
 
+/* Encapsulations: PPPoE (compressed and full PPP protocol), MPLS, GRE (+key), IP-in-IP,
+ * 6in4. Each row wraps the same inner IPv4/UDP datagram; every prefix is refused. */
+static void test_decode_encapsulations_table(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t ethertype;
+		uint8_t hdr[16];
+		size_t hdr_len;
+		uint8_t outer_proto; /* non-zero: an outer IPv4 header with this protocol */
+		int inner_version;
+	} cases[] = {
+		{ "pppoe compressed", 0x8864, { 0x11, 0, 0, 1, 0, 0, 0x21 }, 7, 0, 4 },
+		{ "pppoe full", 0x8864, { 0x11, 0, 0, 1, 0, 0, 0x00, 0x21 }, 8, 0, 4 },
+		{ "pppoe ipv6", 0x8864, { 0x11, 0, 0, 1, 0, 0, 0x57 }, 7, 0, 6 },
+		{ "mpls two labels", 0x8847, { 0, 1, 0, 64, 0, 2, 1, 64 }, 8, 0, 4 },
+		{ "gre", 0x0800, { 0, 0, 0x08, 0x00 }, 4, IPPROTO_GRE, 4 },
+		{ "gre key+seq",
+		  0x0800,
+		  { 0x30, 0, 0x86, 0xdd, 0, 0, 0, 7, 0, 0, 0, 9 },
+		  12,
+		  IPPROTO_GRE,
+		  6 },
+		{ "ipip", 0x0800, { 0 }, 0, IPPROTO_IPIP, 4 },
+		{ "6in4", 0x0800, { 0 }, 0, IPPROTO_IPV6, 6 },
+	};
+	static uint8_t frame[600], inner[300];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pb f;
+		struct pb_ip ip;
+		size_t ilen, off = 14, len;
+		struct packet p = { 0 };
+		struct decode_stats st = { 0 };
+
+		print_message("case %s\n", cases[i].name);
+		if (cases[i].inner_version == 4)
+			pb_v4(&ip, A4(198, 18, 9, 1), A4(198, 18, 9, 2));
+		else
+			pb_v6(&ip, 9, 10);
+		pb_udp_frame(&f, &ip, 1234, 53, "inner", 5);
+		ilen = f.len - 14;
+		memcpy(inner, f.buf + 14, ilen);
+		memcpy(frame, f.buf, 12);
+		pb_w16(frame + 12, cases[i].ethertype);
+		if (cases[i].outer_proto) {
+			struct pb_ip o;
+
+			pb_v4(&o, A4(198, 19, 0, 1), A4(198, 19, 0, 2));
+			o.proto = cases[i].outer_proto;
+			off += pb_iphdr(frame + off, &o, cases[i].hdr_len + ilen);
+		}
+		memcpy(frame + off, cases[i].hdr, cases[i].hdr_len);
+		off += cases[i].hdr_len;
+		memcpy(frame + off, inner, ilen);
+		len = off + ilen;
+		assert_int_equal(decode_packet(&p, DECODE_LINK_ETHERNET, frame, len, &csum_on, &st),
+				 DECODE_OK);
+		assert_int_equal(p.ip_version, cases[i].inner_version);
+		assert_int_equal(p.proto, IPPROTO_UDP);
+		assert_int_equal(p.dport, 53);
+		assert_memory_equal(p.payload, "inner", 5);
+		assert_false(p.flags & PKT_L4_CSUM_BAD);
+		assert_int_equal(!!(p.flags & PKT_TUNNEL), !!cases[i].outer_proto);
+		for (size_t n = 0; n < len; n++) {
+			uint8_t *copy = malloc(n ? n : 1);
+			struct packet q = { 0 };
+
+			memcpy(copy, frame, n);
+			assert_int_not_equal(
+				decode_packet(&q, DECODE_LINK_ETHERNET, copy, n, &csum_on, NULL),
+				DECODE_OK);
+			free(copy);
+		}
+	}
+}
+
+/* GRE inside GRE inside GRE: refused beyond DECODE_MAX_TUNNELS; GRE version 1 refused. */
+static void test_decode_tunnel_limits(void **state)
+{
+	struct pb f;
+	struct pb_ip ip;
+	static uint8_t frame[600], cur[600];
+	size_t clen;
+	struct packet p = { 0 };
+
+	pb_v4(&ip, A4(198, 18, 9, 1), A4(198, 18, 9, 2));
+	pb_udp_frame(&f, &ip, 1, 2, "x", 1);
+	clen = f.len - 14;
+	memcpy(cur, f.buf + 14, clen);
+	for (int depth = 1; depth <= 3; depth++) {
+		struct pb_ip o;
+		uint8_t gre[4] = { 0, 0, 0x08, 0x00 };
+		size_t off;
+
+		pb_v4(&o, A4(198, 19, 0, 1), A4(198, 19, 0, 2));
+		o.proto = IPPROTO_GRE;
+		off = pb_iphdr(frame, &o, 4 + clen);
+		memcpy(frame + off, gre, 4);
+		memcpy(frame + off + 4, cur, clen);
+		clen += off + 4;
+		memcpy(cur, frame, clen);
+		assert_int_equal(decode_packet(&p, DECODE_LINK_RAW, cur, clen, &csum_on, NULL),
+				 depth <= DECODE_MAX_TUNNELS ? DECODE_OK : DECODE_ERR_TUNNEL);
+	}
+	cur[20 + 1] = 1; /* outermost GRE version 1 */
+	assert_int_equal(decode_packet(&p, DECODE_LINK_RAW, cur, clen, &csum_off, NULL),
+			 DECODE_ERR_TUNNEL);
+}
+
 /* The fast checksum against RFC 1071's example and a byte-by-byte reference, for every
  * length and alignment. */
 static void test_decode_checksum_reference(void **state)
@@ -446,6 +556,8 @@ int main(void)
 		cmocka_unit_test(test_decode_not_ip_and_names),
 		cmocka_unit_test(test_decode_ethernet_padding_ignored),
 		cmocka_unit_test(test_decode_checksum_reference),
+		cmocka_unit_test(test_decode_encapsulations_table),
+		cmocka_unit_test(test_decode_tunnel_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
