@@ -254,6 +254,74 @@ void moat_dp_close(struct moat_dp *dp)
 	free(dp);
 }
 
+/*
+ * Open the skeleton, size every map (adopting pins), load and pin. *ret_pf_fresh: a prefilter
+ * map was created rather than adopted (its counts must be rebuilt from adopted entries).
+ */
+static int load_skel(struct moat_dp *dp, const struct moat_dp_opts *opts, bool *ret_pf_fresh)
+{
+	bool pf_fresh = false;
+	int r;
+
+	dp->skel = moat_filter__open();
+	if (!dp->skel)
+		return dp_fail(dp, -errno ? -errno : -EINVAL, "opening the BPF skeleton: %s",
+			       strerror(errno));
+	for (unsigned int i = 0; i < MOAT_M_NUM; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, map_names[i]);
+
+		if (!m) {
+			r = dp_fail(dp, -ENOENT, "map %s missing from the BPF object",
+				    map_names[i]);
+			return r;
+		}
+		r = size_map(dp, m, map_want(opts, i));
+		if (r < 0)
+			return r;
+	}
+	r = size_map(dp, dp->skel->maps.moat_notes,
+		     opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
+	if (r < 0)
+		return r;
+	if (!dp->no_pin) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/moat_pf", dp->pin_root);
+		pf_fresh = access(path, F_OK) < 0;
+		snprintf(path, sizeof(path), "%s/moat_pfx", dp->pin_root);
+		pf_fresh |= access(path, F_OK) < 0;
+		snprintf(path, sizeof(path), "%s/moat_pfl4", dp->pin_root);
+		pf_fresh |= access(path, F_OK) < 0;
+	}
+	r = size_map(dp, dp->skel->maps.moat_pf, 0);
+	if (r < 0)
+		return r;
+	r = size_map(dp, dp->skel->maps.moat_pfx, 0);
+	if (r < 0)
+		return r;
+	r = size_map(dp, dp->skel->maps.moat_pfl4, 0);
+	if (r < 0)
+		return r;
+	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
+	if (r < 0)
+		return r;
+	r = size_map(dp, dp->skel->maps.moat_stats, 0);
+	if (r < 0)
+		return r;
+
+	r = moat_filter__load(dp->skel);
+	if (r < 0) {
+		r = dp_fail(dp, r, "loading the BPF programs and maps%s%s: %s",
+			    dp->no_pin ? "" : " (pin root ", dp->no_pin ? "" : dp->pin_root,
+			    strerror(-r));
+		if (!dp->no_pin)
+			strncat(dp->err, ")", sizeof(dp->err) - strlen(dp->err) - 1);
+		return r;
+	}
+	*ret_pf_fresh = pf_fresh;
+	return 0;
+}
+
 DEFINE_FREEP(struct moat_dp, moat_dp_close)
 
 int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *err, size_t errlen)
@@ -297,63 +365,19 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 			goto fail;
 	}
 
-	dp->skel = moat_filter__open();
-	if (!dp->skel) {
-		r = dp_fail(dp, -errno ? -errno : -EINVAL, "opening the BPF skeleton: %s",
-			    strerror(errno));
-		goto fail;
+	/*
+	 * Two processes opening a fresh pin root at once both create maps and the second one's
+	 * pins fail with -EEXIST: that one starts over and adopts the winner's maps.
+	 */
+	for (int attempt = 0;; attempt++) {
+		r = load_skel(dp, opts, &pf_fresh);
+		if (r != -EEXIST || dp->no_pin || attempt == 3)
+			break;
+		moat_filter__destroy(dp->skel);
+		dp->skel = NULL;
 	}
-	for (unsigned int i = 0; i < MOAT_M_NUM; i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, map_names[i]);
-
-		if (!m) {
-			r = dp_fail(dp, -ENOENT, "map %s missing from the BPF object",
-				    map_names[i]);
-			goto fail;
-		}
-		r = size_map(dp, m, map_want(opts, i));
-		if (r < 0)
-			goto fail;
-	}
-	r = size_map(dp, dp->skel->maps.moat_notes,
-		     opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
 	if (r < 0)
 		goto fail;
-	if (!dp->no_pin) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/moat_pf", dp->pin_root);
-		pf_fresh = access(path, F_OK) < 0;
-		snprintf(path, sizeof(path), "%s/moat_pfx", dp->pin_root);
-		pf_fresh |= access(path, F_OK) < 0;
-		snprintf(path, sizeof(path), "%s/moat_pfl4", dp->pin_root);
-		pf_fresh |= access(path, F_OK) < 0;
-	}
-	r = size_map(dp, dp->skel->maps.moat_pf, 0);
-	if (r < 0)
-		goto fail;
-	r = size_map(dp, dp->skel->maps.moat_pfx, 0);
-	if (r < 0)
-		goto fail;
-	r = size_map(dp, dp->skel->maps.moat_pfl4, 0);
-	if (r < 0)
-		goto fail;
-	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
-	if (r < 0)
-		goto fail;
-	r = size_map(dp, dp->skel->maps.moat_stats, 0);
-	if (r < 0)
-		goto fail;
-
-	r = moat_filter__load(dp->skel);
-	if (r < 0) {
-		r = dp_fail(dp, r, "loading the BPF programs and maps%s%s: %s",
-			    dp->no_pin ? "" : " (pin root ", dp->no_pin ? "" : dp->pin_root,
-			    strerror(-r));
-		if (!dp->no_pin)
-			strncat(dp->err, ")", sizeof(dp->err) - strlen(dp->err) - 1);
-		goto fail;
-	}
 
 	for (unsigned int i = 0; i < MOAT_M_NUM; i++) {
 		struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, map_names[i]);

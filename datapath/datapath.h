@@ -153,7 +153,8 @@ struct moat_dp_attach_report {
 /*
  * Attach to ifname (in the caller's network namespace): XDP per xdp_mode and, if tc, TC
  * ingress and egress. Links are pinned (unless no_pin, where they live as long as dp).
- * -ENODEV for an unknown interface; with MOAT_XDP_NATIVE, -EOPNOTSUPP if the driver lacks it.
+ * -ENODEV for an unknown interface; with MOAT_XDP_NATIVE, -EOPNOTSUPP if the driver lacks it;
+ * -EBUSY when another program holds the XDP hook and tc is false (nothing would enforce).
  * Idempotent: attaching again updates the programs in place.
  */
 int moat_dp_attach(struct moat_dp *dp, const char *ifname, enum moat_xdp_mode xdp_mode, bool tc,
@@ -164,7 +165,8 @@ int moat_dp_detach(struct moat_dp *dp, const char *ifname);
 
 /*
  * Report moat's pinned attachments in the caller's network namespace (ifname resolved now).
- * Fills up to max reports; returns how many exist (may exceed max).
+ * Fills up to max reports; returns how many exist (may exceed max). Pins of links whose
+ * interface has gone away are removed on the way.
  */
 int moat_dp_attachments(struct moat_dp *dp, struct moat_dp_attach_report *reports, size_t max);
 

@@ -311,6 +311,12 @@ int moat_dp_attach(struct moat_dp *dp, const char *ifname, enum moat_xdp_mode xd
 		r = attach_xdp(dp, ifname, ifindex, xdp_mode, &rep);
 		if (r < 0)
 			return r;
+		if (rep.xdp_mode == MOAT_XDP_BUSY && !tc)
+			return dp_fail(
+				dp, -EBUSY,
+				"%s: the XDP hook is held by program id %u; attach with TC to "
+				"enforce at tc ingress instead",
+				ifname, rep.xdp_busy_prog_id);
 	}
 	if (tc) {
 		r = attach_tc(dp, ifname, ifindex, SLOT_TCI, &rep);
@@ -438,7 +444,17 @@ int moat_dp_attachments(struct moat_dp *dp, struct moat_dp_attach_report *report
 			continue;
 		for (slot = 0; slot < SLOT_NUM && strcmp(kind, slot_prefix[slot]); slot++)
 			;
-		if (slot == SLOT_NUM || !if_indextoname(ifindex, r.ifname))
+		if (slot == SLOT_NUM)
+			continue;
+		if (!prio) {
+			/* existing_link() forgets a link whose interface is gone (pin removed). */
+			int fd = existing_link(dp, slot, ifindex);
+
+			if (fd < 0)
+				continue;
+			close(fd);
+		}
+		if (!if_indextoname(ifindex, r.ifname))
 			continue;
 		for (j = 0; j < n; j++)
 			if (all[j].ifindex == ifindex)

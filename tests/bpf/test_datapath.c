@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -1023,6 +1024,46 @@ static void test_pin_adoption(void)
 	unsetenv("MOAT_PIN_ROOT");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
 	CHECK(system(cmd) == 0, "rm pin root");
+
+	/* Four processes opening one fresh pin root at once: all succeed, one set of maps. */
+	{
+		pid_t kids[4];
+		int ok = 0, gate[2];
+
+		CHECK(pipe(gate) == 0, "pipe");
+		for (int i = 0; i < 4; i++) {
+			kids[i] = fork();
+			if (kids[i] == 0) {
+				struct moat_dp *k = NULL;
+				char b;
+
+				close(gate[1]);
+				/* Start together: the gate opens when the parent closes it. */
+				if (read(gate[0], &b, 1) < 0)
+					_exit(2);
+				o.pin_root = root;
+				_exit(moat_dp_open(&o, &k, err, sizeof(err)) == 0 ? 0 : 1);
+			}
+		}
+		close(gate[0]);
+		close(gate[1]);
+		for (int i = 0; i < 4; i++) {
+			int st = 0;
+
+			if (kids[i] > 0 && waitpid(kids[i], &st, 0) == kids[i] && WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0)
+				ok++;
+		}
+		CHECK(ok == 4, "concurrent opens of a fresh pin root: %d of 4 succeeded", ok);
+		o.pin_root = root;
+		r = moat_dp_open(&o, &dp, err, sizeof(err));
+		CHECK(r == 0, "open after the race: %s", err);
+		if (r == 0) {
+			add(&(struct ctx){ .dp = dp }, e);
+			moat_dp_close(dp);
+		}
+		CHECK(system(cmd) == 0, "rm pin root");
+	}
 	section("pin adoption: entries, notes, mode and sizes survive close/reopen", f0);
 }
 
@@ -1114,6 +1155,8 @@ static void test_attach(void)
 			      "busy hook reported (r=%d mode=%s): %s", r,
 			      moat_dp_xdp_mode_name(rep.xdp_mode), moat_dp_errmsg(dp));
 			CHECK(moat_dp_detach(dp, ifa) == 0, "detach tc");
+			CHECK(moat_dp_attach(dp, ifa, MOAT_XDP_AUTO, false, &rep) == -EBUSY,
+			      "busy hook without tc is an error: %s", moat_dp_errmsg(dp));
 			{
 				uint32_t id = 0;
 
@@ -1141,6 +1184,21 @@ static void test_attach(void)
 	CHECK(moat_dp_detach(dp, ifa) == 0, "clsact detach: %s", moat_dp_errmsg(dp));
 	snprintf(cmd, sizeof(cmd), "tc filter show dev %s ingress | grep -q bpf", ifa);
 	CHECK(system(cmd) != 0, "filter removed");
+	/* Links of a deleted interface: their pins are forgotten. */
+	moat_dp_close(dp);
+	o.force_clsact = false;
+	r = moat_dp_open(&o, &dp, err, sizeof(err));
+	CHECK(r == 0, "reopen: %s", err);
+	if (r < 0)
+		goto out;
+	CHECK(moat_dp_attach(dp, ifb, MOAT_XDP_AUTO, true, &rep) == 0, "attach %s: %s", ifb,
+	      moat_dp_errmsg(dp));
+	CHECK(moat_dp_attachments(dp, reps, 4) == 1, "one attachment");
+	snprintf(cmd, sizeof(cmd), "ip link del %s", ifb);
+	CHECK(system(cmd) == 0, "delete veth");
+	CHECK(moat_dp_attachments(dp, reps, 4) == 0, "gone with its interface");
+	snprintf(cmd, sizeof(cmd), "ls %s/links | grep -q .", root);
+	CHECK(system(cmd) != 0, "no stale link pins left");
 out:
 	moat_dp_close(dp);
 	snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null; rm -rf %s", ifa, root);
