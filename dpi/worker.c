@@ -93,6 +93,14 @@ int worker_config_set(struct worker_config *cfg, const char *key, const char *va
 			cfg->defrag.memcap = v;
 		return 0;
 	}
+	if (strcmp(key, "flow.memcap") == 0) {
+		/* flows are fixed-size records from a pool: the byte cap becomes a count */
+		if (parse_size(value, &v) < 0 || v < sizeof(struct flow))
+			goto bad;
+		v /= sizeof(struct flow);
+		cfg->flow.max_flows = v > (1u << 24) ? (1u << 24) : (uint32_t)v;
+		return 0;
+	}
 	if (strcmp(key, "stream.reassembly.overlap-policy") == 0) {
 		if (tcp_overlap_policy_parse(value, &cfg->tcp.policy) < 0)
 			goto bad;

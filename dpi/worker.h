@@ -41,7 +41,8 @@ void worker_config_init(struct worker_config *cfg);
 /*
  * Apply one Suricata-style `--set KEY=VALUE` to cfg. Keys: stream.midstream,
  * stream.async-oneside (bool), stream.reassembly.depth, stream.reassembly.memcap,
- * defrag.memcap (sizes: "1mb", "64kb", plain bytes, 0 = unlimited depth),
+ * defrag.memcap, flow.memcap (sizes: "1mb", "64kb", plain bytes, 0 = unlimited depth;
+ * flow.memcap becomes max_flows = bytes / sizeof(struct flow)),
  * stream.reassembly.overlap-policy (first|last|bsd|linux), flow.max-flows, flow.hash-size,
  * defrag.timeout / flow.timeouts.<tcp|udp|icmp|default>.<new|established|closed> (seconds).
  * Returns 0, -ENOENT for an unknown key (caller may handle it elsewhere) or -EINVAL for a bad

@@ -692,6 +692,9 @@ static void test_worker_config_set(void **state)
 		-EINVAL);
 	assert_non_null(strstr(err, "stream.reassembly.depth"));
 	assert_int_equal(worker_config_set(&cfg, "no.such.key", "1", err, sizeof(err)), -ENOENT);
+	assert_int_equal(worker_config_set(&cfg, "flow.memcap", "1mb", err, sizeof(err)), 0);
+	assert_int_equal(cfg.flow.max_flows, (1u << 20) / sizeof(struct flow));
+	assert_int_equal(worker_config_set(&cfg, "flow.memcap", "10", err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
