@@ -139,14 +139,28 @@ lab_no_ping() {
 	[ "${got:-0}" = 0 ]
 }
 
+# Waits (bounded, 3s) until something in gw listens on PORT (proto -t or -u): a datagram or SYN
+# sent before the listener binds would be lost and look like a drop.
+_lab_wait_listen() {
+	local flag=$1 port=$2 i
+	for i in $(seq 1 30); do
+		if lab_gw ss -Hln "$flag" "sport = :$port" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "lab: no listener on port $port after 3s" >&2
+	return 1
+}
+
 # lab_tcp SRC DST PORT: a listener in gw on DST:PORT, a client in cli sending one line from
-# SRC; 0 when the line arrived. Everything bounded by timeouts (about 4s at worst).
+# SRC; 0 when the line arrived. Everything bounded by timeouts (about 6s at worst).
 lab_tcp() {
 	local src=$1 dst=$2 port=$3 out tok="moat-lab-$$-$RANDOM"
 	out=$(mktemp)
-	lab_gw timeout 4 nc -l -n "$dst" "$port" </dev/null >"$out" 2>/dev/null &
+	lab_gw timeout 6 nc -l -n "$dst" "$port" </dev/null >"$out" 2>/dev/null &
 	local lpid=$!
-	sleep 0.3
+	_lab_wait_listen -t "$port"
 	echo "$tok" | lab_cli timeout 3 nc -N -n -w 2 -s "$src" "$dst" "$port" >/dev/null 2>&1
 	# The listener exits once the client closes; give it a moment, then stop it.
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -167,19 +181,22 @@ lab_tcp() {
 lab_udp() {
 	local src=$1 dst=$2 port=$3 out tok="moat-lab-$$-$RANDOM"
 	out=$(mktemp)
-	lab_gw timeout 3 nc -u -l -n "$dst" "$port" >"$out" 2>/dev/null &
+	lab_gw timeout 5 nc -u -l -n "$dst" "$port" </dev/null >"$out" 2>/dev/null &
 	local lpid=$!
-	sleep 0.3
+	_lab_wait_listen -u "$port"
 	echo "$tok" | lab_cli timeout 2 nc -u -n -w 1 -s "$src" "$dst" "$port" >/dev/null 2>&1
-	sleep 0.3
+	local got=1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do # the sender has returned; allow 1s for delivery
+		if grep -q "$tok" "$out"; then
+			got=0
+			break
+		fi
+		sleep 0.1
+	done
 	kill $lpid 2>/dev/null
 	wait $lpid 2>/dev/null
-	if grep -q "$tok" "$out"; then
-		rm -f "$out"
-		return 0
-	fi
 	rm -f "$out"
-	return 1
+	return $got
 }
 
 # Removes everything lab_setup made: namespaces (which takes the veth pair and any XDP/TC
