@@ -141,6 +141,10 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 				start = 0;
 			if (c->has_within && prev + dist + rv(&c->within, env) < end)
 				end = prev + dist + rv(&c->within, env);
+			if (c->pl_offset > start)
+				start = c->pl_offset;
+			if (c->pl_depth && prev + c->pl_depth < end)
+				end = prev + c->pl_depth;
 		} else if (c->startswith) {
 			start = 0;
 			end = MIN(end, (int64_t)c->len);
@@ -148,6 +152,8 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			start = c->has_offset ? rv(&c->offset, env) : 0;
 			if (c->has_depth && start + rv(&c->depth, env) < end)
 				end = start + rv(&c->depth, env);
+			if (c->pl_depth && c->pl_depth < end)
+				end = c->pl_depth;
 		}
 		if (c->endswith) {
 			int64_t pos = (int64_t)len - c->len;

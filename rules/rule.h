@@ -52,6 +52,10 @@ struct sm_content {
 	bool fast_pattern, fp_only; /* explicit fast_pattern[:only] */
 	bool has_offset, has_depth, has_distance, has_within;
 	struct rval offset, depth, distance, within;
+	/* Limits Suricata derives from neighbouring contents (its DetectContentPropagateLimits)
+	 * and applies at inspection: a minimum start and an end bound (absolute for absolute
+	 * contents, from the previous match for relative ones); 0 = none. */
+	int64_t pl_offset, pl_depth;
 };
 
 enum byte_op { BOP_LT = 0, BOP_GT, BOP_EQ, BOP_AND, BOP_XOR, BOP_LE, BOP_GE };

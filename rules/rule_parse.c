@@ -466,6 +466,131 @@ static void choose_fast_pattern(struct rule *r)
 	r->fp_sm = (int16_t)best_s;
 }
 
+/*
+ * Suricata narrows contents from their neighbours before matching (its
+ * DetectContentPropagateLimits, meant as an optimisation) and the narrowing is visible:
+ * e.g. in 'content:"a"; content:!"bc"; content:"d"; distance:0;' the plain negated content
+ * still counts as the chain's last pattern, so "d" cannot start before offset 2. Rules must
+ * fire as in Suricata, so the same derived limits are computed here (our own code, from
+ * its observable behaviour, checked by tests/corpus/rules_vs_suricata.py).
+ */
+static void propagate_limits(struct rule_list *l)
+{
+	int64_t off = 0, opp = 0, dep = 0, ew_depth = 0;
+	bool chain = false, any_depth = false, ends_with = false;
+
+	for (int i = 0; i < l->n; i++) {
+		struct sm *sm = &l->sm[i];
+		struct sm_content *c = &sm->content;
+		int64_t cd_off, cd_dep, dist, within;
+		bool D, O, W, Dist;
+
+		if (sm->type == SM_PCRE) {
+			if (sm->pcre.relative)
+				dep = 0;
+			else
+				opp = off = dep = 0;
+			chain = false;
+			continue;
+		}
+		if (sm->type != SM_CONTENT || c->offset.var >= 0 || c->depth.var >= 0 ||
+		    c->distance.var >= 0 || c->within.var >= 0) {
+			opp = off = dep = 0;
+			chain = false;
+			continue;
+		}
+		D = c->has_depth || c->startswith;
+		O = c->has_offset;
+		W = c->has_within;
+		Dist = c->has_distance;
+		cd_off = O ? c->offset.v : 0;
+		cd_dep = c->has_depth ? cd_off + c->depth.v : c->startswith ? c->len : 0;
+		dist = Dist ? c->distance.v : 0;
+		within = W ? c->within.v : 0;
+		if (!D && !O && !W && !Dist) {
+			off = dep = 0;
+			opp = c->len;
+			chain = false;
+			continue;
+		}
+		if (c->negated) {
+			off = dep = opp = 0;
+			chain = false;
+			continue;
+		}
+		if (cd_dep)
+			any_depth = chain = true;
+		if (!D && !W) {
+			dep = 0;
+			chain = false;
+		}
+		if (!Dist)
+			opp = off = 0;
+		if (Dist && dist >= 0)
+			off = cd_off = opp + dist;
+		if (chain) {
+			if (opp && W && within >= 0) {
+				if (dep && dep > opp)
+					dep = cd_dep = dep + within + (Dist && dist > 0 ? dist : 0);
+				else
+					dep = cd_dep = off + within;
+			} else if (cd_dep == 0 && dep != 0 && within > 0) {
+				if (Dist && dist >= 0)
+					cd_off = opp + dist;
+				dep = cd_dep = within + dep;
+				if (c->endswith) {
+					ends_with = true;
+					ew_depth = ew_depth ? MIN(ew_depth, dep) : dep;
+				}
+			}
+		}
+		if (cd_off == 0 && Dist && dist >= 0)
+			cd_off = opp;
+		if (Dist && !D && !O && dist >= 0) {
+			off = cd_off = opp + dist;
+			opp = off + c->len;
+		}
+		if (O) {
+			off = cd_off;
+			opp = off + c->len;
+		}
+		if (cd_dep) {
+			dep = cd_dep;
+			opp = off + c->len;
+			if (c->endswith) {
+				ends_with = true;
+				ew_depth = ew_depth ? MIN(ew_depth, dep) : dep;
+			}
+		}
+		if (!W && !D) {
+			chain = false;
+			dep = 0;
+		}
+		/* Only what differs from the content's own limits is kept. */
+		if (Dist || W) {
+			c->pl_offset = cd_off;
+			c->pl_depth = cd_dep;
+		}
+	}
+	if (any_depth && ends_with) {
+		for (int i = 0; i < l->n; i++) {
+			struct sm_content *c = &l->sm[i].content;
+			int64_t own;
+
+			if (l->sm[i].type != SM_CONTENT)
+				continue;
+			if (c->has_distance || c->has_within)
+				own = c->pl_depth;
+			else
+				own = c->has_depth ?
+					      (c->has_offset ? c->offset.v : 0) + c->depth.v :
+				      c->startswith ? c->len :
+						      0;
+			c->pl_depth = own ? MIN(own, ew_depth) : ew_depth;
+		}
+	}
+}
+
 static bool sm_is_relative(const struct sm *sm)
 {
 	switch (sm->type) {
@@ -577,6 +702,7 @@ static int finalize(struct parse_state *ps)
 			r->info.tx_rule = true;
 		for (int si = 0; si + 1 < l->n; si++)
 			l->sm[si].relative_next = sm_is_relative(&l->sm[si + 1]);
+		propagate_limits(l);
 	}
 	/* A buffer given twice (request variant then resolved to the response one) merges
 	 * poorly; Suricata keeps them as one list. Reject the rare collision. */

@@ -134,6 +134,14 @@ static void test_detect_distance_within_boundaries(void **state)
 
 static void test_detect_relative_backtracks(void **state)
 {
+	/* Suricata's derived limits: a plain negated content between "a" and a relative "d"
+	 * still pushes "d" to offset 2 or later (checked against Suricata 7.0.10). */
+	assert_int_equal(
+		fires(R("content:\"a\"; content:!\"bc\"; content:\"d\"; distance:0;"), PKT, "ad"),
+		0);
+	assert_int_equal(
+		fires(R("content:\"a\"; content:!\"bc\"; content:\"d\"; distance:0;"), PKT, "xxad"),
+		1);
 	/* The first "a" fails the within; the second one succeeds. */
 	assert_int_equal(fires(R("content:\"a\"; content:\"b\"; within:1;"), PKT, "a_xab"), 1);
 	assert_int_equal(fires(R("content:\"GET\"; content:\"/x\"; distance:1; within:2;"), PKT,
