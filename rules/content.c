@@ -155,6 +155,19 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			if (c->pl_depth && c->pl_depth < end)
 				end = c->pl_depth;
 		}
+		if (c->endswith && c->negated) {
+			/* Suricata checks only the first occurrence in the window, and compares
+			 * its absolute end with the window's length; a window that stops short
+			 * of the buffer's end never holds it. Reproduced as is. */
+			int64_t pos = -1;
+
+			if (end >= (int64_t)len && start >= 0 && start + c->len <= end)
+				pos = content_find(buf + start, (size_t)(end - start), c->pat,
+						   c->len, c->nocase);
+			if (pos >= 0 && start + pos + c->len == end - start)
+				return 0;
+			return inspect(l, i + 1, buf, len, prev, env, hi);
+		}
 		if (c->endswith) {
 			int64_t pos = (int64_t)len - c->len;
 

@@ -623,16 +623,15 @@ static int check_dsize(struct parse_state *ps)
 
 	if (!r->has_dsize)
 		return 0;
+	/* Suricata's bound (not the tightest one): "N" and "<N" give N, "A<>B" gives B;
+	 * other forms are not checked. */
 	switch (r->dsize.op) {
 	case CMP_EQ:
-	case CMP_LE:
+	case CMP_LT:
 		max_dsize = (int64_t)r->dsize.lo;
 		break;
-	case CMP_LT:
-		max_dsize = (int64_t)r->dsize.lo - 1;
-		break;
 	case CMP_RANGE:
-		max_dsize = (int64_t)r->dsize.hi - 1;
+		max_dsize = (int64_t)r->dsize.hi;
 		break;
 	default:
 		return 0;

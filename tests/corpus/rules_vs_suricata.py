@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-ALPHA = b"abAB:/\x00\x01"
+ALPHA = b"abAB:/\x00\x01\x02\x04"
 
 
 def rand_bytes(rng, lo, hi):
@@ -81,6 +81,18 @@ def rand_rule(rng, sid):
                                                  ",relative" if rng.random() < 0.6 else ""))
     elif r < 0.45:
         opts.append("dsize:%s%d;" % (rng.choice(["<", ">", ""]), rng.randint(2, 12)))
+    elif r < 0.55:
+        # a length byte, then a pattern relative to where it points
+        opts.append("byte_jump:1,%d,relative%s;" % (rng.randint(-1, 2),
+                                                   rng.choice(["", ",from_beginning", ",post_offset 1"])))
+        opts.append('content:"%s"; within:%d;' % (content_str(rand_bytes(rng, 1, 2)), rng.randint(2, 8)))
+    elif r < 0.62:
+        opts.append("byte_extract:1,%d,v%s;" % (rng.randint(0, 3), ",relative" if rng.random() < 0.5 else ""))
+        opts.append(rng.choice(['content:"%s"; distance:v;' % content_str(rand_bytes(rng, 1, 2)),
+                                "isdataat:v,relative;", "byte_test:1,<,v,0,relative;"]))
+    elif r < 0.7:
+        opts.append('pcre:"/[%s]+/R";' % rng.choice(["ab", "AB:", "a/"]))
+        opts.append('content:"%s"; within:%d;' % (content_str(rand_bytes(rng, 1, 2)), rng.randint(2, 6)))
     return 'alert udp any any -> any any (msg:"r%d"; %s sid:%d; rev:1;)' % (sid, " ".join(opts), sid)
 
 
