@@ -321,9 +321,31 @@ static void stream_data(struct tcp_reasm *r, struct tcp_stream *st, int dir, uin
 	drain(r, st, dir, ts, ops, f);
 }
 
-/* The peer acknowledged up to `ack`: bytes of `st` before it that we never got are lost. */
-static void ack_gap(struct tcp_reasm *r, struct tcp_stream *st, int dir, uint32_t ack, uint64_t ts,
-		    const struct app_ops *ops, struct flow *f)
+/* How far beyond a stream's next byte a peer may legitimately be: its advertised window,
+ * at least 64 KiB (windows seen mid-session may be unscaled or stale). */
+static uint32_t window_slack(const struct tcp_stream *st)
+{
+	return st->window > 65535 ? st->window : 65535;
+}
+
+/* An RST is believed when its sequence lies within the receiver's window of the sender's
+ * next byte (RFC 5961 asks for an exact match; a passive observer that may have missed
+ * data accepts the window). */
+static bool rst_in_window(const struct tcp_session *s, const struct tcp_stream *snd,
+			  const struct tcp_stream *rcv, const struct packet *p)
+{
+	int32_t d;
+
+	if (!snd->has_base)
+		return true;
+	d = seq_diff(p->tcp.seq, snd->next_seq);
+	return d >= -1 && (uint32_t)(d < 0 ? 0 : d) <= window_slack(rcv);
+}
+
+/* `acker` acknowledged up to `ack` of stream `st`: bytes before it we never got are lost.
+ * An ACK further ahead than the acker's own window allows is not believed. */
+static void ack_gap(struct tcp_reasm *r, const struct tcp_stream *acker, struct tcp_stream *st,
+		    int dir, uint32_t ack, uint64_t ts, const struct app_ops *ops, struct flow *f)
 {
 	int32_t d;
 
@@ -332,8 +354,20 @@ static void ack_gap(struct tcp_reasm *r, struct tcp_stream *st, int dir, uint32_
 	if (st->fin_seen && seq_diff(ack, st->fin_seq) > 0)
 		ack = st->fin_seq; /* the FIN takes one sequence number but no data */
 	d = seq_diff(ack, st->next_seq);
-	if (d <= 0 || (uint32_t)d > MAX_WINDOW)
+	if (d <= 0)
 		return;
+	if ((uint32_t)d > window_slack(acker)) {
+		/* unless it covers data we queued: the peer has seen at least that much */
+		const struct tcp_segment *last = st->segs;
+
+		while (last && last->next)
+			last = last->next;
+		if (!last ||
+		    (uint64_t)(uint32_t)d > last->end - st->delivered + window_slack(acker)) {
+			r->st.ack_invalid++;
+			return;
+		}
+	}
 	skip_to(r, st, dir, st->delivered + (uint32_t)d, ts, ops, f);
 }
 
@@ -513,8 +547,15 @@ void tcp_reasm_packet(struct tcp_reasm *r, struct tcp_session *s, const struct p
 	if (fl & TCP_ACK && (!(snd->flags & TCP_ACK) || seq_diff(p->tcp.ack, snd->last_ack) > 0))
 		snd->last_ack = p->tcp.ack;
 	snd->flags |= fl;
-	if (p->flags & PKT_TCP_WSCALE)
+	if ((fl & TCP_SYN) && (p->flags & PKT_TCP_WSCALE)) {
 		snd->wscale = p->tcp.wscale;
+		snd->wscale_seen = true;
+	}
+	/* RFC 7323: windows in SYNs are never scaled; others only if both sides offered it */
+	snd->window = (fl & TCP_SYN) ?
+			      p->tcp.win :
+			      (uint32_t)p->tcp.win
+				      << (snd->wscale_seen && rcv->wscale_seen ? snd->wscale : 0);
 	if (fl & TCP_RST)
 		r->st.rst++;
 
@@ -533,8 +574,13 @@ void tcp_reasm_packet(struct tcp_reasm *r, struct tcp_session *s, const struct p
 		if (snd->fin_seen && snd->next_seq == snd->fin_seq && !snd->segs)
 			send_eof(snd, dir, p->ts_us, ops, f);
 	}
+	if (fl & TCP_RST && s->state >= TCP_STATE_ESTABLISHED && !rst_in_window(s, snd, rcv, p)) {
+		/* a forged or stale RST must not end inspection (evasion) */
+		r->st.rst_invalid++;
+		return;
+	}
 	if (fl & TCP_ACK && s->state >= TCP_STATE_ESTABLISHED && s->state != TCP_STATE_CLOSED)
-		ack_gap(r, rcv, !dir, p->tcp.ack, p->ts_us, ops, f);
+		ack_gap(r, snd, rcv, !dir, p->tcp.ack, p->ts_us, ops, f);
 	if (fl & TCP_RST) {
 		snd->rst_seen = true;
 		rst_close(r, s, p->ts_us, ops, f);

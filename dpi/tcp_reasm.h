@@ -65,6 +65,8 @@ struct tcp_reasm_stats {
 	uint64_t queue_limit_hits; /* segments refused by max_queued_segments */
 	uint64_t depth_reached; /* directions that hit the depth */
 	uint64_t rst, fin;
+	uint64_t rst_invalid; /* RSTs outside the window: ignored (no close) */
+	uint64_t ack_invalid; /* ACKs beyond the acker's window: no gap skipped */
 	uint64_t out_of_window; /* segments ignored as too far from the expected sequence */
 	uint64_t bad_handshake; /* packets that do not fit the handshake state */
 	uint64_t mem_used; /* bytes currently queued (gauge) */
@@ -81,9 +83,10 @@ struct tcp_stream {
 	uint32_t fin_seq; /* sequence of the FIN (valid when fin_seen) */
 	uint32_t last_ack; /* highest ack sent by this side */
 	uint64_t delivered; /* bytes delivered or skipped as gaps (stream offset of next_seq) */
-	uint32_t wscale;
+	uint32_t wscale; /* window scale from this side's SYN (wscale_seen) */
+	uint32_t window; /* last advertised receive window, scaled, in bytes */
 	uint8_t flags; /* TCP flags seen from this side */
-	bool has_isn, has_base, fin_seen, eof_sent, depth_reached, rst_seen;
+	bool has_isn, has_base, fin_seen, eof_sent, depth_reached, rst_seen, wscale_seen;
 	uint32_t nseg; /* queued segments */
 	struct tcp_segment *segs; /* out-of-order queue sorted by seq, non-overlapping */
 };

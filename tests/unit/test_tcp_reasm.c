@@ -415,6 +415,33 @@ static void test_reasm_rst_closes_both(void **state)
 	conn_free(&c);
 }
 
+/* Forged RST (sequence far outside the window) and forged ACK (acknowledging more than the
+ * window allows) must not end inspection or skip data. */
+static void test_reasm_forged_rst_and_ack_ignored(void **state)
+{
+	struct worker_config cfg = defaults();
+	struct conn c;
+
+	conn_init(&c, &cfg, 1000, 5000);
+	handshake(&c);
+	send_data(&c, 0, 0, "ab");
+	send_raw(&c, 1, 1000000, TCP_RST, NULL, 0, 0);
+	assert_int_equal(c.rec.eof[0], 0);
+	assert_int_equal(worker_stats(c.w)->tcp.rst_invalid, 1);
+	send_data(&c, 0, 4, "ef");
+	send_raw(&c, 1, 0, TCP_ACK, NULL, 0, 5000000); /* acks 5 MB the server never had */
+	assert_int_equal(c.rec.gaps[0], 0);
+	assert_int_equal(worker_stats(c.w)->tcp.ack_invalid, 1);
+	send_data(&c, 0, 2, "cd"); /* the hole is still fillable */
+	assert_string_equal(c.rec.buf[0], "abcdef");
+	send_raw(&c, 1, 0, TCP_RST, NULL, 0, 0); /* in window: closes */
+	assert_int_equal(c.rec.eof[0], 1);
+	assert_int_equal(c.rec.eof[1], 1);
+	conn_end(&c);
+	assert_int_equal(c.rec.end_state, FLOW_STATE_CLOSED);
+	conn_free(&c);
+}
+
 static void test_reasm_depth(void **state)
 {
 	struct worker_config cfg = defaults();
@@ -707,6 +734,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_fin_and_close_states),
 		cmocka_unit_test(test_reasm_fin_out_of_order),
 		cmocka_unit_test(test_reasm_rst_closes_both),
+		cmocka_unit_test(test_reasm_forged_rst_and_ack_ignored),
 		cmocka_unit_test(test_reasm_depth),
 		cmocka_unit_test(test_reasm_memcap),
 		cmocka_unit_test(test_reasm_queue_limit),
