@@ -14,6 +14,7 @@
 #define INSPECT_BUDGET 3000 /* content elements tried per rule and buffer */
 #define THR_TABLE_SIZE 65536 /* threshold entries per worker (power of two) */
 #define TX_ALERTED_MAX 64 /* rules remembered as alerted for the current tx of a flow */
+#define XBITS_TABLE_SIZE 65536 /* xbits entries per worker (power of two) */
 
 static const char *const buf_names[DETECT_BUF_MAX] = {
 	[DETECT_BUF_PKT] = "pkt_data",
@@ -69,6 +70,13 @@ struct thr_ent {
 	uint64_t window_start; /* usec */
 };
 
+/* An xbit set on an address (or address pair) until expire_usec. */
+struct xb_ent {
+	uint32_t id; /* name id + 1; 0 = empty */
+	uint8_t key[33]; /* family, then the address or the ordered pair */
+	uint64_t expire_usec;
+};
+
 struct detect_ctx {
 	const struct ruleset *rs;
 	hs_scratch_t *scratch;
@@ -78,6 +86,7 @@ struct detect_ctx {
 	uint32_t *list;
 	size_t n_list;
 	struct thr_ent *thr;
+	struct xb_ent *xb; /* allocated on the first xbits rule that runs */
 	struct detect_ctx_stats st;
 };
 
@@ -101,6 +110,7 @@ void detect_ctx_free(struct detect_ctx *ctx)
 	free(ctx->cand);
 	free(ctx->list);
 	free(ctx->thr);
+	free(ctx->xb);
 	free(ctx);
 }
 DEFINE_FREEP(struct detect_ctx, detect_ctx_free)
@@ -352,6 +362,19 @@ static bool misc_match(const struct rule *r, const struct detect_input *in)
 	 * stream: see lists_match()). */
 	if (r->has_dsize && !cmp_match(&r->dsize, p->dsize))
 		return false;
+	if (r->has_stream_size) {
+		bool s, c;
+
+		if (!(p->flags & DETECT_PKT_HAS_STREAM_SIZE))
+			return false;
+		s = cmp_match(&r->ss, p->stream_bytes_toclient);
+		c = cmp_match(&r->ss, p->stream_bytes_toserver);
+		if (!(r->ss_which == 0 ? s :
+		      r->ss_which == 1 ? c :
+		      r->ss_which == 2 ? s && c :
+					 s || c))
+			return false;
+	}
 	if (r->has_urilen) {
 		int b = r->urilen_raw ? DETECT_BUF_HTTP_URI_RAW : DETECT_BUF_HTTP_URI;
 
@@ -394,6 +417,93 @@ static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const stru
 			return false;
 	}
 	return true;
+}
+
+static void xb_key(const struct xbit_op *op, const struct detect_packet *p, uint8_t key[33])
+{
+	memset(key, 0, 33);
+	key[0] = p->family;
+	if (op->track == XB_IP_SRC) {
+		memcpy(key + 1, p->src, 16);
+	} else if (op->track == XB_IP_DST) {
+		memcpy(key + 1, p->dst, 16);
+	} else {
+		/* A pair is the same whichever way the packet goes. */
+		bool lt = memcmp(p->src, p->dst, 16) < 0;
+
+		memcpy(key + 1, lt ? p->src : p->dst, 16);
+		memcpy(key + 17, lt ? p->dst : p->src, 16);
+	}
+}
+
+/* The live entry for (op, packet), or with create a slot for it (NULL when full). */
+static struct xb_ent *xb_lookup(struct detect_ctx *ctx, const struct xbit_op *op,
+				const struct detect_packet *p, bool create)
+{
+	uint8_t key[33];
+	uint64_t h = (op->id + 1) * 0x9e3779b97f4a7c15ull;
+	struct xb_ent *free_slot = NULL;
+
+	if (!ctx->xb) {
+		if (!create)
+			return NULL;
+		ctx->xb = calloc(XBITS_TABLE_SIZE, sizeof(*ctx->xb));
+		if (!ctx->xb)
+			return NULL;
+	}
+	xb_key(op, p, key);
+	for (int i = 0; i < 33; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	for (uint32_t probe = 0; probe < 16; probe++) {
+		struct xb_ent *e = &ctx->xb[(h + probe) & (XBITS_TABLE_SIZE - 1)];
+		bool live = e->id && e->expire_usec > p->ts_usec;
+
+		if (live && e->id == op->id + 1 && memcmp(e->key, key, 33) == 0)
+			return e;
+		if (!live && !free_slot)
+			free_slot = e;
+	}
+	if (!create || !free_slot)
+		return NULL;
+	free_slot->id = op->id + 1;
+	memcpy(free_slot->key, key, 33);
+	free_slot->expire_usec = 0;
+	return free_slot;
+}
+
+static bool xbits_match(struct detect_ctx *ctx, const struct rule *r, const struct detect_packet *p)
+{
+	for (int i = 0; i < r->n_xb; i++) {
+		const struct xbit_op *op = &r->xb[i];
+
+		if (op->cmd == FB_ISSET && !xb_lookup(ctx, op, p, false))
+			return false;
+		if (op->cmd == FB_ISNOTSET && xb_lookup(ctx, op, p, false))
+			return false;
+	}
+	return true;
+}
+
+static void xbits_apply(struct detect_ctx *ctx, const struct rule *r, const struct detect_packet *p)
+{
+	for (int i = 0; i < r->n_xb; i++) {
+		const struct xbit_op *op = &r->xb[i];
+		struct xb_ent *e;
+
+		if (op->cmd == FB_ISSET || op->cmd == FB_ISNOTSET)
+			continue;
+		e = xb_lookup(ctx, op, p, op->cmd != FB_UNSET);
+		if (op->cmd == FB_UNSET || (op->cmd == FB_TOGGLE && e && e->expire_usec)) {
+			if (e)
+				e->id = 0;
+			continue;
+		}
+		if (!e) {
+			ctx->st.xbits_refused++;
+			continue;
+		}
+		e->expire_usec = p->ts_usec + (uint64_t)op->expire * 1000000;
+	}
 }
 
 static bool flowbits_match(const struct rule *r, const struct detect_flow *f)
@@ -531,7 +641,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 		ctx->cand[ri] = 0;
 		if (!proto_match(r, &in->pkt) || !flow_match(r, &in->pkt) ||
 		    !header_match(r, &in->pkt) || !misc_match(r, in) || !flowbits_match(r, flow) ||
-		    !lists_match(ctx, r, in))
+		    !xbits_match(ctx, r, &in->pkt) || !lists_match(ctx, r, in))
 			continue;
 		if (r->info.tx_rule && in->has_tx && flow && tx_seen(ctx, flow, in, ri))
 			continue;
@@ -544,6 +654,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 				for (int n = 0; n < op->n; n++)
 					fb_put(flow, rs, op->ids[n], op->cmd);
 		}
+		xbits_apply(ctx, r, &in->pkt);
 		if (r->dfilter.type && !threshold_pass(ctx, ri, &r->dfilter, &in->pkt))
 			continue;
 		if (r->thr.type && !threshold_pass(ctx, ri, &r->thr, &in->pkt))

@@ -146,6 +146,17 @@ enum rule_flow_flags {
 
 enum flowbit_cmd { FB_SET = 0, FB_UNSET, FB_TOGGLE, FB_ISSET, FB_ISNOTSET };
 
+enum xbit_track { XB_IP_SRC = 0, XB_IP_DST, XB_IP_PAIR };
+
+struct xbit_op {
+	uint8_t cmd; /* enum flowbit_cmd */
+	uint8_t track;
+	uint32_t id; /* in the ruleset's name table, "xbits:" prefixed */
+	uint32_t expire; /* seconds */
+};
+
+#define RULE_MAX_XBITS 4
+
 struct flowbit_op {
 	uint8_t cmd;
 	bool any; /* names joined by '|': any of them (isset/isnotset) */
@@ -181,6 +192,11 @@ struct rule {
 	uint16_t n_fb;
 	struct flowbit_op fb[RULE_MAX_FLOWBITS];
 	struct threshold thr, dfilter;
+	uint16_t n_xb;
+	struct xbit_op xb[RULE_MAX_XBITS];
+	bool has_stream_size;
+	uint8_t ss_which; /* 0 server, 1 client, 2 both, 3 either */
+	struct cmp ss;
 	uint16_t n_lists;
 	struct rule_list lists[RULE_MAX_LISTS];
 	uint8_t n_vars;

@@ -254,6 +254,96 @@ static int kw_flowbits(struct parse_state *ps, char *val)
 	return 0;
 }
 
+static int kw_xbits(struct parse_state *ps, char *val)
+{
+	static const char *const cmds[] = { "set", "unset", "toggle", "isset", "isnotset" };
+	struct xbit_op op = { .expire = 30 }; /* Suricata's default expiry */
+	char *tok[6], name[300];
+	int n, id;
+	size_t c;
+
+	if (need_val(ps, val) < 0)
+		return -EINVAL;
+	n = kw_split(val, tok, 6);
+	if (n < 3)
+		return ps_err(ps, "xbits needs command, name and track");
+	for (c = 0; c < ARRAY_SIZE(cmds); c++)
+		if (strcmp(tok[0], cmds[c]) == 0)
+			break;
+	if (c == ARRAY_SIZE(cmds))
+		return ps_err(ps, "xbits: unknown command \"%s\"", tok[0]);
+	op.cmd = (uint8_t)c;
+	if (!*tok[1] || strlen(tok[1]) > 256 || strpbrk(tok[1], " |&"))
+		return ps_err(ps, "xbits: bad name \"%s\"", tok[1]);
+	for (int i = 2; i < n; i++) {
+		char *sp = strpbrk(tok[i], " \t"), *arg;
+		uint64_t v;
+
+		if (!sp)
+			return ps_err(ps,
+				      "xbits: expected \"track ...\" or \"expire N\", got \"%s\"",
+				      tok[i]);
+		*sp = '\0';
+		arg = trim(sp + 1);
+		if (strcmp(tok[i], "track") == 0) {
+			if (strcmp(arg, "ip_src") == 0)
+				op.track = XB_IP_SRC;
+			else if (strcmp(arg, "ip_dst") == 0)
+				op.track = XB_IP_DST;
+			else if (strcmp(arg, "ip_pair") == 0)
+				op.track = XB_IP_PAIR;
+			else
+				return ps_unsup(ps, "xbits: track \"%s\" is not supported", arg);
+		} else if (strcmp(tok[i], "expire") == 0) {
+			if (parse_u64(arg, 1, UINT32_MAX, &v) < 0)
+				return ps_err(ps, "xbits: bad expire \"%s\"", arg);
+			op.expire = (uint32_t)v;
+		} else {
+			return ps_err(ps, "xbits: unknown option \"%s\"", tok[i]);
+		}
+	}
+	snprintf(name, sizeof(name), "xbits:%s", tok[1]);
+	id = name_table_intern(ps->env->flowbits, name);
+	if (id < 0)
+		return ps_err(ps, "xbits: name table full");
+	op.id = (uint32_t)id;
+	if (ps->r->n_xb == RULE_MAX_XBITS)
+		return ps_err(ps, "more than %d xbits", RULE_MAX_XBITS);
+	ps->r->xb[ps->r->n_xb++] = op;
+	return 0;
+}
+
+static int kw_stream_size(struct parse_state *ps, char *val)
+{
+	static const char *const which[] = { "server", "client", "both", "either" };
+	char *tok[4], buf[64];
+	size_t w;
+
+	if (need_val(ps, val) < 0)
+		return -EINVAL;
+	if (kw_split(val, tok, 4) != 3)
+		return ps_err(ps, "stream_size needs side, operator, number");
+	for (w = 0; w < ARRAY_SIZE(which); w++)
+		if (strcmp(tok[0], which[w]) == 0)
+			break;
+	if (w == ARRAY_SIZE(which))
+		return ps_err(ps, "stream_size: unknown side \"%s\"", tok[0]);
+	if (strcmp(tok[1], "!=") == 0)
+		snprintf(buf, sizeof(buf), "!%s", tok[2]);
+	else if (strcmp(tok[1], "=") == 0)
+		snprintf(buf, sizeof(buf), "%s", tok[2]);
+	else if (strcmp(tok[1], "<") == 0 || strcmp(tok[1], ">") == 0 ||
+		 strcmp(tok[1], "<=") == 0 || strcmp(tok[1], ">=") == 0)
+		snprintf(buf, sizeof(buf), "%s%s", tok[1], tok[2]);
+	else
+		return ps_err(ps, "stream_size: unknown operator \"%s\"", tok[1]);
+	if (cmp_parse(buf, UINT32_MAX, &ps->r->ss) < 0)
+		return ps_err(ps, "stream_size: bad number \"%s\"", tok[2]);
+	ps->r->has_stream_size = true;
+	ps->r->ss_which = (uint8_t)w;
+	return 0;
+}
+
 static int kw_threshold_common(struct parse_state *ps, char *val, struct threshold *t, bool df)
 {
 	char *tok[8];
@@ -577,6 +667,8 @@ static const struct {
 	{ "noalert", kw_noalert },
 	{ "flow", kw_flow },
 	{ "flowbits", kw_flowbits },
+	{ "xbits", kw_xbits },
+	{ "stream_size", kw_stream_size },
 	{ "threshold", kw_threshold },
 	{ "detection_filter", kw_detection_filter },
 	{ "app-layer-protocol", kw_app_layer_protocol },
@@ -609,8 +701,6 @@ static const struct {
 /* Suricata keywords moat does not implement (yet): rules using them are skipped as
  * unsupported rather than invalid. Any other dotted name is an app-layer buffer. */
 static const char *const unsupported[] = {
-	"stream_size",
-	"xbits",
 	"flowint",
 	"tag",
 	"base64_decode",

@@ -194,6 +194,7 @@ enum detect_pkt_flags {
 	DETECT_PKT_FRAG = 1u << 5, /* reassembled from IP fragments */
 	DETECT_PKT_HAS_ICMP = 1u << 6,
 	DETECT_PKT_HAS_TCP = 1u << 7,
+	DETECT_PKT_HAS_STREAM_SIZE = 1u << 8, /* stream_bytes_* are set (TCP session known) */
 };
 
 enum detect_app_proto {
@@ -215,7 +216,10 @@ struct detect_packet {
 	uint32_t flags; /* enum detect_pkt_flags */
 	enum detect_app_proto app_proto;
 	uint32_t dsize; /* payload size of the packet itself */
-	uint64_t ts_usec; /* packet time, for thresholds */
+	uint64_t ts_usec; /* packet time, for thresholds and xbits expiry */
+	/* TCP bytes each side has sent, as Suricata counts them (next_seq - isn: the SYN
+	 * counts one), for stream_size. */
+	uint64_t stream_bytes_toserver, stream_bytes_toclient;
 };
 
 struct detect_input {
@@ -248,6 +252,7 @@ struct detect_ctx_stats {
 	uint64_t inspect_budget_hits; /* content backtracking budget exhausted: no match */
 	uint64_t threshold_refused; /* threshold table full: event let through */
 	uint64_t tx_dedup_refused; /* per-flow tx alert list full: may alert twice */
+	uint64_t xbits_refused; /* xbits table full: the bit was not set */
 };
 
 struct detect_ctx;

@@ -429,6 +429,52 @@ static void test_detect_flowbits_across_packets(void **state)
 	ruleset_free(rs);
 }
 
+static void test_detect_xbits_and_stream_size(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"set\"; content:\"A\"; xbits:set,seen,track "
+		"ip_src,expire 10; noalert; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"check\"; content:\"B\"; xbits:isset,seen,track "
+		"ip_src; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"small\"; content:\"C\"; "
+		"stream_size:server,<,5; sid:3;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f1 = detect_flow_new(), *f2 = detect_flow_new();
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	in.pkt.ts_usec = 1000000;
+	set_buf(&in, PKT, "B", 1);
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 0);
+	set_buf(&in, PKT, "A", 1);
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 1);
+	/* The bit belongs to the source address, so another flow from it sees it... */
+	set_buf(&in, PKT, "B", 1);
+	in.pkt.sport = 40001;
+	assert_int_equal(detect_run(ctx, f2, &in, on_alert, &h), 1);
+	/* ...another source does not... */
+	in.pkt.src[3] ^= 1;
+	assert_int_equal(detect_run(ctx, f2, &in, on_alert, &h), 0);
+	in.pkt.src[3] ^= 1;
+	/* ...and it expires. */
+	in.pkt.ts_usec += 11 * 1000000ull;
+	assert_int_equal(detect_run(ctx, f2, &in, on_alert, &h), 0);
+	/* stream_size needs the session's byte counts. */
+	set_buf(&in, PKT, "C", 1);
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 0);
+	in.pkt.flags |= DETECT_PKT_HAS_STREAM_SIZE;
+	in.pkt.stream_bytes_toclient = 4;
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 1);
+	in.pkt.stream_bytes_toclient = 5;
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 0);
+	detect_flow_free(f1);
+	detect_flow_free(f2);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
 static void test_detect_threshold_and_tx_dedup(void **state)
 {
 	struct ruleset *rs = load(
@@ -614,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_detect_stream_versus_packet_rules),
 		cmocka_unit_test(test_detect_stream_overlap_alerts_once),
 		cmocka_unit_test(test_detect_flowbits_across_packets),
+		cmocka_unit_test(test_detect_xbits_and_stream_size),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_database_cache),

@@ -83,6 +83,10 @@ static void test_rule_parse_invalid_rules_name_the_problem(void **state)
 	expect_invalid(HDR "(flow:to_server,to_client; sid:1;)", "both directions");
 	expect_invalid(HDR "(flow:sideways; sid:1;)", "unknown option");
 	expect_invalid(HDR "(flowbits:frob,x; sid:1;)", "unknown command");
+	expect_invalid(HDR "(xbits:set,a; sid:1;)", "needs command, name and track");
+	expect_invalid(HDR "(xbits:set,a,track ip_src,expire x; sid:1;)", "bad expire");
+	expect_invalid(HDR "(stream_size:middle,<,5; sid:1;)", "unknown side");
+	expect_invalid(HDR "(stream_size:server,~,5; sid:1;)", "unknown operator");
 	expect_invalid(HDR "(threshold:type limit, count 1; sid:1;)", "needs");
 	expect_invalid(HDR "(byte_test:2,~,1,0; sid:1;)", "unknown operator");
 	expect_invalid(HDR "(byte_test:9,=,1,0; sid:1;)", "1 to 8 bytes");
@@ -113,8 +117,8 @@ static void test_rule_parse_unsupported_names_protocol_or_keyword(void **state)
 	expect_unsupported("alert dns any any -> any any (msg:\"d\"; dns.query; content:\"x\"; "
 			   "sid:1;)",
 			   "protocol \"dns\"");
-	expect_unsupported(HDR "(msg:\"s\"; stream_size:server,>,5; sid:1;)",
-			   "keyword \"stream_size\"");
+	expect_unsupported(HDR "(msg:\"s\"; flowint:x,+,1; sid:1;)", "keyword \"flowint\"");
+	expect_unsupported(HDR "(msg:\"x\"; xbits:set,a,track ip_host; sid:1;)", "track");
 	expect_unsupported(HDR "(msg:\"s\"; tls.sni; content:\"x\"; sid:1;)",
 			   "keyword \"tls.sni\"");
 	expect_unsupported(HDR "(app-layer-protocol:dns; sid:1;)", "app-layer-protocol");
