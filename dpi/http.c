@@ -91,7 +91,7 @@ static void txd_free(htp_tx_t *tx)
 
 /* Append to a body buffer up to `limit` (0 = unlimited); returns false when cut. */
 static bool body_append(uint8_t **buf, size_t *len, size_t *cap, uint64_t limit,
-			const uint8_t *data, size_t n, struct http_stats *st)
+			const uint8_t *data, size_t n, int64_t expected, struct http_stats *st)
 {
 	size_t take = n;
 	bool cut = false;
@@ -104,7 +104,9 @@ static bool body_append(uint8_t **buf, size_t *len, size_t *cap, uint64_t limit,
 	if (take == 0)
 		return !cut;
 	if (*len + take > *cap) {
-		size_t ncap = *cap ? *cap : 1024;
+		/* first allocation sized for the announced body (Content-Length), so a body
+		 * is copied once rather than through doubling reallocs */
+		size_t ncap = *cap ? *cap : expected > 0 ? (size_t)expected : 1024;
 		uint8_t *nb;
 
 		while (ncap < *len + take)
@@ -135,7 +137,7 @@ static int hook_req_body(htp_tx_data_t *d)
 	}
 	if (d->data && d->len &&
 	    !body_append(&td->req_body, &td->req_len, &td->req_cap, c->e->conf.request_body_limit,
-			 d->data, d->len, c->st))
+			 d->data, d->len, d->tx->request_content_length, c->st))
 		td->req_trunc = true;
 	return HTP_OK;
 }
@@ -151,7 +153,11 @@ static int hook_res_body(htp_tx_data_t *d)
 	}
 	if (d->data && d->len &&
 	    !body_append(&td->res_body, &td->res_len, &td->res_cap, c->e->conf.response_body_limit,
-			 d->data, d->len, c->st))
+			 d->data, d->len,
+			 d->tx->response_content_encoding_processing == HTP_COMPRESSION_NONE ?
+				 d->tx->response_content_length :
+				 -1,
+			 c->st))
 		td->res_trunc = true;
 	return HTP_OK;
 }
@@ -307,8 +313,10 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 	htp_config_set_compression_time_limit(e->cfg, 100000);
 	htp_config_set_field_limits(e->cfg, conf->field_soft_limit, conf->field_hard_limit);
 	htp_config_set_parse_request_cookies(e->cfg, 0);
-	htp_config_register_request_body_data(e->cfg, hook_req_body);
-	htp_config_register_response_body_data(e->cfg, hook_res_body);
+	if (conf->keep_request_body)
+		htp_config_register_request_body_data(e->cfg, hook_req_body);
+	if (conf->keep_response_body)
+		htp_config_register_response_body_data(e->cfg, hook_res_body);
 	htp_config_register_request_complete(e->cfg, hook_req_complete);
 	htp_config_register_response_complete(e->cfg, hook_res_complete);
 	*ret_e = e;

@@ -16,8 +16,11 @@ struct http_config {
 	int decompress_layer_limit; /* nested Content-Encoding layers libhtp undoes */
 	uint32_t max_tx; /* unfinished transactions per connection before refusing */
 	size_t field_soft_limit, field_hard_limit; /* header/request-line length limits */
+	/* Buffer bodies for inspection (within the limits above). Like Suricata, only when
+	 * detection has rules that read them: off by default. */
+	bool keep_request_body, keep_response_body;
 };
-/* Suricata 7's defaults: 100 KiB bodies, 2 decompression layers. */
+/* Suricata 7's defaults: 100 KiB bodies (not kept), 2 decompression layers. */
 void http_config_defaults(struct http_config *c);
 
 /* A transaction handed to the tx callback. Views point into libhtp's memory and are valid

@@ -385,5 +385,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	load_rules(&a);
+	/* bodies are buffered only for rules to inspect (Suricata does the same) */
+	a.acfg.http.keep_request_body = a.acfg.http.keep_response_body = a.n_rule_paths > 0;
 	return run_offline(&a);
 }

@@ -72,6 +72,7 @@ static int setup_limits(void **state, uint64_t req_limit)
 
 	http_config_defaults(&c);
 	c.request_body_limit = req_limit;
+	c.keep_request_body = c.keep_response_body = true;
 	assert_int_equal(http_engine_new(&c, &fx->e), 0);
 	*state = fx;
 	return 0;
@@ -296,6 +297,27 @@ static void test_http_garbage_never_crashes(void **state)
 	http_conn_free(c);
 }
 
+static void test_http_bodies_not_kept_by_default(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_config c;
+	struct http_engine *e;
+	struct http_conn *conn;
+
+	http_config_defaults(&c);
+	assert_false(c.keep_request_body || c.keep_response_body);
+	assert_int_equal(http_engine_new(&c, &e), 0);
+	conn = http_conn_new(e, on_tx, fx, &fx->st, 0);
+	http_conn_data(conn, 0, (const uint8_t *)simple_req, strlen(simple_req), 1);
+	http_conn_data(conn, 1, (const uint8_t *)simple_res, strlen(simple_res), 2);
+	http_conn_free(conn);
+	http_engine_free(e);
+	assert_int_equal(fx->ntx, 1);
+	assert_int_equal(fx->tx[0].status, 200);
+	assert_int_equal(fx->tx[0].length, 5);
+	assert_int_equal(fx->tx[0].res_body_len, 0);
+}
+
 static void test_http_probe(void **state)
 {
 	(void)state;
@@ -384,6 +406,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_gap_stops_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_garbage_never_crashes, setup, teardown),
 		cmocka_unit_test(test_http_probe),
+		cmocka_unit_test_setup_teardown(test_http_bodies_not_kept_by_default, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_http_eve_object_suricata_names, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_eve_non_utf8_escaped, setup, teardown),
