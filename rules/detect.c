@@ -94,6 +94,11 @@ struct detect_flow {
 	uint64_t generation;
 	uint32_t nbits;
 	uint8_t *bits;
+	uint32_t nints;
+	struct {
+		uint32_t v;
+		uint8_t set;
+	} * ints; /* flowint values by name id, allocated on first use */
 	uint64_t tx_id;
 	bool has_tx;
 	uint32_t n_alerted;
@@ -153,6 +158,7 @@ void detect_flow_free(struct detect_flow *f)
 	if (!f)
 		return;
 	free(f->bits);
+	free(f->ints);
 	free(f);
 }
 
@@ -163,6 +169,9 @@ static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
 	free(f->bits);
 	f->bits = NULL;
 	f->nbits = 0;
+	free(f->ints);
+	f->ints = NULL;
+	f->nints = 0;
 	f->n_alerted = 0;
 	f->has_tx = false;
 	f->generation = rs->generation;
@@ -506,6 +515,50 @@ static void xbits_apply(struct detect_ctx *ctx, const struct rule *r, const stru
 	}
 }
 
+static bool flowint_match(const struct rule *r, const struct detect_flow *f)
+{
+	for (int i = 0; i < r->n_fi; i++) {
+		const struct flowint_op *op = &r->fi[i];
+		bool set = f && op->id < f->nints && f->ints[op->id].set;
+
+		if (op->op == FI_ISSET && !set)
+			return false;
+		if (op->op == FI_NOTSET && set)
+			return false;
+		if (op->op == FI_CMP && (!set || !cmp_match(&op->cmp, f->ints[op->id].v)))
+			return false;
+	}
+	return true;
+}
+
+static void flowint_apply(struct detect_flow *f, const struct ruleset *rs, const struct rule *r)
+{
+	for (int i = 0; f && i < r->n_fi; i++) {
+		const struct flowint_op *op = &r->fi[i];
+
+		if (op->op != FI_SET && op->op != FI_ADD && op->op != FI_SUB)
+			continue;
+		if (!f->ints) {
+			f->nints = (uint32_t)rs->flowbits.n;
+			f->ints = calloc(f->nints ? f->nints : 1, sizeof(*f->ints));
+			if (!f->ints) {
+				f->nints = 0;
+				return;
+			}
+		}
+		if (op->id >= f->nints)
+			continue;
+		/* An unset variable counts from 0, as in Suricata. */
+		if (op->op == FI_SET || !f->ints[op->id].set)
+			f->ints[op->id].v = op->op == FI_SUB ? 0 : op->value;
+		else if (op->op == FI_ADD)
+			f->ints[op->id].v += op->value;
+		else
+			f->ints[op->id].v -= op->value;
+		f->ints[op->id].set = 1;
+	}
+}
+
 static bool flowbits_match(const struct rule *r, const struct detect_flow *f)
 {
 	for (int i = 0; i < r->n_fb; i++) {
@@ -641,7 +694,8 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 		ctx->cand[ri] = 0;
 		if (!proto_match(r, &in->pkt) || !flow_match(r, &in->pkt) ||
 		    !header_match(r, &in->pkt) || !misc_match(r, in) || !flowbits_match(r, flow) ||
-		    !xbits_match(ctx, r, &in->pkt) || !lists_match(ctx, r, in))
+		    !flowint_match(r, flow) || !xbits_match(ctx, r, &in->pkt) ||
+		    !lists_match(ctx, r, in))
 			continue;
 		if (r->info.tx_rule && in->has_tx && flow && tx_seen(ctx, flow, in, ri))
 			continue;
@@ -655,6 +709,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 					fb_put(flow, rs, op->ids[n], op->cmd);
 		}
 		xbits_apply(ctx, r, &in->pkt);
+		flowint_apply(flow, rs, r);
 		if (r->dfilter.type && !threshold_pass(ctx, ri, &r->dfilter, &in->pkt))
 			continue;
 		if (r->thr.type && !threshold_pass(ctx, ri, &r->thr, &in->pkt))

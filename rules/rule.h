@@ -37,7 +37,7 @@ enum sm_type {
 enum cmp_op { CMP_EQ = 0, CMP_NE, CMP_LT, CMP_GT, CMP_LE, CMP_GE, CMP_RANGE };
 
 struct cmp {
-	uint8_t op;
+	uint8_t op; /* enum cmp_op */
 	uint64_t lo, hi; /* CMP_RANGE: lo < x < hi (Suricata's exclusive "a<>b") */
 };
 
@@ -156,6 +156,23 @@ struct xbit_op {
 };
 
 #define RULE_MAX_XBITS 4
+#define RULE_MAX_FLOWINTS 4
+
+enum flowint_kind {
+	FI_SET = 0, /* = */
+	FI_ADD, /* + */
+	FI_SUB, /* - */
+	FI_ISSET,
+	FI_NOTSET,
+	FI_CMP, /* ==, !=, <, >, <=, >= through struct cmp */
+};
+
+struct flowint_op {
+	uint8_t op; /* enum flowint_kind */
+	uint32_t id; /* in the ruleset's name table, "flowint:" prefixed */
+	uint32_t value;
+	struct cmp cmp;
+};
 
 struct flowbit_op {
 	uint8_t cmd;
@@ -194,6 +211,8 @@ struct rule {
 	struct threshold thr, dfilter;
 	uint16_t n_xb;
 	struct xbit_op xb[RULE_MAX_XBITS];
+	uint16_t n_fi;
+	struct flowint_op fi[RULE_MAX_FLOWINTS];
 	bool has_stream_size;
 	uint8_t ss_which; /* 0 server, 1 client, 2 both, 3 either */
 	struct cmp ss;

@@ -313,6 +313,66 @@ static int kw_xbits(struct parse_state *ps, char *val)
 	return 0;
 }
 
+static int kw_flowint(struct parse_state *ps, char *val)
+{
+	struct flowint_op op = { 0 };
+	char *tok[4], name[300];
+	uint64_t v = 0;
+	int n, id;
+
+	if (need_val(ps, val) < 0)
+		return -EINVAL;
+	n = kw_split(val, tok, 4);
+	if (n < 2)
+		return ps_err(ps, "flowint needs name, operator[, value]");
+	if (!*tok[0] || strlen(tok[0]) > 256 || strpbrk(tok[0], " |&"))
+		return ps_err(ps, "flowint: bad name \"%s\"", tok[0]);
+	if (strcmp(tok[1], "isset") == 0 || strcmp(tok[1], "notset") == 0 ||
+	    strcmp(tok[1], "isnotset") == 0) {
+		if (n != 2)
+			return ps_err(ps, "flowint:%s takes no value", tok[1]);
+		op.op = strcmp(tok[1], "isset") == 0 ? FI_ISSET : FI_NOTSET;
+	} else {
+		char buf[64];
+
+		if (n != 3)
+			return ps_err(ps, "flowint: \"%s\" needs a value", tok[1]);
+		if (!isdigit((unsigned char)tok[2][0]))
+			return ps_unsup(ps, "flowint: a variable as value is not supported");
+		if (parse_u64(tok[2], 0, UINT32_MAX, &v) < 0)
+			return ps_err(ps, "flowint: bad value \"%s\"", tok[2]);
+		op.value = (uint32_t)v;
+		if (strcmp(tok[1], "=") == 0) {
+			op.op = FI_SET;
+		} else if (strcmp(tok[1], "+") == 0) {
+			op.op = FI_ADD;
+		} else if (strcmp(tok[1], "-") == 0) {
+			op.op = FI_SUB;
+		} else {
+			const char *o = strcmp(tok[1], "==") == 0 ? "" :
+					strcmp(tok[1], "!=") == 0 ? "!" :
+								    tok[1];
+
+			if (strcmp(o, "") && strcmp(o, "!") && strcmp(o, "<") && strcmp(o, ">") &&
+			    strcmp(o, "<=") && strcmp(o, ">="))
+				return ps_err(ps, "flowint: unknown operator \"%s\"", tok[1]);
+			snprintf(buf, sizeof(buf), "%s%s", o, tok[2]);
+			if (cmp_parse(buf, UINT32_MAX, &op.cmp) < 0)
+				return ps_err(ps, "flowint: bad value \"%s\"", tok[2]);
+			op.op = FI_CMP;
+		}
+	}
+	snprintf(name, sizeof(name), "flowint:%s", tok[0]);
+	id = name_table_intern(ps->env->flowbits, name);
+	if (id < 0)
+		return ps_err(ps, "flowint: name table full");
+	op.id = (uint32_t)id;
+	if (ps->r->n_fi == RULE_MAX_FLOWINTS)
+		return ps_err(ps, "more than %d flowint", RULE_MAX_FLOWINTS);
+	ps->r->fi[ps->r->n_fi++] = op;
+	return 0;
+}
+
 static int kw_stream_size(struct parse_state *ps, char *val)
 {
 	static const char *const which[] = { "server", "client", "both", "either" };
@@ -668,6 +728,7 @@ static const struct {
 	{ "flow", kw_flow },
 	{ "flowbits", kw_flowbits },
 	{ "xbits", kw_xbits },
+	{ "flowint", kw_flowint },
 	{ "stream_size", kw_stream_size },
 	{ "threshold", kw_threshold },
 	{ "detection_filter", kw_detection_filter },
@@ -701,7 +762,6 @@ static const struct {
 /* Suricata keywords moat does not implement (yet): rules using them are skipped as
  * unsupported rather than invalid. Any other dotted name is an app-layer buffer. */
 static const char *const unsupported[] = {
-	"flowint",
 	"tag",
 	"base64_decode",
 	"base64_data",

@@ -429,7 +429,7 @@ static void test_detect_flowbits_across_packets(void **state)
 	ruleset_free(rs);
 }
 
-static void test_detect_xbits_and_stream_size(void **state)
+static void test_detect_xbits_flowint_stream_size(void **state)
 {
 	struct ruleset *rs = load(
 		"alert tcp any any -> any any (msg:\"set\"; content:\"A\"; xbits:set,seen,track "
@@ -437,7 +437,10 @@ static void test_detect_xbits_and_stream_size(void **state)
 		"alert tcp any any -> any any (msg:\"check\"; content:\"B\"; xbits:isset,seen,track "
 		"ip_src; sid:2;)\n"
 		"alert tcp any any -> any any (msg:\"small\"; content:\"C\"; "
-		"stream_size:server,<,5; sid:3;)\n");
+		"stream_size:server,<,5; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"count\"; content:\"D\"; flowint:n,+,1; "
+		"noalert; sid:4;)\n"
+		"alert tcp any any -> any any (msg:\"many\"; content:\"E\"; flowint:n,>=,3; sid:5;)\n");
 	struct detect_ctx *ctx = NULL;
 	struct detect_flow *f1 = detect_flow_new(), *f2 = detect_flow_new();
 	struct detect_input in;
@@ -461,6 +464,16 @@ static void test_detect_xbits_and_stream_size(void **state)
 	/* ...and it expires. */
 	in.pkt.ts_usec += 11 * 1000000ull;
 	assert_int_equal(detect_run(ctx, f2, &in, on_alert, &h), 0);
+	detect_flow_free(f2);
+	f2 = detect_flow_new();
+	/* flowint: counted per flow; the check fires from the third hit on. */
+	set_buf(&in, PKT, "D", 1);
+	for (int i = 0; i < 4; i++)
+		detect_run(ctx, f2, &in, on_alert, &h);
+	set_buf(&in, PKT, "E", 1);
+	h.n = 0;
+	assert_int_equal(detect_run(ctx, f2, &in, on_alert, &h), 1);
+	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 0);
 	/* stream_size needs the session's byte counts. */
 	set_buf(&in, PKT, "C", 1);
 	assert_int_equal(detect_run(ctx, f1, &in, on_alert, &h), 0);
@@ -660,7 +673,7 @@ int main(void)
 		cmocka_unit_test(test_detect_stream_versus_packet_rules),
 		cmocka_unit_test(test_detect_stream_overlap_alerts_once),
 		cmocka_unit_test(test_detect_flowbits_across_packets),
-		cmocka_unit_test(test_detect_xbits_and_stream_size),
+		cmocka_unit_test(test_detect_xbits_flowint_stream_size),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_database_cache),

@@ -117,7 +117,8 @@ static void test_rule_parse_unsupported_names_protocol_or_keyword(void **state)
 	expect_unsupported("alert dns any any -> any any (msg:\"d\"; dns.query; content:\"x\"; "
 			   "sid:1;)",
 			   "protocol \"dns\"");
-	expect_unsupported(HDR "(msg:\"s\"; flowint:x,+,1; sid:1;)", "keyword \"flowint\"");
+	expect_unsupported(HDR "(msg:\"s\"; flowint:x,+,y; sid:1;)", "variable as value");
+	expect_unsupported(HDR "(msg:\"s\"; base64_decode; sid:1;)", "keyword \"base64_decode\"");
 	expect_unsupported(HDR "(msg:\"x\"; xbits:set,a,track ip_host; sid:1;)", "track");
 	expect_unsupported(HDR "(msg:\"s\"; tls.sni; content:\"x\"; sid:1;)",
 			   "keyword \"tls.sni\"");
