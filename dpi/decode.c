@@ -44,15 +44,23 @@ uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 	uint64_t acc = 0, v;
 	uint32_t r;
 
-	/* 32-bit words into a 64-bit accumulator cannot overflow below 2^32 words, so the
-	 * hot loop needs no carry handling and the compiler can vectorise it */
-	while (len >= 32) {
-		uint32_t w[8];
+	/* 32-bit halves into four independent 64-bit accumulators: no carries to propagate
+	 * (2^32 words would be needed to overflow) and no serial dependency between them */
+	if (len >= 32) {
+		uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
 
-		memcpy(w, data, 32);
-		acc += (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4] + w[5] + w[6] + w[7];
-		data += 32;
-		len -= 32;
+		while (len >= 32) {
+			uint64_t w[4];
+
+			memcpy(w, data, 32);
+			a0 += (w[0] & 0xffffffff) + (w[0] >> 32);
+			a1 += (w[1] & 0xffffffff) + (w[1] >> 32);
+			a2 += (w[2] & 0xffffffff) + (w[2] >> 32);
+			a3 += (w[3] & 0xffffffff) + (w[3] >> 32);
+			data += 32;
+			len -= 32;
+		}
+		acc = a0 + a1 + a2 + a3;
 	}
 	while (len >= 8) {
 		memcpy(&v, data, 8);
