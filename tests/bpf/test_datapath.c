@@ -962,6 +962,33 @@ static void test_attach(void)
 	CHECK(moat_dp_attachments(dp, reps, 4) == 0, "no attachments left");
 	CHECK(moat_dp_detach(dp, ifa) == -ENOENT, "second detach -ENOENT");
 
+	/* tcx coexistence: a foreign tc program before us stays, runs, and survives our detach. */
+	{
+		struct bpf_insn unspec[] = {
+			{ .code = 0xb7, .dst_reg = 0, .imm = -1 }, /* r0 = TC_ACT_UNSPEC */
+			{ .code = 0x95 }, /* exit */
+		};
+		int other =
+			bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "other_tc", "GPL", unspec, 2, NULL);
+		int ol = other >= 0 ? bpf_link_create(other, if_nametoindex(ifa), 46, NULL) : -1;
+		uint32_t ids[8], cnt = 8;
+
+		CHECK(ol >= 0, "foreign tcx ingress program attached");
+		CHECK(moat_dp_attach(dp, ifa, MOAT_XDP_OFF, true, &rep) == 0 &&
+			      rep.tc_mode == MOAT_TC_TCX,
+		      "moat beside it: %s", moat_dp_errmsg(dp));
+		CHECK(bpf_prog_query(if_nametoindex(ifa), 46, 0, NULL, ids, &cnt) == 0 && cnt == 2,
+		      "two programs on tcx ingress (%u)", cnt);
+		CHECK(moat_dp_detach(dp, ifa) == 0, "detach moat");
+		cnt = 8;
+		CHECK(bpf_prog_query(if_nametoindex(ifa), 46, 0, NULL, ids, &cnt) == 0 && cnt == 1,
+		      "the foreign program remains (%u)", cnt);
+		if (ol >= 0)
+			close(ol);
+		if (other >= 0)
+			close(other);
+	}
+
 	/* Someone else's XDP program holds the hook: moat reports it and keeps TC. */
 	{
 		struct bpf_insn pass[] = {
