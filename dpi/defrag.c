@@ -210,6 +210,7 @@ int defrag_add(struct defrag *d, const struct packet *p, const uint8_t **ret_dat
 {
 	struct tracker *t;
 	uint32_t b = key_hash(p), end;
+	uint64_t overhead;
 	struct frag *f;
 
 	if (p->ip_version == 4)
@@ -239,6 +240,12 @@ int defrag_add(struct defrag *d, const struct packet *p, const uint8_t **ret_dat
 				return -ENOSPC;
 			}
 		}
+		/* the tracker itself counts against the cap too */
+		overhead = sizeof(*t) + (uint64_t)d->cfg.max_frags * sizeof(*t->frags);
+		if (d->st.mem_used + overhead + p->payload_len > d->cfg.memcap) {
+			d->st.memcap_hits++;
+			return -ENOMEM;
+		}
 		t = calloc(1, sizeof(*t));
 		if (!t)
 			return -ENOMEM;
@@ -247,6 +254,8 @@ int defrag_add(struct defrag *d, const struct packet *p, const uint8_t **ret_dat
 			free(t);
 			return -ENOMEM;
 		}
+		t->mem = overhead;
+		d->st.mem_used += overhead;
 		t->ip_version = p->ip_version;
 		t->proto = p->proto;
 		t->vlan[0] = p->vlan[0];

@@ -8,7 +8,7 @@
 struct packet;
 
 struct defrag_config {
-	uint64_t memcap; /* bytes of buffered fragments; default 16 MiB */
+	uint64_t memcap; /* bytes of buffered fragments + trackers; default 16 MiB */
 	uint32_t max_trackers; /* datagrams being reassembled at once; default 4096 */
 	uint32_t max_frags; /* fragments per datagram; default 256 */
 	uint64_t timeout_us; /* datagram reassembly timeout; default 60 s */

@@ -198,16 +198,32 @@ static void test_defrag_timeout_and_caps(void **state)
 	assert_int_equal(feed(d, &f, 5001, &out), 0);
 	defrag_free(d); /* frees the pending tracker: ASan checks for leaks */
 
-	/* memcap */
-	defrag_config_init(&cfg);
-	cfg.memcap = 150;
-	d = defrag_new(&cfg);
-	frag4(&f, &ip, 0, 104, true, NULL);
-	assert_int_equal(feed(d, &f, 1, &out), 0);
-	frag4(&f, &ip, 104, udp_l4_len - 104, false, NULL);
-	assert_int_equal(feed(d, &f, 2, &out), -ENOMEM);
-	assert_int_equal(defrag_stats(d)->memcap_hits, 1);
-	defrag_free(d);
+	/* memcap: measure what one tracker with its first fragment costs, then allow a
+	 * little more than that; the second fragment does not fit, nor does a new tracker */
+	{
+		uint64_t one;
+
+		defrag_config_init(&cfg);
+		d = defrag_new(&cfg);
+		frag4(&f, &ip, 0, 104, true, NULL);
+		assert_int_equal(feed(d, &f, 1, &out), 0);
+		one = defrag_stats(d)->mem_used;
+		assert_true(one > 104); /* the tracker is accounted, not only the data */
+		defrag_free(d);
+
+		cfg.memcap = one + 50;
+		d = defrag_new(&cfg);
+		frag4(&f, &ip, 0, 104, true, NULL);
+		assert_int_equal(feed(d, &f, 1, &out), 0);
+		frag4(&f, &ip, 104, udp_l4_len - 104, false, NULL);
+		assert_int_equal(feed(d, &f, 2, &out), -ENOMEM);
+		ip.src[3] = 8;
+		frag4(&f, &ip, 0, 8, true, NULL);
+		assert_int_equal(feed(d, &f, 3, &out), -ENOMEM);
+		ip.src[3] = 1;
+		assert_int_equal(defrag_stats(d)->memcap_hits, 2);
+		defrag_free(d);
+	}
 
 	/* trackers */
 	defrag_config_init(&cfg);
