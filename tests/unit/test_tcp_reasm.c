@@ -81,7 +81,37 @@ struct conn {
 	uint16_t port[2];
 	uint64_t ts;
 	bool bad_csum;
+	bool ipv6; /* addresses from fd00:6d6f:6174::/48 */
+	bool fragment; /* IPv4: send data segments as two fragments, second first */
+	uint16_t vlan;
 };
+
+/* Feed one IPv4 frame as two fragments (the second first); the TCP bytes are unchanged. */
+static void send_fragmented(struct conn *c, const struct pb *f, const struct pb_ip *ip0)
+{
+	const size_t eth = 14 + (c->vlan ? 4 : 0), first = 24;
+	const uint8_t *l4 = f->buf + eth + 20;
+	size_t l4len = f->len - eth - 20;
+	struct pb a, b;
+	struct pb_ip ip = *ip0;
+
+	ip.proto = IPPROTO_TCP;
+	ip.ip_id = 4242;
+	memcpy(a.buf, f->buf, eth);
+	memcpy(b.buf, f->buf, eth);
+	ip.frag_field = 0x2000;
+	pb_iphdr(a.buf + eth, &ip, first);
+	memcpy(a.buf + eth + 20, l4, first);
+	a.len = eth + 20 + first;
+	ip.frag_field = first / 8;
+	pb_iphdr(b.buf + eth, &ip, l4len - first);
+	memcpy(b.buf + eth + 20, l4 + first, l4len - first);
+	b.len = eth + 20 + l4len - first;
+	assert_int_equal(worker_process(c->w, DECODE_LINK_ETHERNET, b.buf, b.len, c->ts, 1),
+			 DECODE_OK);
+	assert_int_equal(worker_process(c->w, DECODE_LINK_ETHERNET, a.buf, a.len, c->ts, 2),
+			 DECODE_OK);
+}
 
 static void conn_init(struct conn *c, const struct worker_config *cfg, uint32_t cisn, uint32_t sisn)
 {
@@ -107,8 +137,12 @@ static void send_raw(struct conn *c, int dir, int64_t off, uint8_t flags, const 
 	struct pb_ip ip;
 	struct pb_tcp t = { 0 };
 
-	pb_v4(&ip, dir ? 0xc6120002 : 0xc6120001, dir ? 0xc6120001 : 0xc6120002);
+	if (c->ipv6)
+		pb_v6(&ip, dir ? 2 : 1, dir ? 1 : 2);
+	else
+		pb_v4(&ip, dir ? 0xc6120002 : 0xc6120001, dir ? 0xc6120001 : 0xc6120002);
 	ip.bad_l4_csum = c->bad_csum;
+	ip.vlan[0] = c->vlan;
 	t.sport = c->port[dir];
 	t.dport = c->port[!dir];
 	t.seq = c->isn[dir] + 1 + (uint32_t)off;
@@ -118,6 +152,10 @@ static void send_raw(struct conn *c, int dir, int64_t off, uint8_t flags, const 
 	cur_frame = f.buf;
 	cur_len = f.len;
 	c->ts += 1000;
+	if (c->fragment && !c->ipv6 && len > 8) {
+		send_fragmented(c, &f, &ip);
+		return;
+	}
 	assert_int_equal(worker_process(c->w, DECODE_LINK_ETHERNET, f.buf, f.len, c->ts, 1),
 			 DECODE_OK);
 }
@@ -652,6 +690,33 @@ static void test_reasm_port_reuse(void **state)
 	conn_free(&c);
 }
 
+/* The same session over IPv6, inside a VLAN, and with IPv4 fragments: same stream. */
+static void test_worker_ipv6_vlan_fragments(void **state)
+{
+	for (int variant = 0; variant < 3; variant++) {
+		struct worker_config cfg = defaults();
+		struct conn c;
+
+		conn_init(&c, &cfg, 1000, 5000);
+		c.ipv6 = variant == 0;
+		c.vlan = variant == 1 ? 42 : 0;
+		c.fragment = variant == 2;
+		handshake(&c);
+		send_data(&c, 0, 20, "and a second segment");
+		send_data(&c, 0, 0, "first segment, long ");
+		send_raw(&c, 1, 0, TCP_ACK | TCP_PSH | TCP_FIN, "a reply long enough", 19, 40);
+		assert_string_equal(c.rec.buf[0], "first segment, long and a second segment");
+		assert_string_equal(c.rec.buf[1], "a reply long enough");
+		assert_int_equal(c.rec.eof[1], 1);
+		if (c.fragment)
+			assert_int_equal(worker_stats(c.w)->defrag.ipv4_reassembled, 3);
+		assert_int_equal(worker_stats(c.w)->flow.created, 1);
+		conn_end(&c);
+		assert_int_equal(c.rec.end_pkts[0], 4); /* SYN, ACK, two data */
+		conn_free(&c);
+	}
+}
+
 static void test_reasm_udp_flow_event(void **state)
 {
 	struct worker_config cfg = defaults();
@@ -745,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_fast_open),
 		cmocka_unit_test(test_reasm_bad_checksum_dropped),
 		cmocka_unit_test(test_reasm_port_reuse),
+		cmocka_unit_test(test_worker_ipv6_vlan_fragments),
 		cmocka_unit_test(test_reasm_udp_flow_event),
 		cmocka_unit_test(test_worker_bad_frames_counted),
 		cmocka_unit_test(test_worker_config_set),
