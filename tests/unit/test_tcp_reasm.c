@@ -743,6 +743,55 @@ static void test_reasm_udp_flow_event(void **state)
 	conn_free(&c);
 }
 
+/* Timeouts run on packet time: a packet 301 s after an established UDP flow's last one
+ * ends it (timeout) and starts a new flow. */
+static void test_worker_timeout_on_packet_time(void **state)
+{
+	struct worker_config cfg = defaults();
+	struct conn c;
+	struct pb f;
+	struct pb_ip ip;
+
+	conn_init(&c, &cfg, 1, 1);
+	pb_v4(&ip, 0xc6120001, 0xc6120002);
+	pb_udp_frame(&f, &ip, 33333, 53, "q", 1);
+	worker_process(c.w, DECODE_LINK_ETHERNET, f.buf, f.len, 1000000, 1);
+	pb_v4(&ip, 0xc6120002, 0xc6120001);
+	pb_udp_frame(&f, &ip, 53, 33333, "a", 1);
+	worker_process(c.w, DECODE_LINK_ETHERNET, f.buf, f.len, 2000000, 2);
+	worker_process(c.w, DECODE_LINK_ETHERNET, f.buf, f.len, 2000000 + 301000000ull, 3);
+	assert_int_equal(c.rec.ends, 1);
+	assert_int_equal(c.rec.reason, FLOW_END_TIMEOUT);
+	assert_int_equal(worker_stats(c.w)->flow.created, 2);
+	conn_free(&c); /* worker_free ends the second flow: shutdown */
+	assert_int_equal(c.rec.ends, 2);
+	assert_int_equal(c.rec.reason, FLOW_END_SHUTDOWN);
+}
+
+/* At the flow cap a TCP flow with queued data is evicted: its stream is flushed (gap, data,
+ * EOF) before flow_end with reason forced. */
+static void test_worker_eviction_flushes_stream(void **state)
+{
+	struct worker_config cfg = defaults();
+	struct conn c;
+
+	cfg.flow.max_flows = 1;
+	conn_init(&c, &cfg, 1000, 5000);
+	handshake(&c);
+	send_data(&c, 0, 0, "ab");
+	send_data(&c, 0, 4, "ef");
+	c.port[0] = 40001; /* another flow: the first is evicted */
+	handshake(&c);
+	assert_int_equal(c.rec.ends, 1);
+	assert_int_equal(c.rec.reason, FLOW_END_FORCED);
+	assert_string_equal(c.rec.buf[0], "ab__ef");
+	assert_int_equal(c.rec.eof[0], 1);
+	assert_int_equal(worker_stats(c.w)->flow.evicted, 1);
+	assert_int_equal(worker_stats(c.w)->tcp.mem_used, 0);
+	conn_end(&c);
+	conn_free(&c);
+}
+
 /* Bad input through the worker: counted, reported by result, never fatal. */
 static void test_worker_bad_frames_counted(void **state)
 {
@@ -812,6 +861,8 @@ int main(void)
 		cmocka_unit_test(test_reasm_port_reuse),
 		cmocka_unit_test(test_worker_ipv6_vlan_fragments),
 		cmocka_unit_test(test_reasm_udp_flow_event),
+		cmocka_unit_test(test_worker_timeout_on_packet_time),
+		cmocka_unit_test(test_worker_eviction_flushes_stream),
 		cmocka_unit_test(test_worker_bad_frames_counted),
 		cmocka_unit_test(test_worker_config_set),
 	};
