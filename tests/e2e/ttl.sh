@@ -6,15 +6,26 @@ set -u
 source "$(dirname "$0")/common.sh"
 e2e_setup
 
-fw_ok block $LAB_V4_A --ttl 4s
+# Seconds left on an entry, from list --json (the kernel's stored expiry against now).
+left() {
+	fw list --json | python3 -c '
+import json, sys
+e = [x for x in json.load(sys.stdin)["entries"] if x["cidr"] == sys.argv[1]]
+print(e[0]["expires_in"] if e and e[0]["expires_in"] is not None else -1)' "$1"
+}
+
+fw_ok block $LAB_V4_A --ttl 8s
 fw_ok block $LAB_V6_A --ttl 1h
+t=$(left $LAB_V4_A/32)
+[ "$t" -ge 1 ] && [ "$t" -le 8 ] || e2e_fail "list --json shows $t s left of an 8s TTL"
+fw list | grep "$LAB_V4_A/32" | grep -Eq " [1-8]s " || e2e_fail "list does not show 1-8s left"
 lab_no_ping $LAB_V4_A $LAB_V4_GW 2 || e2e_fail "ping from $LAB_V4_A answered inside its TTL"
-fw list | grep "$LAB_V4_A/32" | grep -Eq " [1-4]s " || e2e_fail "list does not show 1-4s left"
 drops=$(counter xdp drop block-src)
 [ "$drops" -ge 2 ] || e2e_fail "no XDP drops while the entry was live"
-e2e_ok "entry with --ttl 4s drops ($drops packets)"
+e2e_ok "entry with --ttl 8s drops ($drops packets)"
 
-sleep 5
+t=$(left $LAB_V4_A/32)
+sleep $((t + 1))
 lab_ping $LAB_V4_A $LAB_V4_GW || e2e_fail "ping from $LAB_V4_A still dropped after the TTL"
 expect_same "$drops" "$(counter xdp drop block-src)" "XDP drop counter after expiry"
 fw list --json | python3 -c '

@@ -158,7 +158,10 @@ _lab_wait_listen() {
 lab_tcp() {
 	local src=$1 dst=$2 port=$3 out tok="moat-lab-$$-$RANDOM"
 	out=$(mktemp)
-	lab_gw timeout 6 nc -l -n "$dst" "$port" </dev/null >"$out" 2>/dev/null &
+	# nsenter directly (not the lab_gw function, which would run in a subshell): $! is then
+	# nsenter exec'ed into timeout, and killing it stops nc, so no listener outlives us.
+	nsenter --net=/run/netns/"$LAB_NS_GW" timeout 6 nc -l -n "$dst" "$port" </dev/null \
+		>"$out" 2>/dev/null &
 	local lpid=$!
 	_lab_wait_listen -t "$port"
 	echo "$tok" | lab_cli timeout 3 nc -N -n -w 2 -s "$src" "$dst" "$port" >/dev/null 2>&1
@@ -181,7 +184,8 @@ lab_tcp() {
 lab_udp() {
 	local src=$1 dst=$2 port=$3 out tok="moat-lab-$$-$RANDOM"
 	out=$(mktemp)
-	lab_gw timeout 5 nc -u -l -n "$dst" "$port" </dev/null >"$out" 2>/dev/null &
+	nsenter --net=/run/netns/"$LAB_NS_GW" timeout 5 nc -u -l -n "$dst" "$port" </dev/null \
+		>"$out" 2>/dev/null &
 	local lpid=$!
 	_lab_wait_listen -u "$port"
 	echo "$tok" | lab_cli timeout 2 nc -u -n -w 1 -s "$src" "$dst" "$port" >/dev/null 2>&1
