@@ -14,9 +14,12 @@ struct packet;
  * Target-based overlap policies (Novak & Sturges, "Target-Based TCP Stream Reassembly"):
  * which copy of overlapping bytes is kept when a segment overlaps queued data that was not
  * delivered yet. "original" = data queued first, "subsequent" = the new segment.
+ * In-order data is delivered at once (like Suricata's inline mode), so bytes already handed
+ * to the app are never replaced: a later overlap of delivered data is counted (overlaps,
+ * overlaps_diff only for queued data) and dropped, whatever the policy.
  */
 enum tcp_overlap_policy {
-	TCP_OVERLAP_FIRST = 0, /* original always wins (Windows-like, Suricata "first") */
+	TCP_OVERLAP_FIRST = 0, /* original always wins (Suricata "first") */
 	TCP_OVERLAP_LAST, /* subsequent always wins (Suricata "last") */
 	TCP_OVERLAP_BSD, /* original wins unless the subsequent begins before it */
 	TCP_OVERLAP_LINUX, /* BSD, and also the subsequent wins when it begins at the same
