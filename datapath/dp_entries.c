@@ -330,34 +330,29 @@ static int entry_families(const struct moat_dp_entry *e, int fam[2])
  */
 static int upsert(struct moat_dp *dp, unsigned int map_id, const void *key, struct moat_entry *v)
 {
-	int fd = dp->map_fd[map_id];
+	int fd = dp->map_fd[map_id], err;
 	struct moat_entry old;
 
-	if (!has_pf(map_id)) {
-		if (bpf_map_lookup_elem(fd, key, &old) == 0)
-			v->hits =
-				old.hits; /* re-adding updates expiry and origin, keeps the count */
-		return bpf_map_update_elem(fd, key, v, BPF_ANY) < 0 ? -errno : 0;
-	}
 	for (int tries = 0; tries < 8; tries++) {
 		pf_add(dp, map_id, key, +1);
 		if (bpf_map_update_elem(fd, key, v, BPF_NOEXIST) == 0)
 			return 0;
-		if (errno != EEXIST) {
-			int r = -errno;
-
+		err = errno;
+		if (err != EEXIST) {
 			pf_add(dp, map_id, key, -1);
-			return r;
+			return -err;
 		}
+		/* Re-adding updates expiry and origin, keeps the hit count. */
 		if (bpf_map_lookup_elem(fd, key, &old) == 0)
 			v->hits = old.hits;
 		if (bpf_map_update_elem(fd, key, v, BPF_EXIST) == 0) {
 			pf_add(dp, map_id, key, -1);
 			return 0;
 		}
+		err = errno;
 		pf_add(dp, map_id, key, -1);
-		if (errno != ENOENT)
-			return -errno;
+		if (err != ENOENT)
+			return -err;
 		/* Deleted by someone else meanwhile: insert again. */
 	}
 	return -EAGAIN;
@@ -477,6 +472,7 @@ static int bulk_flush(struct moat_dp *dp, unsigned int map_id, struct bulk_group
 	int fd = dp->map_fd[map_id];
 	uint32_t ksz;
 	size_t done = 0;
+	bool no_batch = false;
 	struct bpf_map_info info = {};
 	uint32_t len = sizeof(info);
 
@@ -492,12 +488,16 @@ static int bulk_flush(struct moat_dp *dp, unsigned int map_id, struct bulk_group
 	while (done < g->n) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 		uint32_t count = g->n - done;
-		int r = bpf_map_update_batch(fd, g->keys + done * ksz, g->vals + done, &count,
-					     &opts);
+		int r = -1;
 
+		errno = EOPNOTSUPP;
+		if (!no_batch)
+			r = bpf_map_update_batch(fd, g->keys + done * ksz, g->vals + done, &count,
+						 &opts);
 		if (r < 0 && (errno == EINVAL || errno == MOAT_ENOTSUPP || errno == EOPNOTSUPP) &&
-		    count == 0) {
+		    (no_batch || count == 0)) {
 			/* Maps without batch support (LPM tries): one element at a time. */
+			no_batch = true;
 			count = 1;
 			r = bpf_map_update_elem(fd, g->keys + done * ksz, g->vals + done, BPF_ANY);
 			if (r < 0)

@@ -682,6 +682,32 @@ static void test_bulk_and_full(void)
 			      got.expires_ns > moat_dp_now_ns(),
 		      "bulk entry has note and expiry");
 	}
+	/* Prefixes go through the tries (no batch ops there): 10 v4 /24 + 10 v6 /64. */
+	{
+		struct moat_dp_entry px[20];
+		struct ctx pc = { .dp = dp };
+		struct frame f;
+
+		for (int i = 0; i < 20; i++) {
+			char cidr[64];
+
+			if (i % 2)
+				snprintf(cidr, sizeof(cidr), "fd00:6d6f:6174:%x::/64", i);
+			else
+				snprintf(cidr, sizeof(cidr), "198.19.%d.0/24", i);
+			px[i] = entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, cidr);
+		}
+		r = moat_dp_add_bulk(dp, px, 20, &added);
+		CHECK(r == 0 && added == 20, "bulk prefixes: r=%d added=%zu %s", r, added,
+		      moat_dp_errmsg(dp));
+		listed[0] = 0;
+		CHECK(moat_dp_list(dp, count_cb, listed) == 120, "list 120 (%d)", listed[0]);
+		pc.fd[XDP] = moat_dp_xdp_fd(dp);
+		f = from("198.19.4.77");
+		expect(&pc, XDP, &f, f.len, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "bulk /24");
+		f = from("fd00:6d6f:6174:7::5");
+		expect(&pc, XDP, &f, f.len, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "bulk /64");
+	}
 	/* 40 more v4 entries: 14 fit (50 + 14 = 64), then a clear -ENOSPC naming the map. */
 	for (int i = 0; i < 40; i++) {
 		es[i] = entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, NULL);
