@@ -51,4 +51,8 @@ struct app_ops {
 	 * delivered; emit the flow event and free f->app_state. The flow is recycled right
 	 * after the call. May be NULL. */
 	void (*flow_end)(void *ctx, struct flow *f, int reason);
+	/* The packet is done: everything it made deliverable went through `stream` already
+	 * (the place to inspect "the stream data this packet released" together with the
+	 * packet). Called for every packet that got `packet`. May be NULL. */
+	void (*packet_end)(void *ctx, struct flow *f, const struct packet *p, int dir);
 };

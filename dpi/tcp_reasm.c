@@ -589,6 +589,15 @@ void tcp_reasm_packet(struct tcp_reasm *r, struct tcp_session *s, const struct p
 	update_close_state(s);
 }
 
+uint64_t tcp_reasm_stream_bytes(const struct tcp_session *s, int dir)
+{
+	const struct tcp_stream *st = &s->s[dir];
+
+	if (st->has_isn && st->has_base)
+		return (uint32_t)(st->next_seq - st->isn);
+	return st->delivered;
+}
+
 const char *tcp_state_name(enum tcp_state st)
 {
 	static const char *const names[TCP_STATE_MAX] = {

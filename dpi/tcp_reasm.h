@@ -136,6 +136,10 @@ void tcp_reasm_session_done(struct tcp_reasm *r, struct tcp_session *s);
  * returns 0 if the sender of `p` is the client, 1 if the receiver is. See flow.h. */
 int tcp_reasm_client_side(const struct packet *p);
 
+/* Bytes direction `dir` has sent as Suricata counts them for stream_size: next_seq - ISN
+ * (the SYN counts one) when the ISN is known, else the bytes delivered (midstream). */
+uint64_t tcp_reasm_stream_bytes(const struct tcp_session *s, int dir);
+
 const char *tcp_state_name(enum tcp_state st);
 /* "first", "last", "bsd", "linux"; parse returns -EINVAL on an unknown name. */
 const char *tcp_overlap_policy_name(enum tcp_overlap_policy p);

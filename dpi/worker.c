@@ -250,8 +250,12 @@ int worker_process(struct worker *w, int linktype, const uint8_t *frame, size_t 
 		f = flow_table_get(w->flows, p, &dir);
 		if (!f)
 			w->st.no_flow++;
-		else if (w->ops.packet)
-			w->ops.packet(w->ops.ctx, f, p, dir);
+		else {
+			if (w->ops.packet)
+				w->ops.packet(w->ops.ctx, f, p, dir);
+			if (w->ops.packet_end)
+				w->ops.packet_end(w->ops.ctx, f, p, dir);
+		}
 		return DECODE_OK;
 	}
 	if (p->proto == IPPROTO_TCP && (p->tcp.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
@@ -272,6 +276,8 @@ int worker_process(struct worker *w, int linktype, const uint8_t *frame, size_t 
 	} else if (w->ops.packet) {
 		w->ops.packet(w->ops.ctx, f, p, dir);
 	}
+	if (w->ops.packet_end)
+		w->ops.packet_end(w->ops.ctx, f, p, dir);
 	return DECODE_OK;
 }
 

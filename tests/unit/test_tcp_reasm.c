@@ -23,6 +23,9 @@ struct rec {
 	int ends, reason, end_state;
 	uint64_t end_pkts[2], end_bytes[2];
 	int packets;
+	size_t len_at_end[16];
+	int npend;
+	uint64_t stream_bytes[2];
 };
 
 static const uint8_t *cur_frame; /* frame being processed, to detect zero-copy delivery */
@@ -59,6 +62,17 @@ static void on_stream(void *ctx, struct flow *f, int dir, const uint8_t *data, s
 static void on_packet(void *ctx, struct flow *f, const struct packet *p, int dir)
 {
 	((struct rec *)ctx)->packets++;
+}
+
+static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int dir)
+{
+	struct rec *r = ctx;
+
+	/* snapshot: what the app had of the client stream when this packet was done */
+	if (r->npend < 16)
+		r->len_at_end[r->npend++] = r->len[0];
+	r->stream_bytes[0] = tcp_reasm_stream_bytes(&f->tcp, 0);
+	r->stream_bytes[1] = tcp_reasm_stream_bytes(&f->tcp, 1);
 }
 
 static void on_end(void *ctx, struct flow *f, int reason)
@@ -115,7 +129,10 @@ static void send_fragmented(struct conn *c, const struct pb *f, const struct pb_
 
 static void conn_init(struct conn *c, const struct worker_config *cfg, uint32_t cisn, uint32_t sisn)
 {
-	struct app_ops ops = { .stream = on_stream, .packet = on_packet, .flow_end = on_end };
+	struct app_ops ops = { .stream = on_stream,
+			       .packet = on_packet,
+			       .flow_end = on_end,
+			       .packet_end = on_packet_end };
 
 	memset(c, 0, sizeof(*c));
 	ops.ctx = &c->rec;
@@ -216,6 +233,13 @@ static void test_reasm_in_order_zero_copy(void **state)
 	assert_int_equal(c.rec.end_pkts[1], 2);
 	assert_int_equal(c.rec.eof[0], 1);
 	assert_int_equal(c.rec.eof[1], 1);
+	/* packet_end comes after the packet's own data reached the app */
+	assert_int_equal(c.rec.npend, 6);
+	assert_int_equal(c.rec.len_at_end[3], 16);
+	assert_int_equal(c.rec.len_at_end[4], 27);
+	/* Suricata's stream_size counting: the SYN counts one */
+	assert_int_equal(c.rec.stream_bytes[0], 28);
+	assert_int_equal(c.rec.stream_bytes[1], 18);
 	conn_free(&c);
 }
 
