@@ -112,7 +112,8 @@ void dp_update_empty(struct moat_dp *dp, unsigned int map_id)
 }
 
 /* libbpf messages go to our debug log only: the library never logs above debug. */
-static int dp_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+_printf_(2, 0) static int dp_libbpf_print(enum libbpf_print_level level, const char *fmt,
+					  va_list ap)
 {
 	char buf[1024];
 
