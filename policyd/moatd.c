@@ -235,10 +235,14 @@ static int load_rules(const struct args *a)
 		for (size_t i = 0; i < diags.n; i++) {
 			const struct rule_diag *d = &diags.v[i];
 
+			char sid[32] = "";
+
+			if (d->sid)
+				snprintf(sid, sizeof(sid), "sid %u: ", d->sid);
 			if (d->kind == RULE_DIAG_NOTE)
-				log_info("%s:%u: sid %u: %s", d->file, d->line, d->sid, d->message);
+				log_info("%s:%u: %s%s", d->file, d->line, sid, d->message);
 			else
-				log_warn("%s:%u: sid %u: %s", d->file, d->line, d->sid, d->message);
+				log_warn("%s:%u: %s%s", d->file, d->line, sid, d->message);
 		}
 		rule_diags_done(&diags);
 		if (r < 0) {
