@@ -322,9 +322,13 @@ static void stream_data(struct tcp_reasm *r, struct tcp_stream *st, int dir, uin
 }
 
 /* How far beyond a stream's next byte a peer may legitimately be: its advertised window,
- * at least 64 KiB (windows seen mid-session may be unscaled or stale). */
+ * at least 64 KiB (windows may be stale). */
 static uint32_t window_slack(const struct tcp_stream *st)
 {
+	/* without this side's SYN the window scale is unknown: up to 2^14 times the raw
+	 * value, so only the generic bound holds (midstream pickups) */
+	if (!st->has_isn)
+		return MAX_WINDOW;
 	return st->window > 65535 ? st->window : 65535;
 }
 

@@ -504,6 +504,25 @@ static void test_reasm_forged_rst_and_ack_ignored(void **state)
 	conn_free(&c);
 }
 
+/* Midstream the window scale is unknown: a large ACKed hole is still believed. */
+static void test_reasm_midstream_large_ack_gap(void **state)
+{
+	struct worker_config cfg = defaults();
+	struct conn c;
+
+	cfg.tcp.midstream = true;
+	conn_init(&c, &cfg, 1000, 5000);
+	send_data(&c, 0, 0, "ab");
+	send_data(&c, 0, 300000, "zz");
+	send_raw(&c, 1, 0, TCP_ACK, NULL, 0, 300002);
+	assert_int_equal(c.rec.gaps[0], 1);
+	assert_int_equal(c.rec.gap_bytes[0], 300000 - 2);
+	assert_int_equal(c.rec.len[0], sizeof(c.rec.buf[0]) - 1); /* recorder is capped */
+	assert_int_equal(worker_stats(c.w)->tcp.ack_invalid, 0);
+	conn_end(&c);
+	conn_free(&c);
+}
+
 static void test_reasm_depth(void **state)
 {
 	struct worker_config cfg = defaults();
@@ -873,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_reasm_fin_out_of_order),
 		cmocka_unit_test(test_reasm_rst_closes_both),
 		cmocka_unit_test(test_reasm_forged_rst_and_ack_ignored),
+		cmocka_unit_test(test_reasm_midstream_large_ack_gap),
 		cmocka_unit_test(test_reasm_depth),
 		cmocka_unit_test(test_reasm_memcap),
 		cmocka_unit_test(test_reasm_queue_limit),
