@@ -5,8 +5,8 @@
  *
  * Threading: a struct ruleset is read-only once loaded and may be shared by any number of
  * workers. Each worker owns one struct detect_ctx (Hyperscan scratch, PCRE2 match data,
- * threshold table) and each flow owns one struct detect_flow (flowbits, per-transaction
- * alert dedup); neither is thread-safe.
+ * threshold and xbits tables) and each flow owns one struct detect_flow (flowbits,
+ * flowints, per-transaction alert dedup); neither is thread-safe.
  *
  * How the packet pipeline calls it (one detect_run() per inspection point):
  *  - every decoded packet: pkt = addresses, ports, ttl, tcp flags, icmp type/code, dsize,
@@ -23,7 +23,9 @@
  *  - the callback gets each match (rule_info: sid, rev, gid, msg, category, priority,
  *    action; noalert set for flowbits:noalert rules, which must not be logged); the caller
  *    writes the EVE alert with the packet's pcap_cnt and, for tx rules, tx_id and the http
- *    object. Thresholds are per worker: a by_src limit counts a source per worker.
+ *    object. Thresholds and xbits are per worker (a by_src limit counts a source per
+ *    worker); with symmetric flow hashing one flow always meets the same worker.
+ *  - stream_size rules need DETECT_PKT_HAS_STREAM_SIZE and the session byte counts.
  */
 #pragma once
 
@@ -35,7 +37,7 @@
 /* Inspection buffers. The pipeline fills those it has; absent ones are NULL. */
 enum detect_buf {
 	DETECT_BUF_PKT = 0, /* raw packet payload (pkt_data; udp/icmp/ip/tcp-pkt content) */
-	DETECT_BUF_STREAM, /* reassembled TCP stream data not inspected before (tcp content) */
+	DETECT_BUF_STREAM, /* reassembled TCP stream data (see stream_new_off) */
 	/* HTTP request side */
 	DETECT_BUF_HTTP_URI, /* normalized URI (libhtp's) */
 	DETECT_BUF_HTTP_URI_RAW,
