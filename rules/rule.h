@@ -221,6 +221,7 @@ struct rule {
 	uint8_t n_vars;
 	char *var_names[RULE_MAX_VARS];
 	int16_t fp_list, fp_sm; /* chosen fast pattern, -1 none */
+	char *note; /* loaded with a caveat the loader reports as a note, or NULL */
 };
 
 /* Classification table: name -> description, priority. */

@@ -373,6 +373,30 @@ static int kw_flowint(struct parse_state *ps, char *val)
 	return 0;
 }
 
+/* tag asks for packets after the alert to be logged; alerts are unaffected. moat has no
+ * tagged-packet log yet, so the rule loads with a note saying so. */
+static int kw_tag(struct parse_state *ps, char *val)
+{
+	char *tok[5];
+	uint64_t v;
+	int n;
+
+	if (need_val(ps, val) < 0)
+		return -EINVAL;
+	n = kw_split(val, tok, 5);
+	if (n < 1 || (strcmp(tok[0], "session") != 0 && strcmp(tok[0], "host") != 0))
+		return ps_err(ps, "tag: expected session or host");
+	if (n >= 3 &&
+	    (parse_u64(tok[1], 0, UINT32_MAX, &v) < 0 ||
+	     (strcmp(tok[2], "packets") && strcmp(tok[2], "seconds") && strcmp(tok[2], "bytes"))))
+		return ps_err(ps, "tag: expected \"%s,COUNT,packets|seconds|bytes\"", tok[0]);
+	if (n == 2 || n > 4)
+		return ps_err(ps, "tag: bad arguments");
+	if (!ps->r->note && !(ps->r->note = strdup("tag: tagged packets are not logged")))
+		return -ENOMEM;
+	return 0;
+}
+
 static int kw_stream_size(struct parse_state *ps, char *val)
 {
 	static const char *const which[] = { "server", "client", "both", "either" };
@@ -729,6 +753,7 @@ static const struct {
 	{ "flowbits", kw_flowbits },
 	{ "xbits", kw_xbits },
 	{ "flowint", kw_flowint },
+	{ "tag", kw_tag },
 	{ "stream_size", kw_stream_size },
 	{ "threshold", kw_threshold },
 	{ "detection_filter", kw_detection_filter },
@@ -762,7 +787,6 @@ static const struct {
 /* Suricata keywords moat does not implement (yet): rules using them are skipped as
  * unsupported rather than invalid. Any other dotted name is an app-layer buffer. */
 static const char *const unsupported[] = {
-	"tag",
 	"base64_decode",
 	"base64_data",
 	"asn1",

@@ -745,6 +745,7 @@ void rule_free(struct rule *r)
 	free(r->dp.v);
 	free(r->msg_buf);
 	free(r->file);
+	free(r->note);
 	free(r);
 }
 

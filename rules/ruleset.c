@@ -286,6 +286,8 @@ static int load_text(struct loader *ld, char *text, const char *name)
 			continue;
 		}
 		r->line = first;
+		if (r->note)
+			loader_diag(ld, RULE_DIAG_NOTE, name, first, r->info.sid, r->note);
 		r->file = strdup(name);
 		if (!r->file) {
 			rule_free(r);

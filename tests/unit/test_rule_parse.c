@@ -204,6 +204,19 @@ static void test_rule_parse_lines_continuations_duplicates(void **state)
 	rule_diags_done(&d);
 }
 
+static void test_rule_parse_tag_loads_with_note(void **state)
+{
+	char msg[256];
+	struct ruleset_stats st = load_diag(HDR "(msg:\"t\"; content:\"x\"; tag:session,5,packets; "
+						"sid:1;)",
+					    NULL, msg, sizeof(msg), NULL, NULL);
+
+	assert_int_equal(st.loaded, 1);
+	assert_string_equal(msg, "tag: tagged packets are not logged");
+	expect_invalid(HDR "(tag:flow,5,packets; sid:1;)", "expected session or host");
+	expect_invalid(HDR "(tag:session,5,frames; sid:1;)", "packets|seconds|bytes");
+}
+
 static void test_rule_parse_vars_override(void **state)
 {
 	struct rule_vars *v = rule_vars_new();
@@ -277,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_rule_parse_valid_forms_load),
 		cmocka_unit_test(test_rule_parse_info_fields),
 		cmocka_unit_test(test_rule_parse_lines_continuations_duplicates),
+		cmocka_unit_test(test_rule_parse_tag_loads_with_note),
 		cmocka_unit_test(test_rule_parse_vars_override),
 		cmocka_unit_test(test_rule_parse_check_output_and_exit_code),
 	};
