@@ -575,7 +575,7 @@ void http_conn_free(struct http_conn *c)
 
 uint64_t http_conn_tx_count(const struct http_conn *c)
 {
-	return c->st ? htp_list_size(htp_connp_get_connection(c->connp)->transactions) : 0;
+	return htp_list_size(htp_connp_get_connection(c->connp)->transactions);
 }
 
 size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret_data)
@@ -630,12 +630,6 @@ enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len)
 	return more ? HTTP_PROBE_MORE : HTTP_PROBE_NO;
 }
 
-static void set_view(json_t *o, const char *key, struct http_view v)
-{
-	if (v.ptr)
-		json_object_set_new(o, key, json_stringn_nocheck((const char *)v.ptr, v.len));
-}
-
 /* JSON strings must be UTF-8: escape bytes that are not, as Suricata does (\xHH) */
 static json_t *string_safe(struct http_view v)
 {
@@ -684,7 +678,6 @@ json_t *http_tx_eve(const struct http_tx *tx)
 
 	if (!o)
 		return NULL;
-	(void)set_view;
 	set_str(o, "hostname", tx->host);
 	if (tx->host_port > 0)
 		json_object_set_new(o, "http_port", json_integer(tx->host_port));

@@ -61,9 +61,7 @@ TSHARK_DECODE_AS = {
     "detect-uricontent-07": ["-d", "tcp.port==53,http"],
 }
 # test dir name -> a moat gap (printed as such, not a failure: owned by another module)
-KNOWN_GAPS = {
-    "bug-4810": "PPPoE session encapsulation is not decoded by dpi/decode.c yet",
-}
+KNOWN_GAPS = {}
 
 def _find(node, key):
     """First value of `key` in a tshark JSON subtree (breadth first)."""

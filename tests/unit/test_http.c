@@ -275,6 +275,7 @@ static void test_http_gap_stops_direction(void **state)
 	http_conn_data(c, 0, (const uint8_t *)"GET /x HTTP/1.1\r\nHo", 19, 1);
 	http_conn_gap(c, 0, 100);
 	http_conn_data(c, 0, (const uint8_t *)"GET /y HTTP/1.1\r\n\r\n", 19, 2);
+	assert_int_equal(http_conn_tx_count(c), 1);
 	http_conn_free(c);
 	assert_int_equal(fx->st.gaps, 1);
 	/* /x was started (reported at close), /y never parsed */
