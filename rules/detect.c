@@ -87,6 +87,7 @@ struct detect_ctx {
 	size_t n_list;
 	struct thr_ent *thr;
 	struct xb_ent *xb; /* allocated on the first xbits rule that runs */
+	uint8_t *dp; /* dotprefix copy, DOTPREFIX_MAX + 1 bytes */
 	struct detect_ctx_stats st;
 };
 
@@ -116,6 +117,7 @@ void detect_ctx_free(struct detect_ctx *ctx)
 	free(ctx->list);
 	free(ctx->thr);
 	free(ctx->xb);
+	free(ctx->dp);
 	free(ctx);
 }
 DEFINE_FREEP(struct detect_ctx, detect_ctx_free)
@@ -135,7 +137,8 @@ int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret)
 	ctx->cand = calloc(n, 1);
 	ctx->list = calloc(n, sizeof(*ctx->list));
 	ctx->thr = calloc(THR_TABLE_SIZE, sizeof(*ctx->thr));
-	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->list || !ctx->thr)
+	ctx->dp = malloc(DOTPREFIX_MAX + 1);
+	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->list || !ctx->thr || !ctx->dp)
 		return -ENOMEM;
 	pcre2_set_match_limit(ctx->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(ctx->mctx, PCRE_DEPTH_LIMIT);
@@ -422,6 +425,17 @@ static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const stru
 			return false;
 		env.budget = INSPECT_BUDGET;
 		env.min_end = b == DETECT_BUF_STREAM ? in->stream_new_off : 0;
+		if (l->dotprefix) {
+			if (in->buf[b].len > DOTPREFIX_MAX) {
+				ctx->st.transform_refused++;
+				return false;
+			}
+			ctx->dp[0] = '.';
+			memcpy(ctx->dp + 1, in->buf[b].data, in->buf[b].len);
+			if (!content_inspect(l, ctx->dp, in->buf[b].len + 1, &env))
+				return false;
+			continue;
+		}
 		if (!content_inspect(l, in->buf[b].data, in->buf[b].len, &env))
 			return false;
 	}

@@ -98,6 +98,7 @@ struct sm {
  * packet payload and/or stream, as the rule's protocol allows. */
 struct rule_list {
 	uint8_t buf; /* enum detect_buf */
+	bool dotprefix; /* transform: the buffer is inspected with a '.' prepended */
 	uint16_t n, cap;
 	struct sm *sm;
 };
@@ -284,6 +285,8 @@ bool addr_list_match(const struct addr_list *l, int family, const uint8_t *addr)
 bool port_list_match(const struct port_list *l, uint16_t port);
 
 /* Content inspection of one buffer (content.c). vars holds byte_extract values. */
+#define DOTPREFIX_MAX 65536 /* bytes of a buffer the dotprefix transform copies */
+
 struct inspect_env {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;

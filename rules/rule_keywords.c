@@ -397,6 +397,20 @@ static int kw_tag(struct parse_state *ps, char *val)
 	return 0;
 }
 
+/* Transform: the sticky buffer is inspected as "." + buffer (for domain suffix matches). */
+static int kw_dotprefix(struct parse_state *ps, char *val)
+{
+	if (val && *trim(val))
+		return ps_err(ps, "dotprefix takes no value");
+	if (ps->cur_buf == DETECT_BUF_PKT)
+		return ps_err(ps, "dotprefix must follow a sticky buffer");
+	for (int i = 0; i < ps->r->n_lists; i++)
+		if (ps->r->lists[i].buf == ps->cur_buf && ps->r->lists[i].n)
+			return ps_err(ps, "transforms must directly follow the sticky buffer");
+	ps->cur_dotprefix = true;
+	return 0;
+}
+
 static int kw_stream_size(struct parse_state *ps, char *val)
 {
 	static const char *const which[] = { "server", "client", "both", "either" };
@@ -754,6 +768,7 @@ static const struct {
 	{ "xbits", kw_xbits },
 	{ "flowint", kw_flowint },
 	{ "tag", kw_tag },
+	{ "dotprefix", kw_dotprefix },
 	{ "stream_size", kw_stream_size },
 	{ "threshold", kw_threshold },
 	{ "detection_filter", kw_detection_filter },
@@ -822,7 +837,6 @@ static const char *const unsupported[] = {
 	"icmp_id",
 	"icmp_seq",
 	"sameip",
-	"dotprefix",
 	"strip_whitespace",
 	"compress_whitespace",
 	"to_md5",
@@ -924,6 +938,7 @@ int rule_keyword_apply(struct parse_state *ps, const char *key, char *val)
 				return ps_err(ps, "sticky buffer \"%s\" takes no value", key);
 			ps->cur_buf = sticky[i].buf;
 			ps->sticky_used = true;
+			ps->cur_dotprefix = false;
 			return 0;
 		}
 	}

@@ -31,12 +31,20 @@ static int list_index(struct parse_state *ps, int buf)
 {
 	struct rule *r = ps->r;
 
-	for (int i = 0; i < r->n_lists; i++)
-		if (r->lists[i].buf == buf)
-			return i;
+	bool dp = buf == ps->cur_buf && ps->cur_dotprefix;
+
+	for (int i = 0; i < r->n_lists; i++) {
+		if (r->lists[i].buf != buf)
+			continue;
+		if (r->lists[i].dotprefix != dp)
+			return ps_err(ps, "buffer %s used with and without dotprefix",
+				      buf == BUF_FILE_DATA ? "file.data" : detect_buf_name(buf));
+		return i;
+	}
 	if (r->n_lists >= RULE_MAX_LISTS)
 		return ps_err(ps, "more than %d inspection buffers", RULE_MAX_LISTS);
 	r->lists[r->n_lists].buf = (uint8_t)buf;
+	r->lists[r->n_lists].dotprefix = dp;
 	return r->n_lists++;
 }
 

@@ -18,6 +18,7 @@ struct parse_state {
 	int lc_list, lc_sm; /* last content, for content modifiers */
 	bool has_sid;
 	bool sticky_used; /* a sticky buffer keyword (pkt_data included) appeared */
+	bool cur_dotprefix; /* dotprefix follows the current sticky buffer */
 	const char *kw; /* keyword being parsed, for messages */
 };
 

@@ -255,6 +255,7 @@ struct detect_ctx_stats {
 	uint64_t threshold_refused; /* threshold table full: event let through */
 	uint64_t tx_dedup_refused; /* per-flow tx alert list full: may alert twice */
 	uint64_t xbits_refused; /* xbits table full: the bit was not set */
+	uint64_t transform_refused; /* buffer too long for a transform: rule not matched */
 };
 
 struct detect_ctx;

@@ -307,6 +307,12 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 					/* Failure leaves the interpreter: slower, same result. */
 					(void)pcre2_jit_compile(ru->lists[li].sm[si].pcre.re,
 								PCRE2_JIT_COMPLETE);
+		/* In a dotprefix list only a leading '.' can come from the transform: the rest
+		 * of the pattern prefilters the raw buffer. A lone "." cannot. */
+		if (ru->fp_list >= 0 && ru->lists[ru->fp_list].dotprefix &&
+		    ru->lists[ru->fp_list].sm[ru->fp_sm].content.len == 1 &&
+		    ru->lists[ru->fp_list].sm[ru->fp_sm].content.pat[0] == '.')
+			ru->fp_list = ru->fp_sm = -1;
 		if (ru->fp_list < 0) {
 			r = ip_index_add(&rs->ipidx, &icap, ru, (uint32_t)i);
 			if (r < 0)
@@ -320,11 +326,12 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 		{
 			const struct rule_list *l = &ru->lists[ru->fp_list];
 			const struct sm_content *c = &l->sm[ru->fp_sm].content;
+			bool strip = l->dotprefix && c->pat[0] == '.';
 
 			fps[nfp++] = (struct fp_ent){ .buf = l->buf,
 						      .nocase = c->nocase,
-						      .pat = c->pat,
-						      .len = c->len,
+						      .pat = c->pat + strip,
+						      .len = c->len - strip,
 						      .rule = (uint32_t)i };
 		}
 	}

@@ -286,6 +286,19 @@ static void test_detect_http_buffers_and_modifiers(void **state)
 			       "pcre:\"/\\/x\\.php$/\"; sid:1;)",
 			       URI, "/a/x.php"),
 			 1);
+	/* dotprefix: ".example.com" matches the host itself and its subdomains only. */
+	assert_int_equal(fires("alert http any any -> any any (msg:\"d\"; http.host; dotprefix; "
+			       "content:\".example.com\"; endswith; sid:1;)",
+			       DETECT_BUF_HTTP_HOST, "example.com"),
+			 1);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"d\"; http.host; dotprefix; "
+			       "content:\".example.com\"; endswith; sid:1;)",
+			       DETECT_BUF_HTTP_HOST, "www.example.com"),
+			 1);
+	assert_int_equal(fires("alert http any any -> any any (msg:\"d\"; http.host; dotprefix; "
+			       "content:\".example.com\"; endswith; sid:1;)",
+			       DETECT_BUF_HTTP_HOST, "badexample.com"),
+			 0);
 	assert_int_equal(fires("alert tcp any any -> any any (msg:\"u\"; content:\"GET\"; "
 			       "pcre:\"/\\.php/U\"; sid:1;)",
 			       PKT, "GET /x.php"),

@@ -84,6 +84,9 @@ static void test_rule_parse_invalid_rules_name_the_problem(void **state)
 	expect_invalid(HDR "(flow:sideways; sid:1;)", "unknown option");
 	expect_invalid(HDR "(flowbits:frob,x; sid:1;)", "unknown command");
 	expect_invalid(HDR "(xbits:set,a; sid:1;)", "needs command, name and track");
+	expect_invalid(HDR "(dotprefix; content:\"x\"; sid:1;)", "must follow a sticky buffer");
+	expect_invalid(HDR "(http.host; content:\"x\"; dotprefix; content:\".y\"; sid:1;)",
+		       "directly follow");
 	expect_invalid(HDR "(xbits:set,a,track ip_src,expire x; sid:1;)", "bad expire");
 	expect_invalid(HDR "(stream_size:middle,<,5; sid:1;)", "unknown side");
 	expect_invalid(HDR "(stream_size:server,~,5; sid:1;)", "unknown operator");
