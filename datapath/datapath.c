@@ -29,6 +29,8 @@ static const char *const map_names[MOAT_M_NUM] = {
 	[MOAT_M_L4_4] = "moat_l4_4",   [MOAT_M_L4_6] = "moat_l4_6",
 };
 
+static const char *const pf_names[DP_PF_NUM] = DP_PF_NAMES;
+
 const char *moat_dp_map_name(unsigned int map_id)
 {
 	return map_id < MOAT_M_NUM ? map_names[map_id] : "?";
@@ -245,12 +247,9 @@ void moat_dp_close(struct moat_dp *dp)
 	}
 	if (dp->cfg)
 		munmap(dp->cfg, sysconf(_SC_PAGESIZE));
-	if (dp->pf)
-		munmap(dp->pf, dp->pf_len);
-	if (dp->pfx)
-		munmap(dp->pfx, dp->pfx_len);
-	if (dp->pfl4)
-		munmap(dp->pfl4, dp->pfl4_len);
+	for (int i = 0; i < DP_PF_NUM; i++)
+		if (dp->pf[i])
+			munmap(dp->pf[i], dp->pf_len[i]);
 	moat_filter__destroy(dp->skel);
 	free(dp);
 }
@@ -284,25 +283,21 @@ static int load_skel(struct moat_dp *dp, const struct moat_dp_opts *opts, bool *
 		     opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
 	if (r < 0)
 		return r;
-	if (!dp->no_pin) {
+	for (int i = 0; i < DP_PF_NUM; i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, pf_names[i]);
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "%s/moat_pf", dp->pin_root);
-		pf_fresh = access(path, F_OK) < 0;
-		snprintf(path, sizeof(path), "%s/moat_pfx", dp->pin_root);
-		pf_fresh |= access(path, F_OK) < 0;
-		snprintf(path, sizeof(path), "%s/moat_pfl4", dp->pin_root);
-		pf_fresh |= access(path, F_OK) < 0;
+		if (!m)
+			return dp_fail(dp, -ENOENT, "map %s missing from the BPF object",
+				       pf_names[i]);
+		if (!dp->no_pin) {
+			snprintf(path, sizeof(path), "%s/%s", dp->pin_root, pf_names[i]);
+			pf_fresh |= access(path, F_OK) < 0;
+		}
+		r = size_map(dp, m, 0);
+		if (r < 0)
+			return r;
 	}
-	r = size_map(dp, dp->skel->maps.moat_pf, 0);
-	if (r < 0)
-		return r;
-	r = size_map(dp, dp->skel->maps.moat_pfx, 0);
-	if (r < 0)
-		return r;
-	r = size_map(dp, dp->skel->maps.moat_pfl4, 0);
-	if (r < 0)
-		return r;
 	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
 	if (r < 0)
 		return r;
@@ -399,30 +394,24 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		goto fail;
 	}
 	dp->cfg = mm;
-	dp->pf_len = (size_t)MOAT_PF_NUM * MOAT_PF_SLOTS * sizeof(uint64_t);
-	mm = mmap(NULL, dp->pf_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		  bpf_map__fd(dp->skel->maps.moat_pf), 0);
-	if (mm == MAP_FAILED) {
-		r = dp_fail(dp, -errno, "mapping moat_pf: %s", strerror(errno));
-		goto fail;
+	for (int i = 0; i < DP_PF_NUM; i++) {
+		static const size_t counters[DP_PF_NUM] = DP_PF_COUNTERS;
+		struct bpf_map *m = bpf_object__find_map_by_name(dp->skel->obj, pf_names[i]);
+
+		if (bpf_map__max_entries(m) != counters[i]) {
+			r = dp_fail(dp, -EPROTO, "pinned %s has %u counters, this moat expects %zu",
+				    pf_names[i], bpf_map__max_entries(m), counters[i]);
+			goto fail;
+		}
+		dp->pf_len[i] = counters[i] * sizeof(uint64_t);
+		mm = mmap(NULL, dp->pf_len[i], PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m),
+			  0);
+		if (mm == MAP_FAILED) {
+			r = dp_fail(dp, -errno, "mapping %s: %s", pf_names[i], strerror(errno));
+			goto fail;
+		}
+		dp->pf[i] = mm;
 	}
-	dp->pf = mm;
-	dp->pfx_len = (size_t)MOAT_PF_NUM * MOAT_PFX_SLOTS * sizeof(uint64_t);
-	mm = mmap(NULL, dp->pfx_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		  bpf_map__fd(dp->skel->maps.moat_pfx), 0);
-	if (mm == MAP_FAILED) {
-		r = dp_fail(dp, -errno, "mapping moat_pfx: %s", strerror(errno));
-		goto fail;
-	}
-	dp->pfx = mm;
-	dp->pfl4_len = (size_t)MOAT_PFL4_SLOTS * sizeof(uint64_t);
-	mm = mmap(NULL, dp->pfl4_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		  bpf_map__fd(dp->skel->maps.moat_pfl4), 0);
-	if (mm == MAP_FAILED) {
-		r = dp_fail(dp, -errno, "mapping moat_pfl4: %s", strerror(errno));
-		goto fail;
-	}
-	dp->pfl4 = mm;
 	if (pf_fresh) {
 		/* Entry maps adopted from before the prefilter existed: count their keys. */
 		r = dp_pf_rebuild(dp);

@@ -202,7 +202,7 @@ static bool has_pf(unsigned int map_id)
 uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n)
 {
 	const uint8_t *kb = key;
-	uint32_t w[4], slot, plen;
+	uint32_t w[4], slot, plen, list = map_id / 4;
 	bool v4 = map_id % 4 < 2;
 
 	*ret_n = 0;
@@ -213,33 +213,36 @@ uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *ke
 
 		memcpy(&port, kb + 5, 2); /* after prefixlen and proto */
 		*ret_n = 1;
-		return &dp->pfl4[moat_pfl4_slot(map_id == MOAT_M_L4_6, kb[4], ntohs(port))];
+		return &dp->pf[DP_PF_L4][moat_pfl4_slot(map_id == MOAT_M_L4_6, kb[4], ntohs(port))];
 	}
 	if (is_hash_map(map_id)) {
-		memcpy(w, key, v4 ? 4 : 16);
-		slot = v4 ? moat_pf_slot4(w[0]) : moat_pf_slot6(w[0], w[1], w[2], w[3]);
-		*ret_n = 1;
-		return &dp->pf[(size_t)(map_id / 2) * MOAT_PF_SLOTS + slot];
-	}
-	/* LPM key: prefixlen, then the address. */
-	memcpy(&plen, kb, 4);
-	kb += 4;
-	if (v4 && plen >= 16) {
-		slot = moat_pfx_slot4(kb[0], kb[1]);
-		*ret_n = 1;
-	} else if (v4) {
-		/* Every /16 the prefix covers. */
-		slot = moat_pfx_slot4(kb[0], kb[1]) & ~((1u << (16 - plen)) - 1);
-		*ret_n = 1u << (16 - plen);
-	} else if (plen >= 32) {
-		memcpy(w, kb, 4);
-		slot = moat_pfx_slot6(w[0]);
-		*ret_n = 1;
+		plen = v4 ? 32 : 128;
 	} else {
-		slot = 0;
-		*ret_n = MOAT_PFX_SLOTS;
+		memcpy(&plen, kb, 4); /* LPM key: prefixlen, then the address */
+		kb += 4;
 	}
-	return &dp->pfx[(size_t)(map_id / 2) * MOAT_PFX_SLOTS + slot];
+	if (v4) {
+		/* The /MOAT_PF4_SHIFT slots the address or prefix covers. */
+		uint32_t span = plen >= MOAT_PF4_SHIFT ? 0 : MOAT_PF4_SHIFT - plen;
+
+		slot = moat_pf4_slot(kb[0], kb[1], kb[2]) & ~((1u << span) - 1);
+		*ret_n = (size_t)1 << span;
+		return &dp->pf[DP_PF_4][(size_t)list * MOAT_PF4_SLOTS + slot];
+	}
+	memcpy(w, kb, 16);
+	if (is_hash_map(map_id)) {
+		*ret_n = 1;
+		slot = moat_pfh6_slot(w[0], w[1], w[2], w[3]);
+		return &dp->pf[DP_PF_H6][(size_t)list * MOAT_PFH6_SLOTS + slot];
+	}
+	if (plen >= 32) {
+		*ret_n = 1;
+		slot = moat_pfp6_slot(w[0]);
+	} else {
+		*ret_n = MOAT_PFP6_SLOTS;
+		slot = 0;
+	}
+	return &dp->pf[DP_PF_P6][(size_t)list * MOAT_PFP6_SLOTS + slot];
 }
 
 static void pf_add(struct moat_dp *dp, unsigned int map_id, const void *key, int delta)

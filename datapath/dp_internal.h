@@ -15,6 +15,18 @@
 
 struct moat_filter;
 
+/* The prefilter arrays: pinned names and sizes in counters. */
+enum { DP_PF_4, DP_PF_H6, DP_PF_P6, DP_PF_L4, DP_PF_NUM };
+#define DP_PF_NAMES                                               \
+	{                                                         \
+		"moat_pf4", "moat_pfh6", "moat_pfp6", "moat_pfl4" \
+	}
+#define DP_PF_COUNTERS                                                                          \
+	{                                                                                       \
+		(size_t) MOAT_PF_LISTS *MOAT_PF4_SLOTS, (size_t)MOAT_PF_LISTS *MOAT_PFH6_SLOTS, \
+			(size_t)MOAT_PF_LISTS *MOAT_PFP6_SLOTS, (size_t)MOAT_PFL4_SLOTS         \
+	}
+
 /* Links held by a no_pin handle (they live as long as dp). */
 struct moat_dp_priv_link {
 	int ifindex;
@@ -36,12 +48,9 @@ struct moat_dp {
 	int notes_fd;
 	uint32_t notes_max;
 	struct moat_cfg *cfg; /* mmapped moat_cfg[0] */
-	uint64_t *pf; /* mmapped moat_pf (MOAT_PF_NUM * MOAT_PF_SLOTS counters) */
-	size_t pf_len;
-	uint64_t *pfx; /* mmapped moat_pfx (MOAT_PF_NUM * MOAT_PFX_SLOTS counters) */
-	size_t pfx_len;
-	uint64_t *pfl4; /* mmapped moat_pfl4 (MOAT_PFL4_SLOTS counters) */
-	size_t pfl4_len;
+	/* The mmapped prefilters (moat_abi.h), indexed DP_PF_*. */
+	uint64_t *pf[DP_PF_NUM];
+	size_t pf_len[DP_PF_NUM];
 	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
 	char err[512];
 };

@@ -21,11 +21,11 @@
  *   moat_l4_4     LPM    moat_l4v4_key       L4 entries (proto + dst port [+ source scope])
  *   moat_l4_6     LPM    moat_l4v6_key
  *   moat_notes    HASH   moat_note_key -> moat_note   free-text reasons (userspace only)
- *   moat_pf       ARRAY[MOAT_PF_NUM * MOAT_PF_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
- *                 exact-match hash maps (see below)
- *   moat_pfx      ARRAY[MOAT_PF_NUM * MOAT_PFX_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the
- *                 address LPM tries (see below)
- *   moat_pfl4     ARRAY[MOAT_PFL4_SLOTS] __u64, BPF_F_MMAPABLE: prefilter of the L4 tries
+ *   moat_pf4      ARRAY[MOAT_PF_LISTS * MOAT_PF4_SLOTS] __u64, mmapable: IPv4 prefilter
+ *   moat_pfh6     ARRAY[MOAT_PF_LISTS * MOAT_PFH6_SLOTS] __u64, mmapable: IPv6 exact prefilter
+ *   moat_pfp6     ARRAY[MOAT_PF_LISTS * MOAT_PFP6_SLOTS] __u64, mmapable: IPv6 prefix prefilter
+ *   moat_pfl4     ARRAY[MOAT_PFL4_SLOTS] __u64, mmapable: prefilter of the L4 tries
+ *                 (all prefilters: see below)
  *
  * All address entry values are struct moat_entry. Exact entries (/32, /128) always go to the
  * hash map, prefixes to the LPM trie; the kernel checks the hash first, and skips any map whose
@@ -182,45 +182,43 @@ struct moat_note {
 };
 
 /*
- * Prefilter of the six exact-match hash maps, so that a packet whose addresses are in none of
- * them costs an array read instead of a hash lookup (the pass path with large lists). For each
- * hash map MOAT_M_x_H, slot moat_pf_slot4/6(addr) of block MOAT_M_x_H / 2 counts how many keys
- * with that fingerprint may be in the map. Invariant kept by the library (atomic adds on the
- * mmapped array): count >= number of keys present, so a zero count proves absence. The
+ * Prefilters, so that a packet whose addresses and port are in no list costs array reads
+ * instead of hash or trie lookups (the pass path with large lists). Each counts, per slot, how
+ * many keys of its maps may fall in that slot. Invariant kept by the library (atomic adds on
+ * the mmapped arrays): count >= number of keys present, so a zero count proves absence. The
  * library increments before inserting a new key and decrements after deleting one; over-counts
- * (concurrent re-adds, bulk re-adds) only cost a hash lookup.
+ * (concurrent re-adds, bulk re-adds) only cost a lookup. Counters are __u64 (array elements
+ * are 8-byte aligned in the mmapped region anyway). List index: MOAT_M_x / 4 (0 allow,
+ * 1 block-src, 2 block-dst).
+ *
+ * moat_pf4 (IPv4, hash and trie together, one read per list): slot = the address's top
+ * MOAT_PF4_SHIFT bits; a /32 or a prefix of length >= MOAT_PF4_SHIFT counts in its one slot, a
+ * shorter prefix in every slot it covers (a /8 in 2048 slots).
  */
-#define MOAT_PF_SHIFT 18
-#define MOAT_PF_SLOTS (1u << MOAT_PF_SHIFT)
-#define MOAT_PF_NUM 6 /* MOAT_M_AL4_H / 2 ... MOAT_M_BD6_H / 2 */
-/* Counters are __u64: array elements are 8-byte aligned in the mmapped region anyway. */
+#define MOAT_PF_LISTS 3
+#define MOAT_PF4_SHIFT 19
+#define MOAT_PF4_SLOTS (1u << MOAT_PF4_SHIFT)
 
-/* Fingerprints: multiplicative hashing of the address words as loaded on this host. */
-static inline __u32 moat_pf_slot4(__u32 a)
+static inline __u32 moat_pf4_slot(__u8 b0, __u8 b1, __u8 b2)
 {
-	return (a * 0x9e3779b1u) >> (32 - MOAT_PF_SHIFT);
+	return ((__u32)b0 << 11) | ((__u32)b1 << 3) | ((__u32)b2 >> 5);
 }
 
-static inline __u32 moat_pf_slot6(__u32 w0, __u32 w1, __u32 w2, __u32 w3)
+/* moat_pfh6 (IPv6 exact /128): slot = a multiplicative hash of the address words. */
+#define MOAT_PFH6_SHIFT 18
+#define MOAT_PFH6_SLOTS (1u << MOAT_PFH6_SHIFT)
+
+static inline __u32 moat_pfh6_slot(__u32 w0, __u32 w1, __u32 w2, __u32 w3)
 {
 	return ((w0 ^ (w1 * 0x85ebca6bu) ^ (w2 * 0xc2b2ae35u) ^ w3) * 0x9e3779b1u) >>
-	       (32 - MOAT_PF_SHIFT);
+	       (32 - MOAT_PFH6_SHIFT);
 }
 
-/*
- * Prefilter of the six address LPM tries (MOAT_M_x_P, block MOAT_M_x_P / 2), same invariant.
- * IPv4: slot = the address's top 16 bits; a prefix of length >= 16 counts in its one slot, a
- * shorter one in every slot it covers (a /8 in 256 slots). IPv6: slot = moat_pfx_slot6() of the
- * top 32 bits; a prefix of length >= 32 counts in its slot, a shorter one in all slots.
- */
-#define MOAT_PFX_SLOTS 65536u
+/* moat_pfp6 (IPv6 prefixes): slot = a hash of the top 32 bits; a prefix of length >= 32 counts
+ * in its slot, a shorter one in all slots. */
+#define MOAT_PFP6_SLOTS 65536u
 
-static inline __u32 moat_pfx_slot4(__u8 b0, __u8 b1)
-{
-	return (__u32)b0 << 8 | b1;
-}
-
-static inline __u32 moat_pfx_slot6(__u32 w0)
+static inline __u32 moat_pfp6_slot(__u32 w0)
 {
 	return (w0 * 0x9e3779b1u) >> 16;
 }

@@ -102,21 +102,18 @@ MAP_LPM(moat_bd6_p, struct moat_lpm6_key);
 MAP_LPM(moat_l4_4, struct moat_l4v4_key);
 MAP_LPM(moat_l4_6, struct moat_l4v6_key);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MOAT_PF_NUM *MOAT_PF_SLOTS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} moat_pf SEC(".maps");
+#define PF_ARRAY(name, n)                          \
+	struct {                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY);  \
+		__uint(max_entries, n);            \
+		__uint(map_flags, BPF_F_MMAPABLE); \
+		__type(key, __u32);                \
+		__type(value, __u64);              \
+	} name SEC(".maps")
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MOAT_PF_NUM *MOAT_PFX_SLOTS);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__type(key, __u32);
-	__type(value, __u64);
-} moat_pfx SEC(".maps");
+PF_ARRAY(moat_pf4, MOAT_PF_LISTS *MOAT_PF4_SLOTS);
+PF_ARRAY(moat_pfh6, MOAT_PF_LISTS *MOAT_PFH6_SLOTS);
+PF_ARRAY(moat_pfp6, MOAT_PF_LISTS *MOAT_PFP6_SLOTS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -306,20 +303,10 @@ static __always_inline int moat_live(struct moat_entry *e)
 	return 1;
 }
 
-/* False when the prefilter proves the address is not in exact-match map hbit. */
-static __always_inline int moat_pf_maybe(__u32 hbit, __u32 slot)
+/* False when prefilter pf proves the address is in none of the maps it covers. */
+static __always_inline int moat_pf_maybe(void *pf, __u32 idx)
 {
-	__u32 idx = hbit / 2 * MOAT_PF_SLOTS + slot;
-	__u64 *n = bpf_map_lookup_elem(&moat_pf, &idx);
-
-	return n && *n;
-}
-
-/* False when the prefilter proves no prefix in LPM map pbit can contain the address. */
-static __always_inline int moat_pfx_maybe(__u32 pbit, __u32 slot)
-{
-	__u32 idx = pbit / 2 * MOAT_PFX_SLOTS + slot;
-	__u64 *n = bpf_map_lookup_elem(&moat_pfx, &idx);
+	__u64 *n = bpf_map_lookup_elem(pf, &idx);
 
 	return n && *n;
 }
@@ -327,13 +314,16 @@ static __always_inline int moat_pfx_maybe(__u32 pbit, __u32 slot)
 static __always_inline int moat_match4(void *hmap, void *pmap, __u32 ne, __u32 hbit, __u32 pbit,
 				       void *addr)
 {
-	/* The hash key is read straight from the packet (bounds checked by the parser). */
-	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot4(*(__u32 *)addr)) &&
-	    moat_live(bpf_map_lookup_elem(hmap, addr)))
-		return 1;
 	__u8 *b = addr;
 
-	if ((ne & BIT(pbit)) && moat_pfx_maybe(pbit, moat_pfx_slot4(b[0], b[1]))) {
+	/* One prefilter read covers the list's hash and trie. */
+	if (!(ne & (BIT(hbit) | BIT(pbit))) ||
+	    !moat_pf_maybe(&moat_pf4, hbit / 4 * MOAT_PF4_SLOTS + moat_pf4_slot(b[0], b[1], b[2])))
+		return 0;
+	/* The hash key is read straight from the packet (bounds checked by the parser). */
+	if ((ne & BIT(hbit)) && moat_live(bpf_map_lookup_elem(hmap, addr)))
+		return 1;
+	if (ne & BIT(pbit)) {
 		struct moat_lpm4_key k = { .prefixlen = 32 };
 
 		__builtin_memcpy(k.addr, addr, 4);
@@ -348,10 +338,13 @@ static __always_inline int moat_match6(void *hmap, void *pmap, __u32 ne, __u32 h
 {
 	__u32 *w = addr;
 
-	if ((ne & BIT(hbit)) && moat_pf_maybe(hbit, moat_pf_slot6(w[0], w[1], w[2], w[3])) &&
+	if ((ne & BIT(hbit)) &&
+	    moat_pf_maybe(&moat_pfh6,
+			  hbit / 4 * MOAT_PFH6_SLOTS + moat_pfh6_slot(w[0], w[1], w[2], w[3])) &&
 	    moat_live(bpf_map_lookup_elem(hmap, addr)))
 		return 1;
-	if ((ne & BIT(pbit)) && moat_pfx_maybe(pbit, moat_pfx_slot6(w[0]))) {
+	if ((ne & BIT(pbit)) &&
+	    moat_pf_maybe(&moat_pfp6, pbit / 4 * MOAT_PFP6_SLOTS + moat_pfp6_slot(w[0]))) {
 		struct moat_lpm6_key k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);

@@ -472,12 +472,9 @@ static void test_prefilter(struct ctx *c)
 	{
 		uint64_t sum = 0;
 
-		for (size_t i = 0; i < (size_t)MOAT_PF_NUM * MOAT_PF_SLOTS; i++)
-			sum += c->dp->pf[i];
-		for (size_t i = 0; i < (size_t)MOAT_PF_NUM * MOAT_PFX_SLOTS; i++)
-			sum += c->dp->pfx[i];
-		for (size_t i = 0; i < (size_t)MOAT_PFL4_SLOTS; i++)
-			sum += c->dp->pfl4[i];
+		for (int p = 0; p < DP_PF_NUM; p++)
+			for (size_t i = 0; i < c->dp->pf_len[p] / sizeof(uint64_t); i++)
+				sum += c->dp->pf[p][i];
 		CHECK(sum == 0, "prefilter counts back to zero after deleting everything (%llu)",
 		      (unsigned long long)sum);
 	}
@@ -821,7 +818,7 @@ static void test_capacity(void)
 static void test_pin_adoption(void)
 {
 	int f0 = failures;
-	char root[128], err[256], cmd[300];
+	char root[128], err[256], cmd[700];
 	struct moat_dp_opts o = {
 		.block_entries = 4096, .allow_entries = 64, .l4_entries = 64, .note_entries = 64
 	};
@@ -845,7 +842,8 @@ static void test_pin_adoption(void)
 	/* Reopen with different sizes: the pinned maps win. Drop the prefilter pins: they must be
 	 * rebuilt from the adopted entries (what an upgrade from a moat without them sees). */
 	o.block_entries = 128;
-	snprintf(cmd, sizeof(cmd), "rm -f %s/moat_pf %s/moat_pfx", root, root);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/moat_pf4 %s/moat_pfh6 %s/moat_pfp6 %s/moat_pfl4", root,
+		 root, root, root);
 	CHECK(system(cmd) == 0, "rm prefilter pins");
 	r = moat_dp_open(&o, &dp, err, sizeof(err));
 	CHECK(r == 0, "reopen: %s", err);

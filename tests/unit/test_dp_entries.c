@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -161,23 +162,78 @@ static void test_dp_key_round_trips(void **state)
 
 static void test_dp_pf_slots_in_range_and_spread(void **state)
 {
-	uint32_t seen_max = 0, distinct = 0;
-	static uint8_t hit[MOAT_PF_SLOTS / 8];
+	uint32_t distinct = 0;
+	static uint8_t hit[MOAT_PFH6_SLOTS / 8];
 
+	/* IPv4: the top 19 bits, so 198.18.0.0/19 is one slot and 198.18.32.0 the next. */
+	assert_int_equal(moat_pf4_slot(198, 18, 0), (198u << 11) | (18u << 3));
+	assert_int_equal(moat_pf4_slot(198, 18, 31), moat_pf4_slot(198, 18, 0));
+	assert_int_equal(moat_pf4_slot(198, 18, 32), moat_pf4_slot(198, 18, 0) + 1);
+	assert_true(moat_pf4_slot(255, 255, 255) < MOAT_PF4_SLOTS);
 	memset(hit, 0, sizeof(hit));
 	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t a = htonl(0x0a000000u + i); /* 10.0.0.0 + i, as loaded from a packet */
-		uint32_t s = moat_pf_slot4(a);
+		uint32_t s = moat_pfh6_slot(htonl(0xfd000000u), 0, 0, htonl(i));
 
-		assert_true(s < MOAT_PF_SLOTS);
+		assert_true(s < MOAT_PFH6_SLOTS);
 		if (!(hit[s / 8] & (1u << (s % 8))))
 			distinct++;
 		hit[s / 8] |= 1u << (s % 8);
-		seen_max = s > seen_max ? s : seen_max;
-		assert_true(moat_pf_slot6(a, 1, 2, i) < MOAT_PF_SLOTS);
+		assert_true(moat_pfp6_slot(htonl(i)) < MOAT_PFP6_SLOTS);
 	}
-	/* Sequential addresses must not pile into a few slots. */
+	/* Sequential IPv6 hosts must not pile into a few slots. */
 	assert_true(distinct > 4000);
+}
+
+/* Which counters an entry touches: one for hosts and long prefixes, every covered slot else. */
+static void test_dp_pf_counters_span(void **state)
+{
+	static const size_t counters[DP_PF_NUM] = DP_PF_COUNTERS;
+	struct moat_dp *dp = calloc(1, sizeof(*dp));
+	struct moat_dp_entry e;
+	struct dp_key k;
+	char err[128];
+	size_t n;
+	uint64_t *c;
+
+	assert_non_null(dp);
+	for (int i = 0; i < DP_PF_NUM; i++) {
+		dp->pf[i] = calloc(counters[i], sizeof(uint64_t));
+		assert_non_null(dp->pf[i]);
+	}
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(c, &dp->pf[DP_PF_4][MOAT_PF4_SLOTS + moat_pf4_slot(198, 18, 0)]);
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_DST, "10.0.0.0/8");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, 2048);
+	assert_ptr_equal(c, &dp->pf[DP_PF_4][2 * MOAT_PF4_SLOTS + moat_pf4_slot(10, 0, 0)]);
+	e = mk(MOAT_KIND_ALLOW, MOAT_DIR_SRC, "0.0.0.0/0");
+	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, MOAT_PF4_SLOTS);
+	assert_ptr_equal(c, &dp->pf[DP_PF_4][0]);
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d6f:6174::/48");
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, 1);
+	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00::/8");
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, MOAT_PFP6_SLOTS);
+	assert_ptr_equal(c, &dp->pf[DP_PF_P6][MOAT_PFP6_SLOTS]);
+	e = mk(MOAT_KIND_PORT_BLOCK, MOAT_DIR_SRC, NULL);
+	e.proto = IPPROTO_UDP;
+	e.port = 53;
+	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
+	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(c, &dp->pf[DP_PF_L4][moat_pfl4_slot(1, IPPROTO_UDP, 53)]);
+	for (int i = 0; i < DP_PF_NUM; i++)
+		free(dp->pf[i]);
+	free(dp);
 }
 
 static void test_dp_names(void **state)
@@ -201,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_dp_key_rejects_inconsistent),
 		cmocka_unit_test(test_dp_key_round_trips),
 		cmocka_unit_test(test_dp_pf_slots_in_range_and_spread),
+		cmocka_unit_test(test_dp_pf_counters_span),
 		cmocka_unit_test(test_dp_names),
 	};
 
