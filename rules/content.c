@@ -111,7 +111,23 @@ static bool byte_test_op(const struct sm_byte *b, uint64_t v, uint64_t want)
 	return b->negated ? !m : m;
 }
 
-/* 1 match, 0 no match, -1 budget exhausted (abandon, counted as no match). */
+/* A negated content Suricata calls "single": no relative or positional modifier, so its
+ * presence anywhere fails the whole buffer at once. */
+static bool content_is_single(const struct sm *sm)
+{
+	const struct sm_content *c = &sm->content;
+
+	return !c->has_distance && !c->has_within && !sm->relative_next && !c->has_depth &&
+	       !c->has_offset && !c->startswith;
+}
+
+/*
+ * Suricata's content inspection contract, reproduced because it decides which rules fire:
+ * 1 match; 0 no match here, an enclosing relative element may try its next occurrence;
+ * -1 no match and stop trying altogether ("discontinue": e.g. an absolute content is not
+ * in the buffer, or an element failed and nothing after it depends on its position).
+ * The budget also ends inspection with -1.
+ */
 static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, size_t len,
 		   int64_t prev, struct inspect_env *env, int64_t hi)
 {
@@ -131,9 +147,10 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 	switch (sm->type) {
 	case SM_CONTENT: {
 		const struct sm_content *c = &sm->content;
+		bool relative = c->has_distance || c->has_within;
 		int64_t start, end = (int64_t)len;
 
-		if (c->has_distance || c->has_within) {
+		if (relative) {
 			int64_t dist = c->has_distance ? rv(&c->distance, env) : 0;
 
 			start = prev + dist;
@@ -155,22 +172,23 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			if (c->pl_depth && c->pl_depth < end)
 				end = c->pl_depth;
 		}
-		if (c->endswith && c->negated) {
-			/* Suricata checks only the first occurrence in the window, and compares
-			 * its absolute end with the window's length; a window that stops short
-			 * of the buffer's end never holds it. Reproduced as is. */
+		if (c->negated) {
 			int64_t pos = -1;
 
-			if (end >= (int64_t)len && start >= 0 && start + c->len <= end)
+			if (start >= 0 && start + c->len <= end &&
+			    (!c->endswith || end >= (int64_t)len))
 				pos = content_find(buf + start, (size_t)(end - start), c->pat,
 						   c->len, c->nocase);
-			if (pos >= 0 && start + pos + c->len == end - start)
-				return 0;
-			return inspect(l, i + 1, buf, len, prev, env, hi);
+			/* Negated endswith: Suricata looks at the first occurrence only and
+			 * compares its absolute end with the window's length. */
+			if (pos < 0 || (c->endswith && start + pos + c->len != end - start))
+				return inspect(l, i + 1, buf, len, prev, env, hi);
+			return content_is_single(sm) ? -1 : 0;
 		}
 		if (c->endswith) {
 			int64_t pos = (int64_t)len - c->len;
 
+			/* Only an occurrence ending the buffer counts. */
 			if (pos < start || pos + c->len > end)
 				start = end; /* no room */
 			else
@@ -180,39 +198,41 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			int64_t pos = -1;
 			int r;
 
-			if (start >= 0 && start + c->len <= end) {
-				if (c->endswith)
-					pos = content_find(buf + start, (size_t)c->len, c->pat,
-							   c->len, c->nocase);
-				else
-					pos = content_find(buf + start, (size_t)(end - start),
-							   c->pat, c->len, c->nocase);
-			}
-			if (c->negated)
-				return pos >= 0 ? 0 : inspect(l, i + 1, buf, len, prev, env, hi);
+			if (start >= 0 && start + c->len <= end)
+				pos = content_find(buf + start,
+						   c->endswith ? (size_t)c->len :
+								 (size_t)(end - start),
+						   c->pat, c->len, c->nocase);
 			if (pos < 0)
-				return 0;
+				return relative ? 0 : -1;
 			pos += start;
 			r = inspect(l, i + 1, buf, len, pos + c->len, env, MAX(hi, pos + c->len));
-			if (r != 0 || !(sm->relative_next || env->min_end) || c->endswith)
+			if (r != 0)
 				return r;
+			/* Stream inspection keeps looking for an occurrence in the new data. */
+			if (!sm->relative_next && !env->min_end)
+				return -1;
+			if (c->endswith) /* no later occurrence can end the buffer too */
+				return relative ? 0 : -1;
 			start = pos + 1;
 		}
 	}
 	case SM_PCRE: {
 		const struct sm_pcre *p = &sm->pcre;
-		int64_t start = p->relative ? prev : 0;
+		/* The subject starts at the relative position, so '^' anchors there (also when
+		 * looking for further matches), as in Suricata. */
+		int64_t base = p->relative ? prev : 0, off = 0;
 
+		if (base > (int64_t)len)
+			return p->negated ? inspect(l, i + 1, buf, len, prev, env, hi) : 0;
 		for (;;) {
 			PCRE2_SIZE *ov;
 			int rc, r;
 
-			if (start > (int64_t)len)
-				return p->negated ? inspect(l, i + 1, buf, len, prev, env, hi) : 0;
-			/* The subject starts at the relative position, so '^' anchors there, as
-			 * in Suricata. */
-			rc = pcre2_match(p->re, buf + start, len - (size_t)start, 0, 0, env->md,
-					 p->nolimit ? NULL : env->mctx);
+			if (base + off > (int64_t)len)
+				return 0;
+			rc = pcre2_match(p->re, buf + base, len - (size_t)base, (PCRE2_SIZE)off, 0,
+					 env->md, p->nolimit ? NULL : env->mctx);
 			if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
 			    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
 				(*env->pcre_limit_hits)++;
@@ -223,11 +243,11 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 			if (rc < 0)
 				return 0;
 			ov = pcre2_get_ovector_pointer(env->md);
-			r = inspect(l, i + 1, buf, len, start + (int64_t)ov[1], env,
-				    MAX(hi, start + (int64_t)ov[1]));
+			r = inspect(l, i + 1, buf, len, base + (int64_t)ov[1], env,
+				    MAX(hi, base + (int64_t)ov[1]));
 			if (r != 0 || !(sm->relative_next || env->min_end))
 				return r;
-			start += (int64_t)ov[0] + 1;
+			off = (int64_t)ov[0] + 1;
 		}
 	}
 	case SM_ISDATAAT: {
@@ -237,13 +257,15 @@ static int inspect(const struct rule_list *l, uint16_t i, const uint8_t *buf, si
 		 * absolute for a byte at offset N (N < len). */
 		bool has = d->relative ? at >= 0 && at <= (int64_t)len : at < (int64_t)len;
 
+		/* Suricata discontinues on failure, except for a relative negated isdataat
+		 * (a later match may leave less data behind) and extracted-variable values. */
 		if (has == d->negated)
-			return 0;
+			return d->v.var >= 0 || (d->relative && d->negated) ? 0 : -1;
 		return inspect(l, i + 1, buf, len, prev, env, hi);
 	}
 	case SM_BSIZE:
 		if (!cmp_match(&sm->bsize, len))
-			return 0;
+			return -1;
 		return inspect(l, i + 1, buf, len, prev, env, hi);
 	case SM_BYTE_TEST: {
 		const struct sm_byte *b = &sm->byte;
