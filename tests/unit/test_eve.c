@@ -249,6 +249,39 @@ static void test_eve_writer_one_object_per_line(void **state)
 	unlink(path);
 }
 
+static void test_eve_writer_output_equals_jansson_dump(void **state)
+{
+	char path[] = "/tmp/test_eve_XXXXXX";
+	int fd = mkstemp(path);
+	struct eve_writer *w;
+	char line[4096], *ref;
+	FILE *f;
+	json_t *o;
+
+	(void)state;
+	close(fd);
+	o = json_pack("{s:s, s:s#, s:I, s:I, s:i, s:f, s:f, s:b, s:b, s:n, s:[i, s, {}, []], s:{}}",
+		      "plain", "abc", "escapes", "q\"b\\s/\n\r\t\b\f\x01\x1f\x7f", 13, "max",
+		      (json_int_t)INT64_MAX, "min", (json_int_t)INT64_MIN, "zero", 0, "real", 1.0,
+		      "frac", -2.5e-7, "t", 1, "f", 0, "null", "arr", 7, "ünïcødé €", "empty");
+	assert_non_null(o);
+	json_object_set_new(o, "nested", json_pack("{s:{s:{s:[[i]]}}}", "a", "b", "c", 1));
+	json_object_set_new(o, "big", json_real(1e300));
+	assert_non_null(json_object_get(o, "nested"));
+	ref = json_dumps(o, JSON_COMPACT);
+	assert_int_equal(eve_writer_open(path, false, &w), 0);
+	assert_int_equal(eve_writer_write(w, o), 0);
+	assert_int_equal(eve_writer_close(w), 0);
+	f = fopen(path, "r");
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	assert_string_equal(line, ref);
+	free(ref);
+	json_decref(o);
+	unlink(path);
+}
+
 static void test_eve_writer_open_error(void **state)
 {
 	struct eve_writer *w = NULL;
@@ -282,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_eve_flow_event_shape),
 		cmocka_unit_test(test_eve_alert_made_up_rule),
 		cmocka_unit_test(test_eve_writer_one_object_per_line),
+		cmocka_unit_test(test_eve_writer_output_equals_jansson_dump),
 		cmocka_unit_test(test_eve_writer_open_error),
 		cmocka_unit_test(test_eve_set_path_creates_objects),
 	};
