@@ -199,21 +199,22 @@ static bool has_pf(unsigned int map_id)
 	return map_id < MOAT_M_NUM;
 }
 
-uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n)
+void dp_pf_each(struct moat_dp *dp, unsigned int map_id, const void *key,
+		void (*fn)(uint64_t *counter, void *userdata), void *userdata)
 {
 	const uint8_t *kb = key;
-	uint32_t w[4], slot, plen, list = map_id / 4;
+	uint32_t slot, plen, list = map_id / 4, top;
 	bool v4 = map_id % 4 < 2;
 
-	*ret_n = 0;
 	if (!has_pf(map_id))
-		return NULL;
+		return;
 	if (map_id == MOAT_M_L4_4 || map_id == MOAT_M_L4_6) {
 		uint16_t port;
 
 		memcpy(&port, kb + 5, 2); /* after prefixlen and proto */
-		*ret_n = 1;
-		return &dp->pf[DP_PF_L4][moat_pfl4_slot(map_id == MOAT_M_L4_6, kb[4], ntohs(port))];
+		fn(&dp->pf[DP_PF_L4][moat_pfl4_slot(map_id == MOAT_M_L4_6, kb[4], ntohs(port))],
+		   userdata);
+		return;
 	}
 	if (is_hash_map(map_id)) {
 		plen = v4 ? 32 : 128;
@@ -224,45 +225,50 @@ uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *ke
 	if (v4) {
 		/* The /MOAT_PF4_SHIFT slots the address or prefix covers. */
 		uint32_t span = plen >= MOAT_PF4_SHIFT ? 0 : MOAT_PF4_SHIFT - plen;
+		uint64_t *c;
 
 		slot = moat_pf4_slot(kb[0], kb[1], kb[2]) & ~((1u << span) - 1);
-		*ret_n = (size_t)1 << span;
-		return &dp->pf[DP_PF_4][(size_t)list * MOAT_PF4_SLOTS + slot];
+		c = &dp->pf[DP_PF_4][(size_t)list * MOAT_PF4_SLOTS + slot];
+		for (uint32_t i = 0; i < (1u << span); i++)
+			fn(&c[i], userdata);
+		return;
 	}
-	memcpy(w, kb, 16);
-	if (is_hash_map(map_id)) {
-		*ret_n = 1;
-		slot = moat_pfh6_slot(w[0], w[1], w[2], w[3]);
-		return &dp->pf[DP_PF_H6][(size_t)list * MOAT_PFH6_SLOTS + slot];
-	}
+	memcpy(&top, kb, 4);
+	top = ntohl(top);
 	if (plen >= 32) {
-		*ret_n = 1;
-		slot = moat_pfp6_slot(w[0]);
+		fn(&dp->pf[DP_PF_6][(size_t)list * MOAT_PF6_SLOTS + moat_pf6_slot(top)], userdata);
+	} else if (plen >= 16) {
+		/* Every /32 the prefix covers, through the hash. */
+		uint32_t n = 1u << (32 - plen), base = top & ~(n - 1);
+
+		for (uint32_t i = 0; i < n; i++)
+			fn(&dp->pf[DP_PF_6]
+				  [(size_t)list * MOAT_PF6_SLOTS + moat_pf6_slot(base + i)],
+			   userdata);
 	} else {
-		*ret_n = MOAT_PFP6_SLOTS;
-		slot = 0;
+		for (uint32_t i = 0; i < MOAT_PF6_SLOTS; i++)
+			fn(&dp->pf[DP_PF_6][(size_t)list * MOAT_PF6_SLOTS + i], userdata);
 	}
-	return &dp->pf[DP_PF_P6][(size_t)list * MOAT_PFP6_SLOTS + slot];
+}
+
+static void pf_inc(uint64_t *c, void *userdata)
+{
+	__atomic_fetch_add(c, 1, __ATOMIC_SEQ_CST);
+}
+
+static void pf_dec(uint64_t *c, void *userdata)
+{
+	/* Never below zero, even if a count was lost to a crash in between. */
+	uint64_t old = __atomic_load_n(c, __ATOMIC_SEQ_CST);
+
+	while (old && !__atomic_compare_exchange_n(c, &old, old - 1, false, __ATOMIC_SEQ_CST,
+						   __ATOMIC_SEQ_CST))
+		;
 }
 
 static void pf_add(struct moat_dp *dp, unsigned int map_id, const void *key, int delta)
 {
-	size_t n;
-	uint64_t *c = dp_pf_counters(dp, map_id, key, &n);
-
-	for (size_t i = 0; i < n; i++) {
-		if (delta > 0) {
-			__atomic_fetch_add(&c[i], 1, __ATOMIC_SEQ_CST);
-		} else {
-			/* Never below zero, even if a count was lost to a crash in between. */
-			uint64_t old = __atomic_load_n(&c[i], __ATOMIC_SEQ_CST);
-
-			while (old &&
-			       !__atomic_compare_exchange_n(&c[i], &old, old - 1, false,
-							    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-				;
-		}
-	}
+	dp_pf_each(dp, map_id, key, delta > 0 ? pf_inc : pf_dec, NULL);
 }
 
 static int map_full(struct moat_dp *dp, unsigned int map_id)

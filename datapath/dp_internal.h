@@ -16,15 +16,15 @@
 struct moat_filter;
 
 /* The prefilter arrays: pinned names and sizes in counters. */
-enum { DP_PF_4, DP_PF_H6, DP_PF_P6, DP_PF_L4, DP_PF_NUM };
-#define DP_PF_NAMES                                               \
-	{                                                         \
-		"moat_pf4", "moat_pfh6", "moat_pfp6", "moat_pfl4" \
+enum { DP_PF_4, DP_PF_6, DP_PF_L4, DP_PF_NUM };
+#define DP_PF_NAMES                                 \
+	{                                           \
+		"moat_pf4", "moat_pf6", "moat_pfl4" \
 	}
-#define DP_PF_COUNTERS                                                                          \
-	{                                                                                       \
-		(size_t) MOAT_PF_LISTS *MOAT_PF4_SLOTS, (size_t)MOAT_PF_LISTS *MOAT_PFH6_SLOTS, \
-			(size_t)MOAT_PF_LISTS *MOAT_PFP6_SLOTS, (size_t)MOAT_PFL4_SLOTS         \
+#define DP_PF_COUNTERS                                                                         \
+	{                                                                                      \
+		(size_t) MOAT_PF_LISTS *MOAT_PF4_SLOTS, (size_t)MOAT_PF_LISTS *MOAT_PF6_SLOTS, \
+			(size_t)MOAT_PFL4_SLOTS                                                \
 	}
 
 /* Links held by a no_pin handle (they live as long as dp). */
@@ -64,10 +64,11 @@ void dp_mark_nonempty(struct moat_dp *dp, unsigned int map_id);
 void dp_update_empty(struct moat_dp *dp, unsigned int map_id);
 
 /*
- * The prefilter counters of a key of map_id: *ret_n consecutive counters from the returned one
- * (NULL, 0 for maps without prefilter: the L4 maps).
+ * Call fn(counter, userdata) for every prefilter counter a key of map_id counts in (each
+ * distinct slot once per covered unit: the same counter may come twice for IPv6 spans).
  */
-uint64_t *dp_pf_counters(struct moat_dp *dp, unsigned int map_id, const void *key, size_t *ret_n);
+void dp_pf_each(struct moat_dp *dp, unsigned int map_id, const void *key,
+		void (*fn)(uint64_t *counter, void *userdata), void *userdata);
 /* Count every key of the address maps into the prefilters (after adopting old maps). */
 int dp_pf_rebuild(struct moat_dp *dp);
 

@@ -22,8 +22,7 @@
  *   moat_l4_6     LPM    moat_l4v6_key
  *   moat_notes    HASH   moat_note_key -> moat_note   free-text reasons (userspace only)
  *   moat_pf4      ARRAY[MOAT_PF_LISTS * MOAT_PF4_SLOTS] __u64, mmapable: IPv4 prefilter
- *   moat_pfh6     ARRAY[MOAT_PF_LISTS * MOAT_PFH6_SLOTS] __u64, mmapable: IPv6 exact prefilter
- *   moat_pfp6     ARRAY[MOAT_PF_LISTS * MOAT_PFP6_SLOTS] __u64, mmapable: IPv6 prefix prefilter
+ *   moat_pf6      ARRAY[MOAT_PF_LISTS * MOAT_PF6_SLOTS] __u64, mmapable: IPv6 prefilter
  *   moat_pfl4     ARRAY[MOAT_PFL4_SLOTS] __u64, mmapable: prefilter of the L4 tries
  *                 (all prefilters: see below)
  *
@@ -204,23 +203,17 @@ static inline __u32 moat_pf4_slot(__u8 b0, __u8 b1, __u8 b2)
 	return ((__u32)b0 << 11) | ((__u32)b1 << 3) | ((__u32)b2 >> 5);
 }
 
-/* moat_pfh6 (IPv6 exact /128): slot = a multiplicative hash of the address words. */
-#define MOAT_PFH6_SHIFT 18
-#define MOAT_PFH6_SLOTS (1u << MOAT_PFH6_SHIFT)
+/*
+ * moat_pf6 (IPv6, hash and trie together, one read per list): slot = moat_pf6_slot() of the
+ * address's top 32 bits; a /128 or a prefix of length >= 32 counts in its slot, a prefix of
+ * length 16..31 in the slot of every /32 it covers, a shorter one in all slots.
+ */
+#define MOAT_PF6_SHIFT 18
+#define MOAT_PF6_SLOTS (1u << MOAT_PF6_SHIFT)
 
-static inline __u32 moat_pfh6_slot(__u32 w0, __u32 w1, __u32 w2, __u32 w3)
+static inline __u32 moat_pf6_slot(__u32 top32_host)
 {
-	return ((w0 ^ (w1 * 0x85ebca6bu) ^ (w2 * 0xc2b2ae35u) ^ w3) * 0x9e3779b1u) >>
-	       (32 - MOAT_PFH6_SHIFT);
-}
-
-/* moat_pfp6 (IPv6 prefixes): slot = a hash of the top 32 bits; a prefix of length >= 32 counts
- * in its slot, a shorter one in all slots. */
-#define MOAT_PFP6_SLOTS 65536u
-
-static inline __u32 moat_pfp6_slot(__u32 w0)
-{
-	return (w0 * 0x9e3779b1u) >> 16;
+	return (top32_host * 0x9e3779b1u) >> (32 - MOAT_PF6_SHIFT);
 }
 
 /*

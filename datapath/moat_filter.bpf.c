@@ -112,8 +112,7 @@ MAP_LPM(moat_l4_6, struct moat_l4v6_key);
 	} name SEC(".maps")
 
 PF_ARRAY(moat_pf4, MOAT_PF_LISTS *MOAT_PF4_SLOTS);
-PF_ARRAY(moat_pfh6, MOAT_PF_LISTS *MOAT_PFH6_SLOTS);
-PF_ARRAY(moat_pfp6, MOAT_PF_LISTS *MOAT_PFP6_SLOTS);
+PF_ARRAY(moat_pf6, MOAT_PF_LISTS *MOAT_PF6_SLOTS);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -338,13 +337,12 @@ static __always_inline int moat_match6(void *hmap, void *pmap, __u32 ne, __u32 h
 {
 	__u32 *w = addr;
 
-	if ((ne & BIT(hbit)) &&
-	    moat_pf_maybe(&moat_pfh6,
-			  hbit / 4 * MOAT_PFH6_SLOTS + moat_pfh6_slot(w[0], w[1], w[2], w[3])) &&
-	    moat_live(bpf_map_lookup_elem(hmap, addr)))
+	if (!(ne & (BIT(hbit) | BIT(pbit))) ||
+	    !moat_pf_maybe(&moat_pf6, hbit / 4 * MOAT_PF6_SLOTS + moat_pf6_slot(bpf_ntohl(w[0]))))
+		return 0;
+	if ((ne & BIT(hbit)) && moat_live(bpf_map_lookup_elem(hmap, addr)))
 		return 1;
-	if ((ne & BIT(pbit)) &&
-	    moat_pf_maybe(&moat_pfp6, pbit / 4 * MOAT_PFP6_SLOTS + moat_pfp6_slot(w[0]))) {
+	if (ne & BIT(pbit)) {
 		struct moat_lpm6_key k = { .prefixlen = 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);

@@ -447,6 +447,17 @@ static void test_prefilter(struct ctx *c)
 	expect_all(c, &a6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /8 after /48 delete");
 	expect_all(c, &out6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /8 elsewhere");
 	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00::/8"));
+	/* 16..31 bits: counted in the slot of each /32 it covers (fd00:6d68 .. fd00:6d6f). */
+	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d68::/29"));
+	expect_all(c, &a6, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /29 covering the source's /32");
+	{
+		/* Crafted frame only (bpf_prog_test_run): no traffic leaves the test. */
+		struct frame other32 = from("fd00:6d69::1"), outside = from("fd00:6d70::1");
+
+		expect_all(c, &other32, MOAT_V_DROP, MOAT_R_BLOCK_SRC, "v6 /29, another /32");
+		expect_all(c, &outside, MOAT_V_PASS, MOAT_R_NONE, "v6 /29, outside");
+	}
+	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d68::/29"));
 	add(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_DST, "fd00:6d6f:6174:1::/64"));
 	expect_all(c, &out6, MOAT_V_DROP, MOAT_R_BLOCK_DST, "v6 dst /64");
 	del(c, entry(MOAT_KIND_BLOCK, MOAT_DIR_DST, "fd00:6d6f:6174:1::/64"));
@@ -842,8 +853,7 @@ static void test_pin_adoption(void)
 	/* Reopen with different sizes: the pinned maps win. Drop the prefilter pins: they must be
 	 * rebuilt from the adopted entries (what an upgrade from a moat without them sees). */
 	o.block_entries = 128;
-	snprintf(cmd, sizeof(cmd), "rm -f %s/moat_pf4 %s/moat_pfh6 %s/moat_pfp6 %s/moat_pfl4", root,
-		 root, root, root);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/moat_pf4 %s/moat_pf6 %s/moat_pfl4", root, root, root);
 	CHECK(system(cmd) == 0, "rm prefilter pins");
 	r = moat_dp_open(&o, &dp, err, sizeof(err));
 	CHECK(r == 0, "reopen: %s", err);

@@ -163,25 +163,56 @@ static void test_dp_key_round_trips(void **state)
 static void test_dp_pf_slots_in_range_and_spread(void **state)
 {
 	uint32_t distinct = 0;
-	static uint8_t hit[MOAT_PFH6_SLOTS / 8];
+	static uint8_t hit[MOAT_PF6_SLOTS / 8];
 
 	/* IPv4: the top 19 bits, so 198.18.0.0/19 is one slot and 198.18.32.0 the next. */
 	assert_int_equal(moat_pf4_slot(198, 18, 0), (198u << 11) | (18u << 3));
 	assert_int_equal(moat_pf4_slot(198, 18, 31), moat_pf4_slot(198, 18, 0));
 	assert_int_equal(moat_pf4_slot(198, 18, 32), moat_pf4_slot(198, 18, 0) + 1);
 	assert_true(moat_pf4_slot(255, 255, 255) < MOAT_PF4_SLOTS);
+	/* IPv6: consecutive /32s spread over the slots. */
 	memset(hit, 0, sizeof(hit));
 	for (uint32_t i = 0; i < 4096; i++) {
-		uint32_t s = moat_pfh6_slot(htonl(0xfd000000u), 0, 0, htonl(i));
+		uint32_t s = moat_pf6_slot(0xfd000000u + i);
 
-		assert_true(s < MOAT_PFH6_SLOTS);
+		assert_true(s < MOAT_PF6_SLOTS);
 		if (!(hit[s / 8] & (1u << (s % 8))))
 			distinct++;
 		hit[s / 8] |= 1u << (s % 8);
-		assert_true(moat_pfp6_slot(htonl(i)) < MOAT_PFP6_SLOTS);
 	}
-	/* Sequential IPv6 hosts must not pile into a few slots. */
 	assert_true(distinct > 4000);
+}
+
+struct span {
+	uint64_t *first, *last;
+	size_t n;
+};
+
+static void span_cb(uint64_t *c, void *userdata)
+{
+	struct span *s = userdata;
+
+	if (!s->n || c < s->first)
+		s->first = c;
+	if (!s->n || c > s->last)
+		s->last = c;
+	s->n++;
+}
+
+static struct span span_of(struct moat_dp *dp, const char *cidr, int kind, int dir, int proto,
+			   int port)
+{
+	struct moat_dp_entry e = mk(kind, dir, cidr);
+	struct span s = { 0 };
+	struct dp_key k;
+	char err[128];
+
+	e.proto = proto;
+	e.port = port;
+	assert_int_equal(dp_entry_key(&e, cidr ? e.cidr.family : AF_INET6, &k, err, sizeof(err)),
+			 0);
+	dp_pf_each(dp, k.map_id, &k.key, span_cb, &s);
+	return s;
 }
 
 /* Which counters an entry touches: one for hosts and long prefixes, every covered slot else. */
@@ -189,48 +220,37 @@ static void test_dp_pf_counters_span(void **state)
 {
 	static const size_t counters[DP_PF_NUM] = DP_PF_COUNTERS;
 	struct moat_dp *dp = calloc(1, sizeof(*dp));
-	struct moat_dp_entry e;
-	struct dp_key k;
-	char err[128];
-	size_t n;
-	uint64_t *c;
+	struct span s;
 
 	assert_non_null(dp);
 	for (int i = 0; i < DP_PF_NUM; i++) {
 		dp->pf[i] = calloc(counters[i], sizeof(uint64_t));
 		assert_non_null(dp->pf[i]);
 	}
-	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "198.18.0.1");
-	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, 1);
-	assert_ptr_equal(c, &dp->pf[DP_PF_4][MOAT_PF4_SLOTS + moat_pf4_slot(198, 18, 0)]);
-	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_DST, "10.0.0.0/8");
-	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, 2048);
-	assert_ptr_equal(c, &dp->pf[DP_PF_4][2 * MOAT_PF4_SLOTS + moat_pf4_slot(10, 0, 0)]);
-	e = mk(MOAT_KIND_ALLOW, MOAT_DIR_SRC, "0.0.0.0/0");
-	assert_int_equal(dp_entry_key(&e, AF_INET, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, MOAT_PF4_SLOTS);
-	assert_ptr_equal(c, &dp->pf[DP_PF_4][0]);
-	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00:6d6f:6174::/48");
-	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, 1);
-	e = mk(MOAT_KIND_BLOCK, MOAT_DIR_SRC, "fd00::/8");
-	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, MOAT_PFP6_SLOTS);
-	assert_ptr_equal(c, &dp->pf[DP_PF_P6][MOAT_PFP6_SLOTS]);
-	e = mk(MOAT_KIND_PORT_BLOCK, MOAT_DIR_SRC, NULL);
-	e.proto = IPPROTO_UDP;
-	e.port = 53;
-	assert_int_equal(dp_entry_key(&e, AF_INET6, &k, err, sizeof(err)), 0);
-	c = dp_pf_counters(dp, k.map_id, &k.key, &n);
-	assert_int_equal(n, 1);
-	assert_ptr_equal(c, &dp->pf[DP_PF_L4][moat_pfl4_slot(1, IPPROTO_UDP, 53)]);
+	s = span_of(dp, "198.18.0.1", MOAT_KIND_BLOCK, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, 1);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_4][MOAT_PF4_SLOTS + moat_pf4_slot(198, 18, 0)]);
+	s = span_of(dp, "10.0.0.0/8", MOAT_KIND_BLOCK, MOAT_DIR_DST, 0, 0);
+	assert_int_equal(s.n, 2048);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_4][2 * MOAT_PF4_SLOTS + moat_pf4_slot(10, 0, 0)]);
+	assert_int_equal(s.last - s.first, 2047);
+	s = span_of(dp, "0.0.0.0/0", MOAT_KIND_ALLOW, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, MOAT_PF4_SLOTS);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_4][0]);
+	s = span_of(dp, "fd00:6d6f:6174::/48", MOAT_KIND_BLOCK, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, 1);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_6][MOAT_PF6_SLOTS + moat_pf6_slot(0xfd006d6fu)]);
+	s = span_of(dp, "fd00:6d6f:6174::1", MOAT_KIND_BLOCK, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, 1); /* a host counts under its /32, like the prefixes */
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_6][MOAT_PF6_SLOTS + moat_pf6_slot(0xfd006d6fu)]);
+	s = span_of(dp, "fd00::/29", MOAT_KIND_BLOCK, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, 8); /* the eight /32s it covers */
+	s = span_of(dp, "fd00::/8", MOAT_KIND_BLOCK, MOAT_DIR_SRC, 0, 0);
+	assert_int_equal(s.n, MOAT_PF6_SLOTS);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_6][MOAT_PF6_SLOTS]);
+	s = span_of(dp, NULL, MOAT_KIND_PORT_BLOCK, MOAT_DIR_SRC, IPPROTO_UDP, 53);
+	assert_int_equal(s.n, 1);
+	assert_ptr_equal(s.first, &dp->pf[DP_PF_L4][moat_pfl4_slot(1, IPPROTO_UDP, 53)]);
 	for (int i = 0; i < DP_PF_NUM; i++)
 		free(dp->pf[i]);
 	free(dp);
