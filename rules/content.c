@@ -11,8 +11,17 @@
 #include <string.h>
 #include "rule.h"
 
+/* ASCII case folding without the locale lookups of tolower(): Suricata's nocase is
+ * ASCII-only too. */
+static inline uint8_t fold(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c | 0x20) : c;
+}
+
 int64_t content_find(const uint8_t *hay, size_t hlen, const uint8_t *pat, size_t plen, bool nocase)
 {
+	uint8_t f, lo, up;
+
 	if (plen == 0 || plen > hlen)
 		return plen == 0 ? 0 : -1;
 	if (!nocase) {
@@ -20,18 +29,28 @@ int64_t content_find(const uint8_t *hay, size_t hlen, const uint8_t *pat, size_t
 
 		return p ? p - hay : -1;
 	}
+	f = fold(pat[0]);
+	lo = f;
+	up = f >= 'a' && f <= 'z' ? (uint8_t)(f & ~0x20) : f;
 	{
-		uint8_t f = (uint8_t)tolower(pat[0]);
+		/* Candidates: the next byte equal to the first one in either case, each kind
+		 * found once per position so the search stays linear. */
+		const uint8_t *end = hay + hlen - plen + 1;
+		const uint8_t *na = memchr(hay, lo, (size_t)(end - hay));
+		const uint8_t *nb = up != lo ? memchr(hay, up, (size_t)(end - hay)) : NULL;
 
-		for (size_t i = 0; i + plen <= hlen; i++) {
+		while (na || nb) {
+			const uint8_t *c = na && (!nb || na < nb) ? na : nb;
 			size_t k = 1;
 
-			if ((uint8_t)tolower(hay[i]) != f)
-				continue;
-			while (k < plen && tolower(hay[i + k]) == tolower(pat[k]))
+			while (k < plen && fold(c[k]) == fold(pat[k]))
 				k++;
 			if (k == plen)
-				return (int64_t)i;
+				return c - hay;
+			if (c == na)
+				na = memchr(c + 1, lo, (size_t)(end - (c + 1)));
+			if (c == nb)
+				nb = memchr(c + 1, up, (size_t)(end - (c + 1)));
 		}
 	}
 	return -1;
