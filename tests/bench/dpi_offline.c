@@ -319,6 +319,35 @@ static int read_loop(const char *path, double *ret_s, double *ret_cpu, uint64_t 
 	return 0;
 }
 
+/* Run ARGV (NULL-terminated) with stdout/stderr to /dev/null; wall and CPU time, peak RSS. */
+static int run_child(char *const argv[], double *ret_s, double *ret_cpu, long *ret_rss_kib)
+{
+	struct rusage ru;
+	double t0 = now();
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return -errno;
+	*ret_s = now() - t0;
+	*ret_rss_kib = ru.ru_maxrss;
+	*ret_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
 static int run_moatd(const char *moatd, const char *pcap, const char *logdir, double *ret_s,
 		     double *ret_cpu, long *ret_rss_kib)
 {
@@ -390,7 +419,9 @@ int main(int argc, char **argv)
 	char pcap[4096], logdir[4096];
 	double gen_s, read_s = 0, read2_s = 0, moat_s = 0, read_cpu = 0, read2_cpu = 0,
 		      moat_cpu = 0;
-	long rss = 0;
+	long rss = 0, suri_rss = 0;
+	double suri_s = 0, suri_cpu = 0;
+	bool suri_ok = false;
 	json_int_t tx, eve_pkts;
 	struct gen g = { 0 };
 	struct stat st;
@@ -432,6 +463,34 @@ int main(int argc, char **argv)
 	if (r == 0 && read2_cpu < read_cpu)
 		read_cpu = read2_cpu;
 	eve_counters(logdir, &tx, &eve_pkts);
+	/* Suricata on the same file when installed (same work: no rules, one worker, checksums
+	 * validated; its figure includes its start-up, reported separately as a reference) */
+	if (r == 0 && !getenv("DPI_OFFLINE_NO_SURICATA")) {
+		char rules[4200], sdir[4200];
+		FILE *rf;
+
+		snprintf(rules, sizeof(rules), "%s/empty.rules", logdir);
+		snprintf(sdir, sizeof(sdir), "%s/suricata", logdir);
+		rf = fopen(rules, "w");
+		if (rf)
+			fclose(rf);
+		if (rf && mkdir(sdir, 0755) == 0) {
+			char *sargv[] = { (char *)"suricata",
+					  (char *)"-r",
+					  pcap,
+					  (char *)"-S",
+					  rules,
+					  (char *)"-l",
+					  sdir,
+					  (char *)"--runmode",
+					  (char *)"single",
+					  (char *)"-k",
+					  (char *)"all",
+					  NULL };
+
+			suri_ok = run_child(sargv, &suri_s, &suri_cpu, &suri_rss) == 0;
+		}
+	}
 	if (stat(pcap, &st) < 0)
 		st.st_size = 0;
 	if (!keep)
@@ -461,6 +520,13 @@ int main(int argc, char **argv)
 		      "single worker, no rules, checksums validated");
 	if (!o)
 		return 1;
+	if (suri_ok)
+		json_object_set_new(
+			o, "suricata_reference",
+			json_pack("{s:f, s:f, s:f, s:I, s:s}", "seconds", suri_s, "cpu_seconds",
+				  suri_cpu, "pkts_per_s", (double)pkts / suri_s, "peak_rss_kib",
+				  (json_int_t)suri_rss, "command",
+				  "suricata -r FILE -S empty.rules --runmode single -k all"));
 	json_dumpf(o, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(o);
