@@ -232,13 +232,14 @@ int moat_dp_get(struct moat_dp *dp, const struct moat_dp_entry *key, struct moat
  * failure. -ENOSPC naming the map when one fills up: that map's remaining entries and those of
  * later maps are not added. Entries with AF_UNSPEC port scopes count once per family.
  * Unlike moat_dp_add(), re-adding an existing entry in bulk resets its hit counter.
- * Memory: about 56 bytes of scratch per entry during the call.
+ * Memory during the call: 56 bytes of scratch per entry for each target map used.
  */
 int moat_dp_add_bulk(struct moat_dp *dp, const struct moat_dp_entry *entries, size_t n,
 		     size_t *ret_added);
 
 /*
- * Call cb for every entry in every map (allow, block src, block dst, port; v4 then v6).
+ * Call cb for every entry of every map, in MOAT_M_* order (allow, block src, block dst, then
+ * port entries; IPv4 before IPv6 within each).
  * Expired entries are listed too (compare expires_ns with moat_dp_now_ns()). cb returns 0 to
  * go on, non-zero to stop (moat_dp_list returns that value). Returns the number listed when
  * not stopped.
@@ -250,7 +251,7 @@ int moat_dp_list(struct moat_dp *dp, moat_dp_list_cb cb, void *userdata);
  * Walks every map (about 1 s per million entries). */
 int moat_dp_sweep(struct moat_dp *dp);
 
-/* Delete every entry of every map (and all notes). */
+/* Delete every entry of every map (and all notes). Returns how many entries were removed. */
 int moat_dp_flush(struct moat_dp *dp);
 
 /* ---- configuration and counters ---- */
