@@ -56,6 +56,10 @@ static void test_eve_timestamp_has_microseconds_and_zone(void **state)
 	assert_string_equal(ts, "2009-11-24T21:17:09.534255+0000");
 	eve_format_timestamp(5, ts, sizeof(ts));
 	assert_string_equal(ts, "1970-01-01T00:00:00.000005+0000");
+	eve_format_timestamp(1709251199999999ULL, ts, sizeof(ts)); /* leap day, last µs */
+	assert_string_equal(ts, "2024-02-29T23:59:59.999999+0000");
+	eve_format_timestamp(4102444800000000ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2100-01-01T00:00:00.000000+0000");
 }
 
 static void test_eve_ipv6_uncompressed_like_suricata(void **state)
@@ -69,6 +73,10 @@ static void test_eve_ipv6_uncompressed_like_suricata(void **state)
 	assert_string_equal(buf, "fe80:0000:0000:0000:020c:29ff:faf2:ab42");
 	eve_format_ip(4, (const uint8_t[]){ 10, 0, 0, 255 }, buf, sizeof(buf));
 	assert_string_equal(buf, "10.0.0.255");
+	eve_format_ip(4, (const uint8_t[]){ 198, 18, 100, 9 }, buf, sizeof(buf));
+	assert_string_equal(buf, "198.18.100.9");
+	eve_format_ip(4, (const uint8_t[]){ 0, 0, 0, 0 }, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0");
 }
 
 static void test_eve_event_common_fields(void **state)
