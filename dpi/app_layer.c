@@ -4,6 +4,7 @@
 #include "app_layer.h"
 
 #include <errno.h>
+#include <htp/htp.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct app_flow {
 	uint8_t probe_len[2];
 	uint8_t probe[2][PROBE_BUF];
 	struct http_conn *http;
+	void *user; /* app_layer_flow_user() */
 };
 
 struct app_layer {
@@ -49,6 +51,7 @@ void app_layer_config_init(struct app_layer_config *c)
 		.http_enabled = true,
 		.flow_events = true,
 		.http_events = true,
+		.fileinfo_events = true,
 	};
 	http_config_defaults(&c->http);
 }
@@ -125,6 +128,9 @@ static void write_event(struct app_layer *a, json_t *o)
 	json_decref(o);
 }
 
+static void write_fileinfo(struct app_layer *a, struct flow *f, const struct http_tx *tx,
+			   json_t *http, uint64_t ts_us, bool response);
+
 static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 {
 	struct app_layer *a = user;
@@ -151,6 +157,11 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	}
 	if (a->tx_hook)
 		a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
+	if (a->cfg.fileinfo_events) {
+		if (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3))
+			write_fileinfo(a, f, tx, http, ts_us, false);
+		write_fileinfo(a, f, tx, http, ts_us, true);
+	}
 	if (a->cfg.http_events) {
 		app_layer_flow_tuple(f, &t);
 		t.in_iface = a->cfg.in_iface;
@@ -165,6 +176,91 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	json_decref(http);
 }
 
+/* The file name of a body as Suricata names it: Content-Disposition's filename parameter,
+ * else the request URI's path. Returns a new string or NULL. */
+static json_t *file_name(const struct http_tx *tx, htp_table_t *headers)
+{
+	htp_header_t *cd = headers ? htp_table_get_c(headers, "content-disposition") : NULL;
+
+	if (cd && cd->value) {
+		const char *v = (const char *)bstr_ptr(cd->value);
+		size_t n = bstr_len(cd->value);
+
+		for (size_t i = 0; i + 9 <= n; i++) {
+			size_t s, e;
+
+			if (strncasecmp(v + i, "filename=", 9) != 0)
+				continue;
+			s = i + 9;
+			if (s < n && v[s] == '"') {
+				s++;
+				for (e = s; e < n && v[e] != '"'; e++)
+					;
+			} else {
+				for (e = s; e < n && v[e] != ';' && v[e] != ' '; e++)
+					;
+			}
+			if (e > s)
+				return json_stringn_nocheck(v + s, e - s);
+		}
+	}
+	if (tx->htp && tx->htp->parsed_uri && tx->htp->parsed_uri->path) {
+		const bstr *p = tx->htp->parsed_uri->path;
+
+		return json_stringn_nocheck((const char *)bstr_ptr(p), bstr_len(p));
+	}
+	if (tx->uri_raw.ptr) {
+		size_t n = 0;
+
+		while (n < tx->uri_raw.len && tx->uri_raw.ptr[n] != '?')
+			n++;
+		return json_stringn_nocheck((const char *)tx->uri_raw.ptr, n);
+	}
+	return NULL;
+}
+
+/* Suricata's "fileinfo" event for a transaction's body: request bodies of PUT, response
+ * bodies; size after dechunking and decompression. */
+static void write_fileinfo(struct app_layer *a, struct flow *f, const struct http_tx *tx,
+			   json_t *http, uint64_t ts_us, bool response)
+{
+	htp_tx_t *h = tx->htp;
+	struct eve_tuple t;
+	json_t *o, *fi;
+	uint64_t size;
+	bool complete = response ? tx->response_complete : tx->request_complete;
+
+	if (!h)
+		return;
+	size = response ? (uint64_t)h->response_entity_len : (uint64_t)h->request_entity_len;
+	if (!size)
+		return;
+	app_layer_flow_tuple(f, &t);
+	t.in_iface = a->cfg.in_iface;
+	o = eve_event_new("fileinfo", ts_us, &t, a->cur_pkt_num);
+	fi = json_object();
+	if (!o || !fi) {
+		json_decref(o);
+		json_decref(fi);
+		a->st.events_written_failed++;
+		return;
+	}
+	json_object_set(o, "http", http);
+	json_object_set_new(o, "app_proto", json_string("http"));
+	json_object_set_new(fi, "filename",
+			    file_name(tx, response ? h->response_headers : h->request_headers));
+	if (!json_object_get(fi, "filename"))
+		json_object_set_new(fi, "filename", json_string(""));
+	json_object_set_new(fi, "gaps", json_false());
+	json_object_set_new(fi, "state", json_string(complete ? "CLOSED" : "TRUNCATED"));
+	json_object_set_new(fi, "stored", json_false());
+	json_object_set_new(fi, "size", json_integer((json_int_t)size));
+	json_object_set_new(fi, "tx_id", json_integer((json_int_t)tx->tx_id));
+	json_object_set_new(o, "fileinfo", fi);
+	a->st.events_fileinfo++;
+	write_event(a, o);
+}
+
 static struct app_flow *flow_state(struct flow *f)
 {
 	if (!f->app_state)
@@ -174,6 +270,13 @@ static struct app_flow *flow_state(struct flow *f)
 
 static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
 		  const uint8_t *data, size_t len, uint64_t ts_us);
+
+void **app_layer_flow_user(struct flow *f)
+{
+	struct app_flow *af = flow_state(f);
+
+	return af ? &af->user : NULL;
+}
 
 /* After a successful CONNECT the tunnel carries a new conversation: like Suricata, end the
  * HTTP parser and detect again (transaction ids restart at 0). Bytes libhtp held back are

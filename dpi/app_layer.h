@@ -19,6 +19,7 @@ struct app_layer_config {
 	bool http_enabled; /* app-layer.protocols.http.enabled */
 	bool flow_events; /* emit "flow" events (default on) */
 	bool http_events; /* emit "http" events (default on) */
+	bool fileinfo_events; /* emit "fileinfo" events for HTTP bodies (default on) */
 	const char *in_iface; /* NULL: not logged ("in_iface" of live capture) */
 };
 void app_layer_config_init(struct app_layer_config *c);
@@ -28,7 +29,7 @@ struct app_layer_stats {
 	uint64_t flows_failed_tcp; /* app_layer.flow.failed_tcp */
 	uint64_t tx_http; /* app_layer.tx.http */
 	uint64_t http_connect_resets; /* parsers restarted after a successful CONNECT */
-	uint64_t events_http, events_flow, events_written_failed;
+	uint64_t events_http, events_flow, events_fileinfo, events_written_failed;
 	struct http_stats http;
 };
 
@@ -52,6 +53,11 @@ void app_layer_ops(struct app_layer *a, struct app_ops *ret_ops);
 void app_layer_set_tx_hook(struct app_layer *a, app_layer_tx_hook hook, void *ctx);
 struct eve_writer *app_layer_writer(struct app_layer *a);
 const struct app_layer_stats *app_layer_stats(const struct app_layer *a);
+
+/* A pointer slot of F's application state for the tx hook's owner (detection): NULL at
+ * first, NULL on allocation failure. The owner frees what it stores there before the flow
+ * ends (the slot is freed by the flow_end callback). */
+void **app_layer_flow_user(struct flow *f);
 
 /* Fill T from flow F (client = src). app_proto from the flow's detected protocol. */
 void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t);

@@ -3,7 +3,7 @@
  * moatd: the moat daemon. This build runs the offline mode, Suricata-compatible:
  *   moatd -r FILE.pcap [-S PATH ...] -l LOGDIR [-k none] [--set KEY=VALUE ...]
  * reads the capture through the same worker pipeline live mode uses and writes
- * LOGDIR/eve.json (http, flow, stats events; alerts once detection is wired).
+ * LOGDIR/eve.json (alert, http, flow, stats events).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +20,9 @@
 #include "dpi/dpi.h"
 #ifdef MOAT_HAVE_RULES
 #include "rules/rules.h"
+#include "detect_glue.h"
+#else
+struct ruleset;
 #endif
 
 #define MAX_RULE_PATHS 256
@@ -219,9 +222,11 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* Load the -S paths with the rules room's loader when it is part of the build; report
- * problems as file:line: sid N: message. Returns 0 (rule problems are not fatal offline). */
-static int load_rules(const struct args *a)
+ * problems as file:line: sid N: message. Returns 0 (rule problems are not fatal offline)
+ * with *ret_rs set to the ruleset, or NULL when there is none. */
+static int load_rules(const struct args *a, struct ruleset **ret_rs)
 {
+	*ret_rs = NULL;
 	if (a->n_rule_paths == 0)
 		return 0;
 #ifdef MOAT_HAVE_RULES
@@ -253,9 +258,7 @@ static int load_rules(const struct args *a)
 		ruleset_get_stats(rs, &rst);
 		log_info("rules: %zu loaded, %zu skipped (unsupported), %zu invalid", rst.loaded,
 			 rst.unsupported, rst.invalid);
-		/* detection over the transactions is the next issue: the ruleset is loaded and
-		 * checked here, then released */
-		ruleset_free(rs);
+		*ret_rs = rs;
 	}
 #else
 	for (size_t i = 0; i < a->n_rule_paths; i++)
@@ -272,13 +275,16 @@ static uint64_t now_s(void)
 	return (uint64_t)ts.tv_sec;
 }
 
-static int run_offline(struct args *a)
+static int run_offline(struct args *a, const struct ruleset *rs)
 {
 	_cleanup_free_ char *eve_path = NULL;
 	struct pcap_source *src = NULL;
 	struct eve_writer *w = NULL;
 	struct app_layer *al = NULL;
 	struct worker *wk = NULL;
+#ifdef MOAT_HAVE_RULES
+	struct detect_glue *dg = NULL;
+#endif
 	struct app_ops ops;
 	struct pcap_frame fr;
 	struct stat st;
@@ -310,6 +316,18 @@ static int run_offline(struct args *a)
 		goto out;
 	}
 	app_layer_ops(al, &ops);
+#ifdef MOAT_HAVE_RULES
+	if (rs) {
+		r = detect_glue_new(rs, al, &dg);
+		if (r < 0) {
+			log_err("detection: %s", strerror(-r));
+			goto out;
+		}
+		detect_glue_ops(dg, &ops);
+	}
+#else
+	(void)rs;
+#endif
 	a->wcfg.decode.checksum_validation = a->checksums;
 	wk = worker_new(&a->wcfg, &ops);
 	if (!wk) {
@@ -347,6 +365,19 @@ static int run_offline(struct args *a)
 	ret = EXIT_SUCCESS;
 out:
 	worker_free(wk);
+#ifdef MOAT_HAVE_RULES
+	if (dg) {
+		const struct detect_glue_stats *gs = detect_glue_stats(dg);
+
+		log_info("detect: %llu alerts, %llu inspections, %llu errors, %llu stream bytes "
+			 "refused, %llu http buffers refused, %llu allocation failures",
+			 (unsigned long long)gs->alerts, (unsigned long long)gs->runs,
+			 (unsigned long long)gs->errors, (unsigned long long)gs->stream_refused,
+			 (unsigned long long)gs->http_buf_refused,
+			 (unsigned long long)gs->alloc_failures);
+	}
+	detect_glue_free(dg);
+#endif
 	app_layer_free(al);
 	r = eve_writer_close(w);
 	if (r < 0) {
@@ -388,8 +419,17 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
-	load_rules(&a);
-	/* bodies are buffered only for rules to inspect (Suricata does the same) */
-	a.acfg.http.keep_request_body = a.acfg.http.keep_response_body = a.n_rule_paths > 0;
-	return run_offline(&a);
+	{
+		struct ruleset *rs = NULL;
+		int ret;
+
+		load_rules(&a, &rs);
+		/* bodies are buffered only for rules to inspect (Suricata does the same) */
+		a.acfg.http.keep_request_body = a.acfg.http.keep_response_body = rs != NULL;
+		ret = run_offline(&a, rs);
+#ifdef MOAT_HAVE_RULES
+		ruleset_free(rs);
+#endif
+		return ret;
+	}
 }

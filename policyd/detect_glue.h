@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Detection in the packet pipeline: wraps the application layer's callbacks (dpi/app.h) so
+ * that every packet, the stream data it released and every HTTP transaction go through the
+ * rules room's matcher (rules/rules.h), and writes Suricata-shaped EVE alert events through
+ * the application layer's writer.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "dpi/dpi.h"
+#include "rules/rules.h"
+
+struct detect_glue_stats {
+	uint64_t alerts; /* alert events written */
+	uint64_t runs; /* detect_run() calls */
+	uint64_t errors; /* detect_run() failures (Hyperscan) */
+	uint64_t alloc_failures; /* per-flow state not allocated: flow not inspected */
+	uint64_t stream_refused; /* stream bytes past DETECT_GLUE_STREAM_MAX per packet */
+	uint64_t http_buf_refused; /* HTTP buffers past DETECT_GLUE_HTTP_MAX: left out */
+};
+
+/* Stream bytes one packet can release for inspection before the rest is refused, the tail
+ * of already inspected bytes kept per direction, and the cap of one built HTTP buffer. */
+#define DETECT_GLUE_STREAM_MAX (4u << 20)
+#define DETECT_GLUE_TAIL 2048u
+#define DETECT_GLUE_HTTP_MAX (256u << 10)
+
+struct detect_glue;
+
+/* RS is borrowed (must outlive the glue); A is borrowed. Sets A's tx hook. Returns 0 or
+ * -ENOMEM / detect_ctx_new() errors. */
+int detect_glue_new(const struct ruleset *rs, struct app_layer *a, struct detect_glue **ret);
+void detect_glue_free(struct detect_glue *g);
+/* The callbacks to give worker_new() instead of app_layer_ops()'s. */
+void detect_glue_ops(struct detect_glue *g, struct app_ops *ret_ops);
+const struct detect_glue_stats *detect_glue_stats(const struct detect_glue *g);
