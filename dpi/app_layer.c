@@ -261,6 +261,25 @@ static void write_fileinfo(struct app_layer *a, struct flow *f, const struct htt
 	write_event(a, o);
 }
 
+/* A request finished before its response: the tx hook inspects the request side now (on
+ * the packet that completed it, as Suricata does); no http event yet. */
+static void on_http_request(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	struct app_layer *a = user;
+	struct flow *f = a->cur_flow;
+	json_t *http;
+
+	if (!f || !a->tx_hook)
+		return;
+	http = http_tx_eve(tx);
+	if (!http) {
+		a->st.events_written_failed++;
+		return;
+	}
+	a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
+	json_decref(http);
+}
+
 static struct app_flow *flow_state(struct flow *f)
 {
 	if (!f->app_state)
@@ -368,6 +387,8 @@ static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int 
 		af->proto = APP_PROTO_FAILED;
 		return;
 	}
+	if (a->tx_hook)
+		http_conn_set_request_cb(af->http, on_http_request);
 	/* held bytes of the other direction first if it is the request side */
 	if (dir == APP_DIR_TOCLIENT && af->probe_len[APP_DIR_TOSERVER])
 		http_feed(a, f, af, APP_DIR_TOSERVER, af->probe[APP_DIR_TOSERVER],

@@ -35,6 +35,7 @@ struct http_conn {
 	struct http_engine *e;
 	htp_connp_t *connp;
 	http_tx_cb cb;
+	http_tx_cb req_cb; /* http_conn_set_request_cb() */
 	void *user;
 	struct http_stats *st;
 	uint64_t ts_us;
@@ -209,20 +210,12 @@ static uint8_t *uri_normalize(const htp_tx_t *tx, size_t *ret_len)
 	return s;
 }
 
-static void tx_report(struct http_conn *c, htp_tx_t *tx)
+/* Build the view of TX and call CB with it. */
+static void tx_call(struct http_conn *c, htp_tx_t *tx, struct http_txd *td, http_tx_cb cb)
 {
-	struct http_txd *td = txd_get(tx);
 	struct http_tx t = { 0 };
 	uint8_t *norm;
 	size_t norm_len = 0;
-
-	if (!td) {
-		c->st->alloc_failures++;
-		return;
-	}
-	if (td->reported)
-		return;
-	td->reported = true;
 
 	t.tx_id = tx->index;
 	t.request_complete = tx->request_progress == HTP_REQUEST_COMPLETE;
@@ -253,10 +246,24 @@ static void tx_report(struct http_conn *c, htp_tx_t *tx)
 	t.request_body_truncated = td->req_trunc;
 	t.response_body_truncated = td->res_trunc;
 	t.htp = tx;
-	c->st->txs++;
-	if (c->cb)
-		c->cb(c->user, &t, c->ts_us);
+	if (cb)
+		cb(c->user, &t, c->ts_us);
 	free(norm);
+}
+
+static void tx_report(struct http_conn *c, htp_tx_t *tx)
+{
+	struct http_txd *td = txd_get(tx);
+
+	if (!td) {
+		c->st->alloc_failures++;
+		return;
+	}
+	if (td->reported)
+		return;
+	td->reported = true;
+	c->st->txs++;
+	tx_call(c, tx, td, c->cb);
 }
 
 /* Report a finished tx and schedule its destruction after the current parser call (libhtp
@@ -272,8 +279,18 @@ static void tx_finished(htp_tx_t *tx)
 
 static int hook_req_complete(htp_tx_t *tx)
 {
-	if (tx->response_progress == HTP_RESPONSE_COMPLETE)
+	struct http_conn *c = conn_of(tx);
+
+	if (tx->response_progress == HTP_RESPONSE_COMPLETE) {
 		tx_finished(tx);
+	} else if (c->req_cb) {
+		struct http_txd *td = txd_get(tx);
+
+		if (td)
+			tx_call(c, tx, td, c->req_cb);
+		else
+			c->st->alloc_failures++;
+	}
 	return HTP_OK;
 }
 
@@ -335,6 +352,11 @@ static void ts_to_htp(uint64_t ts_us, htp_time_t *t)
 {
 	t->tv_sec = (time_t)(ts_us / 1000000);
 	t->tv_usec = (suseconds_t)(ts_us % 1000000);
+}
+
+void http_conn_set_request_cb(struct http_conn *c, http_tx_cb cb)
+{
+	c->req_cb = cb;
 }
 
 struct http_conn *http_conn_new(struct http_engine *e, http_tx_cb cb, void *user,

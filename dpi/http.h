@@ -65,6 +65,9 @@ void http_engine_free(struct http_engine *e);
 struct http_conn;
 struct http_conn *http_conn_new(struct http_engine *e, http_tx_cb cb, void *user,
 				struct http_stats *st, uint64_t ts_us);
+/* Also call CB (same `user`) when a transaction's request is complete while its response
+ * is not: the request-side inspection point. The full report still follows once. */
+void http_conn_set_request_cb(struct http_conn *c, http_tx_cb cb);
 /* Feed reassembled bytes of one direction (0 to server, 1 to client). After a parse error
  * or a gap in a direction, that direction's later data is ignored. Returns 0, or -EPROTO
  * once the connection is no longer parsed. */
