@@ -34,10 +34,13 @@ struct app_layer_stats {
 };
 
 /*
- * Per-transaction hook for detection (the rules room, next issue): called for every HTTP
- * transaction before its http event is written, with the flow, the transaction and the
- * event's "http" object (borrowed; may be reused in alert events). Returns nothing: alerts
- * are written by the hook through app_layer_writer().
+ * Per-transaction hook for detection: called for every HTTP transaction before its http
+ * event is written, with the flow, the transaction and the event's "http" object
+ * (borrowed; may be reused in alert events); and before that, when a request completes
+ * while its response does not yet, once with the request side (the packet that completed
+ * the request is the current one). So a transaction may meet the hook twice: detection
+ * alerts once per rule and transaction. Returns nothing: alerts are written by the hook
+ * through app_layer_writer().
  */
 typedef void (*app_layer_tx_hook)(void *ctx, struct flow *f, const struct http_tx *tx,
 				  json_t *http_obj, uint64_t ts_us);

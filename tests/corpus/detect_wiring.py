@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Detection in moatd's pipeline, end to end on generated captures (198.18.0.0/15):
+
+- a pattern split across two TCP segments alerts once, on the packet that completes it;
+- a pattern inside one segment followed by more data alerts once (the inspected tail
+  passed again never alerts twice), and a second occurrence later alerts again;
+- an HTTP request rule alerts on the request's packet with tx_id, app_proto and the http
+  object; a response rule alerts on the response's packet; each once per transaction;
+- flowbits:noalert rules set state without an alert; the flow event says alerted;
+- a fileinfo event names the body by Content-Disposition and gives its size;
+- without -S nothing alerts.
+Usage: detect_wiring.py MOATD
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def ip(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+class Conn:
+    """A TCP connection between 198.18.0.1:40000 and 198.19.0.1:80, frames in order."""
+
+    def __init__(self):
+        self.frames = []
+        self.seq = [1000, 5000]
+        self.addr = [ip("198.18.0.1"), ip("198.19.0.1")]
+        self.port = [40000, 80]
+
+    def pkt(self, d, flags, payload=b""):
+        src, dst = self.addr[d], self.addr[1 - d]
+        ack = self.seq[1 - d] if flags & 0x10 else 0
+        tcp = struct.pack("!HHIIBBHHH", self.port[d], self.port[1 - d], self.seq[d], ack,
+                          5 << 4, flags, 65535, 0, 0)
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp) + len(payload))
+        c = csum(pseudo + tcp + payload)
+        tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0, 64,
+                          6, 0, src, dst)
+        iph = iph[:10] + struct.pack("!H", csum(iph)) + iph[12:]
+        eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+        self.frames.append(eth + iph + tcp + payload)
+        self.seq[d] += len(payload) + (1 if flags & 0x03 else 0)
+        return len(self.frames)
+
+    def handshake(self):
+        self.pkt(0, 0x02)
+        self.pkt(1, 0x12)
+        self.pkt(0, 0x10)
+
+    def close(self):
+        self.pkt(0, 0x11)
+        self.pkt(1, 0x11)
+        self.pkt(0, 0x10)
+
+    def write(self, path):
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            for i, fr in enumerate(self.frames):
+                f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
+
+
+def run(moatd, conn, rules):
+    d = tempfile.mkdtemp(prefix="detect_wiring.")
+    conn.write(os.path.join(d, "in.pcap"))
+    args = [moatd, "-r", os.path.join(d, "in.pcap"), "-l", d]
+    if rules is not None:
+        with open(os.path.join(d, "test.rules"), "w") as f:
+            f.write(rules)
+        args += ["-S", os.path.join(d, "test.rules")]
+    p = subprocess.run(args, capture_output=True, text=True, errors="replace")
+    check(p.returncode == 0, "moatd exit 0 (%s)" % p.stderr.strip()[-200:])
+    with open(os.path.join(d, "eve.json")) as f:
+        ev = [json.loads(line) for line in f]
+    for name in os.listdir(d):
+        os.unlink(os.path.join(d, name))
+    os.rmdir(d)
+    return ev
+
+
+def alerts(ev, sid):
+    return [e for e in ev if e["event_type"] == "alert" and e["alert"]["signature_id"] == sid]
+
+
+def main():
+    moatd = sys.argv[1]
+
+    # split pattern, then one whole, then the whole again in a later segment
+    c = Conn()
+    c.handshake()
+    c.pkt(0, 0x18, b"xxxxSPLIT")
+    second = c.pkt(0, 0x18, b"PATTERNyyyy")
+    c.pkt(1, 0x10)
+    c.pkt(0, 0x18, b"zz" + b"q" * 100)
+    c.pkt(0, 0x18, b"MARKER-ONE" + b"p" * 50)
+    c.pkt(0, 0x18, b"tail bytes")
+    again = c.pkt(0, 0x18, b"MARKER-ONE again")
+    c.close()
+    rules = ('alert tcp any any -> any any (msg:"split"; content:"SPLITPATTERN"; sid:1;)\n'
+             'alert tcp any any -> any any (msg:"marker"; content:"MARKER-ONE"; sid:2;)\n')
+    ev = run(moatd, c, rules)
+    a1 = alerts(ev, 1)
+    check(len(a1) == 1, "split pattern: one alert (got %d)" % len(a1))
+    check(a1 and a1[0]["pcap_cnt"] == second,
+          "split pattern: on the completing packet %d (%s)" %
+          (second, a1 and a1[0].get("pcap_cnt")))
+    check(a1 and a1[0]["src_ip"] == "198.18.0.1" and a1[0]["dest_port"] == 80,
+          "split pattern: src/dest follow the packet")
+    a2 = alerts(ev, 2)
+    check([a["pcap_cnt"] for a in a2] == [second + 3, again],
+          "marker: once per occurrence, never on the re-inspected tail (%s)" %
+          [a["pcap_cnt"] for a in a2])
+    flows = [e for e in ev if e["event_type"] == "flow"]
+    check(len(flows) == 1 and flows[0]["flow"]["alerted"] is True, "flow event: alerted")
+
+    ev = run(moatd, c, None)
+    check(not [e for e in ev if e["event_type"] == "alert"], "no rules: no alerts")
+
+    # HTTP: request and response rules, flowbits
+    c = Conn()
+    c.handshake()
+    req = c.pkt(0, 0x18, b"GET /evil.php?x=1 HTTP/1.1\r\nHost: Example.COM:8080\r\n"
+                b"User-Agent: tester\r\nCookie: c=secret\r\n\r\n")
+    body = b"hello world"
+    resp = c.pkt(1, 0x18, b"HTTP/1.1 200 OK\r\nServer: srv\r\n"
+                 b"Content-Disposition: attachment; filename=\"report.txt\"\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    c.pkt(0, 0x10)
+    c.close()
+    rules = (
+        'alert http any any -> any any (msg:"uri"; flow:to_server; http.uri; '
+        'content:"/evil.php"; flowbits:set,evil; sid:10;)\n'
+        'alert http any any -> any any (msg:"host"; http.host; content:"example.com"; '
+        'endswith; sid:11;)\n'
+        'alert http any any -> any any (msg:"hdr"; http.header; content:"Cookie"; sid:12;)\n'
+        'alert http any any -> any any (msg:"body"; flow:to_client; file.data; '
+        'content:"hello"; flowbits:isset,evil; sid:13;)\n'
+        'alert http any any -> any any (msg:"quiet"; http.method; content:"GET"; '
+        'flowbits:set,q; flowbits:noalert; sid:14;)\n')
+    ev = run(moatd, c, rules)
+    a = alerts(ev, 10)
+    check(len(a) == 1, "http uri: one alert (got %d)" % len(a))
+    if a:
+        a = a[0]
+        check(a["pcap_cnt"] == req, "http uri: on the request packet %d (%s)" %
+              (req, a.get("pcap_cnt")))
+        check(a.get("tx_id") == 0 and a.get("app_proto") == "http",
+              "http uri: tx_id 0, app_proto http")
+        check(a.get("http", {}).get("url") == "/evil.php?x=1", "http uri: http object")
+        check(a["alert"]["action"] == "allowed" and a["alert"]["signature"] == "uri",
+              "http uri: action, signature")
+    check(len(alerts(ev, 11)) == 1, "http.host lowercased without the port")
+    check(len(alerts(ev, 12)) == 0, "http.header leaves out Cookie")
+    a = alerts(ev, 13)
+    check(len(a) == 1 and a[0]["pcap_cnt"] == resp and a[0]["src_port"] == 80,
+          "response body rule with flowbits: once, on the response packet %d (%s)" %
+          (resp, [x.get("pcap_cnt") for x in a]))
+    check(len(alerts(ev, 14)) == 0, "flowbits:noalert: no alert")
+    fi = [e for e in ev if e["event_type"] == "fileinfo"]
+    check(len(fi) == 1 and fi[0]["fileinfo"]["filename"] == "report.txt" and
+          fi[0]["fileinfo"]["size"] == len(body) and fi[0]["fileinfo"]["state"] == "CLOSED",
+          "fileinfo: Content-Disposition name, size, CLOSED (%s)" %
+          (fi and fi[0]["fileinfo"]))
+
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        return 1
+    print("all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
