@@ -13,7 +13,10 @@
 #define PCRE_DEPTH_LIMIT 1500 /* Suricata's pcre.match-limit-recursion default */
 #define INSPECT_BUDGET 3000 /* content elements tried per rule and buffer */
 #define THR_TABLE_SIZE 65536 /* threshold entries per worker (power of two) */
-#define TX_ALERTED_MAX 64 /* rules remembered as alerted for the current tx of a flow */
+/* (transaction, rule) pairs remembered as alerted per flow; when full, the oldest
+ * transaction's pairs are forgotten first (a transaction may be inspected at its request
+ * and again when complete, with later requests pipelined in between) */
+#define TX_ALERTED_MAX 64
 #define XBITS_TABLE_SIZE 65536 /* xbits entries per worker (power of two) */
 
 static const char *const buf_names[DETECT_BUF_MAX] = {
@@ -100,10 +103,9 @@ struct detect_flow {
 		uint32_t v;
 		uint8_t set;
 	} * ints; /* flowint values by name id, allocated on first use */
-	uint64_t tx_id;
-	bool has_tx;
 	uint32_t n_alerted;
 	uint32_t alerted[TX_ALERTED_MAX];
+	uint64_t alerted_tx[TX_ALERTED_MAX];
 };
 
 void detect_ctx_free(struct detect_ctx *ctx)
@@ -176,7 +178,6 @@ static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
 	f->ints = NULL;
 	f->nints = 0;
 	f->n_alerted = 0;
-	f->has_tx = false;
 	f->generation = rs->generation;
 }
 
@@ -656,18 +657,29 @@ static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct thr
 static bool tx_seen(struct detect_ctx *ctx, struct detect_flow *f, const struct detect_input *in,
 		    uint32_t ri)
 {
-	if (!f->has_tx || f->tx_id != in->tx_id) {
-		f->has_tx = true;
-		f->tx_id = in->tx_id;
-		f->n_alerted = 0;
-	}
+	uint64_t oldest = UINT64_MAX;
+	uint32_t n = 0;
+
 	for (uint32_t i = 0; i < f->n_alerted; i++)
-		if (f->alerted[i] == ri)
+		if (f->alerted[i] == ri && f->alerted_tx[i] == in->tx_id)
 			return true;
-	if (f->n_alerted < TX_ALERTED_MAX)
-		f->alerted[f->n_alerted++] = ri;
-	else
-		ctx->st.tx_dedup_refused++;
+	if (f->n_alerted == TX_ALERTED_MAX) {
+		for (uint32_t i = 0; i < f->n_alerted; i++)
+			oldest = MIN(oldest, f->alerted_tx[i]);
+		if (oldest >= in->tx_id) {
+			/* only this transaction is remembered and it is full */
+			ctx->st.tx_dedup_refused++;
+			return false;
+		}
+		for (uint32_t i = 0; i < f->n_alerted; i++)
+			if (f->alerted_tx[i] != oldest) {
+				f->alerted[n] = f->alerted[i];
+				f->alerted_tx[n++] = f->alerted_tx[i];
+			}
+		f->n_alerted = n;
+	}
+	f->alerted[f->n_alerted] = ri;
+	f->alerted_tx[f->n_alerted++] = in->tx_id;
 	return false;
 }
 

@@ -555,6 +555,19 @@ static void test_detect_threshold_and_tx_dedup(void **state)
 	in.tx_id = 1;
 	detect_run(ctx, f, &in, on_alert, &h);
 	assert_int_equal(h.n, 2);
+	/* pipelined: tx 0 inspected again when it completes, after tx 1's request */
+	in.tx_id = 0;
+	detect_run(ctx, f, &in, on_alert, &h);
+	in.tx_id = 1;
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 2);
+	/* many later transactions push the oldest out, never the current one */
+	for (uint64_t t = 2; t < 200; t++) {
+		in.tx_id = t;
+		detect_run(ctx, f, &in, on_alert, &h);
+		detect_run(ctx, f, &in, on_alert, &h);
+	}
+	assert_int_equal(h.n, 200);
 	detect_flow_free(f);
 	detect_ctx_free(ctx);
 	ruleset_free(rs);
