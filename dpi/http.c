@@ -19,11 +19,16 @@ struct http_engine {
 };
 
 /* Our per-transaction state, in htp_tx user data. */
+#define HTTP_RAW_HEADER_MAX (64 * 1024)
+
 struct http_txd {
 	bool reported;
 	bool req_trunc, res_trunc;
 	uint8_t *req_body, *res_body;
 	size_t req_len, res_len, req_cap, res_cap;
+	/* raw header blocks as received (for http.header.raw), kept only with bodies */
+	uint8_t *req_hdr, *res_hdr;
+	size_t req_hdr_len, res_hdr_len, req_hdr_cap, res_hdr_cap;
 };
 
 struct http_pending {
@@ -85,6 +90,8 @@ static void txd_free(htp_tx_t *tx)
 	if (d) {
 		free(d->req_body);
 		free(d->res_body);
+		free(d->req_hdr);
+		free(d->res_hdr);
 		free(d);
 		htp_tx_set_user_data(tx, NULL);
 	}
@@ -161,6 +168,38 @@ static int hook_res_body(htp_tx_data_t *d)
 			 c->st))
 		td->res_trunc = true;
 	return HTP_OK;
+}
+
+/* Raw header bytes as libhtp saw them (folding and spacing kept), capped by the field
+ * hard limit like the headers themselves. */
+static int hook_hdr_data(htp_tx_data_t *d, bool response)
+{
+	struct http_conn *c = conn_of(d->tx);
+	struct http_txd *td = txd_get(d->tx);
+
+	if (!td) {
+		c->st->alloc_failures++;
+		return HTP_OK;
+	}
+	if (d->data && d->len) {
+		if (response)
+			body_append(&td->res_hdr, &td->res_hdr_len, &td->res_hdr_cap,
+				    HTTP_RAW_HEADER_MAX, d->data, d->len, -1, c->st);
+		else
+			body_append(&td->req_hdr, &td->req_hdr_len, &td->req_hdr_cap,
+				    HTTP_RAW_HEADER_MAX, d->data, d->len, -1, c->st);
+	}
+	return HTP_OK;
+}
+
+static int hook_req_hdr(htp_tx_data_t *d)
+{
+	return hook_hdr_data(d, false);
+}
+
+static int hook_res_hdr(htp_tx_data_t *d)
+{
+	return hook_hdr_data(d, true);
 }
 
 static struct http_view view_bstr(const bstr *b)
@@ -243,6 +282,8 @@ static void tx_call(struct http_conn *c, htp_tx_t *tx, struct http_txd *td, http
 		tx->response_message_len > 0 ? (uint64_t)tx->response_message_len : 0;
 	t.request_body = (struct http_view){ td->req_body, td->req_len };
 	t.response_body = (struct http_view){ td->res_body, td->res_len };
+	t.request_headers_raw = (struct http_view){ td->req_hdr, td->req_hdr_len };
+	t.response_headers_raw = (struct http_view){ td->res_hdr, td->res_hdr_len };
 	t.request_body_truncated = td->req_trunc;
 	t.response_body_truncated = td->res_trunc;
 	t.htp = tx;
@@ -330,8 +371,14 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 	htp_config_set_compression_time_limit(e->cfg, 100000);
 	htp_config_set_field_limits(e->cfg, conf->field_soft_limit, conf->field_hard_limit);
 	htp_config_set_parse_request_cookies(e->cfg, 0);
-	if (conf->keep_request_body)
+	/* Suricata 7.0.16+ decompresses request bodies too */
+	htp_config_set_request_decompression(e->cfg, 1);
+	if (conf->keep_request_body) {
 		htp_config_register_request_body_data(e->cfg, hook_req_body);
+		htp_config_register_request_header_data(e->cfg, hook_req_hdr);
+	}
+	if (conf->keep_response_body)
+		htp_config_register_response_header_data(e->cfg, hook_res_hdr);
 	if (conf->keep_response_body)
 		htp_config_register_response_body_data(e->cfg, hook_res_body);
 	htp_config_register_request_complete(e->cfg, hook_req_complete);

@@ -40,6 +40,8 @@ struct http_tx {
 	uint64_t response_message_len, request_message_len;
 	struct http_view request_body, response_body; /* dechunked/decompressed, capped */
 	bool request_body_truncated, response_body_truncated;
+	/* header blocks as received (kept with the bodies; capped at 64 KiB) */
+	struct http_view request_headers_raw, response_headers_raw;
 	struct htp_tx_t *htp; /* the libhtp transaction, for headers and extensions */
 };
 

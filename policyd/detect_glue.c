@@ -430,6 +430,17 @@ static void build_headers(struct detect_glue *g, htp_table_t *t, const char *exc
 	sb_add(g, &g->hb[raw], "\r\n", 2);
 }
 
+/* http.header.raw is the header block as received when the app layer kept it (spacing and
+ * folding intact); the rebuilt "Name: value" lines stand in otherwise. */
+static void use_raw(struct detect_glue *g, const struct http_view *v, enum detect_buf raw)
+{
+	if (!v->ptr || !v->len)
+		return;
+	g->hb[raw].len = 0;
+	g->hb[raw].refused = false;
+	sb_add(g, &g->hb[raw], v->ptr, v->len);
+}
+
 static void build_start(struct detect_glue *g, const bstr *line, enum detect_buf start,
 			enum detect_buf raw)
 {
@@ -493,6 +504,7 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 		set_header(&in, DETECT_BUF_HTTP_CONNECTION, rq, "connection");
 		build_headers(g, rq, "cookie", DETECT_BUF_HTTP_HEADER, DETECT_BUF_HTTP_HEADER_NAMES,
 			      DETECT_BUF_HTTP_HEADER_RAW);
+		use_raw(g, &tx->request_headers_raw, DETECT_BUF_HTTP_HEADER_RAW);
 		build_start(g, h->request_line, DETECT_BUF_HTTP_START, DETECT_BUF_HTTP_HEADER_RAW);
 		set_sb(&in, DETECT_BUF_HTTP_HEADER, &g->hb[DETECT_BUF_HTTP_HEADER]);
 		set_sb(&in, DETECT_BUF_HTTP_HEADER_NAMES, &g->hb[DETECT_BUF_HTTP_HEADER_NAMES]);
@@ -545,6 +557,7 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 		set_header(&in, DETECT_BUF_HTTP_CONNECTION_RESP, rs, "connection");
 		build_headers(g, rs, "set-cookie", DETECT_BUF_HTTP_HEADER_RESP,
 			      DETECT_BUF_HTTP_HEADER_NAMES_RESP, DETECT_BUF_HTTP_HEADER_RAW_RESP);
+		use_raw(g, &tx->response_headers_raw, DETECT_BUF_HTTP_HEADER_RAW_RESP);
 		build_start(g, h->response_line, DETECT_BUF_HTTP_START_RESP,
 			    DETECT_BUF_HTTP_HEADER_RAW_RESP);
 		if (g->hb[DETECT_BUF_HTTP_HEADER_RESP].len)

@@ -718,6 +718,10 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 		struct detect_alert a = { .rule = &r->info, .rule_idx = ri, .noalert = r->noalert };
 
 		ctx->cand[ri] = 0;
+		/* a transaction step inspects transaction rules only: packet rules were seen
+		 * with the packet (Suricata's per-packet vs per-tx inspection) */
+		if (in->has_tx && !r->info.tx_rule)
+			continue;
 		if (!proto_match(r, &in->pkt) || !flow_match(r, &in->pkt) ||
 		    !header_match(r, &in->pkt) || !misc_match(r, in) || !flowbits_match(r, flow) ||
 		    !flowint_match(r, flow) || !xbits_match(ctx, r, &in->pkt) ||

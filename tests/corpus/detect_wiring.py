@@ -7,6 +7,7 @@
   passed again never alerts twice), and a second occurrence later alerts again;
 - an HTTP request rule alerts on the request's packet with tx_id, app_proto and the http
   object; a response rule alerts on the response's packet; each once per transaction;
+- http.header.raw is the header block as received, http.header the trimmed values;
 - flowbits:noalert rules set state without an alert; the flow event says alerted;
 - a fileinfo event names the body by Content-Disposition and gives its size;
 - without -S nothing alerts.
@@ -145,7 +146,7 @@ def main():
     req = c.pkt(0, 0x18, b"GET /evil.php?x=1 HTTP/1.1\r\nHost: Example.COM:8080\r\n"
                 b"User-Agent: tester\r\nCookie: c=secret\r\n\r\n")
     body = b"hello world"
-    resp = c.pkt(1, 0x18, b"HTTP/1.1 200 OK\r\nServer: srv\r\n"
+    resp = c.pkt(1, 0x18, b"HTTP/1.1 200 OK\r\nServer:   srv\r\n"
                  b"Content-Disposition: attachment; filename=\"report.txt\"\r\n"
                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
     c.pkt(0, 0x10)
@@ -159,7 +160,11 @@ def main():
         'alert http any any -> any any (msg:"body"; flow:to_client; file.data; '
         'content:"hello"; flowbits:isset,evil; sid:13;)\n'
         'alert http any any -> any any (msg:"quiet"; http.method; content:"GET"; '
-        'flowbits:set,q; flowbits:noalert; sid:14;)\n')
+        'flowbits:set,q; flowbits:noalert; sid:14;)\n'
+        'alert http any any -> any any (msg:"raw"; flow:to_client; http.header.raw; '
+        'content:"Server|3a 20 20 20|srv|0d 0a|"; sid:15;)\n'
+        'alert http any any -> any any (msg:"norm"; flow:to_client; http.header; '
+        'content:"Server|3a 20|srv|0d 0a|"; sid:16;)\n')
     ev = run(moatd, c, rules)
     a = alerts(ev, 10)
     check(len(a) == 1, "http uri: one alert (got %d)" % len(a))
@@ -179,6 +184,8 @@ def main():
           "response body rule with flowbits: once, on the response packet %d (%s)" %
           (resp, [x.get("pcap_cnt") for x in a]))
     check(len(alerts(ev, 14)) == 0, "flowbits:noalert: no alert")
+    check(len(alerts(ev, 15)) == 1, "http.header.raw keeps the spacing as received")
+    check(len(alerts(ev, 16)) == 1, "http.header has the value trimmed")
     fi = [e for e in ev if e["event_type"] == "fileinfo"]
     check(len(fi) == 1 and fi[0]["fileinfo"]["filename"] == "report.txt" and
           fi[0]["fileinfo"]["size"] == len(body) and fi[0]["fileinfo"]["state"] == "CLOSED",
