@@ -49,6 +49,7 @@ struct detect_glue {
 	struct flow *cur_flow;
 	int cur_dir;
 	struct sbuf hb[DETECT_BUF_MAX]; /* HTTP buffers built per transaction */
+	size_t stream_mem; /* bytes held by all flows' stream buffers */
 };
 
 struct alert_ctx {
@@ -185,10 +186,11 @@ static struct gflow *gflow_get(struct detect_glue *g, struct flow *f)
 	return gf;
 }
 
-static void gflow_free(struct gflow *gf)
+static void gflow_free(struct detect_glue *g, struct gflow *gf)
 {
 	if (!gf)
 		return;
+	g->stream_mem -= gf->d[0].cap + gf->d[1].cap;
 	detect_flow_free(gf->df);
 	free(gf->d[0].buf);
 	free(gf->d[1].buf);
@@ -206,16 +208,22 @@ static void gdir_append(struct detect_glue *g, struct gdir *d, const uint8_t *da
 	if (!len)
 		return;
 	if (d->len + len > d->cap) {
-		size_t cap = MAX(d->cap * 2, (size_t)4096);
+		size_t cap = MAX(d->cap * 2, 2 * (size_t)DETECT_GLUE_TAIL);
 		uint8_t *n;
 
 		while (cap < d->len + len)
 			cap *= 2;
+		if (g->stream_mem - d->cap + cap > DETECT_GLUE_MEMCAP) {
+			g->st.stream_refused += len;
+			g->st.memcap_hits++;
+			return;
+		}
 		n = realloc(d->buf, cap);
 		if (!n) {
 			g->st.stream_refused += len;
 			return;
 		}
+		g->stream_mem = g->stream_mem - d->cap + cap;
 		d->buf = n;
 		d->cap = cap;
 	}
@@ -223,13 +231,23 @@ static void gdir_append(struct detect_glue *g, struct gdir *d, const uint8_t *da
 	d->len += len;
 }
 
-/* After inspection: keep the last DETECT_GLUE_TAIL bytes as the next call's prefix. */
-static void gdir_consumed(struct gdir *d)
+/* After inspection: keep the last DETECT_GLUE_TAIL bytes as the next call's prefix, and
+ * give back what a large burst made the buffer grow to. */
+static void gdir_consumed(struct detect_glue *g, struct gdir *d)
 {
 	size_t keep = MIN(d->len, (size_t)DETECT_GLUE_TAIL);
 
 	memmove(d->buf, d->buf + d->len - keep, keep);
 	d->tail = d->len = keep;
+	if (d->cap > 4 * (size_t)DETECT_GLUE_TAIL) {
+		uint8_t *n = realloc(d->buf, 2 * (size_t)DETECT_GLUE_TAIL);
+
+		if (n) {
+			g->stream_mem = g->stream_mem - d->cap + 2 * (size_t)DETECT_GLUE_TAIL;
+			d->buf = n;
+			d->cap = 2 * (size_t)DETECT_GLUE_TAIL;
+		}
+	}
 }
 
 static void set_stream(struct detect_input *in, struct gdir *d)
@@ -295,7 +313,7 @@ static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int
 		set_stream(&in, &gf->d[dir]);
 	run(g, gf, &in, &c);
 	if (gf && in.buf[DETECT_BUF_STREAM].data)
-		gdir_consumed(&gf->d[dir]);
+		gdir_consumed(g, &gf->d[dir]);
 	g->cur = NULL;
 	g->cur_flow = NULL;
 }
@@ -325,12 +343,12 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		fill_pkt(f, NULL, dir, f->last_us, &in.pkt);
 		set_stream(&in, &gf->d[dir]);
 		run(g, gf, &in, &c);
-		gdir_consumed(&gf->d[dir]);
+		gdir_consumed(g, &gf->d[dir]);
 	}
 	if (g->inner.flow_end)
 		g->inner.flow_end(g->inner.ctx, f, reason);
 	/* the app layer freed the slot with its flow state; the gflow is ours */
-	gflow_free(gf);
+	gflow_free(g, gf);
 }
 
 /* ---- HTTP transaction buffers ---- */

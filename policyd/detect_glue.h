@@ -17,7 +17,9 @@ struct detect_glue_stats {
 	uint64_t runs; /* detect_run() calls */
 	uint64_t errors; /* detect_run() failures (Hyperscan) */
 	uint64_t alloc_failures; /* per-flow state not allocated: flow not inspected */
-	uint64_t stream_refused; /* stream bytes past DETECT_GLUE_STREAM_MAX per packet */
+	uint64_t stream_refused; /* stream bytes past DETECT_GLUE_STREAM_MAX per packet or
+				    DETECT_GLUE_MEMCAP in all: not inspected */
+	uint64_t memcap_hits; /* buffer growths refused by DETECT_GLUE_MEMCAP */
 	uint64_t http_buf_refused; /* HTTP buffers past DETECT_GLUE_HTTP_MAX: left out */
 };
 
@@ -26,6 +28,8 @@ struct detect_glue_stats {
 #define DETECT_GLUE_STREAM_MAX (4u << 20)
 #define DETECT_GLUE_TAIL 2048u
 #define DETECT_GLUE_HTTP_MAX (256u << 10)
+/* All flows' stream buffers together (a flow with data holds 4 KiB between packets). */
+#define DETECT_GLUE_MEMCAP ((size_t)256 << 20)
 
 struct detect_glue;
 

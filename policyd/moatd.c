@@ -369,12 +369,14 @@ out:
 	if (dg) {
 		const struct detect_glue_stats *gs = detect_glue_stats(dg);
 
-		log_info("detect: %llu alerts, %llu inspections, %llu errors, %llu stream bytes "
-			 "refused, %llu http buffers refused, %llu allocation failures",
-			 (unsigned long long)gs->alerts, (unsigned long long)gs->runs,
-			 (unsigned long long)gs->errors, (unsigned long long)gs->stream_refused,
-			 (unsigned long long)gs->http_buf_refused,
-			 (unsigned long long)gs->alloc_failures);
+		log_info(
+			"detect: %llu alerts, %llu inspections, %llu errors, %llu stream bytes "
+			"refused (%llu memcap), %llu http buffers refused, %llu allocation failures",
+			(unsigned long long)gs->alerts, (unsigned long long)gs->runs,
+			(unsigned long long)gs->errors, (unsigned long long)gs->stream_refused,
+			(unsigned long long)gs->memcap_hits,
+			(unsigned long long)gs->http_buf_refused,
+			(unsigned long long)gs->alloc_failures);
 	}
 	detect_glue_free(dg);
 #endif

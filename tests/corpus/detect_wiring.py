@@ -137,6 +137,18 @@ def main():
     flows = [e for e in ev if e["event_type"] == "flow"]
     check(len(flows) == 1 and flows[0]["flow"]["alerted"] is True, "flow event: alerted")
 
+    # segments larger than the re-inspected tail: split at a big boundary, early marker
+    c = Conn()
+    c.handshake()
+    c.pkt(0, 0x18, b"MARKER-ONE" + b"a" * 4990 + b"SPLIT")
+    big = c.pkt(0, 0x18, b"PATTERN" + b"b" * 6000)
+    c.pkt(0, 0x18, b"c" * 3000)
+    c.close()
+    ev = run(moatd, c, rules)
+    check([a["pcap_cnt"] for a in alerts(ev, 1)] == [big],
+          "large segments: split pattern once on packet %d" % big)
+    check([a["pcap_cnt"] for a in alerts(ev, 2)] == [4], "large segments: marker once")
+
     ev = run(moatd, c, None)
     check(not [e for e in ev if e["event_type"] == "alert"], "no rules: no alerts")
 
