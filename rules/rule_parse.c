@@ -720,8 +720,6 @@ static int finalize(struct parse_state *ps)
 					      detect_buf_name(r->lists[a].buf));
 	if (r->has_urilen)
 		r->info.tx_rule = true;
-	if (r->proto == RPROTO_HTTP)
-		r->info.tx_rule = r->info.tx_rule || r->n_lists == 0;
 	if (check_dsize(ps) < 0)
 		return -EINVAL;
 	choose_fast_pattern(r);

@@ -573,6 +573,38 @@ static void test_detect_threshold_and_tx_dedup(void **state)
 	ruleset_free(rs);
 }
 
+/* Transaction steps inspect transaction rules only; an http rule without HTTP buffers is a
+ * packet rule for flows whose app_proto is http (Suricata's per-packet app-proto rule). */
+static void test_detect_packet_vs_tx_rules(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"p\"; flow:to_server; sid:1;)\n"
+		"alert http any any -> any any (msg:\"h\"; flow:to_server; sid:2;)\n"
+		"alert http any any -> any any (msg:\"u\"; http.uri; content:\"/a\"; sid:3;)\n");
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f = detect_flow_new();
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	input_init(&in);
+	in.pkt.app_proto = DETECT_APP_UNKNOWN;
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 1); /* sid 1 only: not http yet */
+	in.pkt.app_proto = DETECT_APP_HTTP;
+	detect_run(ctx, f, &in, on_alert, &h);
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 5); /* sids 1 and 2 per packet */
+	h.n = 0;
+	set_buf(&in, URI, "/a", 2);
+	in.has_tx = true;
+	detect_run(ctx, f, &in, on_alert, &h);
+	assert_int_equal(h.n, 1); /* sid 3 only */
+	detect_flow_free(f);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
 static void test_detect_ip_only_rules_by_address(void **state)
 {
 	/* The input goes 192.168.1.10 -> 198.18.0.1. */
@@ -721,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_detect_flowbits_across_packets),
 		cmocka_unit_test(test_detect_xbits_flowint_stream_size),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
+		cmocka_unit_test(test_detect_packet_vs_tx_rules),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_database_cache),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
