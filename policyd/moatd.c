@@ -358,6 +358,13 @@ static int run_offline(struct args *a, const struct ruleset *rs)
 		if (o) {
 			eve_set_path_u64(json_object_get(o, "stats"), "capture.kernel_packets",
 					 pcap_source_stats(src)->records);
+#ifdef MOAT_HAVE_RULES
+			if (dg) {
+				/* Suricata's detect.alert: alerts logged */
+				eve_set_path_u64(json_object_get(o, "stats"), "detect.alert",
+						 detect_glue_stats(dg)->alerts);
+			}
+#endif
 			eve_writer_write(w, o);
 			json_decref(o);
 		}

@@ -134,6 +134,9 @@ def main():
     check([a["pcap_cnt"] for a in a2] == [second + 3, again],
           "marker: once per occurrence, never on the re-inspected tail (%s)" %
           [a["pcap_cnt"] for a in a2])
+    st = [e for e in ev if e["event_type"] == "stats"]
+    check(st and st[-1]["stats"].get("detect", {}).get("alert") == 3,
+          "stats: detect.alert counts the alerts")
     flows = [e for e in ev if e["event_type"] == "flow"]
     check(len(flows) == 1 and flows[0]["flow"]["alerted"] is True, "flow event: alerted")
 
