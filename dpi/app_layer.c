@@ -28,6 +28,9 @@ struct app_flow {
 	bool probe_no[2];
 	bool connect_reset;
 	bool was_http; /* a CONNECT succeeded: what follows is a new protocol */
+	/* a midstream pickup whose first data was a response: the flow's client is really
+	 * the server (Suricata reverses such flows); app directions are the key's flipped */
+	bool swapped;
 	uint8_t probe_len[2];
 	uint8_t probe[2][PROBE_BUF];
 	struct http_conn *http;
@@ -111,6 +114,12 @@ void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t)
 	t->src_port = f->key.port[0];
 	t->dest_port = f->key.port[1];
 	t->flow_id = f->flow_id;
+	if (af && af->swapped) {
+		memcpy(t->src_ip, f->key.addr[1].u8, 16);
+		memcpy(t->dest_ip, f->key.addr[0].u8, 16);
+		t->src_port = f->key.port[1];
+		t->dest_port = f->key.port[0];
+	}
 	if (af && af->was_http)
 		t->app_proto = "http";
 	else if (af && af->proto == APP_PROTO_FAILED)
@@ -290,6 +299,13 @@ static struct app_flow *flow_state(struct flow *f)
 static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int dir,
 		  const uint8_t *data, size_t len, uint64_t ts_us);
 
+bool app_layer_flow_swapped(const struct flow *f)
+{
+	const struct app_flow *af = f->app_state;
+
+	return af && af->swapped;
+}
+
 void **app_layer_flow_user(struct flow *f)
 {
 	struct app_flow *af = flow_state(f);
@@ -364,6 +380,18 @@ static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int 
 		af->probe_len[dir] = (uint8_t)(n + take);
 		return;
 	}
+	if (r == HTTP_PROBE_NO && dir == APP_DIR_TOSERVER && !af->was_http && !af->swapped &&
+	    f->key.proto == IPPROTO_TCP && f->tcp.midstream && !af->probe_len[APP_DIR_TOCLIENT] &&
+	    !af->probe_no[APP_DIR_TOCLIENT] &&
+	    http_probe(APP_DIR_TOCLIENT, buf, n + take) == HTTP_PROBE_YES) {
+		/* a response seen first on a picked-up session: reverse the flow */
+		af->swapped = true;
+		memcpy(af->probe[APP_DIR_TOCLIENT], af->probe[APP_DIR_TOSERVER], n);
+		af->probe_len[APP_DIR_TOCLIENT] = (uint8_t)n;
+		af->probe_len[APP_DIR_TOSERVER] = 0;
+		probe(a, f, af, APP_DIR_TOCLIENT, data, len, ts_us);
+		return;
+	}
 	if (r == HTTP_PROBE_NO) {
 		af->probe_no[dir] = true;
 		/* a request direction that is not HTTP decides; a non-HTTP reply waits for
@@ -412,6 +440,7 @@ static void on_stream(void *ctx, struct flow *f, int dir, const uint8_t *data, s
 		a->st.http.alloc_failures++;
 		return;
 	}
+	dir ^= af->swapped;
 	if (flags & APP_STREAM_GAP) {
 		if (af->proto == APP_PROTO_HTTP)
 			http_conn_gap(af->http, dir, len);
@@ -466,13 +495,15 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		a->st.flows_failed_tcp++;
 	}
 	if (a->cfg.flow_events) {
+		int sw = af && af->swapped;
+
 		app_layer_flow_tuple(f, &t);
 		t.in_iface = a->cfg.in_iface;
 		fi = (struct eve_flow_info){
-			.pkts_toserver = f->pkts[0],
-			.pkts_toclient = f->pkts[1],
-			.bytes_toserver = f->bytes[0],
-			.bytes_toclient = f->bytes[1],
+			.pkts_toserver = f->pkts[sw],
+			.pkts_toclient = f->pkts[!sw],
+			.bytes_toserver = f->bytes[sw],
+			.bytes_toclient = f->bytes[!sw],
 			.start_us = f->start_us,
 			.end_us = f->last_us,
 			.state = flow_state_name(f->state),
@@ -480,8 +511,8 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 			.alerted = f->alerted,
 			.is_tcp = f->key.proto == IPPROTO_TCP,
 			.tcp_flags = f->tcp_flags[0] | f->tcp_flags[1],
-			.tcp_flags_ts = f->tcp_flags[0],
-			.tcp_flags_tc = f->tcp_flags[1],
+			.tcp_flags_ts = f->tcp_flags[sw],
+			.tcp_flags_tc = f->tcp_flags[!sw],
 			.tcp_state =
 				f->key.proto == IPPROTO_TCP ? tcp_state_name(f->tcp.state) : NULL,
 		};

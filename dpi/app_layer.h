@@ -62,6 +62,10 @@ const struct app_layer_stats *app_layer_stats(const struct app_layer *a);
  * ends (the slot is freed by the flow_end callback). */
 void **app_layer_flow_user(struct flow *f);
 
+/* True when F was picked up midstream with a response first and reversed: its client
+ * is f->key's index 1 (stream callbacks' dir and the key's are flipped for the app). */
+bool app_layer_flow_swapped(const struct flow *f);
+
 /* Fill T from flow F (client = src). app_proto from the flow's detected protocol. */
 void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t);
 

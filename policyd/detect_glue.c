@@ -109,12 +109,14 @@ static enum detect_app_proto app_proto_of(const struct flow *f)
 	return DETECT_APP_OTHER;
 }
 
-/* The packet fields of direction DIR of flow F; P (the packet, same direction) may be NULL
- * for inspections without a packet of that direction (transactions, flow end). */
+/* The packet fields of direction DIR (relative to the application's client, see
+ * app_layer_flow_swapped()) of flow F; P (the packet, same direction) may be NULL for
+ * inspections without a packet of that direction (transactions, flow end). */
 static void fill_pkt(const struct flow *f, const struct packet *p, int dir, uint64_t ts_us,
 		     struct detect_packet *dp)
 {
-	int s = dir == APP_DIR_TOSERVER ? 0 : 1;
+	int sw = app_layer_flow_swapped(f);
+	int s = (dir == APP_DIR_TOSERVER ? 0 : 1) ^ sw; /* the sender's index in f->key */
 
 	memset(dp, 0, sizeof(*dp));
 	dp->family = f->key.ip_version == 6 ? AF_INET6 : AF_INET;
@@ -130,8 +132,8 @@ static void fill_pkt(const struct flow *f, const struct packet *p, int dir, uint
 			dp->flags |= DETECT_PKT_ESTABLISHED;
 		if (f->tcp.tracked) {
 			dp->flags |= DETECT_PKT_HAS_STREAM_SIZE;
-			dp->stream_bytes_toserver = tcp_reasm_stream_bytes(&f->tcp, 0);
-			dp->stream_bytes_toclient = tcp_reasm_stream_bytes(&f->tcp, 1);
+			dp->stream_bytes_toserver = tcp_reasm_stream_bytes(&f->tcp, sw);
+			dp->stream_bytes_toclient = tcp_reasm_stream_bytes(&f->tcp, !sw);
 		}
 	} else if (f->state != FLOW_STATE_NEW) {
 		dp->flags |= DETECT_PKT_ESTABLISHED;
@@ -289,12 +291,13 @@ static void on_stream(void *ctx, struct flow *f, int dir, const uint8_t *data, s
 static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int dir)
 {
 	struct detect_glue *g = ctx;
+	int adir = dir ^ app_layer_flow_swapped(f);
 	struct gflow *gf;
 	struct detect_input in;
 	struct alert_ctx c = {
 		.g = g,
 		.f = f,
-		.to_server = dir == APP_DIR_TOSERVER,
+		.to_server = adir == APP_DIR_TOSERVER,
 		.pcap_cnt = p->pkt_num,
 		.ts_us = p->ts_us,
 		.tx_id = -1,
@@ -304,7 +307,7 @@ static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int
 		g->inner.packet_end(g->inner.ctx, f, p, dir);
 	gf = gflow_get(g, f);
 	memset(&in, 0, sizeof(in));
-	fill_pkt(f, p, dir, p->ts_us, &in.pkt);
+	fill_pkt(f, p, adir, p->ts_us, &in.pkt);
 	if (p->payload_len) {
 		in.buf[DETECT_BUF_PKT].data = p->payload;
 		in.buf[DETECT_BUF_PKT].len = p->payload_len;
@@ -328,11 +331,12 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 	g->cur_flow = NULL;
 	/* stream data delivered by the final flush has no packet: inspect it on its own */
 	for (int dir = 0; gf && dir < 2; dir++) {
+		int adir = dir ^ app_layer_flow_swapped(f);
 		struct detect_input in;
 		struct alert_ctx c = {
 			.g = g,
 			.f = f,
-			.to_server = dir == APP_DIR_TOSERVER,
+			.to_server = adir == APP_DIR_TOSERVER,
 			.ts_us = f->last_us,
 			.tx_id = -1,
 		};
@@ -340,7 +344,7 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		if (gf->d[dir].len <= gf->d[dir].tail)
 			continue;
 		memset(&in, 0, sizeof(in));
-		fill_pkt(f, NULL, dir, f->last_us, &in.pkt);
+		fill_pkt(f, NULL, adir, f->last_us, &in.pkt);
 		set_stream(&in, &gf->d[dir]);
 		run(g, gf, &in, &c);
 		gdir_consumed(g, &gf->d[dir]);
@@ -537,7 +541,8 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 	}
 	{
 		int dir = APP_DIR_TOSERVER;
-		bool cur = g->cur && g->cur_flow == f && g->cur_dir == dir;
+		bool cur = g->cur && g->cur_flow == f &&
+			   g->cur_dir == (dir ^ app_layer_flow_swapped(f));
 		struct alert_ctx c = {
 			.g = g,
 			.f = f,
@@ -592,7 +597,8 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 	}
 	{
 		int dir = APP_DIR_TOCLIENT;
-		bool cur = g->cur && g->cur_flow == f && g->cur_dir == dir;
+		bool cur = g->cur && g->cur_flow == f &&
+			   g->cur_dir == (dir ^ app_layer_flow_swapped(f));
 		struct alert_ctx c = {
 			.g = g,
 			.f = f,

@@ -9,6 +9,7 @@
   object; a response rule alerts on the response's packet; each once per transaction;
 - http.header.raw is the header block as received, http.header the trimmed values;
 - flowbits:noalert rules set state without an alert; the flow event says alerted;
+- a session picked up with a response first is reversed and parsed as HTTP;
 - a fileinfo event names the body by Content-Disposition and gives its size;
 - without -S nothing alerts.
 Usage: detect_wiring.py MOATD
@@ -84,10 +85,10 @@ class Conn:
                 f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
 
 
-def run(moatd, conn, rules):
+def run(moatd, conn, rules, extra=()):
     d = tempfile.mkdtemp(prefix="detect_wiring.")
     conn.write(os.path.join(d, "in.pcap"))
-    args = [moatd, "-r", os.path.join(d, "in.pcap"), "-l", d]
+    args = [moatd, "-r", os.path.join(d, "in.pcap"), "-l", d] + list(extra)
     if rules is not None:
         with open(os.path.join(d, "test.rules"), "w") as f:
             f.write(rules)
@@ -206,6 +207,25 @@ def main():
           fi[0]["fileinfo"]["size"] == len(body) and fi[0]["fileinfo"]["state"] == "CLOSED",
           "fileinfo: Content-Disposition name, size, CLOSED (%s)" %
           (fi and fi[0]["fileinfo"]))
+
+    # midstream pickup whose first data is a response from a high port: the flow is
+    # reversed (as Suricata does), so the response is to_client and parsed as HTTP
+    c = Conn()
+    c.port = [8080, 51000]
+    c.addr = [ip("198.19.0.1"), ip("198.18.0.1")]
+    c.pkt(0, 0x18, b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    c.pkt(1, 0x10)
+    rules = ('alert http any any -> any any (msg:"code"; flow:to_client; http.stat_code; '
+             'content:"200"; sid:20;)\n')
+    ev = run(moatd, c, rules, ["--set", "stream.midstream=true"])
+    a = alerts(ev, 20)
+    check(len(a) == 1 and a[0]["src_port"] == 8080 and a[0]["dest_port"] == 51000 and
+          a[0].get("flow", {}).get("src_ip") == "198.18.0.1",
+          "response-first pickup: reversed flow, to_client alert (%s)" %
+          [(x["src_port"], x.get("flow")) for x in a])
+    fl = [e for e in ev if e["event_type"] == "flow"]
+    check(fl and fl[0]["src_ip"] == "198.18.0.1" and fl[0]["flow"]["pkts_toserver"] == 1 and
+          fl[0]["app_proto"] == "http", "response-first pickup: flow event reversed")
 
     if failures:
         print("%d check(s) failed" % len(failures))
