@@ -7,9 +7,15 @@
  * packet released in its own direction, preceded by up to DETECT_GLUE_TAIL bytes already
  * inspected (stream_new_off), so a pattern split across segments is found once and never
  * twice. Stream bytes released in the other direction wait for that direction's next packet
- * (or the flow's end). Per HTTP transaction (the app layer's tx hook): one run with the
- * request buffers (to_server), one with request + response buffers (to_client); the matcher
- * alerts once per rule and transaction.
+ * (or the flow's end). Per HTTP transaction (the app layer's tx hook, called when the
+ * request completes and again when the transaction does): one run with the request buffers
+ * (to_server), one with request + response buffers (to_client) once a response exists; the
+ * matcher inspects only transaction rules there and alerts once per rule and transaction,
+ * while packet rules only see packet runs. Directions given to the matcher are relative to
+ * the application's client (app_layer_flow_swapped() flows are reversed).
+ *
+ * It lives in policyd/ because the dpi room must not depend on the rules room: moatd is
+ * where both meet.
  */
 #include "detect_glue.h"
 
