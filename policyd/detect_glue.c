@@ -35,6 +35,7 @@ struct gdir {
 
 struct gflow {
 	struct detect_flow *df;
+	bool passed; /* a pass rule matched: no more inspection */
 	struct gdir d[2];
 };
 
@@ -58,6 +59,8 @@ struct detect_glue {
 	size_t stream_mem; /* bytes held by all flows' stream buffers */
 };
 
+#define ALERTS_PER_RUN 64
+
 struct alert_ctx {
 	struct detect_glue *g;
 	struct flow *f;
@@ -65,20 +68,19 @@ struct alert_ctx {
 	uint64_t pcap_cnt, ts_us;
 	int64_t tx_id;
 	json_t *http;
+	/* alerts of this run, written after it unless a pass rule matched */
+	const struct rule_info *pend[ALERTS_PER_RUN];
+	size_t n_pend;
+	bool passed;
 };
 
-static int on_alert(void *user, const struct detect_input *in, const struct detect_alert *al)
+static void emit(struct alert_ctx *c, const struct rule_info *ri)
 {
-	struct alert_ctx *c = user;
-	const struct rule_info *ri = al->rule;
 	struct eve_writer *w = app_layer_writer(c->g->a);
 	struct eve_alert_meta m;
 	struct eve_tuple t;
 	json_t *o;
 
-	(void)in;
-	if (al->noalert)
-		return 0;
 	m = (struct eve_alert_meta){
 		/* offline (IDS) runs never drop: Suricata logs drop/reject rules as allowed */
 		.action = "allowed",	  .gid = ri->gid, .sid = ri->sid,
@@ -91,13 +93,32 @@ static int on_alert(void *user, const struct detect_input *in, const struct dete
 	c->f->alerted = true;
 	if (!o) {
 		c->g->st.errors++;
-		return 0;
+		return;
 	}
 	if (w && eve_writer_write(w, o) == 0)
 		c->g->st.alerts++;
 	else if (w)
 		c->g->st.errors++;
 	json_decref(o);
+}
+
+/* Suricata's action order puts pass first: a matching pass rule silences the packet's (or
+ * transaction step's) other alerts and passes the rest of the flow without inspection. */
+static int on_alert(void *user, const struct detect_input *in, const struct detect_alert *al)
+{
+	struct alert_ctx *c = user;
+
+	(void)in;
+	if (al->rule->action == RULE_ACTION_PASS) {
+		c->passed = true;
+		return 1;
+	}
+	if (al->noalert)
+		return 0;
+	if (c->n_pend < ALERTS_PER_RUN)
+		c->pend[c->n_pend++] = al->rule;
+	else
+		emit(c, al->rule); /* cannot be held back: written at once */
 	return 0;
 }
 
@@ -167,10 +188,22 @@ static void run(struct detect_glue *g, struct gflow *gf, const struct detect_inp
 {
 	int r;
 
+	if (gf && gf->passed)
+		return;
 	g->st.runs++;
+	c->n_pend = 0;
+	c->passed = false;
 	r = detect_run(g->ctx, gf ? gf->df : NULL, in, on_alert, c);
 	if (r < 0)
 		g->st.errors++;
+	if (c->passed) {
+		g->st.passed++;
+		if (gf)
+			gf->passed = true;
+		return;
+	}
+	for (size_t i = 0; i < c->n_pend; i++)
+		emit(c, c->pend[i]);
 }
 
 static struct gflow *gflow_get(struct detect_glue *g, struct flow *f)

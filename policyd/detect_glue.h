@@ -16,6 +16,7 @@ struct detect_glue_stats {
 	uint64_t alerts; /* alert events written */
 	uint64_t runs; /* detect_run() calls */
 	uint64_t errors; /* detect_run() failures (Hyperscan) */
+	uint64_t passed; /* inspections where a pass rule matched (flow passed) */
 	uint64_t alloc_failures; /* per-flow state not allocated: flow not inspected */
 	uint64_t stream_refused; /* stream bytes past DETECT_GLUE_STREAM_MAX per packet or
 				    DETECT_GLUE_MEMCAP in all: not inspected */

@@ -9,6 +9,7 @@
   object; a response rule alerts on the response's packet; each once per transaction;
 - http.header.raw is the header block as received, http.header the trimmed values;
 - flowbits:noalert rules set state without an alert; the flow event says alerted;
+- a pass rule silences the alerts of its packet and the rest of the flow;
 - a session picked up with a response first is reversed and parsed as HTTP;
 - a fileinfo event names the body by Content-Disposition and gives its size;
 - without -S nothing alerts.
@@ -207,6 +208,21 @@ def main():
           fi[0]["fileinfo"]["size"] == len(body) and fi[0]["fileinfo"]["state"] == "CLOSED",
           "fileinfo: Content-Disposition name, size, CLOSED (%s)" %
           (fi and fi[0]["fileinfo"]))
+
+    # pass: a matching pass rule silences the packet's alerts and passes the flow
+    c = Conn()
+    c.handshake()
+    before = c.pkt(0, 0x18, b"EVIL one")
+    c.pkt(0, 0x18, b"EVIL PASSME")
+    c.pkt(0, 0x18, b"EVIL later")
+    c.close()
+    rules = ('alert tcp any any -> any any (msg:"evil"; content:"EVIL"; sid:31;)\n'
+             'pass tcp any any -> any any (msg:"pass"; content:"PASSME"; sid:30;)\n')
+    ev = run(moatd, c, rules)
+    check([a["pcap_cnt"] for a in alerts(ev, 31)] == [before] and not alerts(ev, 30),
+          "pass: alerts before it only, the pass itself not logged (%s)" %
+          [(a["pcap_cnt"], a["alert"]["signature_id"]) for a in ev
+           if a["event_type"] == "alert"])
 
     # midstream pickup whose first data is a response from a high port: the flow is
     # reversed (as Suricata does), so the response is to_client and parsed as HTTP
