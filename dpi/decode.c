@@ -38,34 +38,53 @@ static inline uint32_t rd32(const uint8_t *b)
  * RFC 1071 sum, 8 bytes at a time: one's complement addition commutes with byte order, so
  * native-order words are summed with end-around carry and the folded result is swapped back
  * into big-endian word order at the end (RFC 1071 section 2(B)).
+ *
+ * The bulk of a packet goes through csum_bulk(): 32-bit halves of 64-bit words summed into
+ * 64-bit lanes (no carries to propagate: 2^31 blocks would be needed to overflow a lane).
+ * With GCC's vector extension this is two SSE2 (or, chosen at load time on CPUs that have
+ * it, two AVX2) adds per 32 bytes; checksum validation of every TCP segment was a tenth of
+ * moatd's offline time with the scalar loop, this halves it.
  */
+typedef uint64_t csum_u64x4 __attribute__((vector_size(32)));
+
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+static uint64_t
+csum_bulk(const uint8_t *data, size_t blocks)
+{
+	const csum_u64x4 lo = { 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff };
+	csum_u64x4 a0 = { 0 }, a1 = { 0 };
+
+	for (size_t i = 0; i < blocks; i++, data += 64) {
+		csum_u64x4 v0, v1;
+
+		memcpy(&v0, data, 32);
+		memcpy(&v1, data + 32, 32);
+		a0 += (v0 & lo) + (v0 >> 32);
+		a1 += (v1 & lo) + (v1 >> 32);
+	}
+	a0 += a1;
+	return a0[0] + a0[1] + a0[2] + a0[3];
+}
+
 uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 {
 	uint64_t acc = 0, v;
 	uint32_t r;
 
-	/* 32-bit halves into four independent 64-bit accumulators: no carries to propagate
-	 * (2^32 words would be needed to overflow) and no serial dependency between them */
-	if (len >= 32) {
-		uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-
-		while (len >= 32) {
-			uint64_t w[4];
-
-			memcpy(w, data, 32);
-			a0 += (w[0] & 0xffffffff) + (w[0] >> 32);
-			a1 += (w[1] & 0xffffffff) + (w[1] >> 32);
-			a2 += (w[2] & 0xffffffff) + (w[2] >> 32);
-			a3 += (w[3] & 0xffffffff) + (w[3] >> 32);
-			data += 32;
-			len -= 32;
-		}
-		acc = a0 + a1 + a2 + a3;
+	if (len >= 64) {
+		acc = csum_bulk(data, len / 64);
+		data += len & ~(size_t)63;
+		len &= 63;
 	}
+	/* the tail (and short headers) also as 32-bit halves: no end-around carry to test,
+	 * acc stays far below 2^64 for any buffer that fits in memory */
 	while (len >= 8) {
 		memcpy(&v, data, 8);
-		acc += v;
-		acc += acc < v; /* end-around carry */
+		acc += (v & 0xffffffff) + (v >> 32);
 		data += 8;
 		len -= 8;
 	}
@@ -74,7 +93,6 @@ uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 
 		memcpy(&v32, data, 4);
 		acc += v32;
-		acc += acc < v32;
 		data += 4;
 		len -= 4;
 	}
@@ -83,18 +101,15 @@ uint32_t decode_csum_add(uint32_t sum, const uint8_t *data, size_t len)
 
 		memcpy(&v16, data, 2);
 		acc += v16;
-		acc += acc < v16;
 		data += 2;
 		len -= 2;
 	}
 	if (len) {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		v = data[0];
+		acc += data[0];
 #else
-		v = (uint64_t)data[0] << 8;
+		acc += (uint64_t)data[0] << 8;
 #endif
-		acc += v;
-		acc += acc < v;
 	}
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	acc = (acc & 0xffffffff) + (acc >> 32);
@@ -119,12 +134,14 @@ static uint32_t pseudo_sum(const struct packet *p, uint32_t l4_len)
 {
 	uint32_t sum = 0;
 
+	/* big-endian 16-bit words of the addresses, added inline: at most 16 of them, so
+	 * the 32-bit sum cannot overflow before decode_csum_fold() */
 	if (p->ip_version == 4) {
-		sum = decode_csum_add(sum, p->src.u8, 4);
-		sum = decode_csum_add(sum, p->dst.u8, 4);
+		for (int i = 0; i < 4; i += 2)
+			sum += rd16(p->src.u8 + i) + rd16(p->dst.u8 + i);
 	} else {
-		sum = decode_csum_add(sum, p->src.u8, 16);
-		sum = decode_csum_add(sum, p->dst.u8, 16);
+		for (int i = 0; i < 16; i += 2)
+			sum += rd16(p->src.u8 + i) + rd16(p->dst.u8 + i);
 		sum += l4_len >> 16;
 	}
 	sum += l4_len & 0xffff;

@@ -83,6 +83,9 @@ struct flow_table {
 	struct flow_chunk *chunks;
 	uint32_t allocated;
 	uint64_t min_timeout;
+	/* the flow of the previous lookup: packets come in trains (a sender's window, its
+	 * ACK), so comparing the tuple with it first skips the keyed hash for most of them */
+	struct flow *last;
 };
 
 void flow_table_config_init(struct flow_table_config *cfg)
@@ -243,10 +246,31 @@ static uint32_t bucket_hash(const struct flow_table *t, const struct packet *p)
 	return (uint32_t)siphash13_words(t->k0, t->k1, w, 6);
 }
 
+/* Lookup through the one-entry cache. A tuple has at most one flow in the table (flows are
+ * only created when find() fails), so a hit returns what find() would. On a miss *ret_h is
+ * the tuple's bucket hash. */
+static struct flow *lookup(struct flow_table *t, const struct packet *p, uint32_t *ret_h,
+			   int *ret_dir)
+{
+	struct flow *f = t->last;
+	int d;
+
+	if (f && (d = match(f, p)) >= 0) {
+		*ret_dir = d;
+		return f;
+	}
+	*ret_h = bucket_hash(t, p);
+	f = find(t, p, *ret_h, ret_dir);
+	if (f)
+		t->last = f;
+	return f;
+}
+
 struct flow *flow_table_lookup(struct flow_table *t, const struct packet *p, int *ret_dir)
 {
+	uint32_t h;
 	int d;
-	struct flow *f = find(t, p, bucket_hash(t, p), &d);
+	struct flow *f = lookup(t, p, &h, &d);
 
 	if (f)
 		*ret_dir = d;
@@ -283,6 +307,8 @@ void flow_table_end(struct flow_table *t, struct flow *f, int reason)
 
 	if (!f->in_table)
 		return;
+	if (t->last == f)
+		t->last = NULL;
 	if (t->end)
 		t->end(t->end_ctx, f, reason);
 	for (pp = &t->buckets[f->hash & t->mask]; *pp; pp = &(*pp)->hnext)
@@ -334,16 +360,18 @@ static int client_side(const struct packet *p)
 
 struct flow *flow_table_get(struct flow_table *t, const struct packet *p, int *ret_dir)
 {
-	uint32_t h = bucket_hash(t, p);
+	uint32_t h = 0;
 	struct flow *f;
 	int dir;
 
-	f = find(t, p, h, &dir);
+	f = lookup(t, p, &h, &dir);
 	if (f) {
-		lru_unlink(t, f);
-		lru_append(t, f);
+		if (t->lru_tail != f) {
+			lru_unlink(t, f);
+			lru_append(t, f);
+		}
 	} else {
-		int swap;
+		int swap; /* a miss: lookup() set h */
 
 		if (t->st.active >= t->cfg.max_flows && t->lru_head) {
 			t->st.evicted++;
@@ -371,6 +399,7 @@ struct flow *flow_table_get(struct flow_table *t, const struct packet *p, int *r
 		f->hnext = t->buckets[h & t->mask];
 		t->buckets[h & t->mask] = f;
 		lru_append(t, f);
+		t->last = f;
 		dir = swap ? APP_DIR_TOCLIENT : APP_DIR_TOSERVER;
 		t->st.created++;
 		t->st.active++;

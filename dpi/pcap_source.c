@@ -9,8 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* stdio buffer of the capture file: glibc's default is st_blksize (4 KiB), one read(2) per
+ * 4 KiB; 128 KiB halves the kernel side of reading (measured on a 1.1 GiB capture). Note
+ * setvbuf(f, NULL, ...) would keep the 4 KiB default: glibc ignores the size without a
+ * buffer, so we pass our own. */
+#define READ_BUF_SIZE (128 * 1024)
+
 struct pcap_source {
 	pcap_t *p;
+	char *rbuf; /* the FILE's buffer: freed after pcap_close() closed the FILE */
 	int linktype;
 	bool done;
 	uint64_t pkt_num;
@@ -20,6 +27,7 @@ struct pcap_source {
 int pcap_source_open(const char *path, struct pcap_source **ret_s, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	char *rbuf = NULL;
 	struct pcap_source *s;
 	pcap_t *p;
 
@@ -27,8 +35,8 @@ int pcap_source_open(const char *path, struct pcap_source **ret_s, char *err, si
 		p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
 							    ebuf);
 	} else {
-		/* our own FILE with a 1 MiB buffer: libpcap's reads of each record then cost
-		 * a memcpy instead of a read(2) every few records */
+		/* our own FILE with a READ_BUF_SIZE buffer: libpcap's reads of each record then
+		 * cost a memcpy instead of a read(2) every few records */
 		FILE *f = fopen(path, "rb");
 
 		if (!f) {
@@ -37,10 +45,15 @@ int pcap_source_open(const char *path, struct pcap_source **ret_s, char *err, si
 			snprintf(err, errlen, "%s", strerror(e));
 			return -e;
 		}
-		setvbuf(f, NULL, _IOFBF, 1 << 20);
+		rbuf = malloc(READ_BUF_SIZE);
+		if (rbuf)
+			setvbuf(f, rbuf, _IOFBF, READ_BUF_SIZE);
 		p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-		if (!p)
+		if (!p) {
 			fclose(f);
+			free(rbuf);
+			rbuf = NULL;
+		}
 	}
 	if (!p) {
 		snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "cannot read the capture");
@@ -49,10 +62,12 @@ int pcap_source_open(const char *path, struct pcap_source **ret_s, char *err, si
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		pcap_close(p);
+		free(rbuf);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	s->p = p;
+	s->rbuf = rbuf;
 	s->linktype = pcap_datalink(p);
 	*ret_s = s;
 	return 0;
@@ -109,5 +124,6 @@ void pcap_source_close(struct pcap_source *s)
 	if (!s)
 		return;
 	pcap_close(s->p);
+	free(s->rbuf);
 	free(s);
 }

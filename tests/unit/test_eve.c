@@ -290,6 +290,54 @@ static void test_eve_writer_output_equals_jansson_dump(void **state)
 	unlink(path);
 }
 
+/* The 8-bytes-at-a-time string scan: every escape-worthy byte (and the neighbours of the
+ * boundaries, 0x1f/0x20, '!'/'"'/'#', '['/'\\'/']', 0x7f, UTF-8) at every position of
+ * strings 1..40 bytes long, in one event each, serialized exactly as jansson does. */
+static void test_eve_writer_string_scan_every_position(void **state)
+{
+	static const char specials[] = { '"', '\\', '\n', 0x01, 0x1f, 0x20, '!',
+					 '#', '[',  ']',  0x7f, '\t', 0 };
+	char path[] = "/tmp/test_eve_XXXXXX";
+	int fd = mkstemp(path);
+	struct eve_writer *w;
+	char str[48], line[512];
+	FILE *f;
+	int events = 0;
+
+	(void)state;
+	close(fd);
+	assert_int_equal(eve_writer_open(path, false, &w), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (size_t len = 1; len <= 40; len++)
+		for (size_t pos = 0; pos < len; pos++)
+			for (const char *sp = specials; *sp; sp++) {
+				json_t *o;
+				char *ref;
+
+				for (size_t i = 0; i < len; i++)
+					str[i] = (char)('a' + i % 26);
+				str[pos] = *sp;
+				if (pos + 2 < len && *sp == '!') /* a 2-byte UTF-8 sequence */
+					memcpy(str + pos + 1, "\xc3\xa9", 2);
+				o = json_pack("{s:s#}", "v", str, (int)len);
+				assert_non_null(o);
+				ref = json_dumps(o, JSON_COMPACT);
+				assert_int_equal(eve_writer_write(w, o), 0);
+				assert_int_equal(eve_writer_flush(w), 0);
+				assert_non_null(fgets(line, sizeof(line), f));
+				line[strcspn(line, "\n")] = '\0';
+				assert_string_equal(line, ref);
+				free(ref);
+				json_decref(o);
+				events++;
+			}
+	assert_int_equal(events, 820 * 12);
+	fclose(f);
+	assert_int_equal(eve_writer_close(w), 0);
+	unlink(path);
+}
+
 static void test_eve_writer_open_error(void **state)
 {
 	struct eve_writer *w = NULL;
@@ -324,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_eve_alert_made_up_rule),
 		cmocka_unit_test(test_eve_writer_one_object_per_line),
 		cmocka_unit_test(test_eve_writer_output_equals_jansson_dump),
+		cmocka_unit_test(test_eve_writer_string_scan_every_position),
 		cmocka_unit_test(test_eve_writer_open_error),
 		cmocka_unit_test(test_eve_set_path_creates_objects),
 	};

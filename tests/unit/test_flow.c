@@ -226,6 +226,52 @@ static void test_flow_cap_evicts_lru(void **state)
 	assert_int_equal(e.n, 4);
 }
 
+/* The one-entry cache of the last flow: hits keep directions, counters and LRU order;
+ * a near tuple (other port, other VLAN) is not a hit; an ended flow is never returned. */
+static void test_flow_last_flow_cache(void **state)
+{
+	struct ended e = { 0 };
+	struct flow_table *t = table(2, &e);
+	struct packet a = mk(IPPROTO_TCP, 1, 40000, 2, 80, TCP_SYN, 0, 1);
+	struct packet a_rev = mk(IPPROTO_TCP, 2, 80, 1, 40000, TCP_SYN | TCP_ACK, 0, 2);
+	struct packet a_port = mk(IPPROTO_TCP, 1, 40001, 2, 80, TCP_SYN, 0, 3);
+	struct packet a_vlan = mk(IPPROTO_TCP, 1, 40000, 2, 80, TCP_SYN, 7, 4);
+	struct flow *f, *g;
+	int d;
+
+	f = flow_table_get(t, &a, &d);
+	assert_non_null(f);
+	assert_int_equal(d, APP_DIR_TOSERVER);
+	assert_ptr_equal(flow_table_get(t, &a_rev, &d), f);
+	assert_int_equal(d, APP_DIR_TOCLIENT);
+	assert_ptr_equal(flow_table_get(t, &a, &d), f);
+	assert_int_equal(d, APP_DIR_TOSERVER);
+	assert_int_equal(f->pkts[APP_DIR_TOSERVER], 2);
+	assert_int_equal(f->pkts[APP_DIR_TOCLIENT], 1);
+	assert_int_equal(f->last_us, 2);
+
+	g = flow_table_get(t, &a_port, &d);
+	assert_non_null(g);
+	assert_ptr_not_equal(g, f);
+	/* g is the LRU tail and the cached flow; repeated hits must not disturb the order */
+	assert_ptr_equal(flow_table_get(t, &a_port, &d), g);
+	assert_ptr_equal(flow_table_get(t, &a_port, &d), g);
+	/* cap 2: the VLAN twin of a evicts the least recently used, which is a's flow */
+	assert_non_null(flow_table_get(t, &a_vlan, &d));
+	assert_int_equal(e.n, 1);
+	assert_null(flow_table_lookup(t, &a, &d));
+	assert_ptr_equal(flow_table_lookup(t, &a_port, &d), g);
+
+	/* end the cached flow: the same tuple then makes a new flow with fresh counters */
+	flow_table_end(t, g, FLOW_END_TIMEOUT);
+	assert_null(flow_table_lookup(t, &a_port, &d));
+	g = flow_table_get(t, &a_port, &d);
+	assert_non_null(g);
+	assert_int_equal(g->pkts[APP_DIR_TOSERVER], 1);
+	assert_int_equal(flow_table_stats(t)->created, 4);
+	flow_table_free(t);
+}
+
 /* Many flows: every one found again from both sides (hash and chains). */
 static void test_flow_many_lookups(void **state)
 {
@@ -277,6 +323,7 @@ int main(void)
 		cmocka_unit_test(test_flow_vlan_and_id_stability),
 		cmocka_unit_test(test_flow_timeouts_by_state),
 		cmocka_unit_test(test_flow_cap_evicts_lru),
+		cmocka_unit_test(test_flow_last_flow_cache),
 		cmocka_unit_test(test_flow_many_lookups),
 		cmocka_unit_test(test_flow_names),
 	};
