@@ -6,3 +6,4 @@
 #include "log.h"
 #include "parse.h"
 #include "cidr.h"
+#include "strutil.h"

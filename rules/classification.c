@@ -7,6 +7,7 @@
 #include <string.h>
 #include "rule.h"
 #include "ruleset_int.h"
+#include "lib/lib.h"
 
 #define CLASS_MAX 4096
 #define NAMES_MAX 65536
@@ -129,18 +130,6 @@ int class_table_load_defaults(struct class_table *t)
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
 int class_table_parse(struct class_table *t, const char *text, const char *file,
 		      struct rule_diags *diags)
 {
@@ -160,7 +149,7 @@ int class_table_parse(struct class_table *t, const char *text, const char *file,
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		line = trim(line);
+		line = str_trim(line);
 		if (!*line || *line == '#')
 			continue;
 		if (strncmp(line, "config classification:", 22) != 0) {
@@ -177,9 +166,9 @@ int class_table_parse(struct class_table *t, const char *text, const char *file,
 			continue;
 		}
 		*c1 = *c2 = '\0';
-		name = trim(name);
-		desc = trim(c1 + 1);
-		prio = trim(c2 + 1);
+		name = str_trim(name);
+		desc = str_trim(c1 + 1);
+		prio = str_trim(c2 + 1);
 		if (!*name || parse_u64(prio, 0, 255, &pv) < 0) {
 			diag_add(diags, RULE_DIAG_INVALID, file, lineno, 0,
 				 "bad classification name or priority");

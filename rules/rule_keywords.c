@@ -8,18 +8,7 @@
 #include <string.h>
 #include "rule_parse.h"
 #include "rule_kw.h"
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
+#include "lib/lib.h"
 
 /* Split "a, b ,c" at commas into trimmed tokens; returns the count or -E2BIG. */
 int kw_split(char *s, char **tok, int max)
@@ -30,14 +19,14 @@ int kw_split(char *s, char **tok, int max)
 	for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (n == max)
 			return -E2BIG;
-		tok[n++] = trim(t);
+		tok[n++] = str_trim(t);
 	}
 	return n;
 }
 
 static int need_val(struct parse_state *ps, const char *val)
 {
-	if (!val || !*trim((char *)val))
+	if (!val || !*str_trim((char *)val))
 		return ps_err(ps, "\"%s\" needs a value", ps->kw);
 	return 0;
 }
@@ -70,7 +59,7 @@ static int kw_u32(struct parse_state *ps, char *val, uint64_t min, uint64_t max,
 {
 	if (need_val(ps, val) < 0)
 		return -EINVAL;
-	if (parse_u64(trim(val), min, max, ret) < 0)
+	if (parse_u64(str_trim(val), min, max, ret) < 0)
 		return ps_err(ps, "%s: bad number \"%s\"", ps->kw, val);
 	return 0;
 }
@@ -122,9 +111,9 @@ static int kw_classtype(struct parse_state *ps, char *val)
 
 	if (need_val(ps, val) < 0)
 		return -EINVAL;
-	c = class_table_find(ps->env->classes, trim(val));
+	c = class_table_find(ps->env->classes, str_trim(val));
 	if (!c)
-		return ps_err(ps, "unknown classtype \"%s\"", trim(val));
+		return ps_err(ps, "unknown classtype \"%s\"", str_trim(val));
 	ps->r->info.classtype = c->name;
 	ps->r->info.category = c->desc;
 	if (!ps->r->info.priority)
@@ -142,7 +131,7 @@ static int kw_target(struct parse_state *ps, char *val)
 {
 	if (need_val(ps, val) < 0)
 		return -EINVAL;
-	val = trim(val);
+	val = str_trim(val);
 	if (strcmp(val, "src_ip") != 0 && strcmp(val, "dest_ip") != 0)
 		return ps_err(ps, "target: expected src_ip or dest_ip, got \"%s\"", val);
 	return 0;
@@ -211,7 +200,7 @@ static int kw_flowbits(struct parse_state *ps, char *val)
 	comma = strchr(val, ',');
 	if (comma)
 		*comma = '\0';
-	cmd = trim(val);
+	cmd = str_trim(val);
 	if (strcmp(cmd, "noalert") == 0) {
 		if (comma)
 			return ps_err(ps, "flowbits:noalert takes no name");
@@ -223,10 +212,10 @@ static int kw_flowbits(struct parse_state *ps, char *val)
 			break;
 	if (c == ARRAY_SIZE(cmds))
 		return ps_err(ps, "flowbits: unknown command \"%s\"", cmd);
-	if (!comma || !*trim(comma + 1))
+	if (!comma || !*str_trim(comma + 1))
 		return ps_err(ps, "flowbits:%s needs a name", cmd);
 	op.cmd = (uint8_t)c;
-	names = trim(comma + 1);
+	names = str_trim(comma + 1);
 	if (strchr(names, '|')) {
 		if (op.cmd != FB_ISSET && op.cmd != FB_ISNOTSET)
 			return ps_err(ps, "flowbits:%s cannot take '|' alternatives", cmd);
@@ -238,7 +227,7 @@ static int kw_flowbits(struct parse_state *ps, char *val)
 	     t = strtok_r(NULL, "|&", &save)) {
 		int id;
 
-		t = trim(t);
+		t = str_trim(t);
 		if (!*t || strchr(t, ' ') || strchr(t, ','))
 			return ps_err(ps, "flowbits: bad name \"%s\"", t);
 		if (op.n == ARRAY_SIZE(op.ids))
@@ -284,7 +273,7 @@ static int kw_xbits(struct parse_state *ps, char *val)
 				      "xbits: expected \"track ...\" or \"expire N\", got \"%s\"",
 				      tok[i]);
 		*sp = '\0';
-		arg = trim(sp + 1);
+		arg = str_trim(sp + 1);
 		if (strcmp(tok[i], "track") == 0) {
 			if (strcmp(arg, "ip_src") == 0)
 				op.track = XB_IP_SRC;
@@ -400,7 +389,7 @@ static int kw_tag(struct parse_state *ps, char *val)
 /* Transform: the sticky buffer is inspected as "." + buffer (for domain suffix matches). */
 static int kw_dotprefix(struct parse_state *ps, char *val)
 {
-	if (val && *trim(val))
+	if (val && *str_trim(val))
 		return ps_err(ps, "dotprefix takes no value");
 	if (ps->cur_buf == DETECT_BUF_PKT)
 		return ps_err(ps, "dotprefix must follow a sticky buffer");
@@ -465,7 +454,7 @@ static int kw_threshold_common(struct parse_state *ps, char *val, struct thresho
 			return ps_err(ps, "%s: expected \"name value\", got \"%s\"", ps->kw,
 				      tok[i]);
 		*sp = '\0';
-		arg = trim(sp + 1);
+		arg = str_trim(sp + 1);
 		if (!df && strcmp(tok[i], "type") == 0) {
 			if (strcmp(arg, "limit") == 0)
 				t->type = THR_LIMIT;
@@ -522,11 +511,11 @@ static int kw_app_layer_protocol(struct parse_state *ps, char *val)
 
 	if (need_val(ps, val) < 0)
 		return -EINVAL;
-	p = trim(val);
+	p = str_trim(val);
 	ps->r->has_app_proto = true;
 	if (*p == '!') {
 		ps->r->app_proto_neg = true;
-		p = trim(p + 1);
+		p = str_trim(p + 1);
 	}
 	if (strcmp(p, "http") == 0 || strcmp(p, "http1") == 0)
 		ps->r->app_proto = DETECT_APP_HTTP;
@@ -575,7 +564,7 @@ static int kw_flags(struct parse_state *ps, char *val)
 	comma = strchr(val, ',');
 	if (comma)
 		*comma = '\0';
-	p = trim(val);
+	p = str_trim(val);
 	r->has_flags = true;
 	r->flags_mask = 0xff;
 	for (; *p; p++) {
@@ -595,7 +584,7 @@ static int kw_flags(struct parse_state *ps, char *val)
 		r->flags_set |= (uint8_t)b;
 	}
 	if (comma) {
-		for (p = trim(comma + 1); *p; p++) {
+		for (p = str_trim(comma + 1); *p; p++) {
 			int b = flag_bit(*p);
 
 			if (b < 0)
@@ -612,8 +601,8 @@ static int kw_cmp(struct parse_state *ps, char *val, uint64_t max, bool *has, st
 		return -EINVAL;
 	if (*has)
 		return ps_err(ps, "%s given twice", ps->kw);
-	if (cmp_parse(trim(val), max, c) < 0)
-		return ps_err(ps, "%s: bad value \"%s\"", ps->kw, trim(val));
+	if (cmp_parse(str_trim(val), max, c) < 0)
+		return ps_err(ps, "%s: bad value \"%s\"", ps->kw, str_trim(val));
 	*has = true;
 	return 0;
 }
@@ -646,7 +635,7 @@ static int kw_urilen(struct parse_state *ps, char *val)
 		return -EINVAL;
 	comma = strchr(val, ',');
 	if (comma) {
-		char *m = trim(comma + 1);
+		char *m = str_trim(comma + 1);
 
 		*comma = '\0';
 		if (strcmp(m, "raw") == 0)
@@ -666,7 +655,7 @@ static int kw_ip_proto(struct parse_state *ps, char *val)
 
 	if (need_val(ps, val) < 0)
 		return -EINVAL;
-	p = trim(val);
+	p = str_trim(val);
 	if (*p == '<' || *p == '>' || *p == '!')
 		op = (uint8_t)*p++;
 	if (!isdigit((unsigned char)*p)) {
@@ -934,7 +923,7 @@ int rule_keyword_apply(struct parse_state *ps, const char *key, char *val)
 			return keywords[i].fn(ps, val);
 	for (size_t i = 0; i < ARRAY_SIZE(sticky); i++) {
 		if (strcmp(key, sticky[i].name) == 0) {
-			if (val && *trim(val))
+			if (val && *str_trim(val))
 				return ps_err(ps, "sticky buffer \"%s\" takes no value", key);
 			ps->cur_buf = sticky[i].buf;
 			ps->sticky_used = true;
@@ -944,7 +933,7 @@ int rule_keyword_apply(struct parse_state *ps, const char *key, char *val)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(modifiers); i++) {
 		if (strcmp(key, modifiers[i].name) == 0) {
-			if (val && *trim(val))
+			if (val && *str_trim(val))
 				return ps_err(ps, "\"%s\" takes no value", key);
 			return ps_move_last_content(ps, modifiers[i].buf);
 		}

@@ -5,18 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include "rule_kw.h"
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
+#include "lib/lib.h"
 
 bool cmp_match(const struct cmp *c, uint64_t x)
 {
@@ -48,11 +37,11 @@ int cmp_parse(const char *s, uint64_t max, struct cmp *ret)
 	if (strlen(s) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, s);
-	p = trim(buf);
+	p = str_trim(buf);
 	if ((sep = strstr(p, "<>")) != NULL) {
 		*sep = '\0';
-		if (parse_u64(trim(p), 0, max, &c.lo) < 0 ||
-		    parse_u64(trim(sep + 2), 0, max, &c.hi) < 0 || c.lo >= c.hi)
+		if (parse_u64(str_trim(p), 0, max, &c.lo) < 0 ||
+		    parse_u64(str_trim(sep + 2), 0, max, &c.hi) < 0 || c.lo >= c.hi)
 			return -EINVAL;
 		c.op = CMP_RANGE;
 		*ret = c;
@@ -70,7 +59,7 @@ int cmp_parse(const char *s, uint64_t max, struct cmp *ret)
 		c.op = CMP_NE, p++;
 	else if (p[0] == '=')
 		p++;
-	if (parse_u64(trim(p), 0, max, &c.lo) < 0)
+	if (parse_u64(str_trim(p), 0, max, &c.lo) < 0)
 		return -EINVAL;
 	*ret = c;
 	return 0;
@@ -153,12 +142,12 @@ int kw_content(struct parse_state *ps, char *val)
 
 	if (!val)
 		return ps_err(ps, "content needs a value");
-	s = trim(val);
+	s = str_trim(val);
 	if (*s == '!') {
 		c.negated = true;
 		s++;
 	}
-	s = trim(s);
+	s = str_trim(s);
 	if (*s != '"' || !(s = ps_unquote(s)))
 		return ps_err(ps, "content must be quoted");
 	r = content_bytes(ps, s, &c.pat, &c.len);
@@ -183,7 +172,7 @@ int kw_uricontent(struct parse_state *ps, char *val)
 
 static int no_value(struct parse_state *ps, const char *val)
 {
-	if (val && *trim((char *)val))
+	if (val && *str_trim((char *)val))
 		return ps_err(ps, "\"%s\" takes no value", ps->kw);
 	return 0;
 }
@@ -310,7 +299,7 @@ int kw_fast_pattern(struct parse_state *ps, char *val)
 			if (r->lists[li].sm[si].type == SM_CONTENT &&
 			    r->lists[li].sm[si].content.fast_pattern)
 				return ps_err(ps, "fast_pattern given on more than one content");
-	if (val && *trim(val)) {
+	if (val && *str_trim(val)) {
 		char *tok[3];
 		int n = kw_split(val, tok, 3);
 		uint64_t off, len;
@@ -355,12 +344,12 @@ int kw_pcre(struct parse_state *ps, char *val)
 
 	if (!val)
 		return ps_err(ps, "pcre needs a value");
-	s = trim(val);
+	s = str_trim(val);
 	if (*s == '!') {
 		p.negated = true;
 		s++;
 	}
-	s = trim(s);
+	s = str_trim(s);
 	/* Suricata takes the regex quoted or bare. */
 	if ((*s == '"' && !(s = ps_unquote(s))) || !s || s[0] != '/')
 		return ps_err(ps, "pcre must be \"/regex/flags\"");
@@ -456,7 +445,7 @@ int kw_isdataat(struct parse_state *ps, char *val)
 	s = tok[0];
 	if (*s == '!') {
 		d.negated = true;
-		s = trim(s + 1);
+		s = str_trim(s + 1);
 	}
 	if (ps_rval(ps, s, 0, INT32_MAX, &d.v) < 0)
 		return -EINVAL;
@@ -489,8 +478,8 @@ int kw_bsize(struct parse_state *ps, char *val)
 	struct cmp c;
 	struct sm *sm;
 
-	if (!val || cmp_parse(trim(val), UINT32_MAX, &c) < 0)
-		return ps_err(ps, "bsize: bad value \"%s\"", val ? trim(val) : "");
+	if (!val || cmp_parse(str_trim(val), UINT32_MAX, &c) < 0)
+		return ps_err(ps, "bsize: bad value \"%s\"", val ? str_trim(val) : "");
 	sm = ps_add_sm(ps, SM_BSIZE);
 	if (!sm)
 		return -EINVAL;
@@ -508,7 +497,7 @@ static int byte_opts(struct parse_state *ps, struct sm_byte *b, char **tok, int 
 
 		if (arg) {
 			*arg = '\0';
-			arg = trim(arg + 1);
+			arg = str_trim(arg + 1);
 		}
 		if (strcmp(t, "relative") == 0)
 			b->relative = true;
@@ -586,7 +575,7 @@ int kw_byte_test(struct parse_state *ps, char *val)
 	op = tok[1];
 	if (*op == '!') {
 		b.negated = true;
-		op = trim(op + 1);
+		op = str_trim(op + 1);
 	}
 	if (strcmp(op, "<") == 0)
 		b.op = BOP_LT;

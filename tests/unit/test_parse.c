@@ -76,6 +76,15 @@ static void test_parse_bool_words(void **state)
 	assert_int_equal(parse_bool("maybe", &b), -EINVAL);
 }
 
+static void test_str_trim_strips_both_ends(void **state)
+{
+	char a[] = " \t msg:\"x\" \r\n", b[] = "   ", c[] = "x";
+
+	assert_string_equal(str_trim(a), "msg:\"x\"");
+	assert_string_equal(str_trim(b), "");
+	assert_string_equal(str_trim(c), "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -83,6 +92,7 @@ int main(void)
 		cmocka_unit_test(test_parse_port_rejects_zero_and_large),
 		cmocka_unit_test(test_parse_duration_units),
 		cmocka_unit_test(test_parse_bool_words),
+		cmocka_unit_test(test_str_trim_strips_both_ends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
