@@ -46,6 +46,7 @@ struct app_layer {
 	void *tx_hook_ctx;
 	uint64_t cur_pkt_num; /* packet being processed (pcap_cnt of events) */
 	struct flow *cur_flow; /* flow whose stream is being fed (tx callback context) */
+	struct eve_text http_text; /* a transaction's "http" object as text (direct path) */
 };
 
 void app_layer_config_init(struct app_layer_config *c)
@@ -83,6 +84,7 @@ void app_layer_free(struct app_layer *a)
 	if (!a)
 		return;
 	http_engine_free(a->http);
+	free(a->http_text.p);
 	free(a);
 }
 
@@ -140,6 +142,50 @@ static void write_event(struct app_layer *a, json_t *o)
 static void write_fileinfo(struct app_layer *a, struct flow *f, const struct http_tx *tx,
 			   json_t *http, uint64_t ts_us, bool response);
 
+static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struct http_tx *tx,
+				uint64_t ts_us, bool response);
+
+static void commit_text(struct app_layer *a)
+{
+	if (a->http_text.oom || eve_writer_commit_text(a->w) < 0)
+		a->st.events_written_failed++;
+}
+
+/* The events of one transaction when no one needs them as objects (no tx hook): written
+ * as text, the same bytes as the object path below. */
+static void http_tx_text(struct app_layer *a, struct flow *f, const struct http_tx *tx,
+			 uint64_t ts_us)
+{
+	struct eve_tuple t;
+	struct eve_text *b;
+
+	if (a->w) {
+		a->http_text.len = 0;
+		a->http_text.oom = false;
+		http_tx_eve_text(tx, &a->http_text);
+	}
+	if (a->cfg.fileinfo_events) {
+		if (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3))
+			write_fileinfo_text(a, f, tx, ts_us, false);
+		write_fileinfo_text(a, f, tx, ts_us, true);
+	}
+	if (a->cfg.http_events) {
+		a->st.events_http++;
+		if (!a->w)
+			return;
+		app_layer_flow_tuple(f, &t);
+		t.in_iface = a->cfg.in_iface;
+		b = eve_writer_text(a->w);
+		eve_event_begin_text(b, "http", ts_us, &t, a->cur_pkt_num);
+		eve_text_key(b, "tx_id");
+		eve_text_int(b, (int64_t)tx->tx_id);
+		eve_text_key(b, "http");
+		eve_text_raw(b, a->http_text.p, a->http_text.len);
+		eve_text_raw(b, "}", 1);
+		commit_text(a);
+	}
+}
+
 static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 {
 	struct app_layer *a = user;
@@ -159,13 +205,16 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 			http_conn_suspend(af->http);
 		}
 	}
+	if (!a->tx_hook) {
+		http_tx_text(a, f, tx, ts_us);
+		return;
+	}
 	http = http_tx_eve(tx);
 	if (!http) {
 		a->st.events_written_failed++;
 		return;
 	}
-	if (a->tx_hook)
-		a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
+	a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
 	if (a->cfg.fileinfo_events) {
 		if (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3))
 			write_fileinfo(a, f, tx, http, ts_us, false);
@@ -186,8 +235,10 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 }
 
 /* The file name of a body as Suricata names it: Content-Disposition's filename parameter,
- * else the request URI's path. Returns a new string or NULL. */
-static json_t *file_name(const struct http_tx *tx, htp_table_t *headers)
+ * else the request URI's path. False when there is none. Not checked for UTF-8 (the object
+ * path uses json_stringn_nocheck; both must write the same bytes). */
+static bool file_name(const struct http_tx *tx, htp_table_t *headers, const char **ret_p,
+		      size_t *ret_n)
 {
 	htp_header_t *cd = headers ? htp_table_get_c(headers, "content-disposition") : NULL;
 
@@ -209,23 +260,30 @@ static json_t *file_name(const struct http_tx *tx, htp_table_t *headers)
 				for (e = s; e < n && v[e] != ';' && v[e] != ' '; e++)
 					;
 			}
-			if (e > s)
-				return json_stringn_nocheck(v + s, e - s);
+			if (e > s) {
+				*ret_p = v + s;
+				*ret_n = e - s;
+				return true;
+			}
 		}
 	}
 	if (tx->htp && tx->htp->parsed_uri && tx->htp->parsed_uri->path) {
 		const bstr *p = tx->htp->parsed_uri->path;
 
-		return json_stringn_nocheck((const char *)bstr_ptr(p), bstr_len(p));
+		*ret_p = (const char *)bstr_ptr(p);
+		*ret_n = bstr_len(p);
+		return true;
 	}
 	if (tx->uri_raw.ptr) {
 		size_t n = 0;
 
 		while (n < tx->uri_raw.len && tx->uri_raw.ptr[n] != '?')
 			n++;
-		return json_stringn_nocheck((const char *)tx->uri_raw.ptr, n);
+		*ret_p = (const char *)tx->uri_raw.ptr;
+		*ret_n = n;
+		return true;
 	}
-	return NULL;
+	return false;
 }
 
 /* Suricata's "fileinfo" event for a transaction's body: request bodies of PUT, response
@@ -236,6 +294,8 @@ static void write_fileinfo(struct app_layer *a, struct flow *f, const struct htt
 	htp_tx_t *h = tx->htp;
 	struct eve_tuple t;
 	json_t *o, *fi;
+	const char *name;
+	size_t name_len;
 	uint64_t size;
 	bool complete = response ? tx->response_complete : tx->request_complete;
 
@@ -256,8 +316,8 @@ static void write_fileinfo(struct app_layer *a, struct flow *f, const struct htt
 	}
 	json_object_set(o, "http", http);
 	json_object_set_new(o, "app_proto", json_string("http"));
-	json_object_set_new(fi, "filename",
-			    file_name(tx, response ? h->response_headers : h->request_headers));
+	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
+		json_object_set_new(fi, "filename", json_stringn_nocheck(name, name_len));
 	if (!json_object_get(fi, "filename"))
 		json_object_set_new(fi, "filename", json_string(""));
 	json_object_set_new(fi, "gaps", json_false());
@@ -268,6 +328,65 @@ static void write_fileinfo(struct app_layer *a, struct flow *f, const struct htt
 	json_object_set_new(o, "fileinfo", fi);
 	a->st.events_fileinfo++;
 	write_event(a, o);
+}
+
+static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struct http_tx *tx,
+				uint64_t ts_us, bool response)
+{
+	htp_tx_t *h = tx->htp;
+	struct eve_tuple t;
+	struct eve_text *b;
+	const char *name;
+	size_t name_len;
+	uint64_t size;
+	bool had_app_proto;
+	bool complete = response ? tx->response_complete : tx->request_complete;
+
+	if (!h)
+		return;
+	size = response ? (uint64_t)h->response_entity_len : (uint64_t)h->request_entity_len;
+	if (!size)
+		return;
+	a->st.events_fileinfo++;
+	if (!a->w)
+		return;
+	app_layer_flow_tuple(f, &t);
+	t.in_iface = a->cfg.in_iface;
+	/* the object path sets app_proto "http" after "http": in place when the header had
+	 * one, else appended */
+	had_app_proto = t.app_proto != NULL;
+	if (had_app_proto)
+		t.app_proto = "http";
+	b = eve_writer_text(a->w);
+	eve_event_begin_text(b, "fileinfo", ts_us, &t, a->cur_pkt_num);
+	eve_text_key(b, "http");
+	eve_text_raw(b, a->http_text.p, a->http_text.len);
+	if (!had_app_proto) {
+		eve_text_key(b, "app_proto");
+		eve_text_str(b, "http", 4);
+	}
+	eve_text_key(b, "fileinfo");
+	eve_text_raw(b, "{", 1);
+	eve_text_key(b, "filename");
+	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
+		eve_text_str(b, name, name_len);
+	else
+		eve_text_str(b, "", 0);
+	eve_text_key(b, "gaps");
+	eve_text_raw(b, "false", 5);
+	eve_text_key(b, "state");
+	if (complete)
+		eve_text_str(b, "CLOSED", 6);
+	else
+		eve_text_str(b, "TRUNCATED", 9);
+	eve_text_key(b, "stored");
+	eve_text_raw(b, "false", 5);
+	eve_text_key(b, "size");
+	eve_text_int(b, (int64_t)size);
+	eve_text_key(b, "tx_id");
+	eve_text_int(b, (int64_t)tx->tx_id);
+	eve_text_raw(b, "}}", 2);
+	commit_text(a);
 }
 
 /* A request finished before its response: the tx hook inspects the request side now (on
@@ -516,7 +635,9 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 			.tcp_state =
 				f->key.proto == IPPROTO_TCP ? tcp_state_name(f->tcp.state) : NULL,
 		};
-		write_event(a, eve_flow_event_new(&t, &fi));
+		/* no one needs the flow event as an object: straight to text */
+		if (a->w && eve_flow_event_write(a->w, &t, &fi) < 0)
+			a->st.events_written_failed++;
 		a->st.events_flow++;
 	}
 	free(af);

@@ -17,8 +17,7 @@
 struct eve_writer {
 	int fd;
 	int error; /* first write error, sticky */
-	char *scratch; /* one serialized event */
-	size_t scratch_cap;
+	struct eve_text scratch; /* one serialized event */
 	size_t used;
 	uint64_t events;
 	char buf[EVE_BUF_SIZE];
@@ -38,8 +37,7 @@ int eve_writer_open(const char *path, bool append, struct eve_writer **ret_w)
 		return -ENOMEM;
 	}
 	w->fd = fd;
-	w->scratch = NULL;
-	w->scratch_cap = 0;
+	w->scratch = (struct eve_text){ 0 };
 	w->error = 0;
 	w->used = 0;
 	w->events = 0;
@@ -83,13 +81,7 @@ int eve_writer_flush(struct eve_writer *w)
  * output is the same compact JSON (insertion order, same escapes for the few characters
  * JSON requires). Strings in jansson values are valid UTF-8 already.
  */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_grow(struct sbuf *b, size_t n)
+static void sb_grow(struct eve_text *b, size_t n)
 {
 	size_t cap = b->cap ? b->cap : 4096;
 	char *np;
@@ -105,7 +97,7 @@ static void sb_grow(struct sbuf *b, size_t n)
 	b->cap = cap;
 }
 
-static inline void sb_put(struct sbuf *b, const char *s, size_t n)
+static inline void sb_put(struct eve_text *b, const char *s, size_t n)
 {
 	if (b->len + n > b->cap) {
 		sb_grow(b, n);
@@ -116,7 +108,7 @@ static inline void sb_put(struct sbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
-static void sb_string(struct sbuf *b, const char *s, size_t n)
+static void sb_string(struct eve_text *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t run = 0;
@@ -167,7 +159,7 @@ static void sb_string(struct sbuf *b, const char *s, size_t n)
 	sb_put(b, "\"", 1);
 }
 
-static void sb_int(struct sbuf *b, json_int_t v)
+static void sb_int(struct eve_text *b, json_int_t v)
 {
 	char tmp[24], *e = tmp + sizeof(tmp), *p = e;
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
@@ -181,7 +173,7 @@ static void sb_int(struct sbuf *b, json_int_t v)
 	sb_put(b, p, (size_t)(e - p));
 }
 
-static int sb_value(struct sbuf *b, const json_t *v, int depth)
+static int sb_value(struct eve_text *b, const json_t *v, int depth)
 {
 	if (depth > 64)
 		return -ELOOP;
@@ -267,40 +259,124 @@ static int sb_value(struct sbuf *b, const json_t *v, int depth)
 	return 0;
 }
 
-int eve_writer_write(struct eve_writer *w, const json_t *obj)
+void eve_text_raw(struct eve_text *b, const char *s, size_t n)
 {
-	struct sbuf b = { .p = w->scratch, .cap = w->scratch_cap };
+	sb_put(b, s, n);
+}
+
+void eve_text_str(struct eve_text *b, const char *s, size_t n)
+{
+	sb_string(b, s, n);
+}
+
+void eve_text_int(struct eve_text *b, int64_t v)
+{
+	sb_int(b, (json_int_t)v);
+}
+
+void eve_text_key(struct eve_text *b, const char *key)
+{
+	if (b->len && b->p[b->len - 1] != '{')
+		sb_put(b, ",", 1);
+	sb_put(b, "\"", 1);
+	sb_put(b, key, strlen(key));
+	sb_put(b, "\":", 2);
+}
+
+/* jansson's rules for a JSON string (utf.c): shortest form only, no surrogates, nothing
+ * past U+10FFFF. Hand written because jansson exports the check only inside json_stringn(),
+ * which allocates. */
+bool eve_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t c = s[i];
+		size_t k;
+		uint32_t v;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c < 0xc2)
+			return false;
+		else if (c < 0xe0)
+			k = 2, v = c & 0x1f;
+		else if (c < 0xf0)
+			k = 3, v = c & 0x0f;
+		else if (c < 0xf5)
+			k = 4, v = c & 0x07;
+		else
+			return false;
+		if (n - i < k)
+			return false;
+		for (size_t j = 1; j < k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			v = v << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 3 && v < 0x800) || (k == 4 && v < 0x10000) || v > 0x10ffff ||
+		    (v >= 0xd800 && v <= 0xdfff))
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+struct eve_text *eve_writer_text(struct eve_writer *w)
+{
+	w->scratch.len = 0;
+	w->scratch.oom = false;
+	return &w->scratch;
+}
+
+/* The event in the scratch buffer plus '\n' into the output buffer. */
+static int commit_scratch(struct eve_writer *w)
+{
+	struct eve_text *b = &w->scratch;
 	int r;
 
-	r = sb_value(&b, obj, 0);
-	sb_put(&b, "\n", 1);
-	w->scratch = b.p;
-	w->scratch_cap = b.cap;
-	if (b.oom)
+	sb_put(b, "\n", 1);
+	if (b->oom)
 		return -ENOMEM;
-	if (r < 0)
-		return r;
-	if (b.len > sizeof(w->buf) - w->used) {
+	if (b->len > sizeof(w->buf) - w->used) {
 		r = eve_writer_flush(w);
 		if (r < 0)
 			return r;
 	}
-	if (b.len > sizeof(w->buf)) {
+	if (b->len > sizeof(w->buf)) {
 		/* bigger than the whole buffer: straight out */
-		r = write_all(w->fd, b.p, b.len);
+		r = write_all(w->fd, b->p, b->len);
 		if (r < 0) {
 			if (!w->error)
 				w->error = r;
 			return r;
 		}
 	} else {
-		memcpy(w->buf + w->used, b.p, b.len);
-		w->used += b.len;
+		memcpy(w->buf + w->used, b->p, b->len);
+		w->used += b->len;
 	}
 	w->events++;
 	if (w->used > sizeof(w->buf) / 2)
 		return eve_writer_flush(w);
 	return 0;
+}
+
+int eve_writer_commit_text(struct eve_writer *w)
+{
+	return commit_scratch(w);
+}
+
+int eve_writer_write(struct eve_writer *w, const json_t *obj)
+{
+	struct eve_text *b = eve_writer_text(w);
+	int r;
+
+	r = sb_value(b, obj, 0);
+	if (r < 0)
+		return r;
+	return commit_scratch(w);
 }
 
 uint64_t eve_writer_events(const struct eve_writer *w)
@@ -318,7 +394,7 @@ int eve_writer_close(struct eve_writer *w)
 	r = w->error;
 	if (close(w->fd) < 0 && !r)
 		r = -errno;
-	free(w->scratch);
+	free(w->scratch.p);
 	free(w);
 	return r;
 }
@@ -593,4 +669,135 @@ int eve_set_path_u64(json_t *obj, const char *path, uint64_t value)
 	if (json_object_set_new(obj, path, json_integer((json_int_t)value)) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * Direct serialisation: the same events as event_new() / eve_flow_event_new() + the
+ * writer, written straight into text without building jansson objects (building and
+ * freeing them was about a sixth of an offline run with no rules). Field order and
+ * formatting must stay identical to the object path: tests/unit/test_eve.c compares them.
+ */
+static void text_key_str(struct eve_text *b, const char *key, const char *s)
+{
+	eve_text_key(b, key);
+	sb_string(b, s, strlen(s));
+}
+
+static void text_ts(struct eve_text *b, const char *key, uint64_t ts_us)
+{
+	char ts[EVE_TS_LEN];
+
+	eve_format_timestamp(ts_us, ts, sizeof(ts));
+	text_key_str(b, key, ts);
+}
+
+void eve_event_begin_text(struct eve_text *b, const char *event_type, uint64_t ts_us,
+			  const struct eve_tuple *t, uint64_t pcap_cnt)
+{
+	sb_put(b, "{", 1);
+	text_ts(b, "timestamp", ts_us);
+	if (t) {
+		eve_text_key(b, "flow_id");
+		sb_int(b, (json_int_t)(t->flow_id & INT64_MAX));
+		if (t->in_iface)
+			text_key_str(b, "in_iface", t->in_iface);
+	}
+	text_key_str(b, "event_type", event_type);
+	if (pcap_cnt) {
+		eve_text_key(b, "pcap_cnt");
+		sb_int(b, (json_int_t)pcap_cnt);
+	}
+	if (t) {
+		char ip[64];
+		bool ports = t->proto == IPPROTO_TCP || t->proto == IPPROTO_UDP ||
+			     t->proto == IPPROTO_SCTP;
+		const char *pn = eve_proto_name(t->proto);
+
+		eve_format_ip(t->family, t->src_ip, ip, sizeof(ip));
+		text_key_str(b, "src_ip", ip);
+		if (ports) {
+			eve_text_key(b, "src_port");
+			sb_int(b, t->src_port);
+		}
+		eve_format_ip(t->family, t->dest_ip, ip, sizeof(ip));
+		text_key_str(b, "dest_ip", ip);
+		if (ports) {
+			eve_text_key(b, "dest_port");
+			sb_int(b, t->dest_port);
+		}
+		if (!pn) {
+			snprintf(ip, sizeof(ip), "%u", t->proto);
+			pn = ip;
+		}
+		text_key_str(b, "proto", pn);
+		if (t->app_proto)
+			text_key_str(b, "app_proto", t->app_proto);
+	}
+}
+
+static void text_flags(struct eve_text *b, const char *key, uint8_t flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[3] = { hex[flags >> 4], hex[flags & 15], '\0' };
+
+	text_key_str(b, key, s);
+}
+
+void eve_flow_event_text(struct eve_text *b, const struct eve_tuple *t,
+			 const struct eve_flow_info *fi)
+{
+	eve_event_begin_text(b, "flow", fi->end_us, t, 0);
+	eve_text_key(b, "flow");
+	sb_put(b, "{", 1);
+	eve_text_key(b, "pkts_toserver");
+	sb_int(b, (json_int_t)fi->pkts_toserver);
+	eve_text_key(b, "pkts_toclient");
+	sb_int(b, (json_int_t)fi->pkts_toclient);
+	eve_text_key(b, "bytes_toserver");
+	sb_int(b, (json_int_t)fi->bytes_toserver);
+	eve_text_key(b, "bytes_toclient");
+	sb_int(b, (json_int_t)fi->bytes_toclient);
+	text_ts(b, "start", fi->start_us);
+	text_ts(b, "end", fi->end_us);
+	eve_text_key(b, "age");
+	sb_int(b, (json_int_t)(fi->end_us / 1000000 - fi->start_us / 1000000));
+	if (fi->state)
+		text_key_str(b, "state", fi->state);
+	if (fi->reason)
+		text_key_str(b, "reason", fi->reason);
+	eve_text_key(b, "alerted");
+	if (fi->alerted)
+		sb_put(b, "true", 4);
+	else
+		sb_put(b, "false", 5);
+	sb_put(b, "}", 1);
+	if (fi->is_tcp) {
+		static const struct {
+			uint8_t bit;
+			const char *name;
+		} names[] = { { 0x01, "fin" }, { 0x02, "syn" }, { 0x04, "rst" }, { 0x08, "psh" },
+			      { 0x10, "ack" }, { 0x20, "urg" }, { 0x40, "ece" }, { 0x80, "cwr" } };
+
+		eve_text_key(b, "tcp");
+		sb_put(b, "{", 1);
+		text_flags(b, "tcp_flags", fi->tcp_flags);
+		text_flags(b, "tcp_flags_ts", fi->tcp_flags_ts);
+		text_flags(b, "tcp_flags_tc", fi->tcp_flags_tc);
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (fi->tcp_flags & names[i].bit) {
+				eve_text_key(b, names[i].name);
+				sb_put(b, "true", 4);
+			}
+		if (fi->tcp_state)
+			text_key_str(b, "state", fi->tcp_state);
+		sb_put(b, "}", 1);
+	}
+	sb_put(b, "}", 1);
+}
+
+int eve_flow_event_write(struct eve_writer *w, const struct eve_tuple *t,
+			 const struct eve_flow_info *fi)
+{
+	eve_flow_event_text(eve_writer_text(w), t, fi);
+	return eve_writer_commit_text(w);
 }

@@ -76,5 +76,36 @@ json_t *eve_alert_event_new(uint64_t ts_us, const struct eve_tuple *t, bool to_s
 			    uint64_t pcap_cnt, int64_t tx_id, const struct eve_alert_meta *m,
 			    const char *app_key, json_t *app_obj);
 
+/*
+ * Direct serialisation, for events no one needs as objects (no rules loaded): the same
+ * bytes as building the object and eve_writer_write(), without jansson allocations.
+ * A text buffer grows as needed; on allocation failure it sets oom and the commit fails.
+ */
+struct eve_text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+/* The writer's scratch buffer, emptied: build one event in it, then commit. */
+struct eve_text *eve_writer_text(struct eve_writer *w);
+/* Append the scratch event plus '\n' to the output. Returns 0 or -errno (-ENOMEM). */
+int eve_writer_commit_text(struct eve_writer *w);
+void eve_text_raw(struct eve_text *b, const char *s, size_t n);
+/* A JSON string of S (N bytes, valid UTF-8 as eve_utf8_valid() says), escaped as jansson. */
+void eve_text_str(struct eve_text *b, const char *s, size_t n);
+void eve_text_int(struct eve_text *b, int64_t v);
+/* "KEY": preceded by ',' unless the text ends with '{'. KEY needs no escaping. */
+void eve_text_key(struct eve_text *b, const char *key);
+/* Would json_stringn() accept these bytes? */
+bool eve_utf8_valid(const uint8_t *s, size_t n);
+/* eve_event_new()'s fields as text: "{" and the members, object left open. */
+void eve_event_begin_text(struct eve_text *b, const char *event_type, uint64_t ts_us,
+			  const struct eve_tuple *t, uint64_t pcap_cnt);
+/* eve_flow_event_new()'s event as text, closed. */
+void eve_flow_event_text(struct eve_text *b, const struct eve_tuple *t,
+			 const struct eve_flow_info *fi);
+int eve_flow_event_write(struct eve_writer *w, const struct eve_tuple *t,
+			 const struct eve_flow_info *fi);
+
 /* Set PATH (dotted, e.g. "decoder.ipv4") to VALUE inside OBJ, creating sub-objects. */
 int eve_set_path_u64(json_t *obj, const char *path, uint64_t value);

@@ -10,6 +10,8 @@
 #include <sys/time.h>
 #include <htp/htp.h>
 
+#include "eve.h"
+
 #define HTTP_PENDING_CAP (256 * 1024) /* bytes held back while libhtp waits for the peer */
 #define HTTP_MAX_DEFER 64 /* txs whose destruction waits for the parser call */
 
@@ -768,4 +770,58 @@ json_t *http_tx_eve(const struct http_tx *tx)
 	set_str(o, "redirect", tx->location);
 	json_object_set_new(o, "length", json_integer((json_int_t)tx->response_message_len));
 	return o;
+}
+
+static void text_str(struct eve_text *b, const char *key, struct http_view v)
+{
+	json_t *s;
+
+	if (!v.ptr)
+		return;
+	eve_text_key(b, key);
+	if (eve_utf8_valid(v.ptr, v.len)) {
+		eve_text_str(b, (const char *)v.ptr, v.len);
+		return;
+	}
+	/* rare: the object path's \xHH text, so both stay one implementation */
+	s = string_safe(v);
+	if (!s) {
+		b->oom = true;
+		return;
+	}
+	eve_text_str(b, json_string_value(s), json_string_length(s));
+	json_decref(s);
+}
+
+void http_tx_eve_text(const struct http_tx *tx, struct eve_text *b)
+{
+	struct http_view ct = tx->response_content_type;
+
+	eve_text_raw(b, "{", 1);
+	text_str(b, "hostname", tx->host);
+	if (tx->host_port > 0) {
+		eve_text_key(b, "http_port");
+		eve_text_int(b, tx->host_port);
+	}
+	text_str(b, "url", tx->uri_raw);
+	text_str(b, "http_user_agent", tx->user_agent);
+	if (ct.ptr) {
+		/* media type only, as Suricata: up to the first ';' */
+		const uint8_t *semi = memchr(ct.ptr, ';', ct.len);
+
+		if (semi)
+			ct.len = (size_t)(semi - ct.ptr);
+		text_str(b, "http_content_type", ct);
+	}
+	text_str(b, "http_refer", tx->referer);
+	text_str(b, "http_method", tx->method);
+	text_str(b, "protocol", tx->protocol);
+	if (tx->status) {
+		eve_text_key(b, "status");
+		eve_text_int(b, tx->status);
+	}
+	text_str(b, "redirect", tx->location);
+	eve_text_key(b, "length");
+	eve_text_int(b, (int64_t)tx->response_message_len);
+	eve_text_raw(b, "}", 1);
 }

@@ -95,3 +95,6 @@ enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len);
 /* The EVE "http" object (Suricata's field names: hostname, http_port, url, http_user_agent,
  * http_content_type, http_refer, http_method, protocol, status, redirect, length). */
 json_t *http_tx_eve(const struct http_tx *tx);
+/* The same object as JSON text appended to B (the bytes eve_writer_write() would give). */
+struct eve_text;
+void http_tx_eve_text(const struct http_tx *tx, struct eve_text *b);

@@ -267,9 +267,165 @@ static void test_app_layer_stats_names(void **state)
 	eve_writer_close(fx->w);
 }
 
+/*
+ * Without a tx hook the application layer writes http/fileinfo/flow events as text; with
+ * one it builds objects for detection. Both must give the same file, byte for byte: run
+ * the same conversations through both, IPv4 and IPv6, with hostile bytes, missing fields,
+ * request and response bodies (fileinfo), a midstream flow reversed, in_iface set.
+ */
+static void noop_hook(void *ctx, struct flow *f, const struct http_tx *tx, json_t *http_obj,
+		      uint64_t ts_us)
+{
+	unsigned int *calls = ctx;
+
+	assert_non_null(http_obj);
+	(*calls)++;
+}
+
+struct step {
+	int dir;
+	const char *data;
+	size_t len;
+};
+#define STEP(d, s)                      \
+	{                               \
+		(d), (s), sizeof(s) - 1 \
+	}
+
+static char *run_conversation(bool with_hook, int family, bool midstream, const char *iface,
+			      const struct step *steps, size_t nsteps, size_t *ret_len)
+{
+	char path[] = "/tmp/test_app_layer_same_XXXXXX";
+	struct app_layer_config cfg;
+	struct eve_writer *w;
+	struct app_layer *al;
+	struct app_ops ops;
+	struct flow f = { 0 };
+	unsigned int calls = 0;
+	int fd = mkstemp(path);
+	char *buf;
+	long n;
+	FILE *fp;
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(eve_writer_open(path, false, &w), 0);
+	app_layer_config_init(&cfg);
+	cfg.in_iface = iface;
+	assert_int_equal(app_layer_new(&cfg, w, &al), 0);
+	if (with_hook)
+		app_layer_set_tx_hook(al, noop_hook, &calls);
+	app_layer_ops(al, &ops);
+	f.key.ip_version = (uint8_t)family;
+	f.key.proto = IPPROTO_TCP;
+	if (family == 4) {
+		memcpy(f.key.addr[0].u8, (uint8_t[]){ 198, 18, 0, 2 }, 4);
+		memcpy(f.key.addr[1].u8, (uint8_t[]){ 198, 18, 0, 1 }, 4);
+	} else {
+		memcpy(f.key.addr[0].u8,
+		       (uint8_t[]){ 0xfd, 0, 0x6d, 0x6f, 0x61, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 },
+		       16);
+		memcpy(f.key.addr[1].u8,
+		       (uint8_t[]){ 0xfd, 0, 0x6d, 0x6f, 0x61, 0x74, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+		       16);
+	}
+	f.key.port[0] = 40000;
+	f.key.port[1] = 80;
+	f.flow_id = 0xfedcba9876543210ULL;
+	f.start_us = 1000000;
+	f.last_us = 2500000;
+	f.pkts[0] = 4;
+	f.pkts[1] = 3;
+	f.bytes[0] = 400;
+	f.bytes[1] = 3000;
+	f.tcp_flags[0] = 0x1b;
+	f.tcp_flags[1] = 0x12;
+	f.tcp.midstream = midstream;
+	f.state = FLOW_STATE_CLOSED;
+	for (size_t i = 0; i < nsteps; i++) {
+		struct packet p = { .pkt_num = 10 + i };
+
+		ops.packet(ops.ctx, &f, &p, steps[i].dir);
+		ops.stream(ops.ctx, &f, steps[i].dir, (const uint8_t *)steps[i].data, steps[i].len,
+			   0, 1500000 + i * 1000);
+	}
+	ops.flow_end(ops.ctx, &f, FLOW_END_TIMEOUT);
+	app_layer_free(al);
+	assert_int_equal(eve_writer_close(w), 0);
+	/* the object path really ran (every conversation but the non-HTTP one has a tx) */
+	if (with_hook)
+		assert_int_equal(calls > 0, nsteps > 1 || steps[0].data[0] == 'H');
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	buf[n] = '\0';
+	fclose(fp);
+	unlink(path);
+	*ret_len = (size_t)n;
+	return buf;
+}
+
+static void same_both_ways(int family, bool midstream, const char *iface, const struct step *steps,
+			   size_t nsteps, const char *must_have)
+{
+	size_t la, lb;
+	char *a = run_conversation(true, family, midstream, iface, steps, nsteps, &la);
+	char *b = run_conversation(false, family, midstream, iface, steps, nsteps, &lb);
+
+	if (la != lb || memcmp(a, b, la) != 0) {
+		fprintf(stderr, "object path:\n%s\ntext path:\n%s\n", a, b);
+		fail();
+	}
+	assert_non_null(strstr(a, must_have));
+	free(a);
+	free(b);
+}
+
+static void test_app_layer_text_and_object_paths_same_bytes(void **state)
+{
+	static const struct step put[] = {
+		STEP(APP_DIR_TOSERVER,
+		     "PUT /up/f\xff.bin?x=\"1\" HTTP/1.1\r\nHost: h\\\x01\r\n"
+		     "Content-Disposition: attachment; filename=\"a\xc3\x28\\\"\r\n"
+		     "Content-Length: 5\r\n\r\nhello"),
+		STEP(APP_DIR_TOCLIENT, "HTTP/1.1 201 Created\r\nContent-Type: text/x\r\n"
+				       "Content-Length: 2\r\n\r\nok"),
+		STEP(APP_DIR_TOSERVER, "GET /\xed\xa0\x80 HTTP/1.1\r\nUser-Agent: \x7f\t\r\n\r\n"),
+		STEP(APP_DIR_TOCLIENT, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+				       "3\r\nabc\r\n0\r\n\r\n"),
+		/* a request never answered: reported at flow end, TRUNCATED */
+		STEP(APP_DIR_TOSERVER, "POST /p HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc"),
+	};
+	static const struct step nul[] = {
+		STEP(APP_DIR_TOSERVER, "GET /n HTTP/1.1\r\nHost: a\0b\r\n\r\n"),
+		STEP(APP_DIR_TOCLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nz"),
+	};
+	static const struct step reversed[] = {
+		STEP(APP_DIR_TOSERVER, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"),
+	};
+	static const struct step not_http[] = {
+		STEP(APP_DIR_TOSERVER, "\x16\x03\x01\x00\x05hello"),
+	};
+
+	(void)state;
+	for (int fam = 4; fam <= 6; fam += 2) {
+		same_both_ways(fam, false, NULL, put, 5, "\"event_type\":\"fileinfo\"");
+		same_both_ways(fam, false, "eth\"0\\", put, 5, "\"in_iface\":\"eth\\\"0\\\\\"");
+		same_both_ways(fam, false, NULL, nul, 2, "\\u0000");
+		same_both_ways(fam, true, NULL, reversed, 1, "\"event_type\":\"flow\"");
+		same_both_ways(fam, false, "lo", not_http, 1, "\"app_proto\":\"failed\"");
+	}
+	same_both_ways(6, false, NULL, put, 5, "\"src_ip\":\"fd00:6d6f:6174:0000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_app_layer_text_and_object_paths_same_bytes),
 		cmocka_unit_test_setup_teardown(test_app_layer_http_on_any_port_byte_by_byte, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_layer_tls_is_not_http, setup, teardown),

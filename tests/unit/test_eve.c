@@ -362,6 +362,237 @@ static void test_eve_set_path_creates_objects(void **state)
 	json_decref(o);
 }
 
+/* The direct (text) serialisation must give exactly json_dumps(JSON_COMPACT) of the object
+ * path: jansson is the reference, over tuples of every shape. */
+static void assert_text_is_dump(struct eve_text *b, json_t *o)
+{
+	char *d = json_dumps(o, JSON_COMPACT);
+
+	assert_non_null(d);
+	assert_false(b->oom);
+	if (strlen(d) != b->len || memcmp(d, b->p, b->len) != 0) {
+		fprintf(stderr, "object: %s\ntext:   %.*s\n", d, (int)b->len, b->p);
+		fail();
+	}
+	free(d);
+	json_decref(o);
+	b->len = 0;
+}
+
+static void tuple_variants(struct eve_tuple *ts, size_t *n)
+{
+	static const uint8_t protos[] = {
+		IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_SCTP, 47, 0, 255
+	};
+	static const char *ifaces[] = { NULL, "eth0", "a\"b\\c\n\x01\x1f\x7f\xc3\xa9" };
+	static const char *apps[] = { NULL, "http", "failed" };
+	size_t k = 0;
+
+	for (size_t p = 0; p < sizeof(protos); p++)
+		for (int fam = 4; fam <= 6; fam += 2)
+			for (size_t i = 0; i < 3; i++) {
+				struct eve_tuple t = tuple4();
+
+				t.family = (uint8_t)fam;
+				t.proto = protos[p];
+				t.in_iface = ifaces[i];
+				t.app_proto = apps[(p + i) % 3];
+				t.flow_id =
+					p & 1 ? UINT64_MAX : (uint64_t)p * 0x0123456789abcdefULL;
+				t.src_port = (uint16_t)(p * 9000);
+				t.dest_port = i ? 65535 : 0;
+				if (fam == 6) {
+					static const uint8_t a6[16] = { 0xfd, 0x00, 0x6d, 0x6f,
+									0x61, 0x74, 0,	  0,
+									0,    0,    0,	  0,
+									0,    0,    0,	  1 };
+					memcpy(t.src_ip, a6, 16);
+					memset(t.dest_ip, 0xff, 16);
+				} else {
+					memset(t.dest_ip, 0, 16);
+				}
+				ts[k++] = t;
+			}
+	*n = k;
+}
+
+static void test_eve_text_header_equals_object(void **state)
+{
+	struct eve_tuple ts[64];
+	struct eve_text b = { 0 };
+	size_t n;
+	static const uint64_t stamps[] = { 0, 1, 1258939629534255ULL, 253402300799999999ULL };
+
+	(void)state;
+	tuple_variants(ts, &n);
+	for (size_t i = 0; i < n; i++)
+		for (size_t s = 0; s < 4; s++) {
+			uint64_t pcap_cnt = s == 0 ? 0 : (uint64_t)s * 1000003 + i;
+
+			eve_event_begin_text(&b, "http", stamps[s], &ts[i], pcap_cnt);
+			eve_text_raw(&b, "}", 1);
+			assert_text_is_dump(&b, eve_event_new("http", stamps[s], &ts[i], pcap_cnt));
+		}
+	eve_event_begin_text(&b, "stats", stamps[2], NULL, 0);
+	eve_text_raw(&b, "}", 1);
+	assert_text_is_dump(&b, eve_event_new("stats", stamps[2], NULL, 0));
+	free(b.p);
+}
+
+static void test_eve_text_flow_event_equals_object(void **state)
+{
+	struct eve_tuple ts[64];
+	struct eve_text b = { 0 };
+	size_t n;
+	static const char *states[] = { NULL, "new", "established", "closed" };
+	static const char *reasons[] = { NULL, "timeout", "shutdown" };
+	static const char *tcp_states[] = { NULL, "syn_sent", "closed" };
+
+	(void)state;
+	tuple_variants(ts, &n);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned int v = 0; v < 24; v++) {
+			struct eve_flow_info fi = {
+				.pkts_toserver = v * 7ULL,
+				.pkts_toclient = v & 1 ? (uint64_t)INT64_MAX : 0,
+				.bytes_toserver = (uint64_t)v << 40,
+				.bytes_toclient = 1460,
+				.start_us = 1258939629534255ULL + v,
+				.end_us = 1258939629534255ULL + (uint64_t)v * 999999,
+				.state = states[v % 4],
+				.reason = reasons[v % 3],
+				.alerted = v & 2,
+				.is_tcp = ts[i].proto == IPPROTO_TCP || (v & 4),
+				.tcp_flags = (uint8_t)(v * 37),
+				.tcp_flags_ts = (uint8_t)(v * 11),
+				.tcp_flags_tc = (uint8_t)(0xff - v),
+				.tcp_state = tcp_states[v % 3],
+			};
+
+			eve_flow_event_text(&b, &ts[i], &fi);
+			assert_text_is_dump(&b, eve_flow_event_new(&ts[i], &fi));
+		}
+	free(b.p);
+}
+
+/* Both writer paths on the same events give the same file. */
+static void test_eve_writer_text_and_object_same_file(void **state)
+{
+	char pa[] = "/tmp/moat-eve-text-XXXXXX", pb[] = "/tmp/moat-eve-text-XXXXXX";
+	int fa = mkstemp(pa), fb = mkstemp(pb);
+	struct eve_writer *wa, *wb;
+	struct eve_tuple ts[64];
+	size_t n;
+	char *da, *db;
+	long la, lb;
+	FILE *f;
+
+	(void)state;
+	assert_true(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	assert_int_equal(eve_writer_open(pa, false, &wa), 0);
+	assert_int_equal(eve_writer_open(pb, false, &wb), 0);
+	tuple_variants(ts, &n);
+	/* enough events to flush the 256 KiB buffer several times */
+	for (int round = 0; round < 200; round++)
+		for (size_t i = 0; i < n; i++) {
+			struct eve_flow_info fi = { .start_us = (uint64_t)round * 1000,
+						    .end_us = (uint64_t)round * 5000 + i,
+						    .state = "closed",
+						    .is_tcp = true,
+						    .tcp_flags = (uint8_t)round };
+			json_t *o = eve_flow_event_new(&ts[i], &fi);
+
+			assert_int_equal(eve_writer_write(wa, o), 0);
+			json_decref(o);
+			assert_int_equal(eve_flow_event_write(wb, &ts[i], &fi), 0);
+		}
+	assert_int_equal(eve_writer_events(wa), eve_writer_events(wb));
+	assert_int_equal(eve_writer_close(wa), 0);
+	assert_int_equal(eve_writer_close(wb), 0);
+	f = fopen(pa, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	la = ftell(f);
+	rewind(f);
+	da = malloc((size_t)la);
+	assert_int_equal(fread(da, 1, (size_t)la, f), (size_t)la);
+	fclose(f);
+	f = fopen(pb, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	lb = ftell(f);
+	rewind(f);
+	db = malloc((size_t)lb);
+	assert_int_equal(fread(db, 1, (size_t)lb, f), (size_t)lb);
+	fclose(f);
+	assert_true(la > 2 * 256 * 1024);
+	assert_int_equal(la, lb);
+	assert_memory_equal(da, db, (size_t)la);
+	free(da);
+	free(db);
+	unlink(pa);
+	unlink(pb);
+}
+
+/* eve_utf8_valid() agrees with json_stringn() (jansson's own check) on every 1- and 2-byte
+ * string, every 3-byte string led by E0..EF or a continuation/invalid byte, and random
+ * 4..12-byte strings biased to lead bytes. */
+static void check_utf8(const uint8_t *s, size_t n)
+{
+	json_t *j = json_stringn((const char *)s, n);
+	bool ok = j != NULL;
+
+	json_decref(j);
+	if (eve_utf8_valid(s, n) != ok) {
+		fprintf(stderr, "utf8 disagreement on %zu bytes:", n);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %02x", s[i]);
+		fprintf(stderr, " (jansson %s)\n", ok ? "valid" : "invalid");
+		fail();
+	}
+}
+
+static void test_eve_utf8_valid_agrees_with_jansson(void **state)
+{
+	uint8_t s[12] = { 0 };
+	uint64_t rng = 88172645463325252ULL;
+
+	(void)state;
+	check_utf8(s, 0);
+	for (unsigned int a = 0; a < 256; a++) {
+		s[0] = (uint8_t)a;
+		check_utf8(s, 1);
+		for (unsigned int b = 0; b < 256; b++) {
+			s[1] = (uint8_t)b;
+			check_utf8(s, 2);
+			if (a < 0xe0 || a > 0xf4)
+				continue;
+			for (unsigned int c = 0; c < 256; c += (b & 0xc0) == 0x80 ? 1 : 51) {
+				s[2] = (uint8_t)c;
+				check_utf8(s, 3);
+				s[3] = 0xbf;
+				check_utf8(s, 4);
+				s[3] = 0x80;
+				check_utf8(s, 4);
+			}
+		}
+	}
+	for (int i = 0; i < 200000; i++) {
+		size_t n = 4 + (size_t)(i % 9);
+
+		for (size_t k = 0; k < n; k++) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			/* mostly continuation and lead bytes, some ASCII */
+			s[k] = (uint8_t)((rng & 3) == 0 ? rng >> 8 : 0x80 | ((rng >> 8) & 0x7f));
+		}
+		check_utf8(s, n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +606,10 @@ int main(void)
 		cmocka_unit_test(test_eve_writer_string_scan_every_position),
 		cmocka_unit_test(test_eve_writer_open_error),
 		cmocka_unit_test(test_eve_set_path_creates_objects),
+		cmocka_unit_test(test_eve_text_header_equals_object),
+		cmocka_unit_test(test_eve_text_flow_event_equals_object),
+		cmocka_unit_test(test_eve_writer_text_and_object_same_file),
+		cmocka_unit_test(test_eve_utf8_valid_agrees_with_jansson),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dpi/http.h"
+#include "dpi/eve.h"
 
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
@@ -386,6 +387,134 @@ static void test_http_eve_non_utf8_escaped(void **state)
 	json_decref(o);
 }
 
+/* Every transaction's text form (direct path) is json_dumps(JSON_COMPACT) of its object. */
+static unsigned int text_checked;
+
+static void text_cb(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	struct eve_text b = { 0 };
+	json_t *o = http_tx_eve(tx);
+	char *d;
+
+	(void)user;
+	assert_non_null(o);
+	d = json_dumps(o, JSON_COMPACT);
+	assert_non_null(d);
+	http_tx_eve_text(tx, &b);
+	assert_false(b.oom);
+	if (strlen(d) != b.len || memcmp(d, b.p, b.len) != 0) {
+		fprintf(stderr, "object: %s\ntext:   %.*s\n", d, (int)b.len, b.p);
+		fail();
+	}
+	text_checked++;
+	free(d);
+	free(b.p);
+	json_decref(o);
+}
+
+static void test_http_eve_text_equals_object(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		const char *req, *res;
+	} cases[] = {
+		{ "GET /p HTTP/1.1\r\nHost: www.Example.org:81\r\nUser-Agent: UA\r\n"
+		  "Referer: http://r/\r\n\r\n",
+		  "HTTP/1.1 302 Found\r\nLocation: /new\r\n"
+		  "Content-Type: text/plain;charset=x\r\nContent-Length: 3\r\n\r\nabc" },
+		/* no Host, no UA, no response: missing fields */
+		{ "GET / HTTP/1.0\r\n\r\n", NULL },
+		/* empty values */
+		{ "GET /e HTTP/1.1\r\nHost:\r\nUser-Agent:\r\nReferer:\r\n\r\n",
+		  "HTTP/1.1 200 OK\r\nContent-Type:\r\nLocation:\r\nContent-Length: 0\r\n\r\n" },
+		/* hostile bytes: quotes, backslashes, control bytes, DEL, invalid and valid
+		 * UTF-8, surrogates, overlongs */
+		{ "GET /a\"b\\c\x01\x1f\x7f%00\xc3\xa9\xed\xa0\x80 HTTP/1.1\r\n"
+		  "Host: h\"\\\x7f\xc0\xaf:8080\r\nUser-Agent: \x08\x0c\t\"\\/\xe2\x82\xac\r\n"
+		  "Referer: \xf4\x90\x80\x80\xf0\x9f\x98\x80\r\n\r\n",
+		  "HTTP/1.1 404 \xff\r\nContent-Type: \"x\\y\x01;z\r\nLocation: \xe2\x82\r\n"
+		  "Content-Length: 1\r\n\r\nq" },
+		/* a request with NUL bytes in a header value */
+		{ "POST /n HTTP/1.1\r\nHost: a\x00"
+		  "b\r\nContent-Length: 2\r\n\r\nxy",
+		  "HTTP/1.1 500 E\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" },
+		/* absolute URI with port, odd method and protocol */
+		{ "PROPFIND http://Host.example:65535/x?y=\"1\" HTTP/1.1\r\n\r\n",
+		  "HTTP/1.0 207 Multi\r\n\r\n" },
+		{ "GET /x HTTP/9.9\r\nHost: [fd00:6d6f:6174::1]:443\r\n\r\n",
+		  "HTTP/1.1 999 W\r\n\r\n" },
+	};
+	size_t req_len;
+
+	text_checked = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct http_conn *c = http_conn_new(fx->e, text_cb, NULL, &fx->st, 0);
+
+		assert_non_null(c);
+		/* the NUL case: sizeof would be needed; count up to the body */
+		req_len = strlen(cases[i].req);
+		if (i == 4)
+			req_len = sizeof("POST /n HTTP/1.1\r\nHost: a\x00"
+					 "b\r\nContent-Length: 2\r\n\r\nxy") -
+				  1;
+		http_conn_data(c, 0, (const uint8_t *)cases[i].req, req_len, 1);
+		if (cases[i].res)
+			http_conn_data(c, 1, (const uint8_t *)cases[i].res, strlen(cases[i].res),
+				       2);
+		http_conn_close(c, 3);
+		http_conn_free(c);
+	}
+	assert_true(text_checked >= sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Random bytes in every field the object carries. */
+static void test_http_eve_text_equals_object_random(void **state)
+{
+	struct fixture *fx = *state;
+	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	char req[512], res[512];
+
+	text_checked = 0;
+	for (int round = 0; round < 2000; round++) {
+		char v[5][24];
+		struct http_conn *c;
+		int rl, sl;
+
+		for (int k = 0; k < 5; k++) {
+			size_t n = (size_t)(round + k) % 23;
+
+			for (size_t j = 0; j < n; j++) {
+				uint8_t ch;
+
+				do {
+					rng ^= rng << 13;
+					rng ^= rng >> 7;
+					rng ^= rng << 17;
+					ch = (uint8_t)(rng >> 24);
+					/* keep the message framing: no CR/LF/NUL/space */
+				} while (ch == '\r' || ch == '\n' || ch == 0 || ch == ' ');
+				v[k][j] = (char)ch;
+			}
+			v[k][n] = '\0';
+		}
+		rl = snprintf(req, sizeof(req),
+			      "GET /%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nReferer: "
+			      "%s\r\n\r\n",
+			      v[0], v[1], v[2], v[3]);
+		sl = snprintf(res, sizeof(res),
+			      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nLocation: %s\r\n"
+			      "Content-Length: 0\r\n\r\n",
+			      v[4], v[0]);
+		c = http_conn_new(fx->e, text_cb, NULL, &fx->st, 0);
+		assert_non_null(c);
+		http_conn_data(c, 0, (const uint8_t *)req, (size_t)rl, 1);
+		http_conn_data(c, 1, (const uint8_t *)res, (size_t)sl, 2);
+		http_conn_close(c, 3);
+		http_conn_free(c);
+	}
+	assert_true(text_checked >= 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -412,6 +541,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_eve_object_suricata_names, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_eve_non_utf8_escaped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_eve_text_equals_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_eve_text_equals_object_random, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
