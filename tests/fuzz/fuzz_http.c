@@ -4,12 +4,15 @@
  * records, each: one control byte (bit 0: direction, 0 = to server; bit 1: a gap of
  * `len` bytes instead of data; bit 2: suspend), one length byte, then `len` data bytes.
  * Each transaction is turned into its EVE object, and the stream start goes through the
- * content probe, so the whole path from bytes to JSON runs.
+ * content probe, so the whole path from bytes to JSON runs. The object's compact dump must
+ * equal the direct text form (http_tx_eve_text) byte for byte: abort() otherwise.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "dpi/eve.h"
 #include "dpi/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 {
 	json_t *o = http_tx_eve(tx);
+	struct eve_text b = { 0 };
 	char *s;
 
 	(void)user;
@@ -24,6 +28,10 @@ static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	if (!o)
 		return;
 	s = json_dumps(o, JSON_COMPACT);
+	http_tx_eve_text(tx, &b);
+	if (s && !b.oom && (strlen(s) != b.len || memcmp(s, b.p, b.len) != 0))
+		abort();
+	free(b.p);
 	free(s);
 	json_decref(o);
 }
