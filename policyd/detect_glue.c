@@ -513,6 +513,31 @@ static void build_start(struct detect_glue *g, const bstr *line, enum detect_buf
 		sb_add(g, &g->hb[start], g->hb[raw].p, g->hb[raw].len);
 }
 
+/*
+ * Inspect one side of a transaction (dir relative to the real client). The packet fields come
+ * from the packet being processed when it belongs to this flow and travels in that direction,
+ * else from the flow alone; the alert's pcap_cnt is that packet's number whenever it belongs
+ * to this flow (0 for work done at flow end).
+ */
+static void run_tx_side(struct detect_glue *g, struct gflow *gf, struct flow *f,
+			struct detect_input *in, int dir, const struct http_tx *tx,
+			json_t *http_obj, uint64_t ts_us)
+{
+	bool cur = g->cur && g->cur_flow == f && g->cur_dir == (dir ^ app_layer_flow_swapped(f));
+	struct alert_ctx c = {
+		.g = g,
+		.f = f,
+		.to_server = dir == APP_DIR_TOSERVER,
+		.pcap_cnt = g->cur && g->cur_flow == f ? g->cur->pkt_num : 0,
+		.ts_us = ts_us,
+		.tx_id = (int64_t)tx->tx_id,
+		.http = http_obj,
+	};
+
+	fill_pkt(f, cur ? g->cur : NULL, dir, ts_us, &in->pkt);
+	run(g, gf, in, &c);
+}
+
 static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *http_obj,
 		  uint64_t ts_us)
 {
@@ -578,23 +603,7 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 		if (!g->hb[DETECT_BUF_HTTP_HEADER_NAMES].len)
 			in.buf[DETECT_BUF_HTTP_HEADER_NAMES].data = NULL;
 	}
-	{
-		int dir = APP_DIR_TOSERVER;
-		bool cur = g->cur && g->cur_flow == f &&
-			   g->cur_dir == (dir ^ app_layer_flow_swapped(f));
-		struct alert_ctx c = {
-			.g = g,
-			.f = f,
-			.to_server = true,
-			.pcap_cnt = g->cur && g->cur_flow == f ? g->cur->pkt_num : 0,
-			.ts_us = ts_us,
-			.tx_id = (int64_t)tx->tx_id,
-			.http = http_obj,
-		};
-
-		fill_pkt(f, cur ? g->cur : NULL, dir, ts_us, &in.pkt);
-		run(g, gf, &in, &c);
-	}
+	run_tx_side(g, gf, f, &in, APP_DIR_TOSERVER, tx, http_obj, ts_us);
 	if (!have_resp)
 		return;
 
@@ -634,23 +643,7 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 		if (g->hb[DETECT_BUF_HTTP_START_RESP].len)
 			set_sb(&in, DETECT_BUF_HTTP_START_RESP, &g->hb[DETECT_BUF_HTTP_START_RESP]);
 	}
-	{
-		int dir = APP_DIR_TOCLIENT;
-		bool cur = g->cur && g->cur_flow == f &&
-			   g->cur_dir == (dir ^ app_layer_flow_swapped(f));
-		struct alert_ctx c = {
-			.g = g,
-			.f = f,
-			.to_server = false,
-			.pcap_cnt = g->cur && g->cur_flow == f ? g->cur->pkt_num : 0,
-			.ts_us = ts_us,
-			.tx_id = (int64_t)tx->tx_id,
-			.http = http_obj,
-		};
-
-		fill_pkt(f, cur ? g->cur : NULL, dir, ts_us, &in.pkt);
-		run(g, gf, &in, &c);
-	}
+	run_tx_side(g, gf, f, &in, APP_DIR_TOCLIENT, tx, http_obj, ts_us);
 }
 
 int detect_glue_new(const struct ruleset *rs, struct app_layer *a, struct detect_glue **ret)
