@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "msc_request.h"
+
 /* Inspection buffers. The pipeline fills those it has; absent ones are NULL. */
 enum detect_buf {
 	DETECT_BUF_PKT = 0, /* raw packet payload (pkt_data; udp/icmp/ip/tcp-pkt content) */
