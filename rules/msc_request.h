@@ -65,7 +65,7 @@ enum msc_coll {
 	MSC_C_FILES, /* multipart file parts: name = form field name, value = file name */
 	MSC_C_FILES_SIZES, /* name = form field name, value = decimal size */
 	MSC_C_MULTIPART_PART_HEADERS, /* name = part's field name, value = one header line */
-	MSC_C_XML, /* XML:/* : value = each text node (name = element name) */
+	MSC_C_XML, /* XML:/(star) : value = each text node (name = element name) */
 	MSC_C_RESPONSE_HEADERS,
 	MSC_C_MAX
 };
