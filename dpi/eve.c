@@ -469,6 +469,12 @@ const char *eve_proto_name(uint8_t proto)
 		return "IPv6-ICMP";
 	case IPPROTO_SCTP:
 		return "SCTP";
+	case IPPROTO_GRE:
+		return "GRE";
+	case IPPROTO_ESP:
+		return "ESP";
+	case IPPROTO_AH:
+		return "AH";
 	default:
 		return NULL;
 	}

@@ -39,6 +39,7 @@ struct eve_tuple {
 void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len);
 /* Suricata's address text: dotted quad, or full uncompressed IPv6 ("fe80:0000:...") */
 void eve_format_ip(uint8_t family, const uint8_t *addr, char *buf, size_t len);
+/* Suricata 7's EVE name ("TCP", "IPv6-ICMP", "GRE", ...), NULL when it prints the number. */
 const char *eve_proto_name(uint8_t proto);
 
 /* A new event object with timestamp, flow_id, [in_iface], event_type, [pcap_cnt],

@@ -507,28 +507,3 @@ const char *flow_end_reason_name(int reason)
 		return "unknown";
 	}
 }
-
-const char *flow_proto_name(uint8_t proto, char *buf, size_t size)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "TCP";
-	case IPPROTO_UDP:
-		return "UDP";
-	case IPPROTO_ICMP:
-		return "ICMP";
-	case IPPROTO_ICMPV6:
-		return "IPv6-ICMP";
-	case IPPROTO_SCTP:
-		return "SCTP";
-	case IPPROTO_GRE:
-		return "GRE";
-	case IPPROTO_ESP:
-		return "ESP";
-	case IPPROTO_AH:
-		return "AH";
-	default:
-		snprintf(buf, size, "%u", proto);
-		return buf;
-	}
-}

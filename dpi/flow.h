@@ -116,5 +116,3 @@ uint32_t flow_hash_packet(const struct packet *p);
 /* Suricata's strings: "new", "established", "closed"; "timeout", "forced", "shutdown". */
 const char *flow_state_name(enum flow_state st);
 const char *flow_end_reason_name(int reason);
-/* "TCP", "UDP", "ICMP", "IPv6-ICMP" or the number (into buf) as Suricata prints proto. */
-const char *flow_proto_name(uint8_t proto, char *buf, size_t size);

@@ -104,10 +104,14 @@ static void test_eve_event_common_fields(void **state)
 	t.proto = 47;
 	t.app_proto = NULL;
 	o = eve_event_new("flow", 0, &t, 0);
-	assert_string_equal(str(o, "proto"), "47");
+	assert_string_equal(str(o, "proto"), "GRE"); /* Suricata 7 names GRE, ESP, AH */
 	assert_null(json_object_get(o, "src_port"));
 	assert_null(json_object_get(o, "pcap_cnt"));
 	assert_null(json_object_get(o, "app_proto"));
+	json_decref(o);
+	t.proto = 99;
+	o = eve_event_new("flow", 0, &t, 0);
+	assert_string_equal(str(o, "proto"), "99"); /* unnamed protocols: the number */
 	json_decref(o);
 }
 
