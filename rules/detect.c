@@ -372,8 +372,10 @@ static bool misc_match(const struct rule *r, const struct detect_input *in)
 	if (r->has_icode && !cmp_match(&r->icode, p->icmp_code))
 		return false;
 	/* dsize is about this packet's payload (such rules inspect the packet, not the
-	 * stream: see lists_match()). */
-	if (r->has_dsize && !cmp_match(&r->dsize, p->dsize))
+	 * stream: see lists_match()). Like Suricata 7, "dsize:!N" needs a payload: a packet
+	 * without one (SYN, bare ACK) never matches it. */
+	if (r->has_dsize &&
+	    (!cmp_match(&r->dsize, p->dsize) || (r->dsize.op == CMP_NE && p->dsize == 0)))
 		return false;
 	if (r->has_stream_size) {
 		bool s, c;

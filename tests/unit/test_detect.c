@@ -357,6 +357,10 @@ static void test_detect_header_addresses_ports_flow(void **state)
 		0);
 	assert_int_equal(fires(R("dsize:1; content:\"x\";"), PKT, "x"), 1);
 	assert_int_equal(fires(R("dsize:>1; content:\"x\";"), PKT, "x"), 0);
+	/* Suricata 7: dsize:!N requires a payload; dsize:<N matches empty packets */
+	assert_int_equal(fires(R("dsize:!9;"), PKT, "x"), 1);
+	assert_int_equal(fires(R("dsize:!9;"), PKT, ""), 0);
+	assert_int_equal(fires(R("dsize:<10;"), PKT, ""), 1);
 	assert_int_equal(fires(R("ttl:64; content:\"x\";"), PKT, "x"), 1);
 	assert_int_equal(fires(R("ttl:<10; content:\"x\";"), PKT, "x"), 0);
 }
