@@ -6,7 +6,6 @@
  * the median of the runs is reported. Prints one JSON object.
  * Usage: rules_load [ET_OPEN_DIR] [RUNS]
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 #include "rules.h"
 
+#include "bench_util.h"
+
 #define MAX_RUNS 9
 
 struct sample {
@@ -25,14 +26,6 @@ struct sample {
 	long rss_kb;
 	size_t loaded;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Run moat's loader in a child; the child reports its count through the exit pipe. */
 static int run_moat(const char *dir, bool compile, const char *cache, struct sample *ret)
@@ -45,7 +38,7 @@ static int run_moat(const char *dir, bool compile, const char *cache, struct sam
 
 	if (pipe(fds) < 0)
 		return -errno;
-	t0 = now();
+	t0 = bench_now();
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -68,71 +61,27 @@ static int run_moat(const char *dir, bool compile, const char *cache, struct sam
 	close(fds[0]);
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -errno;
-	ret->secs = now() - t0;
+	ret->secs = bench_now() - t0;
 	ret->rss_kb = ru.ru_maxrss;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
-/* All *.rules of dir concatenated into one file for `suricata -S`. */
-static int concat_rules(const char *dir, const char *out)
+static int run_suricata(const char *rules, const char *classification, const char *logdir,
+			struct sample *ret)
 {
-	FILE *o = fopen(out, "w");
-	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
+	char set[4400];
+	char *argv[] = { (char *)"suricata", (char *)"-T", (char *)"-S",
+			 (char *)rules,	     (char *)"-l", (char *)logdir,
+			 (char *)"--set",    set,	   NULL };
+	struct bench_run run;
+	int r;
 
-	if (!o || n < 0) {
-		if (o)
-			fclose(o);
-		return -errno;
-	}
-	for (int i = 0; i < n; i++) {
-		size_t l = strlen(names[i]->d_name);
-		char path[4096], buf[65536];
-		FILE *f;
-
-		if (l > 6 && strcmp(names[i]->d_name + l - 6, ".rules") == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
-			f = fopen(path, "r");
-			if (f) {
-				size_t k;
-
-				while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-					fwrite(buf, 1, k, o);
-				fputc('\n', o);
-				fclose(f);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return fclose(o) == 0 ? 0 : -errno;
-}
-
-static int run_suricata(const char *bin, const char *rules, const char *classification,
-			const char *logdir, struct sample *ret)
-{
-	struct rusage ru;
-	double t0 = now();
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		char set[4400];
-
-		snprintf(set, sizeof(set), "classification-file=%s", classification);
-		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
-			_exit(127);
-		execlp(bin, bin, "-T", "-S", rules, "-l", logdir, "--set", set, (char *)NULL);
-		_exit(127);
-	}
-	if (wait4(pid, &status, 0, &ru) < 0)
-		return -errno;
-	ret->secs = now() - t0;
-	ret->rss_kb = ru.ru_maxrss;
+	snprintf(set, sizeof(set), "classification-file=%s", classification);
+	r = bench_run_child(argv, false, &run);
+	ret->secs = run.secs;
+	ret->rss_kb = run.rss_kib;
 	ret->loaded = 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	return r;
 }
 
 static int cmp_sample(const void *a, const void *b)
@@ -146,25 +95,6 @@ static struct sample median(struct sample *s, int n)
 {
 	qsort(s, (size_t)n, sizeof(*s), cmp_sample);
 	return s[n / 2];
-}
-
-static bool have_program(const char *name)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (!path)
-		return false;
-	while (*path) {
-		const char *c = strchr(path, ':');
-		size_t l = c ? (size_t)(c - path) : strlen(path);
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)l, path, name);
-		if (access(buf, X_OK) == 0)
-			return true;
-		path += l + (c ? 1 : 0);
-	}
-	return false;
 }
 
 int main(int argc, char **argv)
@@ -192,39 +122,26 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rules_load: loading %s failed\n", dir);
 			return 1;
 		}
-		{
-			char cmd[128];
-
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
-			if (system(cmd) != 0)
-				fprintf(stderr, "rules_load: could not remove %s\n", cache);
-		}
+		bench_rm_rf(cache);
 	}
 	mp = median(parse, runs);
 	mf = median(full, runs);
 	mc = median(cold, runs);
 	mw = median(warm, runs);
-	if (have_program("suricata") && mkdtemp(tmpl)) {
+	if (bench_have_program("suricata") && mkdtemp(tmpl)) {
 		snprintf(rules, sizeof(rules), "%s/all.rules", tmpl);
 		snprintf(classification, sizeof(classification), "%s/classification.config", dir);
-		if (concat_rules(dir, rules) == 0) {
+		if (bench_concat_rules(dir, rules) == 0) {
 			suri_ok = true;
 			for (int i = 0; i < runs && suri_ok; i++)
-				suri_ok = run_suricata("suricata", rules, classification, tmpl,
-						       &suri[i]) == 0;
+				suri_ok = run_suricata(rules, classification, tmpl, &suri[i]) == 0;
 			if (suri_ok)
 				ms = median(suri, runs);
 			else
 				suri_note = "suricata -T failed";
 			unlink(rules);
 		}
-		{
-			char cmd[4300];
-
-			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpl);
-			if (system(cmd) != 0)
-				fprintf(stderr, "rules_load: could not remove %s\n", tmpl);
-		}
+		bench_rm_rf(tmpl);
 	}
 	printf("{\"bench\":\"rules_load\",\"rules_dir\":\"%s\",\"runs\":%d,", dir, runs);
 	printf("\"moat\":{\"rules_loaded\":%zu,\"parse_s\":%.3f,\"parse_peak_rss_mb\":%.1f,"
