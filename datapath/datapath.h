@@ -42,6 +42,10 @@
  *      (MOAT_R_FRAGMENT: their first fragment carried the L4 header and got the verdict),
  *      and drops everything else (MOAT_R_DEFAULT_DENY). Default-deny is stateless: replies to
  *      connections the host opens need allow entries (allowlist or port-allow).
+ *   6. TC only, TCP and UDP that passed steps 1-5 (first fragments included), when copying is
+ *      enabled or an HTTP check is configured: the flow stage (see "packet copies" and "HTTP
+ *      checks" below). A flow an HTTP check marked -> DROP (MOAT_R_HTTP); else the packet may
+ *      be copied to userspace. The counter of the final verdict is the one incremented.
  *   Every step checks the exact-match hash before the LPM trie, and skips empty maps. An
  *   entry whose expiry has passed does not match (the clock is read only after a match) and
  *   its hit counter is not incremented; hits count packets that matched a live entry. (An LPM
@@ -397,7 +401,8 @@ unsigned int moat_dp_flow_worker(const struct moat_dp_flow *f, unsigned int n_wo
  * (method token, SP): blocked methods (exact, case-sensitive), blocked URI prefixes (raw bytes
  * of the request target, no decoding: a cheap early filter, the DPI engine normalises), the
  * request-line length, blocked Host values (first Host header, case-insensitive, port and
- * surrounding whitespace ignored), and header-line lengths. Only the first MOAT_HTTP_SCAN
+ * surrounding whitespace ignored; the host inside an absolute-form request target is not
+ * looked at), and header-line lengths. Only the first MOAT_HTTP_SCAN
  * bytes of that one segment are read: a request line not complete in it is counted
  * (http_incomplete) and only what was seen is checked (method, URI prefix, a request line
  * already longer than the limit); headers beyond the segment are not seen. A hit drops the

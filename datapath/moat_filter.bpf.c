@@ -616,6 +616,7 @@ struct moat_http_scan {
 	__u32 bracket; /* inside an IPv6 literal [..] */
 	__u32 ulen;
 	__u32 prev_cr;
+	__u32 method_long; /* the method did not fit the key (not looked up) */
 };
 
 struct {
@@ -701,9 +702,14 @@ static long moat_hs_step(__u32 i, void *ctx)
 				return 1;
 			}
 			s->state = HS_URI;
-		} else if (moat_tchar(c) && s->method.len < MOAT_HTTP_METHOD_MAX) {
-			s->method.value[moat_idx(s->method.len, MOAT_HTTP_METHOD_MAX)] = c;
-			s->method.len++;
+		} else if (moat_tchar(c)) {
+			/* a method longer than any key is still a request: the other checks run */
+			if (s->method.len < MOAT_HTTP_METHOD_MAX)
+				s->method.value[moat_idx(s->method.len, MOAT_HTTP_METHOD_MAX)] = c;
+			else
+				s->method_long = 1;
+			if (s->method.len < 255)
+				s->method.len++;
 		} else {
 			s->state = HS_NOT_HTTP;
 			return 1;
@@ -730,7 +736,7 @@ static long moat_hs_step(__u32 i, void *ctx)
 		return 0;
 	case HS_NAME:
 		if (c == '\n') {
-			if (i - s->line_start <= 1) { /* empty line (CRLF or LF) */
+			if (!s->name_pos || (s->name_pos == 1 && cr)) { /* empty line (LF, CRLF) */
 				s->state = HS_END;
 				return 1;
 			}
@@ -827,11 +833,13 @@ static __always_inline __u32 moat_http_check(struct __sk_buff *skb, __u32 off, _
 	s->bracket = 0;
 	s->ulen = 0;
 	s->prev_cr = 0;
+	s->method_long = 0;
 	bpf_loop(n, moat_hs_step, NULL, 0);
 
 	if (s->state == HS_NOT_HTTP || s->state == HS_METHOD)
 		return 0; /* not an HTTP request (or only a method so far: nothing to judge) */
-	if ((ne & BIT(MOAT_HC_METHOD)) && moat_http_hit(&moat_http_h, &s->method))
+	if ((ne & BIT(MOAT_HC_METHOD)) && !s->method_long &&
+	    moat_http_hit(&moat_http_h, &s->method))
 		return MOAT_HC_METHOD;
 	if ((ne & BIT(MOAT_HC_URI_PREFIX)) && s->ulen) {
 		s->uri.prefixlen = 8 * (s->ulen < MOAT_HTTP_URI_MAX ? s->ulen : MOAT_HTTP_URI_MAX);

@@ -709,6 +709,10 @@ static void test_http(struct env *e)
 		{ "header line", MOAT_HTTP_HEADER_LEN,
 		  "GET / HTTP/1.1\r\nHost: ok.example\r\nX-Long: "
 		  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n\r\n" },
+		{ "host after a method too long for any key", MOAT_HTTP_HOST,
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA / HTTP/1.1\r\nHost: evil.example\r\n\r\n" },
+		{ "host after a one-letter header", MOAT_HTTP_HOST,
+		  "GET / HTTP/1.1\r\nA\r\nHost: evil.example\r\n\r\n" },
 		{ "request line (only part seen)", MOAT_HTTP_REQUEST_LINE_LEN,
 		  "GET /cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc" },
 	};
@@ -765,8 +769,8 @@ static void test_http(struct env *e)
 		      "%s: HTTP_BLOCK event with check %d and the packet (got check %d)", hc->name,
 		      hc->check, r ? r->p.http_check : -1);
 	}
-	CHECK(moat_dp_http_hits(e->dp, MOAT_HTTP_HOST, "Evil.example", &hits) == 0 && hits == 1,
-	      "host entry hit once");
+	CHECK(moat_dp_http_hits(e->dp, MOAT_HTTP_HOST, "Evil.example", &hits) == 0 && hits == 3,
+	      "host entry hit 3 times (%llu)", (unsigned long long)hits);
 	CHECK(moat_dp_http_hits(e->dp, MOAT_HTTP_URI_PREFIX, "/admin/", &hits) == 0 && hits == 1,
 	      "uri entry hit once");
 
