@@ -364,8 +364,16 @@ struct moat_dp_consumer;
  */
 int moat_dp_consumer_new(struct moat_dp *dp, unsigned int worker, moat_dp_pkt_cb cb, void *ctx,
 			 struct moat_dp_consumer **ret);
-int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll: readable = records */
-/* Wait up to timeout_ms (0: no wait, -1: forever) and deliver: records delivered or -errno. */
+/*
+ * Wakeups are rate-limited for throughput (at most one per worker per 100 us; perf: one per 16
+ * records per CPU), so records can be waiting while the fd is not readable: an epoll loop
+ * waits at most MOAT_DP_CONSUMER_MAX_WAIT_MS, then calls moat_dp_consumer_poll(c, 0) whether
+ * the fd became readable or not. moat_dp_consumer_poll() with a timeout does this itself.
+ */
+#define MOAT_DP_CONSUMER_MAX_WAIT_MS 1
+int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll (see above) */
+/* Wait up to timeout_ms (0: no wait, -1: forever) until records arrive, deliver them (cb in
+ * this thread): returns records delivered (0 on timeout) or -errno. */
 int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms);
 /* Records skipped as malformed (shorter than their header, or cap_len beyond the record). */
 uint64_t moat_dp_consumer_malformed(const struct moat_dp_consumer *c);
