@@ -302,8 +302,12 @@ const char *moat_dp_kind_name(unsigned int kind);
  * RST always, nothing once moat_dp_flow_bypass() marked the flow. A fresh SYN (without ACK)
  * resets the flow's state. Each record goes to worker moat_flow_hash(key) % n_workers, the
  * same for both directions of a flow, and carries at most snaplen bytes of the frame (from
- * its Ethernet header; wire_len is the skb length: GSO/GRO super-packets larger than snaplen
- * arrive truncated, so a daemon wanting full payloads disables GRO/TSO or raises snaplen).
+ * its Ethernet header; wire_len is the skb length). TC sees GSO/GRO super-packets (up to
+ * 64 KiB on most devices): the default snaplen, MOAT_SNAPLEN_MAX, copies them whole (the perf
+ * transport at most MOAT_PERF_CAP_MAX bytes); the DPI engine must accept frames over the MTU.
+ * TC egress copies only packets this host sends (forwarded ones were copied at the ingress of
+ * their interface: attach to every interface forwarded traffic enters). HTTP checks alone
+ * (copying stopped) track only TCP flows, from their SYN.
  * A full ring (or a worker without a buffer in place) counts as lost, per worker.
  */
 enum moat_copy_transport {

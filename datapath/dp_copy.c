@@ -53,6 +53,10 @@ int dp_copy_size_maps(struct moat_dp *dp, const struct moat_dp_opts *opts)
 	    (r = dp_size_map(dp, s->maps.moat_rings, 0)) < 0 ||
 	    (r = dp_size_map(dp, s->maps.moat_perf, MOAT_MAX_WORKERS * (uint32_t)dp->ncpu)) < 0)
 		return r;
+	/* Not pinned (belongs to the program): one frame scratch per possible CPU. */
+	r = bpf_map__set_max_entries(s->maps.moat_cscratch, (uint32_t)dp->ncpu);
+	if (r < 0)
+		return dp_fail(dp, r, "moat_cscratch: setting size %d", dp->ncpu);
 	return 0;
 }
 

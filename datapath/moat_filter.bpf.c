@@ -596,9 +596,11 @@ struct moat_copy_scratch {
 	__u8 data[MOAT_SNAPLEN_MAX];
 };
 
+/* One scratch per CPU, indexed by CPU (a per-CPU array value is limited to 32 KiB); a TC
+ * program runs to its end on its CPU without another TC program nesting (BH disabled). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* the library sets the number of possible CPUs */
 	__type(key, __u32);
 	__type(value, struct moat_copy_scratch);
 } moat_cscratch SEC(".maps");
@@ -892,7 +894,7 @@ static __always_inline void moat_emit(struct __sk_buff *skb, struct moat_copy_cf
 				      __u8 kind, __u8 check)
 {
 	struct moat_pkt_hdr h = {};
-	__u32 zero = 0, cap = skb->len;
+	__u32 cap = skb->len;
 	long r = -1;
 
 	if (cap > cc->snaplen)
@@ -914,9 +916,12 @@ static __always_inline void moat_emit(struct __sk_buff *skb, struct moat_copy_cf
 	if (cc->transport == MOAT_TRANSPORT_PERFBUF) {
 		__u64 idx = (__u64)worker * cc->ncpu + bpf_get_smp_processor_id();
 
+		if (cap > MOAT_PERF_CAP_MAX)
+			h.cap_len = cap = MOAT_PERF_CAP_MAX;
 		r = bpf_perf_event_output(skb, &moat_perf, ((__u64)cap << 32) | idx, &h, sizeof(h));
 	} else {
-		struct moat_copy_scratch *sc = bpf_map_lookup_elem(&moat_cscratch, &zero);
+		__u32 cpu = bpf_get_smp_processor_id();
+		struct moat_copy_scratch *sc = bpf_map_lookup_elem(&moat_cscratch, &cpu);
 		void *rb = bpf_map_lookup_elem(&moat_rings, &worker);
 		__u64 *last = bpf_map_lookup_elem(&moat_cwake, &worker), flags = BPF_RB_NO_WAKEUP;
 
@@ -956,7 +961,7 @@ static __always_inline __u32 moat_flow_stage(struct __sk_buff *skb, __u32 hook, 
 	if (!cc)
 		return MOAT_V_PASS;
 	http = cc->http_nonempty;
-	if (!cc->enabled && !http)
+	if (!cc->enabled && (!http || p->proto != IPPROTO_TCP))
 		return MOAT_V_PASS; /* the cheap case: nothing to copy, nothing to check */
 
 	dir = moat_flow_key_make(&k, p->family, p->proto, p->saddr, p->daddr, p->sport, p->dport);
@@ -974,7 +979,8 @@ static __always_inline __u32 moat_flow_stage(struct __sk_buff *skb, __u32 hook, 
 		pay = end - p->payoff;
 
 	f = bpf_map_lookup_elem(&moat_flows, &k);
-	if (!f || syn) {
+	/* HTTP checks alone need flows from their SYN on; copies need every flow. */
+	if ((!f && (syn || cc->enabled)) || syn) {
 		/* A new flow, or a new connection on the tuple: start afresh. */
 		struct moat_flow nf = {};
 
@@ -1009,6 +1015,13 @@ static __always_inline __u32 moat_flow_stage(struct __sk_buff *skb, __u32 hook, 
 		}
 	}
 	if (!cc->enabled)
+		return MOAT_V_PASS;
+	/*
+	 * Egress copies only what this host sends (skb->ingress_ifindex == 0): a forwarded
+	 * packet was copied at the ingress of the interface it came in on (attach moat to every
+	 * interface forwarded traffic enters), and copying it twice would double its bytes.
+	 */
+	if (hook == MOAT_HOOK_TC_OUT && skb->ingress_ifindex)
 		return MOAT_V_PASS;
 	if (f) {
 		if (f->flags & MOAT_FLOW_BYPASS) {

@@ -264,6 +264,18 @@ static int run(struct env *e, int hook, const struct pkt *p, size_t len)
 	return (int)o.retval;
 }
 
+/* Like run(), at TC egress, for a packet that came in on another interface (forwarded). */
+static int run_forwarded(struct env *e, const struct pkt *p)
+{
+	struct __sk_buff skb = { .ingress_ifindex = 7 };
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->b, .data_size_in = p->len, .ctx_in = &skb,
+		    .ctx_size_in = sizeof(skb), .repeat = 1);
+
+	if (bpf_prog_test_run_opts(e->fd[OUT], &o) < 0)
+		return -errno;
+	return (int)o.retval;
+}
+
 static struct moat_dp_copy_stats cstats(struct env *e)
 {
 	struct moat_dp_copy_stats s = {};
@@ -552,6 +564,13 @@ static void test_not_copied(struct env *e)
 		drain(e);
 		CHECK(total(e) == 0, "ICMP / fragment copied (%d)", total(e));
 	}
+	/* Forwarded packets are copied at the ingress they came in on, not again at egress. */
+	{
+		clear(e);
+		CHECK(run_forwarded(e, &p) == TC_ACT_UNSPEC, "forwarded: passes");
+		drain(e);
+		CHECK(total(e) == 0, "forwarded packet copied at egress (%d)", total(e));
+	}
 	/* A dropped packet is not copied. */
 	{
 		struct moat_dp_entry be = { .kind = MOAT_KIND_BLOCK, .dir = MOAT_DIR_SRC };
@@ -580,7 +599,8 @@ static void test_not_copied(struct env *e)
 		      "no consumer while stopped");
 	}
 	start(e);
-	section("truncated frames, lying lengths, ICMP, fragments, drops, disabled: not copied",
+	section("truncated frames, lying lengths, ICMP, fragments, forwarded at egress, drops, "
+		"disabled: not copied",
 		f0);
 }
 
@@ -944,6 +964,39 @@ static void test_http_admin(struct env *e)
 	section("HTTP entries: list, hits, delete, limits; values and copy config validated", f0);
 }
 
+static void read_mac(const char *ifname, uint8_t *mac)
+{
+	char path[64];
+	unsigned int m[6];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	f = fopen(path, "re");
+	if (f && fscanf(f, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6)
+		for (int i = 0; i < 6; i++)
+			mac[i] = m[i];
+	if (f)
+		fclose(f);
+}
+
+struct big_check {
+	const uint8_t *want;
+	size_t len;
+	int seen, good;
+};
+
+static int big_cb(void *ctx, const struct moat_pkt *p)
+{
+	struct big_check *b = ctx;
+
+	if (p->wire_len != b->len)
+		return 0;
+	b->seen++;
+	if (p->cap_len == b->len && memcmp(p->data, b->want, b->len) == 0)
+		b->good++;
+	return 0;
+}
+
 /* Real traffic: a veth pair in a private namespace, frames sent with AF_PACKET. */
 static void test_veth(void)
 {
@@ -1002,19 +1055,7 @@ static void test_veth(void)
 		struct pkt p = text(&t, 0, "veth payload");
 		int got = 0, ok = 0;
 
-		/* the destination MAC: ifa's, so the frame is for the host */
-		snprintf(cmd, sizeof(cmd), "/sys/class/net/%s/address", ifa);
-		{
-			FILE *f = fopen(cmd, "re");
-			unsigned int m[6];
-
-			if (f && fscanf(f, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4],
-					&m[5]) == 6)
-				for (int i = 0; i < 6; i++)
-					p.b[i] = m[i];
-			if (f)
-				fclose(f);
-		}
+		read_mac(ifa, p.b); /* the destination: ifa, so the frame is for the host */
 		for (int i = 0; i < 200; i++) {
 			p.b[p.len - 1] = i; /* tell them apart */
 			if (sendto(sock, p.b, p.len, 0, (struct sockaddr *)&sll, sizeof(sll)) ==
@@ -1059,6 +1100,45 @@ static void test_veth(void)
 							 .events = POLLIN };
 			CHECK(poll(pf, 2, 1000) == 1, "one consumer fd readable");
 		}
+	}
+	/* A 40,000-byte frame (MTU raised; like a GRO packet) is copied whole. */
+	{
+		static uint8_t big[40000];
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+					   .sll_ifindex = (int)if_nametoindex(ifb),
+					   .sll_halen = 6 };
+		struct tuple t = tup(IPPROTO_UDP, "198.18.10.1", "198.18.10.2", 5001, 6001);
+		struct pkt hdr = frame(&t, 0, "", 0);
+		struct big_check bc = { .want = big, .len = sizeof(big) };
+		struct moat_dp_consumer *bcons[2] = { NULL, NULL };
+		uint16_t v;
+
+		snprintf(cmd, sizeof(cmd), "ip link set %s mtu 60000 && ip link set %s mtu 60000",
+			 ifa, ifb);
+		CHECK(system(cmd) == 0, "raise MTU");
+		consumers_free(e);
+		for (size_t i = 0; i < sizeof(big); i++)
+			big[i] = (uint8_t)(i * 7);
+		memcpy(big, hdr.b, 42);
+		read_mac(ifa, big);
+		v = htons(sizeof(big) - 14);
+		memcpy(big + 16, &v, 2);
+		v = htons(sizeof(big) - 34);
+		memcpy(big + 38, &v, 2);
+		for (unsigned int w = 0; w < 2; w++)
+			CHECK(moat_dp_consumer_new(e->dp, w, big_cb, &bc, &bcons[w]) == 0,
+			      "big consumer %u", w);
+		CHECK(sendto(sock, big, sizeof(big), 0, (struct sockaddr *)&sll, sizeof(sll)) ==
+			      (ssize_t)sizeof(big),
+		      "send 40000 bytes: %s", strerror(errno));
+		for (int tries = 0; tries < 50 && !bc.seen; tries++)
+			for (unsigned int w = 0; w < 2; w++)
+				if (bcons[w])
+					moat_dp_consumer_poll(bcons[w], 10);
+		CHECK(bc.seen == 1 && bc.good == 1,
+		      "40000-byte frame copied whole (seen %d good %d)", bc.seen, bc.good);
+		for (unsigned int w = 0; w < 2; w++)
+			moat_dp_consumer_free(bcons[w]);
 	}
 	printf("     veth %s: %d frames sent, copied at TC ingress\n", ifa, sent);
 out:

@@ -58,6 +58,10 @@ assert len(e) == 1 and e[0]["hits"] == 2, d
 assert d["counters"]["http_blocked"] >= 2, d
 ' || e2e_fail "fwctl http list --json does not show the host with 2 hits"
 fw http list | grep -q "evil.example" || e2e_fail "fwctl http list does not show the host"
+fw stats --json | python3 -c '
+import json, sys
+assert json.load(sys.stdin)["copy"]["http_blocked"] >= 2
+' || e2e_fail "fwctl stats --json does not count the HTTP drops"
 e2e_ok "blocked Host gets no response ($((d1 - d0)) packets dropped), other Hosts do"
 
 fw_ok http block-method DELETE
