@@ -254,6 +254,7 @@ static json_t *latency_run(struct moat_dp *dp, int sock, int ifindex, const uint
 	moat_dp_copy_cfg_init(&cfg);
 	cfg.n_workers = 1;
 	cfg.transport = tr;
+	cfg.depth = UINT32_MAX; /* and a flow of its own: never past its depth */
 	if (moat_dp_copy_start(dp, &cfg) < 0 || moat_dp_consumer_new(dp, 0, lat_cb, &l, &t.c) < 0) {
 		fprintf(stderr, "ringbuf: latency setup: %s\n", moat_dp_errmsg(dp));
 		return NULL;
@@ -263,7 +264,7 @@ static json_t *latency_run(struct moat_dp *dp, int sock, int ifindex, const uint
 		return NULL;
 	}
 	for (int i = 0; i < 2; i++) {
-		build_frame(f[i], sizeof(f[i]), dmac, 63);
+		build_frame(f[i], sizeof(f[i]), dmac, 1000 + tr);
 		f[i][59] = i;
 	}
 	for (int i = 0; i < LAT_PAIRS; i++) {
