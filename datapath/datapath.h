@@ -341,7 +341,9 @@ void moat_dp_copy_cfg_init(struct moat_dp_copy_cfg *cfg);
  */
 int moat_dp_copy_start(struct moat_dp *dp, const struct moat_dp_copy_cfg *cfg);
 
-/* Disable copying and release this handle's buffers. Idempotent. */
+/* Disable copying and release this handle's buffers. Idempotent. moat_dp_close() of the handle
+ * that started copying does the same; after a crash copying stays enabled into buffers no one
+ * reads (full rings count as lost) until the next moat_dp_copy_start() replaces them. */
 int moat_dp_copy_stop(struct moat_dp *dp);
 
 struct moat_pkt { /* one record, valid during the callback */

@@ -112,6 +112,9 @@ static void release_rings(struct moat_dp *dp)
 
 void dp_copy_close(struct moat_dp *dp)
 {
+	/* Our buffers go with us: a handle that started copying stops it. */
+	if (dp->n_workers && dp->ccfg)
+		__atomic_store_n(&dp->ccfg->enabled, 0, __ATOMIC_SEQ_CST);
 	release_rings(dp);
 	if (dp->ccfg)
 		munmap(dp->ccfg, sysconf(_SC_PAGESIZE));

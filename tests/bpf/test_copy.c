@@ -1145,11 +1145,23 @@ out:
 	if (sock >= 0)
 		close(sock);
 	consumers_free(e);
-	if (e->dp) {
-		moat_dp_copy_stop(e->dp);
+	if (e->dp)
 		moat_dp_detach(e->dp, ifa);
+	moat_dp_close(e->dp); /* without moat_dp_copy_stop(): closing stops copying too */
+	{
+		char path[200];
+		struct moat_copy_cfg cc = { .enabled = 1 };
+		uint32_t zero = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/moat_ccfg", root);
+		fd = bpf_obj_get(path);
+		CHECK(fd >= 0 && bpf_map_lookup_elem(fd, &zero, &cc) == 0 && cc.enabled == 0,
+		      "pinned copy config disabled after close (fd %d, enabled %u)", fd,
+		      cc.enabled);
+		if (fd >= 0)
+			close(fd);
 	}
-	moat_dp_close(e->dp);
 	free(e);
 	snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null; rm -rf %s", ifa, root);
 	if (system(cmd) != 0)
