@@ -1258,3 +1258,26 @@ int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf 
 	out->len = n;
 	return 0;
 }
+
+int msc_tfn_chain_apply(const enum msc_tfn *chain, size_t n, const uint8_t *in, size_t len,
+			struct msc_buf scratch[2], const uint8_t **ret, size_t *ret_len)
+{
+	const uint8_t *cur = in;
+	size_t cur_len = len;
+	unsigned next = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (chain[i] == MSC_TFN_NONE)
+			continue;
+		struct msc_buf *out = &scratch[next];
+		int r = msc_tfn_apply(chain[i], cur, cur_len, out);
+		if (r < 0)
+			return r;
+		cur = out->p;
+		cur_len = out->len;
+		next ^= 1;
+	}
+	*ret = cur;
+	*ret_len = cur_len;
+	return 0;
+}

@@ -80,3 +80,14 @@ const char *msc_tfn_name(enum msc_tfn t);
  * of range.
  */
 int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf *out);
+
+/*
+ * Apply CHAIN[0..N) to IN[0..LEN) in order, as a rule's t:a,t:b,... list (MSC_TFN_NONE
+ * entries are skipped; a rule parser resets the list at t:none itself). Steps alternate between
+ * the caller's two buffers SCRATCH[0] and SCRATCH[1], so a chain costs no allocation once they
+ * have grown. *RET and *RET_LEN get the result: IN itself when no step ran, else one of the
+ * scratch buffers (valid until they are next used). Returns 0, -ENOMEM or -EINVAL (a value out
+ * of range); the ret_ outputs are untouched on failure.
+ */
+int msc_tfn_chain_apply(const enum msc_tfn *chain, size_t n, const uint8_t *in, size_t len,
+			struct msc_buf scratch[2], const uint8_t **ret, size_t *ret_len);

@@ -378,6 +378,47 @@ static void test_msc_tfn_huge_input(void **state)
 	msc_buf_done(&out);
 }
 
+/* Chains as CRS writes them; each step's result feeds the next. */
+static void test_msc_tfn_chain(void **state)
+{
+	struct msc_buf scratch[2] = { { 0 } };
+	const uint8_t *res = NULL;
+	size_t res_len = 0;
+	/* 942 style: t:urlDecodeUni,t:htmlEntityDecode,t:lowercase (after t:none) */
+	static const enum msc_tfn sqli[] = { MSC_TFN_NONE, MSC_TFN_URL_DECODE_UNI,
+					     MSC_TFN_HTML_ENTITY_DECODE, MSC_TFN_LOWERCASE };
+	const char *in = "%uff33ELECT%20&#x2A;%26lt;";
+	assert_int_equal(msc_tfn_chain_apply(sqli, ARRAY_SIZE(sqli), (const uint8_t *)in,
+					     strlen(in), scratch, &res, &res_len),
+			 0);
+	/* %uff33 is full-width 'S'; %26 becomes '&', so the next step decodes "&lt;" */
+	assert_int_equal(res_len, 9);
+	assert_memory_equal(res, "select *<", 9);
+	/* a 932 chain with cmdLine and normalizePath */
+	static const enum msc_tfn rce[] = { MSC_TFN_URL_DECODE_UNI, MSC_TFN_CMD_LINE,
+					    MSC_TFN_NORMALIZE_PATH };
+	in = "W%5eHO\\aMI%20;%20/bin/./c'a't%20/etc//passwd";
+	assert_int_equal(msc_tfn_chain_apply(rce, ARRAY_SIZE(rce), (const uint8_t *)in, strlen(in),
+					     scratch, &res, &res_len),
+			 0);
+	assert_int_equal(res_len, strlen("whoami/bin/cat/etc/passwd"));
+	assert_memory_equal(res, "whoami/bin/cat/etc/passwd", res_len);
+	/* only t:none: the input itself, no copy */
+	assert_int_equal(
+		msc_tfn_chain_apply(sqli, 1, (const uint8_t *)in, 3, scratch, &res, &res_len), 0);
+	assert_ptr_equal(res, in);
+	assert_int_equal(res_len, 3);
+	/* a bad value: error, outputs untouched */
+	static const enum msc_tfn bad[] = { MSC_TFN_LOWERCASE, MSC_TFN_COUNT_ };
+	res = NULL;
+	assert_int_equal(
+		msc_tfn_chain_apply(bad, 2, (const uint8_t *)in, 3, scratch, &res, &res_len),
+		-EINVAL);
+	assert_null(res);
+	msc_buf_done(&scratch[0]);
+	msc_buf_done(&scratch[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +427,7 @@ int main(void)
 		cmocka_unit_test(test_msc_tfn_all_bytes_and_empty),
 		cmocka_unit_test(test_msc_tfn_truncated_escapes),
 		cmocka_unit_test(test_msc_tfn_huge_input),
+		cmocka_unit_test(test_msc_tfn_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
