@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 /*
- * Every transformation ModSecurity v3 has, except t:utf8toUnicode's SecUnicodeMapFile variant
- * of urlDecodeUni (no unicode map: CRS does not configure one). Aliases (normalisePath,
+ * Every transformation ModSecurity v3 has. urlDecodeUni works as without SecUnicodeMapFile
+ * (the CRS setup configures none): %uHHHH keeps its low byte. Aliases (normalisePath,
  * normalisePathWin) map to the same value; msc_tfn_name() returns the canonical spelling.
  */
 enum msc_tfn {
