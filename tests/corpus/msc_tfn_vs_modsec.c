@@ -270,10 +270,23 @@ static void add_generated(void)
 	}
 }
 
+/* The last occurrence of NEEDLE in S. */
+static const char *last_strstr(const char *s, const char *needle)
+{
+	const char *last = NULL;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		last = p;
+	return last;
+}
+
+/*
+ * The message quotes the matched value before the rule's fields, so a value holding
+ * '[id "' must not be taken for them: the fields are the last occurrences.
+ */
 static void log_cb(void *data, const void *msg)
 {
 	const char *s = msg;
-	const char *idp = strstr(s, "[id \"");
+	const char *idp = last_strstr(s, "[id \"");
 	if (!idp)
 		return;
 	int id = atoi(idp + 5);
@@ -283,7 +296,7 @@ static void log_cb(void *data, const void *msg)
 	}
 	if (id < 1 || id > MSC_TFN_COUNT_)
 		return;
-	const char *d = strstr(s, "[data \"");
+	const char *d = last_strstr(s, "[data \"");
 	if (!d)
 		return;
 	d += 7;
@@ -343,9 +356,8 @@ int main(int argc, char **argv)
 	}
 	closedir(dir);
 	size_t n_corpus = n_inputs;
-	static const char *const edge[] = {
-		"", "%", "%u", "%u00", "\\", "&", "&#", "/", ".", ".."
-	};
+	static const char *const edge[] = { "",	  "%", "%u", "%u00", "\\",     "&",
+					    "&#", "/", ".",  "..",   "[id \"", "[data \"1" };
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
 		add_input(edge[i], strlen(edge[i]));
 	add_generated();
