@@ -490,6 +490,9 @@ int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf 
 {
 	if ((unsigned)t >= MSC_TFN_COUNT_)
 		return -EINVAL;
+	/* an empty value may come as NULL; memchr() and memcpy() want a pointer */
+	if (len == 0)
+		in = (const uint8_t *)"";
 	size_t bound = out_bound(t, len);
 	if (bound == SIZE_MAX || buf_reserve(out, bound) < 0) {
 		out->len = 0;

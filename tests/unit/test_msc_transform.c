@@ -302,7 +302,8 @@ static void test_msc_tfn_all_bytes_and_empty(void **state)
 	for (int i = 0; i < 256; i++)
 		all[i] = (uint8_t)i;
 	for (int t = 0; t < MSC_TFN_COUNT_; t++) {
-		assert_int_equal(msc_tfn_apply((enum msc_tfn)t, (const uint8_t *)"", 0, &out), 0);
+		/* an empty value may come as NULL */
+		assert_int_equal(msc_tfn_apply((enum msc_tfn)t, NULL, 0, &out), 0);
 		if (t == MSC_TFN_LENGTH)
 			assert_memory_equal(out.p, "0", 1);
 		else if (t == MSC_TFN_SHA1)
