@@ -75,9 +75,9 @@ const char *msc_tfn_name(enum msc_tfn t);
 
 /*
  * Apply T to IN[0..LEN) and replace OUT's content with the result (OUT grows as needed and
- * must not alias IN). IN may hold NUL bytes. sha1/md5 yield the raw digest, length the decimal
- * byte count. Returns 0, or -ENOMEM (OUT then holds an empty result), or -EINVAL for a T out
- * of range.
+ * must not alias IN). IN may hold NUL bytes, and be NULL when LEN is 0. sha1/md5 yield the raw
+ * digest, length the decimal byte count. Returns 0, or -ENOMEM (OUT then holds an empty result),
+ * or -EINVAL for a T out of range.
  */
 int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf *out);
 
