@@ -242,6 +242,16 @@ static const struct tcase cases[] = {
 	C(PARITY_ODD_7BIT, "abc\x80", "ab\xe3\0"),
 	C(PARITY_ZERO_7BIT, "abc\xff", "abc\x7f"),
 	C(NONE, "a\0b", "a\0b"),
+	/* a plain prefix before the first escape (copied in one go) */
+	C(URL_DECODE_UNI, "abcdef%41+", "abcdefA "),
+	C(URL_DECODE, "abcdef+%4", "abcdef %4"),
+	C(HTML_ENTITY_DECODE, "plain text &amp", "plain text &"),
+	C(CSS_DECODE, "abc\\41", "abcA"),
+	C(CSS_DECODE, "abc\0\\41", "abc"),
+	C(JS_DECODE, "abc\\x41", "abcA"),
+	C(ESCAPE_SEQ_DECODE, "abc\\n", "abc\n"),
+	C(REMOVE_NULLS, "abc\0d", "abcd"),
+	C(REPLACE_COMMENTS, "abc/x/*y*/z", "abc/x z"),
 };
 
 static void print_bytes(const char *what, const uint8_t *p, size_t n)
