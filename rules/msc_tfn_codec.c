@@ -10,6 +10,7 @@
 
 #include "msc_tfn_codec.h"
 
+/* urlDecode: %HH and '+'; an invalid or truncated escape keeps its '%'. */
 size_t msc_tfn_codec_url_decode(const uint8_t *in, size_t len, uint8_t *d)
 {
 	size_t i = 0, o = 0;

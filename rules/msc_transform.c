@@ -121,7 +121,6 @@ static size_t t_case(const uint8_t *in, size_t len, uint8_t *d, bool upper)
 	return len;
 }
 
-/* urlDecode: %HH and '+'; an invalid or truncated escape keeps its '%'. */
 static size_t t_remove_nulls(const uint8_t *in, size_t len, uint8_t *d)
 {
 	size_t o = 0;
