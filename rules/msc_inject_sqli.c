@@ -40,6 +40,8 @@ enum {
 	TF_WEAK = 1 << 3, /* '#' comment with text after it (could be "#2" in prose) */
 	TF_UNARY = 1 << 4, /* NOT, ! */
 	TF_LITERAL = 1 << 5, /* NULL, TRUE, FALSE: classed as a number */
+	TF_INFO = 1 << 6, /* function reading server facts attackers exfiltrate (VERSION, USER) */
+	TF_HEX = 1 << 7, /* 0x... literal of at least two bytes: smuggled text */
 };
 
 /* Keyword ids the classifier needs to tell apart. */
@@ -62,6 +64,8 @@ enum kw {
 	KW_DELAY,
 	KW_SHUTDOWN,
 	KW_STAR,
+	KW_ORDER, /* ORDER, GROUP: followed by BY */
+	KW_BY,
 };
 
 struct tok {
@@ -90,7 +94,7 @@ static const struct kwent kwtab[] = {
 	{ "ASCII", 'f', 0, 0 },
 	{ "BENCHMARK", 'f', TF_DANGER, 0 },
 	{ "BETWEEN", 'o', TF_CMP, 0 },
-	{ "BY", 'k', 0, 0 },
+	{ "BY", 'k', 0, KW_BY },
 	{ "CASE", 'k', 0, 0 },
 	{ "CAST", 'f', 0, 0 },
 	{ "CHAR", 'f', 0, 0 },
@@ -101,9 +105,9 @@ static const struct kwent kwtab[] = {
 	{ "CONVERT", 'f', 0, 0 },
 	{ "COUNT", 'f', 0, 0 },
 	{ "CREATE", 'E', 0, KW_DROP_LIKE },
-	{ "CURRENT_USER", 'f', 0, 0 },
-	{ "DATABASE", 'k', 0, KW_TABLE_LIKE },
-	{ "DB_NAME", 'f', 0, 0 },
+	{ "CURRENT_USER", 'f', TF_INFO, 0 },
+	{ "DATABASE", 'f', TF_INFO, KW_TABLE_LIKE },
+	{ "DB_NAME", 'f', TF_INFO, 0 },
 	{ "DBMS_PIPE.RECEIVE_MESSAGE", 'f', TF_DANGER, 0 },
 	{ "DECLARE", 'E', 0, KW_DECLARE },
 	{ "DELAY", 'k', 0, KW_DELAY },
@@ -125,7 +129,7 @@ static const struct kwent kwtab[] = {
 	{ "FLOOR", 'f', 0, 0 },
 	{ "FROM", 'k', 0, KW_FROM },
 	{ "FUNCTION", 'k', 0, KW_TABLE_LIKE },
-	{ "GROUP", 'k', 0, 0 },
+	{ "GROUP", 'k', 0, KW_ORDER },
 	{ "GROUP_CONCAT", 'f', 0, 0 },
 	{ "HAVING", 'k', 0, 0 },
 	{ "HEX", 'f', 0, 0 },
@@ -157,7 +161,7 @@ static const struct kwent kwtab[] = {
 	{ "NULLIF", 'f', 0, 0 },
 	{ "OR", '&', 0, 0 },
 	{ "ORD", 'f', 0, 0 },
-	{ "ORDER", 'k', 0, 0 },
+	{ "ORDER", 'k', 0, KW_ORDER },
 	{ "PG_SLEEP", 'f', TF_DANGER, 0 },
 	{ "PROCEDURE", 'k', 0, KW_TABLE_LIKE },
 	{ "RAND", 'f', 0, 0 },
@@ -165,14 +169,14 @@ static const struct kwent kwtab[] = {
 	{ "REGEXP", 'o', TF_CMP, 0 },
 	{ "REPLACE", 'f', 0, 0 },
 	{ "RLIKE", 'o', TF_CMP, 0 },
-	{ "SCHEMA", 'k', 0, KW_TABLE_LIKE },
+	{ "SCHEMA", 'f', TF_INFO, KW_TABLE_LIKE },
 	{ "SELECT", 'E', 0, KW_SELECT },
 	{ "SET", 'k', 0, KW_SET },
 	{ "SHUTDOWN", 'E', 0, KW_SHUTDOWN },
 	{ "SLEEP", 'f', TF_DANGER, 0 },
 	{ "SUBSTR", 'f', 0, 0 },
 	{ "SUBSTRING", 'f', 0, 0 },
-	{ "SYSTEM_USER", 'f', 0, 0 },
+	{ "SYSTEM_USER", 'f', TF_INFO, 0 },
 	{ "SYS_EVAL", 'f', TF_DANGER, 0 },
 	{ "SYS_EXEC", 'f', TF_DANGER, 0 },
 	{ "TABLE", 'k', 0, KW_TABLE_LIKE },
@@ -185,11 +189,11 @@ static const struct kwent kwtab[] = {
 	{ "UPDATE", 'E', 0, KW_UPDATE },
 	{ "UPDATEXML", 'f', TF_DANGER, 0 },
 	{ "UPPER", 'f', 0, 0 },
-	{ "USER", 'f', 0, 0 },
-	{ "USER_NAME", 'f', 0, 0 },
+	{ "USER", 'f', TF_INFO, KW_TABLE_LIKE },
+	{ "USER_NAME", 'f', TF_INFO, 0 },
 	{ "UTL_HTTP.REQUEST", 'f', TF_DANGER, 0 },
 	{ "UTL_INADDR.GET_HOST_ADDRESS", 'f', TF_DANGER, 0 },
-	{ "VERSION", 'f', 0, 0 },
+	{ "VERSION", 'f', TF_INFO, 0 },
 	{ "VIEW", 'k', 0, KW_TABLE_LIKE },
 	{ "WAITFOR", 'E', 0, KW_WAITFOR },
 	{ "WHEN", 'k', 0, 0 },
@@ -344,7 +348,7 @@ static void lex_word(struct lexer *lx)
 		if (lx->i < lx->n && p[lx->i] == '(')
 			emit(lx, 'f', kw->fl, kw->kw, s, e - s);
 		else
-			emit(lx, 'n', 0, 0, s, e - s);
+			emit(lx, kw->kw ? 'k' : 'n', 0, kw->kw, s, e - s);
 		lx->i = save;
 		return;
 	}
@@ -359,12 +363,15 @@ static void lex_number(struct lexer *lx)
 {
 	const uint8_t *p = lx->p;
 	size_t s = lx->i, e = s;
+	uint8_t fl = 0;
 
 	if (e + 1 < lx->n && p[e] == '0' && (p[e + 1] == 'x' || p[e + 1] == 'X') && e + 2 < lx->n &&
 	    isxdigit(p[e + 2])) {
 		e += 2;
 		while (e < lx->n && isxdigit(p[e]))
 			e++;
+		if (e - s >= 6)
+			fl = TF_HEX;
 	} else {
 		while (e < lx->n && isdigit(p[e]))
 			e++;
@@ -396,7 +403,7 @@ static void lex_number(struct lexer *lx)
 			return;
 		}
 	}
-	emit(lx, '1', 0, 0, s, e - s);
+	emit(lx, '1', fl, 0, s, e - s);
 	lx->i = e;
 }
 
@@ -545,22 +552,32 @@ static size_t skip_call(const struct judge *j, size_t i)
  */
 static bool operand_at(const struct judge *j, size_t i, size_t *next, char *kind)
 {
-	char t = tt(j, i);
+	size_t depth = 0;
+	char t;
 
+	/* (1)=(1): parentheses stand in for spaces */
+	while (tt(j, i) == '(') {
+		depth++;
+		i++;
+	}
+	t = tt(j, i);
 	if (is_operand(t)) {
 		*next = i + 1;
 		*kind = t;
 		/* a.b qualified name */
 		while (tt(j, *next) == '.' && is_operand(tt(j, *next + 1)))
 			*next += 2;
-		return true;
-	}
-	if (t == 'f') {
+	} else if (t == 'f') {
 		*next = skip_call(j, i);
 		*kind = 'f';
-		return true;
+	} else {
+		return false;
 	}
-	return false;
+	while (depth > 0 && tt(j, *next) == ')') {
+		depth--;
+		(*next)++;
+	}
+	return true;
 }
 
 /* A select list item starting at i that SQL, not prose, would write after SELECT. */
@@ -677,6 +694,8 @@ static bool cond_at(const struct judge *j, size_t i)
 		return true;
 	if (!operand_at(j, k, &e, &ka))
 		return false;
+	while (tt(j, e) == ')')
+		e++;
 	t = tt(j, e);
 	if (t == 'o' && (j->t[e].fl & TF_CMP)) {
 		size_t e2;
@@ -718,6 +737,24 @@ static bool breaks(const struct judge *j, size_t i)
 	return false;
 }
 
+/*
+ * ORDER BY n / GROUP BY n that ends the statement: the column-count probe ("1' ORDER BY 3--").
+ * It has to end on a comment (or, inside a string context, on the value's end) since "order by
+ * date" is common prose in search boxes.
+ */
+static bool order_by_at(const struct judge *j, size_t i)
+{
+	size_t e;
+	char kind, t;
+
+	if (j->t[i].kw != KW_ORDER || tt(j, i + 1) != 'k' || j->t[i + 1].kw != KW_BY)
+		return false;
+	if (!operand_at(j, i + 2, &e, &kind))
+		return false;
+	t = tt(j, e);
+	return t == 'c' || t == ';' || (!j->raw && e >= j->m);
+}
+
 /* Walk from i: true at the first construct that changes the statement. */
 static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 {
@@ -751,6 +788,9 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			break;
 		case 'f':
 			hit = danger_call_at(j, i);
+			break;
+		case 'k':
+			hit = order_by_at(j, i);
 			break;
 		default:
 			break;
@@ -791,15 +831,67 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 	case 'E':
 	case ',':
 	case 'f':
+	case '(':
+	case 'k':
 		break;
-	case ')':
 	default:
 		/* a name, number or string glued to the closed string: prose (O'Brien) */
 		return false;
 	}
 	if (t == 'f' && !danger_call_at(j, i))
 		return false;
+	if (t == 'o' && tt(j, i + 1) == 'f' && tt(j, i + 2) == '(') {
+		/* ' + CHAR(65) + ' / '||CHR(60)||': the string is closed to splice in a call */
+		*end = i + 1;
+		return true;
+	}
 	return walk(j, i, end);
+}
+
+/*
+ * A call at i whose arguments read server facts or smuggle bytes: CONCAT(0x3c62723e,
+ * VERSION()), CHAR(@@version). Names, plain numbers and strings as arguments are not enough
+ * (date(2024), count(3) are prose-like).
+ */
+static bool info_call_at(const struct judge *j, size_t i)
+{
+	size_t e = skip_call(j, i);
+
+	for (size_t k = i + 1; k < e; k++) {
+		const struct tok *a = &j->t[k];
+
+		if (a->t == 'v' || (a->t == 'f' && (a->fl & (TF_INFO | TF_DANGER))) ||
+		    (a->t == '1' && (a->fl & TF_HEX)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * As is, a value that starts like prose or a key=value list can still carry a full UNION
+ * SELECT with a literal item (9767 AND 1=1 UNION ALL SELECT 1,NULL,...): no prose writes
+ * "union select" followed by a number, NULL, a string, * or a call.
+ */
+static bool raw_union_anywhere(const struct judge *j, size_t *end)
+{
+	for (size_t i = 1; i < j->m; i++) {
+		size_t k = i + 1;
+		char t;
+
+		if (j->t[i].t != 'U')
+			continue;
+		if (tt(j, k) == 'k' && (j->t[k].kw == KW_ALL || j->t[k].kw == KW_DISTINCT))
+			k++;
+		if (tt(j, k) != 'E' || j->t[k].kw != KW_SELECT)
+			continue;
+		t = tt(j, k + 1);
+		if (t == '1' || t == 's' || t == 'f' || t == 'v' ||
+		    (t == 'o' && j->t[k + 1].kw == KW_STAR)) {
+			*end = i;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The value as is (numeric or bare context). */
@@ -819,31 +911,42 @@ static bool judge_raw(const struct judge *j, size_t *end)
 			return false;
 		break;
 	case 'f':
-		if (danger_call_at(j, 0)) {
+		if (danger_call_at(j, 0) || info_call_at(j, 0)) {
 			*end = 0;
 			return true;
 		}
 		break;
 	case 'E':
-		if (j->t[0].kw == KW_SELECT && select_at(j, 0, true)) {
+		/* a whole query: SELECT with an item, then more SQL right after the item or a
+		 * strong construct further on (a subquery in an unclosed call, UNION ...) */
+		if (j->t[0].kw != KW_SELECT || !select_item_at(j, 1, &i))
+			return raw_union_anywhere(j, end);
+		if (select_at(j, 0, true)) {
+			*end = 0;
+			return true;
+		}
+		return walk(j, 1, end);
+	case 'U':
+		break;
+	case '&':
+		/* AND (name = "...: the value continues a WHERE clause */
+		if (cond_at(j, 0)) {
 			*end = 0;
 			return true;
 		}
 		return false;
-	case 'U':
-		break;
 	case 'n':
 		/* the end of a name or path the application wrapped: CRS) UNION ..., a.ini);... */
 		while (tt(j, i + 1) == '.' && tt(j, i + 2) == 'n')
 			i += 2;
 		t1 = tt(j, i + 1);
 		if (t1 != ')' && t1 != ';' && t1 != '&')
-			return false;
+			return raw_union_anywhere(j, end);
 		break;
 	default:
-		return false;
+		return raw_union_anywhere(j, end);
 	}
-	return walk(j, 0, end);
+	return walk(j, 0, end) || raw_union_anywhere(j, end);
 }
 
 static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,

@@ -71,11 +71,18 @@ static void local_name(const uint8_t **p, size_t *n)
 static bool bad_tag(const uint8_t *p, size_t n)
 {
 	static const char *const tags[] = {
-		"script", "iframe", "frame", "frameset", "object",  "embed",	"applet", "base",
-		"meta",	  "link",   "style", "import",	 "isindex", "vmlframe", "xss",	  NULL,
+		"script",  "iframe",   "frame", "frameset", "object", "embed",
+		"applet",  "base",     "meta",	"link",	    "style",  "import",
+		"isindex", "vmlframe", "xss",	"xml",	    NULL,
 	};
 
+	const uint8_t *full = p;
+	size_t fn = n;
+
 	local_name(&p, &n);
+	/* <xi:include href=...> pulls a remote document into an XML page */
+	if (fn != n && ieq(p, n, "include") && fn - n >= 2 && ieq(full, fn - n - 1, "xi"))
+		return true;
 	return in_list(p, n, tags);
 }
 
@@ -323,6 +330,19 @@ static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t 
 		return true;
 	if (ieq(name, nl, "style"))
 		return bad_style(val, vl);
+	if (nl >= 5 && ieq(name, 5, "xmlns")) {
+		/* binding the XHTML namespace turns an XML reply into a page that runs script;
+		 * XInclude pulls remote documents in */
+		if (vl > 256)
+			vl = 256;
+		return icontains(val, vl, "/xhtml") || icontains(val, vl, "xinclude");
+	}
+	if (nl > 14 && icontains(name, nl, "schemalocation")) {
+		/* xsi:schemaLocation makes the parser fetch a schema from where it says */
+		if (vl > 256)
+			vl = 256;
+		return icontains(val, vl, "://");
+	}
 	if (url_attr(name, nl))
 		return bad_url(val, vl);
 	return false;
