@@ -66,6 +66,7 @@ enum kw {
 	KW_STAR,
 	KW_ORDER, /* ORDER, GROUP: followed by BY */
 	KW_BY,
+	KW_WHERE, /* WHERE, HAVING: a condition follows */
 };
 
 struct tok {
@@ -131,7 +132,7 @@ static const struct kwent kwtab[] = {
 	{ "FUNCTION", 'k', 0, KW_TABLE_LIKE },
 	{ "GROUP", 'k', 0, KW_ORDER },
 	{ "GROUP_CONCAT", 'f', 0, 0 },
-	{ "HAVING", 'k', 0, 0 },
+	{ "HAVING", 'k', 0, KW_WHERE },
 	{ "HEX", 'f', 0, 0 },
 	{ "IF", 'f', 0, 0 },
 	{ "IFNULL", 'f', 0, 0 },
@@ -197,7 +198,7 @@ static const struct kwent kwtab[] = {
 	{ "VIEW", 'k', 0, KW_TABLE_LIKE },
 	{ "WAITFOR", 'E', 0, KW_WAITFOR },
 	{ "WHEN", 'k', 0, 0 },
-	{ "WHERE", 'k', 0, 0 },
+	{ "WHERE", 'k', 0, KW_WHERE },
 	{ "XMLTYPE", 'f', 0, 0 },
 	{ "XOR", '&', 0, 0 },
 };
@@ -235,8 +236,8 @@ static bool is_space(uint8_t c)
 
 static bool is_word(uint8_t c)
 {
-	/* Bytes >= 0x80 are identifier characters in MySQL (UTF-8 names). */
-	return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+	/* Bytes >= 0x80 are identifier characters in MySQL (UTF-8 names), except 0xa0 (a space). */
+	return isalnum(c) || c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
 }
 
 /*
@@ -317,6 +318,46 @@ static void skip_blank(struct lexer *lx)
 	}
 }
 
+/*
+ * UN/ * * /ION, SEL/ * * /ECT: a keyword cut by block comments. SQL parsers read two words, but
+ * filters that strip comments before the query is built (and the payload lists written for
+ * them) join the halves, so a word [s, *e) that is no keyword is joined with the words glued
+ * to it through comments while the joined text fits SQLI_MAX_WORD; when that makes a
+ * keyword, *e moves past its last half. Each byte is looked at by at most SQLI_MAX_WORD
+ * words' attempts, so the lexer stays linear.
+ */
+static const struct kwent *splice_word(const struct lexer *lx, size_t s, size_t *e)
+{
+	const uint8_t *p = lx->p;
+	uint8_t w[SQLI_MAX_WORD];
+	size_t wl = *e - s, pos = *e;
+
+	if (wl >= SQLI_MAX_WORD)
+		return NULL;
+	memcpy(w, p + s, wl);
+	while (pos + 2 < lx->n && p[pos] == '/' && p[pos + 1] == '*' && p[pos + 2] != '!') {
+		size_t c = pos + 2, ws;
+		const struct kwent *kw;
+
+		while (c + 1 < lx->n && !(p[c] == '*' && p[c + 1] == '/'))
+			c++;
+		if (c + 1 >= lx->n)
+			return NULL;
+		ws = c + 2;
+		pos = ws;
+		while (pos < lx->n && is_word(p[pos]) && wl < SQLI_MAX_WORD)
+			w[wl++] = p[pos++];
+		if (pos == ws || (pos < lx->n && is_word(p[pos])))
+			return NULL;
+		kw = kw_lookup(w, wl);
+		if (kw) {
+			*e = pos;
+			return kw;
+		}
+	}
+	return NULL;
+}
+
 /* Word at lx->i: keyword, function, name; a '(' after a function name makes it 'f'. */
 static void lex_word(struct lexer *lx)
 {
@@ -328,6 +369,8 @@ static void lex_word(struct lexer *lx)
 	while (e < lx->n && is_word(p[e]))
 		e++;
 	kw = kw_lookup(p + s, e - s);
+	if (!kw)
+		kw = splice_word(lx, s, &e);
 	if (!kw && e < lx->n && p[e] == '.') {
 		size_t e2 = e + 1;
 		const struct kwent *kw2;
@@ -790,7 +833,9 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			hit = danger_call_at(j, i);
 			break;
 		case 'k':
-			hit = order_by_at(j, i);
+			/* ' HAVING 1=1--: a clause of our own with a condition */
+			hit = order_by_at(j, i) ||
+			      (j->t[i].kw == KW_WHERE && !j->raw && cond_at(j, i));
 			break;
 		default:
 			break;
@@ -844,6 +889,20 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 		/* ' + CHAR(65) + ' / '||CHR(60)||': the string is closed to splice in a call */
 		*end = i + 1;
 		return true;
+	}
+	if (t == 'o' && (j->t[i].fl & TF_CMP)) {
+		/* '=' as a user name (name=''='' is true), '=0--: the closed string is compared
+		 * and the statement ends or goes on with a condition */
+		size_t e;
+		char kind, n1;
+
+		if (operand_at(j, i + 1, &e, &kind)) {
+			n1 = tt(j, e);
+			if (e >= j->m || (n1 == 'c' && !(j->t[e].fl & TF_WEAK)) || n1 == ';') {
+				*end = e;
+				return true;
+			}
+		}
 	}
 	return walk(j, i, end);
 }
