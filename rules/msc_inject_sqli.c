@@ -32,6 +32,7 @@
 
 #define SQLI_MAX_TOKENS 64
 #define SQLI_MAX_WORD 32
+#define SQLI_PEEK_TOKENS 8
 
 enum {
 	TF_OPEN = 1 << 0, /* string not closed in the value (the application closes it) */
@@ -208,10 +209,11 @@ static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
 	char up[SQLI_MAX_WORD + 1];
 	size_t lo = 0, hi = sizeof(kwtab) / sizeof(kwtab[0]);
 
-	if (n == 0 || n > SQLI_MAX_WORD)
+	/* every keyword starts with a letter and is at least two bytes long */
+	if (n < 2 || n > SQLI_MAX_WORD || !isalpha(p[0]))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		up[i] = (char)toupper(p[i]);
+		up[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 0x20 : p[i]);
 	up[n] = '\0';
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
@@ -237,7 +239,8 @@ static bool is_space(uint8_t c)
 static bool is_word(uint8_t c)
 {
 	/* Bytes >= 0x80 are identifier characters in MySQL (UTF-8 names), except 0xa0 (a space). */
-	return isalnum(c) || c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
 }
 
 /*
@@ -470,8 +473,11 @@ static void lex_op(struct lexer *lx)
 	const uint8_t *p = lx->p;
 
 	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-		size_t l = strlen(ops[k].s);
+		size_t l;
 
+		if ((uint8_t)ops[k].s[0] != p[lx->i])
+			continue;
+		l = ops[k].s[1] ? (ops[k].s[2] ? 3 : 2) : 1;
 		if (lx->i + l <= lx->n && memcmp(p + lx->i, ops[k].s, l) == 0) {
 			emit(lx, ops[k].t, ops[k].fl, ops[k].s[0] == '*' && l == 1 ? KW_STAR : 0,
 			     lx->i, l);
@@ -487,7 +493,7 @@ static void lex_op(struct lexer *lx)
  * Tokenize p[0..n) in a context: q = 0 as is, else the value starts inside a string opened
  * with q (the first token is that string, open when q never comes).
  */
-static void lex_all(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
+static void lex_start(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
 {
 	lx->p = p;
 	lx->n = n;
@@ -499,7 +505,17 @@ static void lex_all(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
 		emit(lx, 's', e >= n ? TF_OPEN : 0, 0, 0, e);
 		lx->i = e >= n ? n : e + 1;
 	}
-	while (lx->m < SQLI_MAX_TOKENS) {
+}
+
+/* Go on tokenizing until there are want tokens (at most SQLI_MAX_TOKENS) or the value ends. */
+static void lex_more(struct lexer *lx, size_t want)
+{
+	const uint8_t *p = lx->p;
+	size_t n = lx->n;
+
+	if (want > SQLI_MAX_TOKENS)
+		want = SQLI_MAX_TOKENS;
+	while (lx->m < want) {
 		uint8_t c;
 
 		skip_blank(lx);
@@ -928,6 +944,7 @@ static bool info_call_at(const struct judge *j, size_t i)
 
 /*
  * As is, a value that starts like prose or a key=value list can still carry a full UNION
+ * (only UNION: has_set_word() looks for that word alone)
  * SELECT with a literal item (9767 AND 1=1 UNION ALL SELECT 1,NULL,...): no prose writes
  * "union select" followed by a number, NULL, a string, * or a call.
  */
@@ -937,7 +954,7 @@ static bool raw_union_anywhere(const struct judge *j, size_t *end)
 		size_t k = i + 1;
 		char t;
 
-		if (j->t[i].t != 'U')
+		if (j->t[i].t != 'U' || j->t[i].len != 5)
 			continue;
 		if (tt(j, k) == 'k' && (j->t[k].kw == KW_ALL || j->t[k].kw == KW_DISTINCT))
 			k++;
@@ -1008,6 +1025,67 @@ static bool judge_raw(const struct judge *j, size_t *end)
 	return walk(j, 0, end) || raw_union_anywhere(j, end);
 }
 
+/*
+ * Early outs on the first SQLI_PEEK_TOKENS tokens, mirroring the entry tests of judge_raw()
+ * and judge_quoted(): false only when those would say false whatever follows. Running out of
+ * peeked tokens answers "maybe".
+ */
+static bool has_set_word(const uint8_t *p, size_t n)
+{
+	/* UNION anywhere, or a block comment that may splice one */
+	for (size_t i = 0; i + 1 < n; i++) {
+		uint8_t c = p[i] | 0x20;
+
+		if (c == 'u' && i + 5 <= n && (p[i + 1] | 0x20) == 'n' &&
+		    (p[i + 2] | 0x20) == 'i' && (p[i + 3] | 0x20) == 'o' &&
+		    (p[i + 4] | 0x20) == 'n')
+			return true;
+		if (p[i] == '/' && p[i + 1] == '*')
+			return true;
+	}
+	return false;
+}
+
+static bool raw_may_hit(const struct judge *j, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	switch (tt(j, 0)) {
+	case '1':
+	case 'v':
+	case '(':
+	case 'o':
+	case 'f':
+	case 'E':
+	case 'U':
+	case '&':
+		return true;
+	case 'n':
+		while (tt(j, i + 1) == '.' && tt(j, i + 2) == 'n')
+			i += 2;
+		if (i + 2 >= j->m && j->m >= SQLI_PEEK_TOKENS)
+			return true;
+		if (tt(j, i + 1) == ')' || tt(j, i + 1) == ';' || tt(j, i + 1) == '&')
+			return true;
+		return has_set_word(p, n);
+	default:
+		return has_set_word(p, n);
+	}
+}
+
+static bool quoted_may_hit(const struct judge *j)
+{
+	size_t i = 1;
+
+	if (j->m < 2 || (j->t[0].fl & TF_OPEN))
+		return false;
+	while (tt(j, i) == ')')
+		i++;
+	if (i >= j->m)
+		return j->m >= SQLI_PEEK_TOKENS;
+	return strchr("&o;UEf(kc,", tt(j, i)) != NULL;
+}
+
 static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,
 			char ret_fingerprint[MSC_SQLI_FP_LEN])
 {
@@ -1038,10 +1116,16 @@ bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_F
 		/* a quote context only matters when the value holds that quote */
 		if (ctxs[c] && !memchr(p, ctxs[c], n))
 			continue;
-		lex_all(&lx, p, n, ctxs[c]);
+		lex_start(&lx, p, n, ctxs[c]);
+		/* most values fail at the first tokens: look at a few before lexing them all */
+		lex_more(&lx, SQLI_PEEK_TOKENS);
 		j.t = lx.t;
 		j.m = lx.m;
 		j.raw = ctxs[c] == 0;
+		if (!(j.raw ? raw_may_hit(&j, p, n) : quoted_may_hit(&j)))
+			continue;
+		lex_more(&lx, SQLI_MAX_TOKENS);
+		j.m = lx.m;
 		hit = j.raw ? judge_raw(&j, &end) : judge_quoted(&j, &end);
 		if (hit) {
 			if (ret_fingerprint)

@@ -318,14 +318,15 @@ static bool code_like(const uint8_t *p, size_t n)
 
 static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t vl, bool has_val)
 {
+	/* an attribute without a value runs nothing (and "onclick" alone is a common value) */
+	if (!has_val)
+		return false;
 	if (nl > 2 && tolower(name[0]) == 'o' && tolower(name[1]) == 'n') {
 		if (event_attr(name, nl))
 			return true;
-		if (has_val && code_like(val, vl))
+		if (code_like(val, vl))
 			return true;
 	}
-	if (!has_val)
-		return false;
 	if (ieq(name, nl, "srcdoc"))
 		return true;
 	if (ieq(name, nl, "style"))
@@ -477,6 +478,9 @@ bool msc_detect_xss(const uint8_t *p, size_t n)
 		return false;
 	if (n > MSC_INJECT_MAX_INSPECT)
 		n = MSC_INJECT_MAX_INSPECT;
+	/* every finding needs a tag ('<') or an attribute with a value ('=') */
+	if (!memchr(p, '<', n) && !memchr(p, '=', n))
+		return false;
 	/* as text */
 	if (scan(p, n, 0, S_TEXT))
 		return true;
