@@ -394,7 +394,7 @@ static void lex_word(struct lexer *lx)
 		if (lx->i < lx->n && p[lx->i] == '(')
 			emit(lx, 'f', kw->fl, kw->kw, s, e - s);
 		else
-			emit(lx, kw->kw ? 'k' : 'n', 0, kw->kw, s, e - s);
+			emit(lx, kw->kw ? 'k' : 'n', kw->fl & TF_INFO, kw->kw, s, e - s);
 		lx->i = save;
 		return;
 	}
@@ -654,6 +654,14 @@ static bool select_item_at(const struct judge *j, size_t i, size_t *next)
 		*next = i + 1;
 		return true;
 	}
+	if (t == 'k' && (j->t[i].fl & TF_INFO)) {
+		/* SELECT user FROM dual, SELECT database(): server facts without parentheses */
+		char t1 = tt(j, i + 1);
+
+		*next = i + 1;
+		return t1 == '\0' || t1 == ',' || t1 == ')' || t1 == 'c' ||
+		       (t1 == 'k' && j->t[i + 1].kw == KW_FROM);
+	}
 	if (!operand_at(j, i, next, &kind))
 		return false;
 	if (kind != 'n')
@@ -838,7 +846,8 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 		case 'E':
 			/* a statement without ';' right after a closed string or parenthesis (SQL
 			 * Server needs no separator) */
-			if (i > 0 && (tt(j, i - 1) == ')' || tt(j, i - 1) == 's'))
+			if (i > 0 &&
+			    (tt(j, i - 1) == ')' || tt(j, i - 1) == 's' || tt(j, i - 1) == '1'))
 				hit = stmt_at(j, i, false);
 			break;
 		case '(':

@@ -188,12 +188,13 @@ static size_t url_normalize(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	size_t o = 0, i = 0;
 
-	while (i < n && p[i] <= 0x20)
+	/* leading spaces and controls are dropped; IE also took `...` as quotes */
+	while (i < n && (p[i] <= 0x20 || p[i] == '`'))
 		i++;
 	while (i < n && o < cap) {
 		uint8_t c = p[i];
 
-		if (c == '\t' || c == '\n' || c == '\r' || c == 0) {
+		if (c == '\t' || c == '\n' || c == '\r' || c == 0 || (o == 0 && c <= 0x20)) {
 			i++;
 			continue;
 		}
@@ -224,7 +225,8 @@ static size_t url_normalize(const uint8_t *p, size_t n, char *out, size_t cap)
 					if (j < n && p[j] == ';')
 						j++;
 					i = j;
-					if (v == '\t' || v == '\n' || v == '\r' || v == 0)
+					if (v == '\t' || v == '\n' || v == '\r' || v == 0 ||
+					    (o == 0 && v <= 0x20))
 						continue;
 					out[o++] = (char)tolower(v < 0x80 ? (int)v : '?');
 					continue;
@@ -298,11 +300,26 @@ static bool bad_style(const uint8_t *p, size_t n)
 		"javascript:", "vbscript:",    NULL,
 	};
 
-	/* a style value is short; bound the needle search to keep the whole scan linear */
-	if (n > 512)
-		n = 512;
+	uint8_t buf[512];
+	size_t o = 0;
+
+	/* CSS ignores comments and backslashes before letters (expr/ * * /ession, ex\pression):
+	 * drop them, then look for the words. A style value is short; the copy is bounded, which
+	 * keeps the whole scan linear. */
+	for (size_t i = 0; i < n && o < sizeof(buf); i++) {
+		if (p[i] == '/' && i + 1 < n && p[i + 1] == '*') {
+			i += 2;
+			while (i + 1 < n && !(p[i] == '*' && p[i + 1] == '/'))
+				i++;
+			i++;
+			continue;
+		}
+		if (p[i] == '\\')
+			continue;
+		buf[o++] = p[i];
+	}
 	for (size_t i = 0; bad[i]; i++)
-		if (icontains(p, n, bad[i]))
+		if (icontains(buf, o, bad[i]))
 			return true;
 	return false;
 }
@@ -322,9 +339,14 @@ static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t 
 	if (!has_val)
 		return false;
 	if (nl > 2 && tolower(name[0]) == 'o' && tolower(name[1]) == 'n') {
+		bool alpha = true;
+
 		if (event_attr(name, nl))
 			return true;
-		if (code_like(val, vl))
+		/* other on* names (browsers add events every year): letters only, code value */
+		for (size_t i = 0; i < nl && alpha; i++)
+			alpha = isalpha(name[i]);
+		if (alpha && code_like(val, vl))
 			return true;
 	}
 	if (ieq(name, nl, "srcdoc"))

@@ -133,6 +133,27 @@ static const char *const sqli_attacks[] = {
 	"-1' union select 1,group_concat(table_name) from information_schema.tables--",
 	"1 procedure analyse(extractvalue(rand(),concat(0x3a,version())),1)",
 	"or 1=1",
+	/* sqlmap-style shapes */
+	"1 AND 5850=5850",
+	"1' AND 5850=5850 AND 'xYzA'='xYzA",
+	"1') AND 5850=5850 AND ('xYzA'='xYzA",
+	"1 OR NOT 5850=5851",
+	"1' RLIKE (SELECT (CASE WHEN (5850=5850) THEN 1 ELSE 0x28 END))-- -",
+	"1 AND ELT(5850=5850,SLEEP(5))",
+	"1 AND EXTRACTVALUE(1234,CONCAT(0x5c,0x71,(SELECT (ELT(1234=1234,1))),0x71))",
+	"1;SELECT PG_SLEEP(5)--",
+	"1 WAITFOR DELAY '0:0:5'--",
+	"(SELECT (CASE WHEN (1=1) THEN 1 ELSE (SELECT 1 UNION SELECT 2) END))",
+	"1 AND (SELECT * FROM (SELECT(SLEEP(5)))bAKL)",
+	"' || (select user from dual) || '",
+	"'; if (1=1) waitfor delay '0:0:5'--",
+	"\"; select * from users; --",
+	"' or username like '%",
+	"' or 2 between 1 and 3 --",
+	"' or !0--",
+	"1) or pg_sleep(5)--",
+	"1 and user_name() = 'dbo'",
+	"'; EXEC sp_configure 'show advanced options', 1--",
 	NULL,
 };
 
@@ -195,6 +216,11 @@ static const char *const sqli_benign[] = {
 	"Joe's #1 fan",
 	"5'=5 feet",
 	"sel/**/ect",
+	"I'm 6' tall",
+	"5'-10\"",
+	"D'Angelo-Smith",
+	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	"https://example.com/search?q=1+or+2",
 	NULL,
 };
 
@@ -325,6 +351,27 @@ static const char *const xss_attacks[] = {
 	"'><img src=x onerror=alert(1)>",
 	"javascript:alert(1)\" onclick=\"alert(1)",
 	"href=javascript:alert(1)",
+	/* filter-evasion shapes */
+	"<IMG SRC=JaVaScRiPt:alert('XSS')>",
+	"<IMG SRC=`javascript:alert('XSS')`>",
+	"<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>",
+	"<IMG SRC=&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105"
+	"&#0000112&#0000116&#0000058alert(1)>",
+	"<IMG SRC=\" &#14;  javascript:alert('XSS');\">",
+	"<IMG STYLE=\"xss:expr/*XSS*/ession(alert('XSS'))\">",
+	"<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
+	"<XSS STYLE=\"behavior: url(xss.htc);\">",
+	"<SCRIPT/XSS SRC=\"http://xss.rocks/xss.js\"></SCRIPT>",
+	"<<SCRIPT>alert(\"XSS\");//<</SCRIPT>",
+	"<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+	"<INPUT TYPE=\"IMAGE\" SRC=\"javascript:alert('XSS');\">",
+	"<math><maction xlink:href=\"javascript:alert(2)\">CLICKME</maction></math>",
+	"<svg><set attributeName=href to=javascript:alert(1)>",
+	"<details/open/ontoggle=alert(1)>",
+	"<iframe/src=\"data:text/html,<svg onload=alert(1)>\">",
+	"<x contenteditable onblur=alert(1)>lose focus!",
+	"<XML ID=\"xss\"><I><B><IMG SRC=\"javas<!-- -->cript:alert('XSS')\"></B></I></XML>",
+	"<img src=1 oNeRrOr=alert`1`>",
 	NULL,
 };
 
@@ -361,6 +408,10 @@ static const char *const xss_benign[] = {
 	"div role=\"",
 	"</script",
 	"<a href=\"test\"",
+	"onboarding=done",
+	"<img/src=1/onerror=alert(1)>",
+	"<a href=\"http://66.102.7.147/\">XSS</a>",
+	"<scripts>",
 	NULL,
 };
 
