@@ -43,6 +43,7 @@ enum {
 	TF_LITERAL = 1 << 5, /* NULL, TRUE, FALSE: classed as a number */
 	TF_INFO = 1 << 6, /* function reading server facts attackers exfiltrate (VERSION, USER) */
 	TF_HEX = 1 << 7, /* 0x... literal of at least two bytes: smuggled text */
+	TF_PROSE = 1 << 8, /* open string holding spaces or long: text, not the app's quote */
 };
 
 /* Keyword ids the classifier needs to tell apart. */
@@ -72,8 +73,8 @@ enum kw {
 
 struct tok {
 	char t;
-	uint8_t fl;
 	uint8_t kw;
+	uint16_t fl;
 	uint32_t pos, len;
 };
 
@@ -274,7 +275,21 @@ struct lexer {
 	size_t m;
 };
 
-static void emit(struct lexer *lx, char t, uint8_t fl, uint8_t kw, size_t pos, size_t len)
+/*
+ * Flags of a string the value leaves open (the application's own quote closes it): payloads
+ * leave a short word there ("' or 'a'='a"); text after a quote has spaces or runs long.
+ */
+static uint16_t open_flags(const uint8_t *p, size_t n)
+{
+	if (n > 32)
+		return TF_OPEN | TF_PROSE;
+	for (size_t i = 0; i < n; i++)
+		if (is_space(p[i]))
+			return TF_OPEN | TF_PROSE;
+	return TF_OPEN;
+}
+
+static void emit(struct lexer *lx, char t, uint16_t fl, uint8_t kw, size_t pos, size_t len)
 {
 	struct tok *tk;
 
@@ -421,7 +436,9 @@ static void lex_number(struct lexer *lx)
 	} else {
 		while (e < lx->n && isdigit(p[e]))
 			e++;
-		if (e < lx->n && p[e] == '.') {
+		/* "10.to_i": a dot before a name is a member access, not a fraction */
+		if (e < lx->n && p[e] == '.' &&
+		    !(e + 1 < lx->n && is_word(p[e + 1]) && !isdigit(p[e + 1]))) {
 			e++;
 			while (e < lx->n && isdigit(p[e]))
 				e++;
@@ -525,13 +542,15 @@ static void lex_more(struct lexer *lx, size_t want)
 		if (c == '\'' || c == '"') {
 			size_t e = string_end(p, n, lx->i + 1, c);
 
-			emit(lx, 's', e >= n ? TF_OPEN : 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
+			emit(lx, 's', e >= n ? open_flags(p + lx->i + 1, n - lx->i - 1) : 0, 0,
+			     lx->i, (e >= n ? n : e + 1) - lx->i);
 			lx->i = e >= n ? n : e + 1;
 		} else if (c == '`') {
 			/* MySQL quoted identifier */
 			size_t e = string_end(p, n, lx->i + 1, c);
 
-			emit(lx, 'n', 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
+			/* unclosed, it is a syntax error (and GNU-style `quoting' in prose) */
+			emit(lx, e >= n ? 'x' : 'n', 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
 			lx->i = e >= n ? n : e + 1;
 		} else if (c == '#' || (c == '-' && lx->i + 1 < n && p[lx->i + 1] == '-') ||
 			   (c == '/' && lx->i + 1 < n && p[lx->i + 1] == '*')) {
@@ -543,8 +562,14 @@ static void lex_more(struct lexer *lx, size_t want)
 			if (c == '/') {
 				e = n;
 			} else {
+				/* "--with-x" is an option, not a comment (MySQL wants a space after
+				 * --, and payloads put nothing after it); a comment holding quotes
+				 * is prose around a quoted "--"; text after # may be "#2" */
+				if (c == '-' && s + 2 < n && isalnum(p[s + 2]))
+					weak = true;
 				while (e < n && p[e] != '\n') {
-					if (c == '#' && !is_space(p[e]))
+					if ((c == '#' && !is_space(p[e])) || p[e] == '\'' ||
+					    p[e] == '"')
 						weak = true;
 					e++;
 				}
@@ -620,7 +645,7 @@ static bool operand_at(const struct judge *j, size_t i, size_t *next, char *kind
 		i++;
 	}
 	t = tt(j, i);
-	if (is_operand(t)) {
+	if (is_operand(t) && !(j->t[i].fl & TF_PROSE)) {
 		*next = i + 1;
 		*kind = t;
 		/* a.b qualified name */
@@ -733,14 +758,26 @@ static bool union_at(const struct judge *j, size_t i)
 }
 
 /* A call of a dangerous function with an argument: SLEEP(5), BENCHMARK(1e6,MD5(1)). */
+static bool breaks(const struct judge *j, size_t i);
+
 static bool danger_call_at(const struct judge *j, size_t i)
 {
+	size_t e;
 	char a;
 
 	if (tt(j, i) != 'f' || !(j->t[i].fl & TF_DANGER) || tt(j, i + 1) != '(')
 		return false;
+	/* the arguments are SQL (a number, string, variable, call, subquery), not prose as in
+	 * "benchmark (1.6.1-1) unstable" or "sleep (8 hours)" */
 	a = tt(j, i + 2);
-	return a != '\0' && a != ')';
+	if (!(a == '1' || a == 's' || a == 'v' || a == 'f' || a == '(' || a == 'E' ||
+	      (a == 'o' && tt(j, i + 3) == '1')))
+		return false;
+	e = skip_call(j, i);
+	for (size_t k = i + 2; k + 1 < e && k + 1 < j->m; k++)
+		if (breaks(j, k))
+			return false;
+	return true;
 }
 
 /*
@@ -773,9 +810,17 @@ static bool cond_at(const struct judge *j, size_t i)
 			return true;
 		if (!operand_at(j, e + 1, &e2, &kb))
 			return false;
-		/* as is, "status=active or kind=open" is a filter, not an injection: one side
-		 * must be a literal, variable or call */
-		return !j->raw || ka != 'n' || kb != 'n';
+		/* as is, "status=active or kind=open" and "and status != 1 at line 7" are prose or
+		 * filters: a name must be compared with a string or a call */
+		if (j->raw && ((ka == 'n' && kb != 's' && kb != 'f') ||
+			       (kb == 'n' && ka != 's' && ka != 'f')))
+			return false;
+		/* and the condition ends where SQL can end or go on, not in more words */
+		while (tt(j, e2) == ')')
+			e2++;
+		t = tt(j, e2);
+		return t == '\0' || t == 'c' || t == ';' || t == '&' || t == 'U' || t == 'k' ||
+		       t == 'o' || t == ',' || (t == 's' && (j->t[e2].fl & TF_OPEN));
 	}
 	if (j->raw)
 		return false;
@@ -790,7 +835,7 @@ static bool breaks(const struct judge *j, size_t i)
 {
 	char a = tt(j, i), b = tt(j, i + 1);
 
-	if (a == 'x' || b == 'x')
+	if (a == 'x' || b == 'x' || (j->t[i + 1].fl & TF_PROSE))
 		return true;
 	if (b == 's' && (j->t[i + 1].fl & TF_OPEN))
 		return false;
@@ -844,9 +889,10 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			break;
 		}
 		case 'E':
-			/* a statement without ';' right after a closed string or parenthesis (SQL
-			 * Server needs no separator) */
-			if (i > 0 &&
+			/* WAITFOR without ';' right after a closed string, parenthesis or number (SQL
+			 * Server needs no separator; other statements there are prose: "2. ALTER
+			 * TABLE ...", "\"DROP TABLE\" is ...") */
+			if (i > 0 && j->t[i].kw == KW_WAITFOR &&
 			    (tt(j, i - 1) == ')' || tt(j, i - 1) == 's' || tt(j, i - 1) == '1'))
 				hit = stmt_at(j, i, false);
 			break;
