@@ -69,6 +69,7 @@ enum kw {
 	KW_ORDER, /* ORDER, GROUP: followed by BY */
 	KW_BY,
 	KW_WHERE, /* WHERE, HAVING: a condition follows */
+	KW_IN, /* IN: a comparison only with "(" after it */
 };
 
 struct tok {
@@ -140,7 +141,7 @@ static const struct kwent kwtab[] = {
 	{ "IFNULL", 'f', 0, 0 },
 	{ "IIF", 'f', 0, 0 },
 	{ "ILIKE", 'o', TF_CMP, 0 },
-	{ "IN", 'o', TF_CMP, 0 },
+	{ "IN", 'o', TF_CMP, KW_IN },
 	{ "INDEX", 'k', 0, KW_TABLE_LIKE },
 	{ "INSERT", 'E', 0, KW_INSERT },
 	{ "INTERSECT", 'U', 0, 0 },
@@ -271,6 +272,7 @@ static size_t string_end(const uint8_t *p, size_t n, size_t i, uint8_t q)
 struct lexer {
 	const uint8_t *p;
 	size_t n, i;
+	uint8_t q; /* the context's quote, 0 as is */
 	struct tok t[SQLI_MAX_TOKENS];
 	size_t m;
 };
@@ -279,8 +281,11 @@ struct lexer {
  * Flags of a string the value leaves open (the application's own quote closes it): payloads
  * leave a short word there ("' or 'a'='a"); text after a quote has spaces or runs long.
  */
-static uint16_t open_flags(const uint8_t *p, size_t n)
+static uint16_t open_flags(const struct lexer *lx, uint8_t quote, const uint8_t *p, size_t n)
 {
+	/* only the context's quote is closed by the application ("used inside ' and \"") */
+	if (lx->q && quote != lx->q)
+		return TF_OPEN | TF_PROSE;
 	if (n > 32)
 		return TF_OPEN | TF_PROSE;
 	for (size_t i = 0; i < n; i++)
@@ -516,6 +521,7 @@ static void lex_start(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
 	lx->n = n;
 	lx->i = 0;
 	lx->m = 0;
+	lx->q = q;
 	if (q) {
 		size_t e = string_end(p, n, 0, q);
 
@@ -542,8 +548,8 @@ static void lex_more(struct lexer *lx, size_t want)
 		if (c == '\'' || c == '"') {
 			size_t e = string_end(p, n, lx->i + 1, c);
 
-			emit(lx, 's', e >= n ? open_flags(p + lx->i + 1, n - lx->i - 1) : 0, 0,
-			     lx->i, (e >= n ? n : e + 1) - lx->i);
+			emit(lx, 's', e >= n ? open_flags(lx, c, p + lx->i + 1, n - lx->i - 1) : 0,
+			     0, lx->i, (e >= n ? n : e + 1) - lx->i);
 			lx->i = e >= n ? n : e + 1;
 		} else if (c == '`') {
 			/* MySQL quoted identifier */
@@ -574,6 +580,11 @@ static void lex_more(struct lexer *lx, size_t want)
 					e++;
 				}
 			}
+			/* payloads end on "--", "-- -", "#", an open block comment; a sentence
+			 * after it is prose ("\" -- that is, the subject ...") */
+			if (e - s > 16 ||
+			    (c == '/' && (memchr(p + s, '\'', e - s) || memchr(p + s, '"', e - s))))
+				weak = true;
 			emit(lx, 'c', weak ? TF_WEAK : 0, 0, s, e - s);
 			lx->i = e;
 		} else if (c == '@') {
@@ -601,6 +612,7 @@ static void lex_more(struct lexer *lx, size_t want)
 /* ---- classification ---- */
 
 struct judge {
+	const uint8_t *p;
 	const struct tok *t;
 	size_t m;
 	bool raw; /* the as-is context: stricter, the value starts no string */
@@ -780,6 +792,37 @@ static bool danger_call_at(const struct judge *j, size_t i)
 	return true;
 }
 
+static bool has_space(const struct judge *j, size_t i)
+{
+	for (uint32_t k = 0; k < j->t[i].len; k++)
+		if (is_space(j->p[j->t[i].pos + k]))
+			return true;
+	return false;
+}
+
+/*
+ * An open string at i that a payload would leave for the application to close: a word
+ * ("' or 'x"), after a first string without spaces ("use an '&&'-chain" is prose).
+ */
+static bool open_word(const struct judge *j, size_t i)
+{
+	bool alnum = false;
+
+	for (uint32_t k = 1; k < j->t[i].len && !alnum; k++)
+		alnum = isalnum(j->p[j->t[i].pos + k]);
+	return alnum && !(j->t[0].t == 's' && has_space(j, 0));
+}
+
+/* The operand at i (of class kind) is a literal, a variable or a call reading server facts. */
+static bool lit_side(const struct judge *j, size_t i, char kind)
+{
+	while (tt(j, i) == '(')
+		i++;
+	if (kind == 'f')
+		return (j->t[i].fl & (TF_INFO | TF_DANGER)) != 0;
+	return kind == '1' || kind == 's' || kind == 'v';
+}
+
 /*
  * The condition after AND/OR at i: a comparison (1=1, ''='', x LIKE 'a'), a dangerous call,
  * a subquery, or (inside a string context) a lone operand the statement ends on ("' or 1--").
@@ -801,19 +844,22 @@ static bool cond_at(const struct judge *j, size_t i)
 	while (tt(j, e) == ')')
 		e++;
 	t = tt(j, e);
-	if (t == 'o' && (j->t[e].fl & TF_CMP)) {
+	if (t == 'o' && (j->t[e].fl & TF_CMP) && (j->t[e].kw != KW_IN || tt(j, e + 1) == '(')) {
 		size_t e2;
 
 		while (tt(j, e + 1) == '(' || (tt(j, e + 1) == 'o' && (j->t[e + 1].fl & TF_UNARY)))
 			e++;
 		if (tt(j, e + 1) == 'E')
-			return true;
+			return j->t[e + 1].kw == KW_SELECT;
 		if (!operand_at(j, e + 1, &e2, &kb))
 			return false;
-		/* as is, "status=active or kind=open" and "and status != 1 at line 7" are prose or
-		 * filters: a name must be compared with a string or a call */
-		if (j->raw && ((ka == 'n' && kb != 's' && kb != 'f') ||
-			       (kb == 'n' && ka != 's' && ka != 'f')))
+		/* "status=active or kind=open", "and status != 1 at line 7", "hack\" and so is
+		 * disabled": a name must be compared with a string or a call */
+		if ((ka == 'n' && kb != 's' && kb != 'f') || (kb == 'n' && ka != 's' && ka != 'f'))
+			return false;
+		/* as is, "and EXP(a) < EXP(b)" is math: a literal, a variable or a call reading
+		 * server facts must take part */
+		if (j->raw && !lit_side(j, k, ka) && !lit_side(j, e + 1, kb))
 			return false;
 		/* and the condition ends where SQL can end or go on, not in more words */
 		while (tt(j, e2) == ')')
@@ -824,7 +870,11 @@ static bool cond_at(const struct judge *j, size_t i)
 	}
 	if (j->raw)
 		return false;
-	return e >= j->m || t == 'c' || t == ';';
+	/* a lone operand the statement ends on: "' or 1--", "' or 'x" (not a name: "`;' or
+	 * newline", nor an empty string: "add missing '&&'") */
+	if (ka == 'n' || (ka == 's' && (j->t[k].fl & TF_OPEN) && !open_word(j, k)))
+		return false;
+	return e >= j->m || (t == 'c' && !(j->t[e].fl & TF_WEAK)) || t == ';';
 }
 
 /*
@@ -885,7 +935,7 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			char n1 = tt(j, i + 1);
 
 			hit = (n1 == 'E' && stmt_at(j, i + 1, false)) ||
-			      (!j->raw && (n1 == 'c' || n1 == '\0') && i > 0);
+			      (!j->raw && n1 == 'c' && !(j->t[i + 1].fl & TF_WEAK) && i > 0);
 			break;
 		}
 		case 'E':
@@ -934,8 +984,9 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 	t = tt(j, i);
 	switch (t) {
 	case 'c':
-		/* admin'-- : the rest of the statement is cut */
-		if (!(j->t[i].fl & TF_WEAK)) {
+		/* admin'-- : the rest of the statement is cut (text before the quote is prose:
+		 * "the line \"#", "`savestring' -- backwards") */
+		if (!(j->t[i].fl & TF_WEAK) && !has_space(j, 0)) {
 			*end = i;
 			return true;
 		}
@@ -967,7 +1018,9 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 		size_t e;
 		char kind, n1;
 
-		if (operand_at(j, i + 1, &e, &kind)) {
+		/* a name after it, or text before the quote, is prose: "must contain '='",
+		 * "`foo' is a" */
+		if (operand_at(j, i + 1, &e, &kind) && kind != 'n' && !has_space(j, 0)) {
 			n1 = tt(j, e);
 			if (e >= j->m || (n1 == 'c' && !(j->t[e].fl & TF_WEAK)) || n1 == ';') {
 				*end = e;
@@ -1174,6 +1227,7 @@ bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_F
 		lex_start(&lx, p, n, ctxs[c]);
 		/* most values fail at the first tokens: look at a few before lexing them all */
 		lex_more(&lx, SQLI_PEEK_TOKENS);
+		j.p = p;
 		j.t = lx.t;
 		j.m = lx.m;
 		j.raw = ctxs[c] == 0;

@@ -68,22 +68,31 @@ static void local_name(const uint8_t **p, size_t *n)
 	}
 }
 
-static bool bad_tag(const uint8_t *p, size_t n)
-{
-	static const char *const tags[] = {
-		"script",  "iframe",   "frame", "frameset", "object", "embed",
-		"applet",  "base",     "meta",	"link",	    "style",  "import",
-		"isindex", "vmlframe", "xss",	"xml",	    NULL,
-	};
+/* What a tag name means: nothing, script by itself, or code once it has an attribute. */
+enum tag_class { TAG_OK, TAG_ALWAYS, TAG_WITH_ATTR, TAG_STYLE };
 
+/*
+ * <script> runs what follows; frames, objects, applets, base, meta and link load or redirect
+ * once they have an attribute (a bare "<object>" or "<base>" in prose loads nothing); <style>
+ * is judged on its CSS. <xi:include> pulls a remote document into an XML page.
+ */
+static enum tag_class tag_class(const uint8_t *p, size_t n)
+{
+	static const char *const with_attr[] = {
+		"iframe", "frame", "frameset", "object",  "embed",    "applet", "base",
+		"meta",	  "link",  "import",   "isindex", "vmlframe", "xml",	NULL,
+	};
 	const uint8_t *full = p;
 	size_t fn = n;
 
 	local_name(&p, &n);
-	/* <xi:include href=...> pulls a remote document into an XML page */
 	if (fn != n && ieq(p, n, "include") && fn - n >= 2 && ieq(full, fn - n - 1, "xi"))
-		return true;
-	return in_list(p, n, tags);
+		return TAG_WITH_ATTR;
+	if (ieq(p, n, "script"))
+		return TAG_ALWAYS;
+	if (ieq(p, n, "style"))
+		return TAG_STYLE;
+	return in_list(p, n, with_attr) ? TAG_WITH_ATTR : TAG_OK;
 }
 
 static bool event_attr(const uint8_t *p, size_t n)
@@ -303,6 +312,8 @@ static bool bad_style(const uint8_t *p, size_t n)
 	uint8_t buf[512];
 	size_t o = 0;
 
+	if (n > 1024)
+		n = 1024;
 	/* CSS ignores comments and backslashes before letters (expr/ * * /ession, ex\pression):
 	 * drop them, then look for the words. A style value is short; the copy is bounded, which
 	 * keeps the whole scan linear. */
@@ -354,11 +365,11 @@ static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t 
 	if (ieq(name, nl, "style"))
 		return bad_style(val, vl);
 	if (nl >= 5 && ieq(name, 5, "xmlns")) {
-		/* binding the XHTML namespace turns an XML reply into a page that runs script;
-		 * XInclude pulls remote documents in */
+		/* XInclude pulls remote documents in (the XHTML namespace is every XHTML page's;
+		 * a script element in it is caught by its name) */
 		if (vl > 256)
 			vl = 256;
-		return icontains(val, vl, "/xhtml") || icontains(val, vl, "xinclude");
+		return icontains(val, vl, "xinclude");
 	}
 	if (nl > 14 && icontains(name, nl, "schemalocation")) {
 		/* xsi:schemaLocation makes the parser fetch a schema from where it says */
@@ -379,6 +390,8 @@ enum state { S_TEXT, S_ATTRS };
  */
 static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 {
+	bool pending = false; /* in a tag that loads code once it has an attribute */
+
 	while (i < n) {
 		if (st == S_TEXT) {
 			const uint8_t *lt = memchr(p + i, '<', n - i);
@@ -429,8 +442,17 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 			i = s;
 			while (i < n && !html_space(p[i]) && p[i] != '/' && p[i] != '>')
 				i++;
-			if (p[s - 1] != '/' && bad_tag(p + s, i - s))
-				return true;
+			if (p[s - 1] == '?' && !ieq(p + s, i - s, "import"))
+				continue; /* <?xml ...?> and other PIs run nothing */
+			if (p[s - 1] != '/') {
+				enum tag_class tc = tag_class(p + s, i - s);
+
+				if (tc == TAG_ALWAYS)
+					return true;
+				if (tc == TAG_STYLE && bad_style(p + i, n - i))
+					return true;
+				pending = tc != TAG_OK;
+			}
 			if (p[s - 1] == '/') {
 				/* end tag: attributes are ignored, skip to '>' */
 				const uint8_t *gt = memchr(p + i, '>', n - i);
@@ -451,8 +473,11 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 		if (p[i] == '>') {
 			i++;
 			st = S_TEXT;
+			pending = false;
 			continue;
 		}
+		if (pending)
+			return true; /* an attribute on a loading tag */
 		{
 			size_t ns = i, ne, vs = 0, ve = 0;
 			bool has_val = false;

