@@ -43,13 +43,32 @@ static bool ieq(const uint8_t *p, size_t n, const char *s)
 	return true;
 }
 
-static bool in_list(const uint8_t *p, size_t n, const char *const *list)
+/* Is p[0..n) (any case) one of the count sorted lower-case words of list? */
+static bool in_list(const uint8_t *p, size_t n, const char *const *list, size_t count)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (ieq(p, n, list[i]))
+	char key[XSS_MAX_NAME + 1];
+	size_t lo = 0, hi = count;
+
+	if (n == 0 || n > XSS_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		key[i] = (char)tolower(p[i]);
+	key[n] = '\0';
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, list[mid]);
+
+		if (c == 0)
 			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return false;
 }
+
+#define IN_LIST(p, n, list) in_list(p, n, list, sizeof(list) / sizeof(list[0]))
 
 static bool html_space(uint8_t c)
 {
@@ -78,9 +97,10 @@ enum tag_class { TAG_OK, TAG_ALWAYS, TAG_WITH_ATTR, TAG_STYLE };
  */
 static enum tag_class tag_class(const uint8_t *p, size_t n)
 {
+	/* sorted: in_list() bisects */
 	static const char *const with_attr[] = {
-		"iframe", "frame", "frameset", "object",  "embed",    "applet", "base",
-		"meta",	  "link",  "import",   "isindex", "vmlframe", "xml",	NULL,
+		"applet",  "base", "embed", "frame",  "frameset", "iframe", "import",
+		"isindex", "link", "meta",  "object", "vmlframe", "xml",
 	};
 	const uint8_t *full = p;
 	size_t fn = n;
@@ -92,100 +112,47 @@ static enum tag_class tag_class(const uint8_t *p, size_t n)
 		return TAG_ALWAYS;
 	if (ieq(p, n, "style"))
 		return TAG_STYLE;
-	return in_list(p, n, with_attr) ? TAG_WITH_ATTR : TAG_OK;
+	return IN_LIST(p, n, with_attr) ? TAG_WITH_ATTR : TAG_OK;
 }
 
 static bool event_attr(const uint8_t *p, size_t n)
 {
 	/* the handlers attackers use; other on* names are judged on their value */
+	/* sorted: in_list() bisects */
 	static const char *const ev[] = {
-		"onerror",
-		"onload",
-		"onclick",
-		"onmouseover",
-		"onmouseout",
-		"onmousedown",
-		"onmouseup",
-		"onmousemove",
-		"onmouseenter",
-		"onmouseleave",
-		"ondblclick",
-		"oncontextmenu",
-		"onfocus",
-		"onblur",
-		"onfocusin",
-		"onfocusout",
-		"onchange",
-		"oninput",
-		"onsubmit",
-		"onreset",
-		"onselect",
-		"onkeydown",
-		"onkeyup",
-		"onkeypress",
-		"onscroll",
-		"onresize",
-		"onunload",
-		"onbeforeunload",
-		"onhashchange",
-		"onpageshow",
-		"onpopstate",
-		"onmessage",
-		"onanimationstart",
-		"onanimationend",
-		"ontransitionend",
-		"ontoggle",
-		"onbegin",
-		"onend",
-		"onrepeat",
-		"onstart",
-		"onfinish",
-		"onreadystatechange",
-		"onpropertychange",
-		"onactivate",
-		"onbeforeactivate",
-		"onpointerdown",
-		"onpointerover",
-		"onpointerenter",
-		"ontouchstart",
-		"oncopy",
-		"onpaste",
-		"oncut",
-		"ondrag",
-		"ondragstart",
-		"ondrop",
-		"onwheel",
-		"onplay",
-		"onended",
-		"oncanplay",
-		"onloadstart",
-		"onprogress",
-		"ontimeupdate",
-		"onauxclick",
-		"onshow",
-		"oninvalid",
-		"onsearch",
-		"onfilterchange",
-		"onbeforeprint",
-		"onafterprint",
-		"onerrorupdate",
-		"onstorage",
-		"onpagehide",
-		NULL,
+		"onactivate",	  "onafterprint",     "onanimationend",	  "onanimationstart",
+		"onauxclick",	  "onbeforeactivate", "onbeforeprint",	  "onbeforeunload",
+		"onbegin",	  "onblur",	      "oncanplay",	  "onchange",
+		"onclick",	  "oncontextmenu",    "oncopy",		  "oncut",
+		"ondblclick",	  "ondrag",	      "ondragstart",	  "ondrop",
+		"onend",	  "onended",	      "onerror",	  "onerrorupdate",
+		"onfilterchange", "onfinish",	      "onfocus",	  "onfocusin",
+		"onfocusout",	  "onhashchange",     "oninput",	  "oninvalid",
+		"onkeydown",	  "onkeypress",	      "onkeyup",	  "onload",
+		"onloadstart",	  "onmessage",	      "onmousedown",	  "onmouseenter",
+		"onmouseleave",	  "onmousemove",      "onmouseout",	  "onmouseover",
+		"onmouseup",	  "onpagehide",	      "onpageshow",	  "onpaste",
+		"onplay",	  "onpointerdown",    "onpointerenter",	  "onpointerover",
+		"onpopstate",	  "onprogress",	      "onpropertychange", "onreadystatechange",
+		"onrepeat",	  "onreset",	      "onresize",	  "onscroll",
+		"onsearch",	  "onselect",	      "onshow",		  "onstart",
+		"onstorage",	  "onsubmit",	      "ontimeupdate",	  "ontoggle",
+		"ontouchstart",	  "ontransitionend",  "onunload",	  "onwheel",
 	};
-	return in_list(p, n, ev);
+	return IN_LIST(p, n, ev);
 }
 
 static bool url_attr(const uint8_t *p, size_t n)
 {
+	/* sorted: in_list() bisects */
 	static const char *const attrs[] = {
-		"href",	      "src",	  "action",   "formaction", "data",	"xlink:href",
-		"background", "dynsrc",	  "lowsrc",   "poster",	    "codebase", "classid",
-		"from",	      "to",	  "values",   "by",	    "code",	"archive",
-		"ping",	      "cite",	  "longdesc", "usemap",	    "manifest", "icon",
-		"profile",    "xml:base", "folder",   NULL,
+		"action", "archive",	"background", "by",	  "cite",   "classid",
+		"code",	  "codebase",	"data",	      "dynsrc",	  "folder", "formaction",
+		"from",	  "href",	"icon",	      "longdesc", "lowsrc", "manifest",
+		"ping",	  "poster",	"profile",    "src",	  "to",	    "usemap",
+		"values", "xlink:href", "xml:base",
 	};
-	return in_list(p, n, attrs);
+	return IN_LIST(p, n, attrs);
 }
 
 /*
@@ -423,8 +390,10 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 				if (n - i - 1 >= 6 && ieq(p + i + 1, 6, "entity"))
 					return true;
 				if (n - i - 1 >= 7 && ieq(p + i + 1, 7, "doctype")) {
-					const uint8_t *gt = memchr(p + i, '>', n - i);
-					size_t end = gt ? (size_t)(gt - p) : n;
+					/* bounded: a value of many "<!doctype" stays linear */
+					size_t lim = n - i < 256 ? n - i : 256;
+					const uint8_t *gt = memchr(p + i, '>', lim);
+					size_t end = gt ? (size_t)(gt - p) : i + lim;
 
 					if (memchr(p + i, '[', end - i))
 						return true;
