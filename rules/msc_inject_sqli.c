@@ -813,6 +813,14 @@ static bool open_word(const struct judge *j, size_t i)
 	return alnum && !(j->t[0].t == 's' && has_space(j, 0));
 }
 
+/* What a name may be compared with as strong evidence: a string, a call, NULL/TRUE/FALSE. */
+static bool name_partner(const struct judge *j, size_t i, char kind)
+{
+	while (tt(j, i) == '(')
+		i++;
+	return kind == 's' || kind == 'f' || (kind == '1' && (j->t[i].fl & TF_LITERAL));
+}
+
 /* The operand at i (of class kind) is a literal, a variable or a call reading server facts. */
 static bool lit_side(const struct judge *j, size_t i, char kind)
 {
@@ -853,10 +861,13 @@ static bool cond_at(const struct judge *j, size_t i)
 			return j->t[e + 1].kw == KW_SELECT;
 		if (!operand_at(j, e + 1, &e2, &kb))
 			return false;
+		bool weak_names, ends;
+
 		/* "status=active or kind=open", "and status != 1 at line 7", "hack\" and so is
-		 * disabled": a name must be compared with a string or a call */
-		if ((ka == 'n' && kb != 's' && kb != 'f') || (kb == 'n' && ka != 's' && ka != 'f'))
-			return false;
+		 * disabled": a name compared with a number or a name is weak evidence; strings,
+		 * calls and NULL/TRUE/FALSE (email IS NULL) are not */
+		weak_names = (ka == 'n' && !name_partner(j, e + 1, kb)) ||
+			     (kb == 'n' && !name_partner(j, k, ka));
 		/* as is, "and EXP(a) < EXP(b)" is math: a literal, a variable or a call reading
 		 * server facts must take part */
 		if (j->raw && !lit_side(j, k, ka) && !lit_side(j, e + 1, kb))
@@ -865,8 +876,13 @@ static bool cond_at(const struct judge *j, size_t i)
 		while (tt(j, e2) == ')')
 			e2++;
 		t = tt(j, e2);
-		return t == '\0' || t == 'c' || t == ';' || t == '&' || t == 'U' || t == 'k' ||
-		       t == 'o' || t == ',' || (t == 's' && (j->t[e2].fl & TF_OPEN));
+		ends = t == '\0' || (t == 'c' && !(j->t[e2].fl & TF_WEAK)) || t == ';';
+		if (weak_names)
+			/* "' or id=1--" still is: a string context closed by a bare quote, the
+			 * condition ending the statement */
+			return !j->raw && ends && !has_space(j, 0);
+		return ends || t == 'c' || t == '&' || t == 'U' || t == 'k' || t == 'o' ||
+		       t == ',' || (t == 's' && (j->t[e2].fl & TF_OPEN));
 	}
 	if (j->raw)
 		return false;
@@ -913,6 +929,9 @@ static bool order_by_at(const struct judge *j, size_t i)
 		return false;
 	if (!operand_at(j, i + 2, &e, &kind))
 		return false;
+	/* ORDER BY 1,2,3 */
+	while (tt(j, e) == ',' && operand_at(j, e + 1, &e, &kind))
+		;
 	t = tt(j, e);
 	return t == 'c' || t == ';' || (!j->raw && e >= j->m);
 }

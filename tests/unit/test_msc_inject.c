@@ -154,6 +154,14 @@ static const char *const sqli_attacks[] = {
 	"1) or pg_sleep(5)--",
 	"1 and user_name() = 'dbo'",
 	"'; EXEC sp_configure 'show advanced options', 1--",
+	"1' ORDER BY 1,2,3--+",
+	"x' AND email IS NULL; --",
+	"' or id=1--",
+	"x' AND userid=5 --",
+	"1 ) or ( 1 = 1",
+	"1'||'1",
+	"' or 1 in (@@version)--",
+	"1' GROUP BY columnnames having 1=1 --",
 	NULL,
 };
 
