@@ -20,8 +20,11 @@
  * The fingerprint is the context letter (0 as is, ' or ") followed by the classes of the
  * first tokens of that context, cut to fit MSC_SQLI_FP_LEN.
  *
- * Cost: at most MSC_INJECT_MAX_INSPECT bytes, at most SQLI_MAX_TOKENS tokens per context,
- * three contexts; every byte is consumed once per context (linear), no allocation.
+ * The tokenizer is sqli_lex.c. Cost: at most MSC_INJECT_MAX_INSPECT bytes, at most
+ * SQLI_MAX_TOKENS tokens per context, three contexts (a quote context only when the value
+ * holds that quote); the lexer reads each byte a bounded number of times (sqli_lex.h) and
+ * most values are dropped after SQLI_PEEK_TOKENS tokens; the classifier is quadratic in the
+ * token count at worst (64 x 64). Linear in n, no allocation, the state on the stack.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -29,591 +32,13 @@
 #include <stdint.h>
 #include <string.h>
 #include "msc_inject.h"
+#include "sqli_lex.h"
 
-#define SQLI_MAX_TOKENS 64
-#define SQLI_MAX_WORD 32
 #define SQLI_PEEK_TOKENS 8
-
-enum {
-	TF_OPEN = 1 << 0, /* string not closed in the value (the application closes it) */
-	TF_DANGER = 1 << 1, /* function with a side effect attackers use (SLEEP, LOAD_FILE ...) */
-	TF_CMP = 1 << 2, /* comparison operator (=, <>, LIKE, IS, IN, ...) */
-	TF_WEAK = 1 << 3, /* '#' comment with text after it (could be "#2" in prose) */
-	TF_UNARY = 1 << 4, /* NOT, ! */
-	TF_LITERAL = 1 << 5, /* NULL, TRUE, FALSE: classed as a number */
-	TF_INFO = 1 << 6, /* function reading server facts attackers exfiltrate (VERSION, USER) */
-	TF_HEX = 1 << 7, /* 0x... literal of at least two bytes: smuggled text */
-	TF_PROSE = 1 << 8, /* open string holding spaces or long: text, not the app's quote */
-};
-
-/* Keyword ids the classifier needs to tell apart. */
-enum kw {
-	KW_NONE = 0,
-	KW_SELECT,
-	KW_FROM,
-	KW_ALL,
-	KW_DISTINCT,
-	KW_INTO,
-	KW_TABLE_LIKE, /* TABLE DATABASE USER PROCEDURE ...: what DROP/CREATE/ALTER name */
-	KW_DROP_LIKE, /* DROP CREATE ALTER TRUNCATE */
-	KW_INSERT,
-	KW_DELETE,
-	KW_UPDATE,
-	KW_SET,
-	KW_DECLARE,
-	KW_EXEC,
-	KW_WAITFOR,
-	KW_DELAY,
-	KW_SHUTDOWN,
-	KW_STAR,
-	KW_ORDER, /* ORDER, GROUP: followed by BY */
-	KW_BY,
-	KW_WHERE, /* WHERE, HAVING: a condition follows */
-	KW_IN, /* IN: a comparison only with "(" after it */
-};
-
-struct tok {
-	char t;
-	uint8_t kw;
-	uint16_t fl;
-	uint32_t pos, len;
-};
-
-struct kwent {
-	const char *w;
-	char t;
-	uint8_t fl;
-	uint8_t kw;
-};
-
-/*
- * Words with a meaning for the classifier, sorted (strcmp order, upper case) for bsearch.
- * 'f' entries are functions only when '(' follows; otherwise they are names.
- */
-static const struct kwent kwtab[] = {
-	{ "ALL", 'k', 0, KW_ALL },
-	{ "ALTER", 'E', 0, KW_DROP_LIKE },
-	{ "AND", '&', 0, 0 },
-	{ "AS", 'k', 0, 0 },
-	{ "ASCII", 'f', 0, 0 },
-	{ "BENCHMARK", 'f', TF_DANGER, 0 },
-	{ "BETWEEN", 'o', TF_CMP, 0 },
-	{ "BY", 'k', 0, KW_BY },
-	{ "CASE", 'k', 0, 0 },
-	{ "CAST", 'f', 0, 0 },
-	{ "CHAR", 'f', 0, 0 },
-	{ "CHR", 'f', 0, 0 },
-	{ "COALESCE", 'f', 0, 0 },
-	{ "CONCAT", 'f', 0, 0 },
-	{ "CONCAT_WS", 'f', 0, 0 },
-	{ "CONVERT", 'f', 0, 0 },
-	{ "COUNT", 'f', 0, 0 },
-	{ "CREATE", 'E', 0, KW_DROP_LIKE },
-	{ "CURRENT_USER", 'f', TF_INFO, 0 },
-	{ "DATABASE", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "DB_NAME", 'f', TF_INFO, 0 },
-	{ "DBMS_PIPE.RECEIVE_MESSAGE", 'f', TF_DANGER, 0 },
-	{ "DECLARE", 'E', 0, KW_DECLARE },
-	{ "DELAY", 'k', 0, KW_DELAY },
-	{ "DELETE", 'E', 0, KW_DELETE },
-	{ "DESC", 'k', 0, 0 },
-	{ "DISTINCT", 'k', 0, KW_DISTINCT },
-	{ "DIV", 'o', 0, 0 },
-	{ "DROP", 'E', 0, KW_DROP_LIKE },
-	{ "ELSE", 'k', 0, 0 },
-	{ "ELT", 'f', 0, 0 },
-	{ "END", 'k', 0, 0 },
-	{ "EXCEPT", 'U', 0, 0 },
-	{ "EXEC", 'E', 0, KW_EXEC },
-	{ "EXECUTE", 'E', 0, KW_EXEC },
-	{ "EXISTS", 'f', 0, 0 },
-	{ "EXP", 'f', 0, 0 },
-	{ "EXTRACTVALUE", 'f', TF_DANGER, 0 },
-	{ "FALSE", '1', TF_LITERAL, 0 },
-	{ "FLOOR", 'f', 0, 0 },
-	{ "FROM", 'k', 0, KW_FROM },
-	{ "FUNCTION", 'k', 0, KW_TABLE_LIKE },
-	{ "GROUP", 'k', 0, KW_ORDER },
-	{ "GROUP_CONCAT", 'f', 0, 0 },
-	{ "HAVING", 'k', 0, KW_WHERE },
-	{ "HEX", 'f', 0, 0 },
-	{ "IF", 'f', 0, 0 },
-	{ "IFNULL", 'f', 0, 0 },
-	{ "IIF", 'f', 0, 0 },
-	{ "ILIKE", 'o', TF_CMP, 0 },
-	{ "IN", 'o', TF_CMP, KW_IN },
-	{ "INDEX", 'k', 0, KW_TABLE_LIKE },
-	{ "INSERT", 'E', 0, KW_INSERT },
-	{ "INTERSECT", 'U', 0, 0 },
-	{ "INTO", 'k', 0, KW_INTO },
-	{ "IS", 'o', TF_CMP, 0 },
-	{ "ISNULL", 'f', 0, 0 },
-	{ "LENGTH", 'f', 0, 0 },
-	{ "LIKE", 'o', TF_CMP, 0 },
-	{ "LIMIT", 'k', 0, 0 },
-	{ "LOAD_FILE", 'f', TF_DANGER, 0 },
-	{ "LOGIN", 'k', 0, KW_TABLE_LIKE },
-	{ "LOWER", 'f', 0, 0 },
-	{ "MAKE_SET", 'f', 0, 0 },
-	{ "MD5", 'f', 0, 0 },
-	{ "MID", 'f', 0, 0 },
-	{ "MOD", 'o', 0, 0 },
-	{ "NAME_CONST", 'f', 0, 0 },
-	{ "NOT", 'o', TF_UNARY, 0 },
-	{ "NOW", 'f', 0, 0 },
-	{ "NULL", '1', TF_LITERAL, 0 },
-	{ "NULLIF", 'f', 0, 0 },
-	{ "OR", '&', 0, 0 },
-	{ "ORD", 'f', 0, 0 },
-	{ "ORDER", 'k', 0, KW_ORDER },
-	{ "PG_SLEEP", 'f', TF_DANGER, 0 },
-	{ "PROCEDURE", 'k', 0, KW_TABLE_LIKE },
-	{ "RAND", 'f', 0, 0 },
-	{ "RANDOMBLOB", 'f', TF_DANGER, 0 },
-	{ "REGEXP", 'o', TF_CMP, 0 },
-	{ "REPLACE", 'f', 0, 0 },
-	{ "RLIKE", 'o', TF_CMP, 0 },
-	{ "SCHEMA", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "SELECT", 'E', 0, KW_SELECT },
-	{ "SET", 'k', 0, KW_SET },
-	{ "SHUTDOWN", 'E', 0, KW_SHUTDOWN },
-	{ "SLEEP", 'f', TF_DANGER, 0 },
-	{ "SUBSTR", 'f', 0, 0 },
-	{ "SUBSTRING", 'f', 0, 0 },
-	{ "SYSTEM_USER", 'f', TF_INFO, 0 },
-	{ "SYS_EVAL", 'f', TF_DANGER, 0 },
-	{ "SYS_EXEC", 'f', TF_DANGER, 0 },
-	{ "TABLE", 'k', 0, KW_TABLE_LIKE },
-	{ "THEN", 'k', 0, 0 },
-	{ "TRIGGER", 'k', 0, KW_TABLE_LIKE },
-	{ "TRUE", '1', TF_LITERAL, 0 },
-	{ "TRUNCATE", 'E', 0, KW_DROP_LIKE },
-	{ "UNHEX", 'f', 0, 0 },
-	{ "UNION", 'U', 0, 0 },
-	{ "UPDATE", 'E', 0, KW_UPDATE },
-	{ "UPDATEXML", 'f', TF_DANGER, 0 },
-	{ "UPPER", 'f', 0, 0 },
-	{ "USER", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "USER_NAME", 'f', TF_INFO, 0 },
-	{ "UTL_HTTP.REQUEST", 'f', TF_DANGER, 0 },
-	{ "UTL_INADDR.GET_HOST_ADDRESS", 'f', TF_DANGER, 0 },
-	{ "VERSION", 'f', TF_INFO, 0 },
-	{ "VIEW", 'k', 0, KW_TABLE_LIKE },
-	{ "WAITFOR", 'E', 0, KW_WAITFOR },
-	{ "WHEN", 'k', 0, 0 },
-	{ "WHERE", 'k', 0, KW_WHERE },
-	{ "XMLTYPE", 'f', 0, 0 },
-	{ "XOR", '&', 0, 0 },
-};
-
-static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
-{
-	char up[SQLI_MAX_WORD + 1];
-	size_t lo = 0, hi = sizeof(kwtab) / sizeof(kwtab[0]);
-
-	/* every keyword starts with a letter and is at least two bytes long */
-	if (n < 2 || n > SQLI_MAX_WORD || !isalpha(p[0]))
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		up[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 0x20 : p[i]);
-	up[n] = '\0';
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(up, kwtab[mid].w);
-
-		if (c == 0)
-			return &kwtab[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
-static bool is_space(uint8_t c)
-{
-	/* SQL parsers take the C spaces; MySQL also 0xa0 in latin1 connections. */
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-	       c == 0xa0;
-}
-
-static bool is_word(uint8_t c)
-{
-	/* Bytes >= 0x80 are identifier characters in MySQL (UTF-8 names), except 0xa0 (a space). */
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
-}
-
-/*
- * End of a string opened with quote q whose content starts at i: index of the closing quote,
- * or n when the value ends first. A doubled quote and a backslash escape stay inside (MySQL
- * accepts both; the standard only the first).
- */
-static size_t string_end(const uint8_t *p, size_t n, size_t i, uint8_t q)
-{
-	while (i < n) {
-		if (p[i] == '\\' && i + 1 < n) {
-			i += 2;
-			continue;
-		}
-		if (p[i] == q) {
-			if (i + 1 < n && p[i + 1] == q) {
-				i += 2;
-				continue;
-			}
-			return i;
-		}
-		i++;
-	}
-	return n;
-}
-
-struct lexer {
-	const uint8_t *p;
-	size_t n, i;
-	uint8_t q; /* the context's quote, 0 as is */
-	struct tok t[SQLI_MAX_TOKENS];
-	size_t m;
-};
-
-/*
- * Flags of a string the value leaves open (the application's own quote closes it): payloads
- * leave a short word there ("' or 'a'='a"); text after a quote has spaces or runs long.
- */
-static uint16_t open_flags(const struct lexer *lx, uint8_t quote, const uint8_t *p, size_t n)
-{
-	/* only the context's quote is closed by the application ("used inside ' and \"") */
-	if (lx->q && quote != lx->q)
-		return TF_OPEN | TF_PROSE;
-	if (n > 32)
-		return TF_OPEN | TF_PROSE;
-	for (size_t i = 0; i < n; i++)
-		if (is_space(p[i]))
-			return TF_OPEN | TF_PROSE;
-	return TF_OPEN;
-}
-
-static void emit(struct lexer *lx, char t, uint16_t fl, uint8_t kw, size_t pos, size_t len)
-{
-	struct tok *tk;
-
-	if (lx->m >= SQLI_MAX_TOKENS)
-		return;
-	tk = &lx->t[lx->m++];
-	tk->t = t;
-	tk->fl = fl;
-	tk->kw = kw;
-	tk->pos = (uint32_t)pos;
-	tk->len = (uint32_t)len;
-}
-
-/* Skip whitespace and closed block comments; true when a word char is next. */
-static void skip_blank(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-
-	while (lx->i < lx->n) {
-		if (is_space(p[lx->i])) {
-			lx->i++;
-		} else if (p[lx->i] == '*' && lx->i + 1 < lx->n && p[lx->i + 1] == '/') {
-			/* end of a MySQL executable comment opened with slash-star-bang */
-			lx->i += 2;
-		} else if (p[lx->i] == '/' && lx->i + 1 < lx->n && p[lx->i + 1] == '*') {
-			size_t j = lx->i + 2;
-
-			if (j < lx->n && p[j] == '!') {
-				/* executable comment: its body is SQL (version digits skipped) */
-				j++;
-				while (j < lx->n && isdigit(p[j]))
-					j++;
-				lx->i = j;
-				continue;
-			}
-			while (j + 1 < lx->n && !(p[j] == '*' && p[j + 1] == '/'))
-				j++;
-			if (j + 1 >= lx->n)
-				return; /* unclosed: a cutting comment, the caller emits 'c' */
-			lx->i = j + 2;
-		} else {
-			return;
-		}
-	}
-}
-
-/*
- * UN/ * * /ION, SEL/ * * /ECT: a keyword cut by block comments. SQL parsers read two words, but
- * filters that strip comments before the query is built (and the payload lists written for
- * them) join the halves, so a word [s, *e) that is no keyword is joined with the words glued
- * to it through comments while the joined text fits SQLI_MAX_WORD; when that makes a
- * keyword, *e moves past its last half. Each byte is looked at by at most SQLI_MAX_WORD
- * words' attempts, so the lexer stays linear.
- */
-static const struct kwent *splice_word(const struct lexer *lx, size_t s, size_t *e)
-{
-	const uint8_t *p = lx->p;
-	uint8_t w[SQLI_MAX_WORD];
-	size_t wl = *e - s, pos = *e;
-
-	if (wl >= SQLI_MAX_WORD)
-		return NULL;
-	memcpy(w, p + s, wl);
-	while (pos + 2 < lx->n && p[pos] == '/' && p[pos + 1] == '*' && p[pos + 2] != '!') {
-		size_t c = pos + 2, ws;
-		const struct kwent *kw;
-
-		while (c + 1 < lx->n && !(p[c] == '*' && p[c + 1] == '/'))
-			c++;
-		if (c + 1 >= lx->n)
-			return NULL;
-		ws = c + 2;
-		pos = ws;
-		while (pos < lx->n && is_word(p[pos]) && wl < SQLI_MAX_WORD)
-			w[wl++] = p[pos++];
-		if (pos == ws || (pos < lx->n && is_word(p[pos])))
-			return NULL;
-		kw = kw_lookup(w, wl);
-		if (kw) {
-			*e = pos;
-			return kw;
-		}
-	}
-	return NULL;
-}
-
-/* Word at lx->i: keyword, function, name; a '(' after a function name makes it 'f'. */
-static void lex_word(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-	size_t s = lx->i, e = s;
-	const struct kwent *kw;
-
-	/* dots join qualified function names (DBMS_PIPE.RECEIVE_MESSAGE) but not a.b names */
-	while (e < lx->n && is_word(p[e]))
-		e++;
-	kw = kw_lookup(p + s, e - s);
-	if (!kw)
-		kw = splice_word(lx, s, &e);
-	if (!kw && e < lx->n && p[e] == '.') {
-		size_t e2 = e + 1;
-		const struct kwent *kw2;
-
-		while (e2 < lx->n && is_word(p[e2]))
-			e2++;
-		kw2 = kw_lookup(p + s, e2 - s);
-		if (kw2 && kw2->t == 'f') {
-			kw = kw2;
-			e = e2;
-		}
-	}
-	lx->i = e;
-	if (kw && kw->t == 'f') {
-		size_t save = lx->i;
-
-		skip_blank(lx);
-		if (lx->i < lx->n && p[lx->i] == '(')
-			emit(lx, 'f', kw->fl, kw->kw, s, e - s);
-		else
-			emit(lx, kw->kw ? 'k' : 'n', kw->fl & TF_INFO, kw->kw, s, e - s);
-		lx->i = save;
-		return;
-	}
-	if (kw)
-		emit(lx, kw->t, kw->fl, kw->kw, s, e - s);
-	else
-		emit(lx, 'n', 0, 0, s, e - s);
-}
-
-/* Number: decimal, fraction, exponent, 0x hex, 0b binary. Letters glued on make a name. */
-static void lex_number(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-	size_t s = lx->i, e = s;
-	uint8_t fl = 0;
-
-	if (e + 1 < lx->n && p[e] == '0' && (p[e + 1] == 'x' || p[e + 1] == 'X') && e + 2 < lx->n &&
-	    isxdigit(p[e + 2])) {
-		e += 2;
-		while (e < lx->n && isxdigit(p[e]))
-			e++;
-		if (e - s >= 6)
-			fl = TF_HEX;
-	} else {
-		while (e < lx->n && isdigit(p[e]))
-			e++;
-		/* "10.to_i": a dot before a name is a member access, not a fraction */
-		if (e < lx->n && p[e] == '.' &&
-		    !(e + 1 < lx->n && is_word(p[e + 1]) && !isdigit(p[e + 1]))) {
-			e++;
-			while (e < lx->n && isdigit(p[e]))
-				e++;
-		}
-		if (e + 1 < lx->n && (p[e] == 'e' || p[e] == 'E') &&
-		    (isdigit(p[e + 1]) || ((p[e + 1] == '-' || p[e + 1] == '+') && e + 2 < lx->n &&
-					   isdigit(p[e + 2])))) {
-			e += 2;
-			while (e < lx->n && isdigit(p[e]))
-				e++;
-		}
-	}
-	if (e < lx->n && is_word(p[e])) {
-		/* MySQL reads "1union" as 1 UNION; anything else glued on ("2nd", "10px") is a
-		 * name, which is what keeps sizes and ordinals out of numeric tautologies */
-		size_t w = e;
-		const struct kwent *kw;
-
-		while (w < lx->n && is_word(p[w]))
-			w++;
-		kw = kw_lookup(p + e, w - e);
-		if (!kw || (kw->t != 'U' && kw->t != '&' && kw->t != 'E' && kw->kw != KW_FROM)) {
-			emit(lx, 'n', 0, 0, s, w - s);
-			lx->i = w;
-			return;
-		}
-	}
-	emit(lx, '1', fl, 0, s, e - s);
-	lx->i = e;
-}
-
-/* Operators, longest first. */
-static void lex_op(struct lexer *lx)
-{
-	static const struct {
-		const char *s;
-		char t;
-		uint8_t fl;
-	} ops[] = {
-		{ "<=>", 'o', TF_CMP }, { "!=", 'o', TF_CMP }, { "<>", 'o', TF_CMP },
-		{ "<=", 'o', TF_CMP },	{ ">=", 'o', TF_CMP }, { "==", 'o', TF_CMP },
-		{ ":=", 'o', 0 },	{ "&&", '&', 0 },      { "||", '&', 0 },
-		{ "<<", 'o', 0 },	{ ">>", 'o', 0 },      { "=", 'o', TF_CMP },
-		{ "<", 'o', TF_CMP },	{ ">", 'o', TF_CMP },  { "!", 'o', TF_UNARY },
-		{ "~", 'o', TF_UNARY }, { "+", 'o', 0 },       { "-", 'o', 0 },
-		{ "*", 'o', 0 },	{ "/", 'o', 0 },       { "%", 'o', 0 },
-		{ "^", 'o', 0 },	{ "|", 'o', 0 },       { "&", 'o', 0 },
-	};
-	const uint8_t *p = lx->p;
-
-	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-		size_t l;
-
-		if ((uint8_t)ops[k].s[0] != p[lx->i])
-			continue;
-		l = ops[k].s[1] ? (ops[k].s[2] ? 3 : 2) : 1;
-		if (lx->i + l <= lx->n && memcmp(p + lx->i, ops[k].s, l) == 0) {
-			emit(lx, ops[k].t, ops[k].fl, ops[k].s[0] == '*' && l == 1 ? KW_STAR : 0,
-			     lx->i, l);
-			lx->i += l;
-			return;
-		}
-	}
-	emit(lx, 'x', 0, 0, lx->i, 1);
-	lx->i++;
-}
-
-/*
- * Tokenize p[0..n) in a context: q = 0 as is, else the value starts inside a string opened
- * with q (the first token is that string, open when q never comes).
- */
-static void lex_start(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
-{
-	lx->p = p;
-	lx->n = n;
-	lx->i = 0;
-	lx->m = 0;
-	lx->q = q;
-	if (q) {
-		size_t e = string_end(p, n, 0, q);
-
-		emit(lx, 's', e >= n ? TF_OPEN : 0, 0, 0, e);
-		lx->i = e >= n ? n : e + 1;
-	}
-}
-
-/* Go on tokenizing until there are want tokens (at most SQLI_MAX_TOKENS) or the value ends. */
-static void lex_more(struct lexer *lx, size_t want)
-{
-	const uint8_t *p = lx->p;
-	size_t n = lx->n;
-
-	if (want > SQLI_MAX_TOKENS)
-		want = SQLI_MAX_TOKENS;
-	while (lx->m < want) {
-		uint8_t c;
-
-		skip_blank(lx);
-		if (lx->i >= lx->n)
-			break;
-		c = p[lx->i];
-		if (c == '\'' || c == '"') {
-			size_t e = string_end(p, n, lx->i + 1, c);
-
-			emit(lx, 's', e >= n ? open_flags(lx, c, p + lx->i + 1, n - lx->i - 1) : 0,
-			     0, lx->i, (e >= n ? n : e + 1) - lx->i);
-			lx->i = e >= n ? n : e + 1;
-		} else if (c == '`') {
-			/* MySQL quoted identifier */
-			size_t e = string_end(p, n, lx->i + 1, c);
-
-			/* unclosed, it is a syntax error (and GNU-style `quoting' in prose) */
-			emit(lx, e >= n ? 'x' : 'n', 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
-			lx->i = e >= n ? n : e + 1;
-		} else if (c == '#' || (c == '-' && lx->i + 1 < n && p[lx->i + 1] == '-') ||
-			   (c == '/' && lx->i + 1 < n && p[lx->i + 1] == '*')) {
-			/* comment to the end of the line, or an unclosed block comment (a closed one
-			 * was skipped as blank) */
-			size_t s = lx->i, e = s + 1;
-			bool weak = false;
-
-			if (c == '/') {
-				e = n;
-			} else {
-				/* "--with-x" is an option, not a comment (MySQL wants a space after
-				 * --, and payloads put nothing after it); a comment holding quotes
-				 * is prose around a quoted "--"; text after # may be "#2" */
-				if (c == '-' && s + 2 < n && isalnum(p[s + 2]))
-					weak = true;
-				while (e < n && p[e] != '\n') {
-					if ((c == '#' && !is_space(p[e])) || p[e] == '\'' ||
-					    p[e] == '"')
-						weak = true;
-					e++;
-				}
-			}
-			/* payloads end on "--", "-- -", "#", an open block comment; a sentence
-			 * after it is prose ("\" -- that is, the subject ...") */
-			if (e - s > 16 ||
-			    (c == '/' && (memchr(p + s, '\'', e - s) || memchr(p + s, '"', e - s))))
-				weak = true;
-			emit(lx, 'c', weak ? TF_WEAK : 0, 0, s, e - s);
-			lx->i = e;
-		} else if (c == '@') {
-			size_t e = lx->i + 1;
-
-			if (e < n && p[e] == '@')
-				e++;
-			while (e < n && (is_word(p[e]) || p[e] == '.'))
-				e++;
-			emit(lx, e - lx->i > 1 ? 'v' : 'x', 0, 0, lx->i, e - lx->i);
-			lx->i = e;
-		} else if (isdigit(c) || (c == '.' && lx->i + 1 < n && isdigit(p[lx->i + 1]))) {
-			lex_number(lx);
-		} else if (is_word(c)) {
-			lex_word(lx);
-		} else if (c == '(' || c == ')' || c == ',' || c == ';' || c == '.') {
-			emit(lx, (char)c, 0, 0, lx->i, 1);
-			lx->i++;
-		} else {
-			lex_op(lx);
-		}
-	}
-}
-
-/* ---- classification ---- */
 
 struct judge {
 	const uint8_t *p;
-	const struct tok *t;
+	const struct sqli_tok *t;
 	size_t m;
 	bool raw; /* the as-is context: stricter, the value starts no string */
 };
@@ -729,7 +154,7 @@ static bool select_at(const struct judge *j, size_t i, bool strict)
 /* A statement keyword at i with the continuation that makes it a statement. */
 static bool stmt_at(const struct judge *j, size_t i, bool strict)
 {
-	const struct tok *a = &j->t[i];
+	const struct sqli_tok *a = &j->t[i];
 	char t1 = tt(j, i + 1);
 	uint8_t k1 = i + 1 < j->m ? j->t[i + 1].kw : 0;
 
@@ -795,7 +220,7 @@ static bool danger_call_at(const struct judge *j, size_t i)
 static bool has_space(const struct judge *j, size_t i)
 {
 	for (uint32_t k = 0; k < j->t[i].len; k++)
-		if (is_space(j->p[j->t[i].pos + k]))
+		if (sqli_is_space(j->p[j->t[i].pos + k]))
 			return true;
 	return false;
 }
@@ -1060,7 +485,7 @@ static bool info_call_at(const struct judge *j, size_t i)
 	size_t e = skip_call(j, i);
 
 	for (size_t k = i + 1; k < e; k++) {
-		const struct tok *a = &j->t[k];
+		const struct sqli_tok *a = &j->t[k];
 
 		if (a->t == 'v' || (a->t == 'f' && (a->fl & (TF_INFO | TF_DANGER))) ||
 		    (a->t == '1' && (a->fl & TF_HEX)))
@@ -1213,7 +638,7 @@ static bool quoted_may_hit(const struct judge *j)
 	return strchr("&o;UEf(kc,", tt(j, i)) != NULL;
 }
 
-static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,
+static void fingerprint(char ctx, const struct sqli_tok *t, size_t m, size_t end,
 			char ret_fingerprint[MSC_SQLI_FP_LEN])
 {
 	size_t o = 0;
@@ -1227,7 +652,7 @@ static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,
 bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_FP_LEN])
 {
 	static const uint8_t ctxs[] = { 0, '\'', '"' };
-	struct lexer lx;
+	struct sqli_lexer lx;
 
 	if (ret_fingerprint)
 		ret_fingerprint[0] = '\0';
@@ -1243,16 +668,16 @@ bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_F
 		/* a quote context only matters when the value holds that quote */
 		if (ctxs[c] && !memchr(p, ctxs[c], n))
 			continue;
-		lex_start(&lx, p, n, ctxs[c]);
+		sqli_lex_start(&lx, p, n, ctxs[c]);
 		/* most values fail at the first tokens: look at a few before lexing them all */
-		lex_more(&lx, SQLI_PEEK_TOKENS);
+		sqli_lex_more(&lx, SQLI_PEEK_TOKENS);
 		j.p = p;
 		j.t = lx.t;
 		j.m = lx.m;
 		j.raw = ctxs[c] == 0;
 		if (!(j.raw ? raw_may_hit(&j, p, n) : quoted_may_hit(&j)))
 			continue;
-		lex_more(&lx, SQLI_MAX_TOKENS);
+		sqli_lex_more(&lx, SQLI_MAX_TOKENS);
 		j.m = lx.m;
 		hit = j.raw ? judge_raw(&j, &end) : judge_quoted(&j, &end);
 		if (hit) {
