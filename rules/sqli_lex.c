@@ -37,6 +37,7 @@ static const struct kwent kwtab[] = {
 	{ "CHAR", 'f', 0, 0 },
 	{ "CHR", 'f', 0, 0 },
 	{ "COALESCE", 'f', 0, 0 },
+	{ "COLLATE", 'k', 0, 0 },
 	{ "CONCAT", 'f', 0, 0 },
 	{ "CONCAT_WS", 'f', 0, 0 },
 	{ "CONVERT", 'f', 0, 0 },
@@ -44,8 +45,8 @@ static const struct kwent kwtab[] = {
 	{ "CREATE", 'E', 0, KW_DROP_LIKE },
 	{ "CURRENT_USER", 'f', TF_INFO, 0 },
 	{ "DATABASE", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "DB_NAME", 'f', TF_INFO, 0 },
 	{ "DBMS_PIPE.RECEIVE_MESSAGE", 'f', TF_DANGER, 0 },
+	{ "DB_NAME", 'f', TF_INFO, 0 },
 	{ "DECLARE", 'E', 0, KW_DECLARE },
 	{ "DELAY", 'k', 0, KW_DELAY },
 	{ "DELETE", 'E', 0, KW_DELETE },
@@ -164,6 +165,14 @@ static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
 	return NULL;
 }
 
+bool sqli_lex_table_sorted(void)
+{
+	for (size_t i = 1; i < sizeof(kwtab) / sizeof(kwtab[0]); i++)
+		if (strcmp(kwtab[i - 1].w, kwtab[i].w) >= 0)
+			return false;
+	return true;
+}
+
 bool sqli_is_space(uint8_t c)
 {
 	/* SQL parsers take the C spaces; MySQL also 0xa0 in latin1 connections. */
@@ -180,13 +189,13 @@ static bool is_word(uint8_t c)
 
 /*
  * End of a string opened with quote q whose content starts at i: index of the closing quote,
- * or n when the value ends first. A doubled quote and a backslash escape stay inside (MySQL
- * accepts both; the standard only the first).
+ * or n when the value ends first. A doubled quote stays inside; so does a backslash escape
+ * when bslash (MySQL accepts both; the standard, SQL Server and PostgreSQL only the first).
  */
-static size_t string_end(const uint8_t *p, size_t n, size_t i, uint8_t q)
+static size_t string_end(const uint8_t *p, size_t n, size_t i, uint8_t q, bool bslash)
 {
 	while (i < n) {
-		if (p[i] == '\\' && i + 1 < n) {
+		if (bslash && p[i] == '\\' && i + 1 < n) {
 			i += 2;
 			continue;
 		}
@@ -448,7 +457,9 @@ void sqli_lex_start(struct sqli_lexer *lx, const uint8_t *p, size_t n, uint8_t q
 	lx->m = 0;
 	lx->q = q;
 	if (q) {
-		size_t e = string_end(p, n, 0, q);
+		/* the context's string: a backslash before the quote does not escape it on most
+		 * servers (and "\\' or 1=1--" beats filters that add backslashes) */
+		size_t e = string_end(p, n, 0, q, false);
 
 		emit(lx, 's', e >= n ? TF_OPEN : 0, 0, 0, e);
 		lx->i = e >= n ? n : e + 1;
@@ -471,14 +482,14 @@ void sqli_lex_more(struct sqli_lexer *lx, size_t want)
 			break;
 		c = p[lx->i];
 		if (c == '\'' || c == '"') {
-			size_t e = string_end(p, n, lx->i + 1, c);
+			size_t e = string_end(p, n, lx->i + 1, c, true);
 
 			emit(lx, 's', e >= n ? open_flags(lx, c, p + lx->i + 1, n - lx->i - 1) : 0,
 			     0, lx->i, (e >= n ? n : e + 1) - lx->i);
 			lx->i = e >= n ? n : e + 1;
 		} else if (c == '`') {
 			/* MySQL quoted identifier */
-			size_t e = string_end(p, n, lx->i + 1, c);
+			size_t e = string_end(p, n, lx->i + 1, c, true);
 
 			/* unclosed, it is a syntax error (and GNU-style `quoting' in prose) */
 			emit(lx, e >= n ? 'x' : 'n', 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);

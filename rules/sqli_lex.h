@@ -65,6 +65,9 @@ struct sqli_lexer {
 	size_t m;
 };
 
+/* The keyword table is in strict strcmp order (it is bisected); for the unit tests. */
+bool sqli_lex_table_sorted(void);
+
 /* Whitespace as SQL parsers take it. */
 bool sqli_is_space(uint8_t c);
 

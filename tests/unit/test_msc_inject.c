@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "msc_inject.h"
+#include "sqli_lex.h"
 
 static bool sqli(const char *s, char *fp)
 {
@@ -162,6 +163,13 @@ static const char *const sqli_attacks[] = {
 	"1'||'1",
 	"' or 1 in (@@version)--",
 	"1' GROUP BY columnnames having 1=1 --",
+	"' or 1=1 collate utf8_bin--",
+	"\\' or 1=1 --",
+	"1)and(1)=(1",
+	"'||1#",
+	"1' AND 1=dbms_pipe.receive_message(('a'),5)--",
+	"x'; INSERT INTO members ('email','passwd') VALUES ('steve@x.com','hello');--",
+	"' or uname is not null --",
 	NULL,
 };
 
@@ -303,6 +311,12 @@ static void test_sqli_fingerprint_names_context(void **state)
 	assert_true(sqli("1 union select 1,2,3,4,5,6,7,8,9,10,11,12,13", fp));
 	assert_true(strlen(fp) < MSC_SQLI_FP_LEN);
 	assert_true(sqli("sleep(1)", NULL));
+}
+
+static void test_sqli_keyword_table_sorted(void **state)
+{
+	(void)state;
+	assert_true(sqli_lex_table_sorted());
 }
 
 static void test_sqli_bounds(void **state)
@@ -511,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_sqli_attacks_detected),
 		cmocka_unit_test(test_sqli_benign_passes),
 		cmocka_unit_test(test_sqli_fingerprint_names_context),
+		cmocka_unit_test(test_sqli_keyword_table_sorted),
 		cmocka_unit_test(test_sqli_bounds),
 		cmocka_unit_test(test_xss_attacks_detected),
 		cmocka_unit_test(test_xss_benign_passes),
