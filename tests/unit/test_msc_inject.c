@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <cmocka.h>
 #include "msc_inject.h"
@@ -493,6 +494,65 @@ static void test_xss_benign_passes(void **state)
 	assert_int_equal(fps, 0);
 }
 
+/* Every name the detector knows, each looked up through its bisected table. */
+static void test_xss_every_listed_name(void **state)
+{
+	static const char *const events[] = {
+		"onactivate",	  "onafterprint",     "onanimationend",	  "onanimationstart",
+		"onauxclick",	  "onbeforeactivate", "onbeforeprint",	  "onbeforeunload",
+		"onbegin",	  "onblur",	      "oncanplay",	  "onchange",
+		"onclick",	  "oncontextmenu",    "oncopy",		  "oncut",
+		"ondblclick",	  "ondrag",	      "ondragstart",	  "ondrop",
+		"onend",	  "onended",	      "onerror",	  "onerrorupdate",
+		"onfilterchange", "onfinish",	      "onfocus",	  "onfocusin",
+		"onfocusout",	  "onhashchange",     "oninput",	  "oninvalid",
+		"onkeydown",	  "onkeypress",	      "onkeyup",	  "onload",
+		"onloadstart",	  "onmessage",	      "onmousedown",	  "onmouseenter",
+		"onmouseleave",	  "onmousemove",      "onmouseout",	  "onmouseover",
+		"onmouseup",	  "onpagehide",	      "onpageshow",	  "onpaste",
+		"onplay",	  "onpointerdown",    "onpointerenter",	  "onpointerover",
+		"onpopstate",	  "onprogress",	      "onpropertychange", "onreadystatechange",
+		"onrepeat",	  "onreset",	      "onresize",	  "onscroll",
+		"onsearch",	  "onselect",	      "onshow",		  "onstart",
+		"onstorage",	  "onsubmit",	      "ontimeupdate",	  "ontoggle",
+		"ontouchstart",	  "ontransitionend",  "onunload",	  "onwheel",
+	};
+	static const char *const url_attrs[] = {
+		"action", "archive",	"background", "by",	  "cite",   "classid",
+		"code",	  "codebase",	"data",	      "dynsrc",	  "folder", "formaction",
+		"from",	  "href",	"icon",	      "longdesc", "lowsrc", "manifest",
+		"ping",	  "poster",	"profile",    "src",	  "to",	    "usemap",
+		"values", "xlink:href", "xml:base",
+	};
+	static const char *const loading_tags[] = {
+		"applet",  "base", "embed", "frame",  "frameset", "iframe", "import",
+		"isindex", "link", "meta",  "object", "vmlframe", "xml",
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		snprintf(buf, sizeof(buf), "<x %s=1>", events[i]);
+		assert_true(xss(buf));
+		/* upper case too */
+		for (char *c = buf; *c; c++)
+			*c = (char)toupper(*c);
+		assert_true(xss(buf));
+	}
+	for (size_t i = 0; i < sizeof(url_attrs) / sizeof(url_attrs[0]); i++) {
+		snprintf(buf, sizeof(buf), "<x %s=\"javascript:alert(1)\">", url_attrs[i]);
+		assert_true(xss(buf));
+		snprintf(buf, sizeof(buf), "<x %s=\"/images/a.png\">", url_attrs[i]);
+		assert_false(xss(buf));
+	}
+	for (size_t i = 0; i < sizeof(loading_tags) / sizeof(loading_tags[0]); i++) {
+		snprintf(buf, sizeof(buf), "<%s a=b>", loading_tags[i]);
+		assert_true(xss(buf));
+		snprintf(buf, sizeof(buf), "the <%s> tag", loading_tags[i]);
+		assert_false(xss(buf));
+	}
+}
+
 static void test_xss_bounds(void **state)
 {
 	size_t n = MSC_INJECT_MAX_INSPECT * 2;
@@ -529,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_sqli_bounds),
 		cmocka_unit_test(test_xss_attacks_detected),
 		cmocka_unit_test(test_xss_benign_passes),
+		cmocka_unit_test(test_xss_every_listed_name),
 		cmocka_unit_test(test_xss_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
