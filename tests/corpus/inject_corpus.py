@@ -394,9 +394,11 @@ def main():
     summary = {
         "direct_satisfied": direct_ok, "direct_cases": direct_n,
         "peer_sqli": {"both": stats["sqli"][0], "peer_only": stats["sqli"][1],
-                      "ours_only": stats["sqli"][2]},
+                      "ours_only": stats["sqli"][2],
+                      "rate": round(stats["sqli"][0] / max(1, stats["sqli"][0] + stats["sqli"][1]), 3)},
         "peer_xss": {"both": stats["xss"][0], "peer_only": stats["xss"][1],
-                     "ours_only": stats["xss"][2]},
+                     "ours_only": stats["xss"][2],
+                     "rate": round(stats["xss"][0] / max(1, stats["xss"][0] + stats["xss"][1]), 3)},
         "benign_requests": len(benign), "benign_values": nvals,
         "benign_fp_requests": nb, "benign_fp_sqli": bfp["sqli"], "benign_fp_xss": bfp["xss"],
         "modsecurity_benign_fp_requests": 0,
