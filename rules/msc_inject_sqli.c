@@ -451,7 +451,8 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 	}
 	if (t == 'f' && !danger_call_at(j, i))
 		return false;
-	if (t == 'o' && tt(j, i + 1) == 'f' && tt(j, i + 2) == '(') {
+	if ((t == 'o' || (t == '&' && j->p[j->t[i].pos] == '|')) && tt(j, i + 1) == 'f' &&
+	    tt(j, i + 2) == '(') {
 		/* ' + CHAR(65) + ' / '||CHR(60)||': the string is closed to splice in a call */
 		*end = i + 1;
 		return true;

@@ -171,6 +171,7 @@ static const char *const sqli_attacks[] = {
 	"1' AND 1=dbms_pipe.receive_message(('a'),5)--",
 	"x'; INSERT INTO members ('email','passwd') VALUES ('steve@x.com','hello');--",
 	"' or uname is not null --",
+	"x'||chr(60)||'",
 	NULL,
 };
 
