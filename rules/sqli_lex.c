@@ -140,10 +140,19 @@ static const struct kwent kwtab[] = {
 	{ "XOR", '&', 0, 0 },
 };
 
+/*
+ * kw_first[c - 'A'] is the index of the first keyword starting with letter c, kw_first[26]
+ * the table's size: the bisection starts within one letter. Checked against kwtab by
+ * sqli_lex_table_sorted() (unit tested), so an edit of the table cannot silently break it.
+ */
+static const uint8_t kw_first[27] = { 0,  5,  8,  20, 30, 39, 43, 45,  47,  58,	 58,  58,  64, 68,
+				      73, 76, 78, 78, 83, 93, 98, 107, 109, 112, 114, 114, 114 };
+
 static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
 {
 	char up[SQLI_MAX_WORD + 1];
-	size_t lo = 0, hi = sizeof(kwtab) / sizeof(kwtab[0]);
+	size_t lo, hi;
+	int l;
 
 	/* every keyword starts with a letter and is at least two bytes long */
 	if (n < 2 || n > SQLI_MAX_WORD || !isalpha(p[0]))
@@ -151,6 +160,9 @@ static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		up[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 0x20 : p[i]);
 	up[n] = '\0';
+	l = up[0] - 'A';
+	lo = kw_first[l];
+	hi = kw_first[l + 1];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		int c = strcmp(up, kwtab[mid].w);
@@ -167,9 +179,20 @@ static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
 
 bool sqli_lex_table_sorted(void)
 {
-	for (size_t i = 1; i < sizeof(kwtab) / sizeof(kwtab[0]); i++)
+	size_t n = sizeof(kwtab) / sizeof(kwtab[0]);
+
+	for (size_t i = 1; i < n; i++)
 		if (strcmp(kwtab[i - 1].w, kwtab[i].w) >= 0)
 			return false;
+	/* the letter index */
+	if (kw_first[26] != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int l = kwtab[i].w[0] - 'A';
+
+		if (l < 0 || l >= 26 || i < kw_first[l] || i >= kw_first[l + 1])
+			return false;
+	}
 	return true;
 }
 

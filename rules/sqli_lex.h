@@ -65,7 +65,8 @@ struct sqli_lexer {
 	size_t m;
 };
 
-/* The keyword table is in strict strcmp order (it is bisected); for the unit tests. */
+/* The keyword table is in strict strcmp order and its letter index matches it (the lookup
+ * bisects within one letter); for the unit tests. */
 bool sqli_lex_table_sorted(void);
 
 /* Whitespace as SQL parsers take it. */
