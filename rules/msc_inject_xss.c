@@ -373,18 +373,26 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 				/* comment, doctype, CDATA: no script, but entity definitions (XXE) are
 				 * what libinjection users expect to be caught here too */
 				if (i + 2 < n && p[i + 1] == '-' && p[i + 2] == '-') {
-					const uint8_t *e = NULL;
+					size_t k = i + 3, end = n;
 
-					for (size_t k = i + 3; k + 2 < n; k++) {
+					/* browsers also end a comment at "<!-->", "<!--->" and "--!>":
+					 * "<!--><script>" runs the script */
+					if (k < n && p[k] == '>')
+						end = k + 1;
+					else if (k + 1 < n && p[k] == '-' && p[k + 1] == '>')
+						end = k + 2;
+					for (; end == n && k + 2 < n; k++) {
 						if (p[k] == '-' && p[k + 1] == '-' &&
-						    p[k + 2] == '>') {
-							e = p + k;
-							break;
-						}
+						    p[k + 2] == '>')
+							end = k + 3;
+						else if (k + 3 < n && p[k] == '-' &&
+							 p[k + 1] == '-' && p[k + 2] == '!' &&
+							 p[k + 3] == '>')
+							end = k + 4;
 					}
-					if (!e)
+					if (end >= n)
 						return false; /* the rest is a comment */
-					i = (size_t)(e - p) + 3;
+					i = end;
 					continue;
 				}
 				if (n - i - 1 >= 6 && ieq(p + i + 1, 6, "entity"))

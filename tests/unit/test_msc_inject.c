@@ -418,6 +418,10 @@ static const char *const xss_attacks[] = {
 	"<x contenteditable onblur=alert(1)>lose focus!",
 	"<XML ID=\"xss\"><I><B><IMG SRC=\"javas<!-- -->cript:alert('XSS')\"></B></I></XML>",
 	"<img src=1 oNeRrOr=alert`1`>",
+	"<!--><script>alert(1)</script>",
+	"<!---><img src=x onerror=alert(1)>",
+	"<!-- x --!><script>alert(1)</script>",
+	"<!-- a --><script>alert(1)</script>",
 	NULL,
 };
 
@@ -434,6 +438,7 @@ static const char *const xss_benign[] = {
 	"I <3 cats",
 	"<<<>>>",
 	"<!-- a comment <script> -->",
+	"<!-- a comment <script>",
 	"online shopping",
 	"one=two",
 	"onclick",
