@@ -329,6 +329,10 @@ static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t 
 	}
 	if (ieq(name, nl, "srcdoc"))
 		return true;
+	/* SVG animation setting an event handler: <set attributeName=onmouseover to=alert(1)> */
+	if (ieq(name, nl, "attributename") && vl > 2 && tolower(val[0]) == 'o' &&
+	    tolower(val[1]) == 'n')
+		return true;
 	if (ieq(name, nl, "style"))
 		return bad_style(val, vl);
 	if (nl >= 5 && ieq(name, 5, "xmlns")) {

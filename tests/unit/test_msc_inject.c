@@ -419,6 +419,7 @@ static const char *const xss_attacks[] = {
 	"<XML ID=\"xss\"><I><B><IMG SRC=\"javas<!-- -->cript:alert('XSS')\"></B></I></XML>",
 	"<img src=1 oNeRrOr=alert`1`>",
 	"<!--><script>alert(1)</script>",
+	"<svg><set attributeName=\"onmouseover\" to=\"alert(1)\"/>",
 	"<!---><img src=x onerror=alert(1)>",
 	"<!-- x --!><script>alert(1)</script>",
 	"<!-- a --><script>alert(1)</script>",
@@ -469,6 +470,7 @@ static const char *const xss_benign[] = {
 	"<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">",
 	"HTML <style> and boolean attributes",
 	"<FRAMESET> pages",
+	"<svg><animate attributeName=\"x\" from=\"0\" to=\"10\"/>",
 	NULL,
 };
 
