@@ -130,7 +130,7 @@ static bool select_item_at(const struct judge *j, size_t i, size_t *next)
 		return true;
 	/* "select a plan": a bare name is an item only when SQL follows it */
 	t = tt(j, *next);
-	return t == ',' || (t == 'k' && j->t[*next].kw == KW_FROM);
+	return t == ',' || (t == 'k' && (j->t[*next].kw == KW_FROM || j->t[*next].kw == KW_WHERE));
 }
 
 /*
@@ -259,8 +259,9 @@ static bool lit_side(const struct judge *j, size_t i, char kind)
 /*
  * The condition after AND/OR at i: a comparison (1=1, ''='', x LIKE 'a'), a dangerous call,
  * a subquery, or (inside a string context) a lone operand the statement ends on ("' or 1--").
+ * With no_names, a name on either side of a comparison is not enough.
  */
-static bool cond_at(const struct judge *j, size_t i)
+static bool cond_at(const struct judge *j, size_t i, bool no_names)
 {
 	size_t k = i + 1, e;
 	char t, ka, kb;
@@ -291,6 +292,8 @@ static bool cond_at(const struct judge *j, size_t i)
 		/* "status=active or kind=open", "and status != 1 at line 7", "hack\" and so is
 		 * disabled": a name compared with a number or a name is weak evidence; strings,
 		 * calls and NULL/TRUE/FALSE (email IS NULL) are not */
+		if (no_names && (ka == 'n' || kb == 'n'))
+			return false;
 		weak_names = (ka == 'n' && !name_partner(j, e + 1, kb)) ||
 			     (kb == 'n' && !name_partner(j, k, ka));
 		/* as is, "and EXP(a) < EXP(b)" is math: a literal, a variable or a call reading
@@ -370,7 +373,7 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 
 		switch (t) {
 		case '&':
-			hit = cond_at(j, i);
+			hit = cond_at(j, i, false);
 			break;
 		case 'U':
 			hit = union_at(j, i);
@@ -399,8 +402,9 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			break;
 		case 'k':
 			/* ' HAVING 1=1--: a clause of our own with a condition */
+			/* as is, "where 'l' is dh->length" is prose: literals only there */
 			hit = order_by_at(j, i) ||
-			      (j->t[i].kw == KW_WHERE && !j->raw && cond_at(j, i));
+			      (j->t[i].kw == KW_WHERE && cond_at(j, i, j->raw));
 			break;
 		default:
 			break;
@@ -514,8 +518,12 @@ static bool raw_union_anywhere(const struct judge *j, size_t *end)
 		if (tt(j, k) != 'E' || j->t[k].kw != KW_SELECT)
 			continue;
 		t = tt(j, k + 1);
+		/* ... UNION SELECT salt FROM user: a name item needs FROM and a table after it */
 		if (t == '1' || t == 's' || t == 'f' || t == 'v' ||
-		    (t == 'o' && j->t[k + 1].kw == KW_STAR)) {
+		    (t == 'o' && j->t[k + 1].kw == KW_STAR) ||
+		    (t == 'n' && tt(j, k + 2) == 'k' && j->t[k + 2].kw == KW_FROM &&
+		     (tt(j, k + 3) == 'n' ||
+		      (tt(j, k + 3) == 'k' && (j->t[k + 3].fl & TF_INFO))))) {
 			*end = i;
 			return true;
 		}
@@ -535,9 +543,12 @@ static bool judge_raw(const struct judge *j, size_t *end)
 	case '(':
 		break;
 	case 'o':
-		/* -1 UNION ..., +1 OR ... */
-		if (t1 != '1')
+		/* -1 UNION ..., +1 OR ..., IN (SELECT ... */
+		if (t1 != '1' && t1 != '(')
 			return false;
+		break;
+	case 'k':
+		/* a clause the application's query goes on with: FROM(SELECT ..., WHERE 1=2 */
 		break;
 	case 'f':
 		if (danger_call_at(j, 0) || info_call_at(j, 0)) {
@@ -559,7 +570,7 @@ static bool judge_raw(const struct judge *j, size_t *end)
 		break;
 	case '&':
 		/* AND (name = "...: the value continues a WHERE clause */
-		if (cond_at(j, 0)) {
+		if (cond_at(j, 0, false)) {
 			*end = 0;
 			return true;
 		}
@@ -608,6 +619,7 @@ static bool raw_may_hit(const struct judge *j, const uint8_t *p, size_t n)
 	case 'v':
 	case '(':
 	case 'o':
+	case 'k':
 	case 'f':
 	case 'E':
 	case 'U':

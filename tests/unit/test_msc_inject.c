@@ -172,6 +172,12 @@ static const char *const sqli_attacks[] = {
 	"x'; INSERT INTO members ('email','passwd') VALUES ('steve@x.com','hello');--",
 	"' or uname is not null --",
 	"x'||chr(60)||'",
+	"from(select count(*),concat((select (select (select concat(0x53,0x65,0x61)))))",
+	"from(select(sleep(20)))a)-- ",
+	"from information_schema.tables where 1=2 limit",
+	"in ( select * from",
+	"SELECT dDJq WHERE 9896=9896;SELECT (CASE",
+	"categoryid[]=-99) union select salt from user where userid=1",
 	NULL,
 };
 
@@ -257,6 +263,11 @@ static const char *const sqli_benign[] = {
 	"and EXP(a) < EXP(b)",
 	"Declare `marker';",
 	"If `yes' is passed and uchardet is not found",
+	"from the select menu pick one",
+	"where the union select committee meets",
+	"in (select ones) only",
+	"as (select a plan)",
+	"where 'l' is dh->length if this is defined",
 	NULL,
 };
 
