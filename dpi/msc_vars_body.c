@@ -102,38 +102,47 @@ static uint32_t check_disposition(struct msc_str cd)
 	return flags;
 }
 
-/* Whitespace around or inside the boundary parameter of the Content-Type
- * (MULTIPART_BOUNDARY_WHITESPACE): libhtp folds that into "unusual" with other cases. */
-static bool boundary_whitespace(struct msc_str ct)
+/* The boundary parameter of the Content-Type as ModSecurity judges it: whitespace around
+ * '=' or inside the value (MULTIPART_BOUNDARY_WHITESPACE), a quoted value
+ * (MULTIPART_BOUNDARY_QUOTED). libhtp accepts both and folds them into its "unusual" flag
+ * with other cases, so they are checked here. */
+static uint32_t boundary_flags(struct msc_str ct)
 {
 	for (size_t i = 0; i + 8 <= ct.len; i++) {
+		uint32_t f = 0;
 		size_t j;
 
 		if (strncasecmp((const char *)ct.ptr + i, "boundary", 8))
 			continue;
 		j = i + 8;
-		if (j < ct.len && sp(ct.ptr[j]))
-			return true;
-		while (j < ct.len && sp(ct.ptr[j]))
+		while (j < ct.len && sp(ct.ptr[j])) {
+			f |= MSC_MP_BOUNDARY_WHITESPACE;
 			j++;
+		}
 		if (j >= ct.len || ct.ptr[j] != '=')
 			continue;
 		j++;
-		if (j < ct.len && sp(ct.ptr[j]))
-			return true;
+		while (j < ct.len && sp(ct.ptr[j])) {
+			f |= MSC_MP_BOUNDARY_WHITESPACE;
+			j++;
+		}
+		if (j < ct.len && ct.ptr[j] == '"')
+			f |= MSC_MP_BOUNDARY_QUOTED;
 		for (; j < ct.len && ct.ptr[j] != ';' && ct.ptr[j] != ','; j++)
-			if (sp(ct.ptr[j]) && j + 1 < ct.len && ct.ptr[j + 1] != ';')
-				return true;
-		return false;
+			if (sp(ct.ptr[j]) && !(f & MSC_MP_BOUNDARY_QUOTED))
+				f |= MSC_MP_BOUNDARY_WHITESPACE;
+		return f;
 	}
-	return false;
+	return 0;
 }
 
-/* MULTIPART_UNMATCHED_BOUNDARY: a line that starts with "--" but is not the boundary
- * (libhtp treats such lines as part data without saying so). */
-static bool unmatched_boundary(struct msc_str body, const uint8_t *bnd, size_t blen)
+/* Line checks libhtp's parser does not report: a line that starts with "--" but is not the
+ * boundary (MULTIPART_UNMATCHED_BOUNDARY; libhtp keeps it as part data), and bytes after
+ * the line of the final boundary (MULTIPART_DATA_AFTER; libhtp drops the epilogue). */
+static uint32_t scan_lines(struct msc_str body, const uint8_t *bnd, size_t blen)
 {
 	const uint8_t *p = body.ptr, *e = body.ptr + body.len;
+	uint32_t f = 0;
 
 	while (p < e) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
@@ -141,14 +150,20 @@ static bool unmatched_boundary(struct msc_str body, const uint8_t *bnd, size_t b
 
 		if (len && p[len - 1] == '\r')
 			len--;
-		if (len > 2 && p[0] == '-' && p[1] == '-' &&
-		    (len < 2 + blen || memcmp(p + 2, bnd, blen)))
-			return true;
+		if (len > 2 && p[0] == '-' && p[1] == '-') {
+			if (len < 2 + blen || memcmp(p + 2, bnd, blen)) {
+				f |= MSC_MP_UNMATCHED_BOUNDARY;
+			} else if (len >= 4 + blen && p[2 + blen] == '-' && p[3 + blen] == '-') {
+				if (nl && nl + 1 < e)
+					f |= MSC_MP_DATA_AFTER;
+				break;
+			}
+		}
 		if (!nl)
 			break;
 		p = nl + 1;
 	}
-	return false;
+	return f;
 }
 
 static int part_headers(struct msc_vars *v, struct msc_str name, htp_table_t *h)
@@ -205,12 +220,10 @@ static int body_multipart(struct msc_vars *v, struct msc_str body, struct msc_re
 		body_error(v, out, "Multipart parsing error: invalid boundary in C-T");
 		goto out;
 	}
+	mf |= boundary_flags(ct);
 	if (hflags & HTP_MULTIPART_HBOUNDARY_QUOTED)
 		mf |= MSC_MP_BOUNDARY_QUOTED;
-	if (boundary_whitespace(ct))
-		mf |= MSC_MP_BOUNDARY_WHITESPACE;
-	if (unmatched_boundary(body, bstr_ptr(boundary), bstr_len(boundary)))
-		mf |= MSC_MP_UNMATCHED_BOUNDARY;
+	mf |= scan_lines(body, bstr_ptr(boundary), bstr_len(boundary));
 	mp = htp_mpartp_create(v->htp_cfg, boundary, hflags);
 	if (!mp)
 		goto oom;
@@ -300,11 +313,12 @@ oom:
 
 /* ---- JSON ---- */
 
-/* libmodsecurity 3.0.9 names JSON arguments from a yajl event stream: each container is
- * named after the key current when it opened ("json" at the top), a scalar's name is the
- * path of container names joined by '.' (".array_N" for an array's Nth member) plus the
- * current key, and the current key is not restored when a nested container closes. The
- * walk below replays the same events over jansson's tree. */
+/* libmodsecurity 3.0.9 names JSON arguments from a yajl event stream: the path of container
+ * names joined by '.', where an array adds ".array_N" for its Nth member; the top container
+ * is "json", a container or scalar in a map takes its key ("empty-key" for ""), one in an
+ * array takes "" (checked against libmodsecurity: json.a.b.array_1.c,
+ * json.f.array_0.array_1, json.i.array_0.empty-key; a top-level scalar is "json"). The
+ * walk below gives the same names over jansson's tree. */
 struct jctx {
 	struct msc_vars *v;
 	struct msc_request *out;
@@ -322,6 +336,10 @@ static struct msc_str j_current_key(struct jctx *j)
 {
 	if (!j->depth)
 		return mv_cstr("json");
+	if (j->stack[j->depth - 1].array)
+		return (struct msc_str){ (const uint8_t *)"", 0 };
+	if (!j->key.len)
+		return mv_cstr("empty-key");
 	return j->key;
 }
 
@@ -335,8 +353,7 @@ static void j_add(struct jctx *j, struct msc_str value)
 
 	if (j->err)
 		return;
-	if (!top || !top->array)
-		data = j_current_key(j);
+	data = j_current_key(j);
 	for (uint32_t i = 0; i < j->depth; i++)
 		len += j->stack[i].name.len + (j->stack[i].array ? 7 + 20 : 1);
 	d = mv_alloc(j->v, len + data.len + 1);
@@ -391,6 +408,7 @@ static void j_walk(struct jctx *j, json_t *x)
 	case JSON_OBJECT:
 	case JSON_ARRAY: {
 		struct jlevel *top;
+		struct msc_str name;
 
 		if (j->depth >= j->max_depth) {
 			body_error(j->v, j->out, "JSON parsing error: nesting deeper than %u",
@@ -398,8 +416,8 @@ static void j_walk(struct jctx *j, json_t *x)
 			j->err = 1;
 			return;
 		}
-		j->stack[j->depth++] =
-			(struct jlevel){ .name = j_current_key(j), .array = json_is_array(x) };
+		name = j_current_key(j);
+		j->stack[j->depth++] = (struct jlevel){ .name = name, .array = json_is_array(x) };
 		if (json_is_array(x)) {
 			size_t i;
 			json_t *e;

@@ -420,6 +420,263 @@ static void test_arena_reused(void **state)
 	assert_int_equal(msc_vars_stats(fx->v)->arena_refused, 0);
 }
 
+/* A POST with BODY and Content-Type CT (Content-Length computed). */
+static const char *post(struct fixture *fx, const char *ct, const char *body)
+{
+	static char req[32 * 1024];
+	int n = snprintf(req, sizeof(req),
+			 "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\n\r\n%s",
+			 ct, strlen(body), body);
+
+	assert_true(n > 0 && (size_t)n < sizeof(req));
+	return run(fx, req, NULL);
+}
+
+static void test_urlencoded_body(void **state)
+{
+	struct fixture *fx = *state;
+	const char *d = post(fx, "application/x-www-form-urlencoded; charset=UTF-8",
+			     "user=a+b&pw=%27%20or%201%3D1--&pw=2");
+
+	assert_line(d, "REQBODY_PROCESSOR=URLENCODED");
+	assert_line(d, "REQUEST_BODY=user=a+b&pw=%27%20or%201%3D1--&pw=2");
+	assert_line(d, "ARGS_POST:user=a b");
+	assert_line(d, "ARGS_POST:pw=' or 1=1--");
+	assert_line(d, "ARGS_POST:pw=2");
+	assert_line(d, "REQBODY_ERROR=0");
+	/* a forced processor wins over the Content-Type */
+	fx->proc = MSC_BODY_NONE;
+	d = post(fx, "application/x-www-form-urlencoded", "a=1");
+	assert_no_line_prefix(d, "ARGS_POST:");
+	assert_no_line_prefix(d, "REQBODY_PROCESSOR=");
+	assert_line(d, "REQUEST_BODY=a=1");
+	fx->proc = MSC_BODY_URLENCODED;
+	d = post(fx, "text/plain", "b=2");
+	assert_line(d, "ARGS_POST:b=2");
+	assert_line(d, "REQBODY_PROCESSOR=URLENCODED");
+}
+
+#define MP_CT "multipart/form-data; boundary=XyZ"
+
+static void test_multipart_clean(void **state)
+{
+	struct fixture *fx = *state;
+	const char *d = post(fx, MP_CT,
+			     "--XyZ\r\n"
+			     "Content-Disposition: form-data; name=\"field\"\r\n"
+			     "\r\n"
+			     "hello world\r\n"
+			     "--XyZ\r\n"
+			     "Content-Disposition: form-data; name=\"up\"; filename=\"a.php\"\r\n"
+			     "Content-Type: application/x-php\r\n"
+			     "\r\n"
+			     "<?php echo 1; ?>\r\n"
+			     "--XyZ--\r\n");
+
+	assert_line(d, "REQBODY_PROCESSOR=MULTIPART");
+	assert_line(d, "ARGS_POST:field=hello world");
+	assert_line(d, "FILES:up=a.php");
+	assert_line(d, "FILES_SIZES:up=16");
+	assert_line(d,
+		    "MULTIPART_PART_HEADERS:field=Content-Disposition: form-data; name=\"field\"");
+	assert_line(d, "MULTIPART_PART_HEADERS:up=Content-Type: application/x-php");
+	assert_int_equal(count_prefix(d, "ARGS_POST:"), 1);
+	assert_line(d, "MULTIPART=0");
+	assert_line(d, "REQBODY_ERROR=0");
+}
+
+/* One multipart body per flag: the flag (and STRICT_ERROR) is set. */
+static void test_multipart_flags(void **state)
+{
+	struct fixture *fx = *state;
+	static const struct {
+		const char *ct, *body;
+		uint32_t flag;
+	} cases[] = {
+		{ "multipart/form-data; boundary=\"XyZ\"",
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_BOUNDARY_QUOTED },
+		{ "multipart/form-data; boundary = XyZ",
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_BOUNDARY_WHITESPACE },
+		{ MP_CT,
+		  "junk\r\n--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+		  "--XyZ--\r\n",
+		  MSC_MP_DATA_BEFORE },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n"
+		  "trailing junk\r\n",
+		  MSC_MP_DATA_AFTER },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data;\r\n name=\"a\"\r\n\r\n1\r\n"
+		  "--XyZ--\r\n",
+		  MSC_MP_HEADER_FOLDING },
+		{ MP_CT, "--XyZ\nContent-Disposition: form-data; name=\"a\"\n\n1\n--XyZ--\n",
+		  MSC_MP_LF_LINE },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_CRLF_LF_LINES },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data name=\"a\"\r\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_MISSING_SEMICOLON },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data; name=a'b\r\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_INVALID_QUOTING },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\\x\"\r\n\r\n1\r\n--XyZ--\r\n",
+		  MSC_MP_INVALID_QUOTING },
+		{ MP_CT, "--XyZ\r\nX-Other: 1\r\n\r\n1\r\n--XyZ--\r\n", MSC_MP_INVALID_PART },
+		{ MP_CT,
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyQ\r\n"
+		  "--XyZ--\r\n",
+		  MSC_MP_UNMATCHED_BOUNDARY },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		post(fx, cases[i].ct, cases[i].body);
+		if ((fx->last.multipart & cases[i].flag) != cases[i].flag ||
+		    !(fx->last.multipart & MSC_MP_STRICT_ERROR))
+			fail_msg("case %zu: flags %#x lack %#x\n%s", i, fx->last.multipart,
+				 cases[i].flag, fx->dump);
+	}
+}
+
+static void test_multipart_file_limit_and_errors(void **state)
+{
+	struct fixture *fx = *state;
+	struct msc_vars_config c;
+	const char *d;
+
+	msc_vars_free(fx->v);
+	msc_vars_config_init(&c);
+	c.multipart_max_files = 1;
+	assert_int_equal(msc_vars_new(&c, &fx->v), 0);
+	d = post(fx, MP_CT,
+		 "--XyZ\r\nContent-Disposition: form-data; name=\"f1\"; filename=\"1.txt\"\r\n\r\n"
+		 "x\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f2\"; filename=\"2.txt\"\r\n"
+		 "\r\nyy\r\n--XyZ--\r\n");
+	assert_line(d, "FILES:f1=1.txt");
+	assert_no_line_prefix(d, "FILES:f2");
+	assert_true(fx->last.multipart & MSC_MP_FILE_LIMIT_EXCEEDED);
+
+	/* no final boundary: REQBODY_ERROR with a message */
+	d = post(fx, MP_CT, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n");
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: final boundary missing");
+	/* no boundary at all */
+	d = post(fx, "multipart/form-data", "--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_int_equal(msc_vars_stats(fx->v)->body_errors, 2);
+}
+
+static void test_json_names(void **state)
+{
+	struct fixture *fx = *state;
+	/* names as libmodsecurity 3.0.9 gives them for the same body */
+	const char *d = post(fx, "application/json",
+			     "{\"a\":{\"b\":1,\"c\":[true,null,\"x\"]},\"d\":[{\"e\":1.5},[2]],"
+			     "\"f\":\"<script>\",\"\":{\"h\":1},\"i\":[{\"\":2}]}");
+
+	assert_line(d, "REQBODY_PROCESSOR=JSON");
+	assert_line(d, "ARGS_POST:json.a.b=1");
+	assert_line(d, "ARGS_POST:json.a.c.array_0=true");
+	assert_line(d, "ARGS_POST:json.a.c.array_1=");
+	assert_line(d, "ARGS_POST:json.a.c.array_2=x");
+	assert_line(d, "ARGS_POST:json.d.array_0.e=1.5");
+	assert_line(d, "ARGS_POST:json.d.array_1.array_0=2");
+	assert_line(d, "ARGS_POST:json.f=<script>");
+	assert_line(d, "ARGS_POST:json.empty-key.h=1");
+	assert_line(d, "ARGS_POST:json.i.array_0.empty-key=2");
+	assert_int_equal(count_prefix(d, "ARGS_POST:"), 9);
+	assert_line(d, "REQBODY_ERROR=0");
+	/* +json, a top-level array, a top-level scalar */
+	d = post(fx, "application/vnd.api+json", "[\"p\",{\"q\":\"r\"}]");
+	assert_line(d, "REQBODY_PROCESSOR=JSON");
+	assert_line(d, "ARGS_POST:json.array_0=p");
+	assert_line(d, "ARGS_POST:json.array_1.q=r");
+	d = post(fx, "application/json", "\"top\"");
+	assert_line(d, "ARGS_POST:json=top");
+	/* a huge integer does not make the body invalid */
+	d = post(fx, "application/json", "{\"n\":123456789012345678901234567890}");
+	assert_line(d, "REQBODY_ERROR=0");
+	assert_int_equal(count_prefix(d, "ARGS_POST:json.n="), 1);
+}
+
+static void test_json_invalid_and_depth(void **state)
+{
+	struct fixture *fx = *state;
+	struct msc_vars_config c;
+	const char *d = post(fx, "application/json", "{\"a\":");
+
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_non_null(strstr(d, "REQBODY_ERROR_MSG=JSON parsing error: "));
+	msc_vars_free(fx->v);
+	msc_vars_config_init(&c);
+	c.json_depth = 3;
+	assert_int_equal(msc_vars_new(&c, &fx->v), 0);
+	d = post(fx, "application/json", "{\"a\":{\"b\":{\"c\":1}}}");
+	assert_line(d, "REQBODY_ERROR=0");
+	d = post(fx, "application/json", "{\"a\":{\"b\":{\"c\":{\"d\":1}}}}");
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_line(d, "REQBODY_ERROR_MSG=JSON parsing error: nesting deeper than 3");
+}
+
+static void test_xml(void **state)
+{
+	struct fixture *fx = *state;
+	struct msc_vars_config c;
+	const char *d = post(fx, "text/xml; charset=utf-8",
+			     "<?xml version=\"1.0\"?>\n<r>\n <a x=\"attr\">one</a>\n"
+			     " <b><![CDATA[<two>]]></b>\n</r>");
+
+	assert_line(d, "REQBODY_PROCESSOR=XML");
+	assert_line(d, "XML:a=one");
+	assert_line(d, "XML:b=<two>");
+	assert_int_equal(count_prefix(d, "XML:"), 2);
+	assert_line(d, "REQBODY_ERROR=0");
+	/* entities are not expanded, external ones not fetched */
+	d = post(fx, "application/xml",
+		 "<!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\"><!ENTITY i \"INT\">]>"
+		 "<r>&e;&i;</r>");
+	assert_null(strstr(d, "root:"));
+	assert_no_line_prefix(d, "XML:r=INT");
+	d = post(fx, "application/soap+xml", "<r><unclosed></r>");
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_non_null(strstr(d, "REQBODY_ERROR_MSG=XML parsing error: "));
+	msc_vars_free(fx->v);
+	msc_vars_config_init(&c);
+	c.xml_depth = 2;
+	c.xml_max_bytes = 64;
+	assert_int_equal(msc_vars_new(&c, &fx->v), 0);
+	d = post(fx, "text/xml", "<a><b>x</b></a>");
+	assert_line(d, "XML:b=x");
+	d = post(fx, "text/xml", "<a><b><c>x</c></b></a>");
+	assert_line(d, "REQBODY_ERROR=1");
+	d = post(fx, "text/xml",
+		 "<a>0123456789012345678901234567890123456789012345678901234567890123456789</a>");
+	assert_line(d, "REQBODY_ERROR=1");
+	assert_no_line_prefix(d, "XML:");
+}
+
+static void test_response(void **state)
+{
+	struct fixture *fx = *state;
+	const char *d = run(fx, "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			    "HTTP/1.1 404 Not Found\r\nServer: t\r\nSet-Cookie: a=1\r\n"
+			    "Set-Cookie: b=2\r\nContent-Length: 4\r\n\r\nnope");
+
+	assert_true(fx->last.have_response);
+	assert_line(d, "RESPONSE_STATUS=404");
+	assert_line(d, "RESPONSE_PROTOCOL=HTTP/1.1");
+	assert_line(d, "STATUS_LINE=HTTP/1.1 404 Not Found");
+	assert_line(d, "RESPONSE_HEADERS:Set-Cookie=a=1");
+	assert_line(d, "RESPONSE_HEADERS:Set-Cookie=b=2");
+	assert_line(d, "RESPONSE_BODY=nope");
+	/* response headers are not request cookies */
+	assert_no_line_prefix(d, "REQUEST_COOKIES:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +690,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cookies_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_caps_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arena_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urlencoded_body, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multipart_file_limit_and_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_json_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_invalid_and_depth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xml, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_response, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
