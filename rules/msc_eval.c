@@ -474,6 +474,34 @@ static const char *const body_proc_names[] = {
 };
 
 /*
+ * ModSecurity v2 (the CRS's reference): REQUEST_BODY exists when the URLENCODED processor
+ * read the body, or when no processor did and ctl:forceRequestBodyVariable is on. Multipart,
+ * XML and JSON bodies are seen through their own variables only (v3 fills REQUEST_BODY
+ * always, which makes 944100-944210 match XML element names the tests call benign).
+ */
+static bool request_body_visible(const struct msc_tx *tx)
+{
+	const struct msc_str *p = &tx->req->f[MSC_F_REQBODY_PROCESSOR];
+	int proc = tx->body_proc;
+
+	if (proc == MSC_BODY_AUTO && p->ptr) {
+		char name[16];
+		size_t n = MIN(p->len, sizeof(name) - 1);
+
+		memcpy(name, p->ptr, n);
+		name[n] = '\0';
+		proc = msc_parse_body_processor(name);
+		if (proc < 0)
+			proc = MSC_BODY_NONE;
+	}
+	if (proc == MSC_BODY_URLENCODED || proc == MSC_BODY_XML)
+		return true;
+	if (proc == MSC_BODY_AUTO || proc == MSC_BODY_NONE)
+		return tx->force_body;
+	return false;
+}
+
+/*
  * Append to ctx->ev the values of T for rule R (R NULL: no exclusions, for macros). The
  * element for a count target is the count. Returns 0 or -ENOMEM.
  */
@@ -498,6 +526,8 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 		const struct msc_str *f = &q->f[t->idx];
 
 		if (!f->ptr)
+			break;
+		if (t->idx == MSC_F_REQUEST_BODY && !request_body_visible(tx))
 			break;
 		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
 		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
@@ -672,6 +702,7 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 		PUSH(e);
 		break;
 	case MSC_VK_REQBODY_PROCESSOR: {
+		/* always present, empty when no processor reads the body (ModSecurity v2) */
 		const char *n = tx->body_proc > MSC_BODY_AUTO && tx->body_proc < MSC_BODY_NONE ?
 					body_proc_names[tx->body_proc] :
 					NULL;
@@ -680,14 +711,15 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 			e = (struct elem){ .v = (const uint8_t *)n,
 					   .vlen = strlen(n),
 					   .coll = cname };
-			PUSH(e);
 		} else if (q->f[MSC_F_REQBODY_PROCESSOR].ptr) {
 			e = (struct elem){ .v = q->f[MSC_F_REQBODY_PROCESSOR].ptr,
 					   .vlen = q->f[MSC_F_REQBODY_PROCESSOR].len,
 					   .coll = cname,
 					   .cacheable = true };
-			PUSH(e);
+		} else {
+			e = (struct elem){ .v = (const uint8_t *)"", .coll = cname };
 		}
+		PUSH(e);
 		break;
 	}
 	case MSC_VK_UNIQUE_ID:
