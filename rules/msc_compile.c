@@ -218,6 +218,9 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 				if (rc == -E2BIG)
 					snprintf(err, errlen, "@pm: more than %d phrases",
 						 MSC_PM_WORDS_MAX);
+			} else if (no_compile) {
+				/* parse only (fuzzing): no file is opened */
+				rc = 0;
 			} else {
 				char path[4096];
 

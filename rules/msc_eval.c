@@ -47,18 +47,24 @@ static void coll_done(struct coll *c)
 	*c = (struct coll){ 0 };
 }
 
-static struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now)
+/* The entry NAME (case-insensitive), expired or not. */
+static struct kv *coll_find(struct coll *c, const char *name, size_t nlen)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct kv *e = &c->v[i];
 
-		if (strlen(e->name) == nlen && !strncasecmp(e->name, name, nlen)) {
-			if (e->expire_us && e->expire_us <= now)
-				return NULL;
+		if (strlen(e->name) == nlen && !strncasecmp(e->name, name, nlen))
 			return e;
-		}
 	}
 	return NULL;
+}
+
+/* NAME's entry unless expired at NOW. */
+static struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now)
+{
+	struct kv *e = coll_find(c, name, nlen);
+
+	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
 }
 
 static void coll_del(struct coll *c, const char *name, size_t nlen)
@@ -77,7 +83,7 @@ static void coll_del(struct coll *c, const char *name, size_t nlen)
 static int coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		    size_t max, uint64_t now)
 {
-	struct kv *e = coll_get(c, name, nlen, UINT64_MAX);
+	struct kv *e = coll_find(c, name, nlen);
 	char *nv;
 
 	(void)now;
@@ -256,6 +262,9 @@ struct msc_tx {
 	size_t n_rm_tag;
 	const struct msc_ctl **rm_target;
 	size_t n_rm_target;
+	/* the removals in rm_target that apply to the rule being evaluated */
+	const struct msc_ctl *const *rm_app;
+	size_t n_rm_app;
 	const struct msc_request *req;
 	const struct msc_rule *cur_rule; /* starter of the chain being evaluated (RULE.*) */
 };
@@ -448,8 +457,8 @@ static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct
 	for (size_t i = 0; i < r->n_t; i++)
 		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
 			return true;
-	for (size_t i = 0; i < tx->n_rm_target; i++)
-		if (excluded_by(c, &tx->rm_target[i]->target, t, k, klen))
+	for (size_t i = 0; i < tx->n_rm_app; i++)
+		if (excluded_by(c, &tx->rm_app[i]->target, t, k, klen))
 			return true;
 	return false;
 }
@@ -1317,20 +1326,22 @@ static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct elem
 	memcpy(mv.val, v, n);
 	mv.val[n] = '\0';
 	mv.vlen = n;
-	free(tx->matched.name);
-	free(tx->matched.val);
-	tx->matched.name = strdup(mv.name);
-	tx->matched.val = malloc(n + 1);
-	if (tx->matched.val) {
-		memcpy(tx->matched.val, v, n);
-		tx->matched.val[n] = '\0';
-	}
-	tx->matched.vlen = tx->matched.val ? n : 0;
-	if (!tx->matched.name || !tx->matched.val) {
-		free(tx->matched.name);
-		free(tx->matched.val);
-		tx->matched.name = NULL;
-		tx->matched.val = NULL;
+	{
+		/* V may be the old MATCHED_VAR itself: copy from MV, then free */
+		char *nn = strdup(mv.name);
+		uint8_t *nv = malloc(n + 1);
+
+		if (nn && nv) {
+			memcpy(nv, mv.val, n + 1);
+			free(tx->matched.name);
+			free(tx->matched.val);
+			tx->matched.name = nn;
+			tx->matched.val = nv;
+			tx->matched.vlen = n;
+		} else {
+			free(nn);
+			free(nv);
+		}
 	}
 	if (tx->mv_cur.n >= MSC_MATCHED_MAX ||
 	    push_ptr(&tx->mv_cur.v, &tx->mv_cur.n, sizeof(mv), &mv) < 0) {
@@ -1345,8 +1356,6 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		     const struct msc_rule *starter)
 {
 	bool matched = false;
-	size_t n_rm = tx->n_rm_target;
-	const struct msc_ctl **saved = tx->rm_target;
 	const struct msc_ctl *applicable[64];
 	size_t n_app = 0;
 	int rc = 0;
@@ -1367,11 +1376,11 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		return 1;
 	}
 	/* only the target removals for this rule take part in exclusions */
-	for (size_t i = 0; i < n_rm && n_app < ARRAY_SIZE(applicable); i++)
-		if (target_removal_applies(saved[i], starter))
-			applicable[n_app++] = saved[i];
-	tx->rm_target = applicable;
-	tx->n_rm_target = n_app;
+	for (size_t i = 0; i < tx->n_rm_target && n_app < ARRAY_SIZE(applicable); i++)
+		if (target_removal_applies(tx->rm_target[i], starter))
+			applicable[n_app++] = tx->rm_target[i];
+	tx->rm_app = applicable;
+	tx->n_rm_app = n_app;
 	for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++) {
 		const struct msc_target *t = &l->t[ti];
 		size_t base = c->ev_n;
@@ -1431,8 +1440,8 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		}
 		c->ev_n = base;
 	}
-	tx->rm_target = saved;
-	tx->n_rm_target = n_rm;
+	tx->rm_app = NULL;
+	tx->n_rm_app = 0;
 	if (rc < 0)
 		return rc;
 	return matched;

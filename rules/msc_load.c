@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "lib/lib.h"
 #include "msc_int.h"
@@ -557,6 +558,16 @@ static int load_path(struct msc_ruleset *m, struct load_state *ls, const char *p
 	size_t len = 0, cap = 0;
 	int rc;
 
+	{
+		struct stat st;
+
+		/* a FIFO or device would block or never end */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			diag(ls, RULE_DIAG_INVALID, from_file ? from_file : path, from_line, 0,
+			     "%s: not a regular file", path);
+			return -EINVAL;
+		}
+	}
 	f = fopen(path, "re");
 	if (!f) {
 		rc = -errno;
@@ -912,7 +923,7 @@ static int load_text(struct msc_ruleset *m, struct load_state *ls, char *text, c
 		rc = load_line(m, ls, name, first, line);
 	}
 	if (rc >= 0 && ls->chain_head && ls->depth == 0) {
-		diag(ls, RULE_DIAG_INVALID, name, lineno, ls->chain_head->id,
+		diag(ls, RULE_DIAG_INVALID, name, ls->chain_tail->line, ls->chain_head->id,
 		     "rule %u: chain not followed by a SecRule at the end of the file",
 		     ls->chain_head->id);
 		if (!ls->chain_broken)
