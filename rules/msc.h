@@ -45,6 +45,7 @@ struct msc_stats {
 	size_t unsupported, invalid; /* chains skipped */
 	size_t files;
 	size_t rx, rx_jit; /* @rx compiled, and of them JIT-compiled */
+	size_t rx_hs; /* @rx links prefiltered by a Hyperscan group scan */
 	size_t pm_sets; /* @pm/@pmFromFile Hyperscan literal sets */
 };
 
@@ -67,6 +68,8 @@ struct msc_ctx_stats {
 	uint64_t txs, phases, rules_evaluated, matches, alerts;
 	uint64_t tcache_hits, tcache_misses, tcache_refused;
 	uint64_t rx_errors; /* PCRE2 errors (match limit ...): counted as no match */
+	uint64_t rx_runs, rx_skipped; /* PCRE2 runs; @rx Hyperscan ruled out */
+	uint64_t hs_scans; /* Hyperscan group scans */
 	uint64_t tx_vars_refused, ip_refused, matched_refused, value_truncated;
 };
 
@@ -76,6 +79,7 @@ const struct msc_ctx_stats *msc_ctx_stats(const struct msc_ctx *c);
 
 /* A new transaction. NOW_US is the time used for expirevar and DURATION. */
 int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret);
+/* Free TX (before its context; the context keeps one for reuse). */
 void msc_tx_free(struct msc_tx *tx);
 
 /* A logged rule match (a whole chain for chained rules). Strings live until the next call

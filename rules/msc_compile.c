@@ -282,7 +282,139 @@ static uint32_t tkey_get(struct tkey **v, size_t *n, uint32_t parent, uint8_t t)
 	}
 }
 
-int msc_compile_finish(struct msc_ruleset *rs, struct rule_diags *diags)
+struct glink {
+	struct msc_rule *l;
+	uint32_t key;
+};
+
+static int cmp_glink(const void *a, const void *b)
+{
+	const struct glink *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* One phase's group of links sharing a transformation key: compile, dropping the patterns
+ * Hyperscan refuses even as prefilters (they stay PCRE2-only). */
+static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_t n,
+		       struct rule_diags *diags)
+{
+	_cleanup_free_ const char **pats = calloc(n, sizeof(*pats));
+	_cleanup_free_ unsigned int *flags = calloc(n, sizeof(*flags));
+	_cleanup_free_ unsigned int *ids = calloc(n, sizeof(*ids));
+	_cleanup_free_ bool *drop = calloc(n, sizeof(*drop));
+	struct msc_rxgroup *ng;
+	hs_database_t *db = NULL;
+
+	if (!pats || !flags || !ids || !drop)
+		return -ENOMEM;
+	for (size_t tries = 0; tries <= n; tries++) {
+		hs_compile_error_t *ce = NULL;
+		unsigned int k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (drop[i])
+				continue;
+			pats[k] = g[i].l->op_arg;
+			flags[k] = HS_FLAG_PREFILTER | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY |
+				   HS_FLAG_SINGLEMATCH;
+			ids[k] = (unsigned int)i;
+			k++;
+		}
+		if (k == 0)
+			return 0;
+		if (hs_compile_multi(pats, flags, ids, k, HS_MODE_BLOCK, NULL, &db, &ce) ==
+		    HS_SUCCESS)
+			break;
+		db = NULL;
+		if (!ce || ce->expression < 0 || (unsigned int)ce->expression >= k) {
+			diag_add(diags, RULE_DIAG_NOTE, g[0].l->file, g[0].l->line,
+				 g[0].l->starter->id,
+				 "Hyperscan refused a group of @rx patterns: PCRE2 only");
+			hs_free_compile_error(ce);
+			return 0;
+		}
+		{
+			size_t i = ids[ce->expression];
+			char msg[256];
+
+			drop[i] = true;
+			snprintf(msg, sizeof(msg), "@rx not taken by Hyperscan (%s): PCRE2 only",
+				 ce->message ? ce->message : "error");
+			diag_add(diags, RULE_DIAG_NOTE, g[i].l->file, g[i].l->line,
+				 g[i].l->starter->id, msg);
+		}
+		hs_free_compile_error(ce);
+	}
+	if (!db)
+		return 0;
+	if (hs_alloc_scratch(db, &rs->scratch) != HS_SUCCESS) {
+		hs_free_database(db);
+		return -ENOMEM;
+	}
+	ng = realloc(rs->groups, (rs->n_groups + 1) * sizeof(*ng));
+	if (!ng) {
+		hs_free_database(db);
+		return -ENOMEM;
+	}
+	rs->groups = ng;
+	rs->groups[rs->n_groups] = (struct msc_rxgroup){
+		.db = db, .n = (uint32_t)n, .phase = (uint8_t)phase, .key = g[0].key
+	};
+	rs->n_groups++;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
+			continue;
+		g[i].l->rx_group = (uint32_t)rs->n_groups;
+		g[i].l->rx_bit = (uint32_t)i;
+	}
+	rs->st.rx_hs += n;
+	return 0;
+}
+
+static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
+{
+	for (int p = 1; p <= 5; p++) {
+		_cleanup_free_ struct glink *g = NULL;
+		size_t n = 0, cap = 0;
+
+		for (size_t i = 0; i < rs->n; i++) {
+			if (rs->v[i]->is_marker || rs->v[i]->phase != p)
+				continue;
+			for (struct msc_rule *l = rs->v[i]; l; l = l->next) {
+				if (l->op != MSC_OP_RX || !l->re || l->op_macro.dynamic ||
+				    l->multi_match)
+					continue;
+				if (n == cap) {
+					struct glink *ng;
+
+					cap = cap ? cap * 2 : 64;
+					ng = realloc(g, cap * sizeof(*ng));
+					if (!ng)
+						return -ENOMEM;
+					g = ng;
+				}
+				g[n++] = (struct glink){ l,
+							 l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0 };
+			}
+		}
+		if (n)
+			qsort(g, n, sizeof(*g), cmp_glink);
+		for (size_t a = 0, b; a < n; a = b) {
+			int r;
+
+			for (b = a; b < n && g[b].key == g[a].key; b++)
+				;
+			r = build_group(rs, p, g + a, b - a, diags);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
+		       struct rule_diags *diags)
 {
 	struct tkey *keys = NULL;
 	size_t n_keys = 0;
@@ -291,6 +423,12 @@ int msc_compile_finish(struct msc_ruleset *rs, struct rule_diags *diags)
 		for (struct msc_rule *r = rs->v[i]; r && !r->is_marker; r = r->next) {
 			uint32_t k = 0;
 
+			for (size_t j = 0; j < r->n_t; j++)
+				r->has_exclusions |= r->t[j].exclude;
+			for (size_t j = 0; r->next && j < r->next->n_t; j++)
+				if (r->next->t[j].kind == MSC_VK_MATCHED_VARS ||
+				    r->next->t[j].kind == MSC_VK_MATCHED_VARS_NAMES)
+					r->next_reads_mvars = true;
 			for (int j = 0; j < r->n_tfn; j++) {
 				k = tkey_get(&keys, &n_keys, k, r->tfn[j]);
 				if (!k) {
@@ -315,5 +453,17 @@ int msc_compile_finish(struct msc_ruleset *rs, struct rule_diags *diags)
 	}
 	free(keys);
 	rs->n_tfn_keys = (uint32_t)n_keys;
-	return 0;
+	for (int p = 1; p <= 5; p++) {
+		size_t n = 0;
+
+		free(rs->phase_idx[p]);
+		rs->phase_idx[p] = calloc(rs->n ? rs->n : 1, sizeof(uint32_t));
+		if (!rs->phase_idx[p])
+			return -ENOMEM;
+		for (size_t i = 0; i < rs->n; i++)
+			if (rs->v[i]->is_marker || (rs->v[i]->phase == p && !rs->v[i]->removed))
+				rs->phase_idx[p][n++] = (uint32_t)i;
+		rs->n_phase_idx[p] = n;
+	}
+	return no_compile || !hs_groups ? 0 : build_groups(rs, diags);
 }

@@ -27,8 +27,9 @@
 
 struct kv {
 	char *name;
+	size_t nlen, ncap;
 	char *val;
-	size_t vlen;
+	size_t vlen, vcap;
 	uint64_t expire_us; /* 0: never */
 };
 
@@ -39,7 +40,7 @@ struct coll {
 
 static void coll_done(struct coll *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < c->cap; i++) {
 		free(c->v[i].name);
 		free(c->v[i].val);
 	}
@@ -53,7 +54,7 @@ static struct kv *coll_find(struct coll *c, const char *name, size_t nlen)
 	for (size_t i = 0; i < c->n; i++) {
 		struct kv *e = &c->v[i];
 
-		if (strlen(e->name) == nlen && !strncasecmp(e->name, name, nlen))
+		if (e->nlen == nlen && !strncasecmp(e->name, name, nlen))
 			return e;
 	}
 	return NULL;
@@ -70,23 +71,45 @@ static struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint64
 static void coll_del(struct coll *c, const char *name, size_t nlen)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		if (strlen(c->v[i].name) == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
-			free(c->v[i].name);
-			free(c->v[i].val);
-			c->v[i] = c->v[--c->n];
+		if (c->v[i].nlen == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
+			struct kv t = c->v[i];
+
+			/* the last entry moves here; the deleted one's buffers go past n */
+			c->v[i] = c->v[c->n - 1];
+			c->v[c->n - 1] = t;
+			c->n--;
 			return;
 		}
 	}
 }
 
-/* Set NAME to VAL. Returns 0, -ENOBUFS past MAX entries, -ENOMEM. */
+/* Copy N bytes of S into *BUF (capacity *CAP, grown as needed), NUL-terminated. */
+static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
+{
+	if (!*buf || *cap < n + 1) {
+		size_t nc = n + 1 < 32 ? 32 : n + 1;
+		char *nb = realloc(*buf, nc);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = nc;
+	}
+	memcpy(*buf, s, n);
+	(*buf)[n] = '\0';
+	return 0;
+}
+
+/*
+ * Set NAME to VAL. Entries past c->n keep their buffers from earlier transactions (the
+ * collection is recycled), so steady state allocates nothing. Returns 0, -ENOBUFS past
+ * MAX entries, -ENOMEM.
+ */
 static int coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
-		    size_t max, uint64_t now)
+		    size_t max)
 {
 	struct kv *e = coll_find(c, name, nlen);
-	char *nv;
 
-	(void)now;
 	if (!e) {
 		if (c->n >= max)
 			return -ENOBUFS;
@@ -96,25 +119,30 @@ static int coll_set(struct coll *c, const char *name, size_t nlen, const char *v
 
 			if (!v)
 				return -ENOMEM;
+			memset(v + c->cap, 0, (cap - c->cap) * sizeof(*v));
 			c->v = v;
 			c->cap = cap;
 		}
 		e = &c->v[c->n];
-		*e = (struct kv){ .name = strndup(name, nlen) };
-		if (!e->name)
+		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
+			return -ENOMEM;
+		e->nlen = nlen;
+		e->vlen = 0;
+		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
 			return -ENOMEM;
 		c->n++;
 	}
-	nv = malloc(vlen + 1);
-	if (!nv)
+	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
 		return -ENOMEM;
-	memcpy(nv, val, vlen);
-	nv[vlen] = '\0';
-	free(e->val);
-	e->val = nv;
 	e->vlen = vlen;
 	e->expire_us = 0;
 	return 0;
+}
+
+/* Forget the entries, keep the buffers for the next transaction. */
+static void coll_clear(struct coll *c)
+{
+	c->n = 0;
 }
 
 struct ip_rec {
@@ -131,6 +159,7 @@ struct tc_ent {
 	uint32_t gen;
 	const uint8_t *out;
 	size_t out_len;
+	uint64_t *hits; /* Hyperscan group scan of out: bit per pattern, NULL not scanned */
 };
 
 struct arena_chunk {
@@ -233,6 +262,7 @@ struct msc_ctx {
 	struct coll global;
 	uint64_t uid_base, uid_ctr;
 	struct sb msg, logdata, tmp, name;
+	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
 	struct msc_ctx_stats st;
 };
 
@@ -252,7 +282,9 @@ struct msc_tx {
 	bool allowed;
 	uint64_t now_us;
 	char unique_id[40];
-	struct mvar matched; /* MATCHED_VAR / MATCHED_VAR_NAME */
+	struct sb mname, mval; /* MATCHED_VAR_NAME / MATCHED_VAR */
+	struct sb spare_name, spare_val;
+	bool has_matched;
 	struct mvars mv_prev, mv_cur;
 	struct {
 		uint32_t lo, hi;
@@ -303,6 +335,8 @@ fail:
 	return -ENOMEM;
 }
 
+/* Empty the arena for a new phase: standard chunks are kept for reuse (their sum is bounded
+ * by MSC_TCACHE_MAX), oversized ones freed; ALL frees everything. */
 static void arena_reset(struct msc_ctx *c, bool all)
 {
 	struct arena_chunk *a = c->arena, *keep = NULL;
@@ -310,10 +344,10 @@ static void arena_reset(struct msc_ctx *c, bool all)
 	while (a) {
 		struct arena_chunk *n = a->next;
 
-		if (!all && !keep && a->cap == ARENA_CHUNK) {
+		if (!all && a->cap == ARENA_CHUNK) {
+			a->used = 0;
+			a->next = keep;
 			keep = a;
-			keep->used = 0;
-			keep->next = NULL;
 		} else {
 			free(a);
 		}
@@ -322,10 +356,14 @@ static void arena_reset(struct msc_ctx *c, bool all)
 	c->arena = keep;
 }
 
+static void tx_destroy(struct msc_tx *tx);
+
 void msc_ctx_free(struct msc_ctx *c)
 {
 	if (!c)
 		return;
+	if (c->spare)
+		tx_destroy(c->spare);
 	hs_free_scratch(c->scratch);
 	pcre2_match_data_free(c->md);
 	pcre2_match_context_free(c->mctx);
@@ -353,19 +391,62 @@ const struct msc_ctx_stats *msc_ctx_stats(const struct msc_ctx *c)
 	return &c->st;
 }
 
+static void tx_destroy(struct msc_tx *tx)
+{
+	coll_done(&tx->tx);
+	free(tx->mname.p);
+	free(tx->mval.p);
+	free(tx->spare_name.p);
+	free(tx->spare_val.p);
+	mvars_clear(&tx->mv_prev);
+	mvars_clear(&tx->mv_cur);
+	free(tx->mv_prev.v);
+	free(tx->mv_cur.v);
+	free(tx->rm_id);
+	free(tx->rm_tag);
+	free(tx->rm_target);
+	free(tx);
+}
+
 int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret)
 {
-	struct msc_tx *tx = calloc(1, sizeof(*tx));
+	struct msc_tx *tx = c->spare;
 
-	if (!tx)
-		return -ENOMEM;
+	if (tx) {
+		/* a recycled transaction: its buffers stay, its state starts over */
+		c->spare = NULL;
+		coll_clear(&tx->tx);
+		sb_reset(&tx->mname);
+		sb_reset(&tx->mval);
+		mvars_clear(&tx->mv_prev);
+		mvars_clear(&tx->mv_cur);
+		tx->n_rm_id = tx->n_rm_tag = tx->n_rm_target = 0;
+		tx->ip = NULL;
+		tx->force_body = tx->allowed = tx->has_matched = false;
+		tx->intercepted = 0;
+		tx->req = NULL;
+		tx->cur_rule = NULL;
+	} else {
+		tx = calloc(1, sizeof(*tx));
+		if (!tx)
+			return -ENOMEM;
+	}
 	tx->ctx = c;
 	tx->engine = c->rs->cfg.engine;
 	tx->body_proc = MSC_BODY_AUTO;
 	tx->body_access = -1;
 	tx->now_us = now_us;
-	snprintf(tx->unique_id, sizeof(tx->unique_id), "%016" PRIx64 "%08" PRIx64, c->uid_base,
-		 ++c->uid_ctr);
+	{
+		/* UNIQUE_ID: the context's random base and a counter, in hex */
+		static const char hex[] = "0123456789abcdef";
+		uint64_t a = c->uid_base, b = ++c->uid_ctr;
+
+		for (int i = 0; i < 16; i++)
+			tx->unique_id[i] = hex[(a >> (60 - 4 * i)) & 15];
+		for (int i = 0; i < 8; i++)
+			tx->unique_id[16 + i] = hex[(b >> (28 - 4 * i)) & 15];
+		tx->unique_id[24] = '\0';
+	}
 	c->st.txs++;
 	*ret = tx;
 	return 0;
@@ -375,17 +456,11 @@ void msc_tx_free(struct msc_tx *tx)
 {
 	if (!tx)
 		return;
-	coll_done(&tx->tx);
-	free(tx->matched.name);
-	free(tx->matched.val);
-	mvars_clear(&tx->mv_prev);
-	mvars_clear(&tx->mv_cur);
-	free(tx->mv_prev.v);
-	free(tx->mv_cur.v);
-	free(tx->rm_id);
-	free(tx->rm_tag);
-	free(tx->rm_target);
-	free(tx);
+	if (!tx->ctx->spare) {
+		tx->ctx->spare = tx; /* kept for the next msc_tx_new() */
+		return;
+	}
+	tx_destroy(tx);
 }
 
 enum msc_body_processor msc_tx_body_processor(const struct msc_tx *tx)
@@ -438,7 +513,7 @@ static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uin
 	if (t->key_re)
 		return pcre2_match(t->key_re, k, klen, 0, 0, c->md, NULL) >= 0;
 	if (t->key)
-		return strlen(t->key) == klen && !strncasecmp(t->key, (const char *)k, klen);
+		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
 	return true;
 }
 
@@ -454,7 +529,9 @@ static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const str
 static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
 			const struct msc_target *t, const uint8_t *k, size_t klen)
 {
-	for (size_t i = 0; i < r->n_t; i++)
+	if (!r->has_exclusions && !tx->n_rm_app)
+		return false;
+	for (size_t i = 0; r->has_exclusions && i < r->n_t; i++)
 		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
 			return true;
 	for (size_t i = 0; i < tx->n_rm_app; i++)
@@ -463,10 +540,29 @@ static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct
 	return false;
 }
 
+/* Decimal text of V into BUF (at least 21 bytes); returns its length. */
+static size_t fmt_i64(char *buf, int64_t v)
+{
+	char t[24];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = t[--n];
+	buf[len] = '\0';
+	return len;
+}
+
 static void num_elem(struct elem *e, const char *coll, int64_t v)
 {
 	*e = (struct elem){ .coll = coll };
-	snprintf(e->num, sizeof(e->num), "%" PRId64, v);
+	fmt_i64(e->num, v);
 }
 
 static struct coll *tx_coll(struct msc_tx *tx, uint8_t kind)
@@ -518,7 +614,7 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 		   const struct msc_target *t)
 {
 	const struct msc_request *q = tx->req;
-	const char *cname = msc_var_name(t->kind, t->idx);
+	const char *cname = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
 	size_t start = c->ev_n;
 	struct elem e;
 	int rc = 0;
@@ -602,15 +698,15 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 		if (!co)
 			break;
 		if (t->key && !t->key_re) {
-			struct kv *kv = coll_get(co, t->key, strlen(t->key), tx->now_us);
+			struct kv *kv = coll_get(co, t->key, t->key_len, tx->now_us);
 
-			if (kv && !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name,
-						     strlen(kv->name)))) {
+			if (kv &&
+			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen))) {
 				e = (struct elem){ .v = (const uint8_t *)kv->val,
 						   .vlen = kv->vlen,
 						   .coll = cname,
 						   .key = (const uint8_t *)kv->name,
-						   .klen = strlen(kv->name) };
+						   .klen = kv->nlen };
 				PUSH(e);
 			}
 			break;
@@ -620,28 +716,28 @@ static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *
 
 			if (kv->expire_us && kv->expire_us <= tx->now_us)
 				continue;
-			if (!SELECTED((const uint8_t *)kv->name, strlen(kv->name)))
+			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
 				continue;
 			e = (struct elem){ .v = (const uint8_t *)kv->val,
 					   .vlen = kv->vlen,
 					   .coll = cname,
 					   .key = (const uint8_t *)kv->name,
-					   .klen = strlen(kv->name) };
+					   .klen = kv->nlen };
 			PUSH(e);
 		}
 		break;
 	}
 	case MSC_VK_MATCHED_VAR:
 	case MSC_VK_MATCHED_VAR_NAME:
-		if (!tx->matched.name)
+		if (!tx->has_matched)
 			break;
 		e = (struct elem){ .coll = cname };
 		if (t->kind == MSC_VK_MATCHED_VAR) {
-			e.v = tx->matched.val;
-			e.vlen = tx->matched.vlen;
+			e.v = (const uint8_t *)(tx->mval.p ? tx->mval.p : "");
+			e.vlen = tx->mval.len;
 		} else {
-			e.v = (const uint8_t *)tx->matched.name;
-			e.vlen = strlen(tx->matched.name);
+			e.v = (const uint8_t *)tx->mname.p;
+			e.vlen = tx->mname.len;
 		}
 		PUSH(e);
 		break;
@@ -825,13 +921,28 @@ static void expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro 
 
 /* ---- transformations ---- */
 
-static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
+/* N bytes of the phase's arena (counted in the transformation cache's cap), or NULL. */
+static uint8_t *arena_alloc(struct msc_ctx *c, size_t n)
 {
 	struct arena_chunk *a = c->arena;
 	uint8_t *dst;
 
 	if (c->tc_bytes + n > MSC_TCACHE_MAX)
 		return NULL;
+	if (a && a->cap - a->used < n && n <= ARENA_CHUNK) {
+		/* the head is full: rotate in a kept empty chunk if there is one */
+		struct arena_chunk **pp = &a->next;
+
+		while (*pp && (*pp)->used)
+			pp = &(*pp)->next;
+		if (*pp) {
+			struct arena_chunk *e = *pp;
+
+			*pp = e->next;
+			e->next = a;
+			c->arena = a = e;
+		}
+	}
 	if (!a || a->cap - a->used < n) {
 		size_t cap = MAX((size_t)ARENA_CHUNK, n);
 
@@ -849,15 +960,24 @@ static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
 			c->arena->next = a;
 			a->used = cap;
 			c->tc_bytes += n;
-			memcpy(a->data, p, n);
 			return a->data;
 		}
 	}
 	dst = a->data + a->used;
-	memcpy(dst, p, n);
-	a->used += n;
+	a->used += (n + 7) & ~(size_t)7;
+	if (a->used > a->cap)
+		a->used = a->cap;
 	c->tc_bytes += n;
 	return dst;
+}
+
+static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
+{
+	uint8_t *d = arena_alloc(c, n);
+
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
 }
 
 static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len, uint32_t key)
@@ -968,7 +1088,7 @@ static void set_capture(struct msc_tx *tx, int i, const uint8_t *p, size_t n)
 	char name[4] = { (char)('0' + i), 0 };
 
 	if (coll_set(&tx->tx, name, 1, (const char *)p, MIN(n, (size_t)MSC_VALUE_MAX),
-		     MSC_TX_VARS_MAX, tx->now_us) < 0)
+		     MSC_TX_VARS_MAX) < 0)
 		tx->ctx->st.tx_vars_refused++;
 }
 
@@ -990,9 +1110,68 @@ static bool word_at(const uint8_t *v, size_t n, size_t at, size_t wl)
 	return l && r;
 }
 
-/* Run R's operator on V. Returns 1 match, 0 none, -ENOMEM. */
-static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r, const uint8_t *v,
-		  size_t n)
+static int grp_cb(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	uint64_t *bits = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	bits[id / 64] |= 1ull << (id % 64);
+	return 0;
+}
+
+/*
+ * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
+ * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
+ * the phase that asks scans the value with its whole group once; the answer for every
+ * pattern of the group is kept with the cached value.
+ */
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
+			 const uint8_t *v, size_t n)
+{
+	const struct msc_rxgroup *g;
+	uint32_t key;
+	struct tc_ent *t;
+
+	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
+		return true;
+	g = &c->rs->groups[l->rx_group - 1];
+	key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0;
+	t = tc_slot(c, e->v, e->vlen, key);
+	if (!t)
+		return true;
+	if (t->gen != c->gen) {
+		if (key)
+			return true; /* the transformed value was not cached: no place to keep */
+		*t = (struct tc_ent){ .src = e->v,
+				      .len = e->vlen,
+				      .key = 0,
+				      .gen = c->gen,
+				      .out = e->v,
+				      .out_len = e->vlen };
+	}
+	if (!t->hits) {
+		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
+		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
+
+		if (!bits)
+			return true;
+		memset(bits, 0, bytes);
+		if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch, grp_cb, bits) !=
+		    HS_SUCCESS)
+			return true;
+		c->st.hs_scans++;
+		t->hits = bits;
+	}
+	return t->hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1;
+}
+
+/* Run R's operator on V (element E, NULL when not from the cache's point of view).
+ * Returns 1 match, 0 none, -ENOMEM. */
+static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
+		  const struct elem *e, const uint8_t *v, size_t n)
 {
 	const char *arg = r->op_arg;
 	size_t alen;
@@ -1004,7 +1183,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			return -ENOMEM;
 		arg = c->tmp.p ? c->tmp.p : "";
 	}
-	alen = strlen(arg);
+	alen = r->op_macro.dynamic ? c->tmp.len : r->op_arg_len;
 	switch (r->op) {
 	case MSC_OP_RX: {
 		pcre2_code *re = r->re;
@@ -1018,6 +1197,11 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 				return 0;
 			}
 		}
+		if (!rx_may_match(c, r, e, v, n)) {
+			c->st.rx_skipped++;
+			break;
+		}
+		c->st.rx_runs++;
 		rc = pcre2_match(re, v, n, 0, 0, c->md, c->mctx);
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			c->st.rx_errors++;
@@ -1164,10 +1348,7 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 		char nb[24];
 
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;
-		snprintf(nb, sizeof(nb), "%" PRId64, a);
-		rc = coll_set(co, name->p, name->len, nb, strlen(nb),
-			      sv->coll == MSC_COLL_TX ? MSC_TX_VARS_MAX : MSC_TX_VARS_MAX,
-			      tx->now_us);
+		rc = coll_set(co, name->p, name->len, nb, fmt_i64(nb, a), MSC_TX_VARS_MAX);
 	} else {
 		size_t vl = val->len;
 
@@ -1175,8 +1356,7 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 			vl = MSC_VALUE_MAX;
 			c->st.value_truncated++;
 		}
-		rc = coll_set(co, name->p, name->len, val->p ? val->p : "", vl, MSC_TX_VARS_MAX,
-			      tx->now_us);
+		rc = coll_set(co, name->p, name->len, val->p ? val->p : "", vl, MSC_TX_VARS_MAX);
 	}
 	if (rc < 0)
 		c->st.tx_vars_refused++;
@@ -1301,48 +1481,46 @@ static bool target_removal_applies(const struct msc_ctl *ctl, const struct msc_r
 	return rule_has_tag(starter, ctl->tag);
 }
 
-static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct elem *e,
-			 const uint8_t *v, size_t n)
+static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			 const struct elem *e, const uint8_t *v, size_t n)
 {
-	struct sb *nm = &c->name;
 	struct mvar mv;
 
-	sb_reset(nm);
-	sb_put(nm, e->coll, strlen(e->coll));
-	if (e->key) {
-		sb_put(nm, ":", 1);
-		sb_put(nm, e->key, e->klen);
-	}
-	if (nm->oom)
-		return;
 	n = MIN(n, (size_t)MSC_VALUE_MAX);
-	mv.name = strdup(nm->p);
+	/* V may be the old MATCHED_VAR itself: build in the spare buffers, then swap */
+	sb_reset(&tx->spare_name);
+	sb_put(&tx->spare_name, e->coll, strlen(e->coll));
+	if (e->key) {
+		sb_put(&tx->spare_name, ":", 1);
+		sb_put(&tx->spare_name, e->key, e->klen);
+	}
+	sb_reset(&tx->spare_val);
+	sb_put(&tx->spare_val, v, n);
+	if (tx->spare_name.oom || tx->spare_val.oom)
+		return;
+	{
+		struct sb t = tx->mname;
+
+		tx->mname = tx->spare_name;
+		tx->spare_name = t;
+		t = tx->mval;
+		tx->mval = tx->spare_val;
+		tx->spare_val = t;
+	}
+	tx->has_matched = true;
+	if (!l->next_reads_mvars)
+		return; /* MATCHED_VARS is read by the next link only */
+	mv.name = strndup(tx->mname.p, tx->mname.len);
 	mv.val = malloc(n + 1);
 	if (!mv.name || !mv.val) {
 		free(mv.name);
 		free(mv.val);
+		c->st.matched_refused++;
 		return;
 	}
-	memcpy(mv.val, v, n);
+	memcpy(mv.val, tx->mval.p, n);
 	mv.val[n] = '\0';
 	mv.vlen = n;
-	{
-		/* V may be the old MATCHED_VAR itself: copy from MV, then free */
-		char *nn = strdup(mv.name);
-		uint8_t *nv = malloc(n + 1);
-
-		if (nn && nv) {
-			memcpy(nv, mv.val, n + 1);
-			free(tx->matched.name);
-			free(tx->matched.val);
-			tx->matched.name = nn;
-			tx->matched.val = nv;
-			tx->matched.vlen = n;
-		} else {
-			free(nn);
-			free(nv);
-		}
-	}
 	if (tx->mv_cur.n >= MSC_MATCHED_MAX ||
 	    push_ptr(&tx->mv_cur.v, &tx->mv_cur.n, sizeof(mv), &mv) < 0) {
 		c->st.matched_refused++;
@@ -1417,11 +1595,11 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 						v = out->p ? out->p : (const uint8_t *)"";
 						n = out->len;
 					}
-					rc = op_run(c, tx, l, v, n);
+					rc = op_run(c, tx, l, NULL, v, n);
 					if (rc > 0) {
 						matched = true;
 						c->st.matches++;
-						record_match(c, tx, &e, v, n);
+						record_match(c, tx, l, &e, v, n);
 						nondisruptive(c, tx, l);
 					}
 				}
@@ -1430,11 +1608,11 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			rc = transform(c, l, l->n_tfn, &e, &v, &n);
 			if (rc < 0)
 				break;
-			rc = op_run(c, tx, l, v, n);
+			rc = op_run(c, tx, l, &e, v, n);
 			if (rc > 0) {
 				matched = true;
 				c->st.matches++;
-				record_match(c, tx, &e, v, n);
+				record_match(c, tx, l, &e, v, n);
 				nondisruptive(c, tx, l);
 			}
 		}
@@ -1488,8 +1666,8 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 	arena_reset(c, false);
 	c->tc_bytes = 0;
 	c->ev_n = 0;
-	for (size_t i = 0; i < rs->n; i++) {
-		const struct msc_rule *r = rs->v[i];
+	for (size_t pi = 0; pi < rs->n_phase_idx[phase]; pi++) {
+		const struct msc_rule *r = rs->v[rs->phase_idx[phase][pi]];
 		int rc = 0;
 
 		if (r->is_marker) {

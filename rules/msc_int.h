@@ -58,6 +58,8 @@ struct msc_target {
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
 	char *text; /* as written (without ! or &), for messages and ctl matching */
+	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
+	size_t key_len;
 };
 
 /* A string with %{...} macros, split at load time. */
@@ -151,6 +153,7 @@ struct msc_rule {
 	uint8_t op;
 	bool op_neg;
 	char *op_arg;
+	size_t op_arg_len;
 	struct msc_macro op_macro; /* when the argument holds %{...} */
 	pcre2_code *re;
 	hs_database_t *pm_db;
@@ -158,6 +161,8 @@ struct msc_rule {
 	size_t n_pm;
 	int64_t num;
 	struct msc_byte_range *br;
+	uint32_t rx_group; /* 1 + index of its Hyperscan prefilter group; 0: none */
+	uint32_t rx_bit; /* this pattern's id in the group */
 	struct msc_ipset *ipset;
 
 	uint8_t tfn[MSC_RULE_TFN_MAX]; /* enum msc_tfn, defaults included */
@@ -176,6 +181,8 @@ struct msc_rule {
 	int status;
 	int8_t log; /* -1 inherit from the default action */
 	bool capture, multi_match, chain, auditlog;
+	bool next_reads_mvars; /* the chained link reads MATCHED_VARS(_NAMES) */
+	bool has_exclusions; /* some target is !VAR */
 	int skip;
 	char *skip_after;
 	struct msc_setvar *sv;
@@ -190,6 +197,18 @@ struct msc_rule {
 	bool removed; /* SecRuleRemoveBy* at configuration time */
 	char *file;
 	unsigned int line;
+};
+
+/*
+ * The @rx patterns of one phase whose links apply the same transformations, compiled
+ * together in Hyperscan prefilter mode: one scan of a transformed value tells which of them
+ * can match; PCRE2 confirms those (and sets captures), the others are known not to match.
+ */
+struct msc_rxgroup {
+	hs_database_t *db;
+	uint32_t n; /* patterns */
+	uint8_t phase;
+	uint32_t key; /* transformation prefix key, 0: none */
 };
 
 /* SecDefaultAction per phase (index 1..5). */
@@ -210,6 +229,10 @@ struct msc_ruleset {
 	struct msc_defaults def[6];
 	uint32_t n_tfn_keys; /* distinct transformation prefixes (cache key space) */
 	hs_scratch_t *scratch; /* prototype for @pm databases; cloned per context */
+	struct msc_rxgroup *groups;
+	size_t n_groups;
+	uint32_t *phase_idx[6]; /* per phase: indexes into v of its rules and every marker */
+	size_t n_phase_idx[6];
 	size_t max_captures;
 	struct msc_stats st;
 };
@@ -228,8 +251,14 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 /* PCRE2 with ModSecurity's options (DOTALL, DOLLAR_ENDONLY), JIT when asked. */
 int msc_rx_compile(const char *pattern, size_t len, bool jit, pcre2_code **ret, char *err,
 		   size_t errlen);
-/* Resolve transformation names and defaults, number transformation prefixes. */
-int msc_compile_finish(struct msc_ruleset *rs, struct rule_diags *diags);
+/*
+ * Number transformation prefixes, index phases, and with HS_GROUPS (and not NO_COMPILE)
+ * build the Hyperscan @rx prefilter groups. Measured on the CRS (tests/bench/crs) the groups
+ * cost ~6 s of Hyperscan compilation and did not make evaluation faster than PCRE2 JIT
+ * alone, so they are off unless a caller asks (ruleset_opts.msc_hs_prefilter).
+ */
+int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
+		       struct rule_diags *diags);
 /* Names of variables; index into the name table or -1. */
 int msc_var_lookup(const char *name, size_t len, uint8_t *ret_kind, uint8_t *ret_idx);
 const char *msc_var_name(uint8_t kind, uint8_t idx);

@@ -60,8 +60,13 @@ void msc_ruleset_free(struct msc_ruleset *m)
 	for (size_t i = 0; i < m->n; i++)
 		msc_rule_free(m->v[i]);
 	free(m->v);
-	for (int p = 0; p < 6; p++)
+	for (size_t i = 0; i < m->n_groups; i++)
+		hs_free_database(m->groups[i].db);
+	free(m->groups);
+	for (int p = 0; p < 6; p++) {
 		free(m->def[p].tfn_names);
+		free(m->phase_idx[p]);
+	}
 	hs_free_scratch(m->scratch);
 	free(m);
 }

@@ -170,6 +170,7 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 	t->text = strndup(s, n);
 	if (!t->text)
 		return -ENOMEM;
+	t->cname = msc_var_name(t->kind, t->idx);
 	if (!colon)
 		return 0;
 	if (!var_is_collection(t->kind)) {
@@ -200,9 +201,11 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 			       (int)MIN(n - 2, 64u), s + 1, msg, (size_t)eo);
 			return -EINVAL;
 		}
+		(void)pcre2_jit_compile(t->key_re, PCRE2_JIT_COMPLETE); /* else interpreted */
 		return 0;
 	}
 	t->key = strndup(s, n);
+	t->key_len = n;
 	return t->key ? 0 : -ENOMEM;
 }
 
@@ -381,8 +384,11 @@ int msc_macro_parse(const char *s, struct msc_macro *m, char *err, size_t errlen
 				goto fail;
 			}
 			part.var.text = strndup(name, (size_t)(close - name));
-			if (dot)
+			part.var.cname = msc_var_name(part.var.kind, part.var.idx);
+			if (dot) {
 				part.var.key = strndup(dot + 1, (size_t)(close - dot - 1));
+				part.var.key_len = (size_t)(close - dot - 1);
+			}
 			if (!part.var.text || (dot && !part.var.key) || macro_push(m, &part) < 0) {
 				msc_target_done(&part.var);
 				r = -ENOMEM;
@@ -452,6 +458,7 @@ int msc_parse_operator(const char *s, struct msc_rule *r, char *err, size_t errl
 	if (*s != '@') {
 		r->op = MSC_OP_RX;
 		r->op_arg = strdup(s);
+		r->op_arg_len = strlen(s);
 		return r->op_arg ? 0 : -ENOMEM;
 	}
 	name = s + 1;
@@ -471,6 +478,7 @@ int msc_parse_operator(const char *s, struct msc_rule *r, char *err, size_t errl
 		r->op_arg = strdup(arg);
 		if (!r->op_arg)
 			return -ENOMEM;
+		r->op_arg_len = strlen(arg);
 		if (strstr(arg, "%{")) {
 			int rc = msc_macro_parse(arg, &r->op_macro, err, errlen);
 

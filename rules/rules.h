@@ -156,6 +156,8 @@ struct ruleset_opts {
 	bool no_compile; /* parse only (for -T and the fuzzer): no Hyperscan databases */
 	const char *cache_dir; /* NULL: no cache; else compiled databases are kept there, keyed
 				  by a hash of their patterns and the Hyperscan version */
+	bool msc_hs_prefilter; /* SecRules: scan each transformed value once with a Hyperscan
+				  prefilter database of the phase's @rx (off: PCRE2 JIT only) */
 };
 
 struct ruleset;

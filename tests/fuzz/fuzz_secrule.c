@@ -45,7 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	if (msc_ruleset_new(&m) < 0)
 		goto out;
-	if (msc_load_string(m, text, "fuzz.conf", true, &d) < 0 || msc_compile_finish(m, &d) < 0)
+	if (msc_load_string(m, text, "fuzz.conf", true, &d) < 0 ||
+	    msc_compile_finish(m, true, false, &d) < 0)
 		goto out;
 	q.f[MSC_F_REQUEST_METHOD] = (struct msc_str)S("GET");
 	q.f[MSC_F_REQUEST_URI] = (struct msc_str)S("/a?q=1");

@@ -56,7 +56,7 @@ static void setup_env(struct env *e, const char *conf)
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(msc_ruleset_new(&e->m), 0);
 	assert_int_equal(msc_load_string(e->m, conf, "t.conf", false, &d), 0);
-	assert_int_equal(msc_compile_finish(e->m, &d), 0);
+	assert_int_equal(msc_compile_finish(e->m, false, true, &d), 0);
 	for (size_t i = 0; i < d.n; i++)
 		if (d.v[i].kind != RULE_DIAG_NOTE)
 			fail_msg("t.conf:%u: %s", d.v[i].line, d.v[i].message);

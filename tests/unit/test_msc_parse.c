@@ -25,7 +25,7 @@ static void load(struct loaded *l, const char *text)
 	memset(l, 0, sizeof(*l));
 	assert_int_equal(msc_ruleset_new(&l->m), 0);
 	assert_int_equal(msc_load_string(l->m, text, "t.conf", false, &l->d), 0);
-	assert_int_equal(msc_compile_finish(l->m, &l->d), 0);
+	assert_int_equal(msc_compile_finish(l->m, false, true, &l->d), 0);
 }
 
 static void unload(struct loaded *l)
