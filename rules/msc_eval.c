@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Evaluating SecRules per transaction: phases, variables with selectors, exclusions and
- * counts, transformations cached per (value, transformation prefix) for the whole phase,
- * operators, chains, skip/skipAfter, setvar/ctl/initcol/expirevar, %{...} macros, capture,
- * MATCHED_VAR(S), disruptive actions and alerts. The semantics follow ModSecurity v2 where v2
+ * Evaluating SecRules per transaction: contexts and transactions, phases, transformations
+ * cached per (value, transformation prefix) for the whole phase, operators, chains,
+ * skip/skipAfter, setvar/ctl/initcol/expirevar, capture, MATCHED_VAR(S), disruptive actions
+ * and alerts (variables and macros: msc_coll.c). The semantics follow ModSecurity v2 where v2
  * and v3 differ (non-disruptive actions run per matched value; a chain's next link runs once
  * after its previous link matched).
  */
@@ -18,210 +18,11 @@
 
 #include "lib/lib.h"
 #include "msc_inject.h"
+#include "msc_eval_int.h"
 #include "msc_int.h"
 #include "msc_ops.h"
 #include "msc_transform.h"
 #include "ruleset_int.h"
-
-/* ---- collections (TX, IP records, GLOBAL) ---- */
-
-struct kv {
-	char *name;
-	size_t nlen, ncap;
-	char *val;
-	size_t vlen, vcap;
-	uint64_t expire_us; /* 0: never */
-};
-
-struct coll {
-	struct kv *v;
-	size_t n, cap;
-};
-
-static void coll_done(struct coll *c)
-{
-	for (size_t i = 0; i < c->cap; i++) {
-		free(c->v[i].name);
-		free(c->v[i].val);
-	}
-	free(c->v);
-	*c = (struct coll){ 0 };
-}
-
-/* The entry NAME (case-insensitive), expired or not. */
-static struct kv *coll_find(struct coll *c, const char *name, size_t nlen)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		struct kv *e = &c->v[i];
-
-		if (e->nlen == nlen && !strncasecmp(e->name, name, nlen))
-			return e;
-	}
-	return NULL;
-}
-
-/* NAME's entry unless expired at NOW. */
-static struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now)
-{
-	struct kv *e = coll_find(c, name, nlen);
-
-	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
-}
-
-static void coll_del(struct coll *c, const char *name, size_t nlen)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->v[i].nlen == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
-			struct kv t = c->v[i];
-
-			/* the last entry moves here; the deleted one's buffers go past n */
-			c->v[i] = c->v[c->n - 1];
-			c->v[c->n - 1] = t;
-			c->n--;
-			return;
-		}
-	}
-}
-
-/* Copy N bytes of S into *BUF (capacity *CAP, grown as needed), NUL-terminated. */
-static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
-{
-	if (!*buf || *cap < n + 1) {
-		size_t nc = n + 1 < 32 ? 32 : n + 1;
-		char *nb = realloc(*buf, nc);
-
-		if (!nb)
-			return -ENOMEM;
-		*buf = nb;
-		*cap = nc;
-	}
-	memcpy(*buf, s, n);
-	(*buf)[n] = '\0';
-	return 0;
-}
-
-/*
- * Set NAME to VAL. Entries past c->n keep their buffers from earlier transactions (the
- * collection is recycled), so steady state allocates nothing. Returns 0, -ENOBUFS past
- * MAX entries, -ENOMEM.
- */
-static int coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
-		    size_t max)
-{
-	struct kv *e = coll_find(c, name, nlen);
-
-	if (!e) {
-		if (c->n >= max)
-			return -ENOBUFS;
-		if (c->n == c->cap) {
-			size_t cap = c->cap ? c->cap * 2 : 64;
-			struct kv *v = realloc(c->v, cap * sizeof(*v));
-
-			if (!v)
-				return -ENOMEM;
-			memset(v + c->cap, 0, (cap - c->cap) * sizeof(*v));
-			c->v = v;
-			c->cap = cap;
-		}
-		e = &c->v[c->n];
-		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
-			return -ENOMEM;
-		e->nlen = nlen;
-		e->vlen = 0;
-		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
-			return -ENOMEM;
-		c->n++;
-	}
-	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
-		return -ENOMEM;
-	e->vlen = vlen;
-	e->expire_us = 0;
-	return 0;
-}
-
-/* Forget the entries, keep the buffers for the next transaction. */
-static void coll_clear(struct coll *c)
-{
-	c->n = 0;
-}
-
-struct ip_rec {
-	char *key;
-	struct coll c;
-};
-
-/* ---- the transformation cache ---- */
-
-struct tc_ent {
-	const uint8_t *src;
-	size_t len;
-	uint32_t key;
-	uint32_t gen;
-	const uint8_t *out;
-	size_t out_len;
-	uint64_t *hits; /* Hyperscan group scan of out: bit per pattern, NULL not scanned */
-};
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	size_t used, cap;
-	uint8_t data[];
-};
-
-#define TC_SLOTS 8192
-#define ARENA_CHUNK (256u << 10)
-
-/* ---- growable text ---- */
-
-struct sb {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_put(struct sb *b, const void *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_reset(struct sb *b)
-{
-	b->len = 0;
-	b->oom = false;
-	if (b->p)
-		b->p[0] = '\0';
-}
-
-/* ---- matched variables ---- */
-
-struct mvar {
-	char *name;
-	uint8_t *val;
-	size_t vlen;
-};
-
-struct mvars {
-	struct mvar *v;
-	size_t n, cap;
-};
 
 static void mvars_clear(struct mvars *m)
 {
@@ -231,75 +32,6 @@ static void mvars_clear(struct mvars *m)
 	}
 	m->n = 0;
 }
-
-/* ---- context and transaction ---- */
-
-struct elem {
-	const uint8_t *v;
-	size_t vlen;
-	const char *coll; /* variable name for MATCHED_VAR_NAME */
-	const uint8_t *key;
-	size_t klen;
-	bool cacheable; /* V is request memory, stable for the phase */
-	char num[24];
-};
-
-struct msc_ctx {
-	const struct msc_ruleset *rs;
-	hs_scratch_t *scratch;
-	pcre2_match_data *md;
-	pcre2_match_context *mctx;
-	pcre2_jit_stack *jit_stack;
-	struct tc_ent *tc;
-	uint32_t gen;
-	size_t tc_bytes;
-	struct arena_chunk *arena;
-	struct msc_buf tb[2];
-	struct elem *ev;
-	size_t ev_n, ev_cap;
-	struct ip_rec *ip;
-	size_t n_ip;
-	struct coll global;
-	uint64_t uid_base, uid_ctr;
-	struct sb msg, logdata, tmp, name;
-	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
-	struct msc_ctx_stats st;
-};
-
-struct rm_target {
-	const struct msc_ctl *ctl;
-};
-
-struct msc_tx {
-	struct msc_ctx *ctx;
-	struct coll tx;
-	struct ip_rec *ip;
-	uint8_t engine;
-	int body_proc;
-	bool force_body;
-	int body_access;
-	int intercepted;
-	bool allowed;
-	uint64_t now_us;
-	char unique_id[40];
-	struct sb mname, mval; /* MATCHED_VAR_NAME / MATCHED_VAR */
-	struct sb spare_name, spare_val;
-	bool has_matched;
-	struct mvars mv_prev, mv_cur;
-	struct {
-		uint32_t lo, hi;
-	} * rm_id;
-	size_t n_rm_id;
-	const char **rm_tag;
-	size_t n_rm_tag;
-	const struct msc_ctl **rm_target;
-	size_t n_rm_target;
-	/* the removals in rm_target that apply to the rule being evaluated */
-	const struct msc_ctl *const *rm_app;
-	size_t n_rm_app;
-	const struct msc_request *req;
-	const struct msc_rule *cur_rule; /* starter of the chain being evaluated (RULE.*) */
-};
 
 const struct msc_ruleset *ruleset_msc(const struct ruleset *rs)
 {
@@ -375,10 +107,10 @@ void msc_ctx_free(struct msc_ctx *c)
 	free(c->ev);
 	for (size_t i = 0; i < c->n_ip; i++) {
 		free(c->ip[i].key);
-		coll_done(&c->ip[i].c);
+		msc_coll_done(&c->ip[i].c);
 	}
 	free(c->ip);
-	coll_done(&c->global);
+	msc_coll_done(&c->global);
 	free(c->msg.p);
 	free(c->logdata.p);
 	free(c->tmp.p);
@@ -393,7 +125,7 @@ const struct msc_ctx_stats *msc_ctx_stats(const struct msc_ctx *c)
 
 static void tx_destroy(struct msc_tx *tx)
 {
-	coll_done(&tx->tx);
+	msc_coll_done(&tx->tx);
 	free(tx->mname.p);
 	free(tx->mval.p);
 	free(tx->spare_name.p);
@@ -415,9 +147,9 @@ int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret)
 	if (tx) {
 		/* a recycled transaction: its buffers stay, its state starts over */
 		c->spare = NULL;
-		coll_clear(&tx->tx);
-		sb_reset(&tx->mname);
-		sb_reset(&tx->mval);
+		msc_coll_clear(&tx->tx);
+		msc_sb_reset(&tx->mname);
+		msc_sb_reset(&tx->mval);
 		mvars_clear(&tx->mv_prev);
 		mvars_clear(&tx->mv_cur);
 		tx->n_rm_id = tx->n_rm_tag = tx->n_rm_target = 0;
@@ -485,438 +217,9 @@ int msc_tx_intercepted(const struct msc_tx *tx)
 
 const char *msc_tx_get(const struct msc_tx *tx, const char *name)
 {
-	struct kv *e = coll_get((struct coll *)&tx->tx, name, strlen(name), tx->now_us);
+	struct kv *e = msc_coll_get((struct coll *)&tx->tx, name, strlen(name), tx->now_us);
 
 	return e ? e->val : NULL;
-}
-
-/* ---- variables ---- */
-
-static int ev_push(struct msc_ctx *c, const struct elem *e)
-{
-	if (c->ev_n == c->ev_cap) {
-		size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
-		struct elem *nv = realloc(c->ev, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		c->ev = nv;
-		c->ev_cap = cap;
-	}
-	c->ev[c->ev_n++] = *e;
-	return 0;
-}
-
-static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uint8_t *k,
-			size_t klen)
-{
-	if (t->key_re)
-		return pcre2_match(t->key_re, k, klen, 0, 0, c->md, NULL) >= 0;
-	if (t->key)
-		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
-	return true;
-}
-
-/* Same variable (kind and collection) as an exclusion X, and the key is selected by X. */
-static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const struct msc_target *t,
-			const uint8_t *k, size_t klen)
-{
-	if (x->kind != t->kind || x->idx != t->idx)
-		return false;
-	return key_matches(c, x, k, klen);
-}
-
-static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
-			const struct msc_target *t, const uint8_t *k, size_t klen)
-{
-	if (!r->has_exclusions && !tx->n_rm_app)
-		return false;
-	for (size_t i = 0; r->has_exclusions && i < r->n_t; i++)
-		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
-			return true;
-	for (size_t i = 0; i < tx->n_rm_app; i++)
-		if (excluded_by(c, &tx->rm_app[i]->target, t, k, klen))
-			return true;
-	return false;
-}
-
-/* Decimal text of V into BUF (at least 21 bytes); returns its length. */
-static size_t fmt_i64(char *buf, int64_t v)
-{
-	char t[24];
-	size_t n = 0, len = 0;
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		t[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		buf[len++] = '-';
-	while (n)
-		buf[len++] = t[--n];
-	buf[len] = '\0';
-	return len;
-}
-
-static void num_elem(struct elem *e, const char *coll, int64_t v)
-{
-	*e = (struct elem){ .coll = coll };
-	fmt_i64(e->num, v);
-}
-
-static struct coll *tx_coll(struct msc_tx *tx, uint8_t kind)
-{
-	if (kind == MSC_VK_TX)
-		return &tx->tx;
-	if (kind == MSC_VK_IP)
-		return tx->ip ? &tx->ip->c : NULL;
-	return &tx->ctx->global;
-}
-
-static const char *const body_proc_names[] = {
-	NULL, "URLENCODED", "MULTIPART", "JSON", "XML", NULL
-};
-
-/*
- * ModSecurity v2 (the CRS's reference): REQUEST_BODY exists when the URLENCODED processor
- * read the body, or when no processor did and ctl:forceRequestBodyVariable is on. Multipart,
- * XML and JSON bodies are seen through their own variables only (v3 fills REQUEST_BODY
- * always, which makes 944100-944210 match XML element names the tests call benign).
- */
-static bool request_body_visible(const struct msc_tx *tx)
-{
-	const struct msc_str *p = &tx->req->f[MSC_F_REQBODY_PROCESSOR];
-	int proc = tx->body_proc;
-
-	if (proc == MSC_BODY_AUTO && p->ptr) {
-		char name[16];
-		size_t n = MIN(p->len, sizeof(name) - 1);
-
-		memcpy(name, p->ptr, n);
-		name[n] = '\0';
-		proc = msc_parse_body_processor(name);
-		if (proc < 0)
-			proc = MSC_BODY_NONE;
-	}
-	if (proc == MSC_BODY_URLENCODED || proc == MSC_BODY_XML)
-		return true;
-	if (proc == MSC_BODY_AUTO || proc == MSC_BODY_NONE)
-		return tx->force_body;
-	return false;
-}
-
-/*
- * Append to ctx->ev the values of T for rule R (R NULL: no exclusions, for macros). The
- * element for a count target is the count. Returns 0 or -ENOMEM.
- */
-static int collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
-		   const struct msc_target *t)
-{
-	const struct msc_request *q = tx->req;
-	const char *cname = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
-	size_t start = c->ev_n;
-	struct elem e;
-	int rc = 0;
-
-#define PUSH(E)                                  \
-	do {                                     \
-		if ((rc = ev_push(c, &(E))) < 0) \
-			return rc;               \
-	} while (0)
-#define SELECTED(K, KL) \
-	(key_matches(c, t, (K), (KL)) && !(r && is_excluded(c, tx, r, t, (K), (KL))))
-	switch (t->kind) {
-	case MSC_VK_FIELD: {
-		const struct msc_str *f = &q->f[t->idx];
-
-		if (!f->ptr)
-			break;
-		if (t->idx == MSC_F_REQUEST_BODY && !request_body_visible(tx))
-			break;
-		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
-		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
-			PUSH(e);
-		break;
-	}
-	case MSC_VK_COLL:
-	case MSC_VK_COLL_NAMES:
-	case MSC_VK_XML: {
-		const struct msc_list *l = &q->c[t->idx];
-
-		for (size_t i = 0; i < l->n; i++) {
-			const struct msc_kv *kv = &l->v[i];
-
-			if (t->kind != MSC_VK_XML && !SELECTED(kv->name.ptr, kv->name.len))
-				continue;
-			e = (struct elem){ .coll = cname,
-					   .key = kv->name.ptr,
-					   .klen = kv->name.len,
-					   .cacheable = true };
-			if (t->kind == MSC_VK_COLL_NAMES) {
-				e.v = kv->name.ptr;
-				e.vlen = kv->name.len;
-			} else {
-				e.v = kv->value.ptr;
-				e.vlen = kv->value.len;
-			}
-			if (t->kind == MSC_VK_XML)
-				e.key = NULL, e.klen = 0;
-			if (!e.v)
-				e.v = (const uint8_t *)"";
-			PUSH(e);
-		}
-		break;
-	}
-	case MSC_VK_ARGS:
-	case MSC_VK_ARGS_NAMES:
-		for (int w = 0; w < 2; w++) {
-			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
-
-			for (size_t i = 0; i < l->n; i++) {
-				const struct msc_kv *kv = &l->v[i];
-
-				if (!SELECTED(kv->name.ptr, kv->name.len))
-					continue;
-				e = (struct elem){ .coll = cname,
-						   .key = kv->name.ptr,
-						   .klen = kv->name.len,
-						   .cacheable = true };
-				e.v = t->kind == MSC_VK_ARGS ? kv->value.ptr : kv->name.ptr;
-				e.vlen = t->kind == MSC_VK_ARGS ? kv->value.len : kv->name.len;
-				if (!e.v)
-					e.v = (const uint8_t *)"";
-				PUSH(e);
-			}
-		}
-		break;
-	case MSC_VK_TX:
-	case MSC_VK_IP:
-	case MSC_VK_GLOBAL: {
-		struct coll *co = tx_coll(tx, t->kind);
-
-		if (!co)
-			break;
-		if (t->key && !t->key_re) {
-			struct kv *kv = coll_get(co, t->key, t->key_len, tx->now_us);
-
-			if (kv &&
-			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen))) {
-				e = (struct elem){ .v = (const uint8_t *)kv->val,
-						   .vlen = kv->vlen,
-						   .coll = cname,
-						   .key = (const uint8_t *)kv->name,
-						   .klen = kv->nlen };
-				PUSH(e);
-			}
-			break;
-		}
-		for (size_t i = 0; i < co->n; i++) {
-			struct kv *kv = &co->v[i];
-
-			if (kv->expire_us && kv->expire_us <= tx->now_us)
-				continue;
-			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
-				continue;
-			e = (struct elem){ .v = (const uint8_t *)kv->val,
-					   .vlen = kv->vlen,
-					   .coll = cname,
-					   .key = (const uint8_t *)kv->name,
-					   .klen = kv->nlen };
-			PUSH(e);
-		}
-		break;
-	}
-	case MSC_VK_MATCHED_VAR:
-	case MSC_VK_MATCHED_VAR_NAME:
-		if (!tx->has_matched)
-			break;
-		e = (struct elem){ .coll = cname };
-		if (t->kind == MSC_VK_MATCHED_VAR) {
-			e.v = (const uint8_t *)(tx->mval.p ? tx->mval.p : "");
-			e.vlen = tx->mval.len;
-		} else {
-			e.v = (const uint8_t *)tx->mname.p;
-			e.vlen = tx->mname.len;
-		}
-		PUSH(e);
-		break;
-	case MSC_VK_MATCHED_VARS:
-	case MSC_VK_MATCHED_VARS_NAMES:
-		for (size_t i = 0; i < tx->mv_prev.n; i++) {
-			const struct mvar *m = &tx->mv_prev.v[i];
-
-			if (!SELECTED((const uint8_t *)m->name, strlen(m->name)))
-				continue;
-			e = (struct elem){ .coll = cname,
-					   .key = (const uint8_t *)m->name,
-					   .klen = strlen(m->name) };
-			if (t->kind == MSC_VK_MATCHED_VARS) {
-				e.v = m->val;
-				e.vlen = m->vlen;
-			} else {
-				e.v = (const uint8_t *)m->name;
-				e.vlen = strlen(m->name);
-			}
-			PUSH(e);
-		}
-		break;
-	case MSC_VK_ARGS_COMBINED_SIZE: {
-		int64_t sum = 0;
-
-		for (int w = 0; w < 2; w++) {
-			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
-
-			for (size_t i = 0; i < l->n; i++)
-				sum += (int64_t)(l->v[i].name.len + l->v[i].value.len);
-		}
-		num_elem(&e, cname, sum);
-		PUSH(e);
-		break;
-	}
-	case MSC_VK_FILES_COMBINED_SIZE: {
-		int64_t sum = 0;
-		const struct msc_list *l = &q->c[MSC_C_FILES_SIZES];
-
-		for (size_t i = 0; i < l->n; i++) {
-			char nb[24];
-			size_t n = MIN(l->v[i].value.len, sizeof(nb) - 1);
-
-			memcpy(nb, l->v[i].value.ptr ? (const char *)l->v[i].value.ptr : "", n);
-			nb[n] = '\0';
-			sum += strtoll(nb, NULL, 10);
-		}
-		num_elem(&e, cname, sum);
-		PUSH(e);
-		break;
-	}
-	case MSC_VK_REQBODY_ERROR:
-		num_elem(&e, cname, q->reqbody_error);
-		PUSH(e);
-		break;
-	case MSC_VK_MULTIPART_FLAG:
-		num_elem(&e, cname, !!(q->multipart & (1u << t->idx)));
-		PUSH(e);
-		break;
-	case MSC_VK_REQUEST_BODY_LENGTH:
-		num_elem(&e, cname, (int64_t)q->request_body_len);
-		PUSH(e);
-		break;
-	case MSC_VK_DURATION:
-		num_elem(&e, cname, 0);
-		PUSH(e);
-		break;
-	case MSC_VK_REQBODY_PROCESSOR: {
-		/* always present, empty when no processor reads the body (ModSecurity v2) */
-		const char *n = tx->body_proc > MSC_BODY_AUTO && tx->body_proc < MSC_BODY_NONE ?
-					body_proc_names[tx->body_proc] :
-					NULL;
-
-		if (n) {
-			e = (struct elem){ .v = (const uint8_t *)n,
-					   .vlen = strlen(n),
-					   .coll = cname };
-		} else if (q->f[MSC_F_REQBODY_PROCESSOR].ptr) {
-			e = (struct elem){ .v = q->f[MSC_F_REQBODY_PROCESSOR].ptr,
-					   .vlen = q->f[MSC_F_REQBODY_PROCESSOR].len,
-					   .coll = cname,
-					   .cacheable = true };
-		} else {
-			e = (struct elem){ .v = (const uint8_t *)"", .coll = cname };
-		}
-		PUSH(e);
-		break;
-	}
-	case MSC_VK_UNIQUE_ID:
-		e = (struct elem){ .v = (const uint8_t *)tx->unique_id,
-				   .vlen = strlen(tx->unique_id),
-				   .coll = cname };
-		PUSH(e);
-		break;
-	case MSC_VK_RULE: {
-		const struct msc_rule *cr = tx->cur_rule;
-		const char *k = t->key ? t->key : "";
-
-		if (!cr)
-			break;
-		e = (struct elem){ .coll = cname };
-		if (!strcasecmp(k, "id")) {
-			num_elem(&e, cname, cr->id);
-		} else if (!strcasecmp(k, "phase")) {
-			num_elem(&e, cname, cr->phase);
-		} else if (!strcasecmp(k, "severity") && cr->severity >= 0) {
-			num_elem(&e, cname, cr->severity);
-		} else if (!strcasecmp(k, "msg") && cr->msg.raw) {
-			e.v = (const uint8_t *)cr->msg.raw;
-			e.vlen = strlen(cr->msg.raw);
-		} else if ((!strcasecmp(k, "ver") && cr->ver) ||
-			   (!strcasecmp(k, "rev") && cr->rev)) {
-			const char *s = !strcasecmp(k, "ver") ? cr->ver : cr->rev;
-
-			e.v = (const uint8_t *)s;
-			e.vlen = strlen(s);
-		} else {
-			break;
-		}
-		PUSH(e);
-		break;
-	}
-	case MSC_VK_ENV:
-	default:
-		break;
-	}
-#undef PUSH
-#undef SELECTED
-	if (t->count) {
-		int64_t n = (int64_t)(c->ev_n - start);
-
-		c->ev_n = start;
-		num_elem(&e, cname, n);
-		rc = ev_push(c, &e);
-	}
-	/* numbers were formatted into the element itself: point at them */
-	for (size_t i = start; i < c->ev_n; i++) {
-		if (!c->ev[i].v) {
-			c->ev[i].v = (const uint8_t *)c->ev[i].num;
-			c->ev[i].vlen = strlen(c->ev[i].num);
-		}
-	}
-	return rc;
-}
-
-/* ---- macros ---- */
-
-static void expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out)
-{
-	sb_reset(out);
-	if (!m->raw)
-		return;
-	if (!m->dynamic) {
-		sb_put(out, m->raw, strlen(m->raw));
-		return;
-	}
-	for (size_t i = 0; i < m->n; i++) {
-		const struct msc_mpart *p = &m->parts[i];
-		size_t save;
-
-		if (p->lit) {
-			sb_put(out, p->lit, p->lit_len);
-			continue;
-		}
-		/* elements are appended past what the caller may be iterating over */
-		save = c->ev_n;
-		if (collect(c, tx, NULL, &p->var) < 0) {
-			out->oom = true;
-		} else if (c->ev_n > save) {
-			const struct elem *e = &c->ev[save];
-
-			if (e->v == (const uint8_t *)e->num)
-				sb_put(out, c->ev[save].num, strlen(c->ev[save].num));
-			else
-				sb_put(out, e->v, e->vlen);
-		}
-		c->ev_n = save;
-	}
 }
 
 /* ---- transformations ---- */
@@ -1087,8 +390,8 @@ static void set_capture(struct msc_tx *tx, int i, const uint8_t *p, size_t n)
 {
 	char name[4] = { (char)('0' + i), 0 };
 
-	if (coll_set(&tx->tx, name, 1, (const char *)p, MIN(n, (size_t)MSC_VALUE_MAX),
-		     MSC_TX_VARS_MAX) < 0)
+	if (msc_coll_set(&tx->tx, name, 1, (const char *)p, MIN(n, (size_t)MSC_VALUE_MAX),
+			 MSC_TX_VARS_MAX) < 0)
 		tx->ctx->st.tx_vars_refused++;
 }
 
@@ -1178,7 +481,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	bool m = false;
 
 	if (r->op_macro.dynamic) {
-		expand(c, tx, &r->op_macro, &c->tmp);
+		msc_expand(c, tx, &r->op_macro, &c->tmp);
 		if (c->tmp.oom)
 			return -ENOMEM;
 		arg = c->tmp.p ? c->tmp.p : "";
@@ -1323,18 +626,18 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 				       &c->global;
 	if (!co)
 		return; /* ip.* without initcol: ModSecurity ignores it too */
-	expand(c, tx, &sv->name, name);
+	msc_expand(c, tx, &sv->name, name);
 	if (name->oom || !name->len)
 		return;
 	if (sv->op == MSC_SV_DEL) {
-		coll_del(co, name->p, name->len);
+		msc_coll_del(co, name->p, name->len);
 		return;
 	}
-	expand(c, tx, &sv->value, val);
+	msc_expand(c, tx, &sv->value, val);
 	if (val->oom)
 		return;
 	if (sv->op == MSC_SV_EXPIRE) {
-		struct kv *e = coll_get(co, name->p, name->len, tx->now_us);
+		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
 		int64_t secs = strtoll(val->p ? val->p : "0", NULL, 10);
 
 		if (e && sv->coll != MSC_COLL_TX && secs > 0)
@@ -1342,13 +645,13 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 		return;
 	}
 	if (sv->op == MSC_SV_ADD || sv->op == MSC_SV_SUB) {
-		struct kv *e = coll_get(co, name->p, name->len, tx->now_us);
+		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
 		int64_t a = e ? strtoll(e->val, NULL, 10) : 0;
 		int64_t b = strtoll(val->p ? val->p : "0", NULL, 10);
 		char nb[24];
 
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;
-		rc = coll_set(co, name->p, name->len, nb, fmt_i64(nb, a), MSC_TX_VARS_MAX);
+		rc = msc_coll_set(co, name->p, name->len, nb, msc_fmt_i64(nb, a), MSC_TX_VARS_MAX);
 	} else {
 		size_t vl = val->len;
 
@@ -1356,7 +659,8 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 			vl = MSC_VALUE_MAX;
 			c->st.value_truncated++;
 		}
-		rc = coll_set(co, name->p, name->len, val->p ? val->p : "", vl, MSC_TX_VARS_MAX);
+		rc = msc_coll_set(co, name->p, name->len, val->p ? val->p : "", vl,
+				  MSC_TX_VARS_MAX);
 	}
 	if (rc < 0)
 		c->st.tx_vars_refused++;
@@ -1364,7 +668,7 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 
 static void do_initcol_ip(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r)
 {
-	expand(c, tx, &r->initcol_ip, &c->tmp);
+	msc_expand(c, tx, &r->initcol_ip, &c->tmp);
 	if (c->tmp.oom)
 		return;
 	for (size_t i = 0; i < c->n_ip; i++) {
@@ -1488,14 +792,14 @@ static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_
 
 	n = MIN(n, (size_t)MSC_VALUE_MAX);
 	/* V may be the old MATCHED_VAR itself: build in the spare buffers, then swap */
-	sb_reset(&tx->spare_name);
-	sb_put(&tx->spare_name, e->coll, strlen(e->coll));
+	msc_sb_reset(&tx->spare_name);
+	msc_sb_put(&tx->spare_name, e->coll, strlen(e->coll));
 	if (e->key) {
-		sb_put(&tx->spare_name, ":", 1);
-		sb_put(&tx->spare_name, e->key, e->klen);
+		msc_sb_put(&tx->spare_name, ":", 1);
+		msc_sb_put(&tx->spare_name, e->key, e->klen);
 	}
-	sb_reset(&tx->spare_val);
-	sb_put(&tx->spare_val, v, n);
+	msc_sb_reset(&tx->spare_val);
+	msc_sb_put(&tx->spare_val, v, n);
 	if (tx->spare_name.oom || tx->spare_val.oom)
 		return;
 	{
@@ -1565,7 +869,7 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 
 		if (t->exclude)
 			continue;
-		rc = collect(c, tx, l, t);
+		rc = msc_collect(c, tx, l, t);
 		for (size_t i = base; i < c->ev_n && rc >= 0; i++) {
 			struct elem e = c->ev[i];
 			const uint8_t *v;
@@ -1627,7 +931,7 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 
 static int64_t anomaly_score(struct msc_tx *tx)
 {
-	struct kv *e = coll_get(&tx->tx, "anomaly_score", 13, tx->now_us);
+	struct kv *e = msc_coll_get(&tx->tx, "anomaly_score", 13, tx->now_us);
 	int64_t sum = 0;
 
 	if (e && strtoll(e->val, NULL, 10))
@@ -1636,7 +940,7 @@ static int64_t anomaly_score(struct msc_tx *tx)
 		char n[32];
 
 		snprintf(n, sizeof(n), "anomaly_score_pl%d", i);
-		e = coll_get(&tx->tx, n, strlen(n), tx->now_us);
+		e = msc_coll_get(&tx->tx, n, strlen(n), tx->now_us);
 		if (e)
 			sum += strtoll(e->val, NULL, 10);
 	}
@@ -1715,10 +1019,10 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 					.status = disrupt ? (r->status ? r->status : 403) : 0,
 				};
 
-				expand(c, tx, &r->msg, &c->msg);
+				msc_expand(c, tx, &r->msg, &c->msg);
 				a.msg = c->msg.p && !c->msg.oom ? c->msg.p : "";
 				if (r->logdata.raw) {
-					expand(c, tx, &r->logdata, &c->logdata);
+					msc_expand(c, tx, &r->logdata, &c->logdata);
 					a.logdata =
 						c->logdata.p && !c->logdata.oom ? c->logdata.p : "";
 				}
