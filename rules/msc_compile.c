@@ -413,6 +413,78 @@ static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
 	return 0;
 }
 
+/* Can a target's values be collected once per phase (request variables only)? */
+static bool target_cacheable(const struct msc_target *t)
+{
+	switch (t->kind) {
+	case MSC_VK_FIELD:
+	case MSC_VK_COLL:
+	case MSC_VK_COLL_NAMES:
+	case MSC_VK_ARGS:
+	case MSC_VK_ARGS_NAMES:
+	case MSC_VK_XML:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Give links with the same cacheable target list (exclusions included) the same id. */
+static int number_target_lists(struct msc_ruleset *rs)
+{
+	char **sigs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < rs->n && r >= 0; i++) {
+		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker && r >= 0; l = l->next) {
+			size_t len = 1, k;
+			bool ok = l->n_t > 0 && !l->is_action;
+			char *sig;
+
+			for (size_t j = 0; j < l->n_t && ok; j++) {
+				ok = target_cacheable(&l->t[j]);
+				len += strlen(l->t[j].text) + 3;
+			}
+			l->tlist = 0;
+			if (!ok)
+				continue;
+			sig = malloc(len);
+			if (!sig) {
+				r = -ENOMEM;
+				break;
+			}
+			sig[0] = '\0';
+			for (size_t j = 0; j < l->n_t; j++) {
+				strcat(sig, l->t[j].exclude ? "!" : l->t[j].count ? "&" : "");
+				strcat(sig, l->t[j].text);
+				strcat(sig, "|");
+			}
+			for (k = 0; k < n && strcmp(sigs[k], sig); k++)
+				;
+			if (k < n) {
+				free(sig);
+			} else {
+				char **nv = realloc(sigs, (n + 1) * sizeof(*nv));
+
+				if (!nv) {
+					free(sig);
+					r = -ENOMEM;
+					break;
+				}
+				sigs = nv;
+				sigs[n++] = sig;
+			}
+			l->tlist = (uint32_t)k + 1;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		free(sigs[k]);
+	free(sigs);
+	rs->n_tlists = (uint32_t)n;
+	return r;
+}
+
 int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		       struct rule_diags *diags)
 {
@@ -453,6 +525,8 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 	}
 	free(keys);
 	rs->n_tfn_keys = (uint32_t)n_keys;
+	if (number_target_lists(rs) < 0)
+		return -ENOMEM;
 	for (int p = 1; p <= 5; p++) {
 		size_t n = 0;
 

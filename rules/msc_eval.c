@@ -46,6 +46,7 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 		return -ENOMEM;
 	c->rs = m;
 	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
+	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
 	c->jit_stack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
@@ -101,6 +102,8 @@ void msc_ctx_free(struct msc_ctx *c)
 	pcre2_match_context_free(c->mctx);
 	pcre2_jit_stack_free(c->jit_stack);
 	free(c->tc);
+	free(c->tl);
+	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
 	msc_buf_done(&c->tb[1]);
@@ -156,6 +159,7 @@ int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret)
 		tx->ip = NULL;
 		tx->force_body = tx->allowed = tx->has_matched = false;
 		tx->intercepted = 0;
+		tx->ctl_epoch = 0;
 		tx->req = NULL;
 		tx->cur_rule = NULL;
 	} else {
@@ -712,6 +716,7 @@ static int push_ptr(void *vp, size_t *n, size_t size, const void *item)
 
 static void do_ctl(struct msc_tx *tx, const struct msc_ctl *ctl)
 {
+	tx->ctl_epoch++; /* what the transaction shows may change: cached lists are stale */
 	switch (ctl->kind) {
 	case MSC_CTL_RULE_ENGINE:
 		tx->engine = (uint8_t)ctl->value;
@@ -834,6 +839,85 @@ static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_
 }
 
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
+/* Run link L on one element: transformations, the operator, and on a match the link's
+ * non-disruptive actions. Returns 1 matched, 0 not, -ENOMEM. */
+static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+		     const struct elem *e)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc, matched = 0;
+
+	if (l->multi_match) {
+		/* the operator runs on the value and after each transformation that changed it
+		 * (buffers alternate; nothing in between transforms) */
+		v = e->v;
+		n = e->vlen;
+		for (int k = 0; k <= l->n_tfn; k++) {
+			if (k > 0) {
+				struct msc_buf *out = &c->tb[k & 1];
+
+				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
+				if (rc < 0)
+					return rc;
+				if (out->len == n && !memcmp(out->p, v, n)) {
+					v = out->p ? out->p : v;
+					continue;
+				}
+				v = out->p ? out->p : (const uint8_t *)"";
+				n = out->len;
+			}
+			rc = op_run(c, tx, l, NULL, v, n);
+			if (rc < 0)
+				return rc;
+			if (rc > 0) {
+				matched = 1;
+				c->st.matches++;
+				record_match(c, tx, l, e, v, n);
+				nondisruptive(c, tx, l);
+			}
+		}
+		return matched;
+	}
+	rc = transform(c, l, l->n_tfn, e, &v, &n);
+	if (rc < 0)
+		return rc;
+	rc = op_run(c, tx, l, e, v, n);
+	if (rc > 0) {
+		c->st.matches++;
+		record_match(c, tx, l, e, v, n);
+		nondisruptive(c, tx, l);
+	}
+	return rc;
+}
+
+/* Append ELEMS[0..N) to the context's target-list cache (numbers point into the copies). */
+static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
+{
+	if (c->tl_n + n > c->tl_cap) {
+		size_t cap = c->tl_cap ? c->tl_cap : 256;
+		struct elem *nv;
+
+		while (cap < c->tl_n + n)
+			cap *= 2;
+		nv = realloc(c->tl_ev, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->tl_ev = nv;
+		c->tl_cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct elem *d = &c->tl_ev[c->tl_n + i];
+
+		*d = elems[i];
+		if (elems[i].v == (const uint8_t *)elems[i].num)
+			d->v = (const uint8_t *)d->num;
+	}
+	c->tl_n += n;
+	return 0;
+}
+
+/* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
 static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 		     const struct msc_rule *starter)
 {
@@ -863,6 +947,41 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			applicable[n_app++] = tx->rm_target[i];
 	tx->rm_app = applicable;
 	tx->n_rm_app = n_app;
+	if (l->tlist && !n_app && c->tl) {
+		/*
+		 * A target list of request variables only, shared with other links: its values
+		 * are collected once per phase (and again after a ctl changed what the
+		 * transaction shows), then every link with that list iterates the copy.
+		 */
+		struct tl_ent *te = &c->tl[l->tlist];
+
+		if (te->gen != c->gen || te->epoch != tx->ctl_epoch) {
+			size_t base = c->ev_n;
+
+			for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++)
+				if (!l->t[ti].exclude)
+					rc = msc_collect(c, tx, l, &l->t[ti]);
+			if (rc >= 0)
+				rc = tl_store(c, c->ev + base, c->ev_n - base);
+			if (rc >= 0)
+				*te = (struct tl_ent){ .gen = c->gen,
+						       .epoch = tx->ctl_epoch,
+						       .start = c->tl_n - (c->ev_n - base),
+						       .n = c->ev_n - base };
+			c->ev_n = base;
+		}
+		for (size_t i = 0; rc >= 0 && i < te->n; i++) {
+			struct elem e = c->tl_ev[te->start + i];
+
+			if (c->tl_ev[te->start + i].v ==
+			    (const uint8_t *)c->tl_ev[te->start + i].num)
+				e.v = (const uint8_t *)e.num;
+			rc = eval_elem(c, tx, l, &e);
+			if (rc > 0)
+				matched = true;
+		}
+		goto out;
+	}
 	for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++) {
 		const struct msc_target *t = &l->t[ti];
 		size_t base = c->ev_n;
@@ -872,56 +991,16 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		rc = msc_collect(c, tx, l, t);
 		for (size_t i = base; i < c->ev_n && rc >= 0; i++) {
 			struct elem e = c->ev[i];
-			const uint8_t *v;
-			size_t n;
 
 			if (c->ev[i].v == (const uint8_t *)c->ev[i].num)
 				e.v = (const uint8_t *)e.num; /* c->ev may move */
-
-			if (l->multi_match) {
-				/* the operator runs on the value and after each transformation
-				 * that changed it (buffers alternate; nothing in between
-				 * transforms) */
-				v = e.v;
-				n = e.vlen;
-				for (int k = 0; k <= l->n_tfn && rc >= 0; k++) {
-					if (k > 0) {
-						struct msc_buf *out = &c->tb[k & 1];
-
-						rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v,
-								   n, out);
-						if (rc < 0)
-							break;
-						if (out->len == n && !memcmp(out->p, v, n)) {
-							v = out->p ? out->p : v;
-							continue;
-						}
-						v = out->p ? out->p : (const uint8_t *)"";
-						n = out->len;
-					}
-					rc = op_run(c, tx, l, NULL, v, n);
-					if (rc > 0) {
-						matched = true;
-						c->st.matches++;
-						record_match(c, tx, l, &e, v, n);
-						nondisruptive(c, tx, l);
-					}
-				}
-				continue;
-			}
-			rc = transform(c, l, l->n_tfn, &e, &v, &n);
-			if (rc < 0)
-				break;
-			rc = op_run(c, tx, l, &e, v, n);
-			if (rc > 0) {
+			rc = eval_elem(c, tx, l, &e);
+			if (rc > 0)
 				matched = true;
-				c->st.matches++;
-				record_match(c, tx, l, &e, v, n);
-				nondisruptive(c, tx, l);
-			}
 		}
 		c->ev_n = base;
 	}
+out:
 	tx->rm_app = NULL;
 	tx->n_rm_app = 0;
 	if (rc < 0)
@@ -969,6 +1048,7 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 	}
 	arena_reset(c, false);
 	c->tc_bytes = 0;
+	c->tl_n = 0;
 	c->ev_n = 0;
 	for (size_t pi = 0; pi < rs->n_phase_idx[phase]; pi++) {
 		const struct msc_rule *r = rs->v[rs->phase_idx[phase][pi]];

@@ -82,6 +82,12 @@ struct elem {
 	char num[24];
 };
 
+/* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */
+struct tl_ent {
+	uint32_t gen, epoch;
+	size_t start, n;
+};
+
 struct msc_ctx {
 	const struct msc_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -101,6 +107,9 @@ struct msc_ctx {
 	uint64_t uid_base, uid_ctr;
 	struct sb msg, logdata, tmp, name;
 	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
+	struct tl_ent *tl; /* by target list id (1..n_tlists) */
+	struct elem *tl_ev;
+	size_t tl_n, tl_cap;
 	struct msc_ctx_stats st;
 };
 
@@ -113,6 +122,7 @@ struct msc_tx {
 	bool force_body;
 	int body_access;
 	int intercepted;
+	uint32_t ctl_epoch; /* counts ctl actions run */
 	bool allowed;
 	uint64_t now_us;
 	char unique_id[40];

@@ -183,6 +183,7 @@ struct msc_rule {
 	bool capture, multi_match, chain, auditlog;
 	bool next_reads_mvars; /* the chained link reads MATCHED_VARS(_NAMES) */
 	bool has_exclusions; /* some target is !VAR */
+	uint32_t tlist; /* id of its target list when made of request variables only, or 0 */
 	int skip;
 	char *skip_after;
 	struct msc_setvar *sv;
@@ -228,6 +229,7 @@ struct msc_ruleset {
 	struct msc_config cfg;
 	struct msc_defaults def[6];
 	uint32_t n_tfn_keys; /* distinct transformation prefixes (cache key space) */
+	uint32_t n_tlists; /* distinct cacheable target lists */
 	hs_scratch_t *scratch; /* prototype for @pm databases; cloned per context */
 	struct msc_rxgroup *groups;
 	size_t n_groups;
