@@ -298,6 +298,8 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		if (t->idx == MSC_F_REQUEST_BODY && !request_body_visible(tx))
 			break;
+		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
+			break; /* SecResponseBodyAccess Off */
 		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
 		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
 			PUSH(e);

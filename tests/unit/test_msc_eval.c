@@ -530,12 +530,27 @@ static void test_msc_eval_request_body_visibility(void **state)
 	q.f[MSC_F_REQBODY_PROCESSOR] = S("URLENCODED");
 	setup_env(&e, "SecRule REQUEST_BODY \"@contains evil\" \"id:1,phase:2\"\n"
 		      "SecRule ARGS_POST:p \"@streq evil\" \"id:2,phase:2\"\n"
-		      "SecRule RESPONSE_STATUS \"@rx .\" \"id:3,phase:2\"\n");
+		      "SecRule RESPONSE_STATUS \"@rx .\" \"id:3,phase:2\"\n"
+		      "SecRule RESPONSE_BODY \"@rx secret\" \"id:4,phase:4\"\n");
 	run_phases(&e, &q, 1, 2);
 	assert_true(alerted(&e, 1));
 	assert_true(alerted(&e, 2));
 	assert_false(alerted(&e, 3));
+	/* response: RESPONSE_BODY only with SecResponseBodyAccess On */
+	q.f[MSC_F_RESPONSE_STATUS] = S("200");
+	q.f[MSC_F_RESPONSE_BODY] = S("a secret");
+	q.have_response = true;
+	run_phases(&e, &q, 3, 4);
+	assert_false(alerted(&e, 4));
 	teardown_env(&e);
+	setup_env(&e, "SecResponseBodyAccess On\n"
+		      "SecRule RESPONSE_BODY \"@rx secret\" \"id:4,phase:4\"\n");
+	run_phases(&e, &q, 1, 4);
+	assert_true(alerted(&e, 4));
+	teardown_env(&e);
+	q.f[MSC_F_RESPONSE_STATUS] = (struct msc_str){ 0 };
+	q.f[MSC_F_RESPONSE_BODY] = (struct msc_str){ 0 };
+	q.have_response = false;
 	/* a JSON body is seen through ARGS only, unless forced with no processor */
 	q.f[MSC_F_REQBODY_PROCESSOR] = S("JSON");
 	setup_env(&e, "SecRule REQUEST_BODY \"@contains evil\" \"id:1,phase:2\"\n"
