@@ -307,7 +307,7 @@ static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len,
  * memory. *RET points into the cache, the context's buffers or E itself, valid until the
  * next call. Returns 0 or -ENOMEM.
  */
-static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, const struct elem *e,
+static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
 		     const uint8_t **ret, size_t *ret_len)
 {
 	const uint8_t *cur = e->v;
@@ -319,6 +319,12 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, const s
 		*ret_len = cur_len;
 		return 0;
 	}
+	if (e->cacheable && e->memo_key == r->tfn_key[n - 1]) {
+		c->st.tcache_hits++;
+		*ret = e->memo;
+		*ret_len = e->memo_len;
+		return 0;
+	}
 	if (e->cacheable) {
 		for (int k = n; k >= 1; k--) {
 			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
@@ -328,6 +334,9 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, const s
 					c->st.tcache_hits++;
 					*ret = t->out;
 					*ret_len = t->out_len;
+					e->memo_key = t->key;
+					e->memo = t->out;
+					e->memo_len = t->out_len;
 					return 0;
 				}
 				cur = t->out;
@@ -359,6 +368,11 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, const s
 						      .out = copy,
 						      .out_len = cur_len };
 				cur = copy;
+				if (k == n - 1) {
+					e->memo_key = t->key;
+					e->memo = copy;
+					e->memo_len = cur_len;
+				}
 			} else {
 				c->st.tcache_refused++;
 			}
@@ -841,8 +855,7 @@ static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
 /* Run link L on one element: transformations, the operator, and on a match the link's
  * non-disruptive actions. Returns 1 matched, 0 not, -ENOMEM. */
-static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
-		     const struct elem *e)
+static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l, struct elem *e)
 {
 	const uint8_t *v;
 	size_t n;
@@ -910,6 +923,7 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 		struct elem *d = &c->tl_ev[c->tl_n + i];
 
 		*d = elems[i];
+		d->memo_key = 0;
 		if (elems[i].v == (const uint8_t *)elems[i].num)
 			d->v = (const uint8_t *)d->num;
 	}
@@ -971,12 +985,8 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			c->ev_n = base;
 		}
 		for (size_t i = 0; rc >= 0 && i < te->n; i++) {
-			struct elem e = c->tl_ev[te->start + i];
-
-			if (c->tl_ev[te->start + i].v ==
-			    (const uint8_t *)c->tl_ev[te->start + i].num)
-				e.v = (const uint8_t *)e.num;
-			rc = eval_elem(c, tx, l, &e);
+			/* tl_ev does not move while a link runs: only link starts append */
+			rc = eval_elem(c, tx, l, &c->tl_ev[te->start + i]);
 			if (rc > 0)
 				matched = true;
 		}

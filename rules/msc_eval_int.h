@@ -80,6 +80,11 @@ struct elem {
 	size_t klen;
 	bool cacheable; /* V is request memory, stable for the phase */
 	char num[24];
+	/* the last transformation result asked for (key, cache-backed value): consecutive
+	 * rules with the same transformations skip the cache lookup; key 0: none */
+	uint32_t memo_key;
+	const uint8_t *memo;
+	size_t memo_len;
 };
 
 /* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */
