@@ -11,8 +11,9 @@
  * best and the median run are reported (the machine is shared). Also reported: how many
  * requests each engine blocked (949110), as a check that both did the same work.
  *
- * Usage: crs CORPUS_DIR [RUNS [moat]]   (CORPUS_DIR holds REQUEST-*.jsonl and benign.jsonl;
- * "moat" skips the baseline, for profiling)
+ * Usage: crs CORPUS_DIR [RUNS [moat|moat-hs]]   (CORPUS_DIR holds REQUEST-*.jsonl and
+ * benign.jsonl; "moat" skips the baseline, for profiling; "moat-hs" also turns on the
+ * Hyperscan @rx prefilter groups, ruleset_opts.msc_hs_prefilter)
  * Prints one JSON object.
  */
 #include <errno.h>
@@ -218,16 +219,17 @@ static void moat_on_tx(void *user, const struct http_tx *tx, uint64_t ts)
 	m->done++;
 }
 
-static int moat_new(const char *setup_path, struct moat *m)
+static int moat_new(const char *setup_path, bool hs, struct moat *m)
 {
 	const char *paths[] = { setup_path, CRS_DIR };
+	struct ruleset_opts opts = { .msc_hs_prefilter = hs };
 	struct rule_diags d = { 0 };
 	struct http_config hc;
 	struct msc_vars_config vc;
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	r = ruleset_load(paths, 2, NULL, &m->rs, &d);
+	r = ruleset_load(paths, 2, &opts, &m->rs, &d);
 	rule_diags_done(&d);
 	if (r < 0 || !ruleset_msc(m->rs))
 		return r < 0 ? r : -EINVAL;
@@ -380,7 +382,8 @@ int main(int argc, char **argv)
 	struct corpus crs, benign;
 	char pat[4096], bpath[4096];
 	glob_t g;
-	bool first = true, only_moat = argc > 3 && !strcmp(argv[3], "moat");
+	bool first = true, only_moat = argc > 3 && !strncmp(argv[3], "moat", 4);
+	bool hs = argc > 3 && !strcmp(argv[3], "moat-hs");
 
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 5;
@@ -416,7 +419,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		t0 = now();
-		if (moat_new(setup, &m) < 0) {
+		if (moat_new(setup, hs, &m) < 0) {
 			fprintf(stderr, "crs: moat cannot load the CRS\n");
 			return 1;
 		}
