@@ -19,6 +19,8 @@
 #include "ruleset_int.h"
 
 #define PM_FILE_MAX (16u << 20)
+/* longer @rx stay PCRE2-only: their prefilter forms dominate Hyperscan compile and scan time */
+#define RX_GROUP_PATTERN_MAX 256
 
 void msc_rule_free_compiled(struct msc_rule *r)
 {
@@ -383,7 +385,7 @@ static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
 				continue;
 			for (struct msc_rule *l = rs->v[i]; l; l = l->next) {
 				if (l->op != MSC_OP_RX || !l->re || l->op_macro.dynamic ||
-				    l->multi_match)
+				    l->multi_match || l->op_arg_len > RX_GROUP_PATTERN_MAX)
 					continue;
 				if (n == cap) {
 					struct glink *ng;

@@ -255,9 +255,11 @@ int msc_rx_compile(const char *pattern, size_t len, bool jit, pcre2_code **ret, 
 		   size_t errlen);
 /*
  * Number transformation prefixes, index phases, and with HS_GROUPS (and not NO_COMPILE)
- * build the Hyperscan @rx prefilter groups. Measured on the CRS (tests/bench/crs) the groups
- * cost ~6 s of Hyperscan compilation and did not make evaluation faster than PCRE2 JIT
- * alone, so they are off unless a caller asks (ruleset_opts.msc_hs_prefilter).
+ * build the Hyperscan @rx prefilter groups (patterns up to RX_GROUP_PATTERN_MAX bytes).
+ * Measured on the CRS (tests/bench/crs moat-hs) the groups cost ~3.5 s of Hyperscan
+ * compilation (~10 s with every pattern) and evaluation was not measurably faster than
+ * PCRE2 JIT alone on the shared machine, so they are off unless a caller asks
+ * (ruleset_opts.msc_hs_prefilter).
  */
 int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		       struct rule_diags *diags);
