@@ -478,9 +478,10 @@ static void test_multipart_clean(void **state)
 	assert_line(d, "ARGS_POST:field=hello world");
 	assert_line(d, "FILES:up=a.php");
 	assert_line(d, "FILES_SIZES:up=16");
-	assert_line(d,
-		    "MULTIPART_PART_HEADERS:field=Content-Disposition: form-data; name=\"field\"");
-	assert_line(d, "MULTIPART_PART_HEADERS:up=Content-Type: application/x-php");
+	assert_line(
+		d,
+		"MULTIPART_PART_HEADERS:field=Content-Disposition: form-data; name=\"field\"\\x0d\\x0a");
+	assert_line(d, "MULTIPART_PART_HEADERS:up=Content-Type: application/x-php\\x0d\\x0a");
 	assert_int_equal(count_prefix(d, "ARGS_POST:"), 1);
 	assert_line(d, "MULTIPART=0");
 	assert_line(d, "REQBODY_ERROR=0");
@@ -527,9 +528,11 @@ static void test_multipart_flags(void **state)
 		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\\x\"\r\n\r\n1\r\n--XyZ--\r\n",
 		  MSC_MP_INVALID_QUOTING },
 		{ MP_CT, "--XyZ\r\nX-Other: 1\r\n\r\n1\r\n--XyZ--\r\n", MSC_MP_INVALID_PART },
+		/* libmodsecurity's last event wins: a later matching boundary clears it */
 		{ MP_CT,
-		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyQ\r\n"
-		  "--XyZ--\r\n",
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyQ\r\n",
+		  MSC_MP_UNMATCHED_BOUNDARY },
+		{ MP_CT, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx--XyZ\r\n",
 		  MSC_MP_UNMATCHED_BOUNDARY },
 	};
 
@@ -567,7 +570,17 @@ static void test_multipart_file_limit_and_errors(void **state)
 	/* no boundary at all */
 	d = post(fx, "multipart/form-data", "--XyZ--\r\n");
 	assert_line(d, "REQBODY_ERROR=1");
-	assert_int_equal(msc_vars_stats(fx->v)->body_errors, 2);
+	/* a boundary line with bytes after it, a quoted or space-led boundary line */
+	d = post(fx, MP_CT, "--XyZ junk\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary");
+	d = post(fx, "multipart/form-data; boundary=\"XyZ\"", "--\"XyZ\"\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary (quotes)");
+	d = post(fx, MP_CT, "-- XyZ\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary (whitespace)");
+	/* an empty body is no error */
+	d = post(fx, MP_CT, "");
+	assert_line(d, "REQBODY_ERROR=0");
+	assert_int_equal(msc_vars_stats(fx->v)->body_errors, 5);
 }
 
 static void test_json_names(void **state)
