@@ -35,6 +35,7 @@
 #include <stdio.h>
 
 #include "msc_request.h"
+#include "msc.h"
 
 /* Inspection buffers. The pipeline fills those it has; absent ones are NULL. */
 enum detect_buf {
@@ -160,8 +161,8 @@ struct ruleset_opts {
 struct ruleset;
 
 /*
- * Load rule paths (files, or directories whose *.rules files load in lexical order;
- * *.conf files are ModSecurity's and are skipped with a note) and compile the ruleset.
+ * Load rule paths (files, or directories whose *.rules and *.conf files load in lexical
+ * order; *.conf files are ModSecurity's SecRules, see msc.h) and compile the ruleset.
  * Bad rules are reported in diags and skipped; the rest load. Returns 0, or -errno when a
  * path cannot be read or compilation fails (message in diags).
  */

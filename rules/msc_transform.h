@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ModSecurity transformations (t:...): byte-exact ModSecurity v3.0.9 semantics. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every transformation ModSecurity v3 has, except t:utf8toUnicode's SecUnicodeMapFile variant
+ * of urlDecodeUni (no unicode map: CRS does not configure one). Aliases (normalisePath,
+ * normalisePathWin) map to the same value; msc_tfn_name() returns the canonical spelling.
+ */
+enum msc_tfn {
+	MSC_TFN_NONE,
+	MSC_TFN_LOWERCASE,
+	MSC_TFN_UPPERCASE,
+	MSC_TFN_URL_DECODE,
+	MSC_TFN_URL_DECODE_UNI,
+	MSC_TFN_URL_ENCODE,
+	MSC_TFN_HTML_ENTITY_DECODE,
+	MSC_TFN_JS_DECODE,
+	MSC_TFN_CSS_DECODE,
+	MSC_TFN_UTF8_TO_UNICODE,
+	MSC_TFN_REMOVE_NULLS,
+	MSC_TFN_REPLACE_NULLS,
+	MSC_TFN_REMOVE_WHITESPACE,
+	MSC_TFN_COMPRESS_WHITESPACE,
+	MSC_TFN_CMD_LINE,
+	MSC_TFN_NORMALIZE_PATH,
+	MSC_TFN_NORMALIZE_PATH_WIN,
+	MSC_TFN_REPLACE_COMMENTS,
+	MSC_TFN_REMOVE_COMMENTS,
+	MSC_TFN_REMOVE_COMMENTS_CHAR,
+	MSC_TFN_BASE64_DECODE,
+	MSC_TFN_BASE64_DECODE_EXT,
+	MSC_TFN_BASE64_ENCODE,
+	MSC_TFN_HEX_ENCODE,
+	MSC_TFN_HEX_DECODE,
+	MSC_TFN_SQL_HEX_DECODE,
+	MSC_TFN_ESCAPE_SEQ_DECODE,
+	MSC_TFN_SHA1,
+	MSC_TFN_MD5,
+	MSC_TFN_LENGTH,
+	MSC_TFN_TRIM,
+	MSC_TFN_TRIM_LEFT,
+	MSC_TFN_TRIM_RIGHT,
+	MSC_TFN_PARITY_EVEN_7BIT,
+	MSC_TFN_PARITY_ODD_7BIT,
+	MSC_TFN_PARITY_ZERO_7BIT,
+	MSC_TFN_COUNT_,
+};
+
+/*
+ * Worst-case output size of any transformation, as a multiple of the input length plus a
+ * constant: utf8toUnicode turns 2 bytes into 7 (3.5x), urlEncode and hexEncode 1 into 3 and 2,
+ * base64Encode 3 into 4; digests and length are at most 20 bytes. The fuzz target checks
+ * len_out <= MSC_TFN_MAX_FACTOR * len_in + MSC_TFN_MAX_EXTRA.
+ */
+#define MSC_TFN_MAX_FACTOR 4
+#define MSC_TFN_MAX_EXTRA 24
+
+/* A growable byte buffer owned by the caller; zero-initialise it, release with msc_buf_done(). */
+struct msc_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+void msc_buf_done(struct msc_buf *b);
+
+/* The transformation named NAME (LEN bytes, case-insensitive, "t:" not included), or -1. */
+int msc_tfn_lookup(const char *name, size_t len);
+
+/* The canonical ModSecurity name ("urlDecodeUni"); "?" for an out-of-range value. */
+const char *msc_tfn_name(enum msc_tfn t);
+
+/*
+ * Apply T to IN[0..LEN) and replace OUT's content with the result (OUT grows as needed and
+ * must not alias IN). IN may hold NUL bytes. sha1/md5 yield the raw digest, length the decimal
+ * byte count. Returns 0, or -ENOMEM (OUT then holds an empty result), or -EINVAL for a T out
+ * of range.
+ */
+int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf *out);
