@@ -67,6 +67,7 @@ void msc_vars_free(struct msc_vars *v)
 		free(v->coll[i].v);
 	if (v->htp_cfg)
 		htp_config_destroy(v->htp_cfg);
+	free(v->json_stack);
 	free(v);
 }
 

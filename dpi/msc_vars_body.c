@@ -560,7 +560,9 @@ static int body_json(struct msc_vars *v, struct msc_str body, struct msc_request
 		body_error(v, out, "JSON parsing error: %s (byte %d)", e.text, e.position);
 		return 0;
 	}
-	j.stack = calloc(j.max_depth ? j.max_depth : 1, sizeof(*j.stack));
+	if (!v->json_stack)
+		v->json_stack = calloc(j.max_depth ? j.max_depth : 1, sizeof(*j.stack));
+	j.stack = v->json_stack;
 	if (!j.stack) {
 		json_decref(root);
 		v->st.alloc_failures++;
@@ -568,7 +570,6 @@ static int body_json(struct msc_vars *v, struct msc_str body, struct msc_request
 	}
 	j.key = (struct msc_str){ (const uint8_t *)"", 0 };
 	j_walk(&j, root);
-	free(j.stack);
 	json_decref(root);
 	return j.err < 0 ? j.err : 0;
 }
