@@ -233,7 +233,11 @@ static uint32_t scan_lines(struct msc_str body, const uint8_t *bnd, size_t blen,
 	return f;
 }
 
-static int part_headers(struct msc_vars *v, struct msc_str name, htp_table_t *h, bool lf_only)
+/* MULTIPART_PART_HEADERS: one "Name: value" line per part header. libmodsecurity 3 keeps
+ * the line's CRLF/LF; it is left out here (as ModSecurity v2, the CRS's reference, whose
+ * regex semantics - '$' only at the very end - the SecRule engine follows: with the line
+ * ending kept, 922150 captures "type\n" and 922110 fires on its own test 922110-2). */
+static int part_headers(struct msc_vars *v, struct msc_str name, htp_table_t *h)
 {
 	size_t n = h ? htp_table_size(h) : 0;
 
@@ -247,15 +251,14 @@ static int part_headers(struct msc_vars *v, struct msc_str name, htp_table_t *h,
 			continue;
 		hl = bstr_len(hd->name);
 		vl = bstr_len(hd->value);
-		d = mv_alloc(v, hl + 4 + vl);
+		d = mv_alloc(v, hl + 2 + vl);
 		if (!d)
 			return 0;
 		memcpy(d, bstr_ptr(hd->name), hl);
 		memcpy(d + hl, ": ", 2);
 		memcpy(d + hl + 2, bstr_ptr(hd->value), vl);
-		memcpy(d + hl + 2 + vl, lf_only ? "\n" : "\r\n", lf_only ? 1 : 2);
 		r = mv_add(v, MSC_C_MULTIPART_PART_HEADERS, name,
-			   (struct msc_str){ d, hl + 2 + vl + (lf_only ? 1 : 2) });
+			   (struct msc_str){ d, hl + 2 + vl });
 		if (r < 0)
 			return r;
 	}
@@ -349,8 +352,7 @@ static int body_multipart(struct msc_vars *v, struct msc_str body, struct msc_re
 			mf |= check_disposition(bstr_view(cd->value));
 		else
 			mf |= MSC_MP_INVALID_PART;
-		r = part_headers(v, name, p->headers,
-				 (mf & MSC_MP_LF_LINE) && !(mf & MSC_MP_CRLF_LF_LINES));
+		r = part_headers(v, name, p->headers);
 		if (r)
 			break;
 		if (p->type == MULTIPART_PART_FILE && p->file) {

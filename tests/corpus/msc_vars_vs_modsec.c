@@ -14,7 +14,8 @@
  * Compared: ARGS (ours: ARGS_GET + ARGS_POST), REQUEST_COOKIES, REQUEST_HEADERS, FILES,
  * FILES_SIZES, MULTIPART_PART_HEADERS, the request line variables, QUERY_STRING,
  * REQUEST_BODY, REQBODY_PROCESSOR, REQBODY_ERROR and, for multipart bodies, the
- * MULTIPART_* flags. Not compared: XML (v3 gives XML:/(star) as one concatenated value; the
+ * MULTIPART_* flags. MULTIPART_PART_HEADERS goes through t:trimRight first: libmodsecurity 3
+ * keeps each header line's CRLF, msc_vars does not (see msc_vars_body.c). Not compared: XML (v3 gives XML:/(star) as one concatenated value; the
  * contract asks for text nodes).
  *
  * Usage: msc_vars_vs_modsec BAR FILE.jsonl...   BAR: minimum agreement in percent (rounded
@@ -273,7 +274,9 @@ static const char rules_text[] =
 	"\"id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
 	"SecRule REQUEST_HEADERS:Content-Type \"^application/[a-z0-9.-]+[+]json\" "
 	"\"id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n"
-	"SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS|FILES|FILES_SIZES|MULTIPART_PART_HEADERS|"
+	"SecRule MULTIPART_PART_HEADERS \"@rx ^\" \"id:2,phase:2,pass,log,multiMatch,t:none,"
+	"t:trimRight,t:sha1,t:hexEncode,logdata:'%{MATCHED_VAR}'\"\n"
+	"SecRule ARGS|REQUEST_COOKIES|REQUEST_HEADERS|FILES|FILES_SIZES|"
 	"REQUEST_METHOD|REQUEST_PROTOCOL|REQUEST_LINE|REQUEST_URI|REQUEST_URI_RAW|"
 	"REQUEST_FILENAME|REQUEST_BASENAME|QUERY_STRING|REQUEST_BODY|REQBODY_PROCESSOR|"
 	"REQBODY_ERROR|MULTIPART_BOUNDARY_QUOTED|MULTIPART_BOUNDARY_WHITESPACE|"

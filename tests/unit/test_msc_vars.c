@@ -484,10 +484,9 @@ static void test_multipart_clean(void **state)
 	assert_line(d, "ARGS_POST:field=hello world");
 	assert_line(d, "FILES:up=a.php");
 	assert_line(d, "FILES_SIZES:up=16");
-	assert_line(
-		d,
-		"MULTIPART_PART_HEADERS:field=Content-Disposition: form-data; name=\"field\"\\x0d\\x0a");
-	assert_line(d, "MULTIPART_PART_HEADERS:up=Content-Type: application/x-php\\x0d\\x0a");
+	assert_line(d,
+		    "MULTIPART_PART_HEADERS:field=Content-Disposition: form-data; name=\"field\"");
+	assert_line(d, "MULTIPART_PART_HEADERS:up=Content-Type: application/x-php");
 	assert_int_equal(count_prefix(d, "ARGS_POST:"), 1);
 	assert_line(d, "MULTIPART=0");
 	assert_line(d, "REQBODY_ERROR=0");
