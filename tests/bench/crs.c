@@ -15,7 +15,8 @@
  * requests/s, the blocked (intercepted) counts as a sanity check, moat's speedup, and
  * moat_parse_only_best_rps: libhtp + msc_vars alone (the HTTP layer's share of moat's cost).
  *
- * Usage: crs [--runs N] [--corpus-dir DIR] [--crs-setup FILE] [--crs-dir DIR]
+ * Usage: crs [--runs N] [--corpus-dir DIR] [--crs-setup FILE] [--crs-dir DIR] [--moat-only]
+ * --moat-only: no libmodsecurity runs (to profile moat alone; baseline and speedups are 0).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -478,6 +479,7 @@ int main(int argc, char **argv)
 	const char *crs_dir = "/usr/share/modsecurity-crs/rules";
 	static const struct option opts[] = {
 		{ "runs", required_argument, NULL, 'n' },
+		{ "moat-only", no_argument, NULL, 'm' },
 		{ "corpus-dir", required_argument, NULL, 'c' },
 		{ "crs-setup", required_argument, NULL, 's' },
 		{ "crs-dir", required_argument, NULL, 'd' },
@@ -486,11 +488,15 @@ int main(int argc, char **argv)
 	static const int levels[] = { 1, 4 };
 	struct corpus corpora[2] = { { .name = "crs" }, { .name = "benign" } };
 	int runs = 5, o, cpu = -1;
+	bool moat_only = false;
 	json_t *out = json_object(), *results = json_array();
 	cpu_set_t set;
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
+		case 'm':
+			moat_only = true;
+			break;
 		case 'n':
 			runs = atoi(optarg);
 			break;
@@ -562,14 +568,16 @@ int main(int argc, char **argv)
 
 	for (size_t li = 0; li < sizeof(levels) / sizeof(levels[0]); li++) {
 		char *setup = write_setup(crs_setup, levels[li]);
-		struct modsec ms;
+		struct modsec ms = { 0 };
 		struct moat mo = { 0 };
 		double t0;
 
 		t0 = now_s();
-		modsec_load(&ms, setup, crs_dir);
-		fprintf(stderr, "PL%d: libmodsecurity loaded in %.2f s\n", levels[li],
-			now_s() - t0);
+		if (!moat_only) {
+			modsec_load(&ms, setup, crs_dir);
+			fprintf(stderr, "PL%d: libmodsecurity loaded in %.2f s\n", levels[li],
+				now_s() - t0);
+		}
 		t0 = now_s();
 		moat_load(&mo, setup, crs_dir);
 		fprintf(stderr, "PL%d: moat loaded in %.2f s\n", levels[li], now_s() - t0);
@@ -584,8 +592,8 @@ int main(int argc, char **argv)
 
 			for (int k = 0; k < runs; k++) {
 				t0 = now_s();
-				blk_ms = modsec_run(&ms, c);
-				rps_ms[k] = (double)c->n / (now_s() - t0);
+				blk_ms = moat_only ? 0 : modsec_run(&ms, c);
+				rps_ms[k] = moat_only ? 0 : (double)c->n / (now_s() - t0);
 				t0 = now_s();
 				blk_mo = moat_run(&mo, c);
 				rps_mo[k] = (double)c->n / (now_s() - t0);
@@ -610,15 +618,18 @@ int main(int argc, char **argv)
 				m_ms, "blocked", (int)blk_ms, "moat", "best_rps", b_mo,
 				"median_rps", m_mo, "blocked", (int)blk_mo, "errors",
 				(int)mo.errors, "transactions", (int)mo.txs, "speedup_best",
-				b_mo / b_ms, "speedup_median", m_mo / m_ms,
-				"moat_parse_only_best_rps", best(rps_po, runs));
+				b_ms > 0 ? b_mo / b_ms : 0.0, "speedup_median",
+				m_ms > 0 ? m_mo / m_ms : 0.0, "moat_parse_only_best_rps",
+				best(rps_po, runs));
 			if (!r)
 				abort();
 			json_array_append_new(results, r);
 		}
 		moat_free(&mo);
-		msc_rules_cleanup(ms.rs);
-		msc_cleanup(ms.ms);
+		if (!moat_only) {
+			msc_rules_cleanup(ms.rs);
+			msc_cleanup(ms.ms);
+		}
 	}
 	json_object_set_new(out, "benchmark", json_string("crs"));
 	json_object_set_new(out, "cpu", json_integer(cpu));
