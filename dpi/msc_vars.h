@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rules/msc_request.h"
+#include "rules/rules.h" /* the door: struct msc_request (rules/msc_request.h) */
 #include "http.h"
 #include "eve.h"
 
