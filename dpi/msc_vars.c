@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <htp/htp.h>
+#include <libxml/parser.h>
 
 #include "msc_vars.h"
 #include "msc_vars_int.h"
@@ -44,6 +45,9 @@ int msc_vars_new(const struct msc_vars_config *cfg, struct msc_vars **ret)
 		msc_vars_config_init(&v->cfg);
 	if (!v->cfg.arg_separator)
 		v->cfg.arg_separator = '&';
+	/* libxml2's global state is set up on first use, which is not thread-safe: do it here,
+	 * when a worker is created, not inside the first XML body of one of several workers */
+	xmlInitParser();
 	v->htp_cfg = htp_config_create();
 	if (!v->htp_cfg) {
 		free(v);
@@ -67,6 +71,7 @@ void msc_vars_free(struct msc_vars *v)
 		free(v->coll[i].v);
 	if (v->htp_cfg)
 		htp_config_destroy(v->htp_cfg);
+	free(v->json_stack);
 	free(v);
 }
 

@@ -20,7 +20,16 @@
  * - REQUEST_COOKIES (v0): split on ';', last pair right-trimmed, names left-trimmed, pairs
  *   with an empty name skipped, the value is everything after the first '='.
  * - JSON body arguments are named as v3 names them: "json.a.b", array members
- *   "json.a.array_0" (a nested container takes the last key seen as its name).
+ *   "json.a.array_0", a container inside an array "" ("json.a.array_1.c"), an empty key
+ *   "empty-key". They go to ARGS_POST (v3 puts them in ARGS only). Numbers are jansson's
+ *   value printed back (shortest round-trip form): "1e5" reads as "100000", "1.50" as "1.5"
+ *   (v3 gives yajl's text as written).
+ * - Multipart: parts through libhtp's parser; the MULTIPART_* flags as v3's parser sets them
+ *   (checked by hand where libhtp does not tell, see msc_vars_body.c);
+ *   MULTIPART_PART_HEADERS lines are "Name: value" without the line ending (v3 keeps it).
+ * - XML: each non-blank text or CDATA node, named after its element (the contract's
+ *   XML:/(star)); v3 gives XML:/(star) as one value, the root's whole text content.
+ * Checked against libmodsecurity 3.0.9 by tests/corpus/msc_vars_vs_modsec.c.
  */
 #pragma once
 
@@ -28,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rules/msc_request.h"
+#include "rules/rules.h" /* the door: struct msc_request (rules/msc_request.h) */
 #include "http.h"
 #include "eve.h"
 

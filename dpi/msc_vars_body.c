@@ -136,36 +136,107 @@ static uint32_t boundary_flags(struct msc_str ct)
 	return 0;
 }
 
-/* Line checks libhtp's parser does not report: a line that starts with "--" but is not the
- * boundary (MULTIPART_UNMATCHED_BOUNDARY; libhtp keeps it as part data), and bytes after
- * the line of the final boundary (MULTIPART_DATA_AFTER; libhtp drops the epilogue). */
-static uint32_t scan_lines(struct msc_str body, const uint8_t *bnd, size_t blen)
+/* Line checks libhtp's parser does not make as libmodsecurity does:
+ * - MULTIPART_UNMATCHED_BOUNDARY: a line starting with "--" that is not the boundary, or a
+ *   line holding "--boundary" elsewhere, when no matching boundary line follows it
+ *   (libmodsecurity's last event wins; its value 2, "a later boundary matched", set on
+ *   nearly every body, has no bit in the contract);
+ * - "--" + quote or whitespace + boundary, or a boundary line with bytes after it: a
+ *   REQBODY_ERROR, as libmodsecurity;
+ * - MULTIPART_DATA_AFTER: bytes after the line of the final boundary (libhtp drops them);
+ * - MULTIPART_LF_LINE, MULTIPART_CRLF_LF_LINES from boundary and part header lines only
+ *   (libhtp also counts part data lines, which libmodsecurity does not).
+ * Returns the flags; *RET_ERR is set to a message on a boundary error. */
+static uint32_t scan_lines(struct msc_str body, const uint8_t *bnd, size_t blen,
+			   const char **ret_err)
 {
 	const uint8_t *p = body.ptr, *e = body.ptr + body.len;
+	bool in_headers = false, lf = false, crlf = false, unmatched = false;
+	size_t nbound = 0;
 	uint32_t f = 0;
 
 	while (p < e) {
 		const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
 		size_t len = nl ? (size_t)(nl - p) : (size_t)(e - p);
+		bool cr = len && p[len - 1] == '\r', bline = false;
+		size_t full = len + (nl ? 1 : 0);
 
-		if (len && p[len - 1] == '\r')
+		if (cr)
 			len--;
-		if (len > 2 && p[0] == '-' && p[1] == '-') {
-			if (len < 2 + blen || memcmp(p + 2, bnd, blen)) {
-				f |= MSC_MP_UNMATCHED_BOUNDARY;
-			} else if (len >= 4 + blen && p[2 + blen] == '-' && p[3 + blen] == '-') {
-				if (nl && nl + 1 < e)
-					f |= MSC_MP_DATA_AFTER;
-				break;
+		if (full > 3 && p[0] == '-' && p[1] == '-') {
+			if (len >= 2 + blen && !memcmp(p + 2, bnd, blen)) {
+				size_t rest = len - 2 - blen;
+				bool fin = rest >= 2 && p[2 + blen] == '-' && p[3 + blen] == '-';
+
+				if (rest != (fin ? 2u : 0u) || (!nl && !fin)) {
+					*ret_err = "Multipart parsing error: invalid boundary";
+					return f;
+				}
+				if (nbound++)
+					unmatched = false;
+				bline = true;
+				if (nl) {
+					lf |= !cr;
+					crlf |= cr;
+				}
+				if (fin) {
+					if (nl && nl + 1 < e)
+						f |= MSC_MP_DATA_AFTER;
+					break;
+				}
+				in_headers = true;
+			} else {
+				const uint8_t *q = p + 2;
+
+				if (len >= 3 + blen && p[2] == '"' && !memcmp(p + 3, bnd, blen)) {
+					*ret_err =
+						"Multipart parsing error: invalid boundary (quotes)";
+					return f;
+				}
+				while (q < p + len && (*q == ' ' || *q == '\t'))
+					q++;
+				if (q != p + 2 && (size_t)(p + len - q) >= blen &&
+				    !memcmp(q, bnd, blen)) {
+					*ret_err =
+						"Multipart parsing error: invalid boundary (whitespace)";
+					return f;
+				}
+				unmatched = true;
 			}
+		} else if (len >= 2 + blen) {
+			for (size_t i = 0; i + 2 + blen <= len; i++) {
+				if (p[i] == '-' && p[i + 1] == '-' &&
+				    !memcmp(p + i + 2, bnd, blen)) {
+					unmatched = true;
+					break;
+				}
+			}
+		}
+		if (in_headers && !bline) {
+			if (nl) {
+				lf |= !cr;
+				crlf |= cr;
+			}
+			if (!len)
+				in_headers = false;
 		}
 		if (!nl)
 			break;
 		p = nl + 1;
 	}
+	if (unmatched)
+		f |= MSC_MP_UNMATCHED_BOUNDARY;
+	if (lf)
+		f |= MSC_MP_LF_LINE;
+	if (lf && crlf)
+		f |= MSC_MP_CRLF_LF_LINES;
 	return f;
 }
 
+/* MULTIPART_PART_HEADERS: one "Name: value" line per part header. libmodsecurity 3 keeps
+ * the line's CRLF/LF; it is left out here (as ModSecurity v2, the CRS's reference, whose
+ * regex semantics - '$' only at the very end - the SecRule engine follows: with the line
+ * ending kept, 922150 captures "type\n" and 922110 fires on its own test 922110-2). */
 static int part_headers(struct msc_vars *v, struct msc_str name, htp_table_t *h)
 {
 	size_t n = h ? htp_table_size(h) : 0;
@@ -202,6 +273,7 @@ static int body_multipart(struct msc_vars *v, struct msc_str body, struct msc_re
 	htp_mpartp_t *mp = NULL;
 	htp_multipart_t *m;
 	uint32_t mf = 0, files = 0;
+	const char *berr = NULL;
 	size_t nparts;
 	int r = 0;
 
@@ -223,13 +295,22 @@ static int body_multipart(struct msc_vars *v, struct msc_str body, struct msc_re
 	mf |= boundary_flags(ct);
 	if (hflags & HTP_MULTIPART_HBOUNDARY_QUOTED)
 		mf |= MSC_MP_BOUNDARY_QUOTED;
-	mf |= scan_lines(body, bstr_ptr(boundary), bstr_len(boundary));
+	if (!body.len) {
+		/* libmodsecurity: an empty multipart body is no error */
+		out->multipart = mf ? mf | MSC_MP_STRICT_ERROR : 0;
+		goto out;
+	}
+	mf |= scan_lines(body, bstr_ptr(boundary), bstr_len(boundary), &berr);
+	if (berr) {
+		out->multipart = mf | MSC_MP_STRICT_ERROR;
+		body_error(v, out, "%s", berr);
+		goto out;
+	}
 	mp = htp_mpartp_create(v->htp_cfg, boundary, hflags);
 	if (!mp)
 		goto oom;
 	boundary = NULL; /* owned by the parser now */
-	if (body.len)
-		htp_mpartp_parse(mp, body.ptr, body.len);
+	htp_mpartp_parse(mp, body.ptr, body.len);
 	htp_mpartp_finalize(mp);
 	m = htp_mpartp_get_multipart(mp);
 	f = m->flags;
@@ -239,11 +320,10 @@ static int body_multipart(struct msc_vars *v, struct msc_str body, struct msc_re
 		mf |= MSC_MP_DATA_AFTER;
 	if (f & HTP_MULTIPART_PART_HEADER_FOLDING)
 		mf |= MSC_MP_HEADER_FOLDING;
-	if (f & HTP_MULTIPART_LF_LINE)
-		mf |= MSC_MP_LF_LINE;
-	if ((f & HTP_MULTIPART_LF_LINE) && (f & HTP_MULTIPART_CRLF_LINE))
-		mf |= MSC_MP_CRLF_LF_LINES;
-	if (f & HTP_MULTIPART_PART_INVALID)
+	/* not all of libhtp's "invalid part" reasons: an unknown part header (e.g.
+	 * Content-Transfer-Encoding) or a repeated one is fine for libmodsecurity */
+	if (f & (HTP_MULTIPART_CD_TYPE_INVALID | HTP_MULTIPART_NUL_BYTE |
+		 HTP_MULTIPART_PART_UNKNOWN | HTP_MULTIPART_PART_HEADER_INVALID))
 		mf |= MSC_MP_INVALID_PART;
 	if ((f & HTP_MULTIPART_PART_HEADER_FOLDING) && (f & HTP_MULTIPART_PART_HEADER_INVALID))
 		mf |= MSC_MP_INVALID_HEADER_FOLDING;
@@ -482,7 +562,9 @@ static int body_json(struct msc_vars *v, struct msc_str body, struct msc_request
 		body_error(v, out, "JSON parsing error: %s (byte %d)", e.text, e.position);
 		return 0;
 	}
-	j.stack = calloc(j.max_depth ? j.max_depth : 1, sizeof(*j.stack));
+	if (!v->json_stack)
+		v->json_stack = calloc(j.max_depth ? j.max_depth : 1, sizeof(*j.stack));
+	j.stack = v->json_stack;
 	if (!j.stack) {
 		json_decref(root);
 		v->st.alloc_failures++;
@@ -490,7 +572,6 @@ static int body_json(struct msc_vars *v, struct msc_str body, struct msc_request
 	}
 	j.key = (struct msc_str){ (const uint8_t *)"", 0 };
 	j_walk(&j, root);
-	free(j.stack);
 	json_decref(root);
 	return j.err < 0 ? j.err : 0;
 }

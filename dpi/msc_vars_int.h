@@ -28,6 +28,7 @@ struct msc_vars {
 	struct mv_vec coll[MSC_C_MAX];
 	size_t nargs; /* ARGS_GET + ARGS_POST */
 	htp_cfg_t *htp_cfg; /* for libhtp's multipart parser */
+	void *json_stack; /* the JSON walk's container stack (json_depth levels), kept */
 	char remote_addr[48], server_addr[48], remote_port[8], server_port[8], status[16];
 	char errmsg[256];
 };

@@ -56,6 +56,7 @@ struct fixture {
 	struct msc_vars *v;
 	struct msc_vars_config cfg;
 	enum msc_body_processor proc;
+	bool ipv6;
 	char dump[64 * 1024];
 	size_t len;
 	int ntx;
@@ -116,6 +117,11 @@ static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	(void)ts_us;
 	inet_pton(AF_INET, "198.18.0.1", t.src_ip);
 	inet_pton(AF_INET, "198.18.0.2", t.dest_ip);
+	if (fx->ipv6) {
+		t.family = 6;
+		inet_pton(AF_INET6, "fd00:6d6f:6174::1", t.src_ip);
+		inet_pton(AF_INET6, "fd00:6d6f:6174::2", t.dest_ip);
+	}
 	fx->ntx++;
 	fx->len = 0;
 	fx->rc[0] = msc_vars_request_headers(fx->v, tx, &t, &r);
@@ -527,9 +533,11 @@ static void test_multipart_flags(void **state)
 		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\\x\"\r\n\r\n1\r\n--XyZ--\r\n",
 		  MSC_MP_INVALID_QUOTING },
 		{ MP_CT, "--XyZ\r\nX-Other: 1\r\n\r\n1\r\n--XyZ--\r\n", MSC_MP_INVALID_PART },
+		/* libmodsecurity's last event wins: a later matching boundary clears it */
 		{ MP_CT,
-		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyQ\r\n"
-		  "--XyZ--\r\n",
+		  "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--XyQ\r\n",
+		  MSC_MP_UNMATCHED_BOUNDARY },
+		{ MP_CT, "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx--XyZ\r\n",
 		  MSC_MP_UNMATCHED_BOUNDARY },
 	};
 
@@ -567,7 +575,17 @@ static void test_multipart_file_limit_and_errors(void **state)
 	/* no boundary at all */
 	d = post(fx, "multipart/form-data", "--XyZ--\r\n");
 	assert_line(d, "REQBODY_ERROR=1");
-	assert_int_equal(msc_vars_stats(fx->v)->body_errors, 2);
+	/* a boundary line with bytes after it, a quoted or space-led boundary line */
+	d = post(fx, MP_CT, "--XyZ junk\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary");
+	d = post(fx, "multipart/form-data; boundary=\"XyZ\"", "--\"XyZ\"\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary (quotes)");
+	d = post(fx, MP_CT, "-- XyZ\r\n--XyZ--\r\n");
+	assert_line(d, "REQBODY_ERROR_MSG=Multipart parsing error: invalid boundary (whitespace)");
+	/* an empty body is no error */
+	d = post(fx, MP_CT, "");
+	assert_line(d, "REQBODY_ERROR=0");
+	assert_int_equal(msc_vars_stats(fx->v)->body_errors, 5);
 }
 
 static void test_json_names(void **state)
@@ -677,6 +695,43 @@ static void test_response(void **state)
 	assert_no_line_prefix(d, "REQUEST_COOKIES:");
 }
 
+static void test_ipv6_addresses(void **state)
+{
+	struct fixture *fx = *state;
+	const char *d;
+
+	fx->ipv6 = true;
+	d = run(fx, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+	/* ModSecurity's text form (inet_ntop), not EVE's uncompressed one */
+	assert_line(d, "REMOTE_ADDR=fd00:6d6f:6174::1");
+	assert_line(d, "SERVER_ADDR=fd00:6d6f:6174::2");
+}
+
+/* Without kept bodies the HTTP layer keeps no raw header block: libhtp's table is used
+ * (repeated headers merged by libhtp), and there is no body to parse. */
+static void test_headers_from_libhtp_table(void **state)
+{
+	struct fixture *fx = *state;
+	struct http_config c;
+	const char *d;
+
+	http_engine_free(fx->e);
+	http_config_defaults(&c);
+	assert_int_equal(http_engine_new(&c, &fx->e), 0);
+	d = run(fx,
+		"POST /?q=1 HTTP/1.1\r\nHost: x\r\nX-A: one\r\nX-A: two\r\nCookie: a=1\r\n"
+		"Content-Type: "
+		"application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\nb=2",
+		NULL);
+	assert_line(d, "REQUEST_HEADERS:Host=x");
+	assert_line(d, "REQUEST_HEADERS:X-A=one, two");
+	assert_line(d, "REQUEST_COOKIES:a=1");
+	assert_line(d, "ARGS_GET:q=1");
+	assert_line(d, "REQBODY_PROCESSOR=URLENCODED");
+	assert_no_line_prefix(d, "ARGS_POST:");
+	assert_no_line_prefix(d, "REQUEST_BODY=");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +754,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_invalid_and_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_headers_from_libhtp_table, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
