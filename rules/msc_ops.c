@@ -192,6 +192,10 @@ int msc_ipset_parse(const char *list, struct msc_ipset **ret, char *err, size_t 
 			break;
 		p = comma + 1;
 	}
+	if (s->n == 0) {
+		snprintf(err, errlen, "@ipMatch: empty address list");
+		return -EINVAL;
+	}
 	*ret = TAKE_PTR(s);
 	return 0;
 }

@@ -45,7 +45,8 @@ struct msc_ipset;
 /*
  * Parse a comma-separated list of addresses and CIDRs ("10.0.0.0/8, ::1, 192.0.2.1"); host bits
  * beyond a prefix are cleared, empty entries skipped. Returns 0 and *RET, or -EINVAL with ERR
- * naming the bad entry, -E2BIG past MSC_IPSET_MAX entries, -ENOMEM.
+ * naming the bad entry (or saying the list is empty), -E2BIG past MSC_IPSET_MAX entries,
+ * -ENOMEM.
  */
 int msc_ipset_parse(const char *list, struct msc_ipset **ret, char *err, size_t errlen);
 

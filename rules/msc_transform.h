@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 /*
- * Every transformation ModSecurity v3 has, except t:utf8toUnicode's SecUnicodeMapFile variant
- * of urlDecodeUni (no unicode map: CRS does not configure one). Aliases (normalisePath,
+ * Every transformation ModSecurity v3 has. urlDecodeUni works as without SecUnicodeMapFile
+ * (the CRS setup configures none): %uHHHH keeps its low byte. Aliases (normalisePath,
  * normalisePathWin) map to the same value; msc_tfn_name() returns the canonical spelling.
  */
 enum msc_tfn {
@@ -75,8 +75,19 @@ const char *msc_tfn_name(enum msc_tfn t);
 
 /*
  * Apply T to IN[0..LEN) and replace OUT's content with the result (OUT grows as needed and
- * must not alias IN). IN may hold NUL bytes. sha1/md5 yield the raw digest, length the decimal
- * byte count. Returns 0, or -ENOMEM (OUT then holds an empty result), or -EINVAL for a T out
- * of range.
+ * must not alias IN). IN may hold NUL bytes, and be NULL when LEN is 0. sha1/md5 yield the raw
+ * digest, length the decimal byte count. Returns 0, or -ENOMEM (OUT then holds an empty result),
+ * or -EINVAL for a T out of range.
  */
 int msc_tfn_apply(enum msc_tfn t, const uint8_t *in, size_t len, struct msc_buf *out);
+
+/*
+ * Apply CHAIN[0..N) to IN[0..LEN) in order, as a rule's t:a,t:b,... list (MSC_TFN_NONE
+ * entries are skipped; a rule parser resets the list at t:none itself). Steps alternate between
+ * the caller's two buffers SCRATCH[0] and SCRATCH[1], so a chain costs no allocation once they
+ * have grown. *RET and *RET_LEN get the result: IN itself when no step ran, else one of the
+ * scratch buffers (valid until they are next used). Returns 0, -ENOMEM or -EINVAL (a value out
+ * of range); the ret_ outputs are untouched on failure.
+ */
+int msc_tfn_chain_apply(const enum msc_tfn *chain, size_t n, const uint8_t *in, size_t len,
+			struct msc_buf scratch[2], const uint8_t **ret, size_t *ret_len);

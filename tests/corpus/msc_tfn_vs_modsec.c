@@ -270,10 +270,23 @@ static void add_generated(void)
 	}
 }
 
+/* The last occurrence of NEEDLE in S. */
+static const char *last_strstr(const char *s, const char *needle)
+{
+	const char *last = NULL;
+	for (const char *p = s; (p = strstr(p, needle)); p++)
+		last = p;
+	return last;
+}
+
+/*
+ * The message quotes the matched value before the rule's fields, so a value holding
+ * '[id "' must not be taken for them: the fields are the last occurrences.
+ */
 static void log_cb(void *data, const void *msg)
 {
 	const char *s = msg;
-	const char *idp = strstr(s, "[id \"");
+	const char *idp = last_strstr(s, "[id \"");
 	if (!idp)
 		return;
 	int id = atoi(idp + 5);
@@ -283,7 +296,7 @@ static void log_cb(void *data, const void *msg)
 	}
 	if (id < 1 || id > MSC_TFN_COUNT_)
 		return;
-	const char *d = strstr(s, "[data \"");
+	const char *d = last_strstr(s, "[data \"");
 	if (!d)
 		return;
 	d += 7;
@@ -343,9 +356,8 @@ int main(int argc, char **argv)
 	}
 	closedir(dir);
 	size_t n_corpus = n_inputs;
-	static const char *const edge[] = {
-		"", "%", "%u", "%u00", "\\", "&", "&#", "/", ".", ".."
-	};
+	static const char *const edge[] = { "",	  "%", "%u", "%u00", "\\",     "&",
+					    "&#", "/", ".",  "..",   "[id \"", "[data \"1" };
 	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
 		add_input(edge[i], strlen(edge[i]));
 	add_generated();
@@ -394,9 +406,34 @@ int main(int argc, char **argv)
 	};
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
 		add_input(addrs[i], strlen(addrs[i]));
+	/* and generated ones on both sides of each prefix's edges */
+	for (int i = 0; i < 400; i++) {
+		char a[64];
+		uint32_t r = rnd();
+		switch (i % 4) {
+		case 0:
+			snprintf(a, sizeof(a), "198.%u.%u.%u", 16 + r % 6, (r >> 8) & 255,
+				 (r >> 16) & 255);
+			break;
+		case 1:
+			snprintf(a, sizeof(a), "10.%u.%u.%u", r % 3, (r >> 8) & 255,
+				 (r >> 16) & 255);
+			break;
+		case 2:
+			snprintf(a, sizeof(a), "fd00:6d6f:%x::%x", 0x6173 + r % 3,
+				 (r >> 8) & 0xffff);
+			break;
+		default:
+			snprintf(a, sizeof(a), "%s%x:%x", r & 1 ? "::" : "::ffff:", (r >> 1) & 3,
+				 (r >> 4) & 0xffff);
+			break;
+		}
+		add_input(a, strlen(a));
+	}
 
 	unsigned long compared = 0, bad = 0, bad_by_tfn[MSC_TFN_COUNT_] = { 0 },
 		      bad_by_op[OP_COUNT_] = { 0 }, skipped_utf8 = 0;
+	unsigned long op_matches[OP_COUNT_] = { 0 };
 	struct msc_buf out = { 0 };
 	for (size_t i = 0; i < n_inputs; i++) {
 		const struct input *in = &inputs[i];
@@ -442,6 +479,7 @@ int main(int argc, char **argv)
 			msc_ipset_match(ips, in->p, in->len),
 		};
 		for (int o = 0; o < OP_COUNT_; o++) {
+			op_matches[o] += seen_op[o];
 			/* Deliberate difference: 3.0.9 accepts F4 90-BF (above U+10FFFF). */
 			if (o == OP_UTF8 && ours_op[o] && !seen_op[o] && above_10ffff(in)) {
 				skipped_utf8++;
@@ -464,8 +502,8 @@ int main(int argc, char **argv)
 			printf("t:%s: %lu mismatches\n", msc_tfn_name((enum msc_tfn)t),
 			       bad_by_tfn[t]);
 	for (int o = 0; o < OP_COUNT_; o++)
-		if (bad_by_op[o])
-			printf("%s: %lu mismatches\n", op_text[o], bad_by_op[o]);
+		printf("%s: matched %lu of %zu inputs in ModSecurity, %lu mismatches\n", op_text[o],
+		       op_matches[o], n_inputs, bad_by_op[o]);
 	printf("%zu inputs (%zu from the corpus), %lu comparisons, %lu mismatches, %lu utf8 "
 	       "inputs above U+10FFFF left out (deliberate)\n",
 	       n_inputs, n_corpus, compared, bad, skipped_utf8);
