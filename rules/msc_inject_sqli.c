@@ -20,8 +20,11 @@
  * The fingerprint is the context letter (0 as is, ' or ") followed by the classes of the
  * first tokens of that context, cut to fit MSC_SQLI_FP_LEN.
  *
- * Cost: at most MSC_INJECT_MAX_INSPECT bytes, at most SQLI_MAX_TOKENS tokens per context,
- * three contexts; every byte is consumed once per context (linear), no allocation.
+ * The tokenizer is sqli_lex.c. Cost: at most MSC_INJECT_MAX_INSPECT bytes, at most
+ * SQLI_MAX_TOKENS tokens per context, three contexts (a quote context only when the value
+ * holds that quote); the lexer reads each byte a bounded number of times (sqli_lex.h) and
+ * most values are dropped after SQLI_PEEK_TOKENS tokens; the classifier is quadratic in the
+ * token count at worst (64 x 64). Linear in n, no allocation, the state on the stack.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -29,538 +32,13 @@
 #include <stdint.h>
 #include <string.h>
 #include "msc_inject.h"
+#include "sqli_lex.h"
 
-#define SQLI_MAX_TOKENS 64
-#define SQLI_MAX_WORD 32
-
-enum {
-	TF_OPEN = 1 << 0, /* string not closed in the value (the application closes it) */
-	TF_DANGER = 1 << 1, /* function with a side effect attackers use (SLEEP, LOAD_FILE ...) */
-	TF_CMP = 1 << 2, /* comparison operator (=, <>, LIKE, IS, IN, ...) */
-	TF_WEAK = 1 << 3, /* '#' comment with text after it (could be "#2" in prose) */
-	TF_UNARY = 1 << 4, /* NOT, ! */
-	TF_LITERAL = 1 << 5, /* NULL, TRUE, FALSE: classed as a number */
-	TF_INFO = 1 << 6, /* function reading server facts attackers exfiltrate (VERSION, USER) */
-	TF_HEX = 1 << 7, /* 0x... literal of at least two bytes: smuggled text */
-};
-
-/* Keyword ids the classifier needs to tell apart. */
-enum kw {
-	KW_NONE = 0,
-	KW_SELECT,
-	KW_FROM,
-	KW_ALL,
-	KW_DISTINCT,
-	KW_INTO,
-	KW_TABLE_LIKE, /* TABLE DATABASE USER PROCEDURE ...: what DROP/CREATE/ALTER name */
-	KW_DROP_LIKE, /* DROP CREATE ALTER TRUNCATE */
-	KW_INSERT,
-	KW_DELETE,
-	KW_UPDATE,
-	KW_SET,
-	KW_DECLARE,
-	KW_EXEC,
-	KW_WAITFOR,
-	KW_DELAY,
-	KW_SHUTDOWN,
-	KW_STAR,
-	KW_ORDER, /* ORDER, GROUP: followed by BY */
-	KW_BY,
-	KW_WHERE, /* WHERE, HAVING: a condition follows */
-};
-
-struct tok {
-	char t;
-	uint8_t fl;
-	uint8_t kw;
-	uint32_t pos, len;
-};
-
-struct kwent {
-	const char *w;
-	char t;
-	uint8_t fl;
-	uint8_t kw;
-};
-
-/*
- * Words with a meaning for the classifier, sorted (strcmp order, upper case) for bsearch.
- * 'f' entries are functions only when '(' follows; otherwise they are names.
- */
-static const struct kwent kwtab[] = {
-	{ "ALL", 'k', 0, KW_ALL },
-	{ "ALTER", 'E', 0, KW_DROP_LIKE },
-	{ "AND", '&', 0, 0 },
-	{ "AS", 'k', 0, 0 },
-	{ "ASCII", 'f', 0, 0 },
-	{ "BENCHMARK", 'f', TF_DANGER, 0 },
-	{ "BETWEEN", 'o', TF_CMP, 0 },
-	{ "BY", 'k', 0, KW_BY },
-	{ "CASE", 'k', 0, 0 },
-	{ "CAST", 'f', 0, 0 },
-	{ "CHAR", 'f', 0, 0 },
-	{ "CHR", 'f', 0, 0 },
-	{ "COALESCE", 'f', 0, 0 },
-	{ "CONCAT", 'f', 0, 0 },
-	{ "CONCAT_WS", 'f', 0, 0 },
-	{ "CONVERT", 'f', 0, 0 },
-	{ "COUNT", 'f', 0, 0 },
-	{ "CREATE", 'E', 0, KW_DROP_LIKE },
-	{ "CURRENT_USER", 'f', TF_INFO, 0 },
-	{ "DATABASE", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "DB_NAME", 'f', TF_INFO, 0 },
-	{ "DBMS_PIPE.RECEIVE_MESSAGE", 'f', TF_DANGER, 0 },
-	{ "DECLARE", 'E', 0, KW_DECLARE },
-	{ "DELAY", 'k', 0, KW_DELAY },
-	{ "DELETE", 'E', 0, KW_DELETE },
-	{ "DESC", 'k', 0, 0 },
-	{ "DISTINCT", 'k', 0, KW_DISTINCT },
-	{ "DIV", 'o', 0, 0 },
-	{ "DROP", 'E', 0, KW_DROP_LIKE },
-	{ "ELSE", 'k', 0, 0 },
-	{ "ELT", 'f', 0, 0 },
-	{ "END", 'k', 0, 0 },
-	{ "EXCEPT", 'U', 0, 0 },
-	{ "EXEC", 'E', 0, KW_EXEC },
-	{ "EXECUTE", 'E', 0, KW_EXEC },
-	{ "EXISTS", 'f', 0, 0 },
-	{ "EXP", 'f', 0, 0 },
-	{ "EXTRACTVALUE", 'f', TF_DANGER, 0 },
-	{ "FALSE", '1', TF_LITERAL, 0 },
-	{ "FLOOR", 'f', 0, 0 },
-	{ "FROM", 'k', 0, KW_FROM },
-	{ "FUNCTION", 'k', 0, KW_TABLE_LIKE },
-	{ "GROUP", 'k', 0, KW_ORDER },
-	{ "GROUP_CONCAT", 'f', 0, 0 },
-	{ "HAVING", 'k', 0, KW_WHERE },
-	{ "HEX", 'f', 0, 0 },
-	{ "IF", 'f', 0, 0 },
-	{ "IFNULL", 'f', 0, 0 },
-	{ "IIF", 'f', 0, 0 },
-	{ "ILIKE", 'o', TF_CMP, 0 },
-	{ "IN", 'o', TF_CMP, 0 },
-	{ "INDEX", 'k', 0, KW_TABLE_LIKE },
-	{ "INSERT", 'E', 0, KW_INSERT },
-	{ "INTERSECT", 'U', 0, 0 },
-	{ "INTO", 'k', 0, KW_INTO },
-	{ "IS", 'o', TF_CMP, 0 },
-	{ "ISNULL", 'f', 0, 0 },
-	{ "LENGTH", 'f', 0, 0 },
-	{ "LIKE", 'o', TF_CMP, 0 },
-	{ "LIMIT", 'k', 0, 0 },
-	{ "LOAD_FILE", 'f', TF_DANGER, 0 },
-	{ "LOGIN", 'k', 0, KW_TABLE_LIKE },
-	{ "LOWER", 'f', 0, 0 },
-	{ "MAKE_SET", 'f', 0, 0 },
-	{ "MD5", 'f', 0, 0 },
-	{ "MID", 'f', 0, 0 },
-	{ "MOD", 'o', 0, 0 },
-	{ "NAME_CONST", 'f', 0, 0 },
-	{ "NOT", 'o', TF_UNARY, 0 },
-	{ "NOW", 'f', 0, 0 },
-	{ "NULL", '1', TF_LITERAL, 0 },
-	{ "NULLIF", 'f', 0, 0 },
-	{ "OR", '&', 0, 0 },
-	{ "ORD", 'f', 0, 0 },
-	{ "ORDER", 'k', 0, KW_ORDER },
-	{ "PG_SLEEP", 'f', TF_DANGER, 0 },
-	{ "PROCEDURE", 'k', 0, KW_TABLE_LIKE },
-	{ "RAND", 'f', 0, 0 },
-	{ "RANDOMBLOB", 'f', TF_DANGER, 0 },
-	{ "REGEXP", 'o', TF_CMP, 0 },
-	{ "REPLACE", 'f', 0, 0 },
-	{ "RLIKE", 'o', TF_CMP, 0 },
-	{ "SCHEMA", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "SELECT", 'E', 0, KW_SELECT },
-	{ "SET", 'k', 0, KW_SET },
-	{ "SHUTDOWN", 'E', 0, KW_SHUTDOWN },
-	{ "SLEEP", 'f', TF_DANGER, 0 },
-	{ "SUBSTR", 'f', 0, 0 },
-	{ "SUBSTRING", 'f', 0, 0 },
-	{ "SYSTEM_USER", 'f', TF_INFO, 0 },
-	{ "SYS_EVAL", 'f', TF_DANGER, 0 },
-	{ "SYS_EXEC", 'f', TF_DANGER, 0 },
-	{ "TABLE", 'k', 0, KW_TABLE_LIKE },
-	{ "THEN", 'k', 0, 0 },
-	{ "TRIGGER", 'k', 0, KW_TABLE_LIKE },
-	{ "TRUE", '1', TF_LITERAL, 0 },
-	{ "TRUNCATE", 'E', 0, KW_DROP_LIKE },
-	{ "UNHEX", 'f', 0, 0 },
-	{ "UNION", 'U', 0, 0 },
-	{ "UPDATE", 'E', 0, KW_UPDATE },
-	{ "UPDATEXML", 'f', TF_DANGER, 0 },
-	{ "UPPER", 'f', 0, 0 },
-	{ "USER", 'f', TF_INFO, KW_TABLE_LIKE },
-	{ "USER_NAME", 'f', TF_INFO, 0 },
-	{ "UTL_HTTP.REQUEST", 'f', TF_DANGER, 0 },
-	{ "UTL_INADDR.GET_HOST_ADDRESS", 'f', TF_DANGER, 0 },
-	{ "VERSION", 'f', TF_INFO, 0 },
-	{ "VIEW", 'k', 0, KW_TABLE_LIKE },
-	{ "WAITFOR", 'E', 0, KW_WAITFOR },
-	{ "WHEN", 'k', 0, 0 },
-	{ "WHERE", 'k', 0, KW_WHERE },
-	{ "XMLTYPE", 'f', 0, 0 },
-	{ "XOR", '&', 0, 0 },
-};
-
-static const struct kwent *kw_lookup(const uint8_t *p, size_t n)
-{
-	char up[SQLI_MAX_WORD + 1];
-	size_t lo = 0, hi = sizeof(kwtab) / sizeof(kwtab[0]);
-
-	if (n == 0 || n > SQLI_MAX_WORD)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		up[i] = (char)toupper(p[i]);
-	up[n] = '\0';
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(up, kwtab[mid].w);
-
-		if (c == 0)
-			return &kwtab[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
-}
-
-static bool is_space(uint8_t c)
-{
-	/* SQL parsers take the C spaces; MySQL also 0xa0 in latin1 connections. */
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' ||
-	       c == 0xa0;
-}
-
-static bool is_word(uint8_t c)
-{
-	/* Bytes >= 0x80 are identifier characters in MySQL (UTF-8 names), except 0xa0 (a space). */
-	return isalnum(c) || c == '_' || c == '$' || (c >= 0x80 && c != 0xa0);
-}
-
-/*
- * End of a string opened with quote q whose content starts at i: index of the closing quote,
- * or n when the value ends first. A doubled quote and a backslash escape stay inside (MySQL
- * accepts both; the standard only the first).
- */
-static size_t string_end(const uint8_t *p, size_t n, size_t i, uint8_t q)
-{
-	while (i < n) {
-		if (p[i] == '\\' && i + 1 < n) {
-			i += 2;
-			continue;
-		}
-		if (p[i] == q) {
-			if (i + 1 < n && p[i + 1] == q) {
-				i += 2;
-				continue;
-			}
-			return i;
-		}
-		i++;
-	}
-	return n;
-}
-
-struct lexer {
-	const uint8_t *p;
-	size_t n, i;
-	struct tok t[SQLI_MAX_TOKENS];
-	size_t m;
-};
-
-static void emit(struct lexer *lx, char t, uint8_t fl, uint8_t kw, size_t pos, size_t len)
-{
-	struct tok *tk;
-
-	if (lx->m >= SQLI_MAX_TOKENS)
-		return;
-	tk = &lx->t[lx->m++];
-	tk->t = t;
-	tk->fl = fl;
-	tk->kw = kw;
-	tk->pos = (uint32_t)pos;
-	tk->len = (uint32_t)len;
-}
-
-/* Skip whitespace and closed block comments; true when a word char is next. */
-static void skip_blank(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-
-	while (lx->i < lx->n) {
-		if (is_space(p[lx->i])) {
-			lx->i++;
-		} else if (p[lx->i] == '*' && lx->i + 1 < lx->n && p[lx->i + 1] == '/') {
-			/* end of a MySQL executable comment opened with slash-star-bang */
-			lx->i += 2;
-		} else if (p[lx->i] == '/' && lx->i + 1 < lx->n && p[lx->i + 1] == '*') {
-			size_t j = lx->i + 2;
-
-			if (j < lx->n && p[j] == '!') {
-				/* executable comment: its body is SQL (version digits skipped) */
-				j++;
-				while (j < lx->n && isdigit(p[j]))
-					j++;
-				lx->i = j;
-				continue;
-			}
-			while (j + 1 < lx->n && !(p[j] == '*' && p[j + 1] == '/'))
-				j++;
-			if (j + 1 >= lx->n)
-				return; /* unclosed: a cutting comment, the caller emits 'c' */
-			lx->i = j + 2;
-		} else {
-			return;
-		}
-	}
-}
-
-/*
- * UN/ * * /ION, SEL/ * * /ECT: a keyword cut by block comments. SQL parsers read two words, but
- * filters that strip comments before the query is built (and the payload lists written for
- * them) join the halves, so a word [s, *e) that is no keyword is joined with the words glued
- * to it through comments while the joined text fits SQLI_MAX_WORD; when that makes a
- * keyword, *e moves past its last half. Each byte is looked at by at most SQLI_MAX_WORD
- * words' attempts, so the lexer stays linear.
- */
-static const struct kwent *splice_word(const struct lexer *lx, size_t s, size_t *e)
-{
-	const uint8_t *p = lx->p;
-	uint8_t w[SQLI_MAX_WORD];
-	size_t wl = *e - s, pos = *e;
-
-	if (wl >= SQLI_MAX_WORD)
-		return NULL;
-	memcpy(w, p + s, wl);
-	while (pos + 2 < lx->n && p[pos] == '/' && p[pos + 1] == '*' && p[pos + 2] != '!') {
-		size_t c = pos + 2, ws;
-		const struct kwent *kw;
-
-		while (c + 1 < lx->n && !(p[c] == '*' && p[c + 1] == '/'))
-			c++;
-		if (c + 1 >= lx->n)
-			return NULL;
-		ws = c + 2;
-		pos = ws;
-		while (pos < lx->n && is_word(p[pos]) && wl < SQLI_MAX_WORD)
-			w[wl++] = p[pos++];
-		if (pos == ws || (pos < lx->n && is_word(p[pos])))
-			return NULL;
-		kw = kw_lookup(w, wl);
-		if (kw) {
-			*e = pos;
-			return kw;
-		}
-	}
-	return NULL;
-}
-
-/* Word at lx->i: keyword, function, name; a '(' after a function name makes it 'f'. */
-static void lex_word(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-	size_t s = lx->i, e = s;
-	const struct kwent *kw;
-
-	/* dots join qualified function names (DBMS_PIPE.RECEIVE_MESSAGE) but not a.b names */
-	while (e < lx->n && is_word(p[e]))
-		e++;
-	kw = kw_lookup(p + s, e - s);
-	if (!kw)
-		kw = splice_word(lx, s, &e);
-	if (!kw && e < lx->n && p[e] == '.') {
-		size_t e2 = e + 1;
-		const struct kwent *kw2;
-
-		while (e2 < lx->n && is_word(p[e2]))
-			e2++;
-		kw2 = kw_lookup(p + s, e2 - s);
-		if (kw2 && kw2->t == 'f') {
-			kw = kw2;
-			e = e2;
-		}
-	}
-	lx->i = e;
-	if (kw && kw->t == 'f') {
-		size_t save = lx->i;
-
-		skip_blank(lx);
-		if (lx->i < lx->n && p[lx->i] == '(')
-			emit(lx, 'f', kw->fl, kw->kw, s, e - s);
-		else
-			emit(lx, kw->kw ? 'k' : 'n', 0, kw->kw, s, e - s);
-		lx->i = save;
-		return;
-	}
-	if (kw)
-		emit(lx, kw->t, kw->fl, kw->kw, s, e - s);
-	else
-		emit(lx, 'n', 0, 0, s, e - s);
-}
-
-/* Number: decimal, fraction, exponent, 0x hex, 0b binary. Letters glued on make a name. */
-static void lex_number(struct lexer *lx)
-{
-	const uint8_t *p = lx->p;
-	size_t s = lx->i, e = s;
-	uint8_t fl = 0;
-
-	if (e + 1 < lx->n && p[e] == '0' && (p[e + 1] == 'x' || p[e + 1] == 'X') && e + 2 < lx->n &&
-	    isxdigit(p[e + 2])) {
-		e += 2;
-		while (e < lx->n && isxdigit(p[e]))
-			e++;
-		if (e - s >= 6)
-			fl = TF_HEX;
-	} else {
-		while (e < lx->n && isdigit(p[e]))
-			e++;
-		if (e < lx->n && p[e] == '.') {
-			e++;
-			while (e < lx->n && isdigit(p[e]))
-				e++;
-		}
-		if (e + 1 < lx->n && (p[e] == 'e' || p[e] == 'E') &&
-		    (isdigit(p[e + 1]) || ((p[e + 1] == '-' || p[e + 1] == '+') && e + 2 < lx->n &&
-					   isdigit(p[e + 2])))) {
-			e += 2;
-			while (e < lx->n && isdigit(p[e]))
-				e++;
-		}
-	}
-	if (e < lx->n && is_word(p[e])) {
-		/* MySQL reads "1union" as 1 UNION; anything else glued on ("2nd", "10px") is a
-		 * name, which is what keeps sizes and ordinals out of numeric tautologies */
-		size_t w = e;
-		const struct kwent *kw;
-
-		while (w < lx->n && is_word(p[w]))
-			w++;
-		kw = kw_lookup(p + e, w - e);
-		if (!kw || (kw->t != 'U' && kw->t != '&' && kw->t != 'E' && kw->kw != KW_FROM)) {
-			emit(lx, 'n', 0, 0, s, w - s);
-			lx->i = w;
-			return;
-		}
-	}
-	emit(lx, '1', fl, 0, s, e - s);
-	lx->i = e;
-}
-
-/* Operators, longest first. */
-static void lex_op(struct lexer *lx)
-{
-	static const struct {
-		const char *s;
-		char t;
-		uint8_t fl;
-	} ops[] = {
-		{ "<=>", 'o', TF_CMP }, { "!=", 'o', TF_CMP }, { "<>", 'o', TF_CMP },
-		{ "<=", 'o', TF_CMP },	{ ">=", 'o', TF_CMP }, { "==", 'o', TF_CMP },
-		{ ":=", 'o', 0 },	{ "&&", '&', 0 },      { "||", '&', 0 },
-		{ "<<", 'o', 0 },	{ ">>", 'o', 0 },      { "=", 'o', TF_CMP },
-		{ "<", 'o', TF_CMP },	{ ">", 'o', TF_CMP },  { "!", 'o', TF_UNARY },
-		{ "~", 'o', TF_UNARY }, { "+", 'o', 0 },       { "-", 'o', 0 },
-		{ "*", 'o', 0 },	{ "/", 'o', 0 },       { "%", 'o', 0 },
-		{ "^", 'o', 0 },	{ "|", 'o', 0 },       { "&", 'o', 0 },
-	};
-	const uint8_t *p = lx->p;
-
-	for (size_t k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
-		size_t l = strlen(ops[k].s);
-
-		if (lx->i + l <= lx->n && memcmp(p + lx->i, ops[k].s, l) == 0) {
-			emit(lx, ops[k].t, ops[k].fl, ops[k].s[0] == '*' && l == 1 ? KW_STAR : 0,
-			     lx->i, l);
-			lx->i += l;
-			return;
-		}
-	}
-	emit(lx, 'x', 0, 0, lx->i, 1);
-	lx->i++;
-}
-
-/*
- * Tokenize p[0..n) in a context: q = 0 as is, else the value starts inside a string opened
- * with q (the first token is that string, open when q never comes).
- */
-static void lex_all(struct lexer *lx, const uint8_t *p, size_t n, uint8_t q)
-{
-	lx->p = p;
-	lx->n = n;
-	lx->i = 0;
-	lx->m = 0;
-	if (q) {
-		size_t e = string_end(p, n, 0, q);
-
-		emit(lx, 's', e >= n ? TF_OPEN : 0, 0, 0, e);
-		lx->i = e >= n ? n : e + 1;
-	}
-	while (lx->m < SQLI_MAX_TOKENS) {
-		uint8_t c;
-
-		skip_blank(lx);
-		if (lx->i >= lx->n)
-			break;
-		c = p[lx->i];
-		if (c == '\'' || c == '"') {
-			size_t e = string_end(p, n, lx->i + 1, c);
-
-			emit(lx, 's', e >= n ? TF_OPEN : 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
-			lx->i = e >= n ? n : e + 1;
-		} else if (c == '`') {
-			/* MySQL quoted identifier */
-			size_t e = string_end(p, n, lx->i + 1, c);
-
-			emit(lx, 'n', 0, 0, lx->i, (e >= n ? n : e + 1) - lx->i);
-			lx->i = e >= n ? n : e + 1;
-		} else if (c == '#' || (c == '-' && lx->i + 1 < n && p[lx->i + 1] == '-') ||
-			   (c == '/' && lx->i + 1 < n && p[lx->i + 1] == '*')) {
-			/* comment to the end of the line, or an unclosed block comment (a closed one
-			 * was skipped as blank) */
-			size_t s = lx->i, e = s + 1;
-			bool weak = false;
-
-			if (c == '/') {
-				e = n;
-			} else {
-				while (e < n && p[e] != '\n') {
-					if (c == '#' && !is_space(p[e]))
-						weak = true;
-					e++;
-				}
-			}
-			emit(lx, 'c', weak ? TF_WEAK : 0, 0, s, e - s);
-			lx->i = e;
-		} else if (c == '@') {
-			size_t e = lx->i + 1;
-
-			if (e < n && p[e] == '@')
-				e++;
-			while (e < n && (is_word(p[e]) || p[e] == '.'))
-				e++;
-			emit(lx, e - lx->i > 1 ? 'v' : 'x', 0, 0, lx->i, e - lx->i);
-			lx->i = e;
-		} else if (isdigit(c) || (c == '.' && lx->i + 1 < n && isdigit(p[lx->i + 1]))) {
-			lex_number(lx);
-		} else if (is_word(c)) {
-			lex_word(lx);
-		} else if (c == '(' || c == ')' || c == ',' || c == ';' || c == '.') {
-			emit(lx, (char)c, 0, 0, lx->i, 1);
-			lx->i++;
-		} else {
-			lex_op(lx);
-		}
-	}
-}
-
-/* ---- classification ---- */
+#define SQLI_PEEK_TOKENS 8
 
 struct judge {
-	const struct tok *t;
+	const uint8_t *p;
+	const struct sqli_tok *t;
 	size_t m;
 	bool raw; /* the as-is context: stricter, the value starts no string */
 };
@@ -604,7 +82,7 @@ static bool operand_at(const struct judge *j, size_t i, size_t *next, char *kind
 		i++;
 	}
 	t = tt(j, i);
-	if (is_operand(t)) {
+	if (is_operand(t) && !(j->t[i].fl & TF_PROSE)) {
 		*next = i + 1;
 		*kind = t;
 		/* a.b qualified name */
@@ -638,13 +116,21 @@ static bool select_item_at(const struct judge *j, size_t i, size_t *next)
 		*next = i + 1;
 		return true;
 	}
+	if (t == 'k' && (j->t[i].fl & TF_INFO)) {
+		/* SELECT user FROM dual, SELECT database(): server facts without parentheses */
+		char t1 = tt(j, i + 1);
+
+		*next = i + 1;
+		return t1 == '\0' || t1 == ',' || t1 == ')' || t1 == 'c' ||
+		       (t1 == 'k' && j->t[i + 1].kw == KW_FROM);
+	}
 	if (!operand_at(j, i, next, &kind))
 		return false;
 	if (kind != 'n')
 		return true;
 	/* "select a plan": a bare name is an item only when SQL follows it */
 	t = tt(j, *next);
-	return t == ',' || (t == 'k' && j->t[*next].kw == KW_FROM);
+	return t == ',' || (t == 'k' && (j->t[*next].kw == KW_FROM || j->t[*next].kw == KW_WHERE));
 }
 
 /*
@@ -668,7 +154,7 @@ static bool select_at(const struct judge *j, size_t i, bool strict)
 /* A statement keyword at i with the continuation that makes it a statement. */
 static bool stmt_at(const struct judge *j, size_t i, bool strict)
 {
-	const struct tok *a = &j->t[i];
+	const struct sqli_tok *a = &j->t[i];
 	char t1 = tt(j, i + 1);
 	uint8_t k1 = i + 1 < j->m ? j->t[i + 1].kw : 0;
 
@@ -709,21 +195,73 @@ static bool union_at(const struct judge *j, size_t i)
 }
 
 /* A call of a dangerous function with an argument: SLEEP(5), BENCHMARK(1e6,MD5(1)). */
+static bool breaks(const struct judge *j, size_t i);
+
 static bool danger_call_at(const struct judge *j, size_t i)
 {
+	size_t e;
 	char a;
 
 	if (tt(j, i) != 'f' || !(j->t[i].fl & TF_DANGER) || tt(j, i + 1) != '(')
 		return false;
+	/* the arguments are SQL (a number, string, variable, call, subquery), not prose as in
+	 * "benchmark (1.6.1-1) unstable" or "sleep (8 hours)" */
 	a = tt(j, i + 2);
-	return a != '\0' && a != ')';
+	if (!(a == '1' || a == 's' || a == 'v' || a == 'f' || a == '(' || a == 'E' ||
+	      (a == 'o' && tt(j, i + 3) == '1')))
+		return false;
+	e = skip_call(j, i);
+	for (size_t k = i + 2; k + 1 < e && k + 1 < j->m; k++)
+		if (breaks(j, k))
+			return false;
+	return true;
+}
+
+static bool has_space(const struct judge *j, size_t i)
+{
+	for (uint32_t k = 0; k < j->t[i].len; k++)
+		if (sqli_is_space(j->p[j->t[i].pos + k]))
+			return true;
+	return false;
+}
+
+/*
+ * An open string at i that a payload would leave for the application to close: a word
+ * ("' or 'x"), after a first string without spaces ("use an '&&'-chain" is prose).
+ */
+static bool open_word(const struct judge *j, size_t i)
+{
+	bool alnum = false;
+
+	for (uint32_t k = 1; k < j->t[i].len && !alnum; k++)
+		alnum = isalnum(j->p[j->t[i].pos + k]);
+	return alnum && !(j->t[0].t == 's' && has_space(j, 0));
+}
+
+/* What a name may be compared with as strong evidence: a string, a call, NULL/TRUE/FALSE. */
+static bool name_partner(const struct judge *j, size_t i, char kind)
+{
+	while (tt(j, i) == '(')
+		i++;
+	return kind == 's' || kind == 'f' || (kind == '1' && (j->t[i].fl & TF_LITERAL));
+}
+
+/* The operand at i (of class kind) is a literal, a variable or a call reading server facts. */
+static bool lit_side(const struct judge *j, size_t i, char kind)
+{
+	while (tt(j, i) == '(')
+		i++;
+	if (kind == 'f')
+		return (j->t[i].fl & (TF_INFO | TF_DANGER)) != 0;
+	return kind == '1' || kind == 's' || kind == 'v';
 }
 
 /*
  * The condition after AND/OR at i: a comparison (1=1, ''='', x LIKE 'a'), a dangerous call,
  * a subquery, or (inside a string context) a lone operand the statement ends on ("' or 1--").
+ * With no_names, a name on either side of a comparison is not enough.
  */
-static bool cond_at(const struct judge *j, size_t i)
+static bool cond_at(const struct judge *j, size_t i, bool no_names)
 {
 	size_t k = i + 1, e;
 	char t, ka, kb;
@@ -740,22 +278,47 @@ static bool cond_at(const struct judge *j, size_t i)
 	while (tt(j, e) == ')')
 		e++;
 	t = tt(j, e);
-	if (t == 'o' && (j->t[e].fl & TF_CMP)) {
+	if (t == 'o' && (j->t[e].fl & TF_CMP) && (j->t[e].kw != KW_IN || tt(j, e + 1) == '(')) {
 		size_t e2;
 
 		while (tt(j, e + 1) == '(' || (tt(j, e + 1) == 'o' && (j->t[e + 1].fl & TF_UNARY)))
 			e++;
 		if (tt(j, e + 1) == 'E')
-			return true;
+			return j->t[e + 1].kw == KW_SELECT;
 		if (!operand_at(j, e + 1, &e2, &kb))
 			return false;
-		/* as is, "status=active or kind=open" is a filter, not an injection: one side
-		 * must be a literal, variable or call */
-		return !j->raw || ka != 'n' || kb != 'n';
+		bool weak_names, ends;
+
+		/* "status=active or kind=open", "and status != 1 at line 7", "hack\" and so is
+		 * disabled": a name compared with a number or a name is weak evidence; strings,
+		 * calls and NULL/TRUE/FALSE (email IS NULL) are not */
+		if (no_names && (ka == 'n' || kb == 'n'))
+			return false;
+		weak_names = (ka == 'n' && !name_partner(j, e + 1, kb)) ||
+			     (kb == 'n' && !name_partner(j, k, ka));
+		/* as is, "and EXP(a) < EXP(b)" is math: a literal, a variable or a call reading
+		 * server facts must take part */
+		if (j->raw && !lit_side(j, k, ka) && !lit_side(j, e + 1, kb))
+			return false;
+		/* and the condition ends where SQL can end or go on, not in more words */
+		while (tt(j, e2) == ')')
+			e2++;
+		t = tt(j, e2);
+		ends = t == '\0' || (t == 'c' && !(j->t[e2].fl & TF_WEAK)) || t == ';';
+		if (weak_names)
+			/* "' or id=1--" still is: a string context closed by a bare quote, the
+			 * condition ending the statement */
+			return !j->raw && ends && !has_space(j, 0);
+		return ends || t == 'c' || t == '&' || t == 'U' || t == 'k' || t == 'o' ||
+		       t == ',' || (t == 's' && (j->t[e2].fl & TF_OPEN));
 	}
 	if (j->raw)
 		return false;
-	return e >= j->m || t == 'c' || t == ';';
+	/* a lone operand the statement ends on: "' or 1--", "' or 'x" (not a name: "`;' or
+	 * newline", nor an empty string: "add missing '&&'") */
+	if (ka == 'n' || (ka == 's' && (j->t[k].fl & TF_OPEN) && !open_word(j, k)))
+		return false;
+	return e >= j->m || (t == 'c' && !(j->t[e].fl & TF_WEAK)) || t == ';';
 }
 
 /*
@@ -766,7 +329,7 @@ static bool breaks(const struct judge *j, size_t i)
 {
 	char a = tt(j, i), b = tt(j, i + 1);
 
-	if (a == 'x' || b == 'x')
+	if (a == 'x' || b == 'x' || (j->t[i + 1].fl & TF_PROSE))
 		return true;
 	if (b == 's' && (j->t[i + 1].fl & TF_OPEN))
 		return false;
@@ -794,6 +357,9 @@ static bool order_by_at(const struct judge *j, size_t i)
 		return false;
 	if (!operand_at(j, i + 2, &e, &kind))
 		return false;
+	/* ORDER BY 1,2,3 */
+	while (tt(j, e) == ',' && operand_at(j, e + 1, &e, &kind))
+		;
 	t = tt(j, e);
 	return t == 'c' || t == ';' || (!j->raw && e >= j->m);
 }
@@ -807,7 +373,7 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 
 		switch (t) {
 		case '&':
-			hit = cond_at(j, i);
+			hit = cond_at(j, i, false);
 			break;
 		case 'U':
 			hit = union_at(j, i);
@@ -816,13 +382,15 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			char n1 = tt(j, i + 1);
 
 			hit = (n1 == 'E' && stmt_at(j, i + 1, false)) ||
-			      (!j->raw && (n1 == 'c' || n1 == '\0') && i > 0);
+			      (!j->raw && n1 == 'c' && !(j->t[i + 1].fl & TF_WEAK) && i > 0);
 			break;
 		}
 		case 'E':
-			/* a statement without ';' right after a closed string or parenthesis (SQL
-			 * Server needs no separator) */
-			if (i > 0 && (tt(j, i - 1) == ')' || tt(j, i - 1) == 's'))
+			/* WAITFOR without ';' right after a closed string, parenthesis or number (SQL
+			 * Server needs no separator; other statements there are prose: "2. ALTER
+			 * TABLE ...", "\"DROP TABLE\" is ...") */
+			if (i > 0 && j->t[i].kw == KW_WAITFOR &&
+			    (tt(j, i - 1) == ')' || tt(j, i - 1) == 's' || tt(j, i - 1) == '1'))
 				hit = stmt_at(j, i, false);
 			break;
 		case '(':
@@ -834,8 +402,9 @@ static bool walk(const struct judge *j, size_t i, size_t *ret_end)
 			break;
 		case 'k':
 			/* ' HAVING 1=1--: a clause of our own with a condition */
+			/* as is, "where 'l' is dh->length" is prose: literals only there */
 			hit = order_by_at(j, i) ||
-			      (j->t[i].kw == KW_WHERE && !j->raw && cond_at(j, i));
+			      (j->t[i].kw == KW_WHERE && cond_at(j, i, j->raw));
 			break;
 		default:
 			break;
@@ -863,8 +432,9 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 	t = tt(j, i);
 	switch (t) {
 	case 'c':
-		/* admin'-- : the rest of the statement is cut */
-		if (!(j->t[i].fl & TF_WEAK)) {
+		/* admin'-- : the rest of the statement is cut (text before the quote is prose:
+		 * "the line \"#", "`savestring' -- backwards") */
+		if (!(j->t[i].fl & TF_WEAK) && !has_space(j, 0)) {
 			*end = i;
 			return true;
 		}
@@ -885,7 +455,8 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 	}
 	if (t == 'f' && !danger_call_at(j, i))
 		return false;
-	if (t == 'o' && tt(j, i + 1) == 'f' && tt(j, i + 2) == '(') {
+	if ((t == 'o' || (t == '&' && j->p[j->t[i].pos] == '|')) && tt(j, i + 1) == 'f' &&
+	    tt(j, i + 2) == '(') {
 		/* ' + CHAR(65) + ' / '||CHR(60)||': the string is closed to splice in a call */
 		*end = i + 1;
 		return true;
@@ -896,7 +467,9 @@ static bool judge_quoted(const struct judge *j, size_t *end)
 		size_t e;
 		char kind, n1;
 
-		if (operand_at(j, i + 1, &e, &kind)) {
+		/* a name after it, or text before the quote, is prose: "must contain '='",
+		 * "`foo' is a" */
+		if (operand_at(j, i + 1, &e, &kind) && kind != 'n' && !has_space(j, 0)) {
 			n1 = tt(j, e);
 			if (e >= j->m || (n1 == 'c' && !(j->t[e].fl & TF_WEAK)) || n1 == ';') {
 				*end = e;
@@ -917,7 +490,7 @@ static bool info_call_at(const struct judge *j, size_t i)
 	size_t e = skip_call(j, i);
 
 	for (size_t k = i + 1; k < e; k++) {
-		const struct tok *a = &j->t[k];
+		const struct sqli_tok *a = &j->t[k];
 
 		if (a->t == 'v' || (a->t == 'f' && (a->fl & (TF_INFO | TF_DANGER))) ||
 		    (a->t == '1' && (a->fl & TF_HEX)))
@@ -928,6 +501,7 @@ static bool info_call_at(const struct judge *j, size_t i)
 
 /*
  * As is, a value that starts like prose or a key=value list can still carry a full UNION
+ * (only UNION: has_set_word() looks for that word alone)
  * SELECT with a literal item (9767 AND 1=1 UNION ALL SELECT 1,NULL,...): no prose writes
  * "union select" followed by a number, NULL, a string, * or a call.
  */
@@ -937,15 +511,19 @@ static bool raw_union_anywhere(const struct judge *j, size_t *end)
 		size_t k = i + 1;
 		char t;
 
-		if (j->t[i].t != 'U')
+		if (j->t[i].t != 'U' || j->t[i].len != 5)
 			continue;
 		if (tt(j, k) == 'k' && (j->t[k].kw == KW_ALL || j->t[k].kw == KW_DISTINCT))
 			k++;
 		if (tt(j, k) != 'E' || j->t[k].kw != KW_SELECT)
 			continue;
 		t = tt(j, k + 1);
+		/* ... UNION SELECT salt FROM user: a name item needs FROM and a table after it */
 		if (t == '1' || t == 's' || t == 'f' || t == 'v' ||
-		    (t == 'o' && j->t[k + 1].kw == KW_STAR)) {
+		    (t == 'o' && j->t[k + 1].kw == KW_STAR) ||
+		    (t == 'n' && tt(j, k + 2) == 'k' && j->t[k + 2].kw == KW_FROM &&
+		     (tt(j, k + 3) == 'n' ||
+		      (tt(j, k + 3) == 'k' && (j->t[k + 3].fl & TF_INFO))))) {
 			*end = i;
 			return true;
 		}
@@ -965,9 +543,12 @@ static bool judge_raw(const struct judge *j, size_t *end)
 	case '(':
 		break;
 	case 'o':
-		/* -1 UNION ..., +1 OR ... */
-		if (t1 != '1')
+		/* -1 UNION ..., +1 OR ..., IN (SELECT ... */
+		if (t1 != '1' && t1 != '(')
 			return false;
+		break;
+	case 'k':
+		/* a clause the application's query goes on with: FROM(SELECT ..., WHERE 1=2 */
 		break;
 	case 'f':
 		if (danger_call_at(j, 0) || info_call_at(j, 0)) {
@@ -989,7 +570,7 @@ static bool judge_raw(const struct judge *j, size_t *end)
 		break;
 	case '&':
 		/* AND (name = "...: the value continues a WHERE clause */
-		if (cond_at(j, 0)) {
+		if (cond_at(j, 0, false)) {
 			*end = 0;
 			return true;
 		}
@@ -1008,7 +589,69 @@ static bool judge_raw(const struct judge *j, size_t *end)
 	return walk(j, 0, end) || raw_union_anywhere(j, end);
 }
 
-static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,
+/*
+ * Early outs on the first SQLI_PEEK_TOKENS tokens, mirroring the entry tests of judge_raw()
+ * and judge_quoted(): false only when those would say false whatever follows. Running out of
+ * peeked tokens answers "maybe".
+ */
+static bool has_set_word(const uint8_t *p, size_t n)
+{
+	/* UNION anywhere, or a block comment that may splice one */
+	for (size_t i = 0; i + 1 < n; i++) {
+		uint8_t c = p[i] | 0x20;
+
+		if (c == 'u' && i + 5 <= n && (p[i + 1] | 0x20) == 'n' &&
+		    (p[i + 2] | 0x20) == 'i' && (p[i + 3] | 0x20) == 'o' &&
+		    (p[i + 4] | 0x20) == 'n')
+			return true;
+		if (p[i] == '/' && p[i + 1] == '*')
+			return true;
+	}
+	return false;
+}
+
+static bool raw_may_hit(const struct judge *j, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	switch (tt(j, 0)) {
+	case '1':
+	case 'v':
+	case '(':
+	case 'o':
+	case 'k':
+	case 'f':
+	case 'E':
+	case 'U':
+	case '&':
+		return true;
+	case 'n':
+		while (tt(j, i + 1) == '.' && tt(j, i + 2) == 'n')
+			i += 2;
+		if (i + 2 >= j->m && j->m >= SQLI_PEEK_TOKENS)
+			return true;
+		if (tt(j, i + 1) == ')' || tt(j, i + 1) == ';' || tt(j, i + 1) == '&')
+			return true;
+		return has_set_word(p, n);
+	default:
+		return has_set_word(p, n);
+	}
+}
+
+static bool quoted_may_hit(const struct judge *j)
+{
+	size_t i = 1;
+
+	if (j->m < 2 || (j->t[0].fl & TF_OPEN))
+		return false;
+	while (tt(j, i) == ')')
+		i++;
+	if (i >= j->m)
+		return j->m >= SQLI_PEEK_TOKENS;
+	return strchr("&o;UEf(kc,", tt(j, i)) != NULL;
+}
+
+static void fingerprint(char ctx, const struct sqli_tok *t, size_t m, size_t end,
 			char ret_fingerprint[MSC_SQLI_FP_LEN])
 {
 	size_t o = 0;
@@ -1022,7 +665,7 @@ static void fingerprint(char ctx, const struct tok *t, size_t m, size_t end,
 bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_FP_LEN])
 {
 	static const uint8_t ctxs[] = { 0, '\'', '"' };
-	struct lexer lx;
+	struct sqli_lexer lx;
 
 	if (ret_fingerprint)
 		ret_fingerprint[0] = '\0';
@@ -1038,10 +681,17 @@ bool msc_detect_sqli(const uint8_t *p, size_t n, char ret_fingerprint[MSC_SQLI_F
 		/* a quote context only matters when the value holds that quote */
 		if (ctxs[c] && !memchr(p, ctxs[c], n))
 			continue;
-		lex_all(&lx, p, n, ctxs[c]);
+		sqli_lex_start(&lx, p, n, ctxs[c]);
+		/* most values fail at the first tokens: look at a few before lexing them all */
+		sqli_lex_more(&lx, SQLI_PEEK_TOKENS);
+		j.p = p;
 		j.t = lx.t;
 		j.m = lx.m;
 		j.raw = ctxs[c] == 0;
+		if (!(j.raw ? raw_may_hit(&j, p, n) : quoted_may_hit(&j)))
+			continue;
+		sqli_lex_more(&lx, SQLI_MAX_TOKENS);
+		j.m = lx.m;
 		hit = j.raw ? judge_raw(&j, &end) : judge_quoted(&j, &end);
 		if (hit) {
 			if (ret_fingerprint)

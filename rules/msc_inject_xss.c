@@ -43,13 +43,32 @@ static bool ieq(const uint8_t *p, size_t n, const char *s)
 	return true;
 }
 
-static bool in_list(const uint8_t *p, size_t n, const char *const *list)
+/* Is p[0..n) (any case) one of the count sorted lower-case words of list? */
+static bool in_list(const uint8_t *p, size_t n, const char *const *list, size_t count)
 {
-	for (size_t i = 0; list[i]; i++)
-		if (ieq(p, n, list[i]))
+	char key[XSS_MAX_NAME + 1];
+	size_t lo = 0, hi = count;
+
+	if (n == 0 || n > XSS_MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		key[i] = (char)tolower(p[i]);
+	key[n] = '\0';
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, list[mid]);
+
+		if (c == 0)
 			return true;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return false;
 }
+
+#define IN_LIST(p, n, list) in_list(p, n, list, sizeof(list) / sizeof(list[0]))
 
 static bool html_space(uint8_t c)
 {
@@ -68,115 +87,72 @@ static void local_name(const uint8_t **p, size_t *n)
 	}
 }
 
-static bool bad_tag(const uint8_t *p, size_t n)
-{
-	static const char *const tags[] = {
-		"script",  "iframe",   "frame", "frameset", "object", "embed",
-		"applet",  "base",     "meta",	"link",	    "style",  "import",
-		"isindex", "vmlframe", "xss",	"xml",	    NULL,
-	};
+/* What a tag name means: nothing, script by itself, or code once it has an attribute. */
+enum tag_class { TAG_OK, TAG_ALWAYS, TAG_WITH_ATTR, TAG_STYLE };
 
+/*
+ * <script> runs what follows; frames, objects, applets, base, meta and link load or redirect
+ * once they have an attribute (a bare "<object>" or "<base>" in prose loads nothing); <style>
+ * is judged on its CSS. <xi:include> pulls a remote document into an XML page.
+ */
+static enum tag_class tag_class(const uint8_t *p, size_t n)
+{
+	/* sorted: in_list() bisects */
+	static const char *const with_attr[] = {
+		"applet",  "base", "embed", "frame",  "frameset", "iframe", "import",
+		"isindex", "link", "meta",  "object", "vmlframe", "xml",
+	};
 	const uint8_t *full = p;
 	size_t fn = n;
 
 	local_name(&p, &n);
-	/* <xi:include href=...> pulls a remote document into an XML page */
 	if (fn != n && ieq(p, n, "include") && fn - n >= 2 && ieq(full, fn - n - 1, "xi"))
-		return true;
-	return in_list(p, n, tags);
+		return TAG_WITH_ATTR;
+	if (ieq(p, n, "script"))
+		return TAG_ALWAYS;
+	if (ieq(p, n, "style"))
+		return TAG_STYLE;
+	return IN_LIST(p, n, with_attr) ? TAG_WITH_ATTR : TAG_OK;
 }
 
 static bool event_attr(const uint8_t *p, size_t n)
 {
 	/* the handlers attackers use; other on* names are judged on their value */
+	/* sorted: in_list() bisects */
 	static const char *const ev[] = {
-		"onerror",
-		"onload",
-		"onclick",
-		"onmouseover",
-		"onmouseout",
-		"onmousedown",
-		"onmouseup",
-		"onmousemove",
-		"onmouseenter",
-		"onmouseleave",
-		"ondblclick",
-		"oncontextmenu",
-		"onfocus",
-		"onblur",
-		"onfocusin",
-		"onfocusout",
-		"onchange",
-		"oninput",
-		"onsubmit",
-		"onreset",
-		"onselect",
-		"onkeydown",
-		"onkeyup",
-		"onkeypress",
-		"onscroll",
-		"onresize",
-		"onunload",
-		"onbeforeunload",
-		"onhashchange",
-		"onpageshow",
-		"onpopstate",
-		"onmessage",
-		"onanimationstart",
-		"onanimationend",
-		"ontransitionend",
-		"ontoggle",
-		"onbegin",
-		"onend",
-		"onrepeat",
-		"onstart",
-		"onfinish",
-		"onreadystatechange",
-		"onpropertychange",
-		"onactivate",
-		"onbeforeactivate",
-		"onpointerdown",
-		"onpointerover",
-		"onpointerenter",
-		"ontouchstart",
-		"oncopy",
-		"onpaste",
-		"oncut",
-		"ondrag",
-		"ondragstart",
-		"ondrop",
-		"onwheel",
-		"onplay",
-		"onended",
-		"oncanplay",
-		"onloadstart",
-		"onprogress",
-		"ontimeupdate",
-		"onauxclick",
-		"onshow",
-		"oninvalid",
-		"onsearch",
-		"onfilterchange",
-		"onbeforeprint",
-		"onafterprint",
-		"onerrorupdate",
-		"onstorage",
-		"onpagehide",
-		NULL,
+		"onactivate",	  "onafterprint",     "onanimationend",	  "onanimationstart",
+		"onauxclick",	  "onbeforeactivate", "onbeforeprint",	  "onbeforeunload",
+		"onbegin",	  "onblur",	      "oncanplay",	  "onchange",
+		"onclick",	  "oncontextmenu",    "oncopy",		  "oncut",
+		"ondblclick",	  "ondrag",	      "ondragstart",	  "ondrop",
+		"onend",	  "onended",	      "onerror",	  "onerrorupdate",
+		"onfilterchange", "onfinish",	      "onfocus",	  "onfocusin",
+		"onfocusout",	  "onhashchange",     "oninput",	  "oninvalid",
+		"onkeydown",	  "onkeypress",	      "onkeyup",	  "onload",
+		"onloadstart",	  "onmessage",	      "onmousedown",	  "onmouseenter",
+		"onmouseleave",	  "onmousemove",      "onmouseout",	  "onmouseover",
+		"onmouseup",	  "onpagehide",	      "onpageshow",	  "onpaste",
+		"onplay",	  "onpointerdown",    "onpointerenter",	  "onpointerover",
+		"onpopstate",	  "onprogress",	      "onpropertychange", "onreadystatechange",
+		"onrepeat",	  "onreset",	      "onresize",	  "onscroll",
+		"onsearch",	  "onselect",	      "onshow",		  "onstart",
+		"onstorage",	  "onsubmit",	      "ontimeupdate",	  "ontoggle",
+		"ontouchstart",	  "ontransitionend",  "onunload",	  "onwheel",
 	};
-	return in_list(p, n, ev);
+	return IN_LIST(p, n, ev);
 }
 
 static bool url_attr(const uint8_t *p, size_t n)
 {
+	/* sorted: in_list() bisects */
 	static const char *const attrs[] = {
-		"href",	      "src",	  "action",   "formaction", "data",	"xlink:href",
-		"background", "dynsrc",	  "lowsrc",   "poster",	    "codebase", "classid",
-		"from",	      "to",	  "values",   "by",	    "code",	"archive",
-		"ping",	      "cite",	  "longdesc", "usemap",	    "manifest", "icon",
-		"profile",    "xml:base", "folder",   NULL,
+		"action", "archive",	"background", "by",	  "cite",   "classid",
+		"code",	  "codebase",	"data",	      "dynsrc",	  "folder", "formaction",
+		"from",	  "href",	"icon",	      "longdesc", "lowsrc", "manifest",
+		"ping",	  "poster",	"profile",    "src",	  "to",	    "usemap",
+		"values", "xlink:href", "xml:base",
 	};
-	return in_list(p, n, attrs);
+	return IN_LIST(p, n, attrs);
 }
 
 /*
@@ -188,12 +164,13 @@ static size_t url_normalize(const uint8_t *p, size_t n, char *out, size_t cap)
 {
 	size_t o = 0, i = 0;
 
-	while (i < n && p[i] <= 0x20)
+	/* leading spaces and controls are dropped; IE also took `...` as quotes */
+	while (i < n && (p[i] <= 0x20 || p[i] == '`'))
 		i++;
 	while (i < n && o < cap) {
 		uint8_t c = p[i];
 
-		if (c == '\t' || c == '\n' || c == '\r' || c == 0) {
+		if (c == '\t' || c == '\n' || c == '\r' || c == 0 || (o == 0 && c <= 0x20)) {
 			i++;
 			continue;
 		}
@@ -224,7 +201,8 @@ static size_t url_normalize(const uint8_t *p, size_t n, char *out, size_t cap)
 					if (j < n && p[j] == ';')
 						j++;
 					i = j;
-					if (v == '\t' || v == '\n' || v == '\r' || v == 0)
+					if (v == '\t' || v == '\n' || v == '\r' || v == 0 ||
+					    (o == 0 && v <= 0x20))
 						continue;
 					out[o++] = (char)tolower(v < 0x80 ? (int)v : '?');
 					continue;
@@ -298,11 +276,28 @@ static bool bad_style(const uint8_t *p, size_t n)
 		"javascript:", "vbscript:",    NULL,
 	};
 
-	/* a style value is short; bound the needle search to keep the whole scan linear */
-	if (n > 512)
-		n = 512;
+	uint8_t buf[512];
+	size_t o = 0;
+
+	if (n > 1024)
+		n = 1024;
+	/* CSS ignores comments and backslashes before letters (expr/ * * /ession, ex\pression):
+	 * drop them, then look for the words. A style value is short; the copy is bounded, which
+	 * keeps the whole scan linear. */
+	for (size_t i = 0; i < n && o < sizeof(buf); i++) {
+		if (p[i] == '/' && i + 1 < n && p[i + 1] == '*') {
+			i += 2;
+			while (i + 1 < n && !(p[i] == '*' && p[i + 1] == '/'))
+				i++;
+			i++;
+			continue;
+		}
+		if (p[i] == '\\')
+			continue;
+		buf[o++] = p[i];
+	}
 	for (size_t i = 0; bad[i]; i++)
-		if (icontains(p, n, bad[i]))
+		if (icontains(buf, o, bad[i]))
 			return true;
 	return false;
 }
@@ -318,24 +313,34 @@ static bool code_like(const uint8_t *p, size_t n)
 
 static bool bad_attr(const uint8_t *name, size_t nl, const uint8_t *val, size_t vl, bool has_val)
 {
-	if (nl > 2 && tolower(name[0]) == 'o' && tolower(name[1]) == 'n') {
-		if (event_attr(name, nl))
-			return true;
-		if (has_val && code_like(val, vl))
-			return true;
-	}
+	/* an attribute without a value runs nothing (and "onclick" alone is a common value) */
 	if (!has_val)
 		return false;
+	if (nl > 2 && tolower(name[0]) == 'o' && tolower(name[1]) == 'n') {
+		bool alpha = true;
+
+		if (event_attr(name, nl))
+			return true;
+		/* other on* names (browsers add events every year): letters only, code value */
+		for (size_t i = 0; i < nl && alpha; i++)
+			alpha = isalpha(name[i]);
+		if (alpha && code_like(val, vl))
+			return true;
+	}
 	if (ieq(name, nl, "srcdoc"))
+		return true;
+	/* SVG animation setting an event handler: <set attributeName=onmouseover to=alert(1)> */
+	if (ieq(name, nl, "attributename") && vl > 2 && tolower(val[0]) == 'o' &&
+	    tolower(val[1]) == 'n')
 		return true;
 	if (ieq(name, nl, "style"))
 		return bad_style(val, vl);
 	if (nl >= 5 && ieq(name, 5, "xmlns")) {
-		/* binding the XHTML namespace turns an XML reply into a page that runs script;
-		 * XInclude pulls remote documents in */
+		/* XInclude pulls remote documents in (the XHTML namespace is every XHTML page's;
+		 * a script element in it is caught by its name) */
 		if (vl > 256)
 			vl = 256;
-		return icontains(val, vl, "/xhtml") || icontains(val, vl, "xinclude");
+		return icontains(val, vl, "xinclude");
 	}
 	if (nl > 14 && icontains(name, nl, "schemalocation")) {
 		/* xsi:schemaLocation makes the parser fetch a schema from where it says */
@@ -356,6 +361,8 @@ enum state { S_TEXT, S_ATTRS };
  */
 static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 {
+	bool pending = false; /* in a tag that loads code once it has an attribute */
+
 	while (i < n) {
 		if (st == S_TEXT) {
 			const uint8_t *lt = memchr(p + i, '<', n - i);
@@ -370,25 +377,35 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 				/* comment, doctype, CDATA: no script, but entity definitions (XXE) are
 				 * what libinjection users expect to be caught here too */
 				if (i + 2 < n && p[i + 1] == '-' && p[i + 2] == '-') {
-					const uint8_t *e = NULL;
+					size_t k = i + 3, end = n;
 
-					for (size_t k = i + 3; k + 2 < n; k++) {
+					/* browsers also end a comment at "<!-->", "<!--->" and "--!>":
+					 * "<!--><script>" runs the script */
+					if (k < n && p[k] == '>')
+						end = k + 1;
+					else if (k + 1 < n && p[k] == '-' && p[k + 1] == '>')
+						end = k + 2;
+					for (; end == n && k + 2 < n; k++) {
 						if (p[k] == '-' && p[k + 1] == '-' &&
-						    p[k + 2] == '>') {
-							e = p + k;
-							break;
-						}
+						    p[k + 2] == '>')
+							end = k + 3;
+						else if (k + 3 < n && p[k] == '-' &&
+							 p[k + 1] == '-' && p[k + 2] == '!' &&
+							 p[k + 3] == '>')
+							end = k + 4;
 					}
-					if (!e)
+					if (end >= n)
 						return false; /* the rest is a comment */
-					i = (size_t)(e - p) + 3;
+					i = end;
 					continue;
 				}
 				if (n - i - 1 >= 6 && ieq(p + i + 1, 6, "entity"))
 					return true;
 				if (n - i - 1 >= 7 && ieq(p + i + 1, 7, "doctype")) {
-					const uint8_t *gt = memchr(p + i, '>', n - i);
-					size_t end = gt ? (size_t)(gt - p) : n;
+					/* bounded: a value of many "<!doctype" stays linear */
+					size_t lim = n - i < 256 ? n - i : 256;
+					const uint8_t *gt = memchr(p + i, '>', lim);
+					size_t end = gt ? (size_t)(gt - p) : i + lim;
 
 					if (memchr(p + i, '[', end - i))
 						return true;
@@ -406,8 +423,17 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 			i = s;
 			while (i < n && !html_space(p[i]) && p[i] != '/' && p[i] != '>')
 				i++;
-			if (p[s - 1] != '/' && bad_tag(p + s, i - s))
-				return true;
+			if (p[s - 1] == '?' && !ieq(p + s, i - s, "import"))
+				continue; /* <?xml ...?> and other PIs run nothing */
+			if (p[s - 1] != '/') {
+				enum tag_class tc = tag_class(p + s, i - s);
+
+				if (tc == TAG_ALWAYS)
+					return true;
+				if (tc == TAG_STYLE && bad_style(p + i, n - i))
+					return true;
+				pending = tc != TAG_OK;
+			}
 			if (p[s - 1] == '/') {
 				/* end tag: attributes are ignored, skip to '>' */
 				const uint8_t *gt = memchr(p + i, '>', n - i);
@@ -428,8 +454,11 @@ static bool scan(const uint8_t *p, size_t n, size_t i, enum state st)
 		if (p[i] == '>') {
 			i++;
 			st = S_TEXT;
+			pending = false;
 			continue;
 		}
+		if (pending)
+			return true; /* an attribute on a loading tag */
 		{
 			size_t ns = i, ne, vs = 0, ve = 0;
 			bool has_val = false;
@@ -477,6 +506,9 @@ bool msc_detect_xss(const uint8_t *p, size_t n)
 		return false;
 	if (n > MSC_INJECT_MAX_INSPECT)
 		n = MSC_INJECT_MAX_INSPECT;
+	/* every finding needs a tag ('<') or an attribute with a value ('=') */
+	if (!memchr(p, '<', n) && !memchr(p, '=', n))
+		return false;
 	/* as text */
 	if (scan(p, n, 0, S_TEXT))
 		return true;

@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <cmocka.h>
 #include "msc_inject.h"
+#include "sqli_lex.h"
 
 static bool sqli(const char *s, char *fp)
 {
@@ -133,6 +135,49 @@ static const char *const sqli_attacks[] = {
 	"-1' union select 1,group_concat(table_name) from information_schema.tables--",
 	"1 procedure analyse(extractvalue(rand(),concat(0x3a,version())),1)",
 	"or 1=1",
+	/* sqlmap-style shapes */
+	"1 AND 5850=5850",
+	"1' AND 5850=5850 AND 'xYzA'='xYzA",
+	"1') AND 5850=5850 AND ('xYzA'='xYzA",
+	"1 OR NOT 5850=5851",
+	"1' RLIKE (SELECT (CASE WHEN (5850=5850) THEN 1 ELSE 0x28 END))-- -",
+	"1 AND ELT(5850=5850,SLEEP(5))",
+	"1 AND EXTRACTVALUE(1234,CONCAT(0x5c,0x71,(SELECT (ELT(1234=1234,1))),0x71))",
+	"1;SELECT PG_SLEEP(5)--",
+	"1 WAITFOR DELAY '0:0:5'--",
+	"(SELECT (CASE WHEN (1=1) THEN 1 ELSE (SELECT 1 UNION SELECT 2) END))",
+	"1 AND (SELECT * FROM (SELECT(SLEEP(5)))bAKL)",
+	"' || (select user from dual) || '",
+	"'; if (1=1) waitfor delay '0:0:5'--",
+	"\"; select * from users; --",
+	"' or username like '%",
+	"' or 2 between 1 and 3 --",
+	"' or !0--",
+	"1) or pg_sleep(5)--",
+	"1 and user_name() = 'dbo'",
+	"'; EXEC sp_configure 'show advanced options', 1--",
+	"1' ORDER BY 1,2,3--+",
+	"x' AND email IS NULL; --",
+	"' or id=1--",
+	"x' AND userid=5 --",
+	"1 ) or ( 1 = 1",
+	"1'||'1",
+	"' or 1 in (@@version)--",
+	"1' GROUP BY columnnames having 1=1 --",
+	"' or 1=1 collate utf8_bin--",
+	"\\' or 1=1 --",
+	"1)and(1)=(1",
+	"'||1#",
+	"1' AND 1=dbms_pipe.receive_message(('a'),5)--",
+	"x'; INSERT INTO members ('email','passwd') VALUES ('steve@x.com','hello');--",
+	"' or uname is not null --",
+	"x'||chr(60)||'",
+	"from(select count(*),concat((select (select (select concat(0x53,0x65,0x61)))))",
+	"from(select(sleep(20)))a)-- ",
+	"from information_schema.tables where 1=2 limit",
+	"in ( select * from",
+	"SELECT dDJq WHERE 9896=9896;SELECT (CASE",
+	"categoryid[]=-99) union select salt from user where userid=1",
 	NULL,
 };
 
@@ -195,6 +240,34 @@ static const char *const sqli_benign[] = {
 	"Joe's #1 fan",
 	"5'=5 feet",
 	"sel/**/ect",
+	"I'm 6' tall",
+	"5'-10\"",
+	"D'Angelo-Smith",
+	"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+	"https://example.com/search?q=1+or+2",
+	/* prose from changelogs that fooled earlier versions */
+	"Add \"--with-lint\" configure flag",
+	"putenv() string must contain '='",
+	"The script `examples/misc/cshtobash' is a",
+	"benchmark (1.6.1-1) unstable; urgency=medium",
+	"and status != 1 at line 1070",
+	"\"ALTER TABLE RENAME\" command",
+	"2. ALTER TABLE uses double-quotes",
+	"used inside ' and \"",
+	"fixed \"||\" should be \"&&\".",
+	"The fix is in the addition of \"&& followfork < 2\" condition.",
+	"genfile and tar in exec mode",
+	"t4216: use an '&&'-chain",
+	"starts with the line \"#",
+	"Cope with a menu with many items\" -- sorry it took so long.",
+	"and EXP(a) < EXP(b)",
+	"Declare `marker';",
+	"If `yes' is passed and uchardet is not found",
+	"from the select menu pick one",
+	"where the union select committee meets",
+	"in (select ones) only",
+	"as (select a plan)",
+	"where 'l' is dh->length if this is defined",
 	NULL,
 };
 
@@ -251,6 +324,12 @@ static void test_sqli_fingerprint_names_context(void **state)
 	assert_true(sqli("1 union select 1,2,3,4,5,6,7,8,9,10,11,12,13", fp));
 	assert_true(strlen(fp) < MSC_SQLI_FP_LEN);
 	assert_true(sqli("sleep(1)", NULL));
+}
+
+static void test_sqli_keyword_table_sorted(void **state)
+{
+	(void)state;
+	assert_true(sqli_lex_table_sorted());
 }
 
 static void test_sqli_bounds(void **state)
@@ -316,6 +395,10 @@ static const char *const xss_attacks[] = {
 	"<x onmycustomevent=alert(1)>",
 	"<iframe srcdoc=\"&lt;script&gt;alert(1)&lt;/script&gt;\">",
 	"<?import implementation =",
+	"<meta charset=\"UTF-7\">",
+	"<OBJECT data =",
+	"<STYLE>BODY{-moz-binding:url(\"http://x/x.xml#xss\")}</STYLE>",
+	"<acp xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"http://x/\"/></acp>",
 	"<!DOCTYPE r [<!ENTITY % x SYSTEM \"http://evil/x.dtd\">%x;]>",
 	/* from inside an attribute value or a tag */
 	"\" onmouseover=\"alert(1)",
@@ -325,6 +408,32 @@ static const char *const xss_attacks[] = {
 	"'><img src=x onerror=alert(1)>",
 	"javascript:alert(1)\" onclick=\"alert(1)",
 	"href=javascript:alert(1)",
+	/* filter-evasion shapes */
+	"<IMG SRC=JaVaScRiPt:alert('XSS')>",
+	"<IMG SRC=`javascript:alert('XSS')`>",
+	"<IMG SRC=&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;alert(1)>",
+	"<IMG SRC=&#0000106&#0000097&#0000118&#0000097&#0000115&#0000099&#0000114&#0000105"
+	"&#0000112&#0000116&#0000058alert(1)>",
+	"<IMG SRC=\" &#14;  javascript:alert('XSS');\">",
+	"<IMG STYLE=\"xss:expr/*XSS*/ession(alert('XSS'))\">",
+	"<DIV STYLE=\"background-image: url(javascript:alert('XSS'))\">",
+	"<XSS STYLE=\"behavior: url(xss.htc);\">",
+	"<SCRIPT/XSS SRC=\"http://xss.rocks/xss.js\"></SCRIPT>",
+	"<<SCRIPT>alert(\"XSS\");//<</SCRIPT>",
+	"<BODY BACKGROUND=\"javascript:alert('XSS')\">",
+	"<INPUT TYPE=\"IMAGE\" SRC=\"javascript:alert('XSS');\">",
+	"<math><maction xlink:href=\"javascript:alert(2)\">CLICKME</maction></math>",
+	"<svg><set attributeName=href to=javascript:alert(1)>",
+	"<details/open/ontoggle=alert(1)>",
+	"<iframe/src=\"data:text/html,<svg onload=alert(1)>\">",
+	"<x contenteditable onblur=alert(1)>lose focus!",
+	"<XML ID=\"xss\"><I><B><IMG SRC=\"javas<!-- -->cript:alert('XSS')\"></B></I></XML>",
+	"<img src=1 oNeRrOr=alert`1`>",
+	"<!--><script>alert(1)</script>",
+	"<svg><set attributeName=\"onmouseover\" to=\"alert(1)\"/>",
+	"<!---><img src=x onerror=alert(1)>",
+	"<!-- x --!><script>alert(1)</script>",
+	"<!-- a --><script>alert(1)</script>",
 	NULL,
 };
 
@@ -341,8 +450,12 @@ static const char *const xss_benign[] = {
 	"I <3 cats",
 	"<<<>>>",
 	"<!-- a comment <script> -->",
+	"<!-- a comment <script>",
 	"online shopping",
 	"one=two",
+	"onclick",
+	"event=onclick",
+	"onload",
 	"onion rings",
 	"javascript: the good parts",
 	"Learn javascript:closures and more",
@@ -358,6 +471,17 @@ static const char *const xss_benign[] = {
 	"div role=\"",
 	"</script",
 	"<a href=\"test\"",
+	"onboarding=done",
+	"<img/src=1/onerror=alert(1)>",
+	"<a href=\"http://66.102.7.147/\">XSS</a>",
+	"<scripts>",
+	"attribute of the <object>. Use gtk_buildable_get_name()",
+	"url.<base>.insteadOf",
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>",
+	"<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">",
+	"HTML <style> and boolean attributes",
+	"<FRAMESET> pages",
+	"<svg><animate attributeName=\"x\" from=\"0\" to=\"10\"/>",
 	NULL,
 };
 
@@ -387,6 +511,65 @@ static void test_xss_benign_passes(void **state)
 		}
 	}
 	assert_int_equal(fps, 0);
+}
+
+/* Every name the detector knows, each looked up through its bisected table. */
+static void test_xss_every_listed_name(void **state)
+{
+	static const char *const events[] = {
+		"onactivate",	  "onafterprint",     "onanimationend",	  "onanimationstart",
+		"onauxclick",	  "onbeforeactivate", "onbeforeprint",	  "onbeforeunload",
+		"onbegin",	  "onblur",	      "oncanplay",	  "onchange",
+		"onclick",	  "oncontextmenu",    "oncopy",		  "oncut",
+		"ondblclick",	  "ondrag",	      "ondragstart",	  "ondrop",
+		"onend",	  "onended",	      "onerror",	  "onerrorupdate",
+		"onfilterchange", "onfinish",	      "onfocus",	  "onfocusin",
+		"onfocusout",	  "onhashchange",     "oninput",	  "oninvalid",
+		"onkeydown",	  "onkeypress",	      "onkeyup",	  "onload",
+		"onloadstart",	  "onmessage",	      "onmousedown",	  "onmouseenter",
+		"onmouseleave",	  "onmousemove",      "onmouseout",	  "onmouseover",
+		"onmouseup",	  "onpagehide",	      "onpageshow",	  "onpaste",
+		"onplay",	  "onpointerdown",    "onpointerenter",	  "onpointerover",
+		"onpopstate",	  "onprogress",	      "onpropertychange", "onreadystatechange",
+		"onrepeat",	  "onreset",	      "onresize",	  "onscroll",
+		"onsearch",	  "onselect",	      "onshow",		  "onstart",
+		"onstorage",	  "onsubmit",	      "ontimeupdate",	  "ontoggle",
+		"ontouchstart",	  "ontransitionend",  "onunload",	  "onwheel",
+	};
+	static const char *const url_attrs[] = {
+		"action", "archive",	"background", "by",	  "cite",   "classid",
+		"code",	  "codebase",	"data",	      "dynsrc",	  "folder", "formaction",
+		"from",	  "href",	"icon",	      "longdesc", "lowsrc", "manifest",
+		"ping",	  "poster",	"profile",    "src",	  "to",	    "usemap",
+		"values", "xlink:href", "xml:base",
+	};
+	static const char *const loading_tags[] = {
+		"applet",  "base", "embed", "frame",  "frameset", "iframe", "import",
+		"isindex", "link", "meta",  "object", "vmlframe", "xml",
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		snprintf(buf, sizeof(buf), "<x %s=1>", events[i]);
+		assert_true(xss(buf));
+		/* upper case too */
+		for (char *c = buf; *c; c++)
+			*c = (char)toupper(*c);
+		assert_true(xss(buf));
+	}
+	for (size_t i = 0; i < sizeof(url_attrs) / sizeof(url_attrs[0]); i++) {
+		snprintf(buf, sizeof(buf), "<x %s=\"javascript:alert(1)\">", url_attrs[i]);
+		assert_true(xss(buf));
+		snprintf(buf, sizeof(buf), "<x %s=\"/images/a.png\">", url_attrs[i]);
+		assert_false(xss(buf));
+	}
+	for (size_t i = 0; i < sizeof(loading_tags) / sizeof(loading_tags[0]); i++) {
+		snprintf(buf, sizeof(buf), "<%s a=b>", loading_tags[i]);
+		assert_true(xss(buf));
+		snprintf(buf, sizeof(buf), "the <%s> tag", loading_tags[i]);
+		assert_false(xss(buf));
+	}
 }
 
 static void test_xss_bounds(void **state)
@@ -421,9 +604,11 @@ int main(void)
 		cmocka_unit_test(test_sqli_attacks_detected),
 		cmocka_unit_test(test_sqli_benign_passes),
 		cmocka_unit_test(test_sqli_fingerprint_names_context),
+		cmocka_unit_test(test_sqli_keyword_table_sorted),
 		cmocka_unit_test(test_sqli_bounds),
 		cmocka_unit_test(test_xss_attacks_detected),
 		cmocka_unit_test(test_xss_benign_passes),
+		cmocka_unit_test(test_xss_every_listed_name),
 		cmocka_unit_test(test_xss_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
