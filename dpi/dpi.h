@@ -11,3 +11,4 @@
 #include "eve.h"
 #include "app_layer.h"
 #include "pcap_source.h"
+#include "msc_vars.h"

@@ -18,6 +18,7 @@
  * where both meet.
  */
 #include "detect_glue.h"
+#include "msc_glue.h"
 
 #include <errno.h>
 #include <htp/htp.h>
@@ -35,6 +36,7 @@ struct gdir {
 
 struct gflow {
 	struct detect_flow *df;
+	void *msc; /* SecRule transaction state (msc_glue.h) */
 	bool passed; /* a pass rule matched: no more inspection */
 	struct gdir d[2];
 };
@@ -51,6 +53,7 @@ struct detect_glue {
 	struct app_layer *a;
 	struct app_ops inner;
 	struct detect_glue_stats st;
+	struct msc_glue *msc; /* SecRules, when the ruleset has some */
 	/* the packet being processed (between packet and packet_end), else NULL */
 	const struct packet *cur;
 	struct flow *cur_flow;
@@ -232,6 +235,7 @@ static void gflow_free(struct detect_glue *g, struct gflow *gf)
 	if (!gf)
 		return;
 	g->stream_mem -= gf->d[0].cap + gf->d[1].cap;
+	msc_glue_flow_end(g->msc, NULL, &gf->msc);
 	detect_flow_free(gf->df);
 	free(gf->d[0].buf);
 	free(gf->d[1].buf);
@@ -390,6 +394,8 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 	}
 	if (g->inner.flow_end)
 		g->inner.flow_end(g->inner.ctx, f, reason);
+	if (gf && g->msc)
+		msc_glue_flow_end(g->msc, f, &gf->msc);
 	/* the app layer freed the slot with its flow state; the gflow is ours */
 	gflow_free(g, gf);
 }
@@ -547,6 +553,9 @@ static void on_tx(void *ctx, struct flow *f, const struct http_tx *tx, json_t *h
 	struct detect_input in;
 	bool have_resp = h && (h->response_line || tx->status);
 
+	if (g->msc && gf)
+		msc_glue_tx(g->msc, f, &gf->msc, tx, http_obj, ts_us,
+			    g->cur && g->cur_flow == f ? g->cur->pkt_num : 0);
 	for (int i = 0; i < DETECT_BUF_MAX; i++) {
 		g->hb[i].len = 0;
 		g->hb[i].refused = false;
@@ -660,6 +669,13 @@ int detect_glue_new(const struct ruleset *rs, struct app_layer *a, struct detect
 	}
 	g->rs = rs;
 	g->a = a;
+	if (ruleset_msc(rs)) {
+		r = msc_glue_new(ruleset_msc(rs), a, &g->msc);
+		if (r < 0) {
+			detect_glue_free(g);
+			return r;
+		}
+	}
 	app_layer_ops(a, &g->inner);
 	app_layer_set_tx_hook(a, on_tx, g);
 	*ret = g;
@@ -671,6 +687,7 @@ void detect_glue_free(struct detect_glue *g)
 	if (!g)
 		return;
 	detect_ctx_free(g->ctx);
+	msc_glue_free(g->msc);
 	for (int i = 0; i < DETECT_BUF_MAX; i++)
 		free(g->hb[i].p);
 	free(g);
@@ -690,4 +707,9 @@ void detect_glue_ops(struct detect_glue *g, struct app_ops *ret_ops)
 const struct detect_glue_stats *detect_glue_stats(const struct detect_glue *g)
 {
 	return &g->st;
+}
+
+const struct msc_glue_stats *detect_glue_msc_stats(const struct detect_glue *g)
+{
+	return g->msc ? msc_glue_stats(g->msc) : NULL;
 }

@@ -41,3 +41,6 @@ void detect_glue_free(struct detect_glue *g);
 /* The callbacks to give worker_new() instead of app_layer_ops()'s. */
 void detect_glue_ops(struct detect_glue *g, struct app_ops *ret_ops);
 const struct detect_glue_stats *detect_glue_stats(const struct detect_glue *g);
+/* The SecRule part's counters, or NULL when the ruleset has no SecRules. */
+struct msc_glue_stats;
+const struct msc_glue_stats *detect_glue_msc_stats(const struct detect_glue *g);

@@ -21,12 +21,14 @@
 #ifdef MOAT_HAVE_RULES
 #include "rules/rules.h"
 #include "detect_glue.h"
+#include "msc_glue.h"
 #else
 struct ruleset;
 #endif
 
 #define MAX_RULE_PATHS 256
 #define MAX_PACKET_WARNINGS 20 /* per-packet messages printed before only counting */
+#define MSC_BODY_KEEP_MAX (1u << 20) /* request body bytes kept for SecRules per tx */
 
 struct args {
 	const char *pcap;
@@ -361,8 +363,11 @@ static int run_offline(struct args *a, const struct ruleset *rs)
 #ifdef MOAT_HAVE_RULES
 			if (dg) {
 				/* Suricata's detect.alert: alerts logged */
+				const struct msc_glue_stats *ms = detect_glue_msc_stats(dg);
+
 				eve_set_path_u64(json_object_get(o, "stats"), "detect.alert",
-						 detect_glue_stats(dg)->alerts);
+						 detect_glue_stats(dg)->alerts +
+							 (ms ? ms->alerts : 0));
 			}
 #endif
 			eve_writer_write(w, o);
@@ -375,6 +380,7 @@ out:
 #ifdef MOAT_HAVE_RULES
 	if (dg) {
 		const struct detect_glue_stats *gs = detect_glue_stats(dg);
+		const struct msc_glue_stats *ms = detect_glue_msc_stats(dg);
 
 		log_info(
 			"detect: %llu alerts, %llu inspections, %llu errors, %llu stream bytes "
@@ -384,6 +390,12 @@ out:
 			(unsigned long long)gs->memcap_hits,
 			(unsigned long long)gs->http_buf_refused,
 			(unsigned long long)gs->alloc_failures);
+		if (ms)
+			log_info("secrules: %llu transactions, %llu alerts, %llu intercepted, %llu "
+				 "errors",
+				 (unsigned long long)ms->txs, (unsigned long long)ms->alerts,
+				 (unsigned long long)ms->intercepted,
+				 (unsigned long long)ms->errors);
 	}
 	detect_glue_free(dg);
 #endif
@@ -435,6 +447,18 @@ int main(int argc, char **argv)
 		load_rules(&a, &rs);
 		/* bodies are buffered only for rules to inspect (Suricata does the same) */
 		a.acfg.http.keep_request_body = a.acfg.http.keep_response_body = rs != NULL;
+#ifdef MOAT_HAVE_RULES
+		if (ruleset_msc(rs)) {
+			/* SecRequestBodyLimit decides how much body the SecRules see (ModSecurity
+			 * processes the first LIMIT bytes with ProcessPartial), capped at
+			 * MSC_BODY_KEEP_MAX per transaction */
+			uint64_t lim = msc_ruleset_config(ruleset_msc(rs))->request_body_limit;
+
+			lim = MIN(lim, MSC_BODY_KEEP_MAX);
+			if (a.acfg.http.request_body_limit && a.acfg.http.request_body_limit < lim)
+				a.acfg.http.request_body_limit = lim;
+		}
+#endif
 		ret = run_offline(&a, rs);
 #ifdef MOAT_HAVE_RULES
 		ruleset_free(rs);

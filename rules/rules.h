@@ -35,6 +35,7 @@
 #include <stdio.h>
 
 #include "msc_request.h"
+#include "msc.h"
 
 /* Inspection buffers. The pipeline fills those it has; absent ones are NULL. */
 enum detect_buf {
@@ -155,13 +156,15 @@ struct ruleset_opts {
 	bool no_compile; /* parse only (for -T and the fuzzer): no Hyperscan databases */
 	const char *cache_dir; /* NULL: no cache; else compiled databases are kept there, keyed
 				  by a hash of their patterns and the Hyperscan version */
+	bool msc_hs_prefilter; /* SecRules: scan each transformed value once with a Hyperscan
+				  prefilter database of the phase's @rx (off: PCRE2 JIT only) */
 };
 
 struct ruleset;
 
 /*
- * Load rule paths (files, or directories whose *.rules files load in lexical order;
- * *.conf files are ModSecurity's and are skipped with a note) and compile the ruleset.
+ * Load rule paths (files, or directories whose *.rules and *.conf files load in lexical
+ * order; *.conf files are ModSecurity's SecRules, see msc.h) and compile the ruleset.
  * Bad rules are reported in diags and skipped; the rest load. Returns 0, or -errno when a
  * path cannot be read or compilation fails (message in diags).
  */

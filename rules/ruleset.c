@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include "msc_int.h"
 #include "ruleset_int.h"
 
 #define RULE_FILE_MAX (256u << 20) /* bytes of one rules file */
@@ -92,6 +93,7 @@ void ruleset_free(struct ruleset *rs)
 	free(rs->ipidx.heads);
 	free(rs->ipidx.ents);
 	hs_free_scratch(rs->scratch);
+	msc_ruleset_free(rs->msc);
 	class_table_done(&rs->classes);
 	name_table_done(&rs->flowbits);
 	free(rs);
@@ -168,6 +170,7 @@ static int sid_map_grow(struct sid_map *m)
 struct loader {
 	struct ruleset *rs;
 	struct rule_diags *diags;
+	bool no_compile;
 	struct parse_env env;
 	struct sid_map sids;
 };
@@ -363,6 +366,18 @@ static int load_file(struct loader *ld, const char *path)
 	return load_text(ld, text, path);
 }
 
+/* A ModSecurity configuration file into the ruleset's SecRule part. */
+static int load_msc(struct loader *ld, const char *path)
+{
+	if (!ld->rs->msc) {
+		int r = msc_ruleset_new(&ld->rs->msc);
+
+		if (r < 0)
+			return r;
+	}
+	return msc_load_file(ld->rs->msc, path, ld->no_compile, ld->diags);
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -411,13 +426,10 @@ static int load_dir(struct loader *ld, const char *dir)
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (ends_with(names[i], ".conf")) {
-			loader_diag(
-				ld, RULE_DIAG_NOTE, path, 0, 0,
-				"ModSecurity rules (*.conf) are not supported yet: file skipped");
-			continue;
-		}
-		r = load_file(ld, path);
+		if (ends_with(names[i], ".conf"))
+			r = load_msc(ld, path);
+		else
+			r = load_file(ld, path);
 		if (r == -ENOMEM)
 			break;
 		r = 0;
@@ -482,6 +494,18 @@ static int finish(struct loader *ld, const struct ruleset_opts *opts)
 	for (size_t i = 0; i < rs->n; i++)
 		if (!rs->rules[i]->info.priority)
 			rs->rules[i]->info.priority = 3;
+	if (rs->msc) {
+		const struct msc_stats *ms = msc_ruleset_stats(rs->msc);
+		int r = msc_compile_finish(rs->msc, ld->no_compile, opts && opts->msc_hs_prefilter,
+					   ld->diags);
+
+		if (r < 0)
+			return r;
+		rs->stats.loaded += ms->rules;
+		rs->stats.unsupported += ms->unsupported;
+		rs->stats.invalid += ms->invalid;
+		rs->stats.files += ms->files;
+	}
 	if (opts && opts->no_compile)
 		return 0;
 	return ruleset_compile(rs, opts ? opts->cache_dir : NULL, ld->diags);
@@ -492,7 +516,7 @@ static int loader_init(struct loader *ld, const struct ruleset_opts *opts, struc
 {
 	int r;
 
-	*ld = (struct loader){ .diags = diags };
+	*ld = (struct loader){ .diags = diags, .no_compile = opts && opts->no_compile };
 	r = ruleset_new(opts, &ld->rs);
 	if (r < 0)
 		return r;
@@ -560,8 +584,9 @@ int ruleset_load(const char *const *paths, size_t n_paths, const struct ruleset_
 		if (S_ISDIR(st.st_mode))
 			r = load_dir(&ld, paths[i]);
 		else if (ends_with(paths[i], ".conf")) {
-			diag_add(diags, RULE_DIAG_NOTE, paths[i], 0, 0,
-				 "ModSecurity rules (*.conf) are not supported yet: file skipped");
+			r = load_msc(&ld, paths[i]);
+			if (r != -ENOMEM)
+				r = 0;
 		} else
 			r = load_file(&ld, paths[i]);
 	}
@@ -615,6 +640,14 @@ int rules_check(const char *const *paths, size_t n_paths, struct rule_vars *vars
 		fprintf(out, "(%zu more problems not shown)\n", diags.dropped);
 	if (rs)
 		ruleset_get_stats(rs, &st);
+	if (rs && rs->msc) {
+		const struct msc_stats *ms = msc_ruleset_stats(rs->msc);
+
+		fprintf(out,
+			"secrules: %zu loaded (%zu rule lines with chains, %zu markers) from %zu "
+			"files, %zu skipped (unsupported), %zu invalid\n",
+			ms->rules, ms->links, ms->markers, ms->files, ms->unsupported, ms->invalid);
+	}
 	fprintf(out, "rules: %zu loaded, %zu skipped (unsupported), %zu invalid\n", st.loaded,
 		st.unsupported, st.invalid);
 	code = r < 0 ? 2 : st.invalid ? 1 : 0;

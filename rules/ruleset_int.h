@@ -51,6 +51,7 @@ struct ruleset {
 	size_t n_always;
 	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
+	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
 
 /* Append a diagnostic (copies strings). Past RULE_DIAGS_MAX it is counted as dropped. */

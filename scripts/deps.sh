@@ -13,7 +13,7 @@ PKGS=(
     libhyperscan-dev libpcre2-dev libjansson-dev libhtp-dev libpcap-dev
     libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev nettle-dev
     iproute2 iputils-ping netcat-openbsd curl python3 python3-yaml tshark tcpreplay
-    libmodsecurity-dev modsecurity-crs
+    libmodsecurity-dev modsecurity-crs libxml2-dev
 )
 
 want_suricata=0

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * SecRule evaluation of HTTP transactions: fills struct msc_request from libhtp's
+ * transaction (dpi/msc_vars.h), runs the phases of the SecRule engine (rules/msc.h) at the
+ * transaction's inspection points and writes every logged match as an EVE alert.
+ * Called by the detection glue (detect_glue.c); one per worker, not thread-safe.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "dpi/dpi.h"
+#include "rules/rules.h"
+
+struct msc_glue_stats {
+	uint64_t txs; /* transactions evaluated */
+	uint64_t alerts; /* alert events written */
+	uint64_t intercepted; /* transactions a disruptive action stopped (SecRuleEngine On) */
+	uint64_t errors; /* engine or variable errors (allocation), write failures */
+};
+
+struct msc_glue;
+/* M and A are borrowed. Returns 0 or -ENOMEM. */
+int msc_glue_new(const struct msc_ruleset *m, struct app_layer *a, struct msc_glue **ret);
+void msc_glue_free(struct msc_glue *g);
+
+/*
+ * One step of transaction TX of flow F (the app layer's tx hook): phases 1-2 the first time
+ * the transaction is seen, 3-4 once its response exists, 5 when it is complete. *SLOT is
+ * the flow's SecRule state (NULL at first), kept by the caller with the flow. PCAP_CNT is
+ * the packet that completed this step (0: none).
+ */
+void msc_glue_tx(struct msc_glue *g, struct flow *f, void **slot, const struct http_tx *tx,
+		 json_t *http_obj, uint64_t ts_us, uint64_t pcap_cnt);
+/* Flow F ends (its app state is gone): finish a pending transaction (phase 5) and free
+ * *SLOT. */
+void msc_glue_flow_end(struct msc_glue *g, struct flow *f, void **slot);
+const struct msc_glue_stats *msc_glue_stats(const struct msc_glue *g);

@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * SecRule collections and variables: the TX/IP/GLOBAL collections (recycled between
+ * transactions), growable text, the values of a variable for a rule (selectors, /regex/
+ * keys, exclusions, counts, derived variables such as ARGS_COMBINED_SIZE, REQUEST_BODY as
+ * ModSecurity v2 shows it) and %{...} macro expansion.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/lib.h"
+#include "msc_eval_int.h"
+
+void msc_coll_done(struct coll *c)
+{
+	for (size_t i = 0; i < c->cap; i++) {
+		free(c->v[i].name);
+		free(c->v[i].val);
+	}
+	free(c->v);
+	*c = (struct coll){ 0 };
+}
+
+/* The entry NAME (case-insensitive), expired or not. */
+struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct kv *e = &c->v[i];
+
+		if (e->nlen == nlen && !strncasecmp(e->name, name, nlen))
+			return e;
+	}
+	return NULL;
+}
+
+/* NAME's entry unless expired at NOW. */
+struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now)
+{
+	struct kv *e = msc_coll_find(c, name, nlen);
+
+	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
+}
+
+void msc_coll_del(struct coll *c, const char *name, size_t nlen)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].nlen == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
+			struct kv t = c->v[i];
+
+			/* the last entry moves here; the deleted one's buffers go past n */
+			c->v[i] = c->v[c->n - 1];
+			c->v[c->n - 1] = t;
+			c->n--;
+			return;
+		}
+	}
+}
+
+/* Copy N bytes of S into *BUF (capacity *CAP, grown as needed), NUL-terminated. */
+static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
+{
+	if (!*buf || *cap < n + 1) {
+		size_t nc = n + 1 < 32 ? 32 : n + 1;
+		char *nb = realloc(*buf, nc);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = nc;
+	}
+	memcpy(*buf, s, n);
+	(*buf)[n] = '\0';
+	return 0;
+}
+
+/*
+ * Set NAME to VAL. Entries past c->n keep their buffers from earlier transactions (the
+ * collection is recycled), so steady state allocates nothing. Returns 0, -ENOBUFS past
+ * MAX entries, -ENOMEM.
+ */
+int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
+		 size_t max)
+{
+	struct kv *e = msc_coll_find(c, name, nlen);
+
+	if (!e) {
+		if (c->n >= max)
+			return -ENOBUFS;
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 64;
+			struct kv *v = realloc(c->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			memset(v + c->cap, 0, (cap - c->cap) * sizeof(*v));
+			c->v = v;
+			c->cap = cap;
+		}
+		e = &c->v[c->n];
+		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
+			return -ENOMEM;
+		e->nlen = nlen;
+		e->vlen = 0;
+		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
+			return -ENOMEM;
+		c->n++;
+	}
+	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
+		return -ENOMEM;
+	e->vlen = vlen;
+	e->expire_us = 0;
+	return 0;
+}
+
+/* Forget the entries, keep the buffers for the next transaction. */
+void msc_coll_clear(struct coll *c)
+{
+	c->n = 0;
+}
+
+void msc_sb_put(struct sb *b, const void *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		np = realloc(b->p, cap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void msc_sb_reset(struct sb *b)
+{
+	b->len = 0;
+	b->oom = false;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+/* ---- variables ---- */
+
+static int ev_push(struct msc_ctx *c, const struct elem *e)
+{
+	if (c->ev_n == c->ev_cap) {
+		size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
+		struct elem *nv = realloc(c->ev, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		c->ev = nv;
+		c->ev_cap = cap;
+	}
+	c->ev[c->ev_n++] = *e;
+	return 0;
+}
+
+static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uint8_t *k,
+			size_t klen)
+{
+	if (t->key_re)
+		return pcre2_match(t->key_re, k, klen, 0, 0, c->md, NULL) >= 0;
+	if (t->key)
+		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
+	return true;
+}
+
+/* Same variable (kind and collection) as an exclusion X, and the key is selected by X. */
+static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const struct msc_target *t,
+			const uint8_t *k, size_t klen)
+{
+	if (x->kind != t->kind || x->idx != t->idx)
+		return false;
+	return key_matches(c, x, k, klen);
+}
+
+static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
+			const struct msc_target *t, const uint8_t *k, size_t klen)
+{
+	if (!r->has_exclusions && !tx->n_rm_app)
+		return false;
+	for (size_t i = 0; r->has_exclusions && i < r->n_t; i++)
+		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
+			return true;
+	for (size_t i = 0; i < tx->n_rm_app; i++)
+		if (excluded_by(c, &tx->rm_app[i]->target, t, k, klen))
+			return true;
+	return false;
+}
+
+/* Decimal text of V into BUF (at least 21 bytes); returns its length. */
+size_t msc_fmt_i64(char *buf, int64_t v)
+{
+	char t[24];
+	size_t n = 0, len = 0;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		t[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = t[--n];
+	buf[len] = '\0';
+	return len;
+}
+
+static void num_elem(struct elem *e, const char *coll, int64_t v)
+{
+	*e = (struct elem){ .coll = coll };
+	msc_fmt_i64(e->num, v);
+}
+
+static struct coll *tx_coll(struct msc_tx *tx, uint8_t kind)
+{
+	if (kind == MSC_VK_TX)
+		return &tx->tx;
+	if (kind == MSC_VK_IP)
+		return tx->ip ? &tx->ip->c : NULL;
+	return &tx->ctx->global;
+}
+
+static const char *const body_proc_names[] = {
+	NULL, "URLENCODED", "MULTIPART", "JSON", "XML", NULL
+};
+
+/*
+ * ModSecurity v2 (the CRS's reference): REQUEST_BODY exists when the URLENCODED processor
+ * read the body, or when no processor did and ctl:forceRequestBodyVariable is on. Multipart,
+ * XML and JSON bodies are seen through their own variables only (v3 fills REQUEST_BODY
+ * always, which makes 944100-944210 match XML element names the tests call benign).
+ */
+static bool request_body_visible(const struct msc_tx *tx)
+{
+	const struct msc_str *p = &tx->req->f[MSC_F_REQBODY_PROCESSOR];
+	int proc = tx->body_proc;
+
+	if (proc == MSC_BODY_AUTO && p->ptr) {
+		char name[16];
+		size_t n = MIN(p->len, sizeof(name) - 1);
+
+		memcpy(name, p->ptr, n);
+		name[n] = '\0';
+		proc = msc_parse_body_processor(name);
+		if (proc < 0)
+			proc = MSC_BODY_NONE;
+	}
+	if (proc == MSC_BODY_URLENCODED || proc == MSC_BODY_XML)
+		return true;
+	if (proc == MSC_BODY_AUTO || proc == MSC_BODY_NONE)
+		return tx->force_body;
+	return false;
+}
+
+/*
+ * Append to ctx->ev the values of T for rule R (R NULL: no exclusions, for macros). The
+ * element for a count target is the count. Returns 0 or -ENOMEM.
+ */
+int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
+		const struct msc_target *t)
+{
+	const struct msc_request *q = tx->req;
+	const char *cname = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
+	size_t start = c->ev_n;
+	struct elem e;
+	int rc = 0;
+
+#define PUSH(E)                                  \
+	do {                                     \
+		if ((rc = ev_push(c, &(E))) < 0) \
+			return rc;               \
+	} while (0)
+#define SELECTED(K, KL) \
+	(key_matches(c, t, (K), (KL)) && !(r && is_excluded(c, tx, r, t, (K), (KL))))
+	switch (t->kind) {
+	case MSC_VK_FIELD: {
+		const struct msc_str *f = &q->f[t->idx];
+
+		if (!f->ptr)
+			break;
+		if (t->idx == MSC_F_REQUEST_BODY && !request_body_visible(tx))
+			break;
+		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
+			break; /* SecResponseBodyAccess Off */
+		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
+		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
+			PUSH(e);
+		break;
+	}
+	case MSC_VK_COLL:
+	case MSC_VK_COLL_NAMES:
+	case MSC_VK_XML: {
+		const struct msc_list *l = &q->c[t->idx];
+
+		for (size_t i = 0; i < l->n; i++) {
+			const struct msc_kv *kv = &l->v[i];
+
+			if (t->kind != MSC_VK_XML && !SELECTED(kv->name.ptr, kv->name.len))
+				continue;
+			e = (struct elem){ .coll = cname,
+					   .key = kv->name.ptr,
+					   .klen = kv->name.len,
+					   .cacheable = true };
+			if (t->kind == MSC_VK_COLL_NAMES) {
+				e.v = kv->name.ptr;
+				e.vlen = kv->name.len;
+			} else {
+				e.v = kv->value.ptr;
+				e.vlen = kv->value.len;
+			}
+			if (t->kind == MSC_VK_XML)
+				e.key = NULL, e.klen = 0;
+			if (!e.v)
+				e.v = (const uint8_t *)"";
+			PUSH(e);
+		}
+		break;
+	}
+	case MSC_VK_ARGS:
+	case MSC_VK_ARGS_NAMES:
+		for (int w = 0; w < 2; w++) {
+			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
+
+			for (size_t i = 0; i < l->n; i++) {
+				const struct msc_kv *kv = &l->v[i];
+
+				if (!SELECTED(kv->name.ptr, kv->name.len))
+					continue;
+				e = (struct elem){ .coll = cname,
+						   .key = kv->name.ptr,
+						   .klen = kv->name.len,
+						   .cacheable = true };
+				e.v = t->kind == MSC_VK_ARGS ? kv->value.ptr : kv->name.ptr;
+				e.vlen = t->kind == MSC_VK_ARGS ? kv->value.len : kv->name.len;
+				if (!e.v)
+					e.v = (const uint8_t *)"";
+				PUSH(e);
+			}
+		}
+		break;
+	case MSC_VK_TX:
+	case MSC_VK_IP:
+	case MSC_VK_GLOBAL: {
+		struct coll *co = tx_coll(tx, t->kind);
+
+		if (!co)
+			break;
+		if (t->key && !t->key_re) {
+			struct kv *kv = msc_coll_get(co, t->key, t->key_len, tx->now_us);
+
+			if (kv &&
+			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen))) {
+				e = (struct elem){ .v = (const uint8_t *)kv->val,
+						   .vlen = kv->vlen,
+						   .coll = cname,
+						   .key = (const uint8_t *)kv->name,
+						   .klen = kv->nlen };
+				PUSH(e);
+			}
+			break;
+		}
+		for (size_t i = 0; i < co->n; i++) {
+			struct kv *kv = &co->v[i];
+
+			if (kv->expire_us && kv->expire_us <= tx->now_us)
+				continue;
+			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
+				continue;
+			e = (struct elem){ .v = (const uint8_t *)kv->val,
+					   .vlen = kv->vlen,
+					   .coll = cname,
+					   .key = (const uint8_t *)kv->name,
+					   .klen = kv->nlen };
+			PUSH(e);
+		}
+		break;
+	}
+	case MSC_VK_MATCHED_VAR:
+	case MSC_VK_MATCHED_VAR_NAME:
+		if (!tx->has_matched)
+			break;
+		e = (struct elem){ .coll = cname };
+		if (t->kind == MSC_VK_MATCHED_VAR) {
+			e.v = (const uint8_t *)(tx->mval.p ? tx->mval.p : "");
+			e.vlen = tx->mval.len;
+		} else {
+			e.v = (const uint8_t *)tx->mname.p;
+			e.vlen = tx->mname.len;
+		}
+		PUSH(e);
+		break;
+	case MSC_VK_MATCHED_VARS:
+	case MSC_VK_MATCHED_VARS_NAMES:
+		for (size_t i = 0; i < tx->mv_prev.n; i++) {
+			const struct mvar *m = &tx->mv_prev.v[i];
+
+			if (!SELECTED((const uint8_t *)m->name, strlen(m->name)))
+				continue;
+			e = (struct elem){ .coll = cname,
+					   .key = (const uint8_t *)m->name,
+					   .klen = strlen(m->name) };
+			if (t->kind == MSC_VK_MATCHED_VARS) {
+				e.v = m->val;
+				e.vlen = m->vlen;
+			} else {
+				e.v = (const uint8_t *)m->name;
+				e.vlen = strlen(m->name);
+			}
+			PUSH(e);
+		}
+		break;
+	case MSC_VK_ARGS_COMBINED_SIZE: {
+		int64_t sum = 0;
+
+		for (int w = 0; w < 2; w++) {
+			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
+
+			for (size_t i = 0; i < l->n; i++)
+				sum += (int64_t)(l->v[i].name.len + l->v[i].value.len);
+		}
+		num_elem(&e, cname, sum);
+		PUSH(e);
+		break;
+	}
+	case MSC_VK_FILES_COMBINED_SIZE: {
+		int64_t sum = 0;
+		const struct msc_list *l = &q->c[MSC_C_FILES_SIZES];
+
+		for (size_t i = 0; i < l->n; i++) {
+			char nb[24];
+			size_t n = MIN(l->v[i].value.len, sizeof(nb) - 1);
+
+			memcpy(nb, l->v[i].value.ptr ? (const char *)l->v[i].value.ptr : "", n);
+			nb[n] = '\0';
+			sum += strtoll(nb, NULL, 10);
+		}
+		num_elem(&e, cname, sum);
+		PUSH(e);
+		break;
+	}
+	case MSC_VK_REQBODY_ERROR:
+		num_elem(&e, cname, q->reqbody_error);
+		PUSH(e);
+		break;
+	case MSC_VK_MULTIPART_FLAG:
+		num_elem(&e, cname, !!(q->multipart & (1u << t->idx)));
+		PUSH(e);
+		break;
+	case MSC_VK_REQUEST_BODY_LENGTH:
+		num_elem(&e, cname, (int64_t)q->request_body_len);
+		PUSH(e);
+		break;
+	case MSC_VK_DURATION:
+		num_elem(&e, cname, 0);
+		PUSH(e);
+		break;
+	case MSC_VK_REQBODY_PROCESSOR: {
+		/* always present, empty when no processor reads the body (ModSecurity v2) */
+		const char *n = tx->body_proc > MSC_BODY_AUTO && tx->body_proc < MSC_BODY_NONE ?
+					body_proc_names[tx->body_proc] :
+					NULL;
+
+		if (n) {
+			e = (struct elem){ .v = (const uint8_t *)n,
+					   .vlen = strlen(n),
+					   .coll = cname };
+		} else if (q->f[MSC_F_REQBODY_PROCESSOR].ptr) {
+			e = (struct elem){ .v = q->f[MSC_F_REQBODY_PROCESSOR].ptr,
+					   .vlen = q->f[MSC_F_REQBODY_PROCESSOR].len,
+					   .coll = cname,
+					   .cacheable = true };
+		} else {
+			e = (struct elem){ .v = (const uint8_t *)"", .coll = cname };
+		}
+		PUSH(e);
+		break;
+	}
+	case MSC_VK_UNIQUE_ID:
+		e = (struct elem){ .v = (const uint8_t *)tx->unique_id,
+				   .vlen = strlen(tx->unique_id),
+				   .coll = cname };
+		PUSH(e);
+		break;
+	case MSC_VK_RULE: {
+		const struct msc_rule *cr = tx->cur_rule;
+		const char *k = t->key ? t->key : "";
+
+		if (!cr)
+			break;
+		e = (struct elem){ .coll = cname };
+		if (!strcasecmp(k, "id")) {
+			num_elem(&e, cname, cr->id);
+		} else if (!strcasecmp(k, "phase")) {
+			num_elem(&e, cname, cr->phase);
+		} else if (!strcasecmp(k, "severity") && cr->severity >= 0) {
+			num_elem(&e, cname, cr->severity);
+		} else if (!strcasecmp(k, "msg") && cr->msg.raw) {
+			e.v = (const uint8_t *)cr->msg.raw;
+			e.vlen = strlen(cr->msg.raw);
+		} else if ((!strcasecmp(k, "ver") && cr->ver) ||
+			   (!strcasecmp(k, "rev") && cr->rev)) {
+			const char *s = !strcasecmp(k, "ver") ? cr->ver : cr->rev;
+
+			e.v = (const uint8_t *)s;
+			e.vlen = strlen(s);
+		} else {
+			break;
+		}
+		PUSH(e);
+		break;
+	}
+	case MSC_VK_ENV:
+	default:
+		break;
+	}
+#undef PUSH
+#undef SELECTED
+	if (t->count) {
+		int64_t n = (int64_t)(c->ev_n - start);
+
+		c->ev_n = start;
+		num_elem(&e, cname, n);
+		rc = ev_push(c, &e);
+	}
+	/* numbers were formatted into the element itself: point at them */
+	for (size_t i = start; i < c->ev_n; i++) {
+		if (!c->ev[i].v) {
+			c->ev[i].v = (const uint8_t *)c->ev[i].num;
+			c->ev[i].vlen = strlen(c->ev[i].num);
+		}
+	}
+	return rc;
+}
+
+/* ---- macros ---- */
+
+void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out)
+{
+	msc_sb_reset(out);
+	if (!m->raw)
+		return;
+	if (!m->dynamic) {
+		msc_sb_put(out, m->raw, strlen(m->raw));
+		return;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct msc_mpart *p = &m->parts[i];
+		size_t save;
+
+		if (p->lit) {
+			msc_sb_put(out, p->lit, p->lit_len);
+			continue;
+		}
+		/* elements are appended past what the caller may be iterating over */
+		save = c->ev_n;
+		if (msc_collect(c, tx, NULL, &p->var) < 0) {
+			out->oom = true;
+		} else if (c->ev_n > save) {
+			const struct elem *e = &c->ev[save];
+
+			if (e->v == (const uint8_t *)e->num)
+				msc_sb_put(out, c->ev[save].num, strlen(c->ev[save].num));
+			else
+				msc_sb_put(out, e->v, e->vlen);
+		}
+		c->ev_n = save;
+	}
+}

@@ -1,0 +1,545 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Compiling SecRule operators: @rx with PCRE2 (JIT), @pm/@pmFromFile phrase sets as
+ * Hyperscan literal databases (case-insensitive, one scan per value), numbers, byte ranges
+ * and address sets (msc_ops.h); transformation names resolved (msc_transform.h) and each
+ * prefix of a rule's transformation list numbered, so a value transformed by the same
+ * prefix is computed once per phase whatever rule asks for it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/lib.h"
+#include "msc_int.h"
+#include "msc_ops.h"
+#include "msc_transform.h"
+#include "ruleset_int.h"
+
+#define PM_FILE_MAX (16u << 20)
+/* longer @rx stay PCRE2-only: their prefilter forms dominate Hyperscan compile and scan time */
+#define RX_GROUP_PATTERN_MAX 256
+
+void msc_rule_free_compiled(struct msc_rule *r)
+{
+	pcre2_code_free(r->re);
+	r->re = NULL;
+	hs_free_database(r->pm_db);
+	r->pm_db = NULL;
+	for (size_t i = 0; i < r->n_pm; i++)
+		free(r->pm_words[i]);
+	free(r->pm_words);
+	r->pm_words = NULL;
+	r->n_pm = 0;
+	free(r->br);
+	r->br = NULL;
+	msc_ipset_free(r->ipset);
+	r->ipset = NULL;
+}
+
+int msc_rx_compile(const char *pattern, size_t len, bool jit, pcre2_code **ret, char *err,
+		   size_t errlen)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	/* ModSecurity v2 compiles with PCRE_DOTALL | PCRE_DOLLAR_ENDONLY */
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len,
+				       PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
+
+	if (!re) {
+		char msg[160];
+
+		pcre2_get_error_message(ec, (PCRE2_UCHAR *)msg, sizeof(msg));
+		snprintf(err, errlen, "@rx: %s at offset %zu", msg, (size_t)eo);
+		return ec == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -EINVAL;
+	}
+	if (jit)
+		(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* interpreter otherwise */
+	*ret = re;
+	return 0;
+}
+
+static int pm_add(struct msc_rule *r, const char *w, size_t n)
+{
+	char **nv;
+
+	if (n == 0)
+		return 0;
+	if (r->n_pm >= MSC_PM_WORDS_MAX)
+		return -E2BIG;
+	nv = realloc(r->pm_words, (r->n_pm + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	r->pm_words = nv;
+	r->pm_words[r->n_pm] = strndup(w, n);
+	if (!r->pm_words[r->n_pm])
+		return -ENOMEM;
+	r->n_pm++;
+	return 0;
+}
+
+static int pm_words_from_file(struct msc_rule *r, const char *path, char *err, size_t errlen)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	char line[8192];
+	size_t total = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "@pmFromFile %s: %s", path, strerror(errno));
+		return -ENOENT;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line, *e;
+		int rc;
+
+		total += strlen(line);
+		if (total > PM_FILE_MAX) {
+			snprintf(err, errlen, "@pmFromFile %s: larger than %u bytes", path,
+				 PM_FILE_MAX);
+			return -EFBIG;
+		}
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if (e == s || *s == '#')
+			continue;
+		rc = pm_add(r, s, (size_t)(e - s));
+		if (rc == -E2BIG)
+			snprintf(err, errlen, "@pmFromFile %s: more than %d phrases", path,
+				 MSC_PM_WORDS_MAX);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int pm_build(struct msc_ruleset *rs, struct msc_rule *r, char *err, size_t errlen)
+{
+	_cleanup_free_ unsigned int *flags = NULL, *ids = NULL;
+	_cleanup_free_ size_t *lens = NULL;
+	hs_compile_error_t *ce = NULL;
+
+	if (r->n_pm == 0) {
+		snprintf(err, errlen, "@%s: no phrase", msc_op_name(r->op));
+		return -EINVAL;
+	}
+	flags = calloc(r->n_pm, sizeof(*flags));
+	ids = calloc(r->n_pm, sizeof(*ids));
+	lens = calloc(r->n_pm, sizeof(*lens));
+	if (!flags || !ids || !lens)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_pm; i++) {
+		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+		ids[i] = (unsigned int)i;
+		lens[i] = strlen(r->pm_words[i]);
+	}
+	if (hs_compile_lit_multi((const char *const *)r->pm_words, flags, ids, lens,
+				 (unsigned int)r->n_pm, HS_MODE_BLOCK, NULL, &r->pm_db,
+				 &ce) != HS_SUCCESS) {
+		snprintf(err, errlen, "@%s: Hyperscan: %s", msc_op_name(r->op),
+			 ce && ce->message ? ce->message : "compile error");
+		hs_free_compile_error(ce);
+		return -EINVAL;
+	}
+	if (hs_alloc_scratch(r->pm_db, &rs->scratch) != HS_SUCCESS) {
+		snprintf(err, errlen, "@%s: Hyperscan scratch allocation failed",
+			 msc_op_name(r->op));
+		return -ENOMEM;
+	}
+	rs->st.pm_sets++;
+	return 0;
+}
+
+static int64_t num_of(const char *s)
+{
+	/* atoi(), as ModSecurity: leading blanks, sign, digits; anything else ends it */
+	return strtoll(s, NULL, 10);
+}
+
+int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir, bool no_compile,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	r->n_tfn = 0;
+	if (r->tfn_names) {
+		for (const char *p = r->tfn_names; *p; p += strlen(p) + 1) {
+			int t = msc_tfn_lookup(p, strlen(p));
+
+			if (t < 0) {
+				snprintf(err, errlen, "unknown transformation t:%s", p);
+				return -EINVAL;
+			}
+			if (t == MSC_TFN_NONE) {
+				r->n_tfn = 0;
+				continue;
+			}
+			if (r->n_tfn >= MSC_RULE_TFN_MAX) {
+				snprintf(err, errlen, "more than %d transformations",
+					 MSC_RULE_TFN_MAX);
+				return -E2BIG;
+			}
+			r->tfn[r->n_tfn++] = (uint8_t)t;
+		}
+	}
+	if (r->op_macro.dynamic)
+		return 0; /* compiled when the macro is expanded */
+	switch (r->op) {
+	case MSC_OP_RX:
+		rc = msc_rx_compile(r->op_arg, strlen(r->op_arg), !no_compile, &r->re, err, errlen);
+		if (rc < 0)
+			return rc;
+		rs->st.rx++;
+		if (!no_compile) {
+			size_t jit = 0;
+
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jit) == 0 && jit)
+				rs->st.rx_jit++;
+		}
+		return 0;
+	case MSC_OP_PM:
+	case MSC_OP_PMFROMFILE: {
+		const char *p = r->op_arg;
+
+		while (*p) {
+			const char *s;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			s = p;
+			while (*p && *p != ' ' && *p != '\t')
+				p++;
+			if (p == s)
+				break;
+			if (r->op == MSC_OP_PM) {
+				rc = pm_add(r, s, (size_t)(p - s));
+				if (rc == -E2BIG)
+					snprintf(err, errlen, "@pm: more than %d phrases",
+						 MSC_PM_WORDS_MAX);
+			} else if (no_compile) {
+				/* parse only (fuzzing): no file is opened */
+				rc = 0;
+			} else {
+				char path[4096];
+
+				if (!strncmp(s, "http://", 7) || !strncmp(s, "https://", 8)) {
+					snprintf(err, errlen,
+						 "@pmFromFile: URLs are not supported");
+					return -EOPNOTSUPP;
+				}
+				if (*s == '/')
+					snprintf(path, sizeof(path), "%.*s", (int)(p - s), s);
+				else
+					snprintf(path, sizeof(path), "%s/%.*s", dir, (int)(p - s),
+						 s);
+				rc = pm_words_from_file(r, path, err, errlen);
+			}
+			if (rc < 0)
+				return rc;
+		}
+		return no_compile ? 0 : pm_build(rs, r, err, errlen);
+	}
+	case MSC_OP_EQ:
+	case MSC_OP_GE:
+	case MSC_OP_GT:
+	case MSC_OP_LT:
+	case MSC_OP_LE:
+		r->num = num_of(r->op_arg);
+		return 0;
+	case MSC_OP_IPMATCH:
+		return msc_ipset_parse(r->op_arg, &r->ipset, err, errlen);
+	case MSC_OP_VALIDATE_BYTE_RANGE:
+		r->br = calloc(1, sizeof(*r->br));
+		if (!r->br)
+			return -ENOMEM;
+		return msc_byte_range_parse(r->op_arg, r->br, err, errlen);
+	default:
+		return 0;
+	}
+}
+
+/* Number each distinct transformation prefix: key(prefix + t) from (key(prefix), t). */
+struct tkey {
+	uint32_t parent;
+	uint8_t t;
+};
+
+static uint32_t tkey_get(struct tkey **v, size_t *n, uint32_t parent, uint8_t t)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].parent == parent && (*v)[i].t == t)
+			return (uint32_t)i + 1;
+	{
+		struct tkey *nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+		if (!nv)
+			return 0;
+		*v = nv;
+		nv[*n] = (struct tkey){ parent, t };
+		return (uint32_t)++ * n;
+	}
+}
+
+struct glink {
+	struct msc_rule *l;
+	uint32_t key;
+};
+
+static int cmp_glink(const void *a, const void *b)
+{
+	const struct glink *x = a, *y = b;
+
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* One phase's group of links sharing a transformation key: compile, dropping the patterns
+ * Hyperscan refuses even as prefilters (they stay PCRE2-only). */
+static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_t n,
+		       struct rule_diags *diags)
+{
+	_cleanup_free_ const char **pats = calloc(n, sizeof(*pats));
+	_cleanup_free_ unsigned int *flags = calloc(n, sizeof(*flags));
+	_cleanup_free_ unsigned int *ids = calloc(n, sizeof(*ids));
+	_cleanup_free_ bool *drop = calloc(n, sizeof(*drop));
+	struct msc_rxgroup *ng;
+	hs_database_t *db = NULL;
+
+	if (!pats || !flags || !ids || !drop)
+		return -ENOMEM;
+	for (size_t tries = 0; tries <= n; tries++) {
+		hs_compile_error_t *ce = NULL;
+		unsigned int k = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (drop[i])
+				continue;
+			pats[k] = g[i].l->op_arg;
+			flags[k] = HS_FLAG_PREFILTER | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY |
+				   HS_FLAG_SINGLEMATCH;
+			ids[k] = (unsigned int)i;
+			k++;
+		}
+		if (k == 0)
+			return 0;
+		if (hs_compile_multi(pats, flags, ids, k, HS_MODE_BLOCK, NULL, &db, &ce) ==
+		    HS_SUCCESS)
+			break;
+		db = NULL;
+		if (!ce || ce->expression < 0 || (unsigned int)ce->expression >= k) {
+			diag_add(diags, RULE_DIAG_NOTE, g[0].l->file, g[0].l->line,
+				 g[0].l->starter->id,
+				 "Hyperscan refused a group of @rx patterns: PCRE2 only");
+			hs_free_compile_error(ce);
+			return 0;
+		}
+		{
+			size_t i = ids[ce->expression];
+			char msg[256];
+
+			drop[i] = true;
+			snprintf(msg, sizeof(msg), "@rx not taken by Hyperscan (%s): PCRE2 only",
+				 ce->message ? ce->message : "error");
+			diag_add(diags, RULE_DIAG_NOTE, g[i].l->file, g[i].l->line,
+				 g[i].l->starter->id, msg);
+		}
+		hs_free_compile_error(ce);
+	}
+	if (!db)
+		return 0;
+	if (hs_alloc_scratch(db, &rs->scratch) != HS_SUCCESS) {
+		hs_free_database(db);
+		return -ENOMEM;
+	}
+	ng = realloc(rs->groups, (rs->n_groups + 1) * sizeof(*ng));
+	if (!ng) {
+		hs_free_database(db);
+		return -ENOMEM;
+	}
+	rs->groups = ng;
+	rs->groups[rs->n_groups] = (struct msc_rxgroup){
+		.db = db, .n = (uint32_t)n, .phase = (uint8_t)phase, .key = g[0].key
+	};
+	rs->n_groups++;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
+			continue;
+		g[i].l->rx_group = (uint32_t)rs->n_groups;
+		g[i].l->rx_bit = (uint32_t)i;
+	}
+	rs->st.rx_hs += n;
+	return 0;
+}
+
+static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
+{
+	for (int p = 1; p <= 5; p++) {
+		_cleanup_free_ struct glink *g = NULL;
+		size_t n = 0, cap = 0;
+
+		for (size_t i = 0; i < rs->n; i++) {
+			if (rs->v[i]->is_marker || rs->v[i]->phase != p)
+				continue;
+			for (struct msc_rule *l = rs->v[i]; l; l = l->next) {
+				if (l->op != MSC_OP_RX || !l->re || l->op_macro.dynamic ||
+				    l->multi_match || l->op_arg_len > RX_GROUP_PATTERN_MAX)
+					continue;
+				if (n == cap) {
+					struct glink *ng;
+
+					cap = cap ? cap * 2 : 64;
+					ng = realloc(g, cap * sizeof(*ng));
+					if (!ng)
+						return -ENOMEM;
+					g = ng;
+				}
+				g[n++] = (struct glink){ l,
+							 l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0 };
+			}
+		}
+		if (n)
+			qsort(g, n, sizeof(*g), cmp_glink);
+		for (size_t a = 0, b; a < n; a = b) {
+			int r;
+
+			for (b = a; b < n && g[b].key == g[a].key; b++)
+				;
+			r = build_group(rs, p, g + a, b - a, diags);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Can a target's values be collected once per phase (request variables only)? */
+static bool target_cacheable(const struct msc_target *t)
+{
+	switch (t->kind) {
+	case MSC_VK_FIELD:
+	case MSC_VK_COLL:
+	case MSC_VK_COLL_NAMES:
+	case MSC_VK_ARGS:
+	case MSC_VK_ARGS_NAMES:
+	case MSC_VK_XML:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Give links with the same cacheable target list (exclusions included) the same id. */
+static int number_target_lists(struct msc_ruleset *rs)
+{
+	char **sigs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < rs->n && r >= 0; i++) {
+		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker && r >= 0; l = l->next) {
+			size_t len = 1, k;
+			bool ok = l->n_t > 0 && !l->is_action;
+			char *sig;
+
+			for (size_t j = 0; j < l->n_t && ok; j++) {
+				ok = target_cacheable(&l->t[j]);
+				len += strlen(l->t[j].text) + 3;
+			}
+			l->tlist = 0;
+			if (!ok)
+				continue;
+			sig = malloc(len);
+			if (!sig) {
+				r = -ENOMEM;
+				break;
+			}
+			sig[0] = '\0';
+			for (size_t j = 0; j < l->n_t; j++) {
+				strcat(sig, l->t[j].exclude ? "!" : l->t[j].count ? "&" : "");
+				strcat(sig, l->t[j].text);
+				strcat(sig, "|");
+			}
+			for (k = 0; k < n && strcmp(sigs[k], sig); k++)
+				;
+			if (k < n) {
+				free(sig);
+			} else {
+				char **nv = realloc(sigs, (n + 1) * sizeof(*nv));
+
+				if (!nv) {
+					free(sig);
+					r = -ENOMEM;
+					break;
+				}
+				sigs = nv;
+				sigs[n++] = sig;
+			}
+			l->tlist = (uint32_t)k + 1;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		free(sigs[k]);
+	free(sigs);
+	rs->n_tlists = (uint32_t)n;
+	return r;
+}
+
+int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
+		       struct rule_diags *diags)
+{
+	struct tkey *keys = NULL;
+	size_t n_keys = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		for (struct msc_rule *r = rs->v[i]; r && !r->is_marker; r = r->next) {
+			uint32_t k = 0;
+
+			for (size_t j = 0; j < r->n_t; j++)
+				r->has_exclusions |= r->t[j].exclude;
+			for (size_t j = 0; r->next && j < r->next->n_t; j++)
+				if (r->next->t[j].kind == MSC_VK_MATCHED_VARS ||
+				    r->next->t[j].kind == MSC_VK_MATCHED_VARS_NAMES)
+					r->next_reads_mvars = true;
+			for (int j = 0; j < r->n_tfn; j++) {
+				k = tkey_get(&keys, &n_keys, k, r->tfn[j]);
+				if (!k) {
+					free(keys);
+					return -ENOMEM;
+				}
+				r->tfn_key[j] = k;
+			}
+		}
+		if (rs->v[i]->skip_after) {
+			bool found = false;
+
+			for (size_t j = i + 1; j < rs->n && !found; j++)
+				found = rs->v[j]->is_marker &&
+					!strcmp(rs->v[j]->marker, rs->v[i]->skip_after);
+			if (!found)
+				diag_add(diags, RULE_DIAG_NOTE, rs->v[i]->file, rs->v[i]->line,
+					 rs->v[i]->id,
+					 "skipAfter: no later SecMarker of that name (skips the "
+					 "rest of the phase)");
+		}
+	}
+	free(keys);
+	rs->n_tfn_keys = (uint32_t)n_keys;
+	if (number_target_lists(rs) < 0)
+		return -ENOMEM;
+	for (int p = 1; p <= 5; p++) {
+		size_t n = 0;
+
+		free(rs->phase_idx[p]);
+		rs->phase_idx[p] = calloc(rs->n ? rs->n : 1, sizeof(uint32_t));
+		if (!rs->phase_idx[p])
+			return -ENOMEM;
+		for (size_t i = 0; i < rs->n; i++)
+			if (rs->v[i]->is_marker || (rs->v[i]->phase == p && !rs->v[i]->removed))
+				rs->phase_idx[p][n++] = (uint32_t)i;
+		rs->n_phase_idx[p] = n;
+	}
+	return no_compile || !hs_groups ? 0 : build_groups(rs, diags);
+}

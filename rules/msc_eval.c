@@ -1,0 +1,1140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Evaluating SecRules per transaction: contexts and transactions, phases, transformations
+ * cached per (value, transformation prefix) for the whole phase, operators, chains,
+ * skip/skipAfter, setvar/ctl/initcol/expirevar, capture, MATCHED_VAR(S), disruptive actions
+ * and alerts (variables and macros: msc_coll.c). The semantics follow ModSecurity v2 where v2
+ * and v3 differ (non-disruptive actions run per matched value; a chain's next link runs once
+ * after its previous link matched).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "lib/lib.h"
+#include "msc_inject.h"
+#include "msc_eval_int.h"
+#include "msc_int.h"
+#include "msc_ops.h"
+#include "msc_transform.h"
+#include "ruleset_int.h"
+
+static void mvars_clear(struct mvars *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].name);
+		free(m->v[i].val);
+	}
+	m->n = 0;
+}
+
+const struct msc_ruleset *ruleset_msc(const struct ruleset *rs)
+{
+	return rs ? rs->msc : NULL;
+}
+
+int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
+{
+	struct msc_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->rs = m;
+	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
+	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
+	c->md = pcre2_match_data_create(32, NULL);
+	c->mctx = pcre2_match_context_create(NULL);
+	c->jit_stack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
+	if (!c->tc || !c->md || !c->mctx || !c->jit_stack)
+		goto fail;
+	pcre2_jit_stack_assign(c->mctx, NULL, c->jit_stack);
+	pcre2_set_match_limit(c->mctx, (uint32_t)MIN(m->cfg.pcre_match_limit, UINT32_MAX));
+	pcre2_set_depth_limit(c->mctx,
+			      (uint32_t)MIN(m->cfg.pcre_match_limit_recursion, UINT32_MAX));
+	if (m->scratch && hs_clone_scratch(m->scratch, &c->scratch) != HS_SUCCESS)
+		goto fail;
+	if (getrandom(&c->uid_base, sizeof(c->uid_base), 0) != sizeof(c->uid_base))
+		c->uid_base = (uint64_t)(uintptr_t)c;
+	c->gen = 1;
+	*ret = c;
+	return 0;
+fail:
+	msc_ctx_free(c);
+	return -ENOMEM;
+}
+
+/* Empty the arena for a new phase: standard chunks are kept for reuse (their sum is bounded
+ * by MSC_TCACHE_MAX), oversized ones freed; ALL frees everything. */
+static void arena_reset(struct msc_ctx *c, bool all)
+{
+	struct arena_chunk *a = c->arena, *keep = NULL;
+
+	while (a) {
+		struct arena_chunk *n = a->next;
+
+		if (!all && a->cap == ARENA_CHUNK) {
+			a->used = 0;
+			a->next = keep;
+			keep = a;
+		} else {
+			free(a);
+		}
+		a = n;
+	}
+	c->arena = keep;
+}
+
+static void tx_destroy(struct msc_tx *tx);
+
+void msc_ctx_free(struct msc_ctx *c)
+{
+	if (!c)
+		return;
+	if (c->spare)
+		tx_destroy(c->spare);
+	hs_free_scratch(c->scratch);
+	pcre2_match_data_free(c->md);
+	pcre2_match_context_free(c->mctx);
+	pcre2_jit_stack_free(c->jit_stack);
+	free(c->tc);
+	free(c->tl);
+	free(c->tl_ev);
+	arena_reset(c, true);
+	msc_buf_done(&c->tb[0]);
+	msc_buf_done(&c->tb[1]);
+	free(c->ev);
+	for (size_t i = 0; i < c->n_ip; i++) {
+		free(c->ip[i].key);
+		msc_coll_done(&c->ip[i].c);
+	}
+	free(c->ip);
+	msc_coll_done(&c->global);
+	free(c->msg.p);
+	free(c->logdata.p);
+	free(c->tmp.p);
+	free(c->name.p);
+	free(c);
+}
+
+const struct msc_ctx_stats *msc_ctx_stats(const struct msc_ctx *c)
+{
+	return &c->st;
+}
+
+static void tx_destroy(struct msc_tx *tx)
+{
+	msc_coll_done(&tx->tx);
+	free(tx->mname.p);
+	free(tx->mval.p);
+	free(tx->spare_name.p);
+	free(tx->spare_val.p);
+	mvars_clear(&tx->mv_prev);
+	mvars_clear(&tx->mv_cur);
+	free(tx->mv_prev.v);
+	free(tx->mv_cur.v);
+	free(tx->rm_id);
+	free(tx->rm_tag);
+	free(tx->rm_target);
+	free(tx);
+}
+
+int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret)
+{
+	struct msc_tx *tx = c->spare;
+
+	if (tx) {
+		/* a recycled transaction: its buffers stay, its state starts over */
+		c->spare = NULL;
+		msc_coll_clear(&tx->tx);
+		msc_sb_reset(&tx->mname);
+		msc_sb_reset(&tx->mval);
+		mvars_clear(&tx->mv_prev);
+		mvars_clear(&tx->mv_cur);
+		tx->n_rm_id = tx->n_rm_tag = tx->n_rm_target = 0;
+		tx->ip = NULL;
+		tx->force_body = tx->allowed = tx->has_matched = false;
+		tx->intercepted = 0;
+		tx->ctl_epoch = 0;
+		tx->req = NULL;
+		tx->cur_rule = NULL;
+	} else {
+		tx = calloc(1, sizeof(*tx));
+		if (!tx)
+			return -ENOMEM;
+	}
+	tx->ctx = c;
+	tx->engine = c->rs->cfg.engine;
+	tx->body_proc = MSC_BODY_AUTO;
+	tx->body_access = -1;
+	tx->now_us = now_us;
+	{
+		/* UNIQUE_ID: the context's random base and a counter, in hex */
+		static const char hex[] = "0123456789abcdef";
+		uint64_t a = c->uid_base, b = ++c->uid_ctr;
+
+		for (int i = 0; i < 16; i++)
+			tx->unique_id[i] = hex[(a >> (60 - 4 * i)) & 15];
+		for (int i = 0; i < 8; i++)
+			tx->unique_id[16 + i] = hex[(b >> (28 - 4 * i)) & 15];
+		tx->unique_id[24] = '\0';
+	}
+	c->st.txs++;
+	*ret = tx;
+	return 0;
+}
+
+void msc_tx_free(struct msc_tx *tx)
+{
+	if (!tx)
+		return;
+	if (!tx->ctx->spare) {
+		tx->ctx->spare = tx; /* kept for the next msc_tx_new() */
+		return;
+	}
+	tx_destroy(tx);
+}
+
+enum msc_body_processor msc_tx_body_processor(const struct msc_tx *tx)
+{
+	return (enum msc_body_processor)tx->body_proc;
+}
+
+bool msc_tx_force_body_variable(const struct msc_tx *tx)
+{
+	return tx->force_body;
+}
+
+bool msc_tx_request_body_access(const struct msc_tx *tx)
+{
+	return tx->body_access < 0 ? tx->ctx->rs->cfg.request_body_access : tx->body_access;
+}
+
+int msc_tx_intercepted(const struct msc_tx *tx)
+{
+	return tx->intercepted;
+}
+
+const char *msc_tx_get(const struct msc_tx *tx, const char *name)
+{
+	struct kv *e = msc_coll_get((struct coll *)&tx->tx, name, strlen(name), tx->now_us);
+
+	return e ? e->val : NULL;
+}
+
+/* ---- transformations ---- */
+
+/* N bytes of the phase's arena (counted in the transformation cache's cap), or NULL. */
+static uint8_t *arena_alloc(struct msc_ctx *c, size_t n)
+{
+	struct arena_chunk *a = c->arena;
+	uint8_t *dst;
+
+	if (c->tc_bytes + n > MSC_TCACHE_MAX)
+		return NULL;
+	if (a && a->cap - a->used < n && n <= ARENA_CHUNK) {
+		/* the head is full: rotate in a kept empty chunk if there is one */
+		struct arena_chunk **pp = &a->next;
+
+		while (*pp && (*pp)->used)
+			pp = &(*pp)->next;
+		if (*pp) {
+			struct arena_chunk *e = *pp;
+
+			*pp = e->next;
+			e->next = a;
+			c->arena = a = e;
+		}
+	}
+	if (!a || a->cap - a->used < n) {
+		size_t cap = MAX((size_t)ARENA_CHUNK, n);
+
+		a = malloc(sizeof(*a) + cap);
+		if (!a)
+			return NULL;
+		a->cap = cap;
+		a->used = 0;
+		if (cap == ARENA_CHUNK || !c->arena) {
+			a->next = c->arena;
+			c->arena = a;
+		} else {
+			/* an oversized value: keep the current chunk in front */
+			a->next = c->arena->next;
+			c->arena->next = a;
+			a->used = cap;
+			c->tc_bytes += n;
+			return a->data;
+		}
+	}
+	dst = a->data + a->used;
+	a->used += (n + 7) & ~(size_t)7;
+	if (a->used > a->cap)
+		a->used = a->cap;
+	c->tc_bytes += n;
+	return dst;
+}
+
+static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
+{
+	uint8_t *d = arena_alloc(c, n);
+
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len, uint32_t key)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)src * 0x9e3779b97f4a7c15ull) ^
+		     (len * 0xff51afd7ed558ccdull) ^ ((uint64_t)key * 0xc4ceb9fe1a85ec53ull);
+	size_t i = (size_t)(h >> 40) & (TC_SLOTS - 1);
+
+	for (int probe = 0; probe < 8; probe++, i = (i + 1) & (TC_SLOTS - 1)) {
+		struct tc_ent *t = &c->tc[i];
+
+		if (t->gen != c->gen || (t->src == src && t->len == len && t->key == key))
+			return t;
+	}
+	return NULL; /* neighbourhood full: not cached */
+}
+
+/*
+ * Value of E after the first N transformations of R. Cached per phase when E is request
+ * memory. *RET points into the cache, the context's buffers or E itself, valid until the
+ * next call. Returns 0 or -ENOMEM.
+ */
+static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
+		     const uint8_t **ret, size_t *ret_len)
+{
+	const uint8_t *cur = e->v;
+	size_t cur_len = e->vlen;
+	int from = 0, which = 0;
+
+	if (n == 0) {
+		*ret = cur;
+		*ret_len = cur_len;
+		return 0;
+	}
+	if (e->cacheable && e->memo_key == r->tfn_key[n - 1]) {
+		c->st.tcache_hits++;
+		*ret = e->memo;
+		*ret_len = e->memo_len;
+		return 0;
+	}
+	if (e->cacheable) {
+		for (int k = n; k >= 1; k--) {
+			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
+
+			if (t && t->gen == c->gen) {
+				if (k == n) {
+					c->st.tcache_hits++;
+					*ret = t->out;
+					*ret_len = t->out_len;
+					e->memo_key = t->key;
+					e->memo = t->out;
+					e->memo_len = t->out_len;
+					return 0;
+				}
+				cur = t->out;
+				cur_len = t->out_len;
+				from = k;
+				break;
+			}
+		}
+		c->st.tcache_misses++;
+	}
+	for (int k = from; k < n; k++) {
+		struct msc_buf *out = &c->tb[which];
+		int rc = msc_tfn_apply((enum msc_tfn)r->tfn[k], cur, cur_len, out);
+
+		if (rc < 0)
+			return rc;
+		cur = out->p ? out->p : (const uint8_t *)"";
+		cur_len = out->len;
+		which ^= 1;
+		if (e->cacheable) {
+			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
+			const uint8_t *copy = t ? arena_copy(c, cur, cur_len) : NULL;
+
+			if (copy) {
+				*t = (struct tc_ent){ .src = e->v,
+						      .len = e->vlen,
+						      .key = r->tfn_key[k],
+						      .gen = c->gen,
+						      .out = copy,
+						      .out_len = cur_len };
+				cur = copy;
+				if (k == n - 1) {
+					e->memo_key = t->key;
+					e->memo = copy;
+					e->memo_len = cur_len;
+				}
+			} else {
+				c->st.tcache_refused++;
+			}
+		}
+	}
+	*ret = cur;
+	*ret_len = cur_len;
+	return 0;
+}
+
+/* ---- operators ---- */
+
+struct pm_hit {
+	unsigned int id;
+	unsigned long long to;
+	bool hit;
+};
+
+static int pm_cb(unsigned int id, unsigned long long from, unsigned long long to,
+		 unsigned int flags, void *ctx)
+{
+	struct pm_hit *h = ctx;
+
+	(void)from;
+	(void)flags;
+	h->id = id;
+	h->to = to;
+	h->hit = true;
+	return 1;
+}
+
+static void set_capture(struct msc_tx *tx, int i, const uint8_t *p, size_t n)
+{
+	char name[4] = { (char)('0' + i), 0 };
+
+	if (msc_coll_set(&tx->tx, name, 1, (const char *)p, MIN(n, (size_t)MSC_VALUE_MAX),
+			 MSC_TX_VARS_MAX) < 0)
+		tx->ctx->st.tx_vars_refused++;
+}
+
+static int64_t num_of(const uint8_t *v, size_t n)
+{
+	char b[32];
+
+	n = MIN(n, sizeof(b) - 1);
+	memcpy(b, v, n);
+	b[n] = '\0';
+	return strtoll(b, NULL, 10);
+}
+
+static bool word_at(const uint8_t *v, size_t n, size_t at, size_t wl)
+{
+	bool l = at == 0 || !(isalnum(v[at - 1]) || v[at - 1] == '_');
+	bool r = at + wl == n || !(isalnum(v[at + wl]) || v[at + wl] == '_');
+
+	return l && r;
+}
+
+static int grp_cb(unsigned int id, unsigned long long from, unsigned long long to,
+		  unsigned int flags, void *ctx)
+{
+	uint64_t *bits = ctx;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	bits[id / 64] |= 1ull << (id % 64);
+	return 0;
+}
+
+/*
+ * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
+ * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
+ * the phase that asks scans the value with its whole group once; the answer for every
+ * pattern of the group is kept with the cached value.
+ */
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
+			 const uint8_t *v, size_t n)
+{
+	const struct msc_rxgroup *g;
+	uint32_t key;
+	struct tc_ent *t;
+
+	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
+		return true;
+	g = &c->rs->groups[l->rx_group - 1];
+	key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0;
+	t = tc_slot(c, e->v, e->vlen, key);
+	if (!t)
+		return true;
+	if (t->gen != c->gen) {
+		if (key)
+			return true; /* the transformed value was not cached: no place to keep */
+		*t = (struct tc_ent){ .src = e->v,
+				      .len = e->vlen,
+				      .key = 0,
+				      .gen = c->gen,
+				      .out = e->v,
+				      .out_len = e->vlen };
+	}
+	if (!t->hits) {
+		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
+		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
+
+		if (!bits)
+			return true;
+		memset(bits, 0, bytes);
+		if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch, grp_cb, bits) !=
+		    HS_SUCCESS)
+			return true;
+		c->st.hs_scans++;
+		t->hits = bits;
+	}
+	return t->hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1;
+}
+
+/* Run R's operator on V (element E, NULL when not from the cache's point of view).
+ * Returns 1 match, 0 none, -ENOMEM. */
+static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
+		  const struct elem *e, const uint8_t *v, size_t n)
+{
+	const char *arg = r->op_arg;
+	size_t alen;
+	bool m = false;
+
+	if (r->op_macro.dynamic) {
+		msc_expand(c, tx, &r->op_macro, &c->tmp);
+		if (c->tmp.oom)
+			return -ENOMEM;
+		arg = c->tmp.p ? c->tmp.p : "";
+	}
+	alen = r->op_macro.dynamic ? c->tmp.len : r->op_arg_len;
+	switch (r->op) {
+	case MSC_OP_RX: {
+		pcre2_code *re = r->re;
+		int rc;
+
+		if (r->op_macro.dynamic) {
+			char err[256];
+
+			if (msc_rx_compile(arg, alen, false, &re, err, sizeof(err)) < 0) {
+				c->st.rx_errors++;
+				return 0;
+			}
+		}
+		if (!rx_may_match(c, r, e, v, n)) {
+			c->st.rx_skipped++;
+			break;
+		}
+		c->st.rx_runs++;
+		rc = pcre2_match(re, v, n, 0, 0, c->md, c->mctx);
+		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+			c->st.rx_errors++;
+		m = rc >= 0;
+		if (m && r->capture) {
+			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
+			int groups = rc == 0 ? 16 : rc;
+
+			for (int i = 0; i < groups && i < 10; i++)
+				if (ov[2 * i] != PCRE2_UNSET)
+					set_capture(tx, i, v + ov[2 * i],
+						    ov[2 * i + 1] - ov[2 * i]);
+		}
+		if (re != r->re)
+			pcre2_code_free(re);
+		break;
+	}
+	case MSC_OP_PM:
+	case MSC_OP_PMFROMFILE: {
+		struct pm_hit h = { 0 };
+
+		if (!r->pm_db || !c->scratch)
+			return 0;
+		if (n > UINT32_MAX)
+			n = UINT32_MAX;
+		hs_scan(r->pm_db, (const char *)v, (unsigned int)n, 0, c->scratch, pm_cb, &h);
+		m = h.hit;
+		if (m && r->capture) {
+			size_t wl = strlen(r->pm_words[h.id]);
+
+			set_capture(tx, 0, v + h.to - wl, wl);
+		}
+		break;
+	}
+	case MSC_OP_CONTAINS:
+		m = alen == 0 || (n >= alen && memmem(v, n, arg, alen));
+		if (m && r->capture)
+			set_capture(tx, 0, (const uint8_t *)arg, alen);
+		break;
+	case MSC_OP_CONTAINS_WORD:
+		if (alen == 0) {
+			m = true;
+			break;
+		}
+		for (size_t i = 0; !m && i + alen <= n; i++)
+			m = !memcmp(v + i, arg, alen) && word_at(v, n, i, alen);
+		break;
+	case MSC_OP_BEGINS_WITH:
+		m = n >= alen && !memcmp(v, arg, alen);
+		break;
+	case MSC_OP_ENDS_WITH:
+		m = n >= alen && !memcmp(v + n - alen, arg, alen);
+		break;
+	case MSC_OP_STREQ:
+		m = n == alen && !memcmp(v, arg, alen);
+		break;
+	case MSC_OP_EQ:
+	case MSC_OP_GE:
+	case MSC_OP_GT:
+	case MSC_OP_LT:
+	case MSC_OP_LE: {
+		int64_t a = num_of(v, n), b = r->op_macro.dynamic ? strtoll(arg, NULL, 10) : r->num;
+
+		m = r->op == MSC_OP_EQ ? a == b :
+		    r->op == MSC_OP_GE ? a >= b :
+		    r->op == MSC_OP_GT ? a > b :
+		    r->op == MSC_OP_LT ? a < b :
+					 a <= b;
+		break;
+	}
+	case MSC_OP_WITHIN:
+		/* ModSecurity: the empty string is always within */
+		m = n == 0 || (alen >= n && memmem(arg, alen, v, n));
+		break;
+	case MSC_OP_IPMATCH:
+		m = r->ipset && msc_ipset_match(r->ipset, v, n);
+		break;
+	case MSC_OP_VALIDATE_BYTE_RANGE:
+		m = r->br && msc_op_validate_byte_range(r->br, v, n);
+		break;
+	case MSC_OP_VALIDATE_URL_ENCODING:
+		m = msc_op_validate_url_encoding(v, n);
+		break;
+	case MSC_OP_VALIDATE_UTF8:
+		m = msc_op_validate_utf8(v, n);
+		break;
+	case MSC_OP_DETECT_SQLI: {
+		char fp[MSC_SQLI_FP_LEN] = "";
+
+		m = msc_detect_sqli(v, n, fp);
+		if (m && r->capture)
+			set_capture(tx, 0, (const uint8_t *)fp, strnlen(fp, sizeof(fp)));
+		break;
+	}
+	case MSC_OP_DETECT_XSS:
+		m = msc_detect_xss(v, n);
+		break;
+	case MSC_OP_UNCONDITIONAL:
+		m = true;
+		break;
+	case MSC_OP_NOMATCH:
+	default:
+		m = false;
+		break;
+	}
+	return m != r->op_neg;
+}
+
+/* ---- actions ---- */
+
+static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_setvar *sv)
+{
+	struct coll *co;
+	struct sb *name = &c->name, *val = &c->tmp;
+	int rc;
+
+	co = sv->coll == MSC_COLL_TX ? &tx->tx :
+	     sv->coll == MSC_COLL_IP ? (tx->ip ? &tx->ip->c : NULL) :
+				       &c->global;
+	if (!co)
+		return; /* ip.* without initcol: ModSecurity ignores it too */
+	msc_expand(c, tx, &sv->name, name);
+	if (name->oom || !name->len)
+		return;
+	if (sv->op == MSC_SV_DEL) {
+		msc_coll_del(co, name->p, name->len);
+		return;
+	}
+	msc_expand(c, tx, &sv->value, val);
+	if (val->oom)
+		return;
+	if (sv->op == MSC_SV_EXPIRE) {
+		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
+		int64_t secs = strtoll(val->p ? val->p : "0", NULL, 10);
+
+		if (e && sv->coll != MSC_COLL_TX && secs > 0)
+			e->expire_us = tx->now_us + (uint64_t)secs * 1000000u;
+		return;
+	}
+	if (sv->op == MSC_SV_ADD || sv->op == MSC_SV_SUB) {
+		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
+		int64_t a = e ? strtoll(e->val, NULL, 10) : 0;
+		int64_t b = strtoll(val->p ? val->p : "0", NULL, 10);
+		char nb[24];
+
+		a = sv->op == MSC_SV_ADD ? a + b : a - b;
+		rc = msc_coll_set(co, name->p, name->len, nb, msc_fmt_i64(nb, a), MSC_TX_VARS_MAX);
+	} else {
+		size_t vl = val->len;
+
+		if (vl > MSC_VALUE_MAX) {
+			vl = MSC_VALUE_MAX;
+			c->st.value_truncated++;
+		}
+		rc = msc_coll_set(co, name->p, name->len, val->p ? val->p : "", vl,
+				  MSC_TX_VARS_MAX);
+	}
+	if (rc < 0)
+		c->st.tx_vars_refused++;
+}
+
+static void do_initcol_ip(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r)
+{
+	msc_expand(c, tx, &r->initcol_ip, &c->tmp);
+	if (c->tmp.oom)
+		return;
+	for (size_t i = 0; i < c->n_ip; i++) {
+		if (!strcmp(c->ip[i].key, c->tmp.p ? c->tmp.p : "")) {
+			tx->ip = &c->ip[i];
+			return;
+		}
+	}
+	if (c->n_ip >= MSC_IP_ENTRIES_MAX) {
+		c->st.ip_refused++;
+		return;
+	}
+	if (!c->ip) {
+		/* allocated once at its cap: records never move while a tx points at one */
+		c->ip = calloc(MSC_IP_ENTRIES_MAX, sizeof(*c->ip));
+		if (!c->ip) {
+			c->st.ip_refused++;
+			return;
+		}
+	}
+	c->ip[c->n_ip].key = strdup(c->tmp.p ? c->tmp.p : "");
+	if (!c->ip[c->n_ip].key) {
+		c->st.ip_refused++;
+		return;
+	}
+	tx->ip = &c->ip[c->n_ip++];
+}
+
+static int push_ptr(void *vp, size_t *n, size_t size, const void *item)
+{
+	void **v = vp;
+	char *nv = realloc(*v, (*n + 1) * size);
+
+	if (!nv)
+		return -ENOMEM;
+	memcpy(nv + *n * size, item, size);
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+static void do_ctl(struct msc_tx *tx, const struct msc_ctl *ctl)
+{
+	tx->ctl_epoch++; /* what the transaction shows may change: cached lists are stale */
+	switch (ctl->kind) {
+	case MSC_CTL_RULE_ENGINE:
+		tx->engine = (uint8_t)ctl->value;
+		break;
+	case MSC_CTL_REMOVE_BY_ID: {
+		struct {
+			uint32_t lo, hi;
+		} x = { ctl->id_lo, ctl->id_hi };
+
+		(void)push_ptr(&tx->rm_id, &tx->n_rm_id, sizeof(x), &x);
+		break;
+	}
+	case MSC_CTL_REMOVE_BY_TAG: {
+		const char *t = ctl->tag;
+
+		(void)push_ptr(&tx->rm_tag, &tx->n_rm_tag, sizeof(t), &t);
+		break;
+	}
+	case MSC_CTL_REMOVE_TARGET_BY_ID:
+	case MSC_CTL_REMOVE_TARGET_BY_TAG:
+		(void)push_ptr(&tx->rm_target, &tx->n_rm_target, sizeof(ctl), &ctl);
+		break;
+	case MSC_CTL_BODY_PROCESSOR:
+		tx->body_proc = ctl->value;
+		break;
+	case MSC_CTL_FORCE_BODY:
+		tx->force_body = ctl->value;
+		break;
+	case MSC_CTL_REQUEST_BODY_ACCESS:
+		tx->body_access = ctl->value;
+		break;
+	default:
+		break;
+	}
+}
+
+static void nondisruptive(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l)
+{
+	if (l->has_initcol_ip)
+		do_initcol_ip(c, tx, l);
+	for (size_t i = 0; i < l->n_sv; i++)
+		do_setvar(c, tx, &l->sv[i]);
+	for (size_t i = 0; i < l->n_ctl; i++)
+		do_ctl(tx, &l->ctl[i]);
+}
+
+static bool rule_has_tag(const struct msc_rule *r, const char *tag)
+{
+	for (size_t i = 0; i < r->n_tags; i++)
+		if (!strcmp(r->tags[i], tag))
+			return true;
+	return false;
+}
+
+static bool rule_removed(const struct msc_tx *tx, const struct msc_rule *r)
+{
+	for (size_t i = 0; i < tx->n_rm_id; i++)
+		if (r->id >= tx->rm_id[i].lo && r->id <= tx->rm_id[i].hi)
+			return true;
+	for (size_t i = 0; i < tx->n_rm_tag; i++)
+		if (rule_has_tag(r, tx->rm_tag[i]))
+			return true;
+	return false;
+}
+
+/* The ctl target removals that apply to the chain of STARTER, kept in tx->rm_target order. */
+static bool target_removal_applies(const struct msc_ctl *ctl, const struct msc_rule *starter)
+{
+	if (ctl->kind == MSC_CTL_REMOVE_TARGET_BY_ID)
+		return starter->id >= ctl->id_lo && starter->id <= ctl->id_hi;
+	return rule_has_tag(starter, ctl->tag);
+}
+
+static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			 const struct elem *e, const uint8_t *v, size_t n)
+{
+	struct mvar mv;
+
+	n = MIN(n, (size_t)MSC_VALUE_MAX);
+	/* V may be the old MATCHED_VAR itself: build in the spare buffers, then swap */
+	msc_sb_reset(&tx->spare_name);
+	msc_sb_put(&tx->spare_name, e->coll, strlen(e->coll));
+	if (e->key) {
+		msc_sb_put(&tx->spare_name, ":", 1);
+		msc_sb_put(&tx->spare_name, e->key, e->klen);
+	}
+	msc_sb_reset(&tx->spare_val);
+	msc_sb_put(&tx->spare_val, v, n);
+	if (tx->spare_name.oom || tx->spare_val.oom)
+		return;
+	{
+		struct sb t = tx->mname;
+
+		tx->mname = tx->spare_name;
+		tx->spare_name = t;
+		t = tx->mval;
+		tx->mval = tx->spare_val;
+		tx->spare_val = t;
+	}
+	tx->has_matched = true;
+	if (!l->next_reads_mvars)
+		return; /* MATCHED_VARS is read by the next link only */
+	mv.name = strndup(tx->mname.p, tx->mname.len);
+	mv.val = malloc(n + 1);
+	if (!mv.name || !mv.val) {
+		free(mv.name);
+		free(mv.val);
+		c->st.matched_refused++;
+		return;
+	}
+	memcpy(mv.val, tx->mval.p, n);
+	mv.val[n] = '\0';
+	mv.vlen = n;
+	if (tx->mv_cur.n >= MSC_MATCHED_MAX ||
+	    push_ptr(&tx->mv_cur.v, &tx->mv_cur.n, sizeof(mv), &mv) < 0) {
+		c->st.matched_refused++;
+		free(mv.name);
+		free(mv.val);
+	}
+}
+
+/* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
+/* Run link L on one element: transformations, the operator, and on a match the link's
+ * non-disruptive actions. Returns 1 matched, 0 not, -ENOMEM. */
+static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l, struct elem *e)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc, matched = 0;
+
+	if (l->multi_match) {
+		/* the operator runs on the value and after each transformation that changed it
+		 * (buffers alternate; nothing in between transforms) */
+		v = e->v;
+		n = e->vlen;
+		for (int k = 0; k <= l->n_tfn; k++) {
+			if (k > 0) {
+				struct msc_buf *out = &c->tb[k & 1];
+
+				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
+				if (rc < 0)
+					return rc;
+				if (out->len == n && !memcmp(out->p, v, n)) {
+					v = out->p ? out->p : v;
+					continue;
+				}
+				v = out->p ? out->p : (const uint8_t *)"";
+				n = out->len;
+			}
+			rc = op_run(c, tx, l, NULL, v, n);
+			if (rc < 0)
+				return rc;
+			if (rc > 0) {
+				matched = 1;
+				c->st.matches++;
+				record_match(c, tx, l, e, v, n);
+				nondisruptive(c, tx, l);
+			}
+		}
+		return matched;
+	}
+	rc = transform(c, l, l->n_tfn, e, &v, &n);
+	if (rc < 0)
+		return rc;
+	rc = op_run(c, tx, l, e, v, n);
+	if (rc > 0) {
+		c->st.matches++;
+		record_match(c, tx, l, e, v, n);
+		nondisruptive(c, tx, l);
+	}
+	return rc;
+}
+
+/* Append ELEMS[0..N) to the context's target-list cache (numbers point into the copies). */
+static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
+{
+	if (c->tl_n + n > c->tl_cap) {
+		size_t cap = c->tl_cap ? c->tl_cap : 256;
+		struct elem *nv;
+
+		while (cap < c->tl_n + n)
+			cap *= 2;
+		nv = realloc(c->tl_ev, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		c->tl_ev = nv;
+		c->tl_cap = cap;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct elem *d = &c->tl_ev[c->tl_n + i];
+
+		*d = elems[i];
+		d->memo_key = 0;
+		if (elems[i].v == (const uint8_t *)elems[i].num)
+			d->v = (const uint8_t *)d->num;
+	}
+	c->tl_n += n;
+	return 0;
+}
+
+/* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
+static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+		     const struct msc_rule *starter)
+{
+	bool matched = false;
+	const struct msc_ctl *applicable[64];
+	size_t n_app = 0;
+	int rc = 0;
+
+	c->st.rules_evaluated++;
+	/* MATCHED_VARS seen by this link: the previous link's */
+	mvars_clear(&tx->mv_prev);
+	{
+		struct mvars t = tx->mv_prev;
+
+		tx->mv_prev = tx->mv_cur;
+		tx->mv_cur = t;
+	}
+	if (l == starter)
+		mvars_clear(&tx->mv_prev);
+	if (l->is_action) {
+		nondisruptive(c, tx, l);
+		return 1;
+	}
+	/* only the target removals for this rule take part in exclusions */
+	for (size_t i = 0; i < tx->n_rm_target && n_app < ARRAY_SIZE(applicable); i++)
+		if (target_removal_applies(tx->rm_target[i], starter))
+			applicable[n_app++] = tx->rm_target[i];
+	tx->rm_app = applicable;
+	tx->n_rm_app = n_app;
+	if (l->tlist && !n_app && c->tl) {
+		/*
+		 * A target list of request variables only, shared with other links: its values
+		 * are collected once per phase (and again after a ctl changed what the
+		 * transaction shows), then every link with that list iterates the copy.
+		 */
+		struct tl_ent *te = &c->tl[l->tlist];
+
+		if (te->gen != c->gen || te->epoch != tx->ctl_epoch) {
+			size_t base = c->ev_n;
+
+			for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++)
+				if (!l->t[ti].exclude)
+					rc = msc_collect(c, tx, l, &l->t[ti]);
+			if (rc >= 0)
+				rc = tl_store(c, c->ev + base, c->ev_n - base);
+			if (rc >= 0)
+				*te = (struct tl_ent){ .gen = c->gen,
+						       .epoch = tx->ctl_epoch,
+						       .start = c->tl_n - (c->ev_n - base),
+						       .n = c->ev_n - base };
+			c->ev_n = base;
+		}
+		for (size_t i = 0; rc >= 0 && i < te->n; i++) {
+			/* tl_ev does not move while a link runs: only link starts append */
+			rc = eval_elem(c, tx, l, &c->tl_ev[te->start + i]);
+			if (rc > 0)
+				matched = true;
+		}
+		goto out;
+	}
+	for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++) {
+		const struct msc_target *t = &l->t[ti];
+		size_t base = c->ev_n;
+
+		if (t->exclude)
+			continue;
+		rc = msc_collect(c, tx, l, t);
+		for (size_t i = base; i < c->ev_n && rc >= 0; i++) {
+			struct elem e = c->ev[i];
+
+			if (c->ev[i].v == (const uint8_t *)c->ev[i].num)
+				e.v = (const uint8_t *)e.num; /* c->ev may move */
+			rc = eval_elem(c, tx, l, &e);
+			if (rc > 0)
+				matched = true;
+		}
+		c->ev_n = base;
+	}
+out:
+	tx->rm_app = NULL;
+	tx->n_rm_app = 0;
+	if (rc < 0)
+		return rc;
+	return matched;
+}
+
+static int64_t anomaly_score(struct msc_tx *tx)
+{
+	struct kv *e = msc_coll_get(&tx->tx, "anomaly_score", 13, tx->now_us);
+	int64_t sum = 0;
+
+	if (e && strtoll(e->val, NULL, 10))
+		return strtoll(e->val, NULL, 10);
+	for (int i = 1; i <= 4; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "anomaly_score_pl%d", i);
+		e = msc_coll_get(&tx->tx, n, strlen(n), tx->now_us);
+		if (e)
+			sum += strtoll(e->val, NULL, 10);
+	}
+	return sum;
+}
+
+int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const struct msc_request *req,
+		     msc_alert_cb cb, void *user)
+{
+	const struct msc_ruleset *rs = c->rs;
+	const char *skip_to = NULL;
+	int skip_n = 0;
+
+	if (phase < 1 || phase > 5)
+		return -EINVAL;
+	if (tx->engine == MSC_ENGINE_OFF)
+		return 0;
+	if ((tx->intercepted || tx->allowed) && phase != 5)
+		return 0;
+	c->st.phases++;
+	tx->req = req;
+	c->gen++;
+	if (c->gen == 0) {
+		memset(c->tc, 0, TC_SLOTS * sizeof(*c->tc));
+		c->gen = 1;
+	}
+	arena_reset(c, false);
+	c->tc_bytes = 0;
+	c->tl_n = 0;
+	c->ev_n = 0;
+	for (size_t pi = 0; pi < rs->n_phase_idx[phase]; pi++) {
+		const struct msc_rule *r = rs->v[rs->phase_idx[phase][pi]];
+		int rc = 0;
+
+		if (r->is_marker) {
+			if (skip_to && !strcmp(skip_to, r->marker))
+				skip_to = NULL;
+			continue;
+		}
+		if (r->phase != phase || r->removed || skip_to)
+			continue;
+		if (skip_n > 0) {
+			skip_n--;
+			continue;
+		}
+		if (tx->engine == MSC_ENGINE_OFF)
+			break;
+		if (rule_removed(tx, r))
+			continue;
+		tx->cur_rule = r;
+		for (const struct msc_rule *l = r; l; l = l->next) {
+			rc = eval_link(c, tx, l, r);
+			if (rc <= 0)
+				break;
+		}
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			continue;
+		/* the whole chain matched */
+		{
+			uint8_t d = r->disr == MSC_DISR_BLOCK ? r->block_as : r->disr;
+			bool disrupt = tx->engine == MSC_ENGINE_ON &&
+				       (d == MSC_DISR_DENY || d == MSC_DISR_DROP ||
+					d == MSC_DISR_REDIRECT);
+
+			if (r->log && cb) {
+				struct msc_alert a = {
+					.id = r->id,
+					.phase = phase,
+					.severity = r->severity,
+					.tags = (const char *const *)r->tags,
+					.n_tags = r->n_tags,
+					.ver = r->ver,
+					.rev = r->rev,
+					.disruptive = disrupt,
+					.status = disrupt ? (r->status ? r->status : 403) : 0,
+				};
+
+				msc_expand(c, tx, &r->msg, &c->msg);
+				a.msg = c->msg.p && !c->msg.oom ? c->msg.p : "";
+				if (r->logdata.raw) {
+					msc_expand(c, tx, &r->logdata, &c->logdata);
+					a.logdata =
+						c->logdata.p && !c->logdata.oom ? c->logdata.p : "";
+				}
+				a.anomaly_score = anomaly_score(tx);
+				c->st.alerts++;
+				cb(user, &a);
+			}
+			if (disrupt) {
+				tx->intercepted = r->status ? r->status : 403;
+				break;
+			}
+			if (d == MSC_DISR_ALLOW && tx->engine == MSC_ENGINE_ON) {
+				tx->allowed = true;
+				break;
+			}
+			if (r->skip_after)
+				skip_to = r->skip_after;
+			else if (r->skip)
+				skip_n = r->skip;
+		}
+	}
+	tx->cur_rule = NULL;
+	tx->req = NULL;
+	return 0;
+}

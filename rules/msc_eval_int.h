@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The SecRule evaluator's per-worker and per-transaction state, shared by the evaluator
+ * (msc_eval.c) and the collections and variables (msc_coll.c). Not a door: rules/msc.h is.
+ */
+#pragma once
+
+#include "msc_int.h"
+#include "msc_transform.h"
+
+/* ---- collections (TX, IP records, GLOBAL) ---- */
+
+struct kv {
+	char *name;
+	size_t nlen, ncap;
+	char *val;
+	size_t vlen, vcap;
+	uint64_t expire_us; /* 0: never */
+};
+
+struct coll {
+	struct kv *v;
+	size_t n, cap;
+};
+
+struct ip_rec {
+	char *key;
+	struct coll c;
+};
+
+/* ---- the transformation cache ---- */
+
+struct tc_ent {
+	const uint8_t *src;
+	size_t len;
+	uint32_t key;
+	uint32_t gen;
+	const uint8_t *out;
+	size_t out_len;
+	uint64_t *hits; /* Hyperscan group scan of out: bit per pattern, NULL not scanned */
+};
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, cap;
+	uint8_t data[];
+};
+
+#define TC_SLOTS 8192
+#define ARENA_CHUNK (256u << 10)
+
+/* ---- growable text ---- */
+
+struct sb {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+/* ---- matched variables ---- */
+
+struct mvar {
+	char *name;
+	uint8_t *val;
+	size_t vlen;
+};
+
+struct mvars {
+	struct mvar *v;
+	size_t n, cap;
+};
+
+/* ---- context and transaction ---- */
+
+struct elem {
+	const uint8_t *v;
+	size_t vlen;
+	const char *coll; /* variable name for MATCHED_VAR_NAME */
+	const uint8_t *key;
+	size_t klen;
+	bool cacheable; /* V is request memory, stable for the phase */
+	char num[24];
+	/* the last transformation result asked for (key, cache-backed value): consecutive
+	 * rules with the same transformations skip the cache lookup; key 0: none */
+	uint32_t memo_key;
+	const uint8_t *memo;
+	size_t memo_len;
+};
+
+/* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */
+struct tl_ent {
+	uint32_t gen, epoch;
+	size_t start, n;
+};
+
+struct msc_ctx {
+	const struct msc_ruleset *rs;
+	hs_scratch_t *scratch;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jit_stack;
+	struct tc_ent *tc;
+	uint32_t gen;
+	size_t tc_bytes;
+	struct arena_chunk *arena;
+	struct msc_buf tb[2];
+	struct elem *ev;
+	size_t ev_n, ev_cap;
+	struct ip_rec *ip;
+	size_t n_ip;
+	struct coll global;
+	uint64_t uid_base, uid_ctr;
+	struct sb msg, logdata, tmp, name;
+	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
+	struct tl_ent *tl; /* by target list id (1..n_tlists) */
+	struct elem *tl_ev;
+	size_t tl_n, tl_cap;
+	struct msc_ctx_stats st;
+};
+
+struct msc_tx {
+	struct msc_ctx *ctx;
+	struct coll tx;
+	struct ip_rec *ip;
+	uint8_t engine;
+	int body_proc;
+	bool force_body;
+	int body_access;
+	int intercepted;
+	uint32_t ctl_epoch; /* counts ctl actions run */
+	bool allowed;
+	uint64_t now_us;
+	char unique_id[40];
+	struct sb mname, mval; /* MATCHED_VAR_NAME / MATCHED_VAR */
+	struct sb spare_name, spare_val;
+	bool has_matched;
+	struct mvars mv_prev, mv_cur;
+	struct {
+		uint32_t lo, hi;
+	} * rm_id;
+	size_t n_rm_id;
+	const char **rm_tag;
+	size_t n_rm_tag;
+	const struct msc_ctl **rm_target;
+	size_t n_rm_target;
+	/* the removals in rm_target that apply to the rule being evaluated */
+	const struct msc_ctl *const *rm_app;
+	size_t n_rm_app;
+	const struct msc_request *req;
+	const struct msc_rule *cur_rule; /* starter of the chain being evaluated (RULE.*) */
+};
+
+/* ---- msc_coll.c ---- */
+
+void msc_coll_done(struct coll *c);
+/* The entry NAME (case-insensitive), expired or not; NAME's entry unless expired at NOW. */
+struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen);
+struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now);
+void msc_coll_del(struct coll *c, const char *name, size_t nlen);
+int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
+		 size_t max);
+void msc_coll_clear(struct coll *c);
+void msc_sb_put(struct sb *b, const void *s, size_t n);
+void msc_sb_reset(struct sb *b);
+/* Decimal text of V into BUF (at least 21 bytes); returns its length. */
+size_t msc_fmt_i64(char *buf, int64_t v);
+/* Append to c->ev the values of T for rule R (NULL: no exclusions). 0 or -ENOMEM. */
+int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
+		const struct msc_target *t);
+/* M expanded (%{...} replaced by the first value of each variable) into OUT. */
+void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out);

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests for SecRule evaluation (rules/msc_eval.c) over hand-built msc_request values:
+ * operators, transformations, chains, skip/skipAfter, setvar, macros, exclusions, counts,
+ * ctl, capture, MATCHED_VAR(S), disruptive actions, anomaly scoring, the ip collection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "msc_int.h"
+
+#define S(s) ((struct msc_str){ (const uint8_t *)(s), sizeof(s) - 1 })
+#define SI(s)                                       \
+	{                                           \
+		(const uint8_t *)(s), sizeof(s) - 1 \
+	}
+#define KV(n, v)             \
+	{                    \
+		SI(n), SI(v) \
+	}
+
+struct env {
+	struct msc_ruleset *m;
+	struct msc_ctx *ctx;
+	struct msc_tx *tx;
+	uint32_t ids[64];
+	char msgs[64][256];
+	char logdata[64][256];
+	int64_t scores[64];
+	bool disruptive[64];
+	size_t n;
+};
+
+static void on_alert(void *user, const struct msc_alert *a)
+{
+	struct env *e = user;
+
+	if (e->n >= 64)
+		fail_msg("too many alerts");
+	e->ids[e->n] = a->id;
+	snprintf(e->msgs[e->n], sizeof(e->msgs[0]), "%s", a->msg);
+	snprintf(e->logdata[e->n], sizeof(e->logdata[0]), "%s", a->logdata ? a->logdata : "");
+	e->scores[e->n] = a->anomaly_score;
+	e->disruptive[e->n] = a->disruptive;
+	e->n++;
+}
+
+static void setup_env(struct env *e, const char *conf)
+{
+	struct rule_diags d = { 0 };
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(msc_ruleset_new(&e->m), 0);
+	assert_int_equal(msc_load_string(e->m, conf, "t.conf", false, &d), 0);
+	assert_int_equal(msc_compile_finish(e->m, false, true, &d), 0);
+	for (size_t i = 0; i < d.n; i++)
+		if (d.v[i].kind != RULE_DIAG_NOTE)
+			fail_msg("t.conf:%u: %s", d.v[i].line, d.v[i].message);
+	rule_diags_done(&d);
+	assert_int_equal(msc_ctx_new(e->m, &e->ctx), 0);
+	assert_int_equal(msc_tx_new(e->ctx, 1000000, &e->tx), 0);
+}
+
+static void run_phases(struct env *e, const struct msc_request *q, int from, int to)
+{
+	for (int p = from; p <= to; p++)
+		assert_int_equal(msc_tx_run_phase(e->ctx, e->tx, p, q, on_alert, e), 0);
+}
+
+static void new_tx(struct env *e)
+{
+	msc_tx_free(e->tx);
+	assert_int_equal(msc_tx_new(e->ctx, 2000000, &e->tx), 0);
+	e->n = 0;
+}
+
+static void teardown_env(struct env *e)
+{
+	msc_tx_free(e->tx);
+	msc_ctx_free(e->ctx);
+	msc_ruleset_free(e->m);
+}
+
+static bool alerted(const struct env *e, uint32_t id)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->ids[i] == id)
+			return true;
+	return false;
+}
+
+static const char *msg_of(const struct env *e, uint32_t id)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->ids[i] == id)
+			return e->msgs[i];
+	return NULL;
+}
+
+static const char *logdata_of(const struct env *e, uint32_t id)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->ids[i] == id)
+			return e->logdata[i];
+	return NULL;
+}
+
+static const struct msc_kv args_get[] = { KV("q", "Hello World"), KV("id", "42"), KV("pw", "evil"),
+					  KV("a", "1"), KV("a", "2") };
+static const struct msc_kv headers[] = { KV("Host", "example.com"), KV("User-Agent", "Mozilla/5.0"),
+					 KV("Content-Type", "application/x-www-form-urlencoded") };
+static const struct msc_kv cookies[] = { KV("__utma", "evil"), KV("session", "abc") };
+
+static void base_request(struct msc_request *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->f[MSC_F_REQUEST_METHOD] = S("GET");
+	q->f[MSC_F_REQUEST_PROTOCOL] = S("HTTP/1.1");
+	q->f[MSC_F_REQUEST_URI] = S("/index.php?q=Hello+World&id=42");
+	q->f[MSC_F_REQUEST_FILENAME] = S("/index.php");
+	q->f[MSC_F_REQUEST_BASENAME] = S("index.php");
+	q->f[MSC_F_QUERY_STRING] = S("q=Hello+World&id=42");
+	q->f[MSC_F_REMOTE_ADDR] = S("198.18.0.1");
+	q->c[MSC_C_ARGS_GET] = (struct msc_list){ args_get, 5 };
+	q->c[MSC_C_REQUEST_HEADERS] = (struct msc_list){ headers, 3 };
+	q->c[MSC_C_REQUEST_COOKIES] = (struct msc_list){ cookies, 2 };
+}
+
+static void test_msc_eval_operators_and_msg_macros(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e,
+		  "SecRule ARGS \"@rx ^hello\" \"id:1,phase:1,pass,t:lowercase,msg:'m "
+		  "%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		  "SecRule ARGS:id \"@eq 42\" \"id:2,phase:1,pass,log\"\n"
+		  "SecRule ARGS:id \"@gt 42\" \"id:3,phase:1,pass\"\n"
+		  "SecRule REQUEST_METHOD \"@within GET HEAD\" \"id:4,phase:1,pass\"\n"
+		  "SecRule REQUEST_METHOD \"!@streq GET\" \"id:5,phase:1,pass\"\n"
+		  "SecRule REQUEST_HEADERS:user-agent \"@beginsWith Mozilla\" \"id:6,phase:1\"\n"
+		  "SecRule REQUEST_FILENAME \"@endsWith .php\" \"id:7,phase:1\"\n"
+		  "SecRule ARGS \"@pm WORLD foo\" \"id:8,phase:1,capture,logdata:'%{TX.0}'\"\n"
+		  "SecRule ARGS \"@contains ell\" \"id:9,phase:1\"\n"
+		  "SecRule REMOTE_ADDR \"@ipMatch 198.18.0.0/15\" \"id:10,phase:1\"\n"
+		  "SecRule REMOTE_ADDR \"@ipMatch 10.0.0.0/8\" \"id:11,phase:1\"\n"
+		  "SecRule ARGS:q \"@validateByteRange 32-126\" \"id:12,phase:1\"\n"
+		  "SecRule ARGS:q \"@validateByteRange 65-90\" \"id:13,phase:1\"\n"
+		  "SecRule ARGS \"@containsWord World\" \"id:14,phase:1\"\n"
+		  "SecRule ARGS \"@containsWord Worl\" \"id:15,phase:1\"\n"
+		  "SecRule ARGS:q \"@rx ^hello\" \"id:16,phase:1\"\n"
+		  "SecRule REQUEST_URI \"@rx hello\" \"id:17,phase:2\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_true(alerted(&e, 1));
+	assert_string_equal(msg_of(&e, 1), "m ARGS:q=hello world");
+	assert_true(alerted(&e, 2));
+	assert_false(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_false(alerted(&e, 5));
+	assert_true(alerted(&e, 6));
+	assert_true(alerted(&e, 7));
+	assert_true(alerted(&e, 8));
+	assert_string_equal(logdata_of(&e, 8), "World");
+	assert_true(alerted(&e, 9));
+	assert_true(alerted(&e, 10));
+	assert_false(alerted(&e, 11));
+	assert_false(alerted(&e, 12));
+	assert_true(alerted(&e, 13));
+	assert_true(alerted(&e, 14));
+	assert_false(alerted(&e, 15));
+	assert_false(alerted(&e, 16)); /* no t:lowercase: case matters */
+	assert_false(alerted(&e, 17)); /* phase 2 not run yet */
+	teardown_env(&e);
+}
+
+static void test_msc_eval_chain_needs_every_link(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecRule ARGS:id \"@eq 42\" \"id:1,phase:1,chain\"\n"
+		      "  SecRule REQUEST_METHOD \"@streq GET\" \"chain\"\n"
+		      "    SecRule ARGS:q \"@rx World\" \"\"\n"
+		      "SecRule ARGS:id \"@eq 42\" \"id:2,phase:1,chain\"\n"
+		      "  SecRule REQUEST_METHOD \"@streq POST\"\n"
+		      "SecRule ARGS:id \"@eq 41\" \"id:3,phase:1,chain,setvar:tx.starter=1\"\n"
+		      "  SecRule REQUEST_METHOD \"@streq GET\" \"setvar:tx.link=1\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 1));
+	assert_false(alerted(&e, 2));
+	assert_false(alerted(&e, 3));
+	assert_null(msc_tx_get(e.tx, "starter"));
+	assert_null(msc_tx_get(e.tx, "link")); /* the link never ran */
+	teardown_env(&e);
+}
+
+static void test_msc_eval_skip_and_skip_after(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecRule REQUEST_METHOD \"@streq GET\" \"id:1,phase:1,skipAfter:END\"\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:2,phase:1\"\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:3,phase:2\"\n"
+		      "SecMarker END\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:4,phase:1,skip:1\"\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:5,phase:1,chain\"\n"
+		      "  SecRule REQUEST_METHOD \"@streq GET\"\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:6,phase:1\"\n"
+		      "SecRule REQUEST_METHOD \"@streq POST\" \"id:7,phase:1,skipAfter:END2\"\n"
+		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:8,phase:1\"\n"
+		      "SecMarker END2\n");
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 1));
+	assert_false(alerted(&e, 2));
+	assert_true(alerted(&e, 3)); /* a marker skip lasts for its own phase only */
+	assert_true(alerted(&e, 4));
+	assert_false(alerted(&e, 5)); /* skip:1 skips one chain */
+	assert_true(alerted(&e, 6));
+	assert_false(alerted(&e, 7));
+	assert_true(alerted(&e, 8));
+	teardown_env(&e);
+}
+
+static void test_msc_eval_setvar_forms_and_per_match(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(
+		&e,
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.inc=3,setvar:tx.score=10,"
+		"setvar:tx.gone=1,setvar:'tx.name_%{tx.inc}=v %{REQUEST_METHOD}'\"\n"
+		"SecRule ARGS:a \"@rx .\" \"id:2,phase:1,pass,nolog,setvar:tx.score=+%{tx.inc}\"\n"
+		"SecAction \"id:3,phase:1,pass,nolog,setvar:tx.score=-1,setvar:!tx.gone,"
+		"setvar:tx.neg=-5\"\n"
+		"SecRule &TX:gone \"@eq 0\" \"id:4,phase:1,pass\"\n"
+		"SecRule TX:/^name_/ \"@streq v GET\" \"id:5,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	/* 10 + 3 per matching ARGS:a value (two of them) - 1 */
+	assert_string_equal(msc_tx_get(e.tx, "score"), "15");
+	assert_string_equal(msc_tx_get(e.tx, "SCORE"), "15");
+	assert_null(msc_tx_get(e.tx, "gone"));
+	assert_string_equal(msc_tx_get(e.tx, "name_3"), "v GET");
+	assert_string_equal(msc_tx_get(e.tx, "neg"), "-5");
+	assert_false(alerted(&e, 1));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	teardown_env(&e);
+}
+
+static void test_msc_eval_exclusions_and_counts(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(
+		&e,
+		"SecRule ARGS|!ARGS:pw \"@streq evil\" \"id:1,phase:1\"\n"
+		"SecRule ARGS \"@streq evil\" \"id:2,phase:1\"\n"
+		"SecRule REQUEST_COOKIES|!REQUEST_COOKIES:/^__utm/ \"@streq evil\" "
+		"\"id:3,phase:1\"\n"
+		"SecRule &ARGS:a \"@eq 2\" \"id:4,phase:1\"\n"
+		"SecRule &ARGS \"@eq 5\" \"id:5,phase:1\"\n"
+		"SecRule &REQUEST_HEADERS:X-Missing \"@eq 0\" \"id:6,phase:1\"\n"
+		"SecRule ARGS_NAMES \"@streq pw\" \"id:7,phase:1\"\n"
+		"SecRule REQUEST_HEADERS_NAMES \"@rx ^user-agent$\" \"id:8,phase:1,t:lowercase\"\n"
+		"SecRule ARGS:/^p/ \"@streq evil\" \"id:9,phase:1\"\n"
+		"SecRule ARGS_COMBINED_SIZE \"@eq 26\" \"id:10,phase:1\"\n"
+		"SecRule REQUEST_BODY \"@rx .\" \"id:11,phase:1\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_false(alerted(&e, 1));
+	assert_true(alerted(&e, 2));
+	assert_false(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	assert_true(alerted(&e, 6));
+	assert_true(alerted(&e, 7));
+	assert_true(alerted(&e, 8));
+	assert_true(alerted(&e, 9));
+	/* names + values: q Hello World (1+11) id 42 (2+2) pw evil (2+4) a 1, a 2 (2+2) */
+	assert_true(alerted(&e, 10));
+	assert_false(alerted(&e, 11)); /* absent variable: nothing to match */
+	teardown_env(&e);
+}
+
+static void test_msc_eval_ctl_actions(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecRule REQUEST_METHOD \"@streq GET\" \"id:1,phase:1,pass,nolog,"
+		      "ctl:ruleRemoveById=10,ctl:ruleRemoveTargetById=11;ARGS:pw,"
+		      "ctl:ruleRemoveByTag=t-off,ctl:ruleRemoveTargetByTag=t-tgt;ARGS:pw,"
+		      "ctl:requestBodyProcessor=XML,ctl:forceRequestBodyVariable=On\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:10,phase:2\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:11,phase:2\"\n"
+		      "SecRule ARGS \"@streq 42\" \"id:12,phase:2\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:13,phase:2,tag:'t-off'\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:14,phase:2,tag:'t-tgt'\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:15,phase:2\"\n"
+		      "SecRule REQBODY_PROCESSOR \"@streq XML\" \"id:16,phase:2\"\n"
+		      "SecAction \"id:17,phase:2,pass,nolog,ctl:ruleEngine=Off\"\n"
+		      "SecRule ARGS \"@streq evil\" \"id:18,phase:2\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_int_equal(msc_tx_body_processor(e.tx), MSC_BODY_XML);
+	assert_true(msc_tx_force_body_variable(e.tx));
+	run_phases(&e, &q, 2, 2);
+	assert_false(alerted(&e, 10));
+	assert_false(alerted(&e, 11));
+	assert_true(alerted(&e, 12));
+	assert_false(alerted(&e, 13));
+	assert_false(alerted(&e, 14));
+	assert_true(alerted(&e, 15));
+	assert_true(alerted(&e, 16));
+	assert_false(alerted(&e, 18));
+	/* the next transaction starts clean */
+	new_tx(&e);
+	run_phases(&e, &q, 2, 2);
+	assert_true(alerted(&e, 10));
+	assert_true(alerted(&e, 11));
+	teardown_env(&e);
+}
+
+static void test_msc_eval_capture_and_matched_vars(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecRule ARGS:q \"@rx (H\\w+) (W\\w+)\" \"id:1,phase:1,pass,capture,"
+		      "setvar:tx.second=%{TX.2},logdata:'%{TX.0}|%{TX.1}'\"\n"
+		      "SecRule ARGS \"@rx ^(?:evil|42)$\" \"id:2,phase:1,chain\"\n"
+		      "  SecRule MATCHED_VARS \"@streq evil\" \"\"\n"
+		      "SecRule ARGS \"@rx ^(?:evil|42)$\" \"id:5,phase:1,chain\"\n"
+		      "  SecRule MATCHED_VARS_NAMES \"@streq ARGS:pw\" \"\"\n"
+		      "SecRule ARGS \"@rx ^(?:evil|42)$\" \"id:6,phase:1,chain\"\n"
+		      "  SecRule MATCHED_VARS_NAMES \"@streq ARGS:q\" \"\"\n"
+		      "SecRule ARGS:id \"@rx 4\" \"id:3,phase:1,chain\"\n"
+		      "  SecRule MATCHED_VAR \"@streq 42\" \"\"\n"
+		      "SecRule REQUEST_METHOD \"@rx G(E)T\" \"id:4,phase:1,msg:'%{rule.id} "
+		      "%{tx.1}'\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_string_equal(logdata_of(&e, 1), "Hello World|Hello");
+	assert_string_equal(msc_tx_get(e.tx, "second"), "World");
+	assert_true(alerted(&e, 2));
+	assert_true(alerted(&e, 5));
+	assert_false(alerted(&e, 6)); /* ARGS:q did not match the first link */
+	assert_true(alerted(&e, 3));
+	/* no capture action: TX.1 keeps rule 1's value */
+	assert_string_equal(msg_of(&e, 4), "4 Hello");
+	teardown_env(&e);
+}
+
+static void test_msc_eval_transformations_multimatch_and_cache(void **state)
+{
+	static const struct msc_kv enc[] = { KV("x", "%3Cscript%3E"), KV("y", "%3Cscript%3E") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ enc, 2 };
+	setup_env(&e, "SecDefaultAction \"phase:1,log,pass,t:urlDecode\"\n"
+		      "SecRule ARGS:x \"@streq <script>\" \"id:1,phase:1\"\n"
+		      "SecRule ARGS:x \"@streq <script>\" \"id:2,phase:1,t:none\"\n"
+		      "SecRule ARGS:x \"@streq %3Cscript%3E\" \"id:3,phase:1,multiMatch\"\n"
+		      "SecRule ARGS:x \"@streq %3Cscript%3E\" \"id:4,phase:1\"\n"
+		      "SecRule ARGS \"@streq <SCRIPT>\" \"id:5,phase:1,t:uppercase\"\n"
+		      "SecRule ARGS \"@streq <SCRIPT>\" \"id:6,phase:1,t:uppercase\"\n"
+		      "SecRule ARGS:x \"@eq 8\" \"id:7,phase:1,t:length\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_true(alerted(&e, 1));
+	assert_false(alerted(&e, 2));
+	assert_true(alerted(&e, 3));
+	assert_false(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	assert_true(alerted(&e, 6));
+	assert_true(alerted(&e, 7));
+	/* rule 6 and the second value of rule 5 reuse cached transformations */
+	assert_true(msc_ctx_stats(e.ctx)->tcache_hits >= 2);
+	teardown_env(&e);
+}
+
+static void test_msc_eval_disruptive_and_engine_modes(void **state)
+{
+	const char *rules = "SecDefaultAction \"phase:2,log,deny,status:406\"\n"
+			    "SecRule ARGS \"@streq evil\" \"id:1,phase:2,block\"\n"
+			    "SecRule ARGS \"@streq evil\" \"id:2,phase:2,block\"\n"
+			    "SecRule ARGS \"@streq evil\" \"id:3,phase:4,pass\"\n"
+			    "SecAction \"id:4,phase:5,pass,log\"\n";
+	struct msc_request q;
+	struct env e;
+	char conf[1024];
+
+	(void)state;
+	base_request(&q);
+	snprintf(conf, sizeof(conf), "SecRuleEngine On\n%s", rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 5);
+	assert_true(alerted(&e, 1));
+	assert_true(e.disruptive[0]);
+	assert_int_equal(msc_tx_intercepted(e.tx), 406);
+	assert_false(alerted(&e, 2));
+	assert_false(alerted(&e, 3));
+	assert_true(alerted(&e, 4)); /* logging phase still runs */
+	teardown_env(&e);
+
+	snprintf(conf, sizeof(conf), "SecRuleEngine DetectionOnly\n%s", rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 5);
+	assert_true(alerted(&e, 1));
+	assert_false(e.disruptive[0]);
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	assert_true(alerted(&e, 2));
+	assert_true(alerted(&e, 3));
+	teardown_env(&e);
+
+	snprintf(conf, sizeof(conf), "SecRuleEngine Off\n%s", rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 5);
+	assert_int_equal(e.n, 0);
+	teardown_env(&e);
+}
+
+/* The CRS's scoring shape: per-paranoia-level sums, macros in operator arguments, and the
+ * blocking rule deciding on the threshold. */
+static void test_msc_eval_anomaly_scoring(void **state)
+{
+	const char *conf =
+		"SecRuleEngine On\n"
+		"SecDefaultAction \"phase:1,log,auditlog,pass\"\n"
+		"SecDefaultAction \"phase:2,log,auditlog,pass\"\n"
+		"SecAction \"id:900110,phase:1,nolog,pass,setvar:tx.inbound_anomaly_score_threshold=5\"\n"
+		"SecRule &TX:critical_anomaly_score \"@eq 0\" \"id:901140,phase:1,nolog,pass,"
+		"setvar:tx.critical_anomaly_score=5\"\n"
+		"SecRule &TX:notice_anomaly_score \"@eq 0\" \"id:901141,phase:1,nolog,pass,"
+		"setvar:tx.notice_anomaly_score=2\"\n"
+		"SecAction \"id:901200,phase:1,nolog,pass,setvar:tx.anomaly_score_pl1=0,"
+		"setvar:tx.anomaly_score_pl2=0\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@rx curl\" \"id:913100,phase:1,block,"
+		"msg:'scanner',severity:'CRITICAL',"
+		"setvar:'tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}'\"\n"
+		"SecRule ARGS \"@rx evil\" \"id:942100,phase:2,block,msg:'notice',"
+		"setvar:'tx.anomaly_score_pl2=+%{tx.notice_anomaly_score}'\"\n"
+		"SecAction \"id:949060,phase:2,pass,nolog,"
+		"setvar:'tx.anomaly_score=+%{tx.anomaly_score_pl1}',"
+		"setvar:'tx.anomaly_score=+%{tx.anomaly_score_pl2}'\"\n"
+		"SecRule TX:ANOMALY_SCORE \"@ge %{tx.inbound_anomaly_score_threshold}\" "
+		"\"id:949110,phase:2,deny,log,msg:'Inbound Anomaly Score Exceeded (Total Score: "
+		"%{TX.ANOMALY_SCORE})'\"\n";
+	static const struct msc_kv ua_curl[] = { KV("User-Agent", "curl/8.0") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	/* one notice-level match: 2 < 5, not blocked */
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 942100));
+	assert_false(alerted(&e, 949110));
+	assert_string_equal(msc_tx_get(e.tx, "anomaly_score"), "2");
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	teardown_env(&e);
+	/* plus a critical one: 7 >= 5 */
+	q.c[MSC_C_REQUEST_HEADERS] = (struct msc_list){ ua_curl, 1 };
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 913100));
+	assert_true(alerted(&e, 949110));
+	assert_string_equal(msg_of(&e, 949110), "Inbound Anomaly Score Exceeded (Total Score: 7)");
+	assert_int_equal(e.scores[e.n - 1], 7);
+	assert_true(e.disruptive[e.n - 1]);
+	assert_int_equal(msc_tx_intercepted(e.tx), 403);
+	teardown_env(&e);
+}
+
+static void test_msc_eval_ip_collection_persists_per_context(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecAction \"id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR}_x,"
+		      "setvar:ip.hits=+1\"\n"
+		      "SecRule IP:hits \"@ge 2\" \"id:2,phase:1,pass\"\n"
+		      "SecAction \"id:3,phase:1,pass,nolog,setvar:ip.once=1,expirevar:ip.once=1\"\n"
+		      "SecRule &IP:once \"@eq 1\" \"id:4,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_false(alerted(&e, 2));
+	assert_true(alerted(&e, 4));
+	new_tx(&e); /* one second later: ip.once expired, then set again */
+	run_phases(&e, &q, 1, 1);
+	assert_true(alerted(&e, 2));
+	assert_true(alerted(&e, 4));
+	teardown_env(&e);
+}
+
+/* Variables the transaction has not seen yet (no body, no response) match nothing; the
+ * request body is visible as ModSecurity v2 shows it. */
+static void test_msc_eval_request_body_visibility(void **state)
+{
+	static const struct msc_kv post[] = { KV("p", "evil") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.f[MSC_F_REQUEST_BODY] = S("p=evil");
+	q.c[MSC_C_ARGS_POST] = (struct msc_list){ post, 1 };
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("URLENCODED");
+	setup_env(&e, "SecRule REQUEST_BODY \"@contains evil\" \"id:1,phase:2\"\n"
+		      "SecRule ARGS_POST:p \"@streq evil\" \"id:2,phase:2\"\n"
+		      "SecRule RESPONSE_STATUS \"@rx .\" \"id:3,phase:2\"\n"
+		      "SecRule RESPONSE_BODY \"@rx secret\" \"id:4,phase:4\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 1));
+	assert_true(alerted(&e, 2));
+	assert_false(alerted(&e, 3));
+	/* response: RESPONSE_BODY only with SecResponseBodyAccess On */
+	q.f[MSC_F_RESPONSE_STATUS] = S("200");
+	q.f[MSC_F_RESPONSE_BODY] = S("a secret");
+	q.have_response = true;
+	run_phases(&e, &q, 3, 4);
+	assert_false(alerted(&e, 4));
+	teardown_env(&e);
+	setup_env(&e, "SecResponseBodyAccess On\n"
+		      "SecRule RESPONSE_BODY \"@rx secret\" \"id:4,phase:4\"\n");
+	run_phases(&e, &q, 1, 4);
+	assert_true(alerted(&e, 4));
+	teardown_env(&e);
+	q.f[MSC_F_RESPONSE_STATUS] = (struct msc_str){ 0 };
+	q.f[MSC_F_RESPONSE_BODY] = (struct msc_str){ 0 };
+	q.have_response = false;
+	/* a JSON body is seen through ARGS only, unless forced with no processor */
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("JSON");
+	setup_env(&e, "SecRule REQUEST_BODY \"@contains evil\" \"id:1,phase:2\"\n"
+		      "SecRule ARGS_POST:p \"@streq evil\" \"id:2,phase:2\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 1));
+	assert_true(alerted(&e, 2));
+	teardown_env(&e);
+	q.f[MSC_F_REQBODY_PROCESSOR] = (struct msc_str){ 0 };
+	setup_env(&e, "SecRule REQBODY_PROCESSOR \"!@rx (?:URLENCODED|JSON)\" "
+		      "\"id:9,phase:1,pass,nolog,ctl:forceRequestBodyVariable=On\"\n"
+		      "SecRule REQUEST_BODY \"@contains evil\" \"id:1,phase:2\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_true(alerted(&e, 1));
+	teardown_env(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msc_eval_operators_and_msg_macros),
+		cmocka_unit_test(test_msc_eval_chain_needs_every_link),
+		cmocka_unit_test(test_msc_eval_skip_and_skip_after),
+		cmocka_unit_test(test_msc_eval_setvar_forms_and_per_match),
+		cmocka_unit_test(test_msc_eval_exclusions_and_counts),
+		cmocka_unit_test(test_msc_eval_ctl_actions),
+		cmocka_unit_test(test_msc_eval_capture_and_matched_vars),
+		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
+		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
+		cmocka_unit_test(test_msc_eval_anomaly_scoring),
+		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
+		cmocka_unit_test(test_msc_eval_request_body_visibility),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
