@@ -13,7 +13,7 @@
 #include "worker.h"
 #include "lib/lib.h"
 
-#define PROBE_BUF 24 /* longest method (16) + space + leading CR/LFs */
+#define PROBE_BUF 40 /* longest unlisted method (31) + space + target start + CR/LFs */
 
 enum app_proto {
 	APP_PROTO_UNKNOWN = 0,

@@ -669,6 +669,33 @@ static const char *const methods[] = {
 	"LINK",	      "UNLINK",	     "PURGE",
 };
 
+/*
+ * A method outside the list: an upper-case token (letters, '-', '_'; at most
+ * HTTP_PROBE_METHOD_MAX) then one space and an origin-form target ("/...") or "*". Web servers
+ * answer such requests (405/501) and a WAF must see them (CRS 911100 exists for them), so
+ * this is broader than Suricata 7, which knows methods by list only. Other line protocols do
+ * not start that way (SMTP/FTP/POP3 commands are followed by arguments, not '/'; SIP by
+ * "sip:"; SSH by "SSH-2.0").
+ */
+#define HTTP_PROBE_METHOD_MAX 32
+static enum http_probe_result probe_unknown_method(const uint8_t *data, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && i < HTTP_PROBE_METHOD_MAX &&
+	       ((data[i] >= 'A' && data[i] <= 'Z') || data[i] == '-' || data[i] == '_'))
+		i++;
+	if (i == 0 || i == HTTP_PROBE_METHOD_MAX)
+		return HTTP_PROBE_NO;
+	if (i == len)
+		return HTTP_PROBE_MORE;
+	if (data[i] != ' ')
+		return HTTP_PROBE_NO;
+	if (i + 1 == len)
+		return HTTP_PROBE_MORE;
+	return data[i + 1] == '/' || data[i + 1] == '*' ? HTTP_PROBE_YES : HTTP_PROBE_NO;
+}
+
 enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len)
 {
 	bool more = false;
@@ -698,7 +725,9 @@ enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len)
 		    (data[m] == ' ' || data[m] == '\t'))
 			return HTTP_PROBE_YES;
 	}
-	return more ? HTTP_PROBE_MORE : HTTP_PROBE_NO;
+	if (more)
+		return HTTP_PROBE_MORE;
+	return probe_unknown_method(data, len);
 }
 
 /* JSON strings must be UTF-8: escape bytes that are not, as Suricata does (\xHH) */

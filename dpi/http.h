@@ -89,7 +89,8 @@ size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret
 
 enum http_probe_result { HTTP_PROBE_NO = 0, HTTP_PROBE_YES = 1, HTTP_PROBE_MORE = 2 };
 /* Content detection at the start of a stream: a request line's method token followed by a
- * space (to server), or "HTTP/" (to client). MORE: need more bytes to decide. */
+ * space (to server; known methods, or an upper-case token followed by " /" or " *"), or
+ * "HTTP/" (to client). MORE: need more bytes to decide. */
 enum http_probe_result http_probe(int dir, const uint8_t *data, size_t len);
 
 /* The EVE "http" object (Suricata's field names: hostname, http_port, url, http_user_agent,

@@ -328,7 +328,17 @@ static void test_http_probe(void **state)
 	assert_int_equal(http_probe(0, (const uint8_t *)"PROPFIND /", 10), HTTP_PROBE_YES);
 	assert_int_equal(http_probe(0, (const uint8_t *)"GE", 2), HTTP_PROBE_MORE);
 	assert_int_equal(http_probe(0, (const uint8_t *)"GET", 3), HTTP_PROBE_MORE);
-	assert_int_equal(http_probe(0, (const uint8_t *)"GETX /", 6), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(0, (const uint8_t *)"getx /", 6), HTTP_PROBE_NO);
+	/* unlisted methods: an upper-case token, one space, then '/' or '*' */
+	assert_int_equal(http_probe(0, (const uint8_t *)"GETX /", 6), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"REALLYLONGUNREALMETHOD /x", 25),
+			 HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"FOO *", 5), HTTP_PROBE_YES);
+	assert_int_equal(http_probe(0, (const uint8_t *)"FOO", 3), HTTP_PROBE_MORE);
+	assert_int_equal(http_probe(0, (const uint8_t *)"FOO ", 4), HTTP_PROBE_MORE);
+	assert_int_equal(http_probe(0, (const uint8_t *)"EHLO mail.example", 17), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(0, (const uint8_t *)"INVITE sip:a@b", 14), HTTP_PROBE_NO);
+	assert_int_equal(http_probe(0, (const uint8_t *)"FOO  /", 6), HTTP_PROBE_NO);
 	assert_int_equal(http_probe(0, (const uint8_t *)"\x16\x03\x01\x02\x00", 5), HTTP_PROBE_NO);
 	assert_int_equal(http_probe(0, (const uint8_t *)"SSH-2.0-OpenSSH", 15), HTTP_PROBE_NO);
 	assert_int_equal(http_probe(1, (const uint8_t *)"HTTP/1.1 200", 12), HTTP_PROBE_YES);
