@@ -578,11 +578,13 @@ int msc_vars_request_headers(struct msc_vars *v, const struct http_tx *tx,
 		if (q)
 			path.len = (size_t)(q - dec.ptr);
 		out->f[MSC_F_REQUEST_FILENAME] = path;
+		/* the part after the last '/' or '\\': present and empty for "/" or "/dir/" (CRS
+		 * 920200 reads "!@endsWith .pdf" on it), the whole path when it has no separator */
+		out->f[MSC_F_REQUEST_BASENAME] = path;
 		for (size_t i = path.len; i > 0; i--) {
 			if (path.ptr[i - 1] == '/' || path.ptr[i - 1] == '\\') {
-				if (i < path.len)
-					out->f[MSC_F_REQUEST_BASENAME] =
-						(struct msc_str){ path.ptr + i, path.len - i };
+				out->f[MSC_F_REQUEST_BASENAME] =
+					(struct msc_str){ path.ptr + i, path.len - i };
 				break;
 			}
 		}
