@@ -15,9 +15,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "config.h"
+#include <config.h> /* the build's (MOAT_VERSION), not policyd/config.h */
 #include "lib/lib.h"
 #include "dpi/dpi.h"
+#include "policyd/config.h"
 #ifdef MOAT_HAVE_RULES
 #include "rules/rules.h"
 #include "detect_glue.h"
@@ -59,42 +60,11 @@ static void usage(FILE *out)
 		"  -V, --version    print the version\n");
 }
 
-/* Suricata's byte sizes: "100kb", "1mb", "2gb", "512" (bytes); case-insensitive. */
-static int parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mult = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno)
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (!strcasecmp(end, "kb") || !strcasecmp(end, "k") || !strcasecmp(end, "kib"))
-		mult = 1024;
-	else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m") || !strcasecmp(end, "mib"))
-		mult = 1024 * 1024;
-	else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g") || !strcasecmp(end, "gib"))
-		mult = 1024ULL * 1024 * 1024;
-	else if (*end && strcasecmp(end, "b"))
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*ret = v * mult;
-	return 0;
-}
-
-#define HTP_PREFIX "app-layer.protocols.http.libhtp.default-config."
-
 static int apply_set(struct args *a, const char *kv)
 {
 	char key[256], err[256] = "";
 	const char *eq = strchr(kv, '=');
-	const char *val;
-	uint64_t size;
-	int r, b;
+	int r;
 
 	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		log_err("--set %s: expected KEY=VALUE", kv);
@@ -102,43 +72,7 @@ static int apply_set(struct args *a, const char *kv)
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
-	val = eq + 1;
-
-	if (!strcmp(key, "stream.inline")) {
-		/* inline (IPS) reassembly changes when data is inspected, not what is parsed;
-		 * offline runs inspect everything at the end of each segment anyway */
-		if (parse_bool(val, &b) < 0) {
-			log_err("--set %s: not a boolean: %s", key, val);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strncmp(key, HTP_PREFIX, strlen(HTP_PREFIX))) {
-		const char *k = key + strlen(HTP_PREFIX);
-
-		if (!strcmp(k, "request-body-limit") || !strcmp(k, "response-body-limit")) {
-			if (parse_size(val, &size) < 0) {
-				log_err("--set %s: not a size: %s", key, val);
-				return -EINVAL;
-			}
-			if (k[1] == 'e' && k[2] == 'q')
-				a->acfg.http.request_body_limit = size;
-			else
-				a->acfg.http.response_body_limit = size;
-			return 0;
-		}
-		if (!strcmp(k, "response-body-decompress-layer-limit")) {
-			if (parse_size(val, &size) < 0 || size > 64) {
-				log_err("--set %s: not a layer count (0-64): %s", key, val);
-				return -EINVAL;
-			}
-			a->acfg.http.decompress_layer_limit = (int)size;
-			return 0;
-		}
-		log_warn("--set %s: unknown libhtp setting, ignored", key);
-		return 0;
-	}
-	r = worker_config_set(&a->wcfg, key, val, err, sizeof(err));
+	r = config_apply_set(&a->wcfg, &a->acfg, key, eq + 1, err, sizeof(err));
 	if (r == -ENOENT) {
 		log_warn("--set %s: unknown setting, ignored", key);
 		return 0;
