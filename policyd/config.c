@@ -413,8 +413,7 @@ range:
 	return -EINVAL;
 }
 
-/* A [set] line: validated now against scratch configs, applied for real by the daemon. */
-static int add_set(struct moatd_config *c, const char *key, const char *val, char *msg,
+int config_add_set(struct moatd_config *c, const char *key, const char *val, char *msg,
 		   size_t msglen)
 {
 	struct worker_config wc;
@@ -506,7 +505,7 @@ static int parse_line(struct moatd_config *c, char *line, char *section, size_t 
 		return -EINVAL;
 	}
 	if (!strcmp(section, "set"))
-		return add_set(c, key, val, msg, msglen);
+		return config_add_set(c, key, val, msg, msglen);
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, key))
 			return set_key(c, &keys[i], val, msg, msglen);

@@ -103,6 +103,11 @@ int config_load_mem(struct moatd_config *c, const char *data, size_t len, const 
 int config_apply_set(struct worker_config *wc, struct app_layer_config *ac, const char *key,
 		     const char *value, char *err, size_t errlen);
 
+/* Add one [set] line (validated now against scratch configs, applied by the workers). Returns 0,
+ * -ENOENT (unknown key), -EINVAL (bad value) or -E2BIG, "KEY: message" in err. */
+int config_add_set(struct moatd_config *c, const char *key, const char *value, char *err,
+		   size_t errlen);
+
 /* Suricata's byte sizes: "100kb", "1mb", "2gb", "512"; case-insensitive. */
 int config_parse_size(const char *s, uint64_t *ret);
 

@@ -14,11 +14,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <config.h> /* the build's (MOAT_VERSION), not policyd/config.h */
 #include "lib/lib.h"
 #include "dpi/dpi.h"
 #include "policyd/config.h"
+#ifdef MOAT_HAVE_LIVE
+#include "policyd/daemon.h"
+#endif
 #ifdef MOAT_HAVE_RULES
 #include "rules/rules.h"
 #include "detect_glue.h"
@@ -29,9 +33,17 @@ struct ruleset;
 #define MAX_RULE_PATHS 256
 #define MAX_PACKET_WARNINGS 20 /* per-packet messages printed before only counting */
 
+#define MAX_SETS 128
+
 struct args {
 	const char *pcap;
 	const char *logdir;
+	bool logdir_given;
+	const char *config; /* -c */
+	const char *ifaces[CONFIG_MAX_IFACES];
+	size_t n_ifaces;
+	const char *sets[MAX_SETS]; /* --set, kept for live mode's config */
+	size_t n_sets;
 	const char *rule_paths[MAX_RULE_PATHS];
 	size_t n_rule_paths;
 	bool checksums;
@@ -43,12 +55,19 @@ struct args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: moatd -r FILE [-S PATH ...] [-l DIR] [-k none|all] [--set KEY=VALUE ...]\n"
+		"Usage: moatd -i IFACE [-i IFACE ...] [-c CONFIG] [-S PATH ...] [-l DIR]\n"
+		"             [--set KEY=VALUE ...]\n"
+		"       moatd -r FILE [-S PATH ...] [-l DIR] [-k none|all] [--set KEY=VALUE ...]\n"
 		"       moatd -T -S PATH ...\n"
 		"\n"
+		"  -i IFACE         protect IFACE (live mode; repeatable)\n"
+		"  -c CONFIG        configuration file (default " CONFIG_PATH_DEFAULT
+		", if present;\n"
+		"                   see docs/config.md)\n"
 		"  -r FILE          read packets from a pcap/pcapng file (offline mode)\n"
 		"  -S PATH          rule file or directory (repeatable)\n"
-		"  -l DIR           log directory for eve.json (default: current directory)\n"
+		"  -l DIR           log directory for eve.json (default: live /var/log/moat,\n"
+		"                   offline the current directory)\n"
 		"  -k none|all      checksum validation (default all)\n"
 		"  --set KEY=VALUE  override a setting (stream.midstream, stream.inline,\n"
 		"                   stream.async-oneside, stream.reassembly.depth, ...,\n"
@@ -110,6 +129,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'l':
 			a->logdir = optarg;
+			a->logdir_given = true;
 			break;
 		case 'k':
 			if (!strcmp(optarg, "none"))
@@ -127,16 +147,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_SET:
 			if (apply_set(a, optarg) < 0)
 				return -EINVAL;
+			if (a->n_sets == MAX_SETS) {
+				log_err("--set: more than %d settings", MAX_SETS);
+				return -E2BIG;
+			}
+			a->sets[a->n_sets++] = optarg;
 			break;
 		case 'v':
 			log_set_level(MIN(log_get_level() + 1, LOG_LEVEL_DEBUG));
 			break;
 		case 'i':
+			if (a->n_ifaces == CONFIG_MAX_IFACES) {
+				log_err("-i: more than %d interfaces", CONFIG_MAX_IFACES);
+				return -E2BIG;
+			}
+			a->ifaces[a->n_ifaces++] = optarg;
+			break;
 		case 'c':
-			log_err("-%c: live capture and configuration files are not in this build "
-				"yet; use -r FILE",
-				c);
-			return -EOPNOTSUPP;
+			a->config = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -331,6 +360,63 @@ out:
 	return ret;
 }
 
+#ifdef MOAT_HAVE_LIVE
+/* Live mode: the embedded defaults, then the config file, then the command line. */
+static int run_live(struct args *a)
+{
+	_cleanup_free_ struct moatd_config *cfg = calloc(1, sizeof(*cfg));
+	char err[1024] = "";
+	int r;
+
+	if (!cfg) {
+		log_err("out of memory");
+		return EXIT_FAILURE;
+	}
+	config_init(cfg);
+	if (a->config || access(CONFIG_PATH_DEFAULT, F_OK) == 0) {
+		const char *path = a->config ? a->config : CONFIG_PATH_DEFAULT;
+
+		r = config_load(cfg, path, err, sizeof(err));
+		if (r < 0) {
+			log_err("%s", err);
+			return EXIT_FAILURE;
+		}
+		log_info("configuration: %s", path);
+	}
+	if (a->logdir_given) {
+		if (a->logdir[0] != '/' && !realpath(a->logdir, cfg->log_dir)) {
+			log_err("-l %s: %s", a->logdir, strerror(errno));
+			return EXIT_FAILURE;
+		}
+		if (a->logdir[0] == '/')
+			snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", a->logdir);
+	}
+	for (size_t i = 0; i < a->n_sets; i++) {
+		char key[128];
+		const char *eq = strchr(a->sets[i], '=');
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a->sets[i]), a->sets[i]);
+		r = config_add_set(cfg, key, eq + 1, err, sizeof(err));
+		if (r < 0) {
+			log_err("--set %s", err);
+			return EXIT_FAILURE;
+		}
+	}
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		cfg->ifaces[cfg->n_ifaces++] = a->ifaces[i];
+	for (size_t i = 0; i < a->n_rule_paths && i < CONFIG_MAX_RULE_PATHS; i++)
+		cfg->rule_paths[cfg->n_rule_paths++] = a->rule_paths[i];
+	return daemon_run(cfg);
+}
+#else
+static int run_live(struct args *a)
+{
+	(void)a;
+	log_err("-i: live mode needs the rules room in this build");
+	return EXIT_FAILURE;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	struct args a = {
@@ -357,8 +443,18 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 #endif
 	}
+	if (a.n_ifaces && a.pcap) {
+		log_err("-i and -r exclude each other (live or offline)");
+		return EXIT_FAILURE;
+	}
+	if (a.n_ifaces)
+		return run_live(&a);
+	if (a.config) {
+		log_err("-c: configuration files are for live mode (-i IFACE)");
+		return EXIT_FAILURE;
+	}
 	if (!a.pcap) {
-		log_err("nothing to do: give -r FILE (live mode comes with the daemon)");
+		log_err("nothing to do: give -i IFACE (live) or -r FILE (offline)");
 		usage(stderr);
 		return EXIT_FAILURE;
 	}
