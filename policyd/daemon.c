@@ -31,8 +31,12 @@ struct watch {
 
 struct daemon {
 	struct moatd_config *cfg;
-	struct moat_dp *dp;
+	struct moat_dp *dp; /* main thread: attach, copies, sweep, state, control */
 	pthread_mutex_t dp_lock;
+	/* the ban path's own handle (workers: bans, flow bypass), so a map walk on dp never
+	 * delays a ban */
+	struct moat_dp *dp_ban;
+	pthread_mutex_t ban_lock;
 	struct moat_dp_attach_report reports[CONFIG_MAX_IFACES];
 	size_t n_reports;
 	bool copying;
@@ -384,6 +388,9 @@ static void on_timer(void *ctx, uint32_t events)
 	if (read(d->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	n = bans_sweep(d->bans);
+	pthread_mutex_lock(&d->dp_lock);
+	n += MAX(moat_dp_sweep(d->dp), 0);
+	pthread_mutex_unlock(&d->dp_lock);
 	if (n > 0)
 		log_debug("sweep: %d expired entries removed", n);
 	save_state(d);
@@ -443,7 +450,12 @@ static int setup(struct daemon *d)
 		return r;
 	}
 	snprintf(d->eve_path, sizeof(d->eve_path), "%s/eve.json", d->cfg->log_dir);
-	r = bans_new(d->cfg, d->dp, &d->dp_lock, d->eve_path, &d->bans);
+	r = moat_dp_open(&dopts, &d->dp_ban, err, sizeof(err));
+	if (r < 0) {
+		log_err("datapath (ban handle): %s", err);
+		return r;
+	}
+	r = bans_new(d->cfg, d->dp_ban, &d->ban_lock, d->eve_path, &d->bans);
 	if (r < 0) {
 		log_err("bans: %s", strerror(-r));
 		return r;
@@ -478,8 +490,8 @@ static int setup(struct daemon *d)
 	}
 	d->copying = true;
 	rs = load_rules(d);
-	r = worker_pool_start(d->cfg, d->dp, &d->dp_lock, d->bans, rs, d->n_workers, d->eve_path,
-			      &d->pool);
+	r = worker_pool_start(d->cfg, d->dp, d->dp_ban, &d->ban_lock, d->bans, rs, d->n_workers,
+			      d->eve_path, &d->pool);
 	if (r < 0) {
 		log_err("workers: %s", strerror(-r));
 		return r;
@@ -533,6 +545,9 @@ static void log_stats(struct daemon *d)
 			(unsigned long long)st.truncated, (unsigned long long)st.decode_errors,
 			(unsigned long long)st.alerts, (unsigned long long)st.bypassed,
 			(unsigned long long)st.http_blocked);
+		log_info("worker %u: kernel-to-worker lag mean %llu us, max %llu us", i,
+			 (unsigned long long)(st.records ? st.lag_sum_ns / st.records / 1000 : 0),
+			 (unsigned long long)(st.lag_max_ns / 1000));
 	}
 	if (d->copying && daemon_copy_stats(d, -1, &cs) == 0)
 		log_info("kernel copies: %llu copied, %llu lost (ring full), %llu past depth, "
@@ -561,6 +576,7 @@ static void teardown(struct daemon *d)
 		}
 	}
 	bans_free(d->bans);
+	moat_dp_close(d->dp_ban);
 	moat_dp_close(d->dp);
 	for (size_t i = 0; i < d->n_watches; i++)
 		free(d->watches[i]);
@@ -614,6 +630,7 @@ int daemon_run(struct moatd_config *cfg)
 
 	d.started_s = mono_s();
 	pthread_mutex_init(&d.dp_lock, NULL);
+	pthread_mutex_init(&d.ban_lock, NULL);
 	/* block the signals before threads start, so only the signalfd sees them */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -642,5 +659,6 @@ int daemon_run(struct moatd_config *cfg)
 out:
 	teardown(&d);
 	pthread_mutex_destroy(&d.dp_lock);
+	pthread_mutex_destroy(&d.ban_lock);
 	return ret;
 }

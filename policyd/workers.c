@@ -53,7 +53,8 @@ struct live_worker {
 
 struct worker_pool {
 	const struct moatd_config *cfg;
-	struct moat_dp *dp;
+	struct moat_dp *copy_dp; /* consumers (main thread, at start) */
+	struct moat_dp *dp; /* flow bypass, under dp_lock */
 	pthread_mutex_t *dp_lock;
 	struct bans *bans;
 	char *eve_path;
@@ -255,8 +256,15 @@ static int on_record(void *ctx, const struct moat_pkt *mp)
 	uint64_t ts_us = (uint64_t)((int64_t)(mp->ts_ns / 1000u) + w->boot_to_real_us);
 	int d;
 
+	uint64_t lag = clock_us(CLOCK_BOOTTIME) * 1000u - mp->ts_ns;
+
 	w->st.records++;
 	w->st.bytes += mp->cap_len;
+	if ((int64_t)lag > 0) {
+		w->st.lag_sum_ns += lag;
+		if (lag > w->st.lag_max_ns)
+			w->st.lag_max_ns = lag;
+	}
 	set_iface(w, mp->ifindex);
 	if (mp->kind == MOAT_PKT_HTTP_BLOCK) {
 		http_block_alert(w, mp, ts_us);
@@ -369,9 +377,9 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	w->wk = worker_new(&wc, &shim);
 	if (!w->wk)
 		return -ENOMEM;
-	r = moat_dp_consumer_new(p->dp, idx, on_record, w, &w->cons);
+	r = moat_dp_consumer_new(p->copy_dp, idx, on_record, w, &w->cons);
 	if (r < 0) {
-		log_err("worker %u: consumer: %s", idx, moat_dp_errmsg(p->dp));
+		log_err("worker %u: consumer: %s", idx, moat_dp_errmsg(p->copy_dp));
 		return r;
 	}
 	return 0;
@@ -389,9 +397,9 @@ static void worker_done(struct live_worker *w)
 	pthread_mutex_destroy(&w->snap_mu);
 }
 
-int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t *dp_lock,
-		      struct bans *bans, struct ruleset *rs, unsigned int n, const char *eve_path,
-		      struct worker_pool **ret)
+int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *copy_dp, struct moat_dp *dp,
+		      pthread_mutex_t *dp_lock, struct bans *bans, struct ruleset *rs,
+		      unsigned int n, const char *eve_path, struct worker_pool **ret)
 {
 	struct worker_pool *p;
 	int r;
@@ -406,6 +414,7 @@ int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthrea
 		return -ENOMEM;
 	}
 	p->cfg = cfg;
+	p->copy_dp = copy_dp;
 	p->dp = dp;
 	p->dp_lock = dp_lock;
 	p->bans = bans;

@@ -46,17 +46,19 @@ struct live_worker_stats {
 	uint64_t malformed; /* records the consumer refused */
 	uint64_t rulesets; /* rulesets picked up (1 = the first) */
 	uint64_t eve_errors; /* EVE write failures */
+	uint64_t lag_sum_ns, lag_max_ns; /* kernel timestamp -> worker, per record */
 };
 
 /*
- * N workers (1..MOAT_MAX_WORKERS) on DP's copy buffers (moat_dp_copy_start() done by the
- * caller). RS (may be NULL: no detection until one is set) is owned by the pool from now on.
- * Workers write EVE_PATH and report alerts to BANS (may be NULL). DP_LOCK serialises calls on
- * DP (flow bypass). Threads start at once. Returns 0 or -errno (message logged).
+ * N workers (1..MOAT_MAX_WORKERS) on COPY_DP's copy buffers (moat_dp_copy_start() done by the
+ * caller; used here only, in the caller's thread). RS (may be NULL: no detection until one is
+ * set) is owned by the pool from now on. Workers write EVE_PATH and report alerts to BANS
+ * (may be NULL). DP (flow bypass) is used under DP_LOCK. Threads start at once. Returns 0 or
+ * -errno (message logged).
  */
-int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t *dp_lock,
-		      struct bans *bans, struct ruleset *rs, unsigned int n, const char *eve_path,
-		      struct worker_pool **ret);
+int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *copy_dp, struct moat_dp *dp,
+		      pthread_mutex_t *dp_lock, struct bans *bans, struct ruleset *rs,
+		      unsigned int n, const char *eve_path, struct worker_pool **ret);
 
 /* Stop and join the threads, end every flow (flow events written), free. NULL ok. */
 void worker_pool_stop(struct worker_pool *p);
