@@ -51,6 +51,7 @@ struct daemon {
 	bool stop;
 	uint64_t reloads;
 	uint64_t started_s;
+	uint64_t state_hash; /* of the state last written (unchanged state is not rewritten) */
 };
 
 static uint64_t mono_s(void)
@@ -128,7 +129,13 @@ int daemon_del_fd(struct daemon *d, int fd)
 
 int daemon_set_ruleset(struct daemon *d, struct ruleset *rs)
 {
-	int r = worker_pool_set_ruleset(d->pool, rs);
+	int r;
+
+	if (!d->pool) {
+		ruleset_free(rs);
+		return -EAGAIN;
+	}
+	r = worker_pool_set_ruleset(d->pool, rs);
 
 	if (r == 0)
 		d->reloads++;
@@ -353,7 +360,8 @@ static void save_state(struct daemon *d)
 		*slash = '\0';
 		mkdir_p(dir, 0755);
 	}
-	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, err, sizeof(err)) < 0)
+	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, &d->state_hash, err,
+		       sizeof(err)) < 0)
 		log_warn("state: %s", err);
 }
 
