@@ -23,7 +23,10 @@ code6() {
 	lab_cli curl -s -o /dev/null -m 2 --interface "$1" -w '%{http_code}' \
 		"http://[$SRV6]:8081$2" 2>/dev/null
 }
-wait_until 5 test "$(code6 $LAB_V6_B /index.html)" = 200 || e2e_fail "IPv6 server unreachable"
+ipv6_up() {
+	[ "$(code6 $LAB_V6_B /index.html)" = 200 ]
+}
+wait_until 10 ipv6_up || e2e_fail "IPv6 server unreachable"
 live_start
 
 [ "$(code6 $LAB_V6_A /index.html)" = 200 ] || e2e_fail "benign IPv6 request failed"
