@@ -43,6 +43,9 @@ struct live_worker_stats {
 	uint64_t alerts; /* alert events */
 	uint64_t alerts_by_severity[4]; /* by Suricata priority 1..4 */
 	uint64_t flows_active;
+	uint64_t reasm_mem; /* bytes queued by TCP reassembly (gauge) */
+	uint64_t reasm_memcap_hits; /* segments refused by the reassembly memory cap */
+	uint64_t retransmissions; /* TCP segments of already seen data */
 	uint64_t malformed; /* records the consumer refused */
 	uint64_t rulesets; /* rulesets picked up (1 = the first) */
 	uint64_t eve_errors; /* EVE write failures */
@@ -74,5 +77,6 @@ void worker_pool_reopen(struct worker_pool *p);
 
 unsigned int worker_pool_size(const struct worker_pool *p);
 
-/* A snapshot of worker I's counters (refreshed by the worker at least every 100 ms). */
+/* A snapshot of worker I's counters (refreshed by the worker after every batch of records and
+ * at least every 50 ms). */
 int worker_pool_stats(struct worker_pool *p, unsigned int i, struct live_worker_stats *ret);
