@@ -53,3 +53,4 @@ int cmd_entry(struct fwctl *ctx, int argc, char **argv);
 int cmd_list(struct fwctl *ctx, int argc, char **argv);
 int cmd_stats(struct fwctl *ctx, int argc, char **argv);
 int cmd_mode(struct fwctl *ctx, int argc, char **argv);
+int cmd_http(struct fwctl *ctx, int argc, char **argv);

@@ -490,7 +490,8 @@ static int setup(struct daemon *d)
 								       MOAT_COPY_RINGBUF;
 	cc.ring_bytes = d->cfg->ring_size;
 	cc.depth = d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
-	cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
+	if (d->cfg->snaplen) /* else the datapath default, MOAT_SNAPLEN_MAX */
+		cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
 	r = moat_dp_copy_start(d->dp, &cc);
 	if (r < 0) {
 		log_err("packet copies: %s", moat_dp_errmsg(d->dp));
