@@ -13,6 +13,13 @@ ban-time = 15s
 ban-max = 15s"
 live_start
 
+# after setup only CAP_NET_ADMIN (12), CAP_PERFMON (38) and CAP_BPF (39) are left
+for set in CapEff CapPrm CapBnd; do
+	v=$(sed -n "s/^$set:\t//p" /proc/$LIVE_MOATD_PID/status)
+	[ "$v" = 000000c000001000 ] || e2e_fail "$set of moatd is $v, want 000000c000001000"
+done
+e2e_ok "capabilities dropped to CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON"
+
 # benign traffic passes and is logged
 [ "$(http_code $LAB_V4_A /index.html)" = 200 ] || e2e_fail "benign request did not pass"
 wait_until 5 eve_has 'e["event_type"] == "http" and e["http"].get("url") == "/index.html" and e["http"].get("status") == 200' ||
