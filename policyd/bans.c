@@ -289,8 +289,9 @@ static void eve_ban_event(struct bans *b, const char *event_type, const char *ac
 
 		eve_format_timestamp(now + left_ns / 1000u, ts, sizeof(ts));
 		json_object_set_new(obj, "expires", json_string(ts));
-		json_object_set_new(obj, "duration",
-				    json_integer((json_int_t)(left_ns / 1000000000u)));
+		json_object_set_new(
+			obj, "duration",
+			json_integer((json_int_t)((left_ns + 999999999u) / 1000000000u)));
 	}
 	json_object_set_new(o, "ban", obj);
 	if (eve_writer_write(b->eve, o) == 0)
@@ -557,10 +558,12 @@ int bans_sweep(struct bans *b)
 		{
 			char pfx[CIDR_STRLEN];
 			struct cidr host = bi->prefix;
+			struct ban_info gone = *bi;
 
+			gone.expires_ns = 0; /* no expiry in an unban event */
 			log_info("unbanned %s (%s)", cidr_format(&bi->prefix, pfx, sizeof(pfx)),
 				 reason);
-			eve_ban_event(b, "unban", "unban", &host, bi, reason);
+			eve_ban_event(b, "unban", "unban", &host, &gone, reason);
 		}
 		offender_unbanned(b->off, &bi->prefix);
 		b->st.unbans++;
