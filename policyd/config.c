@@ -162,7 +162,7 @@ struct key_def {
 #define OFF(f) offsetof(struct moatd_config, f)
 
 static const struct key_def keys[] = {
-	{ "daemon", "workers", K_UINT, OFF(workers), 0, 256 },
+	{ "daemon", "workers", K_UINT, OFF(workers), 0, 64 },
 	{ "daemon", "transport", K_TRANSPORT, OFF(transport), 0, 0 },
 	{ "daemon", "ring-size", K_U32_SIZE, OFF(ring_size), 4096, 1u << 30 },
 	{ "daemon", "depth", K_U64_SIZE, OFF(depth), 0, 1ull << 32 },

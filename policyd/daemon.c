@@ -339,6 +339,8 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+_Static_assert(MOAT_MAX_WORKERS >= 64, "config.c allows up to 64 workers");
+
 static unsigned int default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -395,6 +397,7 @@ static void on_timer(void *ctx, uint32_t events)
 
 	if (read(d->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
+	worker_pool_reap(d->pool);
 	n = bans_sweep(d->bans);
 	pthread_mutex_lock(&d->dp_lock);
 	n += MAX(moat_dp_sweep(d->dp), 0);
@@ -489,7 +492,9 @@ static int setup(struct daemon *d)
 	cc.transport = d->cfg->transport == CONFIG_TRANSPORT_PERFBUF ? MOAT_COPY_PERFBUF :
 								       MOAT_COPY_RINGBUF;
 	cc.ring_bytes = d->cfg->ring_size;
-	cc.depth = d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
+	/* 0 = unlimited: as far as the kernel's 32-bit counter goes */
+	cc.depth =
+		!d->cfg->depth || d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
 	if (d->cfg->snaplen) /* else the datapath default, MOAT_SNAPLEN_MAX */
 		cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
 	r = moat_dp_copy_start(d->dp, &cc);

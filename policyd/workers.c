@@ -27,6 +27,7 @@
 struct rs_ref {
 	struct ruleset *rs;
 	atomic_uint refs;
+	struct rs_ref *next_retired;
 };
 
 struct live_worker {
@@ -61,18 +62,44 @@ struct worker_pool {
 	atomic_bool stop;
 	pthread_mutex_t rs_mu;
 	struct rs_ref *rs; /* current; NULL = none yet */
+	struct rs_ref *retired; /* unused, freed by worker_pool_reap() in the main thread */
 	atomic_uint rs_gen;
 	atomic_uint log_gen;
 	unsigned int n;
 	struct live_worker *w;
 };
 
-static void rs_ref_put(struct rs_ref *r)
+/* Drop a reference. The last one retires the ruleset: freeing one takes tens of milliseconds
+ * (ET Open: ~100 ms), which a worker must not spend between two packets, so the main thread
+ * frees it in worker_pool_reap(). */
+static void rs_ref_put(struct worker_pool *p, struct rs_ref *r)
 {
 	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+		pthread_mutex_lock(&p->rs_mu);
+		r->next_retired = p->retired;
+		p->retired = r;
+		pthread_mutex_unlock(&p->rs_mu);
+	}
+}
+
+size_t worker_pool_reap(struct worker_pool *p)
+{
+	struct rs_ref *r;
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->rs_mu);
+	r = p->retired;
+	p->retired = NULL;
+	pthread_mutex_unlock(&p->rs_mu);
+	while (r) {
+		struct rs_ref *next = r->next_retired;
+
 		ruleset_free(r->rs);
 		free(r);
+		r = next;
+		n++;
 	}
+	return n;
 }
 
 static uint64_t clock_us(clockid_t id)
@@ -191,10 +218,10 @@ static void check_ruleset(struct live_worker *w)
 	}
 	if (r < 0) {
 		log_err("worker %u: new ruleset not in use: %s", w->idx, strerror(-r));
-		rs_ref_put(ref);
+		rs_ref_put(p, ref);
 		return;
 	}
-	rs_ref_put(w->rs);
+	rs_ref_put(p, w->rs);
 	w->rs = ref;
 	w->st.rulesets++;
 }
@@ -345,6 +372,8 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	w->boot_to_real_us = (int64_t)clock_us(CLOCK_REALTIME) - (int64_t)clock_us(CLOCK_BOOTTIME);
 	worker_config_init(&wc);
 	app_layer_config_init(&ac);
+	/* the engine inspects as deep as the kernel copies ([set] stream.reassembly.depth wins) */
+	wc.tcp.depth = p->cfg->depth;
 	for (size_t i = 0; i < p->cfg->n_sets; i++) {
 		r = config_apply_set(&wc, &ac, p->cfg->sets[i].key, p->cfg->sets[i].value, err,
 				     sizeof(err));
@@ -397,7 +426,7 @@ static void worker_done(struct live_worker *w)
 	if (w->eve && eve_writer_close(w->eve) < 0)
 		log_warn("worker %u: eve.json write failed", w->idx);
 	moat_dp_consumer_free(w->cons);
-	rs_ref_put(w->rs);
+	rs_ref_put(w->pool, w->rs);
 	pthread_mutex_destroy(&w->snap_mu);
 }
 
@@ -467,7 +496,8 @@ void worker_pool_stop(struct worker_pool *p)
 	}
 	for (unsigned int i = 0; i < p->n; i++)
 		worker_done(&p->w[i]);
-	rs_ref_put(p->rs);
+	rs_ref_put(p, p->rs);
+	worker_pool_reap(p);
 	pthread_mutex_destroy(&p->rs_mu);
 	free(p->w);
 	free(p->eve_path);
@@ -492,7 +522,7 @@ int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs)
 	p->rs = ref;
 	atomic_fetch_add_explicit(&p->rs_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&p->rs_mu);
-	rs_ref_put(old);
+	rs_ref_put(p, old);
 	return 0;
 }
 

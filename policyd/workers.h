@@ -13,8 +13,8 @@
  *
  * Ruleset swap: worker_pool_set_ruleset() publishes a new ruleset; each worker picks it up
  * between two packets (a new detection context; flows keep their state) and drops its
- * reference to the old one, which is freed when the last worker let go of it. Detection never
- * pauses.
+ * reference to the old one; once the last worker let go of it, the main thread frees it
+ * (worker_pool_reap()), so no worker spends the ~100 ms that takes. Detection never pauses.
  *
  * Bypass: when the engine is finished with a flow (both directions reached the inspection
  * depth), the flow is marked bypassed in the kernel and its copies stop.
@@ -65,6 +65,10 @@ int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *copy_dp, s
 
 /* Stop and join the threads, end every flow (flow events written), free. NULL ok. */
 void worker_pool_stop(struct worker_pool *p);
+
+/* Free the rulesets no worker uses any more (main thread; the daemon calls it after a swap
+ * and on its sweep timer). Returns how many were freed. */
+size_t worker_pool_reap(struct worker_pool *p);
 
 /* Swap in RS (owned from now on; not NULL). Returns 0. */
 int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs);

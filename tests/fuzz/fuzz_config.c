@@ -30,9 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strncmp(err, "fuzz.conf", 9) != 0)
 			abort();
 	} else {
-		if (c->workers > 256 || c->ring_size < 4096 ||
-		    (c->ring_size & (c->ring_size - 1)) || c->ban_max_s < c->ban_time_s ||
-		    c->ipv4_prefix > 32 || c->ipv6_prefix > 128 ||
+		if (c->workers > 64 || c->ring_size < 4096 || (c->ring_size & (c->ring_size - 1)) ||
+		    c->ban_max_s < c->ban_time_s || c->ipv4_prefix > 32 || c->ipv6_prefix > 128 ||
 		    c->n_never_ban > CONFIG_MAX_NEVER_BAN || c->n_sets > CONFIG_MAX_SETS ||
 		    !(c->threshold >= 1) || c->escalate < 1)
 			abort();
