@@ -59,6 +59,7 @@ struct detect_glue {
 	size_t stream_mem; /* bytes held by all flows' stream buffers */
 	detect_glue_alert_hook alert_hook;
 	void *alert_hook_ctx;
+	const char *in_iface; /* alerts' in_iface (live mode); NULL: omitted */
 };
 
 #define ALERTS_PER_RUN 64
@@ -90,6 +91,7 @@ static void emit(struct alert_ctx *c, const struct rule_info *ri)
 		.severity = ri->priority,
 	};
 	app_layer_flow_tuple(c->f, &t);
+	t.in_iface = c->g->in_iface;
 	o = eve_alert_event_new(c->ts_us, &t, c->to_server, c->pcap_cnt, c->tx_id, &m,
 				c->http ? "http" : NULL, c->http);
 	c->f->alerted = true;
@@ -682,6 +684,11 @@ int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs)
 	g->ctx = ctx;
 	g->rs = rs;
 	return 0;
+}
+
+void detect_glue_set_in_iface(struct detect_glue *g, const char *name)
+{
+	g->in_iface = name;
 }
 
 void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook hook, void *ctx)

@@ -54,6 +54,10 @@ typedef void (*detect_glue_alert_hook)(void *ctx, const struct rule_info *ri, in
 				       const uint8_t *client);
 void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook hook, void *ctx);
 
+/* Alerts carry in_iface NAME (borrowed; live mode points it at the current packet's interface
+ * name, which it keeps up to date); NULL (default): omitted, as offline. */
+void detect_glue_set_in_iface(struct detect_glue *g, const char *name);
+
 /* The callbacks to give worker_new() instead of app_layer_ops()'s. */
 void detect_glue_ops(struct detect_glue *g, struct app_ops *ret_ops);
 const struct detect_glue_stats *detect_glue_stats(const struct detect_glue *g);

@@ -211,6 +211,7 @@ static void check_ruleset(struct live_worker *w)
 		r = detect_glue_new(ref->rs, w->al, &w->dg);
 		if (r == 0) {
 			detect_glue_set_alert_hook(w->dg, on_alert, w);
+			detect_glue_set_in_iface(w->dg, w->iface);
 			detect_glue_ops(w->dg, &w->inner);
 		}
 	} else {

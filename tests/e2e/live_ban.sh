@@ -31,7 +31,7 @@ e2e_ok "benign request passed (200) and was logged"
 drops0=$(counter xdp drop block-src)
 code=$(http_code $LAB_V4_A /attack)
 wait_until 5 is_banned $LAB_V4_A || e2e_fail "attacker not banned (request got $code)"
-eve_has 'e["event_type"] == "alert" and e["alert"]["signature_id"] == 9000001 and e["src_ip"] == "198.18.0.2"' ||
+eve_has 'e["event_type"] == "alert" and e["alert"]["signature_id"] == 9000001 and e["src_ip"] == "198.18.0.2" and e["in_iface"] == "gw0"' ||
 	e2e_fail "no alert event for sid 9000001"
 eve_has 'e["event_type"] == "ban" and e["ban"]["action"] == "ban" and e["ban"]["prefix"] == "198.18.0.2/32" and 9000001 in e["ban"]["rule_ids"] and e["ban"]["score"] >= 10 and "expires" in e["ban"]' ||
 	e2e_fail "no EVE ban event with prefix, rule ids, score, expiry"
