@@ -47,6 +47,9 @@ struct live_worker {
 	int64_t boot_to_real_us; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	char iface[IF_NAMESIZE]; /* in_iface of the events being written */
 	uint32_t iface_idx;
+	struct batch_rec *batch; /* perf transport only (see on_record) */
+	uint8_t *arena;
+	size_t n_batch, arena_used;
 	struct live_worker_stats st; /* worker thread only */
 	pthread_mutex_t snap_mu;
 	struct live_worker_stats snap; /* published copy */
@@ -278,9 +281,8 @@ static void http_block_alert(struct live_worker *w, const struct moat_pkt *mp, u
 	json_decref(o);
 }
 
-static int on_record(void *ctx, const struct moat_pkt *mp)
+static int process_record(struct live_worker *w, const struct moat_pkt *mp)
 {
-	struct live_worker *w = ctx;
 	uint64_t ts_us = (uint64_t)((int64_t)(mp->ts_ns / 1000u) + w->boot_to_real_us);
 	int d;
 
@@ -304,6 +306,64 @@ static int on_record(void *ctx, const struct moat_pkt *mp)
 	d = worker_process(w->wk, LINKTYPE_ETHERNET, mp->data, mp->cap_len, ts_us, ++w->pkt_num);
 	if (d != DECODE_OK && d != DECODE_ERR_NOT_IP)
 		w->st.decode_errors++;
+	return 0;
+}
+
+/*
+ * Perf transport: one buffer per CPU, consumed buffer after buffer, so a poll delivers the
+ * packets of a flow grouped by the CPU that sent them (a request before its handshake). The
+ * records of one poll are copied into a batch and processed in timestamp order; the ring
+ * buffer (one ring per worker) keeps the kernel's order and is processed as it comes.
+ */
+#define BATCH_MAX_RECORDS 4096
+#define BATCH_MAX_BYTES (16u << 20)
+
+struct batch_rec {
+	struct moat_pkt p;
+	size_t off; /* of its data in the arena */
+	size_t seq; /* arrival order: ties keep it */
+};
+
+static int cmp_batch(const void *a, const void *b)
+{
+	const struct batch_rec *x = a, *y = b;
+
+	if (x->p.ts_ns != y->p.ts_ns)
+		return x->p.ts_ns < y->p.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void batch_flush(struct live_worker *w)
+{
+	if (!w->n_batch)
+		return;
+	qsort(w->batch, w->n_batch, sizeof(*w->batch), cmp_batch);
+	for (size_t i = 0; i < w->n_batch; i++) {
+		w->batch[i].p.data = w->arena + w->batch[i].off;
+		process_record(w, &w->batch[i].p);
+	}
+	w->n_batch = 0;
+	w->arena_used = 0;
+}
+
+static int on_record(void *ctx, const struct moat_pkt *mp)
+{
+	struct live_worker *w = ctx;
+	struct batch_rec *br;
+
+	if (!w->batch)
+		return process_record(w, mp);
+	if (w->n_batch == BATCH_MAX_RECORDS || mp->cap_len > BATCH_MAX_BYTES - w->arena_used) {
+		w->st.batch_overflows++; /* processed in the order seen so far */
+		batch_flush(w);
+	}
+	br = &w->batch[w->n_batch];
+	br->p = *mp;
+	br->off = w->arena_used;
+	br->seq = w->n_batch;
+	memcpy(w->arena + w->arena_used, mp->data, mp->cap_len);
+	w->arena_used += mp->cap_len;
+	w->n_batch++;
 	return 0;
 }
 
@@ -339,6 +399,7 @@ static void *worker_main(void *arg)
 				w->st.eve_errors++;
 		}
 		r = moat_dp_consumer_poll(w->cons, POLL_MS);
+		batch_flush(w);
 		if (r < 0 && r != -EINTR) {
 			log_err("worker %u: consumer: %s", w->idx, strerror(-r));
 			break;
@@ -411,6 +472,12 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	w->wk = worker_new(&wc, &shim);
 	if (!w->wk)
 		return -ENOMEM;
+	if (p->cfg->transport == CONFIG_TRANSPORT_PERFBUF) {
+		w->batch = calloc(BATCH_MAX_RECORDS, sizeof(*w->batch));
+		w->arena = malloc(BATCH_MAX_BYTES);
+		if (!w->batch || !w->arena)
+			return -ENOMEM;
+	}
 	r = moat_dp_consumer_new(p->copy_dp, idx, on_record, w, &w->cons);
 	if (r < 0) {
 		log_err("worker %u: consumer: %s", idx, moat_dp_errmsg(p->copy_dp));
@@ -427,6 +494,8 @@ static void worker_done(struct live_worker *w)
 	if (w->eve && eve_writer_close(w->eve) < 0)
 		log_warn("worker %u: eve.json write failed", w->idx);
 	moat_dp_consumer_free(w->cons);
+	free(w->batch);
+	free(w->arena);
 	rs_ref_put(w->pool, w->rs);
 	pthread_mutex_destroy(&w->snap_mu);
 }

@@ -50,6 +50,7 @@ struct live_worker_stats {
 	uint64_t rulesets; /* rulesets picked up (1 = the first) */
 	uint64_t eve_errors; /* EVE write failures */
 	uint64_t lag_sum_ns, lag_max_ns; /* kernel timestamp -> worker, per record */
+	uint64_t batch_overflows; /* perf transport: reorder batch full, processed early */
 };
 
 /*
