@@ -22,7 +22,7 @@ e2e_ok "capabilities dropped to CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON"
 
 # benign traffic passes and is logged
 [ "$(http_code $LAB_V4_A /index.html)" = 200 ] || e2e_fail "benign request did not pass"
-wait_until 5 eve_has 'e["event_type"] == "http" and e["http"].get("url") == "/index.html" and e["http"].get("status") == 200' ||
+wait_until 15 eve_has 'e["event_type"] == "http" and e["http"].get("url") == "/index.html" and e["http"].get("status") == 200' ||
 	e2e_fail "benign request not logged as an http event"
 is_banned $LAB_V4_A && e2e_fail "benign client banned"
 e2e_ok "benign request passed (200) and was logged"
@@ -30,7 +30,7 @@ e2e_ok "benign request passed (200) and was logged"
 # attack: alert, ban, drop at XDP
 drops0=$(counter xdp drop block-src)
 code=$(http_code $LAB_V4_A /attack)
-wait_until 5 is_banned $LAB_V4_A || e2e_fail "attacker not banned (request got $code)"
+wait_until 15 is_banned $LAB_V4_A || e2e_fail "attacker not banned (request got $code)"
 eve_has 'e["event_type"] == "alert" and e["alert"]["signature_id"] == 9000001 and e["src_ip"] == "198.18.0.2" and e["in_iface"] == "gw0"' ||
 	e2e_fail "no alert event for sid 9000001"
 eve_has 'e["event_type"] == "ban" and e["ban"]["action"] == "ban" and e["ban"]["prefix"] == "198.18.0.2/32" and 9000001 in e["ban"]["rule_ids"] and e["ban"]["score"] >= 10 and "expires" in e["ban"]' ||
@@ -59,13 +59,13 @@ echo 'alert http any any -> any any (msg:"MOAT-TEST new rule"; flow:to_server; h
 	>"$LIVE_DIR/rules/new.rules"
 mv "$LIVE_DIR/log/eve.json" "$LIVE_DIR/log/eve.json.1"
 kill -HUP "$LIVE_MOATD_PID"
-wait_until 5 test -f "$LIVE_DIR/log/eve.json" || e2e_fail "eve.json not recreated on SIGHUP"
+wait_until 15 test -f "$LIVE_DIR/log/eve.json" || e2e_fail "eve.json not recreated on SIGHUP"
 wait_until 10 grep -q "rules: 2 loaded" "$LIVE_DIR/moatd.log" || e2e_fail "rules not reloaded"
 [ "$(http_code $LAB_V4_B /index.html)" = 200 ] || e2e_fail "request after SIGHUP failed"
-wait_until 5 eve_has 'e["event_type"] == "http"' || e2e_fail "no event in the reopened eve.json"
+wait_until 15 eve_has 'e["event_type"] == "http"' || e2e_fail "no event in the reopened eve.json"
 e2e_ok "SIGHUP reopened eve.json"
 http_code $LAB_V4_B /newattack >/dev/null
-wait_until 5 is_banned $LAB_V4_B || e2e_fail "the reloaded rule did not ban"
+wait_until 15 is_banned $LAB_V4_B || e2e_fail "the reloaded rule did not ban"
 eve_has 'e["event_type"] == "alert" and e["alert"]["signature_id"] == 9000002' ||
 	e2e_fail "no alert of the reloaded rule"
 e2e_ok "SIGHUP reloaded the rules: the new rule alerted and banned"

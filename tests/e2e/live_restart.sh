@@ -16,7 +16,7 @@ live_start
 
 fw_ok block 198.18.0.99 --ttl 1h
 http_code $LAB_V4_A /attack >/dev/null
-wait_until 5 is_banned $LAB_V4_A || e2e_fail "attacker not banned"
+wait_until 15 is_banned $LAB_V4_A || e2e_fail "attacker not banned"
 e2e_ok "attacker banned"
 
 # kill -9: no cleanup ran, the kernel keeps dropping
