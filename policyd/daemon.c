@@ -377,8 +377,11 @@ static void on_signal(void *ctx, uint32_t events)
 			struct ruleset *rs;
 
 			log_info("SIGHUP: reopening %s, reloading rules", d->eve_path);
-			worker_pool_reopen(d->pool);
 			bans_reopen(d->bans);
+			if (worker_pool_reopen(d->pool) < 0)
+				log_warn("SIGHUP: a worker has not reopened %s yet", d->eve_path);
+			else
+				log_info("SIGHUP: %s reopened", d->eve_path);
 			rs = load_rules(d);
 			if (rs)
 				daemon_set_ruleset(d, rs);

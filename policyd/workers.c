@@ -43,6 +43,7 @@ struct live_worker {
 	struct moat_dp_consumer *cons;
 	struct rs_ref *rs;
 	unsigned int rs_gen, log_gen;
+	atomic_uint log_ack; /* the log generation this worker writes to */
 	uint64_t pkt_num;
 	int64_t boot_to_real_us; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	char iface[IF_NAMESIZE]; /* in_iface of the events being written */
@@ -397,6 +398,7 @@ static void *worker_main(void *arg)
 			w->log_gen = lg;
 			if (eve_writer_reopen(w->eve, p->eve_path) < 0)
 				w->st.eve_errors++;
+			atomic_store(&w->log_ack, lg);
 		}
 		r = moat_dp_consumer_poll(w->cons, POLL_MS);
 		batch_flush(w);
@@ -606,9 +608,22 @@ const struct ruleset *worker_pool_ruleset(struct worker_pool *p)
 	return rs;
 }
 
-void worker_pool_reopen(struct worker_pool *p)
+int worker_pool_reopen(struct worker_pool *p)
 {
-	atomic_fetch_add(&p->log_gen, 1);
+	unsigned int gen = atomic_fetch_add(&p->log_gen, 1) + 1;
+
+	/* every worker reopens at its next loop turn (<= 50 ms); wait for them, so that what
+	 * happens after this returns is logged in the new file */
+	for (int i = 0; i < 2000; i++) {
+		unsigned int done = 0;
+
+		for (unsigned int k = 0; k < p->n; k++)
+			done += atomic_load(&p->w[k].log_ack) == gen;
+		if (done == p->n)
+			return 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	return -ETIMEDOUT;
 }
 
 unsigned int worker_pool_size(const struct worker_pool *p)

@@ -77,8 +77,9 @@ int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs);
 /* The ruleset in use (borrowed, valid until the next set). */
 const struct ruleset *worker_pool_ruleset(struct worker_pool *p);
 
-/* Ask every worker to reopen eve.json (SIGHUP). */
-void worker_pool_reopen(struct worker_pool *p);
+/* Have every worker reopen eve.json (SIGHUP) and wait (up to 2 s) until all did: 0, or
+ * -ETIMEDOUT when a worker is stuck (it reopens later). */
+int worker_pool_reopen(struct worker_pool *p);
 
 unsigned int worker_pool_size(const struct worker_pool *p);
 

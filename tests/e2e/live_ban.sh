@@ -59,7 +59,9 @@ echo 'alert http any any -> any any (msg:"MOAT-TEST new rule"; flow:to_server; h
 	>"$LIVE_DIR/rules/new.rules"
 mv "$LIVE_DIR/log/eve.json" "$LIVE_DIR/log/eve.json.1"
 kill -HUP "$LIVE_MOATD_PID"
-wait_until 15 test -f "$LIVE_DIR/log/eve.json" || e2e_fail "eve.json not recreated on SIGHUP"
+wait_until 15 grep -q "SIGHUP: .*eve.json reopened" "$LIVE_DIR/moatd.log" ||
+	e2e_fail "eve.json not reopened on SIGHUP"
+test -f "$LIVE_DIR/log/eve.json" || e2e_fail "eve.json not recreated on SIGHUP"
 wait_until 10 grep -q "rules: 2 loaded" "$LIVE_DIR/moatd.log" || e2e_fail "rules not reloaded"
 [ "$(http_code $LAB_V4_B /index.html)" = 200 ] || e2e_fail "request after SIGHUP failed"
 wait_until 15 eve_has 'e["event_type"] == "http"' || e2e_fail "no event in the reopened eve.json"
