@@ -341,7 +341,9 @@ void moat_dp_copy_cfg_init(struct moat_dp_copy_cfg *cfg);
  */
 int moat_dp_copy_start(struct moat_dp *dp, const struct moat_dp_copy_cfg *cfg);
 
-/* Disable copying and release this handle's buffers. Idempotent. */
+/* Disable copying and release this handle's buffers. Idempotent. moat_dp_close() of the handle
+ * that started copying does the same; after a crash copying stays enabled into buffers no one
+ * reads (full rings count as lost) until the next moat_dp_copy_start() replaces them. */
 int moat_dp_copy_stop(struct moat_dp *dp);
 
 struct moat_pkt { /* one record, valid during the callback */
@@ -372,7 +374,10 @@ int moat_dp_consumer_new(struct moat_dp *dp, unsigned int worker, moat_dp_pkt_cb
  * Wakeups are rate-limited for throughput (at most one per worker per 100 us; perf: one per 16
  * records per CPU), so records can be waiting while the fd is not readable: an epoll loop
  * waits at most MOAT_DP_CONSUMER_MAX_WAIT_MS, then calls moat_dp_consumer_poll(c, 0) whether
- * the fd became readable or not. moat_dp_consumer_poll() with a timeout does this itself.
+ * the fd became readable or not. moat_dp_consumer_poll() with a timeout does this itself and,
+ * on the ring transport, looks again 150 us after delivering, so a record waits about that
+ * long at most (perf transport: up to the 1 ms slice). Latency is measured by
+ * tests/bench/ringbuf.
  */
 #define MOAT_DP_CONSUMER_MAX_WAIT_MS 1
 int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll (see above) */

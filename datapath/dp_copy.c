@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -32,6 +33,12 @@
  * without consuming.
  */
 #define DP_POLL_SLICE_MS MOAT_DP_CONSUMER_MAX_WAIT_MS
+/*
+ * A record written without a wakeup lies within MOAT_WAKE_NS after one that could wake: so
+ * after delivering records, the ring consumer looks once more DP_RECHECK_NS later (before
+ * blocking again). Records then wait at most about that long, not a whole poll slice.
+ */
+#define DP_RECHECK_NS 150000ull
 #define DP_PERF_WAKEUP_EVENTS 16
 
 int dp_copy_size_maps(struct moat_dp *dp, const struct moat_dp_opts *opts)
@@ -105,6 +112,9 @@ static void release_rings(struct moat_dp *dp)
 
 void dp_copy_close(struct moat_dp *dp)
 {
+	/* Our buffers go with us: a handle that started copying stops it. */
+	if (dp->n_workers && dp->ccfg)
+		__atomic_store_n(&dp->ccfg->enabled, 0, __ATOMIC_SEQ_CST);
 	release_rings(dp);
 	if (dp->ccfg)
 		munmap(dp->ccfg, sysconf(_SC_PAGESIZE));
@@ -210,6 +220,7 @@ struct moat_dp_consumer {
 	struct perf_buffer *pb;
 	int ring_fd; /* our dup of the worker's ring buffer */
 	int cb_err; /* the callback's stop value */
+	uint64_t recheck_ns; /* ring: look again at this time (0: no need) */
 	int delivered; /* records delivered in the current poll */
 	uint64_t malformed;
 };
@@ -394,6 +405,27 @@ int moat_dp_consumer_fd(const struct moat_dp_consumer *c)
 	return c->rb ? ring_buffer__epoll_fd(c->rb) : perf_buffer__epoll_fd(c->pb);
 }
 
+/* Ring transport: the look DP_RECHECK_NS after the last delivery (see above). */
+static int recheck(struct moat_dp_consumer *c, int timeout_ms)
+{
+	uint64_t now = moat_dp_now_ns();
+	int r;
+
+	if (now < c->recheck_ns && timeout_ms != 0) {
+		uint64_t ns = c->recheck_ns - now;
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)ns };
+
+		nanosleep(&ts, NULL);
+		now = c->recheck_ns;
+	}
+	if (now >= c->recheck_ns)
+		c->recheck_ns = 0; /* looked late enough: nothing can be left behind */
+	r = ring_buffer__consume(c->rb);
+	if (c->cb_err < 0)
+		return c->cb_err;
+	return r < 0 ? r : 0;
+}
+
 int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms)
 {
 	uint64_t deadline = timeout_ms > 0 ? moat_dp_now_ns() + timeout_ms * 1000000ull : 0;
@@ -401,6 +433,17 @@ int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms)
 
 	c->delivered = 0;
 	c->cb_err = 0;
+	if (c->rb && c->recheck_ns) {
+		r = recheck(c, timeout_ms);
+		if (r < 0)
+			return r;
+		if (c->delivered) {
+			c->recheck_ns = moat_dp_now_ns() + DP_RECHECK_NS;
+			return c->delivered;
+		}
+		if (timeout_ms == 0)
+			return 0;
+	}
 	for (;;) {
 		int slice = timeout_ms == 0 ? 0 : DP_POLL_SLICE_MS;
 
@@ -411,6 +454,8 @@ int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms)
 			return c->cb_err;
 		if (r < 0 && r != -EINTR)
 			return r;
+		if (c->delivered && c->rb)
+			c->recheck_ns = moat_dp_now_ns() + DP_RECHECK_NS;
 		if (c->delivered || timeout_ms == 0 || r == -EINTR)
 			return c->delivered;
 		if (timeout_ms > 0 && moat_dp_now_ns() >= deadline)

@@ -997,6 +997,37 @@ static int big_cb(void *ctx, const struct moat_pkt *p)
 	return 0;
 }
 
+/* A full HTTP map refuses with -ENOSPC naming the map; the entries already in stay. */
+static void test_http_full(void)
+{
+	int f0 = failures;
+	struct moat_dp_opts o = { .no_pin = true,
+				  .block_entries = 16,
+				  .allow_entries = 16,
+				  .l4_entries = 16,
+				  .note_entries = 16,
+				  .flow_entries = 64,
+				  .http_entries = 2 };
+	struct moat_dp *dp = NULL;
+	struct listed l = { 0 };
+	char err[256];
+	int r;
+
+	r = moat_dp_open(&o, &dp, err, sizeof(err));
+	CHECK(r == 0, "open: %s", err);
+	if (r < 0)
+		return;
+	CHECK(moat_dp_http_add(dp, MOAT_HTTP_METHOD, "PUT") == 0, "first");
+	CHECK(moat_dp_http_add(dp, MOAT_HTTP_HOST, "a.example") == 0, "second");
+	r = moat_dp_http_add(dp, MOAT_HTTP_METHOD, "DELETE");
+	CHECK(r == -ENOSPC && strstr(moat_dp_errmsg(dp), "moat_http_h is full (2 entries)"),
+	      "third: r=%d %s", r, moat_dp_errmsg(dp));
+	CHECK(moat_dp_http_add(dp, MOAT_HTTP_URI_PREFIX, "/a") == 0, "the URI trie has room");
+	CHECK(moat_dp_http_list(dp, list_cb, &l) == 3, "3 listed (%d)", l.n);
+	moat_dp_close(dp);
+	section("HTTP maps full: -ENOSPC naming the map, nothing lost", f0);
+}
+
 /* Real traffic: a veth pair in a private namespace, frames sent with AF_PACKET. */
 static void test_veth(void)
 {
@@ -1145,11 +1176,23 @@ out:
 	if (sock >= 0)
 		close(sock);
 	consumers_free(e);
-	if (e->dp) {
-		moat_dp_copy_stop(e->dp);
+	if (e->dp)
 		moat_dp_detach(e->dp, ifa);
+	moat_dp_close(e->dp); /* without moat_dp_copy_stop(): closing stops copying too */
+	{
+		char path[200];
+		struct moat_copy_cfg cc = { .enabled = 1 };
+		uint32_t zero = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/moat_ccfg", root);
+		fd = bpf_obj_get(path);
+		CHECK(fd >= 0 && bpf_map_lookup_elem(fd, &zero, &cc) == 0 && cc.enabled == 0,
+		      "pinned copy config disabled after close (fd %d, enabled %u)", fd,
+		      cc.enabled);
+		if (fd >= 0)
+			close(fd);
 	}
-	moat_dp_close(e->dp);
 	free(e);
 	snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null; rm -rf %s", ifa, root);
 	if (system(cmd) != 0)
@@ -1207,6 +1250,7 @@ int main(void)
 	moat_dp_copy_stop(e->dp);
 	moat_dp_close(e->dp);
 	free(e);
+	test_http_full();
 	test_veth(); /* last: moves this process into a new network namespace */
 
 	printf("%d checks, %d failed\n", checks, failures);
