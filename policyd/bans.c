@@ -11,7 +11,9 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dpi/dpi.h"
 
@@ -26,6 +28,7 @@ struct bans {
 	struct offender_table *off;
 	struct ban_info *active; /* cap: cfg->max_offenders */
 	size_t n_active, cap_active;
+	int notify_fd; /* eventfd: readable after a ban (the daemon saves its state) */
 	int allow_fd[4]; /* pinned allowlist maps (MOAT_M_AL4_H..AL6_P) for O(1) host checks */
 	struct cidr *own; /* host addresses (/32, /128) */
 	size_t n_own;
@@ -325,6 +328,11 @@ int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t
 		return -ENOMEM;
 	for (int i = 0; i < 4; i++)
 		b->allow_fd[i] = -1;
+	b->notify_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (b->notify_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
 	b->cfg = cfg;
 	b->dp = dp;
 	b->lock = lock;
@@ -377,6 +385,8 @@ void bans_free(struct bans *b)
 		if (b->allow_fd[i] >= 0)
 			close(b->allow_fd[i]);
 	}
+	if (b->notify_fd >= 0)
+		close(b->notify_fd);
 	free(b);
 }
 
@@ -516,6 +526,12 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 		 (unsigned long long)(v.ban_ns / 1000000000u), v.drop_rule ? "drop rule" : "score",
 		 sid, v.score, v.offences);
 	eve_ban_event(b, "ban", "ban", &host, &bi, v.drop_rule ? "drop-rule" : "score");
+	{
+		uint64_t one = 1;
+
+		if (write(b->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_debug("bans: eventfd: %s", strerror(errno));
+	}
 out:
 	pthread_mutex_unlock(b->lock);
 }
@@ -592,6 +608,11 @@ size_t bans_foreach(struct bans *b, void (*cb)(void *ctx, const struct ban_info 
 		cb(ctx, &b->active[i]);
 	pthread_mutex_unlock(b->lock);
 	return n;
+}
+
+int bans_notify_fd(const struct bans *b)
+{
+	return b->notify_fd;
 }
 
 void bans_get_stats(struct bans *b, struct bans_stats *ret)

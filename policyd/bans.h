@@ -87,4 +87,8 @@ void bans_restore(struct bans *b, const struct ban_info *bi);
  * bans); returns how many. */
 size_t bans_foreach(struct bans *b, void (*cb)(void *ctx, const struct ban_info *bi), void *ctx);
 
+/* An eventfd that becomes readable after every ban (read it to reset): the daemon saves its
+ * state at once, so a crash right after a ban loses not even the ban's history. */
+int bans_notify_fd(const struct bans *b);
+
 void bans_get_stats(struct bans *b, struct bans_stats *ret);

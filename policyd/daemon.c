@@ -410,6 +410,16 @@ static void on_timer(void *ctx, uint32_t events)
 	save_state(d);
 }
 
+/* A ban happened: persist it now (the sweep timer would wait up to sweep-interval). */
+static void on_ban(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	uint64_t n;
+
+	if (read(bans_notify_fd(d->bans), &n, sizeof(n)) == sizeof(n))
+		save_state(d);
+}
+
 static int setup(struct daemon *d)
 {
 	struct moat_dp_opts dopts = { 0 };
@@ -538,6 +548,9 @@ static int setup(struct daemon *d)
 	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
 		return -errno;
 	r = daemon_add_fd(d, d->timerfd, on_timer, d);
+	if (r < 0)
+		return r;
+	r = daemon_add_fd(d, bans_notify_fd(d->bans), on_ban, d);
 	if (r < 0)
 		return r;
 	save_state(d);
