@@ -188,7 +188,8 @@ int ctl_client_call_full(const char *sock, const char *cmd, json_t *args, int ti
 	json_error_t jerr;
 	json_t *id, *ok, *res;
 	unsigned int my_id = ++next_id;
-	size_t in_len = 0;
+	size_t in_len = 0, len;
+	char *nl;
 	int r;
 
 	err[0] = '\0';
@@ -200,14 +201,24 @@ int ctl_client_call_full(const char *sock, const char *cmd, json_t *args, int ti
 	line = json_dumps(req, JSON_COMPACT);
 	if (!line)
 		return -ENOMEM;
+	len = strlen(line);
+	nl = realloc(line, len + 2);
+	if (!nl)
+		return -ENOMEM;
+	line = nl;
+	memcpy(line + len, "\n", 2);
 	fd = do_connect(sock, deadline, err, errlen);
 	if (fd < 0)
 		return fd;
-	r = send_all(fd, line, strlen(line), deadline);
-	if (r >= 0)
-		r = send_all(fd, "\n", 1, deadline);
-	if (r >= 0)
-		r = recv_line(fd, deadline, &in, &in_len);
+	r = send_all(fd, line, len + 1, deadline);
+	/* A daemon that refuses the connection (too many clients) answers and closes: its
+	 * answer may still be readable after our send failed. */
+	if (r >= 0 || r == -EPIPE || r == -ECONNRESET) {
+		int rr = recv_line(fd, deadline, &in, &in_len);
+
+		if (r >= 0 || rr >= 0)
+			r = rr;
+	}
 	if (r < 0) {
 		snprintf(err, errlen, "moatd at %s: %s%s", sock,
 			 r == -ETIMEDOUT ? "no reply in time" : strerror(-r),

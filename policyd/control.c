@@ -16,6 +16,7 @@
 
 #include "lib/lib.h"
 #include "control.h"
+#include "metrics.h"
 
 struct command {
 	char *name;
@@ -773,4 +774,26 @@ void control_get_stats(const struct control *c, struct control_stats *ret)
 const char *control_path(const struct control *c)
 {
 	return c->path;
+}
+
+void control_metrics_collect(void *ctx, struct metrics_writer *w)
+{
+	const struct control *c = ctx;
+
+	metrics_family(w, "moat_control_clients", METRICS_GAUGE,
+		       "Clients connected to the control socket.");
+	metrics_sample(w, (double)c->stats.clients, NULL);
+	metrics_family(w, "moat_control_requests_total", METRICS_COUNTER,
+		       "Control-socket request lines processed.");
+	metrics_sample(w, (double)c->stats.requests, NULL);
+	metrics_family(w, "moat_control_errors_total", METRICS_COUNTER,
+		       "Control-socket error replies (all causes).");
+	metrics_sample(w, (double)c->stats.errors, NULL);
+	metrics_family(w, "moat_control_bad_requests_total", METRICS_COUNTER,
+		       "Control-socket request lines refused before parsing, by cause.");
+	metrics_sample(w, (double)c->stats.oversize, "cause", "oversize", NULL);
+	metrics_sample(w, (double)c->stats.bad_json, "cause", "malformed", NULL);
+	metrics_family(w, "moat_control_refused_clients_total", METRICS_COUNTER,
+		       "Control-socket connections refused past the client cap.");
+	metrics_sample(w, (double)c->stats.refused_clients, NULL);
 }

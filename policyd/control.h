@@ -101,3 +101,7 @@ const char *control_path(const struct control *c);
 const char *control_errno_name(int err);
 /* The errno for an error.code name, or 0 when unknown. */
 int control_errno_from_name(const char *name);
+
+struct metrics_writer;
+/* A metrics collector for the control socket's counters (ctx: the struct control). */
+void control_metrics_collect(void *ctx, struct metrics_writer *w);

@@ -16,6 +16,7 @@
 
 #include "lib/lib.h"
 #include "control.h"
+#include "metrics.h"
 #include "ruledir.h"
 
 #define TAG_INOTIFY 1
@@ -831,4 +832,32 @@ int ruledir_register_commands(struct ruledir *rd, struct control *c)
 	if (r >= 0)
 		r = control_register(c, "rules.list", cmd_list, rd, list_args);
 	return r;
+}
+
+void ruledir_metrics_collect(void *ctx, struct metrics_writer *w)
+{
+	const struct ruledir *rd = ctx;
+	const struct ruledir_stats *st = &rd->stats;
+
+	metrics_family(w, "moat_rules_loaded", METRICS_GAUGE, "Rules in the running ruleset.");
+	metrics_sample(w, (double)st->rules_loaded, NULL);
+	metrics_family(w, "moat_rules_skipped", METRICS_GAUGE,
+		       "Rules of the running ruleset's files that were skipped, by reason.");
+	metrics_sample(w, (double)st->rules_unsupported, "reason", "unsupported", NULL);
+	metrics_sample(w, (double)st->rules_invalid, "reason", "invalid", NULL);
+	metrics_family(w, "moat_rules_generation", METRICS_GAUGE,
+		       "Generation of the running ruleset (1 = loaded at start).");
+	metrics_sample(w, (double)st->generation, NULL);
+	metrics_family(w, "moat_rules_reloads_total", METRICS_COUNTER,
+		       "Rule compiles that installed a ruleset, the one at start included.");
+	metrics_sample(w, (double)st->reloads, NULL);
+	metrics_family(w, "moat_rules_reload_failures_total", METRICS_COUNTER,
+		       "Rule reloads that failed as a whole (the running ruleset was kept).");
+	metrics_sample(w, (double)st->failures, NULL);
+	metrics_family(w, "moat_rules_reload_duration_seconds", METRICS_GAUGE,
+		       "Duration of the last rule compile.");
+	metrics_sample(w, st->last_duration_s, NULL);
+	metrics_family(w, "moat_rules_reload_seconds_total", METRICS_COUNTER,
+		       "Time spent compiling rules, all reloads.");
+	metrics_sample(w, st->duration_total_s, NULL);
 }

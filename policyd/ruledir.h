@@ -100,3 +100,8 @@ const struct ruleset *ruledir_current(const struct ruledir *rd);
 struct control;
 /* Register rules.status, rules.reload and rules.list on c. */
 int ruledir_register_commands(struct ruledir *rd, struct control *c);
+
+struct metrics_writer;
+/* A metrics collector (metrics_add_collector(m, ruledir_metrics_collect, rd)): rule counts,
+ * reloads, failures, durations. */
+void ruledir_metrics_collect(void *ctx, struct metrics_writer *w);
