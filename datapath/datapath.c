@@ -174,7 +174,7 @@ static int prepare_pin_root(struct moat_dp *dp)
 }
 
 /* Size a map: from its pin when one exists (adoption), else from the options. */
-static int size_map(struct moat_dp *dp, struct bpf_map *map, uint32_t want)
+int dp_size_map(struct moat_dp *dp, struct bpf_map *map, uint32_t want)
 {
 	char path[PATH_MAX];
 	struct bpf_map_info info = {};
@@ -245,6 +245,7 @@ void moat_dp_close(struct moat_dp *dp)
 		if (l->tce_fd >= 0)
 			close(l->tce_fd);
 	}
+	dp_copy_close(dp);
 	if (dp->cfg)
 		munmap(dp->cfg, sysconf(_SC_PAGESIZE));
 	for (int i = 0; i < DP_PF_NUM; i++)
@@ -275,12 +276,12 @@ static int load_skel(struct moat_dp *dp, const struct moat_dp_opts *opts, bool *
 				    map_names[i]);
 			return r;
 		}
-		r = size_map(dp, m, map_want(opts, i));
+		r = dp_size_map(dp, m, map_want(opts, i));
 		if (r < 0)
 			return r;
 	}
-	r = size_map(dp, dp->skel->maps.moat_notes,
-		     opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
+	r = dp_size_map(dp, dp->skel->maps.moat_notes,
+			opts->note_entries ? opts->note_entries : MOAT_DP_DEFAULT_NOTE_ENTRIES);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < DP_PF_NUM; i++) {
@@ -294,14 +295,17 @@ static int load_skel(struct moat_dp *dp, const struct moat_dp_opts *opts, bool *
 			snprintf(path, sizeof(path), "%s/%s", dp->pin_root, pf_names[i]);
 			pf_fresh |= access(path, F_OK) < 0;
 		}
-		r = size_map(dp, m, 0);
+		r = dp_size_map(dp, m, 0);
 		if (r < 0)
 			return r;
 	}
-	r = size_map(dp, dp->skel->maps.moat_cfg, 0);
+	r = dp_size_map(dp, dp->skel->maps.moat_cfg, 0);
 	if (r < 0)
 		return r;
-	r = size_map(dp, dp->skel->maps.moat_stats, 0);
+	r = dp_size_map(dp, dp->skel->maps.moat_stats, 0);
+	if (r < 0)
+		return r;
+	r = dp_copy_size_maps(dp, opts);
 	if (r < 0)
 		return r;
 
@@ -338,6 +342,10 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		return -ENOMEM;
 	}
 	libbpf_set_print(dp_libbpf_print);
+	for (size_t i = 0; i < MOAT_MAX_WORKERS; i++)
+		dp->ring_fd[i] = -1;
+	dp->cstats_fd = dp->flows_fd = dp->http_h_fd = dp->http_u_fd = -1;
+	dp->rings_fd = dp->perf_fd = -1;
 	dp->no_pin = opts->no_pin;
 	dp->force_clsact = opts->force_clsact;
 	dp->tc_priority = opts->tc_priority ? opts->tc_priority : MOAT_DP_DEFAULT_TC_PRIORITY;
@@ -412,6 +420,9 @@ int moat_dp_open(const struct moat_dp_opts *opts, struct moat_dp **ret, char *er
 		}
 		dp->pf[i] = mm;
 	}
+	r = dp_copy_open(dp);
+	if (r < 0)
+		goto fail;
 	if (pf_fresh) {
 		/* Entry maps adopted from before the prefilter existed: count their keys. */
 		r = dp_pf_rebuild(dp);
@@ -524,6 +535,7 @@ const char *moat_dp_reason_name(unsigned int reason)
 		[MOAT_R_NON_IP] = "non-ip",
 		[MOAT_R_ESSENTIAL] = "essential",
 		[MOAT_R_FRAGMENT] = "fragment",
+		[MOAT_R_HTTP] = "http",
 	};
 
 	return reason < MOAT_R_NUM && names[reason] ? names[reason] : "?";

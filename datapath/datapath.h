@@ -87,6 +87,8 @@ struct moat_dp;
 #define MOAT_DP_DEFAULT_L4_ENTRIES (1u << 16)
 #define MOAT_DP_DEFAULT_NOTE_ENTRIES (1u << 16)
 #define MOAT_DP_DEFAULT_TC_PRIORITY 0xc000 /* clsact fallback only */
+#define MOAT_DP_DEFAULT_FLOW_ENTRIES (1u << 17) /* ~100 bytes each */
+#define MOAT_DP_DEFAULT_HTTP_ENTRIES 4096
 /*
  * Kernel memory: hash maps and tries allocate per entry (BPF_F_NO_PREALLOC, ~90 bytes per
  * IPv4 entry, ~100 per IPv6 entry, measured) plus, per hash map, a bucket array of 16 bytes x
@@ -102,6 +104,8 @@ struct moat_dp_opts {
 	uint32_t allow_entries; /* each allowlist map; 0 = default */
 	uint32_t l4_entries; /* each L4 map; 0 = default */
 	uint32_t note_entries; /* the notes map; 0 = default */
+	uint32_t flow_entries; /* the copy/HTTP flow map (LRU); 0 = MOAT_DP_DEFAULT_FLOW_ENTRIES */
+	uint32_t http_entries; /* each HTTP check map; 0 = MOAT_DP_DEFAULT_HTTP_ENTRIES */
 	uint32_t tc_priority; /* clsact fallback priority; 0 = default */
 	bool force_clsact; /* use clsact even where tcx exists (tests) */
 };
@@ -281,3 +285,152 @@ const char *moat_dp_hook_name(unsigned int hook);
 const char *moat_dp_xdp_mode_name(enum moat_xdp_mode m);
 const char *moat_dp_tc_mode_name(enum moat_tc_mode m);
 const char *moat_dp_kind_name(unsigned int kind);
+
+/* ---- packet copies to userspace (TC ingress and egress) ---- */
+
+/*
+ * What is copied (details in moat_filter.bpf.c and moat_abi.h): TCP and UDP packets that
+ * passed the L3/L4 verdict, at TC ingress and egress, while copying is enabled (between
+ * moat_dp_copy_start() and moat_dp_copy_stop(); enforcement never depends on it). ICMP, other
+ * protocols and non-first fragments are not copied (no ports, nothing the DPI engine reads).
+ * A kernel flow map (LRU, normalised 5-tuple, pinned) counts copied payload bytes per
+ * direction: payload is copied up to cfg->depth per direction, TCP segments with SYN, FIN or
+ * RST always, nothing once moat_dp_flow_bypass() marked the flow. A fresh SYN (without ACK)
+ * resets the flow's state. Each record goes to worker moat_flow_hash(key) % n_workers, the
+ * same for both directions of a flow, and carries at most snaplen bytes of the frame (from
+ * its Ethernet header; wire_len is the skb length: GSO/GRO super-packets larger than snaplen
+ * arrive truncated, so a daemon wanting full payloads disables GRO/TSO or raises snaplen).
+ * A full ring (or a worker without a buffer in place) counts as lost, per worker.
+ */
+enum moat_copy_transport {
+	MOAT_COPY_RINGBUF = 0, /* one BPF ring buffer per worker */
+	MOAT_COPY_PERFBUF, /* perf event array: one buffer per (worker, CPU) */
+};
+
+struct moat_dp_copy_cfg {
+	unsigned int n_workers; /* 1..MOAT_MAX_WORKERS */
+	enum moat_copy_transport transport;
+	/* per worker: ring buffer size (power of two, >= page size); perf: split over the
+	 * CPUs, each CPU's buffer rounded down to a power-of-two number of pages (>= 1) */
+	uint32_t ring_bytes;
+	uint32_t depth; /* payload bytes copied per flow and direction */
+	uint32_t snaplen; /* bytes of one frame copied at most, 1..MOAT_SNAPLEN_MAX */
+};
+
+#define MOAT_DP_COPY_DEFAULT_RING_BYTES (8u << 20)
+#define MOAT_DP_COPY_DEFAULT_DEPTH (1u << 20)
+#define MOAT_DP_COPY_DEFAULT_SNAPLEN MOAT_SNAPLEN_MAX
+
+/* Defaults: one worker per online CPU (at most MOAT_MAX_WORKERS), ring buffer, 8 MiB per
+ * worker, depth 1 MiB, snaplen MOAT_SNAPLEN_MAX. */
+void moat_dp_copy_cfg_init(struct moat_dp_copy_cfg *cfg);
+
+/*
+ * Validate cfg (-EINVAL naming the field), create the workers' buffers (ring transport: the
+ * ring buffers, put in moat_rings; perf: consumers open theirs), write the copy config and
+ * enable copying. Calling it again replaces the previous buffers (consumers of the old ones
+ * must be freed first). -EBUSY never: the last caller wins (one daemon per pin root).
+ */
+int moat_dp_copy_start(struct moat_dp *dp, const struct moat_dp_copy_cfg *cfg);
+
+/* Disable copying and release this handle's buffers. Idempotent. */
+int moat_dp_copy_stop(struct moat_dp *dp);
+
+struct moat_pkt { /* one record, valid during the callback */
+	uint64_t ts_ns; /* CLOCK_BOOTTIME */
+	uint32_t ifindex;
+	uint8_t hook; /* MOAT_HOOK_TC_IN / MOAT_HOOK_TC_OUT */
+	uint8_t kind; /* MOAT_PKT_COPY, MOAT_PKT_HTTP_BLOCK */
+	uint8_t http_check; /* enum moat_http_check for MOAT_PKT_HTTP_BLOCK, else 0 */
+	uint32_t wire_len, cap_len;
+	const uint8_t *data; /* Ethernet frame, cap_len bytes */
+	unsigned int worker; /* the worker whose buffer carried it */
+};
+
+/* Called per record; return 0 to go on, a negative errno to stop (poll returns it). */
+typedef int (*moat_dp_pkt_cb)(void *ctx, const struct moat_pkt *p);
+
+struct moat_dp_consumer;
+
+/*
+ * A consumer of one worker's records (after moat_dp_copy_start(); free consumers before the
+ * next start or stop). One thread per consumer; the consumer keeps its own fds, so it does not
+ * race with other calls on dp. A record shorter than its header, or whose cap_len exceeds
+ * what arrived, is counted in moat_dp_consumer_malformed() and skipped, never passed on.
+ */
+int moat_dp_consumer_new(struct moat_dp *dp, unsigned int worker, moat_dp_pkt_cb cb, void *ctx,
+			 struct moat_dp_consumer **ret);
+int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll: readable = records */
+/* Wait up to timeout_ms (0: no wait, -1: forever) and deliver: records delivered or -errno. */
+int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms);
+/* Records skipped as malformed (shorter than their header, or cap_len beyond the record). */
+uint64_t moat_dp_consumer_malformed(const struct moat_dp_consumer *c);
+void moat_dp_consumer_free(struct moat_dp_consumer *c);
+
+struct moat_dp_copy_stats {
+	uint64_t copied, copied_bytes, lost, depth_skipped, bypassed, http_blocked;
+	uint64_t http_incomplete; /* first request segments whose request line did not end there */
+	uint64_t flow_full; /* flow map updates that failed */
+};
+
+/* Copy counters of one worker, or summed over all (worker -1). -EINVAL for a bad index. */
+int moat_dp_copy_stats(struct moat_dp *dp, int worker, struct moat_dp_copy_stats *ret);
+
+struct moat_dp_flow {
+	uint8_t family, proto; /* AF_INET/AF_INET6 (or 4/6); IPPROTO_TCP/UDP */
+	uint8_t saddr[16], daddr[16]; /* IPv4: first 4 bytes */
+	uint16_t sport, dport; /* host byte order; either direction */
+};
+
+/* Mark a flow bypassed: nothing more of it is copied (counted in bypassed). Creates the flow
+ * entry if the kernel has none yet. */
+int moat_dp_flow_bypass(struct moat_dp *dp, const struct moat_dp_flow *f);
+
+/* The worker a flow's records go to under n_workers (both directions: the same). */
+unsigned int moat_dp_flow_worker(const struct moat_dp_flow *f, unsigned int n_workers);
+
+/* ---- in-kernel HTTP checks (TC ingress, the first request segment of a TCP flow) ---- */
+
+/*
+ * On the first payload segment sent by the client of a TCP flow whose SYN moat saw (flows
+ * picked up mid-stream are not checked), at TC ingress, if it starts like an HTTP request
+ * (method token, SP): blocked methods (exact, case-sensitive), blocked URI prefixes (raw bytes
+ * of the request target, no decoding: a cheap early filter, the DPI engine normalises), the
+ * request-line length, blocked Host values (first Host header, case-insensitive, port and
+ * surrounding whitespace ignored), and header-line lengths. Only the first MOAT_HTTP_SCAN
+ * bytes of that one segment are read: a request line not complete in it is counted
+ * (http_incomplete) and only what was seen is checked (method, URI prefix, a request line
+ * already longer than the limit); headers beyond the segment are not seen. A hit drops the
+ * segment, marks the flow so all its later packets (both directions) drop with reason
+ * MOAT_R_HTTP (counted in http_blocked), bumps the entry's hit counter, and, while copying is
+ * enabled, sends a MOAT_PKT_HTTP_BLOCK record with the packet to the flow's worker.
+ */
+enum moat_http_check {
+	MOAT_HTTP_METHOD = 1,
+	MOAT_HTTP_HOST,
+	MOAT_HTTP_URI_PREFIX,
+	MOAT_HTTP_REQUEST_LINE_LEN,
+	MOAT_HTTP_HEADER_LEN,
+};
+
+/*
+ * Add or remove a blocked METHOD (RFC 9110 token, at most MOAT_HTTP_METHOD_MAX bytes), HOST
+ * (hostname or IPv4 literal or [IPv6] literal, no port, at most MOAT_HTTP_KEY_MAX bytes; stored
+ * lower case) or URI_PREFIX (starts with '/' or is "*", visible ASCII, at most
+ * MOAT_HTTP_URI_MAX bytes). -EINVAL with a message naming the value; -ENOSPC when the map is
+ * full; add of an existing value is a no-op (0), delete of a missing one -ENOENT.
+ */
+int moat_dp_http_add(struct moat_dp *dp, enum moat_http_check kind, const char *value);
+int moat_dp_http_delete(struct moat_dp *dp, enum moat_http_check kind, const char *value);
+/* Call cb for every entry (methods, hosts, URI prefixes); cb non-zero stops (returned). Returns
+ * the number listed. */
+int moat_dp_http_list(struct moat_dp *dp, int (*cb)(enum moat_http_check, const char *, void *),
+		      void *ctx);
+/* Hits of one entry (requests it dropped). -ENOENT if absent. */
+int moat_dp_http_hits(struct moat_dp *dp, enum moat_http_check kind, const char *value,
+		      uint64_t *ret_hits);
+/* Longest request line and header line (bytes without CRLF) allowed; 0 = no limit. */
+int moat_dp_http_set_limits(struct moat_dp *dp, uint32_t max_request_line, uint32_t max_header);
+int moat_dp_http_get_limits(struct moat_dp *dp, uint32_t *ret_max_request_line,
+			    uint32_t *ret_max_header);
+const char *moat_dp_http_check_name(unsigned int check); /* "method", "host", "uri-prefix", ... */

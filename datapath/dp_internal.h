@@ -14,6 +14,7 @@
 #define MOAT_ENOTSUPP 524 /* the kernel's internal ENOTSUPP, seen by bpf() callers */
 
 struct moat_filter;
+struct bpf_map;
 
 /* The prefilter arrays: pinned names and sizes in counters. */
 enum { DP_PF_4, DP_PF_6, DP_PF_L4, DP_PF_NUM };
@@ -52,8 +53,24 @@ struct moat_dp {
 	uint64_t *pf[DP_PF_NUM];
 	size_t pf_len[DP_PF_NUM];
 	struct moat_dp_priv_link priv[MOAT_DP_MAX_PRIV_LINKS];
+	/* packet copies and HTTP checks (dp_copy.c) */
+	struct moat_copy_cfg *ccfg; /* mmapped moat_ccfg[0] */
+	int cstats_fd, flows_fd, http_h_fd, http_u_fd, rings_fd, perf_fd;
+	int ncpu; /* possible CPUs (perf array stride) */
+	int ring_fd[MOAT_MAX_WORKERS]; /* this handle's ring buffers (-1: none) */
+	unsigned int n_workers; /* of the running copy (0: stopped) */
+	enum moat_copy_transport transport;
+	uint32_t ring_bytes;
 	char err[512];
 };
+
+/* dp_copy.c: size (and set pin paths of) the copy/HTTP maps before load; after load: map fds
+ * and mmap; on close: release buffers. */
+int dp_copy_size_maps(struct moat_dp *dp, const struct moat_dp_opts *opts);
+int dp_copy_open(struct moat_dp *dp);
+void dp_copy_close(struct moat_dp *dp);
+/* Shared with datapath.c: size a map from its pin or want (0: keep the object's size). */
+int dp_size_map(struct moat_dp *dp, struct bpf_map *map, uint32_t want);
 
 /* Set dp->err and return err (a -errno). */
 int dp_fail(struct moat_dp *dp, int err, const char *fmt, ...) _printf_(3, 4);

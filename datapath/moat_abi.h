@@ -96,6 +96,7 @@ struct moat_cfg {
 #define MOAT_R_NON_IP 8 /* pass: not IPv4/IPv6 (ARP, LLDP, ...) */
 #define MOAT_R_ESSENTIAL 9 /* pass in default-deny: ICMPv6 neighbour discovery */
 #define MOAT_R_FRAGMENT 10 /* pass in default-deny: non-first fragment (no L4 header) */
+#define MOAT_R_HTTP 11 /* drop (TC): an in-kernel HTTP check hit this flow's first request */
 #define MOAT_R_NUM 16
 
 #define MOAT_STATS_IDX(hook, verdict, reason) \
@@ -230,6 +231,190 @@ static inline __u32 moat_pfl4_slot(__u32 fam_idx, __u8 proto, __u16 port_host)
 	return (fam_idx * 3u + cls) * 65536u + port_host;
 }
 
+/*
+ * ---- Packet copies and in-kernel HTTP checks (TC ingress and egress) ----
+ *
+ *   moat_ccfg     ARRAY[1], BPF_F_MMAPABLE   struct moat_copy_cfg (pinned: survives restarts)
+ *   moat_flows    LRU_HASH moat_flow_key -> moat_flow   (pinned)
+ *   moat_http_h   HASH   moat_http_key -> moat_http_val  blocked methods and Host values (pinned)
+ *   moat_http_u   LPM    moat_http_uri_key -> moat_http_val  blocked URI prefixes (pinned)
+ *   moat_cstats   PERCPU_ARRAY[MOAT_MAX_WORKERS] moat_copy_counters, index = worker (pinned)
+ *   moat_rings    ARRAY_OF_MAPS[MOAT_MAX_WORKERS] of RINGBUF, index = worker (pinned outer
+ *                 array; the ring buffers in it belong to the running daemon)
+ *   moat_perf     PERF_EVENT_ARRAY[MOAT_MAX_WORKERS * ncpu], index = worker * ncpu + cpu
+ *
+ * Every record on a ring (or perf buffer) is struct moat_pkt_hdr followed by cap_len bytes of
+ * the frame from its Ethernet header.
+ */
+#define MOAT_MAX_WORKERS 64
+#define MOAT_SNAPLEN_MAX 16384 /* bytes of one frame copied at most (per-CPU scratch size) */
+
+/* moat_copy_cfg.transport */
+#define MOAT_TRANSPORT_RINGBUF 0
+#define MOAT_TRANSPORT_PERFBUF 1
+
+/* HTTP checks (moat_http_key.kind, moat_pkt_hdr.http_check); = enum moat_http_check. */
+#define MOAT_HC_METHOD 1
+#define MOAT_HC_HOST 2
+#define MOAT_HC_URI_PREFIX 3
+#define MOAT_HC_REQUEST_LINE_LEN 4
+#define MOAT_HC_HEADER_LEN 5
+#define MOAT_HC_NUM 6
+
+#define MOAT_HTTP_KEY_MAX 124 /* bytes of a method or Host value in moat_http_key */
+#define MOAT_HTTP_METHOD_MAX 32 /* longest method the kernel looks up */
+#define MOAT_HTTP_URI_MAX 128 /* bytes of a URI prefix (moat_http_uri_key) */
+#define MOAT_HTTP_SCAN 2048 /* bytes of the first request segment the checks read */
+
+struct moat_copy_cfg {
+	__u32 enabled; /* 1: copy (the daemon sets it at start, clears it at clean stop) */
+	__u32 n_workers; /* 1..MOAT_MAX_WORKERS */
+	__u32 transport; /* MOAT_TRANSPORT_* */
+	__u32 depth; /* payload bytes copied per flow and direction */
+	__u32 snaplen; /* 1..MOAT_SNAPLEN_MAX */
+	__u32 ncpu; /* perf transport: possible CPUs (stride of moat_perf) */
+	__u32 http_max_request_line; /* 0 = no limit */
+	__u32 http_max_header; /* 0 = no limit */
+	__u32 http_nonempty; /* bit MOAT_HC_x set: that check may have entries / is active */
+	__u32 pad;
+};
+
+/* Normalised 5-tuple: endpoint a is the lower (address, port) pair, so both directions meet. */
+struct moat_flow_key {
+	__u8 family; /* 4 or 6 */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__be16 port_a;
+	__be16 port_b;
+	__u8 pad[2];
+	__u8 a[16]; /* IPv4: first 4 bytes, rest zero */
+	__u8 b[16];
+};
+
+#define MOAT_FLOW_BYPASS 0x01 /* userspace: copy nothing more of this flow */
+#define MOAT_FLOW_HTTP_DROP 0x02 /* an HTTP check hit: drop every later packet */
+#define MOAT_FLOW_HTTP_DONE 0x04 /* the first request segment was checked (or was not HTTP) */
+#define MOAT_FLOW_CLIENT_KNOWN 0x08 /* a SYN was seen: client_dir is valid */
+
+struct moat_flow {
+	__u64 bytes[2]; /* payload bytes copied, [0] a->b, [1] b->a */
+	__u8 flags; /* MOAT_FLOW_* */
+	__u8 client_dir; /* direction (0 a->b, 1 b->a) of the SYN sender */
+	__u8 http_check; /* MOAT_HC_* that hit, with MOAT_FLOW_HTTP_DROP */
+	__u8 pad[5];
+};
+
+struct moat_http_key {
+	__u8 kind; /* MOAT_HC_METHOD or MOAT_HC_HOST */
+	__u8 len; /* bytes of value used; the rest is zero */
+	__u8 pad[2];
+	char value[MOAT_HTTP_KEY_MAX]; /* methods as written (case matters), hosts lower case */
+};
+
+struct moat_http_uri_key {
+	__u32 prefixlen; /* 8 * bytes */
+	char uri[MOAT_HTTP_URI_MAX];
+};
+
+struct moat_http_val {
+	__u64 hits; /* requests dropped by this entry */
+};
+
+struct moat_copy_counters {
+	__u64 copied; /* records written */
+	__u64 copied_bytes; /* frame bytes written (cap_len) */
+	__u64 lost; /* ring or perf buffer full (or no consumer's buffer in place) */
+	__u64 depth_skipped; /* packets not copied: flow past its depth */
+	__u64 bypassed; /* packets not copied: flow bypassed by userspace */
+	__u64 http_blocked; /* packets dropped by an HTTP check or a flow it marked */
+	__u64 http_incomplete; /* first request segment without a complete request line */
+	__u64 flow_full; /* flow map update failed (should not happen with LRU) */
+};
+
+/* moat_pkt_hdr.kind */
+#define MOAT_PKT_COPY 1
+#define MOAT_PKT_HTTP_BLOCK 2
+
+struct moat_pkt_hdr {
+	__u8 kind; /* MOAT_PKT_* */
+	__u8 hook; /* MOAT_HOOK_TC_IN / MOAT_HOOK_TC_OUT */
+	__u8 http_check; /* MOAT_HC_* for MOAT_PKT_HTTP_BLOCK, else 0 */
+	__u8 hdr_len; /* sizeof(struct moat_pkt_hdr): the frame starts here */
+	__u32 ifindex;
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() */
+	__u32 wire_len; /* skb->len */
+	__u32 cap_len; /* frame bytes that follow */
+	__u16 worker;
+	__u8 pad[6];
+};
+
+#ifdef __bpf__
+#define MOAT_UNROLL _Pragma("unroll")
+#else
+#define MOAT_UNROLL
+#endif
+
+/*
+ * Normalise a 5-tuple (shared by the BPF programs and the library, so both agree): endpoint a
+ * is the lower of (address, port) in a fixed word order (any total order works, it only has
+ * to be the same on both sides). s and d are 4 (family 4) or 16 bytes. Returns the packet's
+ * direction: 0 when the source is endpoint a, else 1.
+ */
+static inline int moat_flow_key_make(struct moat_flow_key *k, __u8 family, __u8 proto,
+				     const void *s, const void *d, __be16 sport, __be16 dport)
+{
+	__u32 sw[4] = {}, dw[4] = {};
+	int src_first = 0, decided = 0;
+
+	if (family == 4) {
+		__builtin_memcpy(sw, s, 4);
+		__builtin_memcpy(dw, d, 4);
+	} else {
+		__builtin_memcpy(sw, s, 16);
+		__builtin_memcpy(dw, d, 16);
+	}
+	MOAT_UNROLL
+	for (int i = 0; i < 4; i++) {
+		if (!decided && sw[i] != dw[i]) {
+			src_first = sw[i] < dw[i];
+			decided = 1;
+		}
+	}
+	if (!decided)
+		src_first = sport <= dport;
+	k->family = family;
+	k->proto = proto;
+	k->pad[0] = k->pad[1] = 0;
+	if (src_first) {
+		__builtin_memcpy(k->a, sw, 16);
+		__builtin_memcpy(k->b, dw, 16);
+		k->port_a = sport;
+		k->port_b = dport;
+		return 0;
+	}
+	__builtin_memcpy(k->a, dw, 16);
+	__builtin_memcpy(k->b, sw, 16);
+	k->port_a = dport;
+	k->port_b = sport;
+	return 1;
+}
+
+/* Hash of a normalised key (so symmetric in the packet's direction): picks the worker. */
+static inline __u32 moat_flow_hash(const struct moat_flow_key *k)
+{
+	__u32 w[10], h = 0x9e3779b9u;
+
+	__builtin_memcpy(w, k, sizeof(w));
+	MOAT_UNROLL
+	for (int i = 0; i < 10; i++) {
+		h ^= w[i];
+		h *= 0x85ebca6bu;
+		h ^= h >> 13;
+	}
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
 #ifndef __bpf__
 _Static_assert(sizeof(struct moat_cfg) == 16, "moat_cfg layout");
 _Static_assert(sizeof(struct moat_counter) == 16, "moat_counter layout");
@@ -241,4 +426,11 @@ _Static_assert(sizeof(struct moat_l4v4_key) == 11, "moat_l4v4_key layout");
 _Static_assert(sizeof(struct moat_l4v6_key) == 23, "moat_l4v6_key layout");
 _Static_assert(sizeof(struct moat_note_key) == 24, "moat_note_key layout");
 _Static_assert(sizeof(struct moat_note) == MOAT_NOTE_LEN, "moat_note layout");
+_Static_assert(sizeof(struct moat_copy_cfg) == 40, "moat_copy_cfg layout");
+_Static_assert(sizeof(struct moat_flow_key) == 40, "moat_flow_key layout");
+_Static_assert(sizeof(struct moat_flow) == 24, "moat_flow layout");
+_Static_assert(sizeof(struct moat_http_key) == 128, "moat_http_key layout");
+_Static_assert(sizeof(struct moat_http_uri_key) == 132, "moat_http_uri_key layout");
+_Static_assert(sizeof(struct moat_copy_counters) == 64, "moat_copy_counters layout");
+_Static_assert(sizeof(struct moat_pkt_hdr) == 32, "moat_pkt_hdr layout");
 #endif

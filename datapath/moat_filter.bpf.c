@@ -142,6 +142,10 @@ struct moat_pkt {
 	__u8 bad; /* L3 addresses valid but the rest malformed */
 	__u8 icmp_type;
 	__be16 dport;
+	__be16 sport; /* TCP/UDP */
+	__u8 tcp_flags; /* TCP */
+	__u32 payoff; /* TCP/UDP: offset of the payload from the frame start */
+	__u32 ipend; /* offset of the end of the IP packet (per its length field) */
 };
 
 #define BIT(n) (1u << (n))
@@ -191,6 +195,7 @@ static __always_inline int moat_parse(void *data, void *data_end, struct moat_pk
 		    bpf_ntohs(iph->tot_len) < hlen)
 			return -1;
 		p->family = 4;
+		p->ipend = (cur - data) + bpf_ntohs(iph->tot_len);
 		p->saddr = &iph->saddr;
 		p->daddr = &iph->daddr;
 		nh = iph->protocol;
@@ -209,6 +214,7 @@ static __always_inline int moat_parse(void *data, void *data_end, struct moat_pk
 		if (ip6h->version != 6)
 			return -1;
 		p->family = 6;
+		p->ipend = (cur - data) + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
 		p->saddr = &ip6h->saddr;
 		p->daddr = &ip6h->daddr;
 		nh = ip6h->nexthdr;
@@ -267,6 +273,9 @@ static __always_inline int moat_parse(void *data, void *data_end, struct moat_pk
 			return 0;
 		}
 		p->dport = th->dest;
+		p->sport = th->source;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->payoff = (cur - data) + th->doff * 4;
 		p->l4 = 1;
 	} else if (nh == IPPROTO_UDP) {
 		struct udphdr *uh = cur;
@@ -276,6 +285,8 @@ static __always_inline int moat_parse(void *data, void *data_end, struct moat_pk
 			return 0;
 		}
 		p->dport = uh->dest;
+		p->sport = uh->source;
+		p->payoff = (cur - data) + sizeof(*uh);
 		p->l4 = 1;
 	} else if (nh == IPPROTO_ICMP || nh == IPPROTO_ICMPV6) {
 		__u8 *ih = cur;
@@ -414,8 +425,12 @@ static __always_inline void moat_count(__u32 hook, __u32 verdict, __u32 reason, 
 	}
 }
 
-/* The one verdict implementation. Returns MOAT_V_PASS or MOAT_V_DROP (and counts it). */
-static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, __u64 bytes)
+/*
+ * The one verdict implementation. Returns MOAT_V_PASS or MOAT_V_DROP with the reason in
+ * *ret_reason (the caller counts it, after any later stage changed it); p gets the parse.
+ */
+static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, struct moat_pkt *pp,
+					__u32 *ret_reason)
 {
 	struct moat_pkt p = {};
 	struct moat_cfg *cfg;
@@ -423,8 +438,10 @@ static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, 
 	int deny, act;
 
 	cfg = bpf_map_lookup_elem(&moat_cfg, &zero);
-	if (!cfg)
+	if (!cfg) {
+		*ret_reason = MOAT_R_NONE;
 		return MOAT_V_PASS; /* cannot happen (array of one); fail open */
+	}
 	ne = cfg->nonempty;
 	deny = hook != MOAT_HOOK_TC_OUT && cfg->mode == MOAT_MODE_DENY;
 
@@ -478,8 +495,503 @@ static __always_inline __u32 moat_judge(void *data, void *data_end, __u32 hook, 
 		}
 	}
 out:
-	moat_count(hook, verdict, reason, bytes);
+	*pp = p;
+	*ret_reason = reason;
 	return verdict;
+}
+
+/*
+ * ---- Packet copies and in-kernel HTTP checks (TC only) ----
+ *
+ * Which packets: TCP and UDP that passed the L3/L4 verdict (not non-first fragments: they
+ * have no ports, so no flow; not ICMP or other protocols: the DPI engine inspects TCP and UDP
+ * payloads only). Per flow (normalised 5-tuple, LRU map) and direction, payload is copied up to
+ * moat_copy_cfg.depth; TCP segments with SYN, FIN or RST always; nothing once userspace set
+ * MOAT_FLOW_BYPASS. The worker is moat_flow_hash() % n_workers: the same for both directions.
+ *
+ * Ring transport: one BPF ring buffer per worker in an ARRAY_OF_MAPS, so the daemon sizes
+ * the rings at start (ring buffers of any size fit one template) and replaces them on restart
+ * without reloading programs. bpf_ringbuf_reserve() needs a constant size, so the frame is
+ * gathered in a per-CPU scratch (bpf_skb_load_bytes also reads paged skb data) and written
+ * with bpf_ringbuf_output() at its real length. Perf transport: bpf_perf_event_output() with
+ * BPF_F_CTXLEN appends the frame from the skb; one perf event per (worker, CPU).
+ */
+
+struct moat_ring {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096); /* template only: the library inserts rings of its size */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, MOAT_MAX_WORKERS);
+	__type(key, __u32);
+	__array(values, struct moat_ring);
+} moat_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(max_entries, MOAT_MAX_WORKERS); /* times the CPU count: set by the library */
+	__type(key, __u32);
+	__type(value, __u32);
+} moat_perf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct moat_copy_cfg);
+} moat_ccfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MOAT_MAX_WORKERS);
+	__type(key, __u32);
+	__type(value, struct moat_copy_counters);
+} moat_cstats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* set by the library */
+	__type(key, struct moat_flow_key);
+	__type(value, struct moat_flow);
+} moat_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct moat_http_key);
+	__type(value, struct moat_http_val);
+} moat_http_h SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct moat_http_uri_key);
+	__type(value, struct moat_http_val);
+} moat_http_u SEC(".maps");
+
+struct moat_copy_scratch {
+	struct moat_pkt_hdr hdr;
+	__u8 data[MOAT_SNAPLEN_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_copy_scratch);
+} moat_cscratch SEC(".maps");
+
+/* Scanner state of the HTTP checks (per CPU: a TC program runs to its end on one CPU). */
+enum {
+	HS_METHOD = 0,
+	HS_URI,
+	HS_VERSION,
+	HS_NAME, /* header name (line start: name_pos == 0) */
+	HS_HOST_OWS,
+	HS_HOST,
+	HS_VALUE, /* rest of a header line */
+	HS_END, /* empty line: end of the headers */
+	HS_NOT_HTTP,
+};
+
+struct moat_http_scan {
+	__u8 buf[MOAT_HTTP_SCAN];
+	struct moat_http_key method;
+	struct moat_http_key host;
+	struct moat_http_uri_key uri;
+	__u32 len; /* bytes in buf */
+	__u32 state; /* HS_* */
+	__u32 line_start;
+	__u32 reqline_len; /* request line length without CRLF; 0 = not complete */
+	__u32 max_hdr; /* longest complete header line without CRLF */
+	__u32 name_pos;
+	__u32 host_match; /* the header name so far is a prefix of "host" */
+	__u32 host_seen; /* a Host value was collected */
+	__u32 host_long; /* the Host value did not fit the key */
+	__u32 bracket; /* inside an IPv6 literal [..] */
+	__u32 ulen;
+	__u32 prev_cr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct moat_http_scan);
+} moat_hscratch SEC(".maps");
+
+/* RFC 9110 tchar: the characters of a method token. */
+static __always_inline int moat_tchar(__u8 c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '!':
+	case '#':
+	case '$':
+	case '%':
+	case '&':
+	case '\'':
+	case '*':
+	case '+':
+	case '-':
+	case '.':
+	case '^':
+	case '_':
+	case '`':
+	case '|':
+	case '~':
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline __u8 moat_lower(__u8 c)
+{
+	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+/* i masked to [0, n) for n a power of two, in a way the compiler cannot drop (verifier). */
+static __always_inline __u32 moat_idx(__u32 i, __u32 n)
+{
+	asm volatile("" : "+r"(i));
+	return i & (n - 1);
+}
+
+static __always_inline __u8 moat_host_ch(__u32 i)
+{
+	return i == 0 ? 'h' : i == 1 ? 'o' : i == 2 ? 's' : 't';
+}
+
+/* End of a header line at offset i (the LF). */
+static __always_inline void moat_hs_eol(struct moat_http_scan *s, __u32 i)
+{
+	__u32 n = i - s->line_start - (s->prev_cr ? 1 : 0);
+
+	if (n > s->max_hdr)
+		s->max_hdr = n;
+	s->line_start = i + 1;
+	s->state = HS_NAME;
+	s->name_pos = 0;
+	s->host_match = 1;
+}
+
+/* One byte of the first request segment (bpf_loop callback): 1 stops the scan. */
+static long moat_hs_step(__u32 i, void *ctx)
+{
+	__u32 zero = 0;
+	struct moat_http_scan *s = bpf_map_lookup_elem(&moat_hscratch, &zero);
+	__u8 c, cr;
+
+	if (!s || i >= MOAT_HTTP_SCAN || i >= s->len)
+		return 1;
+	c = s->buf[moat_idx(i, MOAT_HTTP_SCAN)];
+	cr = s->prev_cr;
+	s->prev_cr = c == '\r';
+	switch (s->state) {
+	case HS_METHOD:
+		if (c == ' ') {
+			if (!s->method.len) {
+				s->state = HS_NOT_HTTP;
+				return 1;
+			}
+			s->state = HS_URI;
+		} else if (moat_tchar(c) && s->method.len < MOAT_HTTP_METHOD_MAX) {
+			s->method.value[moat_idx(s->method.len, MOAT_HTTP_METHOD_MAX)] = c;
+			s->method.len++;
+		} else {
+			s->state = HS_NOT_HTTP;
+			return 1;
+		}
+		return 0;
+	case HS_URI:
+		if (c == ' ') {
+			s->state = HS_VERSION;
+		} else if (c == '\r' || c == '\n') {
+			s->state = HS_NOT_HTTP; /* no version: HTTP/0.9 or not HTTP at all */
+			return 1;
+		} else {
+			if (s->ulen < MOAT_HTTP_URI_MAX)
+				s->uri.uri[moat_idx(s->ulen, MOAT_HTTP_URI_MAX)] = c;
+			s->ulen++;
+		}
+		return 0;
+	case HS_VERSION:
+		if (c == '\n') {
+			s->reqline_len = i - (cr ? 1 : 0);
+			moat_hs_eol(s, i);
+			s->max_hdr = 0;
+		}
+		return 0;
+	case HS_NAME:
+		if (c == '\n') {
+			if (i - s->line_start <= 1) { /* empty line (CRLF or LF) */
+				s->state = HS_END;
+				return 1;
+			}
+			moat_hs_eol(s, i);
+		} else if (c == ':') {
+			s->state = s->host_match && s->name_pos == 4 && !s->host_seen ?
+					   HS_HOST_OWS :
+					   HS_VALUE;
+		} else {
+			if (s->name_pos >= 4 || moat_lower(c) != moat_host_ch(s->name_pos))
+				s->host_match = 0;
+			s->name_pos++;
+		}
+		return 0;
+	case HS_HOST_OWS:
+		if (c == ' ' || c == '\t')
+			return 0;
+		s->state = HS_HOST;
+		/* fall through */
+	case HS_HOST:
+		if (c == '\n') {
+			s->host_seen = 1;
+			moat_hs_eol(s, i);
+		} else if (c == ' ' || c == '\t' || c == '\r' || (c == ':' && !s->bracket)) {
+			s->host_seen = 1;
+			s->state = HS_VALUE; /* the port (ignored) or trailing space */
+		} else {
+			if (c == '[')
+				s->bracket = 1;
+			else if (c == ']')
+				s->bracket = 0;
+			if (s->host.len < MOAT_HTTP_KEY_MAX)
+				s->host.value[moat_idx(s->host.len, 128)] =
+					moat_lower(c); /* < KEY_MAX */
+			else
+				s->host_long = 1;
+			if (s->host.len < 255)
+				s->host.len++;
+		}
+		return 0;
+	case HS_VALUE:
+		if (c == '\n')
+			moat_hs_eol(s, i);
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline int moat_http_hit(void *map, void *key)
+{
+	struct moat_http_val *v = bpf_map_lookup_elem(map, key);
+
+	if (!v)
+		return 0;
+	__sync_fetch_and_add(&v->hits, 1);
+	return 1;
+}
+
+/*
+ * Check the first request segment (payload at off, pay bytes): returns the MOAT_HC_* that hit
+ * or 0. Only this segment is read (at most MOAT_HTTP_SCAN bytes of it): a request line that
+ * does not end within it is counted (http_incomplete) and gets the checks its seen part
+ * allows (method, URI prefix, request-line length once the seen part exceeds the limit).
+ */
+static __always_inline __u32 moat_http_check(struct __sk_buff *skb, __u32 off, __u32 pay,
+					     struct moat_copy_cfg *cc,
+					     struct moat_copy_counters *st)
+{
+	__u32 zero = 0, n = pay, ne = cc->http_nonempty, lim;
+	struct moat_http_scan *s = bpf_map_lookup_elem(&moat_hscratch, &zero);
+
+	if (!s)
+		return 0;
+	if (n > MOAT_HTTP_SCAN)
+		n = MOAT_HTTP_SCAN;
+	if (n < 1)
+		return 0;
+	n = moat_idx(n - 1, MOAT_HTTP_SCAN) + 1; /* no-op, for the verifier: 1..MOAT_HTTP_SCAN */
+	if (bpf_skb_load_bytes(skb, off, s->buf, n) < 0)
+		return 0;
+	__builtin_memset(&s->method, 0, sizeof(s->method));
+	__builtin_memset(&s->host, 0, sizeof(s->host));
+	s->method.kind = MOAT_HC_METHOD;
+	s->host.kind = MOAT_HC_HOST;
+	s->len = n;
+	s->state = HS_METHOD;
+	s->line_start = 0;
+	s->reqline_len = 0;
+	s->max_hdr = 0;
+	s->name_pos = 0;
+	s->host_match = 1;
+	s->host_seen = 0;
+	s->host_long = 0;
+	s->bracket = 0;
+	s->ulen = 0;
+	s->prev_cr = 0;
+	bpf_loop(n, moat_hs_step, NULL, 0);
+
+	if (s->state == HS_NOT_HTTP || s->state == HS_METHOD)
+		return 0; /* not an HTTP request (or only a method so far: nothing to judge) */
+	if ((ne & BIT(MOAT_HC_METHOD)) && moat_http_hit(&moat_http_h, &s->method))
+		return MOAT_HC_METHOD;
+	if ((ne & BIT(MOAT_HC_URI_PREFIX)) && s->ulen) {
+		s->uri.prefixlen = 8 * (s->ulen < MOAT_HTTP_URI_MAX ? s->ulen : MOAT_HTTP_URI_MAX);
+		if (moat_http_hit(&moat_http_u, &s->uri))
+			return MOAT_HC_URI_PREFIX;
+	}
+	lim = cc->http_max_request_line;
+	if (!s->reqline_len) {
+		st->http_incomplete++;
+		if (lim && n > lim && (ne & BIT(MOAT_HC_REQUEST_LINE_LEN)))
+			return MOAT_HC_REQUEST_LINE_LEN; /* the seen part alone is too long */
+		return 0;
+	}
+	if (lim && s->reqline_len > lim && (ne & BIT(MOAT_HC_REQUEST_LINE_LEN)))
+		return MOAT_HC_REQUEST_LINE_LEN;
+	if ((ne & BIT(MOAT_HC_HOST)) && s->host_seen && !s->host_long &&
+	    moat_http_hit(&moat_http_h, &s->host))
+		return MOAT_HC_HOST;
+	lim = cc->http_max_header;
+	if (lim && (ne & BIT(MOAT_HC_HEADER_LEN))) {
+		if (s->max_hdr > lim)
+			return MOAT_HC_HEADER_LEN;
+		/* an unterminated last line already longer than the limit */
+		if (s->state != HS_END && n - s->line_start > lim)
+			return MOAT_HC_HEADER_LEN;
+	}
+	return 0;
+}
+
+/* Write one record (header + frame) on worker's ring or perf buffer; count it either way. */
+static __always_inline void moat_emit(struct __sk_buff *skb, struct moat_copy_cfg *cc,
+				      struct moat_copy_counters *st, __u32 worker, __u32 hook,
+				      __u8 kind, __u8 check)
+{
+	struct moat_pkt_hdr h = {};
+	__u32 zero = 0, cap = skb->len;
+	long r = -1;
+
+	if (cap > cc->snaplen)
+		cap = cc->snaplen;
+	if (cap > MOAT_SNAPLEN_MAX)
+		cap = MOAT_SNAPLEN_MAX;
+	if (cap < 1)
+		return;
+	cap = moat_idx(cap - 1, MOAT_SNAPLEN_MAX) + 1; /* no-op, for the verifier */
+	h.kind = kind;
+	h.hook = hook;
+	h.http_check = check;
+	h.hdr_len = sizeof(h);
+	h.ifindex = skb->ifindex;
+	h.ts_ns = bpf_ktime_get_boot_ns();
+	h.wire_len = skb->len;
+	h.cap_len = cap;
+	h.worker = worker;
+	if (cc->transport == MOAT_TRANSPORT_PERFBUF) {
+		__u64 idx = (__u64)worker * cc->ncpu + bpf_get_smp_processor_id();
+
+		r = bpf_perf_event_output(skb, &moat_perf, ((__u64)cap << 32) | idx, &h, sizeof(h));
+	} else {
+		struct moat_copy_scratch *sc = bpf_map_lookup_elem(&moat_cscratch, &zero);
+		void *rb = bpf_map_lookup_elem(&moat_rings, &worker);
+
+		if (sc && rb) {
+			sc->hdr = h;
+			if (bpf_skb_load_bytes(skb, 0, sc->data, cap) == 0)
+				r = bpf_ringbuf_output(rb, sc, sizeof(h) + cap, 0);
+		}
+	}
+	if (r < 0) {
+		st->lost++;
+		return;
+	}
+	st->copied++;
+	st->copied_bytes += cap;
+}
+
+/*
+ * The flow stage of TC, after a PASS verdict for TCP or UDP: HTTP checks, then the copy.
+ * Returns MOAT_V_DROP when the flow is (or just got) blocked by an HTTP check.
+ */
+static __always_inline __u32 moat_flow_stage(struct __sk_buff *skb, __u32 hook, struct moat_pkt *p)
+{
+	struct moat_copy_counters *st;
+	struct moat_flow_key k;
+	struct moat_flow *f;
+	struct moat_copy_cfg *cc;
+	__u32 zero = 0, worker = 0, nw, pay = 0, end, http;
+	int dir, syn, control;
+
+	cc = bpf_map_lookup_elem(&moat_ccfg, &zero);
+	if (!cc)
+		return MOAT_V_PASS;
+	http = cc->http_nonempty;
+	if (!cc->enabled && !http)
+		return MOAT_V_PASS; /* the cheap case: nothing to copy, nothing to check */
+
+	dir = moat_flow_key_make(&k, p->family, p->proto, p->saddr, p->daddr, p->sport, p->dport);
+	nw = cc->n_workers;
+	if (nw > 1 && nw <= MOAT_MAX_WORKERS)
+		worker = moat_flow_hash(&k) % nw;
+	st = bpf_map_lookup_elem(&moat_cstats, &worker);
+	if (!st)
+		return MOAT_V_PASS;
+
+	syn = p->proto == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02; /* SYN without ACK */
+	control = p->proto == IPPROTO_TCP && (p->tcp_flags & 0x07); /* FIN, SYN or RST */
+	end = p->ipend < skb->len ? p->ipend : skb->len;
+	if (end > p->payoff)
+		pay = end - p->payoff;
+
+	f = bpf_map_lookup_elem(&moat_flows, &k);
+	if (!f || syn) {
+		/* A new flow, or a new connection on the tuple: start afresh. */
+		struct moat_flow nf = {};
+
+		if (syn) {
+			nf.flags = MOAT_FLOW_CLIENT_KNOWN;
+			nf.client_dir = dir;
+		}
+		if (bpf_map_update_elem(&moat_flows, &k, &nf, BPF_ANY) == 0)
+			f = bpf_map_lookup_elem(&moat_flows, &k);
+		else
+			f = NULL;
+		if (!f)
+			st->flow_full++;
+	}
+	if (f && (f->flags & MOAT_FLOW_HTTP_DROP)) {
+		st->http_blocked++;
+		return MOAT_V_DROP;
+	}
+	if (f && http && hook == MOAT_HOOK_TC_IN && p->proto == IPPROTO_TCP && pay &&
+	    (f->flags & (MOAT_FLOW_CLIENT_KNOWN | MOAT_FLOW_HTTP_DONE)) == MOAT_FLOW_CLIENT_KNOWN &&
+	    dir == f->client_dir) {
+		__u32 hit = moat_http_check(skb, p->payoff, pay, cc, st);
+
+		f->flags |= MOAT_FLOW_HTTP_DONE;
+		if (hit) {
+			f->flags |= MOAT_FLOW_HTTP_DROP;
+			f->http_check = hit;
+			st->http_blocked++;
+			if (cc->enabled)
+				moat_emit(skb, cc, st, worker, hook, MOAT_PKT_HTTP_BLOCK, hit);
+			return MOAT_V_DROP;
+		}
+	}
+	if (!cc->enabled)
+		return MOAT_V_PASS;
+	if (f) {
+		if (f->flags & MOAT_FLOW_BYPASS) {
+			st->bypassed++;
+			return MOAT_V_PASS;
+		}
+		if (!control && f->bytes[dir & 1] >= cc->depth) {
+			st->depth_skipped++;
+			return MOAT_V_PASS;
+		}
+		__sync_fetch_and_add(&f->bytes[dir & 1], pay);
+	}
+	moat_emit(skb, cc, st, worker, hook, MOAT_PKT_COPY, 0);
+	return MOAT_V_PASS;
 }
 
 SEC("xdp")
@@ -488,9 +1000,12 @@ int moat_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (moat_judge(data, data_end, MOAT_HOOK_XDP, data_end - data) == MOAT_V_DROP)
-		return XDP_DROP;
-	return XDP_PASS;
+	struct moat_pkt p;
+	__u32 reason, verdict;
+
+	verdict = moat_judge(data, data_end, MOAT_HOOK_XDP, &p, &reason);
+	moat_count(MOAT_HOOK_XDP, verdict, reason, data_end - data);
+	return verdict == MOAT_V_DROP ? XDP_DROP : XDP_PASS;
 }
 
 static __always_inline int moat_tc(struct __sk_buff *skb, __u32 hook)
@@ -504,7 +1019,18 @@ static __always_inline int moat_tc(struct __sk_buff *skb, __u32 hook)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	if (moat_judge(data, data_end, hook, skb->len) == MOAT_V_DROP)
+	struct moat_pkt p;
+	__u32 reason, verdict;
+
+	verdict = moat_judge(data, data_end, hook, &p, &reason);
+	if (verdict == MOAT_V_PASS && p.l4 && !p.frag &&
+	    (p.proto == IPPROTO_TCP || p.proto == IPPROTO_UDP) &&
+	    moat_flow_stage(skb, hook, &p) == MOAT_V_DROP) {
+		verdict = MOAT_V_DROP;
+		reason = MOAT_R_HTTP;
+	}
+	moat_count(hook, verdict, reason, skb->len);
+	if (verdict == MOAT_V_DROP)
 		return TC_ACT_SHOT;
 	return TC_ACT_UNSPEC; /* no opinion: later programs still run */
 }

@@ -379,6 +379,19 @@ int eve_writer_write(struct eve_writer *w, const json_t *obj)
 	return commit_scratch(w);
 }
 
+int eve_writer_reopen(struct eve_writer *w, const char *path)
+{
+	int fd, r;
+
+	r = eve_writer_flush(w);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_APPEND, 0644);
+	if (fd < 0)
+		return -errno;
+	close(w->fd);
+	w->fd = fd;
+	return r < 0 ? r : 0;
+}
+
 uint64_t eve_writer_events(const struct eve_writer *w)
 {
 	return w->events;

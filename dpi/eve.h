@@ -17,6 +17,9 @@ int eve_writer_open(const char *path, bool append, struct eve_writer **ret_w);
  * Does not take ownership of OBJ. Returns 0 or -errno (-ENOMEM, write error). */
 int eve_writer_write(struct eve_writer *w, const json_t *obj);
 int eve_writer_flush(struct eve_writer *w);
+/* Flush, then continue in PATH opened for appending (log rotation: the old file was renamed).
+ * On failure the old file stays in use. Returns 0 or -errno. */
+int eve_writer_reopen(struct eve_writer *w, const char *path);
 uint64_t eve_writer_events(const struct eve_writer *w);
 /* Flushes and closes; returns the first write error seen over the writer's life, or 0. */
 int eve_writer_close(struct eve_writer *w);

@@ -57,6 +57,8 @@ struct detect_glue {
 	int cur_dir;
 	struct sbuf hb[DETECT_BUF_MAX]; /* HTTP buffers built per transaction */
 	size_t stream_mem; /* bytes held by all flows' stream buffers */
+	detect_glue_alert_hook alert_hook;
+	void *alert_hook_ctx;
 };
 
 #define ALERTS_PER_RUN 64
@@ -91,6 +93,8 @@ static void emit(struct alert_ctx *c, const struct rule_info *ri)
 	o = eve_alert_event_new(c->ts_us, &t, c->to_server, c->pcap_cnt, c->tx_id, &m,
 				c->http ? "http" : NULL, c->http);
 	c->f->alerted = true;
+	if (c->g->alert_hook)
+		c->g->alert_hook(c->g->alert_hook_ctx, ri, t.family, t.src_ip);
 	if (!o) {
 		c->g->st.errors++;
 		return;
@@ -664,6 +668,26 @@ int detect_glue_new(const struct ruleset *rs, struct app_layer *a, struct detect
 	app_layer_set_tx_hook(a, on_tx, g);
 	*ret = g;
 	return 0;
+}
+
+int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs)
+{
+	struct detect_ctx *ctx;
+	int r;
+
+	r = detect_ctx_new(rs, &ctx);
+	if (r < 0)
+		return r;
+	detect_ctx_free(g->ctx);
+	g->ctx = ctx;
+	g->rs = rs;
+	return 0;
+}
+
+void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook hook, void *ctx)
+{
+	g->alert_hook = hook;
+	g->alert_hook_ctx = ctx;
 }
 
 void detect_glue_free(struct detect_glue *g)

@@ -38,6 +38,22 @@ struct detect_glue;
  * -ENOMEM / detect_ctx_new() errors. */
 int detect_glue_new(const struct ruleset *rs, struct app_layer *a, struct detect_glue **ret);
 void detect_glue_free(struct detect_glue *g);
+/*
+ * Inspect with RS from the next packet on (live reload): a new per-worker context; flows keep
+ * their state (their flowbits restart, see detect_flow_new()). RS is borrowed. On failure the
+ * old ruleset stays in use. Returns 0 or detect_ctx_new() errors.
+ */
+int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs);
+
+/*
+ * Called for every alert written (not for pass or noalert matches), from the worker's thread,
+ * with the rule and the flow's client address (family 4 or 6, network order): the source
+ * live mode scores. For response-side alerts too: the client asked for what matched.
+ */
+typedef void (*detect_glue_alert_hook)(void *ctx, const struct rule_info *ri, int family,
+				       const uint8_t *client);
+void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook hook, void *ctx);
+
 /* The callbacks to give worker_new() instead of app_layer_ops()'s. */
 void detect_glue_ops(struct detect_glue *g, struct app_ops *ret_ops);
 const struct detect_glue_stats *detect_glue_stats(const struct detect_glue *g);

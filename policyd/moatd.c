@@ -14,10 +14,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "config.h"
+#include <config.h> /* the build's (MOAT_VERSION), not policyd/config.h */
 #include "lib/lib.h"
 #include "dpi/dpi.h"
+#include "policyd/config.h"
+#ifdef MOAT_HAVE_LIVE
+#include "policyd/daemon.h"
+#endif
 #ifdef MOAT_HAVE_RULES
 #include "rules/rules.h"
 #include "detect_glue.h"
@@ -28,9 +33,17 @@ struct ruleset;
 #define MAX_RULE_PATHS 256
 #define MAX_PACKET_WARNINGS 20 /* per-packet messages printed before only counting */
 
+#define MAX_SETS 128
+
 struct args {
 	const char *pcap;
 	const char *logdir;
+	bool logdir_given;
+	const char *config; /* -c */
+	const char *ifaces[CONFIG_MAX_IFACES];
+	size_t n_ifaces;
+	const char *sets[MAX_SETS]; /* --set, kept for live mode's config */
+	size_t n_sets;
 	const char *rule_paths[MAX_RULE_PATHS];
 	size_t n_rule_paths;
 	bool checksums;
@@ -42,12 +55,19 @@ struct args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: moatd -r FILE [-S PATH ...] [-l DIR] [-k none|all] [--set KEY=VALUE ...]\n"
+		"Usage: moatd -i IFACE [-i IFACE ...] [-c CONFIG] [-S PATH ...] [-l DIR]\n"
+		"             [--set KEY=VALUE ...]\n"
+		"       moatd -r FILE [-S PATH ...] [-l DIR] [-k none|all] [--set KEY=VALUE ...]\n"
 		"       moatd -T -S PATH ...\n"
 		"\n"
+		"  -i IFACE         protect IFACE (live mode; repeatable)\n"
+		"  -c CONFIG        configuration file (default " CONFIG_PATH_DEFAULT
+		", if present;\n"
+		"                   see docs/config.md)\n"
 		"  -r FILE          read packets from a pcap/pcapng file (offline mode)\n"
 		"  -S PATH          rule file or directory (repeatable)\n"
-		"  -l DIR           log directory for eve.json (default: current directory)\n"
+		"  -l DIR           log directory for eve.json (default: live /var/log/moat,\n"
+		"                   offline the current directory)\n"
 		"  -k none|all      checksum validation (default all)\n"
 		"  --set KEY=VALUE  override a setting (stream.midstream, stream.inline,\n"
 		"                   stream.async-oneside, stream.reassembly.depth, ...,\n"
@@ -59,42 +79,11 @@ static void usage(FILE *out)
 		"  -V, --version    print the version\n");
 }
 
-/* Suricata's byte sizes: "100kb", "1mb", "2gb", "512" (bytes); case-insensitive. */
-static int parse_size(const char *s, uint64_t *ret)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mult = 1;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno)
-		return -EINVAL;
-	while (*end == ' ')
-		end++;
-	if (!strcasecmp(end, "kb") || !strcasecmp(end, "k") || !strcasecmp(end, "kib"))
-		mult = 1024;
-	else if (!strcasecmp(end, "mb") || !strcasecmp(end, "m") || !strcasecmp(end, "mib"))
-		mult = 1024 * 1024;
-	else if (!strcasecmp(end, "gb") || !strcasecmp(end, "g") || !strcasecmp(end, "gib"))
-		mult = 1024ULL * 1024 * 1024;
-	else if (*end && strcasecmp(end, "b"))
-		return -EINVAL;
-	if (v > UINT64_MAX / mult)
-		return -ERANGE;
-	*ret = v * mult;
-	return 0;
-}
-
-#define HTP_PREFIX "app-layer.protocols.http.libhtp.default-config."
-
 static int apply_set(struct args *a, const char *kv)
 {
 	char key[256], err[256] = "";
 	const char *eq = strchr(kv, '=');
-	const char *val;
-	uint64_t size;
-	int r, b;
+	int r;
 
 	if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key)) {
 		log_err("--set %s: expected KEY=VALUE", kv);
@@ -102,43 +91,7 @@ static int apply_set(struct args *a, const char *kv)
 	}
 	memcpy(key, kv, (size_t)(eq - kv));
 	key[eq - kv] = '\0';
-	val = eq + 1;
-
-	if (!strcmp(key, "stream.inline")) {
-		/* inline (IPS) reassembly changes when data is inspected, not what is parsed;
-		 * offline runs inspect everything at the end of each segment anyway */
-		if (parse_bool(val, &b) < 0) {
-			log_err("--set %s: not a boolean: %s", key, val);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strncmp(key, HTP_PREFIX, strlen(HTP_PREFIX))) {
-		const char *k = key + strlen(HTP_PREFIX);
-
-		if (!strcmp(k, "request-body-limit") || !strcmp(k, "response-body-limit")) {
-			if (parse_size(val, &size) < 0) {
-				log_err("--set %s: not a size: %s", key, val);
-				return -EINVAL;
-			}
-			if (k[1] == 'e' && k[2] == 'q')
-				a->acfg.http.request_body_limit = size;
-			else
-				a->acfg.http.response_body_limit = size;
-			return 0;
-		}
-		if (!strcmp(k, "response-body-decompress-layer-limit")) {
-			if (parse_size(val, &size) < 0 || size > 64) {
-				log_err("--set %s: not a layer count (0-64): %s", key, val);
-				return -EINVAL;
-			}
-			a->acfg.http.decompress_layer_limit = (int)size;
-			return 0;
-		}
-		log_warn("--set %s: unknown libhtp setting, ignored", key);
-		return 0;
-	}
-	r = worker_config_set(&a->wcfg, key, val, err, sizeof(err));
+	r = config_apply_set(&a->wcfg, &a->acfg, key, eq + 1, err, sizeof(err));
 	if (r == -ENOENT) {
 		log_warn("--set %s: unknown setting, ignored", key);
 		return 0;
@@ -176,6 +129,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'l':
 			a->logdir = optarg;
+			a->logdir_given = true;
 			break;
 		case 'k':
 			if (!strcmp(optarg, "none"))
@@ -193,16 +147,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case OPT_SET:
 			if (apply_set(a, optarg) < 0)
 				return -EINVAL;
+			if (a->n_sets == MAX_SETS) {
+				log_err("--set: more than %d settings", MAX_SETS);
+				return -E2BIG;
+			}
+			a->sets[a->n_sets++] = optarg;
 			break;
 		case 'v':
 			log_set_level(MIN(log_get_level() + 1, LOG_LEVEL_DEBUG));
 			break;
 		case 'i':
+			if (a->n_ifaces == CONFIG_MAX_IFACES) {
+				log_err("-i: more than %d interfaces", CONFIG_MAX_IFACES);
+				return -E2BIG;
+			}
+			a->ifaces[a->n_ifaces++] = optarg;
+			break;
 		case 'c':
-			log_err("-%c: live capture and configuration files are not in this build "
-				"yet; use -r FILE",
-				c);
-			return -EOPNOTSUPP;
+			a->config = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(EXIT_SUCCESS);
@@ -397,6 +360,63 @@ out:
 	return ret;
 }
 
+#ifdef MOAT_HAVE_LIVE
+/* Live mode: the embedded defaults, then the config file, then the command line. */
+static int run_live(struct args *a)
+{
+	_cleanup_free_ struct moatd_config *cfg = calloc(1, sizeof(*cfg));
+	char err[1024] = "";
+	int r;
+
+	if (!cfg) {
+		log_err("out of memory");
+		return EXIT_FAILURE;
+	}
+	config_init(cfg);
+	if (a->config || access(CONFIG_PATH_DEFAULT, F_OK) == 0) {
+		const char *path = a->config ? a->config : CONFIG_PATH_DEFAULT;
+
+		r = config_load(cfg, path, err, sizeof(err));
+		if (r < 0) {
+			log_err("%s", err);
+			return EXIT_FAILURE;
+		}
+		log_info("configuration: %s", path);
+	}
+	if (a->logdir_given) {
+		if (a->logdir[0] != '/' && !realpath(a->logdir, cfg->log_dir)) {
+			log_err("-l %s: %s", a->logdir, strerror(errno));
+			return EXIT_FAILURE;
+		}
+		if (a->logdir[0] == '/')
+			snprintf(cfg->log_dir, sizeof(cfg->log_dir), "%s", a->logdir);
+	}
+	for (size_t i = 0; i < a->n_sets; i++) {
+		char key[128];
+		const char *eq = strchr(a->sets[i], '=');
+
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a->sets[i]), a->sets[i]);
+		r = config_add_set(cfg, key, eq + 1, err, sizeof(err));
+		if (r < 0) {
+			log_err("--set %s", err);
+			return EXIT_FAILURE;
+		}
+	}
+	for (size_t i = 0; i < a->n_ifaces; i++)
+		cfg->ifaces[cfg->n_ifaces++] = a->ifaces[i];
+	for (size_t i = 0; i < a->n_rule_paths && i < CONFIG_MAX_RULE_PATHS; i++)
+		cfg->rule_paths[cfg->n_rule_paths++] = a->rule_paths[i];
+	return daemon_run(cfg);
+}
+#else
+static int run_live(struct args *a)
+{
+	(void)a;
+	log_err("-i: live mode needs the rules room in this build");
+	return EXIT_FAILURE;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	struct args a = {
@@ -423,8 +443,18 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 #endif
 	}
+	if (a.n_ifaces && a.pcap) {
+		log_err("-i and -r exclude each other (live or offline)");
+		return EXIT_FAILURE;
+	}
+	if (a.n_ifaces)
+		return run_live(&a);
+	if (a.config) {
+		log_err("-c: configuration files are for live mode (-i IFACE)");
+		return EXIT_FAILURE;
+	}
 	if (!a.pcap) {
-		log_err("nothing to do: give -r FILE (live mode comes with the daemon)");
+		log_err("nothing to do: give -i IFACE (live) or -r FILE (offline)");
 		usage(stderr);
 		return EXIT_FAILURE;
 	}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Automatic bans: turns alerts into offender scores (offender.h) and scores into kernel
+ * blocklist entries (datapath.h: MOAT_KIND_BLOCK, source, MOAT_REASON_AUTO, rule id = the
+ * triggering sid, expiry), refuses to ban protected sources (kernel allowlist, the host's own
+ * addresses read over netlink, never-ban networks), writes EVE "ban"/"unban" events, and
+ * unbans on expiry.
+ *
+ * Threading: bans_alert() is called by every worker thread; everything here runs under the
+ * daemon's datapath lock (the one struct moat_dp is shared and not thread-safe), passed in
+ * at creation. The ban happens in the calling worker's thread, so the reaction time is one
+ * map update after the alert, not a queue hop.
+ */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datapath/datapath.h"
+#include "offender.h"
+#include "config.h"
+
+struct bans;
+
+/* One active automatic ban. */
+struct ban_info {
+	struct cidr prefix;
+	uint64_t expires_ns; /* CLOCK_BOOTTIME */
+	uint64_t banned_at_us; /* wall clock (EVE time) */
+	double score;
+	unsigned int offences;
+	bool drop_rule; /* banned by a drop/reject rule rather than the score */
+	uint32_t sids[OFFENDER_MAX_SIDS];
+	size_t n_sids;
+};
+
+struct bans_stats {
+	uint64_t alerts; /* alerts scored */
+	uint64_t bans; /* entries written */
+	uint64_t unbans; /* expired or removed */
+	uint64_t active; /* automatic bans in force now */
+	uint64_t refused_allowlist, refused_own, refused_never_ban;
+	uint64_t narrowed; /* prefix narrowed to the host (it covered a protected address) */
+	uint64_t errors; /* kernel map updates that failed (map full: counted, logged) */
+	uint64_t refused_table_full; /* bans not tracked (active list at its cap) */
+	struct offender_stats offenders;
+};
+
+/*
+ * CFG, DP and LOCK are borrowed and must outlive the bans. EVE_PATH (may be NULL: no events)
+ * is opened for appending. With cfg->autoban off, alerts are ignored. Reads the host's
+ * addresses now. Returns 0 or -errno.
+ */
+int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t *lock,
+	     const char *eve_path, struct bans **ret);
+void bans_free(struct bans *b);
+
+/*
+ * An alert from source ADDR (family AF_INET/AF_INET6) of rule SID with Suricata PRIORITY;
+ * DROP for drop/reject rules. May ban (kernel entry + EVE). Thread-safe.
+ */
+void bans_alert(struct bans *b, int family, const void *addr, int priority, bool drop,
+		uint32_t sid);
+
+/*
+ * The sweep (main thread, every sweep interval): unban expired automatic bans (EVE unban,
+ * map entry deleted), notice bans removed by an operator, remove every other expired map
+ * entry, refresh the host's addresses, forget idle offenders. Returns entries removed.
+ */
+int bans_sweep(struct bans *b);
+
+/* Reopen the EVE file (SIGHUP). */
+int bans_reopen(struct bans *b);
+
+/* Refresh the cached list of the host's own addresses (netlink RTM_GETADDR dump). */
+int bans_refresh_own(struct bans *b);
+
+/* Adopt a ban restored from state (active list + offence history). Thread-safe. */
+void bans_restore(struct bans *b, const struct ban_info *bi);
+
+/* Snapshot of active bans: calls cb for each under the lock (cb must not call back into
+ * bans); returns how many. */
+size_t bans_foreach(struct bans *b, void (*cb)(void *ctx, const struct ban_info *bi), void *ctx);
+
+void bans_get_stats(struct bans *b, struct bans_stats *ret);

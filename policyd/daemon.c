@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The live daemon (see daemon.h): setup, the epoll main loop, signals, sweep, shutdown. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rules/rules.h"
+#include "state.h"
+
+#define MAX_WATCHED 1024 /* fds in the main loop (control clients included) */
+
+struct watch {
+	int fd;
+	void (*cb)(void *ctx, uint32_t events); /* NULL: deleted, freed after this iteration */
+	void *ctx;
+	struct watch *next_dead;
+};
+
+struct daemon {
+	struct moatd_config *cfg;
+	struct moat_dp *dp;
+	pthread_mutex_t dp_lock;
+	struct moat_dp_attach_report reports[CONFIG_MAX_IFACES];
+	size_t n_reports;
+	bool copying;
+	struct bans *bans;
+	struct worker_pool *pool;
+	unsigned int n_workers;
+	char eve_path[PATH_MAX + 16];
+	int epfd, sigfd, timerfd;
+	struct watch *watches[MAX_WATCHED];
+	size_t n_watches;
+	struct watch *dead; /* deleted during the current loop iteration */
+	bool stop;
+	uint64_t reloads;
+	uint64_t started_s;
+};
+
+static uint64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* ---- main-loop fds ---- */
+
+int daemon_add_fd(struct daemon *d, int fd, void (*cb)(void *ctx, uint32_t events), void *ctx)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct watch *w;
+
+	if (d->n_watches == MAX_WATCHED)
+		return -ENOSPC;
+	w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct watch){ .fd = fd, .cb = cb, .ctx = ctx };
+	ev.data.ptr = w;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int r = -errno;
+
+		free(w);
+		return r;
+	}
+	d->watches[d->n_watches++] = w;
+	return 0;
+}
+
+static struct watch *find_watch(struct daemon *d, int fd, size_t *ret_i)
+{
+	for (size_t i = 0; i < d->n_watches; i++) {
+		if (d->watches[i]->fd == fd) {
+			if (ret_i)
+				*ret_i = i;
+			return d->watches[i];
+		}
+	}
+	return NULL;
+}
+
+int daemon_mod_fd(struct daemon *d, int fd, uint32_t events)
+{
+	struct watch *w = find_watch(d, fd, NULL);
+	struct epoll_event ev = { .events = events };
+
+	if (!w)
+		return -ENOENT;
+	ev.data.ptr = w;
+	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int daemon_del_fd(struct daemon *d, int fd)
+{
+	size_t i;
+	struct watch *w = find_watch(d, fd, &i);
+
+	if (!w)
+		return -ENOENT;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+	/* the event array of this loop iteration may still point at w: keep it until then */
+	w->cb = NULL;
+	w->next_dead = d->dead;
+	d->dead = w;
+	d->watches[i] = d->watches[--d->n_watches];
+	return 0;
+}
+
+/* ---- rules ---- */
+
+int daemon_set_ruleset(struct daemon *d, struct ruleset *rs)
+{
+	int r = worker_pool_set_ruleset(d->pool, rs);
+
+	if (r == 0)
+		d->reloads++;
+	return r;
+}
+
+const struct ruleset *daemon_ruleset(struct daemon *d)
+{
+	return d->pool ? worker_pool_ruleset(d->pool) : NULL;
+}
+
+uint64_t daemon_reloads(const struct daemon *d)
+{
+	return d->reloads;
+}
+
+/* Load the rules directory (when it exists) and the -S paths. NULL when there are none or
+ * loading failed (logged). */
+static struct ruleset *load_rules(struct daemon *d)
+{
+	const char *paths[CONFIG_MAX_RULE_PATHS + 1];
+	struct ruleset_opts opts = { 0 };
+	struct rule_diags diags = { 0 };
+	struct ruleset_stats rst;
+	struct ruleset *rs = NULL;
+	struct stat st;
+	size_t n = 0;
+	int r;
+
+	if (d->cfg->rules_dir[0] && stat(d->cfg->rules_dir, &st) == 0)
+		paths[n++] = d->cfg->rules_dir;
+	else if (d->cfg->rules_dir[0])
+		log_info("rules: %s does not exist; no rules from it", d->cfg->rules_dir);
+	for (size_t i = 0; i < d->cfg->n_rule_paths; i++)
+		paths[n++] = d->cfg->rule_paths[i];
+	if (n == 0)
+		return NULL;
+	if (d->cfg->cache_dir[0] && stat(d->cfg->cache_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		opts.cache_dir = d->cfg->cache_dir;
+	r = ruleset_load(paths, n, &opts, &rs, &diags);
+	for (size_t i = 0; i < diags.n; i++) {
+		const struct rule_diag *g = &diags.v[i];
+
+		if (g->kind == RULE_DIAG_NOTE)
+			log_debug("%s:%u: %s", g->file, g->line, g->message);
+		else
+			log_warn("%s:%u: sid %u: %s", g->file, g->line, g->sid, g->message);
+	}
+	rule_diags_done(&diags);
+	if (r < 0) {
+		log_err("rules: loading failed: %s", strerror(-r));
+		return NULL;
+	}
+	ruleset_get_stats(rs, &rst);
+	log_info("rules: %zu loaded, %zu skipped (unsupported), %zu invalid", rst.loaded,
+		 rst.unsupported, rst.invalid);
+	return rs;
+}
+
+/* ---- accessors ---- */
+
+void daemon_request_stop(struct daemon *d)
+{
+	d->stop = true;
+}
+
+const struct moatd_config *daemon_config(const struct daemon *d)
+{
+	return d->cfg;
+}
+
+struct moat_dp *daemon_dp(struct daemon *d)
+{
+	return d->dp;
+}
+
+pthread_mutex_t *daemon_dp_lock(struct daemon *d)
+{
+	return &d->dp_lock;
+}
+
+size_t daemon_ifaces(const struct daemon *d, const struct moat_dp_attach_report **ret)
+{
+	*ret = d->reports;
+	return d->n_reports;
+}
+
+unsigned int daemon_workers(const struct daemon *d)
+{
+	return d->n_workers;
+}
+
+int daemon_worker_stats(struct daemon *d, unsigned int i, struct live_worker_stats *ret)
+{
+	return worker_pool_stats(d->pool, i, ret);
+}
+
+int daemon_copy_stats(struct daemon *d, int i, struct moat_dp_copy_stats *ret)
+{
+	int r;
+
+	pthread_mutex_lock(&d->dp_lock);
+	r = moat_dp_copy_stats(d->dp, i, ret);
+	pthread_mutex_unlock(&d->dp_lock);
+	return r;
+}
+
+void daemon_alert_counts(struct daemon *d, uint64_t ret[4])
+{
+	memset(ret, 0, 4 * sizeof(ret[0]));
+	for (unsigned int i = 0; i < d->n_workers; i++) {
+		struct live_worker_stats st;
+
+		if (worker_pool_stats(d->pool, i, &st) < 0)
+			continue;
+		for (int s = 0; s < 4; s++)
+			ret[s] += st.alerts_by_severity[s];
+	}
+}
+
+struct bans *daemon_bans(struct daemon *d)
+{
+	return d->bans;
+}
+
+uint64_t daemon_uptime(const struct daemon *d)
+{
+	return mono_s() - d->started_s;
+}
+
+/* ---- capabilities ---- */
+
+/*
+ * Keep CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; drop the rest from the bounding, effective,
+ * permitted and inheritable sets with prctl() and capset() (raw syscalls: libcap is not a
+ * dependency for two calls). The uid stays 0: files moatd writes later (eve.json, the state
+ * file) are its own.
+ */
+static int drop_capabilities(void)
+{
+	static const int keep[] = { CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON };
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+	int last = CAP_LAST_CAP;
+
+	for (int c = 0; c <= 63; c++) {
+		bool k = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+			k |= keep[i] == c;
+		if (k)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL && c > last)
+				break; /* past the kernel's last capability */
+			if (errno != EINVAL)
+				return -errno;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		data[keep[i] / 32].effective |= 1u << (keep[i] % 32);
+		data[keep[i] / 32].permitted |= 1u << (keep[i] % 32);
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+/* ---- setup and teardown ---- */
+
+static enum moat_xdp_mode xdp_mode_of(enum config_xdp_mode m)
+{
+	switch (m) {
+	case CONFIG_XDP_NATIVE:
+		return MOAT_XDP_NATIVE;
+	case CONFIG_XDP_GENERIC:
+		return MOAT_XDP_GENERIC;
+	case CONFIG_XDP_OFF:
+		return MOAT_XDP_OFF;
+	case CONFIG_XDP_AUTO:
+		break;
+	}
+	return MOAT_XDP_AUTO;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static unsigned int default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	return (unsigned int)MIN(n, (long)MOAT_MAX_WORKERS);
+}
+
+static void save_state(struct daemon *d)
+{
+	char err[512];
+	char dir[PATH_MAX];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir_p(dir, 0755);
+	}
+	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, err, sizeof(err)) < 0)
+		log_warn("state: %s", err);
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			struct ruleset *rs;
+
+			log_info("SIGHUP: reopening %s, reloading rules", d->eve_path);
+			worker_pool_reopen(d->pool);
+			bans_reopen(d->bans);
+			rs = load_rules(d);
+			if (rs)
+				daemon_set_ruleset(d, rs);
+		} else {
+			log_info("signal %u: stopping", si.ssi_signo);
+			d->stop = true;
+		}
+	}
+}
+
+static void on_timer(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	uint64_t ticks;
+	int n;
+
+	if (read(d->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	n = bans_sweep(d->bans);
+	if (n > 0)
+		log_debug("sweep: %d expired entries removed", n);
+	save_state(d);
+}
+
+static int setup(struct daemon *d)
+{
+	struct moat_dp_opts dopts = { 0 };
+	struct moat_dp_copy_cfg cc;
+	struct state_restore_stats rst;
+	struct ruleset *rs;
+	struct itimerspec its = { 0 };
+	char err[512] = "", cfgpin[PATH_MAX + 16];
+	const char *root;
+	sigset_t mask;
+	bool adopted;
+	int r;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+
+	/* adopt or create the pinned maps */
+	root = d->cfg->pin_root[0] ? d->cfg->pin_root : getenv("MOAT_PIN_ROOT");
+	if (!root || !*root)
+		root = MOAT_DP_PIN_ROOT;
+	dopts.pin_root = root;
+	snprintf(cfgpin, sizeof(cfgpin), "%s/moat_cfg", root);
+	adopted = access(cfgpin, F_OK) == 0;
+	r = moat_dp_open(&dopts, &d->dp, err, sizeof(err));
+	if (r < 0) {
+		log_err("datapath: %s", err);
+		return r;
+	}
+	log_info("datapath: %s pinned maps under %s", adopted ? "adopted the" : "created",
+		 moat_dp_pin_root(d->dp));
+
+	for (size_t i = 0; i < d->cfg->n_ifaces; i++) {
+		struct moat_dp_attach_report *rep = &d->reports[d->n_reports];
+
+		r = moat_dp_attach(d->dp, d->cfg->ifaces[i], xdp_mode_of(d->cfg->xdp_mode), true,
+				   rep);
+		if (r < 0) {
+			log_err("attach %s: %s", d->cfg->ifaces[i], moat_dp_errmsg(d->dp));
+			return r;
+		}
+		d->n_reports++;
+		log_info("attached %s: xdp %s, tc %s%s", rep->ifname,
+			 moat_dp_xdp_mode_name(rep->xdp_mode), moat_dp_tc_mode_name(rep->tc_mode),
+			 rep->updated ? " (updated pinned links)" : "");
+	}
+
+	/* log directory and the automatic bans */
+	r = mkdir_p(d->cfg->log_dir, 0755);
+	if (r < 0) {
+		log_err("log directory %s: %s", d->cfg->log_dir, strerror(-r));
+		return r;
+	}
+	snprintf(d->eve_path, sizeof(d->eve_path), "%s/eve.json", d->cfg->log_dir);
+	r = bans_new(d->cfg, d->dp, &d->dp_lock, d->eve_path, &d->bans);
+	if (r < 0) {
+		log_err("bans: %s", strerror(-r));
+		return r;
+	}
+
+	r = state_restore(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, adopted, &rst, err,
+			  sizeof(err));
+	if (r < 0)
+		log_warn("state: %s (starting without it)", err);
+	else if (rst.entries || rst.bans)
+		log_info("state: %s: %zu entries, %zu restored, %zu expired, %zu invalid, "
+			 "%zu failed; %zu bans%s",
+			 d->cfg->state_file, rst.entries, rst.restored, rst.expired, rst.invalid,
+			 rst.failed, rst.bans,
+			 adopted ? " (pinned maps adopted: entries kept)" : "");
+
+	/* packet copies and workers */
+	moat_dp_copy_cfg_init(&cc);
+	d->n_workers = d->cfg->workers ? d->cfg->workers : default_workers();
+	if (d->n_workers > MOAT_MAX_WORKERS)
+		d->n_workers = MOAT_MAX_WORKERS;
+	cc.n_workers = d->n_workers;
+	cc.transport = d->cfg->transport == CONFIG_TRANSPORT_PERFBUF ? MOAT_COPY_PERFBUF :
+								       MOAT_COPY_RINGBUF;
+	cc.ring_bytes = d->cfg->ring_size;
+	cc.depth = d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
+	cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
+	r = moat_dp_copy_start(d->dp, &cc);
+	if (r < 0) {
+		log_err("packet copies: %s", moat_dp_errmsg(d->dp));
+		return r;
+	}
+	d->copying = true;
+	rs = load_rules(d);
+	r = worker_pool_start(d->cfg, d->dp, &d->dp_lock, d->bans, rs, d->n_workers, d->eve_path,
+			      &d->pool);
+	if (r < 0) {
+		log_err("workers: %s", strerror(-r));
+		return r;
+	}
+	if (rs)
+		d->reloads++;
+	log_info("%u workers on %s buffers of %u bytes, depth %u, snaplen %u; eve log %s",
+		 d->n_workers, config_transport_name(d->cfg->transport), cc.ring_bytes, cc.depth,
+		 cc.snaplen, d->eve_path);
+
+	/* signals and the sweep timer */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0)
+		return -errno;
+	r = daemon_add_fd(d, d->sigfd, on_signal, d);
+	if (r < 0)
+		return r;
+	d->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timerfd < 0)
+		return -errno;
+	its.it_value.tv_sec = (time_t)d->cfg->sweep_interval_s;
+	its.it_interval.tv_sec = (time_t)d->cfg->sweep_interval_s;
+	if (timerfd_settime(d->timerfd, 0, &its, NULL) < 0)
+		return -errno;
+	r = daemon_add_fd(d, d->timerfd, on_timer, d);
+	if (r < 0)
+		return r;
+	save_state(d);
+	return 0;
+}
+
+static void free_dead(struct daemon *d);
+
+static void log_stats(struct daemon *d)
+{
+	struct moat_dp_copy_stats cs;
+
+	for (unsigned int i = 0; d->pool && i < d->n_workers; i++) {
+		struct live_worker_stats st;
+
+		if (worker_pool_stats(d->pool, i, &st) < 0)
+			continue;
+		log_info(
+			"worker %u: %llu records (%llu bytes, %llu truncated), %llu decode errors, "
+			"%llu alerts, %llu flows bypassed, %llu in-kernel HTTP blocks",
+			i, (unsigned long long)st.records, (unsigned long long)st.bytes,
+			(unsigned long long)st.truncated, (unsigned long long)st.decode_errors,
+			(unsigned long long)st.alerts, (unsigned long long)st.bypassed,
+			(unsigned long long)st.http_blocked);
+	}
+	if (d->copying && daemon_copy_stats(d, -1, &cs) == 0)
+		log_info("kernel copies: %llu copied, %llu lost (ring full), %llu past depth, "
+			 "%llu bypassed",
+			 (unsigned long long)cs.copied, (unsigned long long)cs.lost,
+			 (unsigned long long)cs.depth_skipped, (unsigned long long)cs.bypassed);
+}
+
+static void teardown(struct daemon *d)
+{
+	log_stats(d);
+	worker_pool_stop(d->pool);
+	d->pool = NULL;
+	if (d->copying) {
+		pthread_mutex_lock(&d->dp_lock);
+		moat_dp_copy_stop(d->dp);
+		pthread_mutex_unlock(&d->dp_lock);
+	}
+	if (d->dp && d->bans)
+		save_state(d);
+	if (d->dp && !d->cfg->keep_enforcement) {
+		for (size_t i = 0; i < d->n_reports; i++) {
+			if (moat_dp_detach(d->dp, d->reports[i].ifname) == 0)
+				log_info("detached %s (keep-enforcement = no)",
+					 d->reports[i].ifname);
+		}
+	}
+	bans_free(d->bans);
+	moat_dp_close(d->dp);
+	for (size_t i = 0; i < d->n_watches; i++)
+		free(d->watches[i]);
+	free_dead(d);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->timerfd >= 0)
+		close(d->timerfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+static void free_dead(struct daemon *d)
+{
+	while (d->dead) {
+		struct watch *w = d->dead;
+
+		d->dead = w->next_dead;
+		free(w);
+	}
+}
+
+static void run_loop(struct daemon *d)
+{
+	struct epoll_event evs[64];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, evs, (int)ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("epoll: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct watch *w = evs[i].data.ptr;
+
+			if (w->cb)
+				w->cb(w->ctx, evs[i].events);
+		}
+		free_dead(d);
+	}
+}
+
+int daemon_run(struct moatd_config *cfg)
+{
+	struct daemon d = { .cfg = cfg, .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	sigset_t mask;
+	int r, ret = EXIT_FAILURE;
+
+	d.started_s = mono_s();
+	pthread_mutex_init(&d.dp_lock, NULL);
+	/* block the signals before threads start, so only the signalfd sees them */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+
+	r = setup(&d);
+	if (r < 0)
+		goto out;
+	/*
+	 * HOOK (ctl): the control socket, rule-directory watcher and metrics listener are set up
+	 * here, with daemon_add_fd(), before the capabilities go.
+	 */
+	if (cfg->drop_caps) {
+		r = drop_capabilities();
+		if (r < 0)
+			log_warn("dropping capabilities: %s", strerror(-r));
+		else
+			log_info("capabilities: kept CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON");
+	}
+	log_info("running (pid %d)", (int)getpid());
+	run_loop(&d);
+	ret = EXIT_SUCCESS;
+out:
+	teardown(&d);
+	pthread_mutex_destroy(&d.dp_lock);
+	return ret;
+}
