@@ -291,7 +291,7 @@ int metrics_parse_listen(const char *s, struct sockaddr_storage *ret, char *err,
 bad:
 	snprintf(err, errlen,
 		 "metrics address \"%s\": expected IPV4:PORT or [IPV6]:PORT with a numeric "
-		 "address (e.g. 127.0.0.1:9477 or [::1]:9477)",
+		 "address (e.g. 127.0.0.1:9567 or [::1]:9567)",
 		 s);
 	return -EINVAL;
 }

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define METRICS_DEFAULT_LISTEN "127.0.0.1:9477"
+#define METRICS_DEFAULT_LISTEN "127.0.0.1:9567"
 #define METRICS_MAX_COLLECTORS 16
 #define METRICS_MAX_CLIENTS 16
 #define METRICS_MAX_OUTPUT (16u << 20) /* a rendering past this is cut and counted */
@@ -50,7 +50,7 @@ struct metrics_stats {
 struct metrics;
 
 /*
- * Listen on "ADDR:PORT" ("127.0.0.1:9477", "[::1]:9477"). Returns 0, -EINVAL for a malformed
+ * Listen on "ADDR:PORT" ("127.0.0.1:9567", "[::1]:9567"). Returns 0, -EINVAL for a malformed
  * address (message in err), or the bind error. Create nothing when metrics are off (empty
  * address): that is the caller's decision.
  */

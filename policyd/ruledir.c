@@ -248,6 +248,27 @@ static json_t *problems_json(const struct rule_diags *d, size_t *ret_total)
 	return arr;
 }
 
+/* The daemon log gets the first invalid rules; status has the list (first RULEDIR_MAX_ERRORS). */
+static void log_problems(const struct rule_diags *d)
+{
+	size_t shown = 0, invalid = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct rule_diag *g = &d->v[i];
+
+		if (g->kind != RULE_DIAG_INVALID)
+			continue;
+		if (invalid++ < 20) {
+			log_warn("%s:%u: sid %u: %s", g->file ? g->file : "?", g->line, g->sid,
+				 g->message);
+			shown++;
+		}
+	}
+	if (invalid > shown)
+		log_warn("rules: %zu more invalid rules (fwctl rules status lists them)",
+			 invalid - shown);
+}
+
 static void format_time(const struct timespec *ts, char *buf, size_t len)
 {
 	struct tm tm;
@@ -256,9 +277,12 @@ static void format_time(const struct timespec *ts, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Record the job's outcome, install its ruleset if it has one. Consumes j. */
-static void job_finish(struct ruledir *rd, struct job *j, char *err, size_t errlen)
+/* Record the job's outcome, install its ruleset if it has one. Consumes j. Returns 0 when a
+ * ruleset was installed, else -errno (message in err). */
+static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errlen)
 {
+	int ret;
+
 	struct ruleset_stats rst = { 0 };
 	json_t *files = json_array(), *problems, *last;
 	size_t total = 0;
@@ -267,6 +291,7 @@ static void job_finish(struct ruledir *rd, struct job *j, char *err, size_t errl
 	for (size_t i = 0; i < j->n_paths && files; i++)
 		list_files(j->paths[i], files);
 	problems = problems_json(&j->diags, &total);
+	log_problems(&j->diags);
 	if (j->r >= 0)
 		ruleset_get_stats(j->rs, &rst);
 	format_time(&j->started_wall, started, sizeof(started));
@@ -299,27 +324,45 @@ static void job_finish(struct ruledir *rd, struct job *j, char *err, size_t errl
 	rd->stats.last_duration_s = j->duration_s;
 	rd->stats.duration_total_s += j->duration_s;
 	if (j->r >= 0) {
-		json_decref(rd->installed);
-		rd->installed =
-			json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:o*}", "generation",
-				  (json_int_t)j->generation, "installed", started, "loaded",
-				  (json_int_t)rst.loaded, "unsupported",
-				  (json_int_t)rst.unsupported, "invalid", (json_int_t)rst.invalid,
-				  "fast_patterns", (json_int_t)rst.fast_patterns, "files", files);
-		files = NULL;
-		rd->stats.reloads++;
-		rd->stats.generation = j->generation;
-		rd->stats.rules_loaded = rst.loaded;
-		rd->stats.rules_unsupported = rst.unsupported;
-		rd->stats.rules_invalid = rst.invalid;
-		rd->stats.files = rst.files;
-		rd->current = j->rs;
-		rd->install(rd->install_ctx, TAKE_PTR(j->rs));
+		const struct ruleset *rs = j->rs;
+		int r = rd->install(rd->install_ctx, TAKE_PTR(j->rs));
+
+		if (r < 0) {
+			/* compiled but refused by the daemon: the previous ruleset stays */
+			rd->stats.failures++;
+			json_object_set_new(rd->last, "ok", json_false());
+			json_object_set_new(
+				rd->last, "error",
+				json_string("compiled, but the daemon could not install "
+					    "it"));
+			if (err && errlen)
+				snprintf(err, errlen, "rules compiled, but not installed: %s",
+					 strerror(-r));
+			j->r = r;
+		} else {
+			json_decref(rd->installed);
+			rd->installed = json_pack(
+				"{s:I, s:s, s:I, s:I, s:I, s:I, s:o*}", "generation",
+				(json_int_t)j->generation, "installed", started, "loaded",
+				(json_int_t)rst.loaded, "unsupported", (json_int_t)rst.unsupported,
+				"invalid", (json_int_t)rst.invalid, "fast_patterns",
+				(json_int_t)rst.fast_patterns, "files", files);
+			files = NULL;
+			rd->stats.reloads++;
+			rd->stats.generation = j->generation;
+			rd->stats.rules_loaded = rst.loaded;
+			rd->stats.rules_unsupported = rst.unsupported;
+			rd->stats.rules_invalid = rst.invalid;
+			rd->stats.files = rst.files;
+			rd->current = rs;
+		}
 	} else {
 		rd->stats.failures++;
 	}
 	json_decref(files);
+	ret = j->r;
 	job_free(j);
+	return ret < 0 ? ret : 0;
 }
 
 static struct job *job_new(struct ruledir *rd, enum ruledir_trigger why)
@@ -390,7 +433,6 @@ int ruledir_reload(struct ruledir *rd, enum ruledir_trigger why, uint64_t *ret_g
 int ruledir_load_sync(struct ruledir *rd, char *err, size_t errlen)
 {
 	struct job *j;
-	int r;
 
 	if (rd->running)
 		return -EBUSY;
@@ -398,34 +440,29 @@ int ruledir_load_sync(struct ruledir *rd, char *err, size_t errlen)
 	if (!j)
 		return -ENOMEM;
 	job_run(j);
-	r = j->r;
 	if (err && errlen)
 		err[0] = '\0';
-	job_finish(rd, j, err, errlen);
-	return r;
+	return job_finish(rd, j, err, errlen);
 }
 
 static void on_done(struct ruledir *rd)
 {
 	uint64_t v;
 	struct job *j = rd->running;
+	char err[512];
 
 	if (read(rd->done_fd, &v, sizeof(v)) < 0 || !j)
 		return;
 	pthread_join(rd->thread, NULL);
 	rd->running = NULL;
 	rd->stats.running = false;
-	if (j->r < 0) {
-		char err[512];
-
-		job_finish(rd, j, err, sizeof(err));
+	err[0] = '\0';
+	if (job_finish(rd, j, err, sizeof(err)) < 0)
 		log_err("rules reload failed, previous rules stay active: %s", err);
-	} else {
-		job_finish(rd, j, NULL, 0);
+	else
 		log_info("rules reloaded: generation %llu, %zu loaded, %zu invalid, %.3f s",
 			 (unsigned long long)rd->stats.generation, rd->stats.rules_loaded,
 			 rd->stats.rules_invalid, rd->stats.last_duration_s);
-	}
 	if (rd->pending) {
 		rd->pending = false;
 		if (job_start(rd, rd->pending_trigger) < 0)

@@ -37,11 +37,12 @@ struct ruledir_opts {
 };
 
 /*
- * Receives each newly compiled ruleset (ownership passes to the callee) in the loop thread.
- * The callee must keep it alive at least until the next install call: ruledir reads the
- * current ruleset (rules.list) between calls.
+ * Receives each newly compiled ruleset (ownership passes to the callee) in the loop thread
+ * and returns 0 once it is in use, or -errno when it could not be installed (the callee has
+ * freed it and the previous one stays in use). The callee must keep an installed ruleset
+ * alive at least until the next successful install: ruledir reads it (rules.list) between.
  */
-typedef void (*ruledir_install_fn)(void *ctx, struct ruleset *rs);
+typedef int (*ruledir_install_fn)(void *ctx, struct ruleset *rs);
 
 enum ruledir_trigger {
 	RULEDIR_TRIGGER_STARTUP = 0,

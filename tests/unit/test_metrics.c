@@ -280,21 +280,21 @@ static void test_metrics_validator_rejects_broken_text(void **state)
 
 static void test_metrics_listen_address_parsing(void **state)
 {
-	static const char *const bad[] = { "localhost:9477", "127.0.0.1",      "127.0.0.1:",
-					   "1.2.3.4:99999",  "[::1]9477",      "::1:9477",
-					   "[::1:9477",	     "300.1.1.1:9477", ":9477",
-					   "[]:9477",	     "127.0.0.1:94x7" };
+	static const char *const bad[] = { "localhost:9567", "127.0.0.1",      "127.0.0.1:",
+					   "1.2.3.4:99999",  "[::1]9567",      "::1:9567",
+					   "[::1:9567",	     "300.1.1.1:9567", ":9567",
+					   "[]:9567",	     "127.0.0.1:94x7" };
 	struct sockaddr_storage ss;
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(metrics_parse_listen(bad[i], &ss, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, bad[i]));
-		assert_non_null(strstr(err, "127.0.0.1:9477"));
+		assert_non_null(strstr(err, "127.0.0.1:9567"));
 	}
-	assert_int_equal(metrics_parse_listen("127.0.0.1:9477", &ss, err, sizeof(err)), 0);
+	assert_int_equal(metrics_parse_listen("127.0.0.1:9567", &ss, err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9477);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9567);
 	assert_int_equal(metrics_parse_listen("[::1]:80", &ss, err, sizeof(err)), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
 }

@@ -28,13 +28,14 @@ struct daemon_sim {
 	unsigned int installs;
 };
 
-static void install(void *ctx, struct ruleset *rs)
+static int install(void *ctx, struct ruleset *rs)
 {
 	struct daemon_sim *d = ctx;
 
 	ruleset_free(d->current); /* the real daemon defers this until workers let go */
 	d->current = rs;
 	d->installs++;
+	return 0;
 }
 
 struct fixture {
