@@ -93,6 +93,8 @@ cache-dir =
 state-file = $LIVE_DIR/state.json
 pin-root = $LAB_PIN_ROOT
 sweep-interval = 1s
+[control]
+socket = $LIVE_DIR/moatd.sock
 $1
 EOF
 }
