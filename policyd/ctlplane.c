@@ -187,6 +187,30 @@ static int cmd_config(void *ctx, json_t *args, json_t **ret_result, char *err, s
 
 /* ---- metrics ---- */
 
+/* The kernel's verdict counters, one series per hook, verdict and named reason. */
+static void verdict_family(struct metrics_writer *w, const struct moat_dp_stats *s, bool bytes)
+{
+	if (bytes)
+		metrics_family(w, "moat_bytes_total", METRICS_COUNTER,
+			       "Bytes seen by the kernel programs, by hook, verdict and reason.");
+	else
+		metrics_family(w, "moat_packets_total", METRICS_COUNTER,
+			       "Packets seen by the kernel programs, by hook, verdict and reason "
+			       "(drops: verdict=\"drop\").");
+	for (unsigned int h = 0; h < MOAT_HOOK_NUM; h++)
+		for (unsigned int v = 0; v < MOAT_V_NUM; v++)
+			for (unsigned int rs = 0; rs < MOAT_R_NUM; rs++) {
+				const struct moat_counter *c = &s->c[MOAT_STATS_IDX(h, v, rs)];
+
+				if (strcmp(moat_dp_reason_name(rs), "?") == 0)
+					continue; /* an unused reason slot */
+				metrics_sample(w, (double)(bytes ? c->bytes : c->packets), "hook",
+					       moat_dp_hook_name(h), "verdict",
+					       moat_dp_verdict_name(v), "reason",
+					       moat_dp_reason_name(rs), NULL);
+			}
+}
+
 static void collect_daemon(void *ctx, struct metrics_writer *w)
 {
 	struct ctlplane *cp = ctx;
@@ -211,27 +235,8 @@ static void collect_daemon(void *ctx, struct metrics_writer *w)
 		pthread_mutex_unlock(daemon_dp_lock(d));
 	}
 	if (r >= 0) {
-		metrics_family(w, "moat_packets_total", METRICS_COUNTER,
-			       "Packets seen by the kernel programs, by hook, verdict and reason "
-			       "(drops: verdict=\"drop\").");
-		for (unsigned int h = 0; h < MOAT_HOOK_NUM; h++)
-			for (unsigned int v = 0; v < MOAT_V_NUM; v++)
-				for (unsigned int rs = 0; rs < MOAT_R_NUM; rs++)
-					metrics_sample(
-						w, (double)s->c[MOAT_STATS_IDX(h, v, rs)].packets,
-						"hook", moat_dp_hook_name(h), "verdict",
-						moat_dp_verdict_name(v), "reason",
-						moat_dp_reason_name(rs), NULL);
-		metrics_family(w, "moat_bytes_total", METRICS_COUNTER,
-			       "Bytes seen by the kernel programs, by hook, verdict and reason.");
-		for (unsigned int h = 0; h < MOAT_HOOK_NUM; h++)
-			for (unsigned int v = 0; v < MOAT_V_NUM; v++)
-				for (unsigned int rs = 0; rs < MOAT_R_NUM; rs++)
-					metrics_sample(w,
-						       (double)s->c[MOAT_STATS_IDX(h, v, rs)].bytes,
-						       "hook", moat_dp_hook_name(h), "verdict",
-						       moat_dp_verdict_name(v), "reason",
-						       moat_dp_reason_name(rs), NULL);
+		verdict_family(w, s, false);
+		verdict_family(w, s, true);
 	}
 
 	for (unsigned int i = 0; i < nw; i++) {

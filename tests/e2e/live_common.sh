@@ -86,6 +86,8 @@ http_code() {
 # live_config TEXT: the moatd config used by live_start (appended to the test defaults).
 live_config() {
 	cat >"$LIVE_DIR/moat.conf" <<EOF
+[control]
+socket = $LIVE_DIR/moatd.sock
 [daemon]
 workers = 2
 rules-dir =
@@ -93,8 +95,6 @@ cache-dir =
 state-file = $LIVE_DIR/state.json
 pin-root = $LAB_PIN_ROOT
 sweep-interval = 1s
-[control]
-socket = $LIVE_DIR/moatd.sock
 $1
 EOF
 }
