@@ -102,12 +102,15 @@ EOF
 # live_start [ARGS...]: start moatd on gw0 and gw1 and wait until it runs (30 s).
 live_start() {
 	[ -f "$LIVE_DIR/moat.conf" ] || live_config ""
+	local before
+	before=$(grep -c "moatd: running" "$LIVE_DIR/moatd.log" 2>/dev/null)
 	nsenter --net=/run/netns/"$LAB_NS_GW" "$MOATD" -i gw0 -i gw1 -c "$LIVE_DIR/moat.conf" \
 		-S "$LIVE_DIR/rules" -l "$LIVE_DIR/log" "$@" >>"$LIVE_DIR/moatd.log" 2>&1 &
 	LIVE_MOATD_PID=$!
 	local i
 	for i in $(seq 1 300); do
-		grep -q "moatd: running" "$LIVE_DIR/moatd.log" 2>/dev/null && return 0
+		[ "$(grep -c "moatd: running" "$LIVE_DIR/moatd.log")" -gt "${before:-0}" ] &&
+			return 0
 		kill -0 "$LIVE_MOATD_PID" 2>/dev/null || {
 			cat "$LIVE_DIR/moatd.log" >&2
 			e2e_fail "moatd exited during startup"
