@@ -172,13 +172,12 @@ static json_t *reply_error(json_t *id, int err, const char *msg)
 			 "ok", 0, "error", "code", control_errno_name(err), "message", msg);
 }
 
-/* Queue reply (stolen). Memory failures fall back to a fixed error line. */
-static void client_reply(struct control *c, struct client *cl, json_t *reply)
+static json_t *handle_line(struct control *c, const char *line, size_t len);
+
+/* The reply line for reply (stolen): counted, size-capped; NULL on ENOMEM. */
+static char *reply_dump(struct control *c, json_t *reply)
 {
-	_cleanup_free_ char *s = NULL;
-	static const char nomem[] =
-		"{\"v\":1,\"id\":null,\"ok\":false,\"error\":{\"code\":\"ENOMEM\","
-		"\"message\":\"out of memory building the reply\"}}";
+	char *s = NULL;
 
 	if (reply) {
 		json_t *ok = json_object_get(reply, "ok");
@@ -201,6 +200,17 @@ static void client_reply(struct control *c, struct client *cl, json_t *reply)
 			s = json_dumps(reply, JSON_COMPACT);
 	}
 	json_decref(reply);
+	return s;
+}
+
+/* Queue reply (stolen). Memory failures fall back to a fixed error line. */
+static void client_reply(struct control *c, struct client *cl, json_t *reply)
+{
+	_cleanup_free_ char *s = reply_dump(c, reply);
+	static const char nomem[] =
+		"{\"v\":1,\"id\":null,\"ok\":false,\"error\":{\"code\":\"ENOMEM\","
+		"\"message\":\"out of memory building the reply\"}}";
+
 	if (!s) {
 		c->stats.errors++;
 		if (client_queue(cl, nomem, sizeof(nomem) - 1) < 0)
@@ -209,6 +219,16 @@ static void client_reply(struct control *c, struct client *cl, json_t *reply)
 	}
 	if (client_queue(cl, s, strlen(s)) < 0)
 		cl->closing = true;
+}
+
+int control_handle_line(struct control *c, const char *line, size_t len, char **ret_reply)
+{
+	char *s = reply_dump(c, handle_line(c, line, len));
+
+	if (!s)
+		return -ENOMEM;
+	*ret_reply = s;
+	return 0;
 }
 
 static const char *json_type_name(json_type t)
@@ -742,6 +762,25 @@ void control_free(struct control *c)
 		free(c->cmds[i].name);
 	free(c->path);
 	free(c);
+}
+
+int control_new_unbound(struct control **ret)
+{
+	struct control *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->ep = c->listen_fd = c->timer_fd = -1;
+	c->o.max_request = CONTROL_DEFAULT_MAX_REQUEST;
+	c->o.max_reply = CONTROL_DEFAULT_MAX_REPLY;
+	r = control_register(c, "commands", cmd_commands, c, NULL);
+	if (r < 0) {
+		control_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
 }
 
 int control_fd(const struct control *c)

@@ -76,6 +76,14 @@ struct control;
  * message in err (unknown group, path too long, bind failure ...).
  */
 int control_new(const struct control_opts *opts, struct control **ret, char *err, size_t errlen);
+/* A control object without a socket: commands are registered and answered through
+ * control_handle_line() only (tests, the fuzzer). */
+int control_new_unbound(struct control **ret);
+/*
+ * Answer one request line (without its '\n') exactly as the socket would: *ret_reply is the
+ * malloc'd reply line (without '\n'). Returns 0 or -ENOMEM.
+ */
+int control_handle_line(struct control *c, const char *line, size_t len, char **ret_reply);
 /* Closes every client and removes the socket file. NULL is fine. */
 void control_free(struct control *c);
 
