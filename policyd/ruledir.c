@@ -210,6 +210,19 @@ static void *job_run(void *arg)
 	return NULL;
 }
 
+/* "file:line: sid N: message", without the parts a diagnostic lacks. */
+static void diag_text(const struct rule_diag *g, char *text, size_t len)
+{
+	const char *file = g->file ? g->file : "?";
+
+	if (g->line && g->sid)
+		snprintf(text, len, "%s:%u: sid %u: %s", file, g->line, g->sid, g->message);
+	else if (g->line)
+		snprintf(text, len, "%s:%u: %s", file, g->line, g->message);
+	else
+		snprintf(text, len, "%s: %s", file, g->message);
+}
+
 static json_t *problems_json(const struct rule_diags *d, size_t *ret_total)
 {
 	json_t *arr = json_array();
@@ -228,15 +241,7 @@ static json_t *problems_json(const struct rule_diags *d, size_t *ret_total)
 			total++;
 			if (json_array_size(arr) >= RULEDIR_MAX_ERRORS)
 				continue;
-			if (g->line && g->sid)
-				snprintf(text, sizeof(text), "%s:%u: sid %u: %s",
-					 g->file ? g->file : "?", g->line, g->sid, g->message);
-			else if (g->line)
-				snprintf(text, sizeof(text), "%s:%u: %s", g->file ? g->file : "?",
-					 g->line, g->message);
-			else
-				snprintf(text, sizeof(text), "%s: %s", g->file ? g->file : "?",
-					 g->message);
+			diag_text(g, text, sizeof(text));
 			json_array_append_new(
 				arr, json_pack("{s:s?, s:I, s:I, s:s, s:s, s:s}", "file", g->file,
 					       "line", (json_int_t)g->line, "sid",
@@ -259,8 +264,10 @@ static void log_problems(const struct rule_diags *d)
 		if (g->kind != RULE_DIAG_INVALID)
 			continue;
 		if (invalid++ < 20) {
-			log_warn("%s:%u: sid %u: %s", g->file ? g->file : "?", g->line, g->sid,
-				 g->message);
+			char text[1024];
+
+			diag_text(g, text, sizeof(text));
+			log_warn("%s", text);
 			shown++;
 		}
 	}
