@@ -39,10 +39,13 @@ struct job {
 	const char *cache_dir;
 	struct rule_vars *vars;
 	int eventfd; /* written when done (thread mode) */
-	/* results */
+	/* results, all prepared in the compile thread */
 	int r;
 	struct ruleset *rs;
-	struct rule_diags diags;
+	struct rule_diags diags; /* freed by the thread once summarized below */
+	json_t *files, *problems;
+	size_t problems_total;
+	char err[512]; /* the reason of a total failure */
 	struct timespec started_wall;
 	double duration_s;
 };
@@ -122,6 +125,8 @@ static void job_free(struct job *j)
 		free(j->paths[i]);
 	ruleset_free(j->rs);
 	rule_diags_done(&j->diags);
+	json_decref(j->files);
+	json_decref(j->problems);
 	free(j);
 }
 
@@ -191,23 +196,6 @@ out:
 	free(names);
 	closedir(d);
 	return r;
-}
-
-static void *job_run(void *arg)
-{
-	struct job *j = arg;
-	struct ruleset_opts o = { .vars = j->vars, .cache_dir = j->cache_dir };
-	struct timespec t0, t1;
-	uint64_t one = 1;
-
-	clock_gettime(CLOCK_REALTIME, &j->started_wall);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	j->r = ruleset_load((const char *const *)j->paths, j->n_paths, &o, &j->rs, &j->diags);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	j->duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (j->eventfd >= 0)
-		(void)!write(j->eventfd, &one, sizeof(one));
-	return NULL;
 }
 
 /* "file:line: sid N: message", without the parts a diagnostic lacks. */
@@ -284,25 +272,28 @@ static void format_time(const struct timespec *ts, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Record the job's outcome, install its ruleset if it has one. Consumes j. Returns 0 when a
- * ruleset was installed, else -errno (message in err). */
-static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errlen)
+/*
+ * The compile thread (or the caller of ruledir_load_sync()): load, then summarize what the
+ * loop thread will need, so that installing costs it as little as possible.
+ */
+static void *job_run(void *arg)
 {
-	int ret;
+	struct job *j = arg;
+	struct ruleset_opts o = { .vars = j->vars, .cache_dir = j->cache_dir };
+	struct timespec t0, t1;
+	uint64_t one = 1;
 
-	struct ruleset_stats rst = { 0 };
-	json_t *files = json_array(), *problems, *last;
-	size_t total = 0;
-	char started[32];
-
-	for (size_t i = 0; i < j->n_paths && files; i++)
-		list_files(j->paths[i], files);
-	problems = problems_json(&j->diags, &total);
+	clock_gettime(CLOCK_REALTIME, &j->started_wall);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	j->r = ruleset_load((const char *const *)j->paths, j->n_paths, &o, &j->rs, &j->diags);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	j->duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	j->files = json_array();
+	for (size_t i = 0; i < j->n_paths && j->files; i++)
+		list_files(j->paths[i], j->files);
+	j->problems = problems_json(&j->diags, &j->problems_total);
 	log_problems(&j->diags);
-	if (j->r >= 0)
-		ruleset_get_stats(j->rs, &rst);
-	format_time(&j->started_wall, started, sizeof(started));
-	if (j->r < 0 && err && errlen) {
+	if (j->r < 0) {
 		/* the loader puts the reason of a total failure in an invalid diagnostic */
 		const struct rule_diag *why = NULL;
 
@@ -310,17 +301,37 @@ static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errle
 			if (j->diags.v[i].kind == RULE_DIAG_INVALID && j->diags.v[i].line == 0)
 				why = &j->diags.v[i];
 		if (why)
-			snprintf(err, errlen, "rules not loaded: %s: %s",
+			snprintf(j->err, sizeof(j->err), "rules not loaded: %s: %s",
 				 why->file ? why->file : "?", why->message);
 		else
-			snprintf(err, errlen, "rules not loaded: %s", strerror(-j->r));
+			snprintf(j->err, sizeof(j->err), "rules not loaded: %s", strerror(-j->r));
 	}
+	rule_diags_done(&j->diags);
+	if (j->eventfd >= 0)
+		(void)!write(j->eventfd, &one, sizeof(one));
+	return NULL;
+}
+
+/* Record the job's outcome, install its ruleset if it has one. Consumes j. Returns 0 when a
+ * ruleset was installed, else -errno (message in err). */
+static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errlen)
+{
+	struct ruleset_stats rst = { 0 };
+	json_t *files = TAKE_PTR(j->files), *problems = TAKE_PTR(j->problems), *last;
+	size_t total = j->problems_total;
+	char started[32];
+	int ret;
+
+	if (j->r >= 0)
+		ruleset_get_stats(j->rs, &rst);
+	format_time(&j->started_wall, started, sizeof(started));
+	if (j->r < 0 && err && errlen)
+		snprintf(err, errlen, "%s", j->err);
 	last = json_pack("{s:I, s:s, s:s, s:f, s:b, s:s?, s:I, s:I, s:I, s:I, s:o*, s:I, s:{s:I, "
 			 "s:I, s:I}}",
 			 "generation", (json_int_t)j->generation, "trigger",
 			 trigger_name(j->trigger), "started", started, "duration_s", j->duration_s,
-			 "ok", j->r >= 0, "error",
-			 j->r < 0 ? (err && err[0] ? err : strerror(-j->r)) : NULL, "loaded",
+			 "ok", j->r >= 0, "error", j->r < 0 ? j->err : NULL, "loaded",
 			 (json_int_t)rst.loaded, "unsupported", (json_int_t)rst.unsupported,
 			 "invalid", (json_int_t)rst.invalid, "files",
 			 (json_int_t)json_array_size(files), "problems", problems, "problems_total",
