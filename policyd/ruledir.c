@@ -409,11 +409,15 @@ static struct job *job_new(struct ruledir *rd, enum ruledir_trigger why)
 	return TAKE_PTR(j);
 }
 
+static void ruledir_rearm(struct ruledir *rd);
+
 static int job_start(struct ruledir *rd, enum ruledir_trigger why)
 {
-	struct job *j = job_new(rd, why);
+	struct job *j;
 	int r;
 
+	ruledir_rearm(rd);
+	j = job_new(rd, why);
 	if (!j)
 		return -ENOMEM;
 	j->eventfd = rd->done_fd;
@@ -539,6 +543,12 @@ static void on_inotify(struct ruledir *rd)
 			if (ev->mask & IN_Q_OVERFLOW) {
 				rd->stats.watch_overflows++;
 				changed = true;
+			} else if (ev->mask & IN_IGNORED) {
+				/* the watched directory is gone: watched again at the next reload */
+				for (size_t i = 0; i < rd->n_watches; i++)
+					if (rd->watches[i].wd == ev->wd)
+						rd->watches[i].wd = -1;
+				changed = true;
 			} else if (event_relevant(rd, ev)) {
 				rd->stats.watch_events++;
 				changed = true;
@@ -589,6 +599,14 @@ static int add_watch(struct ruledir *rd, const char *dir, const char *only)
 	struct watch *nw;
 	int wd;
 
+	for (size_t i = 0; i < rd->n_watches; i++) {
+		struct watch *w = &rd->watches[i];
+
+		if (w->wd >= 0 && strcmp(w->dir, dir) == 0 &&
+		    (w->only ? only && strcmp(w->only, only) == 0 : !only))
+			return 0; /* already watched */
+	}
+
 	wd = inotify_add_watch(rd->inotify_fd, dir,
 			       IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO |
 				       IN_MOVED_FROM | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |
@@ -607,23 +625,31 @@ static int add_watch(struct ruledir *rd, const char *dir, const char *only)
 	return 0;
 }
 
-/* Watch a directory path itself, or a file through its parent directory (editors replace
- * files by rename, which a watch on the file would lose). */
-static int watch_path(struct ruledir *rd, const char *path, char *err, size_t errlen)
+/*
+ * Watch a directory path itself, or a file through its parent directory (editors replace
+ * files by rename, which a watch on the file would lose). With missing_ok, a path that does
+ * not exist (yet) is watched through its parent so that its creation starts a reload, which
+ * then watches the path itself (ruledir_rearm()).
+ */
+static int watch_path(struct ruledir *rd, const char *path, bool missing_ok, char *err,
+		      size_t errlen)
 {
 	_cleanup_free_ char *copy = strdup(path);
 	struct stat st;
 	char *slash;
 	int r;
 
+	bool exists;
+
 	if (!copy)
 		return -ENOMEM;
-	if (stat(path, &st) < 0) {
+	exists = stat(path, &st) == 0;
+	if (!exists && !missing_ok) {
 		r = -errno;
 		snprintf(err, errlen, "rule path %s: %s", path, strerror(-r));
 		return r;
 	}
-	if (S_ISDIR(st.st_mode))
+	if (exists && S_ISDIR(st.st_mode))
 		r = add_watch(rd, path, NULL);
 	else {
 		slash = strrchr(copy, '/');
@@ -635,10 +661,24 @@ static int watch_path(struct ruledir *rd, const char *path, char *err, size_t er
 			*slash = '\0';
 			r = add_watch(rd, copy, slash + 1);
 		}
+		if (r == -ENOENT && missing_ok)
+			r = 0; /* not even the parent: nothing to watch until a restart */
 	}
 	if (r < 0)
 		snprintf(err, errlen, "rule path %s: cannot watch: %s", path, strerror(-r));
 	return r;
+}
+
+/* Watch every path again where a watch was lost (deleted, or created since). */
+static void ruledir_rearm(struct ruledir *rd)
+{
+	char err[256];
+
+	if (rd->dir && watch_path(rd, rd->dir, true, err, sizeof(err)) < 0)
+		log_warn("%s", err);
+	for (size_t i = 0; i < rd->n_paths; i++)
+		if (watch_path(rd, rd->paths[i], true, err, sizeof(err)) < 0)
+			log_warn("%s", err);
 }
 
 int ruledir_new(const struct ruledir_opts *o, ruledir_install_fn install, void *ctx,
@@ -647,7 +687,6 @@ int ruledir_new(const struct ruledir_opts *o, ruledir_install_fn install, void *
 	struct ruledir *rd;
 	struct epoll_event ev = { .events = EPOLLIN };
 	const char *dir = o->dir ? o->dir : RULEDIR_DEFAULT_DIR;
-	struct stat st;
 	int r;
 
 	err[0] = '\0';
@@ -696,14 +735,15 @@ int ruledir_new(const struct ruledir_opts *o, ruledir_install_fn install, void *
 	ev.data.u64 = TAG_DONE;
 	if (epoll_ctl(rd->ep, EPOLL_CTL_ADD, rd->done_fd, &ev) < 0)
 		goto fail_errno;
-	/* A missing rules directory is not an error (no rules yet): status says so. */
-	if (rd->dir && stat(rd->dir, &st) == 0) {
-		r = watch_path(rd, rd->dir, err, errlen);
+	/* A missing rules directory is not an error (no rules yet): status says so, and its
+	 * parent is watched for it. A missing -S path is. */
+	if (rd->dir) {
+		r = watch_path(rd, rd->dir, true, err, errlen);
 		if (r < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < rd->n_paths; i++) {
-		r = watch_path(rd, rd->paths[i], err, errlen);
+		r = watch_path(rd, rd->paths[i], false, err, errlen);
 		if (r < 0)
 			goto fail;
 	}

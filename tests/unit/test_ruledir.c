@@ -96,7 +96,7 @@ static int setup(void **state)
 
 static void rm_rf(const char *path)
 {
-	char cmd[256];
+	char cmd[320];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
 	assert_int_equal(system(cmd), 0);
@@ -399,6 +399,54 @@ static void test_ruledir_cache_dir_reused(void **state)
 	json_decref(s);
 }
 
+static void test_ruledir_missing_dir_created_later_is_watched(void **state)
+{
+	struct fixture *f = *state;
+	struct ruledir_stats st;
+
+	/* the configured rules directory does not exist yet */
+	rm_rf(f->rules);
+	start(f, NULL, 0, NULL);
+	ruledir_get_stats(f->rd, &st);
+	assert_int_equal(st.rules_loaded, 0);
+	json_t *s = ruledir_status_json(f->rd);
+	assert_true(json_is_false(json_object_get(s, "dir_present")));
+	json_decref(s);
+
+	assert_int_equal(mkdir(f->rules, 0755), 0); /* seen through the parent's watch */
+	pump_until(f, 2);
+	write_file(f->rules, "a.rules", rule(6001, "/late")); /* seen through its own watch */
+	pump_until(f, 3);
+	assert_true(has_sid(f, 6001));
+}
+
+static void test_ruledir_path_deleted_and_recreated_is_watched_again(void **state)
+{
+	struct fixture *f = *state;
+	char extra[256];
+	const char *paths[1] = { extra };
+	struct ruledir_stats st;
+
+	snprintf(extra, sizeof(extra), "%s/extra.d", f->dir);
+	assert_int_equal(mkdir(extra, 0755), 0);
+	write_file(extra, "x.rules", rule(7001, "/x"));
+	start(f, paths, 1, NULL);
+	assert_true(has_sid(f, 7001));
+
+	rm_rf(extra); /* the reload fails as a whole; sid 7001 stays */
+	pump_until(f, 2);
+	ruledir_get_stats(f->rd, &st);
+	assert_int_equal(st.failures, 1);
+	assert_true(has_sid(f, 7001));
+
+	assert_int_equal(mkdir(extra, 0755), 0);
+	pump_until(f, 3);
+	write_file(extra, "y.rules", rule(7002, "/y"));
+	pump_until(f, 4);
+	assert_true(has_sid(f, 7002));
+	assert_false(has_sid(f, 7001));
+}
+
 /* ---- through the control socket ---- */
 
 struct loop {
@@ -521,6 +569,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ruledir_reload_requests_coalesce, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_ruledir_cache_dir_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ruledir_missing_dir_created_later_is_watched,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_ruledir_path_deleted_and_recreated_is_watched_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ruledir_commands_over_control_socket, setup,
 						teardown),
 	};
