@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -573,6 +574,19 @@ static void test_control_stale_socket_replaced_live_one_refused(void **state)
 	assert_int_equal(control_new(&o, &second, err, sizeof(err)), -EEXIST);
 	assert_non_null(strstr(err, "not a socket"));
 	unlink(path);
+
+	/* a group owns the socket when configured (gid of "daemon", present on Debian) */
+	struct group *gr = getgrnam("daemon");
+	if (gr) {
+		struct stat st;
+
+		o.group = "daemon";
+		assert_int_equal(control_new(&o, &second, err, sizeof(err)), 0);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_gid, gr->gr_gid);
+		assert_int_equal(st.st_mode & 0777, 0660);
+		control_free(second);
+	}
 
 	/* an unknown group is an error naming it */
 	o.group = "moat-no-such-group-xyz";
