@@ -33,6 +33,7 @@ struct client {
 	char *out;
 	size_t out_len, out_off, out_cap;
 	bool reading; /* EPOLLIN armed (off while too much reply is pending) */
+	bool eof; /* the peer sent all it will: answer the complete lines, then close */
 	bool closing; /* close once the pending reply is written */
 	uint64_t last_active_ms;
 	struct client *prev, *next;
@@ -107,7 +108,7 @@ static void client_free(struct control *c, struct client *cl)
 static int client_arm(struct control *c, struct client *cl)
 {
 	struct epoll_event ev = { .data.ptr = cl };
-	bool want_in = !cl->closing && cl->out_len - cl->out_off < c->o.max_pending;
+	bool want_in = !cl->closing && !cl->eof && cl->out_len - cl->out_off < c->o.max_pending;
 
 	cl->reading = want_in;
 	if (want_in)
@@ -138,7 +139,7 @@ static int client_flush(struct control *c, struct client *cl)
 	}
 	if (cl->out_off == cl->out_len) {
 		cl->out_off = cl->out_len = 0;
-		if (cl->closing)
+		if (cl->closing || (cl->eof && !memchr(cl->in, '\n', cl->in_len)))
 			return -ECONNRESET;
 	} else if (cl->out_off > cl->out_cap / 2) {
 		memmove(cl->out, cl->out + cl->out_off, cl->out_len - cl->out_off);
@@ -385,7 +386,8 @@ static void client_process(struct control *c, struct client *cl)
 		char *nl = memchr(cl->in + start, '\n', cl->in_len - start);
 		size_t len;
 
-		if (!nl)
+		/* too much unsent reply: the rest waits until the client reads (backpressure) */
+		if (!nl || cl->out_len - cl->out_off >= c->o.max_pending)
 			break;
 		len = (size_t)(nl - (cl->in + start));
 		if (cl->discarding) {
@@ -402,7 +404,7 @@ static void client_process(struct control *c, struct client *cl)
 	}
 	memmove(cl->in, cl->in + start, cl->in_len - start);
 	cl->in_len -= start;
-	if (cl->in_len > c->o.max_request) {
+	if (cl->in_len > c->o.max_request && !memchr(cl->in, '\n', cl->in_len)) {
 		char msg[128];
 
 		/* Over the limit without a newline: answer once, skip to the next line. */
@@ -423,14 +425,21 @@ static void client_read(struct control *c, struct client *cl)
 		size_t room = c->o.max_request + 1 - cl->in_len;
 		ssize_t n;
 
+		if (room == 0)
+			break; /* full of complete lines held back by backpressure */
+
 		n = recv(cl->fd, cl->in + cl->in_len, room, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0) {
-			/* EOF or error: answer what is complete, then go. */
+		if (n == 0) {
+			/* EOF: answer the complete lines, then go */
 			client_process(c, cl);
+			cl->eof = true;
+			break;
+		}
+		if (n < 0) {
 			cl->closing = true;
 			break;
 		}
@@ -552,10 +561,18 @@ int control_dispatch(struct control *c)
 				client_read(c, cl);
 		if (evs[i].events & EPOLLERR && !(evs[i].events & EPOLLIN))
 			cl->closing = true;
-		if (client_flush(c, cl) < 0) {
-			client_free(c, cl);
-			if (!c->clients)
-				timer_arm(c);
+		for (;;) {
+			if (client_flush(c, cl) < 0) {
+				client_free(c, cl);
+				if (!c->clients)
+					timer_arm(c);
+				break;
+			}
+			/* lines held back by backpressure, now that replies drained */
+			if (cl->closing || cl->out_len - cl->out_off >= c->o.max_pending ||
+			    !memchr(cl->in, '\n', cl->in_len))
+				break;
+			client_process(c, cl);
 		}
 	}
 	if (sweep)
