@@ -11,7 +11,6 @@ set -u
 source "$(dirname "$0")/live_common.sh"
 live_setup
 mkdir -p "$LIVE_DIR/rules.d"
-export MOAT_SOCKET=$LIVE_DIR/moatd.sock
 METRICS=127.0.0.1:9567
 rule() { # rule SID URI-CONTENT
 	echo "alert http any any -> any any (msg:\"MOAT-CTL $1\"; flow:to_server; http.uri; content:\"$2\"; priority:4; sid:$1; rev:1;)"
