@@ -363,6 +363,7 @@ static int rules_reload(struct fwctl *ctx, bool wait, uint64_t timeout_s)
 		return r;
 	}
 	print_last_reload(last, stdout);
+	fflush(stdout); /* the summary first, then its problems */
 	print_problems(last, stderr, 100);
 	json_decref(res);
 	return r;
@@ -579,7 +580,9 @@ static void print_section(const char *name, json_t *sec)
 		char *s;
 
 		if (json_is_string(v)) {
-			printf("%s = %s\n", key, json_string_value(v));
+			const char *str = json_string_value(v);
+
+			printf("%s =%s%s\n", key, *str ? " " : "", str); /* no trailing blank */
 			continue;
 		}
 		if (json_is_boolean(v)) {
