@@ -151,6 +151,7 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 	_cleanup_(table_freep) struct table *t = NULL;
 	_cleanup_free_ struct moat_dp_stats *s = NULL;
 	struct moat_dp_attach_report att[STATS_MAX_ATTACH];
+	struct moat_dp_copy_stats cs;
 	json_t *arr = NULL;
 	uint32_t mode = 0;
 	int r, natt;
@@ -169,6 +170,8 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 		r = moat_dp_get_mode(dp, &mode);
 	if (r >= 0)
 		r = natt = moat_dp_attachments(dp, att, ARRAY_SIZE(att));
+	if (r >= 0)
+		r = moat_dp_copy_stats(dp, -1, &cs);
 	if (r < 0) {
 		log_err("stats: %s", *moat_dp_errmsg(dp) ? moat_dp_errmsg(dp) : strerror(-r));
 		return FWCTL_EXIT_FAILED;
@@ -231,6 +234,15 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 				    json_string(mode == MOAT_MODE_DENY ? "deny" : "allow"));
 		json_object_set_new(o, "attachments", attachments_json(att, natt));
 		json_object_set_new(o, "counters", arr);
+		json_object_set_new(o, "copy",
+				    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "copied",
+					      (json_int_t)cs.copied, "copied_bytes",
+					      (json_int_t)cs.copied_bytes, "lost",
+					      (json_int_t)cs.lost, "depth_skipped",
+					      (json_int_t)cs.depth_skipped, "bypassed",
+					      (json_int_t)cs.bypassed, "http_blocked",
+					      (json_int_t)cs.http_blocked, "http_incomplete",
+					      (json_int_t)cs.http_incomplete));
 		return fwctl_print_json(o);
 	}
 	printf("mode: %s\n",
@@ -244,6 +256,12 @@ int cmd_stats(struct fwctl *ctx, int argc, char **argv)
 		       moat_dp_tc_mode_name(att[i].tc_mode));
 	printf("\n");
 	table_print(t, stdout);
+	printf("copies to the daemon: %llu packets (%llu bytes), %llu lost (buffer full), "
+	       "%llu past depth, %llu bypassed; http checks: %llu dropped, %llu incomplete\n",
+	       (unsigned long long)cs.copied, (unsigned long long)cs.copied_bytes,
+	       (unsigned long long)cs.lost, (unsigned long long)cs.depth_skipped,
+	       (unsigned long long)cs.bypassed, (unsigned long long)cs.http_blocked,
+	       (unsigned long long)cs.http_incomplete);
 	return FWCTL_EXIT_OK;
 }
 

@@ -49,6 +49,17 @@ static const struct fwctl_command commands[] = {
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",
 	  "allow: default-allow, the blocklist drops. deny: default-deny, only allowlisted\n"
 	  "sources and allowed services pass (ingress only; ARP and IPv6 ND always pass)." },
+	{ "http", cmd_http,
+	  "block-host|unblock-host|block-method|unblock-method|block-uri|unblock-uri VALUE | "
+	  "limits REQUEST_LINE HEADER | list [--json]",
+	  "in-kernel HTTP checks on the first request segment of each TCP flow",
+	  "Checked at TC ingress on the first payload segment a client sends after its SYN:\n"
+	  "blocked methods (exact, case-sensitive), blocked Host values (case-insensitive, the\n"
+	  "port ignored; give the name without port), URI prefixes (raw request target, must\n"
+	  "start with '/'), and the longest request line and header line in bytes (limits,\n"
+	  "0 = none, at most 2047). A hit drops the request and every later packet of its\n"
+	  "connection (counted as drop/http in `fwctl stats`). Only the first segment is read:\n"
+	  "a request line split over segments is counted, not seen." },
 	{ "status", cmd_status, "[--json]",
 	  "daemon, interfaces, mode, ruleset, bans and ring-buffer losses",
 	  "Asks moatd over its control socket. When the daemon is down, shows what the pinned\n"

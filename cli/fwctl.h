@@ -57,3 +57,4 @@ int cmd_mode(struct fwctl *ctx, int argc, char **argv);
 int cmd_status(struct fwctl *ctx, int argc, char **argv);
 int cmd_rules(struct fwctl *ctx, int argc, char **argv);
 int cmd_config(struct fwctl *ctx, int argc, char **argv);
+int cmd_http(struct fwctl *ctx, int argc, char **argv);

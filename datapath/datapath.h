@@ -42,6 +42,10 @@
  *      (MOAT_R_FRAGMENT: their first fragment carried the L4 header and got the verdict),
  *      and drops everything else (MOAT_R_DEFAULT_DENY). Default-deny is stateless: replies to
  *      connections the host opens need allow entries (allowlist or port-allow).
+ *   6. TC only, TCP and UDP that passed steps 1-5 (first fragments included), when copying is
+ *      enabled or an HTTP check is configured: the flow stage (see "packet copies" and "HTTP
+ *      checks" below). A flow an HTTP check marked -> DROP (MOAT_R_HTTP); else the packet may
+ *      be copied to userspace. The counter of the final verdict is the one incremented.
  *   Every step checks the exact-match hash before the LPM trie, and skips empty maps. An
  *   entry whose expiry has passed does not match (the clock is read only after a match) and
  *   its hit counter is not incremented; hits count packets that matched a live entry. (An LPM
@@ -298,8 +302,12 @@ const char *moat_dp_kind_name(unsigned int kind);
  * RST always, nothing once moat_dp_flow_bypass() marked the flow. A fresh SYN (without ACK)
  * resets the flow's state. Each record goes to worker moat_flow_hash(key) % n_workers, the
  * same for both directions of a flow, and carries at most snaplen bytes of the frame (from
- * its Ethernet header; wire_len is the skb length: GSO/GRO super-packets larger than snaplen
- * arrive truncated, so a daemon wanting full payloads disables GRO/TSO or raises snaplen).
+ * its Ethernet header; wire_len is the skb length). TC sees GSO/GRO super-packets (up to
+ * 64 KiB on most devices): the default snaplen, MOAT_SNAPLEN_MAX, copies them whole (the perf
+ * transport at most MOAT_PERF_CAP_MAX bytes); the DPI engine must accept frames over the MTU.
+ * TC egress copies only packets this host sends (forwarded ones were copied at the ingress of
+ * their interface: attach to every interface forwarded traffic enters). HTTP checks alone
+ * (copying stopped) track only TCP flows, from their SYN.
  * A full ring (or a worker without a buffer in place) counts as lost, per worker.
  */
 enum moat_copy_transport {
@@ -360,8 +368,16 @@ struct moat_dp_consumer;
  */
 int moat_dp_consumer_new(struct moat_dp *dp, unsigned int worker, moat_dp_pkt_cb cb, void *ctx,
 			 struct moat_dp_consumer **ret);
-int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll: readable = records */
-/* Wait up to timeout_ms (0: no wait, -1: forever) and deliver: records delivered or -errno. */
+/*
+ * Wakeups are rate-limited for throughput (at most one per worker per 100 us; perf: one per 16
+ * records per CPU), so records can be waiting while the fd is not readable: an epoll loop
+ * waits at most MOAT_DP_CONSUMER_MAX_WAIT_MS, then calls moat_dp_consumer_poll(c, 0) whether
+ * the fd became readable or not. moat_dp_consumer_poll() with a timeout does this itself.
+ */
+#define MOAT_DP_CONSUMER_MAX_WAIT_MS 1
+int moat_dp_consumer_fd(const struct moat_dp_consumer *c); /* for epoll (see above) */
+/* Wait up to timeout_ms (0: no wait, -1: forever) until records arrive, deliver them (cb in
+ * this thread): returns records delivered (0 on timeout) or -errno. */
 int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms);
 /* Records skipped as malformed (shorter than their header, or cap_len beyond the record). */
 uint64_t moat_dp_consumer_malformed(const struct moat_dp_consumer *c);
@@ -397,7 +413,8 @@ unsigned int moat_dp_flow_worker(const struct moat_dp_flow *f, unsigned int n_wo
  * (method token, SP): blocked methods (exact, case-sensitive), blocked URI prefixes (raw bytes
  * of the request target, no decoding: a cheap early filter, the DPI engine normalises), the
  * request-line length, blocked Host values (first Host header, case-insensitive, port and
- * surrounding whitespace ignored), and header-line lengths. Only the first MOAT_HTTP_SCAN
+ * surrounding whitespace ignored; the host inside an absolute-form request target is not
+ * looked at), and header-line lengths. Only the first MOAT_HTTP_SCAN
  * bytes of that one segment are read: a request line not complete in it is counted
  * (http_incomplete) and only what was seen is checked (method, URI prefix, a request line
  * already longer than the limit); headers beyond the segment are not seen. A hit drops the

@@ -25,6 +25,15 @@
 #include "lib/lib.h"
 #include "moat_filter.skel.h"
 
+/*
+ * The kernel wakes a consumer at most once per worker per 100 us (MOAT_WAKE_NS in
+ * moat_filter.bpf.c; perf: every DP_PERF_WAKEUP_EVENTS samples), so records may sit in a
+ * buffer without a wakeup: moat_dp_consumer_poll() never waits longer than DP_POLL_SLICE_MS
+ * without consuming.
+ */
+#define DP_POLL_SLICE_MS MOAT_DP_CONSUMER_MAX_WAIT_MS
+#define DP_PERF_WAKEUP_EVENTS 16
+
 int dp_copy_size_maps(struct moat_dp *dp, const struct moat_dp_opts *opts)
 {
 	struct moat_filter *s = dp->skel;
@@ -44,6 +53,10 @@ int dp_copy_size_maps(struct moat_dp *dp, const struct moat_dp_opts *opts)
 	    (r = dp_size_map(dp, s->maps.moat_rings, 0)) < 0 ||
 	    (r = dp_size_map(dp, s->maps.moat_perf, MOAT_MAX_WORKERS * (uint32_t)dp->ncpu)) < 0)
 		return r;
+	/* Not pinned (belongs to the program): one frame scratch per possible CPU. */
+	r = bpf_map__set_max_entries(s->maps.moat_cscratch, (uint32_t)dp->ncpu);
+	if (r < 0)
+		return dp_fail(dp, r, "moat_cscratch: setting size %d", dp->ncpu);
 	return 0;
 }
 
@@ -303,7 +316,7 @@ static int perf_consumer(struct moat_dp *dp, struct moat_dp_consumer *c)
 		.config = PERF_COUNT_SW_BPF_OUTPUT,
 		.sample_type = PERF_SAMPLE_RAW,
 		.sample_period = 1,
-		.wakeup_events = 1,
+		.wakeup_events = DP_PERF_WAKEUP_EVENTS,
 	};
 	long page = sysconf(_SC_PAGESIZE);
 	size_t pages = 1;
@@ -383,16 +396,26 @@ int moat_dp_consumer_fd(const struct moat_dp_consumer *c)
 
 int moat_dp_consumer_poll(struct moat_dp_consumer *c, int timeout_ms)
 {
+	uint64_t deadline = timeout_ms > 0 ? moat_dp_now_ns() + timeout_ms * 1000000ull : 0;
 	int r;
 
 	c->delivered = 0;
 	c->cb_err = 0;
-	r = c->rb ? ring_buffer__poll(c->rb, timeout_ms) : perf_buffer__poll(c->pb, timeout_ms);
-	if (c->cb_err < 0)
-		return c->cb_err;
-	if (r < 0 && r != -EINTR)
-		return r;
-	return c->delivered;
+	for (;;) {
+		int slice = timeout_ms == 0 ? 0 : DP_POLL_SLICE_MS;
+
+		r = c->rb ? ring_buffer__poll(c->rb, slice) : perf_buffer__poll(c->pb, slice);
+		if (r >= 0 && !c->delivered && c->cb_err == 0)
+			r = c->rb ? ring_buffer__consume(c->rb) : perf_buffer__consume(c->pb);
+		if (c->cb_err < 0)
+			return c->cb_err;
+		if (r < 0 && r != -EINTR)
+			return r;
+		if (c->delivered || timeout_ms == 0 || r == -EINTR)
+			return c->delivered;
+		if (timeout_ms > 0 && moat_dp_now_ns() >= deadline)
+			return 0;
+	}
 }
 
 uint64_t moat_dp_consumer_malformed(const struct moat_dp_consumer *c)

@@ -247,7 +247,11 @@ static inline __u32 moat_pfl4_slot(__u32 fam_idx, __u8 proto, __u16 port_host)
  * the frame from its Ethernet header.
  */
 #define MOAT_MAX_WORKERS 64
-#define MOAT_SNAPLEN_MAX 16384 /* bytes of one frame copied at most (per-CPU scratch size) */
+/* Bytes of one frame copied at most (the per-CPU scratch size): a whole GSO/GRO packet of
+ * 64 KiB plus headers. The perf transport caps records at MOAT_PERF_CAP_MAX (perf records
+ * have a 16-bit size). */
+#define MOAT_SNAPLEN_MAX 131072
+#define MOAT_PERF_CAP_MAX 65000
 
 /* moat_copy_cfg.transport */
 #define MOAT_TRANSPORT_RINGBUF 0

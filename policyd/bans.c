@@ -4,6 +4,7 @@
 #include "bans.h"
 
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -25,6 +26,7 @@ struct bans {
 	struct offender_table *off;
 	struct ban_info *active; /* cap: cfg->max_offenders */
 	size_t n_active, cap_active;
+	int allow_fd[4]; /* pinned allowlist maps (MOAT_M_AL4_H..AL6_P) for O(1) host checks */
 	struct cidr *own; /* host addresses (/32, /128) */
 	size_t n_own;
 	uint64_t own_dropped;
@@ -187,6 +189,30 @@ static int allow_cb(const struct moat_dp_entry *e, void *userdata)
 	return p->host_hit;
 }
 
+/* A live allowlist entry covers the host: exact hash lookup, then the longest prefix (LPM
+ * lookup with the full length). O(1), no map walk, so a ban costs microseconds. The maps and
+ * key layouts are the datapath's ABI (moat_abi.h). */
+static bool allowlisted(struct bans *b, const struct cidr *host)
+{
+	bool v4 = host->family == AF_INET;
+	int hfd = b->allow_fd[v4 ? MOAT_M_AL4_H : MOAT_M_AL6_H];
+	int pfd = b->allow_fd[v4 ? MOAT_M_AL4_P : MOAT_M_AL6_P];
+	uint64_t now = moat_dp_now_ns();
+	struct moat_entry e;
+	struct moat_lpm6_key k6 = { .prefixlen = 128 };
+	struct moat_lpm4_key k4 = { .prefixlen = 32 };
+
+	if (hfd >= 0 && bpf_map_lookup_elem(hfd, host->addr, &e) == 0 &&
+	    (!e.expires_ns || e.expires_ns > now))
+		return true;
+	memcpy(k4.addr, host->addr, 4);
+	memcpy(k6.addr, host->addr, 16);
+	if (pfd >= 0 && bpf_map_lookup_elem(pfd, v4 ? (void *)&k4 : (void *)&k6, &e) == 0 &&
+	    (!e.expires_ns || e.expires_ns > now))
+		return true;
+	return false;
+}
+
 enum protect { PROT_NONE = 0, PROT_ALLOW, PROT_OWN, PROT_NEVER };
 
 static const char *protect_name(enum protect p)
@@ -213,6 +239,12 @@ static enum protect check_protected(struct bans *b, const struct cidr *host,
 		if (overlap(&b->own[i], prefix))
 			*ret_narrow = true;
 	}
+	if (allowlisted(b, host))
+		return PROT_ALLOW;
+	if (prefix->prefix == host->prefix && b->allow_fd[0] >= 0 && b->allow_fd[1] >= 0 &&
+	    b->allow_fd[2] >= 0 && b->allow_fd[3] >= 0)
+		return PROT_NONE;
+	/* an aggregated prefix: does it cover an allowlisted address? (walks the allowlist) */
 	moat_dp_list(b->dp, allow_cb, &ap);
 	if (ap.host_hit)
 		return PROT_ALLOW;
@@ -257,8 +289,9 @@ static void eve_ban_event(struct bans *b, const char *event_type, const char *ac
 
 		eve_format_timestamp(now + left_ns / 1000u, ts, sizeof(ts));
 		json_object_set_new(obj, "expires", json_string(ts));
-		json_object_set_new(obj, "duration",
-				    json_integer((json_int_t)(left_ns / 1000000000u)));
+		json_object_set_new(
+			obj, "duration",
+			json_integer((json_int_t)((left_ns + 999999999u) / 1000000000u)));
 	}
 	json_object_set_new(o, "ban", obj);
 	if (eve_writer_write(b->eve, o) == 0)
@@ -290,10 +323,22 @@ int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	for (int i = 0; i < 4; i++)
+		b->allow_fd[i] = -1;
 	b->cfg = cfg;
 	b->dp = dp;
 	b->lock = lock;
 	b->cap_active = cfg->max_offenders;
+	for (int i = 0; i < 4; i++) {
+		char path[PATH_MAX];
+
+		snprintf(path, sizeof(path), "%s/%s", moat_dp_pin_root(dp),
+			 moat_dp_map_name(MOAT_M_AL4_H + (unsigned int)i));
+		b->allow_fd[i] = moat_dp_pin_root(dp)[0] ? bpf_obj_get(path) : -1;
+		if (b->allow_fd[i] < 0)
+			log_warn("bans: %s: %s; allowlisted hosts are found by a map walk", path,
+				 strerror(errno));
+	}
 	r = offender_table_new(&oc, &b->off);
 	if (r < 0)
 		goto fail;
@@ -328,6 +373,10 @@ void bans_free(struct bans *b)
 	free(b->eve_path);
 	free(b->active);
 	free(b->own);
+	for (int i = 0; i < 4; i++) {
+		if (b->allow_fd[i] >= 0)
+			close(b->allow_fd[i]);
+	}
 	free(b);
 }
 
@@ -490,7 +539,9 @@ int bans_sweep(struct bans *b)
 		const char *reason = NULL;
 
 		r = moat_dp_get(b->dp, &e, &cur);
-		if (r == -ENOENT)
+		if (r == -ENOENT && bi->expires_ns <= now)
+			reason = "expired"; /* swept already (by the daemon's map sweep) */
+		else if (r == -ENOENT)
 			reason = "removed";
 		else if (r == 0 && cur.reason != MOAT_REASON_AUTO)
 			reason = "replaced"; /* an operator's entry took over */
@@ -499,7 +550,7 @@ int bans_sweep(struct bans *b)
 			if (moat_dp_delete(b->dp, &e) == 0)
 				removed++;
 		} else if (r == 0 && cur.expires_ns != bi->expires_ns)
-			bi->expires_ns = cur.expires_ns; /* extended by an operator */
+			bi->expires_ns = cur.expires_ns; /* changed by an operator */
 		if (!reason) {
 			i++;
 			continue;
@@ -507,18 +558,17 @@ int bans_sweep(struct bans *b)
 		{
 			char pfx[CIDR_STRLEN];
 			struct cidr host = bi->prefix;
+			struct ban_info gone = *bi;
 
+			gone.expires_ns = 0; /* no expiry in an unban event */
 			log_info("unbanned %s (%s)", cidr_format(&bi->prefix, pfx, sizeof(pfx)),
 				 reason);
-			eve_ban_event(b, "unban", "unban", &host, bi, reason);
+			eve_ban_event(b, "unban", "unban", &host, &gone, reason);
 		}
 		offender_unbanned(b->off, &bi->prefix);
 		b->st.unbans++;
 		remove_active(b, i);
 	}
-	r = moat_dp_sweep(b->dp);
-	if (r > 0)
-		removed += r;
 	offender_expire(b->off, now);
 	pthread_mutex_unlock(b->lock);
 	return removed;

@@ -7,9 +7,11 @@
  * unbans on expiry.
  *
  * Threading: bans_alert() is called by every worker thread; everything here runs under the
- * daemon's datapath lock (the one struct moat_dp is shared and not thread-safe), passed in
- * at creation. The ban happens in the calling worker's thread, so the reaction time is one
- * map update after the alert, not a queue hop.
+ * lock passed in at creation, which guards DP (a struct moat_dp is not thread-safe). The
+ * daemon gives the bans (and the workers' flow bypass) a datapath handle of their own, apart
+ * from the main thread's, so a long map walk there (sweep, state save, control requests) never
+ * delays a ban. The ban happens in the calling worker's thread: one map update after the
+ * alert, not a queue hop.
  */
 #pragma once
 
@@ -66,8 +68,9 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 
 /*
  * The sweep (main thread, every sweep interval): unban expired automatic bans (EVE unban,
- * map entry deleted), notice bans removed by an operator, remove every other expired map
- * entry, refresh the host's addresses, forget idle offenders. Returns entries removed.
+ * map entry deleted), notice bans removed or replaced by an operator, refresh the host's
+ * addresses, forget idle offenders. Returns entries removed. Walks no map: the daemon sweeps
+ * other expired entries (moat_dp_sweep) on its own handle, so workers never wait for a walk.
  */
 int bans_sweep(struct bans *b);
 

@@ -106,7 +106,7 @@ void config_init(struct moatd_config *c)
 	c->transport = CONFIG_TRANSPORT_RINGBUF;
 	c->ring_size = 4u << 20;
 	c->depth = 1u << 20;
-	c->snaplen = 9216;
+	c->snaplen = 0; /* the datapath's maximum: GRO super-packets arrive whole */
 	c->xdp_mode = CONFIG_XDP_AUTO;
 	copy_str(c->log_dir, sizeof(c->log_dir), "/var/log/moat");
 	copy_str(c->rules_dir, sizeof(c->rules_dir), "/etc/moat/rules.d");
@@ -162,11 +162,11 @@ struct key_def {
 #define OFF(f) offsetof(struct moatd_config, f)
 
 static const struct key_def keys[] = {
-	{ "daemon", "workers", K_UINT, OFF(workers), 0, 256 },
+	{ "daemon", "workers", K_UINT, OFF(workers), 0, 64 },
 	{ "daemon", "transport", K_TRANSPORT, OFF(transport), 0, 0 },
 	{ "daemon", "ring-size", K_U32_SIZE, OFF(ring_size), 4096, 1u << 30 },
 	{ "daemon", "depth", K_U64_SIZE, OFF(depth), 0, 1ull << 32 },
-	{ "daemon", "snaplen", K_U32_SIZE, OFF(snaplen), 64, 65535 },
+	{ "daemon", "snaplen", K_U32_SIZE, OFF(snaplen), 0, 1u << 17 },
 	{ "daemon", "xdp-mode", K_XDP_MODE, OFF(xdp_mode), 0, 0 },
 	{ "daemon", "log-dir", K_PATH, OFF(log_dir), 0, 0 },
 	{ "daemon", "rules-dir", K_PATH, OFF(rules_dir), 1, 0 },

@@ -42,7 +42,7 @@ struct moatd_config {
 	enum config_transport transport;
 	uint32_t ring_size; /* bytes per worker ring buffer, power of two, >= 4096 */
 	uint64_t depth; /* per-direction inspection depth of a flow in bytes (kernel copy cap) */
-	uint32_t snaplen; /* bytes of each packet copied to userspace */
+	uint32_t snaplen; /* bytes of each packet copied to userspace; 0 = the datapath maximum */
 	enum config_xdp_mode xdp_mode;
 	char log_dir[PATH_MAX]; /* eve.json goes here */
 	char rules_dir[PATH_MAX]; /* "" = none */

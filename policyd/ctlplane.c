@@ -270,6 +270,15 @@ static void collect_daemon(void *ctx, struct metrics_writer *w)
 		   "Packets the worker could not decode.", ws[i].decode_errors);
 	PER_WORKER("moat_flows_active", METRICS_GAUGE, "Flows the worker tracks now.",
 		   ws[i].flows_active);
+	PER_WORKER("moat_reassembly_bytes", METRICS_GAUGE,
+		   "Bytes queued by the worker's TCP reassembly.", ws[i].reasm_mem);
+	PER_WORKER("moat_reassembly_memcap_refused_total", METRICS_COUNTER,
+		   "TCP segments refused by the reassembly memory cap.", ws[i].reasm_memcap_hits);
+	PER_WORKER("moat_tcp_retransmissions_total", METRICS_COUNTER,
+		   "TCP segments carrying already seen data.", ws[i].retransmissions);
+	PER_WORKER("moat_worker_lag_seconds_max", METRICS_GAUGE,
+		   "Longest delay from the kernel's copy to the worker, since start.",
+		   (double)ws[i].lag_max_ns / 1e9);
 	PER_WORKER("moat_eve_errors_total", METRICS_COUNTER, "EVE log write failures.",
 		   ws[i].eve_errors);
 #undef PER_WORKER

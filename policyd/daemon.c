@@ -32,8 +32,12 @@ struct watch {
 
 struct daemon {
 	struct moatd_config *cfg;
-	struct moat_dp *dp;
+	struct moat_dp *dp; /* main thread: attach, copies, sweep, state, control */
 	pthread_mutex_t dp_lock;
+	/* the ban path's own handle (workers: bans, flow bypass), so a map walk on dp never
+	 * delays a ban */
+	struct moat_dp *dp_ban;
+	pthread_mutex_t ban_lock;
 	struct moat_dp_attach_report reports[CONFIG_MAX_IFACES];
 	size_t n_reports;
 	bool copying;
@@ -48,6 +52,7 @@ struct daemon {
 	bool stop;
 	uint64_t reloads;
 	uint64_t started_s;
+	uint64_t state_hash; /* of the state last written (unchanged state is not rewritten) */
 	struct ctlplane *ctl; /* control socket, rule directory, metrics */
 };
 
@@ -126,7 +131,13 @@ int daemon_del_fd(struct daemon *d, int fd)
 
 int daemon_set_ruleset(struct daemon *d, struct ruleset *rs)
 {
-	int r = worker_pool_set_ruleset(d->pool, rs);
+	int r;
+
+	if (!d->pool) {
+		ruleset_free(rs);
+		return -EAGAIN;
+	}
+	r = worker_pool_set_ruleset(d->pool, rs);
 
 	if (r == 0)
 		d->reloads++;
@@ -287,6 +298,8 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+_Static_assert(MOAT_MAX_WORKERS >= 64, "config.c allows up to 64 workers");
+
 static unsigned int default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -308,7 +321,8 @@ static void save_state(struct daemon *d)
 		*slash = '\0';
 		mkdir_p(dir, 0755);
 	}
-	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, err, sizeof(err)) < 0)
+	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, &d->state_hash, err,
+		       sizeof(err)) < 0)
 		log_warn("state: %s", err);
 }
 
@@ -338,7 +352,11 @@ static void on_timer(void *ctx, uint32_t events)
 
 	if (read(d->timerfd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
+	worker_pool_reap(d->pool);
 	n = bans_sweep(d->bans);
+	pthread_mutex_lock(&d->dp_lock);
+	n += MAX(moat_dp_sweep(d->dp), 0);
+	pthread_mutex_unlock(&d->dp_lock);
 	if (n > 0)
 		log_debug("sweep: %d expired entries removed", n);
 	save_state(d);
@@ -398,7 +416,12 @@ static int setup(struct daemon *d)
 		return r;
 	}
 	snprintf(d->eve_path, sizeof(d->eve_path), "%s/eve.json", d->cfg->log_dir);
-	r = bans_new(d->cfg, d->dp, &d->dp_lock, d->eve_path, &d->bans);
+	r = moat_dp_open(&dopts, &d->dp_ban, err, sizeof(err));
+	if (r < 0) {
+		log_err("datapath (ban handle): %s", err);
+		return r;
+	}
+	r = bans_new(d->cfg, d->dp_ban, &d->ban_lock, d->eve_path, &d->bans);
 	if (r < 0) {
 		log_err("bans: %s", strerror(-r));
 		return r;
@@ -424,8 +447,11 @@ static int setup(struct daemon *d)
 	cc.transport = d->cfg->transport == CONFIG_TRANSPORT_PERFBUF ? MOAT_COPY_PERFBUF :
 								       MOAT_COPY_RINGBUF;
 	cc.ring_bytes = d->cfg->ring_size;
-	cc.depth = d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
-	cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
+	/* 0 = unlimited: as far as the kernel's 32-bit counter goes */
+	cc.depth =
+		!d->cfg->depth || d->cfg->depth > UINT32_MAX ? UINT32_MAX : (uint32_t)d->cfg->depth;
+	if (d->cfg->snaplen) /* else the datapath default, MOAT_SNAPLEN_MAX */
+		cc.snaplen = MIN(d->cfg->snaplen, (uint32_t)MOAT_SNAPLEN_MAX);
 	r = moat_dp_copy_start(d->dp, &cc);
 	if (r < 0) {
 		log_err("packet copies: %s", moat_dp_errmsg(d->dp));
@@ -436,8 +462,8 @@ static int setup(struct daemon *d)
 	r = ctlplane_new(d, &d->ctl, &rs);
 	if (r < 0)
 		return r;
-	r = worker_pool_start(d->cfg, d->dp, &d->dp_lock, d->bans, rs, d->n_workers, d->eve_path,
-			      &d->pool);
+	r = worker_pool_start(d->cfg, d->dp, d->dp_ban, &d->ban_lock, d->bans, rs, d->n_workers,
+			      d->eve_path, &d->pool);
 	if (r < 0) {
 		log_err("workers: %s", strerror(-r));
 		return r;
@@ -491,6 +517,9 @@ static void log_stats(struct daemon *d)
 			(unsigned long long)st.truncated, (unsigned long long)st.decode_errors,
 			(unsigned long long)st.alerts, (unsigned long long)st.bypassed,
 			(unsigned long long)st.http_blocked);
+		log_info("worker %u: kernel-to-worker lag mean %llu us, max %llu us", i,
+			 (unsigned long long)(st.records ? st.lag_sum_ns / st.records / 1000 : 0),
+			 (unsigned long long)(st.lag_max_ns / 1000));
 	}
 	if (d->copying && daemon_copy_stats(d, -1, &cs) == 0)
 		log_info("kernel copies: %llu copied, %llu lost (ring full), %llu past depth, "
@@ -521,6 +550,7 @@ static void teardown(struct daemon *d)
 		}
 	}
 	bans_free(d->bans);
+	moat_dp_close(d->dp_ban);
 	moat_dp_close(d->dp);
 	for (size_t i = 0; i < d->n_watches; i++)
 		free(d->watches[i]);
@@ -574,6 +604,7 @@ int daemon_run(struct moatd_config *cfg)
 
 	d.started_s = mono_s();
 	pthread_mutex_init(&d.dp_lock, NULL);
+	pthread_mutex_init(&d.ban_lock, NULL);
 	/* block the signals before threads start, so only the signalfd sees them */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -598,5 +629,6 @@ int daemon_run(struct moatd_config *cfg)
 out:
 	teardown(&d);
 	pthread_mutex_destroy(&d.dp_lock);
+	pthread_mutex_destroy(&d.ban_lock);
 	return ret;
 }

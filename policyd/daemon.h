@@ -39,7 +39,8 @@ int daemon_mod_fd(struct daemon *d, int fd, uint32_t events);
 int daemon_del_fd(struct daemon *d, int fd);
 
 /* Take ownership of RS and swap it in atomically: workers pick it up between two packets and
- * the old ruleset is freed once no worker uses it. Returns 0 or -errno (RS freed). */
+ * the old ruleset is freed (in this thread, on the next swap or sweep tick) once no worker uses
+ * it. Returns 0 or -errno (RS freed). */
 int daemon_set_ruleset(struct daemon *d, struct ruleset *rs);
 /* The ruleset in use (NULL: none), valid until the next daemon_set_ruleset(). */
 const struct ruleset *daemon_ruleset(struct daemon *d);

@@ -167,13 +167,18 @@ static struct offender *get_entry(struct offender_table *t, const struct cidr *p
 	return o;
 }
 
-static double decayed(const struct offender_table *t, const struct offender *o, uint64_t now_ns)
-{
-	double leak;
+#define NS_PER_S 1000000000ull
 
-	if (now_ns <= o->last_ns)
-		return o->score;
-	leak = (double)(now_ns - o->last_ns) / (double)t->cfg.window_ns * t->cfg.threshold;
+/* The score leaks by whole seconds, so alerts within the same second add up exactly (two
+ * priority-2 alerts a millisecond apart reach a threshold of 10, not 9.9998). */
+static double decayed(const struct offender_table *t, const struct offender *o, uint64_t now_ns,
+		      uint64_t *ret_secs)
+{
+	uint64_t secs = now_ns > o->last_ns ? (now_ns - o->last_ns) / NS_PER_S : 0;
+	double leak = (double)secs * (double)NS_PER_S / (double)t->cfg.window_ns * t->cfg.threshold;
+
+	if (ret_secs)
+		*ret_secs = secs;
 	return o->score > leak ? o->score - leak : 0;
 }
 
@@ -212,8 +217,14 @@ int offender_alert(struct offender_table *t, int family, const void *addr, int p
 	if (o->offences && !o->ban_until_ns && t->cfg.forget_ns &&
 	    now_ns - o->last_ban_end_ns > t->cfg.forget_ns)
 		o->offences = 0;
-	o->score = decayed(t, o, now_ns) + t->cfg.weight[prio - 1];
-	o->last_ns = now_ns;
+	{
+		uint64_t secs;
+
+		o->score = decayed(t, o, now_ns, &secs) + t->cfg.weight[prio - 1];
+		/* keep the fraction of a second not leaked yet */
+		o->last_ns = o->last_ns && secs < now_ns / NS_PER_S ? o->last_ns + secs * NS_PER_S :
+								      now_ns;
+	}
 	if (o->n_sids == OFFENDER_MAX_SIDS) {
 		memmove(o->sids, o->sids + 1, sizeof(o->sids[0]) * (OFFENDER_MAX_SIDS - 1));
 		o->n_sids--;
@@ -247,7 +258,7 @@ double offender_score(struct offender_table *t, int family, const void *addr, ui
 
 	offender_prefix(&t->cfg, family, addr, &p);
 	o = *find_slot(t, &p);
-	return o ? decayed(t, o, now_ns) : 0;
+	return o ? decayed(t, o, now_ns, NULL) : 0;
 }
 
 void offender_note_ban(struct offender_table *t, const struct cidr *prefix, unsigned int offences,
@@ -284,7 +295,7 @@ size_t offender_expire(struct offender_table *t, uint64_t now_ns)
 			o->last_ban_end_ns = o->ban_until_ns;
 			o->ban_until_ns = 0;
 		}
-		if (o->ban_until_ns || decayed(t, o, now_ns) > 0)
+		if (o->ban_until_ns || decayed(t, o, now_ns, NULL) > 0)
 			continue;
 		if (o->offences && now_ns - o->last_ban_end_ns <= t->cfg.forget_ns)
 			continue;

@@ -5,8 +5,8 @@
  * clock is passed in (ns, any monotonic clock), nothing touches the kernel; bans.c acts on the
  * verdicts. Not thread-safe (bans.c holds the lock).
  *
- * Scoring: each alert adds weight[priority - 1]. The score leaks linearly at threshold per
- * window (a leaky bucket: the sliding-window rate "more than threshold worth of alerts per
+ * Scoring: each alert adds weight[priority - 1]. The score leaks at threshold per window, by
+ * whole seconds (a leaky bucket: the sliding-window rate "more than threshold worth of alerts per
  * window" bans, a steady trickle below that rate never does). Reaching the threshold, or any
  * alert of a drop/reject rule when ban_on_drop is set, bans the source's prefix for
  * ban_ns * escalate^(offences - 1), capped at ban_max_ns; offences count bans of that prefix

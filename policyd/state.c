@@ -144,8 +144,19 @@ static int write_file_atomic(const char *path, const char *data, size_t len, cha
 	return 0;
 }
 
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++) {
+		h ^= (uint8_t)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 int state_save(const char *path, struct moat_dp *dp, pthread_mutex_t *lock, struct bans *b,
-	       char *err, size_t errlen)
+	       uint64_t *last_hash, char *err, size_t errlen)
 {
 	struct save_ctx sc = { .boot_now = moat_dp_now_ns(), .real_now = real_now_ns() };
 	struct ban_save_ctx bc = { .boot_now = sc.boot_now, .real_now = sc.real_now };
@@ -177,8 +188,7 @@ int state_save(const char *path, struct moat_dp *dp, pthread_mutex_t *lock, stru
 		}
 		return r;
 	}
-	root = json_pack("{s:i, s:I, s:o, s:o}", "version", STATE_VERSION, "saved",
-			 (json_int_t)(sc.real_now / 1000000000u), "entries", sc.arr, "bans",
+	root = json_pack("{s:i, s:o, s:o}", "version", STATE_VERSION, "entries", sc.arr, "bans",
 			 bc.arr);
 	if (!root) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -190,7 +200,12 @@ int state_save(const char *path, struct moat_dp *dp, pthread_mutex_t *lock, stru
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -ENOMEM;
 	}
-	return write_file_atomic(path, text, strlen(text), err, errlen);
+	if (last_hash && *last_hash == fnv1a(text) && access(path, F_OK) == 0)
+		return 0;
+	r = write_file_atomic(path, text, strlen(text), err, errlen);
+	if (r == 0 && last_hash)
+		*last_hash = fnv1a(text);
+	return r;
 }
 
 static int kind_of(const char *s)

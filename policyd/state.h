@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "datapath/datapath.h"
 #include "bans.h"
@@ -31,9 +32,11 @@ struct state_restore_stats {
 };
 
 /* Write PATH atomically (PATH.tmp, fsync, rename, fsync of the directory). LOCK guards DP.
- * Returns 0 or -errno with a message in err. */
+ * LAST_HASH (may be NULL) holds a hash of the content last written: an unchanged state is not
+ * written again (the periodic save costs no disk I/O when nothing happened). Returns 0 or
+ * -errno with a message in err. */
 int state_save(const char *path, struct moat_dp *dp, pthread_mutex_t *lock, struct bans *b,
-	       char *err, size_t errlen);
+	       uint64_t *last_hash, char *err, size_t errlen);
 
 /*
  * Read PATH. With ADOPTED (the pinned maps were there) only the ban history of bans still in

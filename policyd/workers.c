@@ -16,7 +16,7 @@
 #include "detect_glue.h"
 
 #define LINKTYPE_ETHERNET 1
-#define HOUSEKEEPING_NS (100u * 1000 * 1000) /* flush EVE, expire flows, publish stats */
+#define HOUSEKEEPING_NS (100u * 1000 * 1000) /* flush EVE, expire flows */
 #define POLL_MS 50
 
 /* Bits of flow->app_flags (free for the app layer; the live shim is the outermost layer). */
@@ -27,6 +27,7 @@
 struct rs_ref {
 	struct ruleset *rs;
 	atomic_uint refs;
+	struct rs_ref *next_retired;
 };
 
 struct live_worker {
@@ -53,25 +54,52 @@ struct live_worker {
 
 struct worker_pool {
 	const struct moatd_config *cfg;
-	struct moat_dp *dp;
+	struct moat_dp *copy_dp; /* consumers (main thread, at start) */
+	struct moat_dp *dp; /* flow bypass, under dp_lock */
 	pthread_mutex_t *dp_lock;
 	struct bans *bans;
 	char *eve_path;
 	atomic_bool stop;
 	pthread_mutex_t rs_mu;
 	struct rs_ref *rs; /* current; NULL = none yet */
+	struct rs_ref *retired; /* unused, freed by worker_pool_reap() in the main thread */
 	atomic_uint rs_gen;
 	atomic_uint log_gen;
 	unsigned int n;
 	struct live_worker *w;
 };
 
-static void rs_ref_put(struct rs_ref *r)
+/* Drop a reference. The last one retires the ruleset: freeing one takes tens of milliseconds
+ * (ET Open: ~100 ms), which a worker must not spend between two packets, so the main thread
+ * frees it in worker_pool_reap(). */
+static void rs_ref_put(struct worker_pool *p, struct rs_ref *r)
 {
 	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
+		pthread_mutex_lock(&p->rs_mu);
+		r->next_retired = p->retired;
+		p->retired = r;
+		pthread_mutex_unlock(&p->rs_mu);
+	}
+}
+
+size_t worker_pool_reap(struct worker_pool *p)
+{
+	struct rs_ref *r;
+	size_t n = 0;
+
+	pthread_mutex_lock(&p->rs_mu);
+	r = p->retired;
+	p->retired = NULL;
+	pthread_mutex_unlock(&p->rs_mu);
+	while (r) {
+		struct rs_ref *next = r->next_retired;
+
 		ruleset_free(r->rs);
 		free(r);
+		r = next;
+		n++;
 	}
+	return n;
 }
 
 static uint64_t clock_us(clockid_t id)
@@ -190,10 +218,10 @@ static void check_ruleset(struct live_worker *w)
 	}
 	if (r < 0) {
 		log_err("worker %u: new ruleset not in use: %s", w->idx, strerror(-r));
-		rs_ref_put(ref);
+		rs_ref_put(p, ref);
 		return;
 	}
-	rs_ref_put(w->rs);
+	rs_ref_put(p, w->rs);
 	w->rs = ref;
 	w->st.rulesets++;
 }
@@ -255,8 +283,15 @@ static int on_record(void *ctx, const struct moat_pkt *mp)
 	uint64_t ts_us = (uint64_t)((int64_t)(mp->ts_ns / 1000u) + w->boot_to_real_us);
 	int d;
 
+	uint64_t lag = clock_us(CLOCK_BOOTTIME) * 1000u - mp->ts_ns;
+
 	w->st.records++;
 	w->st.bytes += mp->cap_len;
+	if ((int64_t)lag > 0) {
+		w->st.lag_sum_ns += lag;
+		if (lag > w->st.lag_max_ns)
+			w->st.lag_max_ns = lag;
+	}
 	set_iface(w, mp->ifindex);
 	if (mp->kind == MOAT_PKT_HTTP_BLOCK) {
 		http_block_alert(w, mp, ts_us);
@@ -276,6 +311,9 @@ static void publish(struct live_worker *w)
 	const struct worker_stats *ws = worker_stats(w->wk);
 
 	w->st.flows_active = ws->flow.active;
+	w->st.reasm_mem = ws->tcp.mem_used;
+	w->st.reasm_memcap_hits = ws->tcp.memcap_hits;
+	w->st.retransmissions = ws->tcp.retransmissions;
 	w->st.malformed = moat_dp_consumer_malformed(w->cons);
 	pthread_mutex_lock(&w->snap_mu);
 	w->snap = w->st;
@@ -310,8 +348,9 @@ static void *worker_main(void *arg)
 			if (eve_writer_flush(w->eve) < 0)
 				w->st.eve_errors++;
 			worker_flush(w->wk, clock_us(CLOCK_REALTIME));
-			publish(w);
 		}
+		/* an uncontended lock and a copy per wakeup: readers always see fresh counters */
+		publish(w);
 	}
 	publish(w);
 	return NULL;
@@ -333,6 +372,8 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	w->boot_to_real_us = (int64_t)clock_us(CLOCK_REALTIME) - (int64_t)clock_us(CLOCK_BOOTTIME);
 	worker_config_init(&wc);
 	app_layer_config_init(&ac);
+	/* the engine inspects as deep as the kernel copies ([set] stream.reassembly.depth wins) */
+	wc.tcp.depth = p->cfg->depth;
 	for (size_t i = 0; i < p->cfg->n_sets; i++) {
 		r = config_apply_set(&wc, &ac, p->cfg->sets[i].key, p->cfg->sets[i].value, err,
 				     sizeof(err));
@@ -369,9 +410,9 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	w->wk = worker_new(&wc, &shim);
 	if (!w->wk)
 		return -ENOMEM;
-	r = moat_dp_consumer_new(p->dp, idx, on_record, w, &w->cons);
+	r = moat_dp_consumer_new(p->copy_dp, idx, on_record, w, &w->cons);
 	if (r < 0) {
-		log_err("worker %u: consumer: %s", idx, moat_dp_errmsg(p->dp));
+		log_err("worker %u: consumer: %s", idx, moat_dp_errmsg(p->copy_dp));
 		return r;
 	}
 	return 0;
@@ -385,13 +426,13 @@ static void worker_done(struct live_worker *w)
 	if (w->eve && eve_writer_close(w->eve) < 0)
 		log_warn("worker %u: eve.json write failed", w->idx);
 	moat_dp_consumer_free(w->cons);
-	rs_ref_put(w->rs);
+	rs_ref_put(w->pool, w->rs);
 	pthread_mutex_destroy(&w->snap_mu);
 }
 
-int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t *dp_lock,
-		      struct bans *bans, struct ruleset *rs, unsigned int n, const char *eve_path,
-		      struct worker_pool **ret)
+int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *copy_dp, struct moat_dp *dp,
+		      pthread_mutex_t *dp_lock, struct bans *bans, struct ruleset *rs,
+		      unsigned int n, const char *eve_path, struct worker_pool **ret)
 {
 	struct worker_pool *p;
 	int r;
@@ -406,6 +447,7 @@ int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthrea
 		return -ENOMEM;
 	}
 	p->cfg = cfg;
+	p->copy_dp = copy_dp;
 	p->dp = dp;
 	p->dp_lock = dp_lock;
 	p->bans = bans;
@@ -454,7 +496,8 @@ void worker_pool_stop(struct worker_pool *p)
 	}
 	for (unsigned int i = 0; i < p->n; i++)
 		worker_done(&p->w[i]);
-	rs_ref_put(p->rs);
+	rs_ref_put(p, p->rs);
+	worker_pool_reap(p);
 	pthread_mutex_destroy(&p->rs_mu);
 	free(p->w);
 	free(p->eve_path);
@@ -479,7 +522,7 @@ int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs)
 	p->rs = ref;
 	atomic_fetch_add_explicit(&p->rs_gen, 1, memory_order_release);
 	pthread_mutex_unlock(&p->rs_mu);
-	rs_ref_put(old);
+	rs_ref_put(p, old);
 	return 0;
 }
 

@@ -13,8 +13,8 @@
  *
  * Ruleset swap: worker_pool_set_ruleset() publishes a new ruleset; each worker picks it up
  * between two packets (a new detection context; flows keep their state) and drops its
- * reference to the old one, which is freed when the last worker let go of it. Detection never
- * pauses.
+ * reference to the old one; once the last worker let go of it, the main thread frees it
+ * (worker_pool_reap()), so no worker spends the ~100 ms that takes. Detection never pauses.
  *
  * Bypass: when the engine is finished with a flow (both directions reached the inspection
  * depth), the flow is marked bypassed in the kernel and its copies stop.
@@ -43,23 +43,32 @@ struct live_worker_stats {
 	uint64_t alerts; /* alert events */
 	uint64_t alerts_by_severity[4]; /* by Suricata priority 1..4 */
 	uint64_t flows_active;
+	uint64_t reasm_mem; /* bytes queued by TCP reassembly (gauge) */
+	uint64_t reasm_memcap_hits; /* segments refused by the reassembly memory cap */
+	uint64_t retransmissions; /* TCP segments of already seen data */
 	uint64_t malformed; /* records the consumer refused */
 	uint64_t rulesets; /* rulesets picked up (1 = the first) */
 	uint64_t eve_errors; /* EVE write failures */
+	uint64_t lag_sum_ns, lag_max_ns; /* kernel timestamp -> worker, per record */
 };
 
 /*
- * N workers (1..MOAT_MAX_WORKERS) on DP's copy buffers (moat_dp_copy_start() done by the
- * caller). RS (may be NULL: no detection until one is set) is owned by the pool from now on.
- * Workers write EVE_PATH and report alerts to BANS (may be NULL). DP_LOCK serialises calls on
- * DP (flow bypass). Threads start at once. Returns 0 or -errno (message logged).
+ * N workers (1..MOAT_MAX_WORKERS) on COPY_DP's copy buffers (moat_dp_copy_start() done by the
+ * caller; used here only, in the caller's thread). RS (may be NULL: no detection until one is
+ * set) is owned by the pool from now on. Workers write EVE_PATH and report alerts to BANS
+ * (may be NULL). DP (flow bypass) is used under DP_LOCK. Threads start at once. Returns 0 or
+ * -errno (message logged).
  */
-int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t *dp_lock,
-		      struct bans *bans, struct ruleset *rs, unsigned int n, const char *eve_path,
-		      struct worker_pool **ret);
+int worker_pool_start(const struct moatd_config *cfg, struct moat_dp *copy_dp, struct moat_dp *dp,
+		      pthread_mutex_t *dp_lock, struct bans *bans, struct ruleset *rs,
+		      unsigned int n, const char *eve_path, struct worker_pool **ret);
 
 /* Stop and join the threads, end every flow (flow events written), free. NULL ok. */
 void worker_pool_stop(struct worker_pool *p);
+
+/* Free the rulesets no worker uses any more (main thread; the daemon calls it after a swap
+ * and on its sweep timer). Returns how many were freed. */
+size_t worker_pool_reap(struct worker_pool *p);
 
 /* Swap in RS (owned from now on; not NULL). Returns 0. */
 int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs);
@@ -72,5 +81,6 @@ void worker_pool_reopen(struct worker_pool *p);
 
 unsigned int worker_pool_size(const struct worker_pool *p);
 
-/* A snapshot of worker I's counters (refreshed by the worker at least every 100 ms). */
+/* A snapshot of worker I's counters (refreshed by the worker after every batch of records and
+ * at least every 50 ms). */
 int worker_pool_stats(struct worker_pool *p, unsigned int i, struct live_worker_stats *ret);

@@ -3,13 +3,15 @@
 # moatd never bans a protected source: an allowlisted client (kernel allowlist) and a client in
 # a configured never-ban network attack, alerts are logged, each refusal is logged and written
 # as an EVE ban event with action "refused", and both clients keep being served. A third,
-# unprotected address of the same host is banned (the check is per source, not global).
+# unprotected address of the same host is banned (the check is per source, not global). With
+# keep-enforcement = no, SIGTERM removes moat's programs (and the ban stops applying).
 set -u
 source "$(dirname "$0")/live_common.sh"
 live_setup
 live_attack_rule
 # 198.18.0.3 is never-ban by config; 198.18.0.2 gets a kernel allowlist entry
-live_config "[autoban]
+live_config "keep-enforcement = no
+[autoban]
 never-ban = 198.18.0.3/32"
 fw_ok allow $LAB_V4_A
 live_start
@@ -40,3 +42,10 @@ wait_until 5 is_banned 198.18.0.4 || e2e_fail "unprotected address not banned"
 e2e_ok "unprotected address banned while the protected ones stay served"
 
 live_stop TERM || e2e_fail "moatd exited with an error"
+fw stats --json | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["attachments"]
+assert not a, a
+' || e2e_fail "keep-enforcement = no: programs still attached after SIGTERM"
+[ "$(http_code 198.18.0.4 /index.html)" = 200 ] || e2e_fail "detached, yet still blocked"
+e2e_ok "keep-enforcement = no: SIGTERM detached moat"

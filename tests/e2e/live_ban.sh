@@ -13,6 +13,13 @@ ban-time = 15s
 ban-max = 15s"
 live_start
 
+# after setup only CAP_NET_ADMIN (12), CAP_PERFMON (38) and CAP_BPF (39) are left
+for set in CapEff CapPrm CapBnd; do
+	v=$(sed -n "s/^$set:\t//p" /proc/$LIVE_MOATD_PID/status)
+	[ "$v" = 000000c000001000 ] || e2e_fail "$set of moatd is $v, want 000000c000001000"
+done
+e2e_ok "capabilities dropped to CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON"
+
 # benign traffic passes and is logged
 [ "$(http_code $LAB_V4_A /index.html)" = 200 ] || e2e_fail "benign request did not pass"
 wait_until 5 eve_has 'e["event_type"] == "http" and e["http"].get("url") == "/index.html" and e["http"].get("status") == 200' ||
@@ -47,13 +54,21 @@ is_banned $LAB_V4_A && e2e_fail "expired ban still in the map after the sweep"
 [ "$(http_code $LAB_V4_A /index.html)" = 200 ] || e2e_fail "traffic does not pass after expiry"
 e2e_ok "ban expired, unban logged, traffic passes again"
 
-# SIGHUP reopens eve.json (logrotate)
+# SIGHUP reopens eve.json (logrotate) and reloads the rules: a rule added meanwhile fires
+echo 'alert http any any -> any any (msg:"MOAT-TEST new rule"; flow:to_server; http.uri; content:"/newattack"; priority:1; sid:9000002; rev:1;)' \
+	>"$LIVE_DIR/rules/new.rules"
 mv "$LIVE_DIR/log/eve.json" "$LIVE_DIR/log/eve.json.1"
 kill -HUP "$LIVE_MOATD_PID"
 wait_until 5 test -f "$LIVE_DIR/log/eve.json" || e2e_fail "eve.json not recreated on SIGHUP"
+wait_until 10 grep -q "rules: 2 loaded" "$LIVE_DIR/moatd.log" || e2e_fail "rules not reloaded"
 [ "$(http_code $LAB_V4_B /index.html)" = 200 ] || e2e_fail "request after SIGHUP failed"
 wait_until 5 eve_has 'e["event_type"] == "http"' || e2e_fail "no event in the reopened eve.json"
 e2e_ok "SIGHUP reopened eve.json"
+http_code $LAB_V4_B /newattack >/dev/null
+wait_until 5 is_banned $LAB_V4_B || e2e_fail "the reloaded rule did not ban"
+eve_has 'e["event_type"] == "alert" and e["alert"]["signature_id"] == 9000002' ||
+	e2e_fail "no alert of the reloaded rule"
+e2e_ok "SIGHUP reloaded the rules: the new rule alerted and banned"
 
 live_stop TERM || e2e_fail "moatd exited with an error on SIGTERM"
 grep -q "kernel copies: [1-9]" "$LIVE_DIR/moatd.log" || e2e_fail "no copy counters logged"

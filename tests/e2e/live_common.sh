@@ -78,6 +78,11 @@ live_setup() {
 		e2e_fail "the web server is not reachable through the gateway"
 }
 
+# lab_srv_listening: something listens on TCP port 9000 in the server namespace.
+lab_srv_listening() {
+	lab_srv ss -Hltn "sport = :9000" 2>/dev/null | grep -q .
+}
+
 # http_code SRC PATH: the HTTP status of GET PATH from client address SRC ("000": no answer).
 http_code() {
 	lab_cli curl -s -o /dev/null -m "${HTTP_TIMEOUT:-2}" --interface "$1" \

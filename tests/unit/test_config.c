@@ -112,8 +112,7 @@ struct bad_case {
 
 static const struct bad_case bad[] = {
 	{ "workers = 2\n", "t.conf:1: workers: key outside a section" },
-	{ "[daemon]\nworkers = many\n",
-	  "t.conf:2: workers: expected a whole number from 0 to 256" },
+	{ "[daemon]\nworkers = many\n", "t.conf:2: workers: expected a whole number from 0 to 64" },
 	{ "[daemon]\nworkers = 1000\n", "t.conf:2: workers" },
 	{ "[daemon]\n\n\nfrobnicate = 1\n", "t.conf:4: unknown key frobnicate in [daemon]" },
 	{ "[nosuch]\n", "t.conf:1: unknown section [nosuch]" },
