@@ -373,6 +373,11 @@ static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errle
 			rd->stats.rules_invalid = rst.invalid;
 			rd->stats.files = rst.files;
 			rd->current = rs;
+			log_info("rules: %zu loaded, %zu skipped (unsupported), %zu invalid "
+				 "(generation %llu, %s, %.3f s)",
+				 rst.loaded, rst.unsupported, rst.invalid,
+				 (unsigned long long)j->generation, trigger_name(j->trigger),
+				 j->duration_s);
 		}
 	} else {
 		rd->stats.failures++;
@@ -481,10 +486,6 @@ static void on_done(struct ruledir *rd)
 	err[0] = '\0';
 	if (job_finish(rd, j, err, sizeof(err)) < 0)
 		log_err("rules reload failed, previous rules stay active: %s", err);
-	else
-		log_info("rules reloaded: generation %llu, %zu loaded, %zu invalid, %.3f s",
-			 (unsigned long long)rd->stats.generation, rd->stats.rules_loaded,
-			 rd->stats.rules_invalid, rd->stats.last_duration_s);
 	if (rd->pending) {
 		rd->pending = false;
 		if (job_start(rd, rd->pending_trigger) < 0)
