@@ -60,6 +60,23 @@ static const struct fwctl_command commands[] = {
 	  "0 = none, at most 2047). A hit drops the request and every later packet of its\n"
 	  "connection (counted as drop/http in `fwctl stats`). Only the first segment is read:\n"
 	  "a request line split over segments is counted, not seen." },
+	{ "status", cmd_status, "[--json]",
+	  "daemon, interfaces, mode, ruleset, bans and ring-buffer losses",
+	  "Asks moatd over its control socket. When the daemon is down, shows what the pinned\n"
+	  "maps say (mode, attachments, entries) and exits 3." },
+	{ "rules", cmd_rules,
+	  "status | reload [--no-wait] [--timeout DUR] | list [--sid N [--gid N]] [--limit N] | "
+	  "check PATH...",
+	  "the daemon's ruleset: status, reload, list; check rule files",
+	  "status: rule files, counts, the last reload and its problems (file:line: message).\n"
+	  "reload: compiles the rules directory and -S paths beside the running ruleset and\n"
+	  "waits for the swap; exit 1 if it failed (the old rules stay) or skipped invalid\n"
+	  "rules (the rest are active).\n"
+	  "list: the running rules (--sid N: one rule).\n"
+	  "check PATH...: parses files or directories here, without the daemon; prints every\n"
+	  "problem as file:line: message; exit 1 if any rule is invalid." },
+	{ "config", cmd_config, "show", "the running daemon's effective configuration",
+	  "Printed in moat.conf syntax (durations in seconds, sizes in bytes); --json for JSON." },
 	{ "help", cmd_help, "[CMD]", "show help for all commands or one", NULL },
 };
 
@@ -73,8 +90,8 @@ const struct fwctl_command *fwctl_command_find(const char *name)
 
 void fwctl_help_command(const struct fwctl_command *c, FILE *f)
 {
-	fprintf(f, "usage: fwctl [--pin-root DIR] [--json] %s %s\n  %s\n", c->name, c->usage,
-		c->help);
+	fprintf(f, "usage: fwctl [--pin-root DIR] [--socket PATH] [--json] %s %s\n  %s\n", c->name,
+		c->usage, c->help);
 	if (c->details) {
 		const char *p = c->details;
 
@@ -91,11 +108,13 @@ void fwctl_help_command(const struct fwctl_command *c, FILE *f)
 
 static void help_all(FILE *f)
 {
-	fputs("usage: fwctl [--pin-root DIR] [--json] COMMAND [ARGS]\n"
+	fputs("usage: fwctl [--pin-root DIR] [--socket PATH] [--json] COMMAND [ARGS]\n"
 	      "       fwctl --version | help [COMMAND]\n\n"
 	      "Global options (also accepted after the command):\n"
 	      "  --pin-root DIR  bpffs directory of moat's pins (default $MOAT_PIN_ROOT, else\n"
 	      "                  /sys/fs/bpf/moat)\n"
+	      "  --socket PATH   moatd's control socket (default $MOAT_SOCKET, else\n"
+	      "                  /run/moat/moatd.sock)\n"
 	      "  --json          print one JSON object instead of a table\n\n"
 	      "Commands:\n",
 	      f);
@@ -144,18 +163,20 @@ enum {
 	OPT_JSON = 0x100,
 	OPT_PIN_ROOT,
 	OPT_VERSION,
+	OPT_SOCKET,
 };
 
 #define FWCTL_MAX_CMD_OPTS 16
 
 int fwctl_getopt(struct fwctl *ctx, int argc, char **argv, const struct option *cmd_opts)
 {
-	struct option opts[FWCTL_MAX_CMD_OPTS + 4] = {
+	struct option opts[FWCTL_MAX_CMD_OPTS + 5] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "help", no_argument, NULL, 'h' },
 	};
-	size_t n = 3;
+	size_t n = 4;
 	int c;
 
 	for (size_t i = 0; cmd_opts && cmd_opts[i].name; i++) {
@@ -171,6 +192,9 @@ int fwctl_getopt(struct fwctl *ctx, int argc, char **argv, const struct option *
 			continue;
 		case OPT_PIN_ROOT:
 			ctx->pin_root = optarg;
+			continue;
+		case OPT_SOCKET:
+			ctx->socket = optarg;
 			continue;
 		case ':':
 			log_err("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
@@ -191,6 +215,7 @@ int main(int argc, char **argv)
 	static const struct option global_opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "pin-root", required_argument, NULL, OPT_PIN_ROOT },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -203,6 +228,9 @@ int main(int argc, char **argv)
 	ctx.pin_root = getenv("MOAT_PIN_ROOT");
 	if (ctx.pin_root && !*ctx.pin_root)
 		ctx.pin_root = NULL;
+	ctx.socket = getenv("MOAT_SOCKET");
+	if (ctx.socket && !*ctx.socket)
+		ctx.socket = NULL;
 
 	/* '+': global options end at the command name; the command parses the rest. */
 	while ((c = getopt_long(argc, argv, "+:hv", global_opts, NULL)) != -1) {
@@ -212,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PIN_ROOT:
 			ctx.pin_root = optarg;
+			break;
+		case OPT_SOCKET:
+			ctx.socket = optarg;
 			break;
 		case OPT_VERSION:
 			printf("fwctl %s\n", MOAT_VERSION);

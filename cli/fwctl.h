@@ -15,6 +15,7 @@ enum fwctl_exit {
 
 struct fwctl {
 	const char *pin_root; /* --pin-root or $MOAT_PIN_ROOT; NULL = library default */
+	const char *socket; /* --socket or $MOAT_SOCKET; NULL = /run/moat/moatd.sock */
 	bool json; /* --json: one compact JSON object on stdout */
 	bool color; /* stdout is a terminal */
 };
@@ -35,7 +36,7 @@ int fwctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((form
 const struct fwctl_command *fwctl_command_find(const char *name);
 
 /*
- * Parse the options shared by every command (--json, --pin-root DIR, --help) with
+ * Parse the options shared by every command (--json, --pin-root DIR, --socket PATH, --help) with
  * getopt_long: cmd_opts are the command's own long options (terminated by a zero entry, at
  * most 16). Returns the option character like getopt_long (-1 at the end; '?' after an error
  * has been printed); the shared options are handled here and never returned, except 'h' for
@@ -53,4 +54,7 @@ int cmd_entry(struct fwctl *ctx, int argc, char **argv);
 int cmd_list(struct fwctl *ctx, int argc, char **argv);
 int cmd_stats(struct fwctl *ctx, int argc, char **argv);
 int cmd_mode(struct fwctl *ctx, int argc, char **argv);
+int cmd_status(struct fwctl *ctx, int argc, char **argv);
+int cmd_rules(struct fwctl *ctx, int argc, char **argv);
+int cmd_config(struct fwctl *ctx, int argc, char **argv);
 int cmd_http(struct fwctl *ctx, int argc, char **argv);

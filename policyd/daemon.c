@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "rules/rules.h"
+#include "ctlplane.h"
 #include "state.h"
 
 #define MAX_WATCHED 1024 /* fds in the main loop (control clients included) */
@@ -52,6 +53,7 @@ struct daemon {
 	uint64_t reloads;
 	uint64_t started_s;
 	uint64_t state_hash; /* of the state last written (unchanged state is not rewritten) */
+	struct ctlplane *ctl; /* control socket, rule directory, metrics */
 };
 
 static uint64_t mono_s(void)
@@ -150,49 +152,6 @@ const struct ruleset *daemon_ruleset(struct daemon *d)
 uint64_t daemon_reloads(const struct daemon *d)
 {
 	return d->reloads;
-}
-
-/* Load the rules directory (when it exists) and the -S paths. NULL when there are none or
- * loading failed (logged). */
-static struct ruleset *load_rules(struct daemon *d)
-{
-	const char *paths[CONFIG_MAX_RULE_PATHS + 1];
-	struct ruleset_opts opts = { 0 };
-	struct rule_diags diags = { 0 };
-	struct ruleset_stats rst;
-	struct ruleset *rs = NULL;
-	struct stat st;
-	size_t n = 0;
-	int r;
-
-	if (d->cfg->rules_dir[0] && stat(d->cfg->rules_dir, &st) == 0)
-		paths[n++] = d->cfg->rules_dir;
-	else if (d->cfg->rules_dir[0])
-		log_info("rules: %s does not exist; no rules from it", d->cfg->rules_dir);
-	for (size_t i = 0; i < d->cfg->n_rule_paths; i++)
-		paths[n++] = d->cfg->rule_paths[i];
-	if (n == 0)
-		return NULL;
-	if (d->cfg->cache_dir[0] && stat(d->cfg->cache_dir, &st) == 0 && S_ISDIR(st.st_mode))
-		opts.cache_dir = d->cfg->cache_dir;
-	r = ruleset_load(paths, n, &opts, &rs, &diags);
-	for (size_t i = 0; i < diags.n; i++) {
-		const struct rule_diag *g = &diags.v[i];
-
-		if (g->kind == RULE_DIAG_NOTE)
-			log_debug("%s:%u: %s", g->file, g->line, g->message);
-		else
-			log_warn("%s:%u: sid %u: %s", g->file, g->line, g->sid, g->message);
-	}
-	rule_diags_done(&diags);
-	if (r < 0) {
-		log_err("rules: loading failed: %s", strerror(-r));
-		return NULL;
-	}
-	ruleset_get_stats(rs, &rst);
-	log_info("rules: %zu loaded, %zu skipped (unsupported), %zu invalid", rst.loaded,
-		 rst.unsupported, rst.invalid);
-	return rs;
 }
 
 /* ---- accessors ---- */
@@ -374,17 +333,13 @@ static void on_signal(void *ctx, uint32_t events)
 
 	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			struct ruleset *rs;
-
 			log_info("SIGHUP: reopening %s, reloading rules", d->eve_path);
 			bans_reopen(d->bans);
 			if (worker_pool_reopen(d->pool) < 0)
 				log_warn("SIGHUP: a worker has not reopened %s yet", d->eve_path);
 			else
 				log_info("SIGHUP: %s reopened", d->eve_path);
-			rs = load_rules(d);
-			if (rs)
-				daemon_set_ruleset(d, rs);
+			ctlplane_reload(d->ctl); /* compiled in the background */
 		} else {
 			log_info("signal %u: stopping", si.ssi_signo);
 			d->stop = true;
@@ -516,7 +471,10 @@ static int setup(struct daemon *d)
 		return r;
 	}
 	d->copying = true;
-	rs = load_rules(d);
+	/* the control plane loads the rules once here, then watches and reloads them */
+	r = ctlplane_new(d, &d->ctl, &rs);
+	if (r < 0)
+		return r;
 	r = worker_pool_start(d->cfg, d->dp, d->dp_ban, &d->ban_lock, d->bans, rs, d->n_workers,
 			      d->eve_path, &d->pool);
 	if (r < 0) {
@@ -588,6 +546,8 @@ static void log_stats(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	ctlplane_free(d->ctl);
+	d->ctl = NULL;
 	log_stats(d);
 	worker_pool_stop(d->pool);
 	d->pool = NULL;
@@ -672,10 +632,6 @@ int daemon_run(struct moatd_config *cfg)
 	r = setup(&d);
 	if (r < 0)
 		goto out;
-	/*
-	 * HOOK (ctl): the control socket, rule-directory watcher and metrics listener are set up
-	 * here, with daemon_add_fd(), before the capabilities go.
-	 */
 	if (cfg->drop_caps) {
 		r = drop_capabilities();
 		if (r < 0)

@@ -421,7 +421,8 @@ static int load_dir(struct loader *ld, const char *dir)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n) /* qsort(NULL, 0, ...) is undefined */
+		qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n && r >= 0; i++) {
 		char path[PATH_MAX];
 

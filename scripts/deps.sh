@@ -11,7 +11,7 @@ PKGS=(
     libclang-rt-14-dev
     libbpf-dev bpftool libelf-dev zlib1g-dev libxdp-dev xdp-tools
     libhyperscan-dev libpcre2-dev libjansson-dev libhtp-dev libpcap-dev
-    libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev nettle-dev
+    libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev nettle-dev libmicrohttpd-dev
     iproute2 iputils-ping netcat-openbsd curl python3 python3-yaml tshark tcpreplay
     libmodsecurity-dev modsecurity-crs libxml2-dev
 )

@@ -50,6 +50,7 @@ live_setup() {
 	lab_setup || e2e_fail "cannot build the lab"
 	LAB_NS_SRV=moat-$LAB_ID-srv
 	LIVE_DIR=$(mktemp -d "/tmp/moat-live-$LAB_ID.XXXXXX")
+	export MOAT_SOCKET=$LIVE_DIR/moatd.sock # fwctl talks to this run's moatd
 	mkdir -p "$LIVE_DIR/www" "$LIVE_DIR/rules" "$LIVE_DIR/log"
 	echo "hello from the moat lab" >"$LIVE_DIR/www/index.html"
 
@@ -91,6 +92,8 @@ http_code() {
 # live_config TEXT: the moatd config used by live_start (appended to the test defaults).
 live_config() {
 	cat >"$LIVE_DIR/moat.conf" <<EOF
+[control]
+socket = $LIVE_DIR/moatd.sock
 [daemon]
 workers = 2
 rules-dir =

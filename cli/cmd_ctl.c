@@ -1,0 +1,652 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* fwctl status / rules / config: the commands served by moatd over its control socket. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/lib.h"
+#include "rules/rules.h"
+#include "cmd_common.h"
+#include "ctl_client.h"
+#include "table.h"
+
+#define RELOAD_POLL_MS 50
+#define RELOAD_DEFAULT_TIMEOUT_S 300
+
+/*
+ * Call the daemon; on failure print one error line and return the exit code (3 when the
+ * daemon is unreachable, 1 when it refused). Returns -1 on success (*ret_result set).
+ */
+static int call(const struct fwctl *ctx, const char *cmd, json_t *args, json_t **ret_result)
+{
+	char err[1024];
+	int code = 0;
+	int r = ctl_client_call_full(ctx->socket, cmd, args, 0, ret_result, &code, err,
+				     sizeof(err));
+
+	if (r >= 0)
+		return -1;
+	if (ctl_client_unreachable(r)) {
+		log_err("%s (the daemon is needed for this command)", err);
+		return FWCTL_EXIT_UNREACHABLE;
+	}
+	log_err("%s", err);
+	return code == EINVAL ? FWCTL_EXIT_USAGE : FWCTL_EXIT_FAILED;
+}
+
+static json_int_t jint(json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "-";
+}
+
+/* Only the shared options, at most max_pos positionals; -1 to go on, else an exit code. */
+static int plain_opts(struct fwctl *ctx, int argc, char **argv, const char *name, int max_pos)
+{
+	int c;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, NULL)) != -1) {
+		if (c == 'h') {
+			fwctl_help_command(fwctl_command_find(name), stdout);
+			return FWCTL_EXIT_OK;
+		}
+		return FWCTL_EXIT_USAGE;
+	}
+	if (argc - optind > max_pos)
+		return fwctl_usage_error(name, "unexpected argument '%s'", argv[optind + max_pos]);
+	return -1;
+}
+
+static void print_problems(json_t *last, FILE *f, size_t max)
+{
+	json_t *probs = json_object_get(last, "problems"), *p;
+	json_int_t total = jint(last, "problems_total");
+	size_t i, shown = 0;
+
+	json_array_foreach(probs, i, p)
+	{
+		if (strcmp(jstr(p, "kind"), "note") == 0)
+			continue;
+		if (shown++ >= max)
+			break;
+		fprintf(f, "  %s\n", jstr(p, "text"));
+	}
+	if (total > (json_int_t)shown && shown)
+		fprintf(f, "  (%lld problems in all, notes included; fwctl rules status --json)\n",
+			(long long)total);
+}
+
+static void print_last_reload(json_t *last, FILE *f)
+{
+	if (!json_is_object(last)) {
+		fprintf(f, "last reload: none\n");
+		return;
+	}
+	fprintf(f, "last reload: %s (%s, %.3f s): %s", jstr(last, "started"), jstr(last, "trigger"),
+		json_real_value(json_object_get(last, "duration_s")),
+		json_is_true(json_object_get(last, "ok")) ? "ok" : "FAILED");
+	if (json_is_true(json_object_get(last, "ok")))
+		fprintf(f, ", %lld loaded, %lld unsupported, %lld invalid\n",
+			(long long)jint(last, "loaded"), (long long)jint(last, "unsupported"),
+			(long long)jint(last, "invalid"));
+	else
+		fprintf(f, " (%s; the previous rules stay active)\n", jstr(last, "error"));
+}
+
+/* ---- status ---- */
+
+static void status_print(json_t *st)
+{
+	json_t *daemon = json_object_get(st, "daemon"), *ifaces = json_object_get(st, "interfaces");
+	json_t *rules = json_object_get(st, "rules"), *bans = json_object_get(st, "bans");
+	json_t *copies = json_object_get(st, "copies"), *it;
+	char up[32];
+	size_t i;
+
+	printf("daemon:      running (pid %lld, version %s, up %s, %lld workers)\n",
+	       (long long)jint(daemon, "pid"), jstr(daemon, "version"),
+	       format_duration((uint64_t)jint(daemon, "uptime_s"), up, sizeof(up)),
+	       (long long)jint(daemon, "workers"));
+	printf("mode:        %s\n", strcmp(jstr(st, "mode"), "deny") == 0 ?
+					    "deny (default-deny)" :
+					    "allow (default-allow)");
+	printf("interfaces: ");
+	if (!json_array_size(ifaces))
+		printf(" none");
+	json_array_foreach(ifaces, i, it)
+		printf("%s %s (xdp %s, tc %s)", i ? "," : "", jstr(it, "ifname"),
+		       jstr(it, "xdp_mode"), jstr(it, "tc_mode"));
+	printf("\nrules:       %lld loaded, %lld skipped (%lld unsupported, %lld invalid) from "
+	       "%zu files; generation %lld, %lld reloads, %lld failed\n",
+	       (long long)jint(rules, "loaded"),
+	       (long long)(jint(rules, "unsupported") + jint(rules, "invalid")),
+	       (long long)jint(rules, "unsupported"), (long long)jint(rules, "invalid"),
+	       json_array_size(json_object_get(rules, "files")),
+	       (long long)jint(rules, "generation"), (long long)jint(rules, "reloads"),
+	       (long long)jint(rules, "failures"));
+	print_last_reload(json_object_get(rules, "last_reload"), stdout);
+	print_problems(json_object_get(rules, "last_reload"), stdout, 10);
+	printf("bans:        %lld active, %lld total, %lld refused (protected sources)\n",
+	       (long long)jint(bans, "active"), (long long)jint(bans, "total"),
+	       (long long)jint(bans, "refused"));
+	printf("copies:      %lld copied, %lld ring-buffer losses\n",
+	       (long long)jint(copies, "copied"), (long long)jint(copies, "ring_losses"));
+}
+
+struct pinned_counts {
+	size_t blocks, bans, allows;
+};
+
+static int count_cb(const struct moat_dp_entry *e, void *userdata)
+{
+	struct pinned_counts *c = userdata;
+
+	if (e->kind == MOAT_KIND_ALLOW || e->kind == MOAT_KIND_PORT_ALLOW)
+		c->allows++;
+	else if (e->reason == MOAT_REASON_AUTO)
+		c->bans++;
+	else
+		c->blocks++;
+	return 0;
+}
+
+/* The daemon is down: what the pinned maps say. Always exits 3 (the daemon is down). */
+static int status_pinned(struct fwctl *ctx, const char *why)
+{
+	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
+	struct moat_dp_opts opts = { .pin_root = ctx->pin_root };
+	struct moat_dp_attach_report att[64];
+	struct pinned_counts pc = { 0 };
+	char err[256] = "";
+	uint32_t mode = 0;
+	int natt = 0, r;
+
+	r = moat_dp_open(&opts, &dp, err, sizeof(err));
+	if (r >= 0)
+		r = moat_dp_get_mode(dp, &mode);
+	if (r >= 0)
+		r = natt = moat_dp_attachments(dp, att, ARRAY_SIZE(att));
+	if (r >= 0)
+		r = moat_dp_list(dp, count_cb, &pc);
+	if (r < 0 && !err[0])
+		snprintf(err, sizeof(err), "%s",
+			 dp && *moat_dp_errmsg(dp) ? moat_dp_errmsg(dp) : strerror(-r));
+	natt = MIN(natt, (int)ARRAY_SIZE(att));
+	if (ctx->json) {
+		json_t *o = json_pack("{s:{s:b, s:s}}", "daemon", "running", 0, "error", why);
+		json_t *ifs = json_array();
+
+		if (!o || !ifs) {
+			json_decref(ifs);
+			fwctl_print_json(o);
+			return FWCTL_EXIT_UNREACHABLE;
+		}
+		if (r < 0) {
+			json_object_set_new(o, "pinned", json_pack("{s:s}", "error", err));
+			json_decref(ifs);
+		} else {
+			for (int i = 0; i < natt; i++)
+				json_array_append_new(
+					ifs,
+					json_pack("{s:s, s:i, s:s, s:s}", "ifname", att[i].ifname,
+						  "ifindex", att[i].ifindex, "xdp_mode",
+						  moat_dp_xdp_mode_name(att[i].xdp_mode), "tc_mode",
+						  moat_dp_tc_mode_name(att[i].tc_mode)));
+			json_object_set_new(o, "mode",
+					    json_string(mode == MOAT_MODE_DENY ? "deny" : "allow"));
+			json_object_set_new(o, "interfaces", ifs);
+			json_object_set_new(
+				o, "pinned",
+				json_pack("{s:s, s:I, s:I, s:I}", "pin_root", moat_dp_pin_root(dp),
+					  "blocks", (json_int_t)pc.blocks, "bans",
+					  (json_int_t)pc.bans, "allows", (json_int_t)pc.allows));
+		}
+		fwctl_print_json(o);
+		return FWCTL_EXIT_UNREACHABLE;
+	}
+	printf("daemon:      DOWN (%s)\n", why);
+	if (r < 0) {
+		printf("pinned maps: unavailable (%s)\n", err);
+		return FWCTL_EXIT_UNREACHABLE;
+	}
+	printf("pinned maps: %s (enforcement continues without the daemon)\n",
+	       moat_dp_pin_root(dp));
+	printf("mode:        %s\n",
+	       mode == MOAT_MODE_DENY ? "deny (default-deny)" : "allow (default-allow)");
+	printf("interfaces: ");
+	if (natt == 0)
+		printf(" none in this network namespace");
+	for (int i = 0; i < natt; i++)
+		printf("%s %s (xdp %s, tc %s)", i ? "," : "", att[i].ifname,
+		       moat_dp_xdp_mode_name(att[i].xdp_mode),
+		       moat_dp_tc_mode_name(att[i].tc_mode));
+	printf("\nentries:     %zu blocks, %zu bans (automatic), %zu allows\n", pc.blocks, pc.bans,
+	       pc.allows);
+	printf("rules:       not inspected while the daemon is down\n");
+	return FWCTL_EXIT_UNREACHABLE;
+}
+
+int cmd_status(struct fwctl *ctx, int argc, char **argv)
+{
+	json_t *res = NULL;
+	char err[1024];
+	int r = plain_opts(ctx, argc, argv, "status", 0);
+
+	if (r >= 0)
+		return r;
+	r = ctl_client_call(ctx->socket, "status", NULL, &res, err, sizeof(err));
+	if (r < 0 && ctl_client_unreachable(r))
+		return status_pinned(ctx, err);
+	if (r < 0) {
+		log_err("status: %s", err);
+		return FWCTL_EXIT_FAILED;
+	}
+	if (ctx->json)
+		return fwctl_print_json(res);
+	status_print(res);
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- rules ---- */
+
+static int rules_status(struct fwctl *ctx, json_t *res)
+{
+	json_t *inst = json_object_get(res, "installed"), *files = json_object_get(inst, "files");
+	_cleanup_(table_freep) struct table *t = NULL;
+	static const char *const cols[] = { "FILE", "FORMAT", ">BYTES" };
+	json_t *f;
+	size_t i;
+
+	if (ctx->json)
+		return fwctl_print_json(res);
+	printf("rules dir:   %s%s\n", jstr(res, "dir"),
+	       json_is_true(json_object_get(res, "dir_present")) ? "" : " (missing)");
+	if (json_is_object(inst))
+		printf("running:     generation %lld since %s: %lld loaded, %lld unsupported, %lld "
+		       "invalid\n",
+		       (long long)jint(inst, "generation"), jstr(inst, "installed"),
+		       (long long)jint(inst, "loaded"), (long long)jint(inst, "unsupported"),
+		       (long long)jint(inst, "invalid"));
+	else
+		printf("running:     no ruleset\n");
+	if (json_is_true(json_object_get(res, "running")))
+		printf("reload:      in progress%s\n",
+		       json_is_true(json_object_get(res, "pending")) ? " (another queued)" : "");
+	print_last_reload(json_object_get(res, "last_reload"), stdout);
+	print_problems(json_object_get(res, "last_reload"), stdout, 100);
+	if (json_array_size(files)) {
+		t = table_new(ARRAY_SIZE(cols), cols);
+		if (!t)
+			return fwctl_print_json(NULL);
+		json_array_foreach(files, i, f)
+		{
+			char bytes[24];
+
+			snprintf(bytes, sizeof(bytes), "%lld", (long long)jint(f, "bytes"));
+			if (table_add_row(t, (const char *const[]){ jstr(f, "path"),
+								    jstr(f, "format"), bytes }) < 0)
+				return fwctl_print_json(NULL);
+		}
+		printf("\n");
+		table_print(t, stdout);
+	}
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Exit 0 when the reload installed its ruleset without invalid rules; 1 when it failed (the
+ * old rules stay) or skipped invalid rules (the rest are active). */
+static int rules_reload(struct fwctl *ctx, bool wait, uint64_t timeout_s)
+{
+	json_t *res = NULL, *last;
+	json_int_t gen;
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
+	int r = call(ctx, "rules.reload", NULL, &res);
+
+	if (r >= 0)
+		return r;
+	gen = jint(res, "generation");
+	if (!wait) {
+		if (ctx->json)
+			return fwctl_print_json(res);
+		printf("rules reload started (generation %lld)\n", (long long)gen);
+		json_decref(res);
+		return FWCTL_EXIT_OK;
+	}
+	json_decref(res);
+	for (;;) {
+		struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
+
+		res = NULL;
+		r = call(ctx, "rules.status", NULL, &res);
+		if (r >= 0)
+			return r;
+		last = json_object_get(res, "last_reload");
+		if (jint(last, "generation") >= gen)
+			break;
+		json_decref(res);
+		if (mono_ms() > deadline) {
+			log_err("rules reload: not finished after %" PRIu64 " s (still compiling?)",
+				timeout_s);
+			return FWCTL_EXIT_FAILED;
+		}
+		nanosleep(&ts, NULL);
+	}
+	/* a newer reload may have finished meanwhile: report whichever is last */
+	r = json_is_true(json_object_get(last, "ok")) && jint(last, "invalid") == 0 ?
+		    FWCTL_EXIT_OK :
+		    FWCTL_EXIT_FAILED;
+	if (ctx->json) {
+		json_t *o = json_pack("{s:O}", "last_reload", last);
+
+		json_decref(res);
+		fwctl_print_json(o);
+		return r;
+	}
+	print_last_reload(last, stdout);
+	fflush(stdout); /* the summary first, then its problems */
+	print_problems(last, stderr, 100);
+	json_decref(res);
+	return r;
+}
+
+static int rules_list(struct fwctl *ctx, json_t *args)
+{
+	static const char *const cols[] = { ">GID", ">SID", ">REV", "ACTION", ">PRIO", "MSG" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *res = NULL, *rule;
+	size_t i;
+	int r = call(ctx, "rules.list", args, &res);
+
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = table_new(ARRAY_SIZE(cols), cols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, "rules"), i, rule)
+	{
+		char gid[16], sid[16], rev[16], prio[16];
+
+		snprintf(gid, sizeof(gid), "%lld", (long long)jint(rule, "gid"));
+		snprintf(sid, sizeof(sid), "%lld", (long long)jint(rule, "sid"));
+		snprintf(rev, sizeof(rev), "%lld", (long long)jint(rule, "rev"));
+		snprintf(prio, sizeof(prio), "%lld", (long long)jint(rule, "priority"));
+		if (table_add_row(t, (const char *const[]){ gid, sid, rev, jstr(rule, "action"),
+							    prio, jstr(rule, "msg") }) < 0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	table_print(t, stdout);
+	printf("%zu of %lld rules (generation %lld)\n", t->nrows, (long long)jint(res, "total"),
+	       (long long)jint(res, "generation"));
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* `rules check PATH...`: parsed here, without the daemon (nothing is compiled). */
+static int rules_check_local(struct fwctl *ctx, char **paths, size_t n)
+{
+	struct ruleset_opts o = { .no_compile = true };
+	struct rule_diags d = { 0 };
+	struct ruleset *rs = NULL;
+	struct ruleset_stats st = { 0 };
+	int r, ret;
+
+	for (size_t i = 0; i < n; i++)
+		if (access(paths[i], R_OK) < 0) {
+			log_err("rules check: %s: %s", paths[i], strerror(errno));
+			return FWCTL_EXIT_USAGE;
+		}
+	r = ruleset_load((const char *const *)paths, n, &o, &rs, &d);
+	if (r >= 0)
+		ruleset_get_stats(rs, &st);
+	ruleset_free(rs);
+	ret = r < 0 || st.invalid ? FWCTL_EXIT_FAILED : FWCTL_EXIT_OK;
+	if (ctx->json) {
+		json_t *arr = json_array(), *o2;
+
+		for (size_t i = 0; arr && i < d.n; i++) {
+			const struct rule_diag *g = &d.v[i];
+
+			json_array_append_new(
+				arr,
+				json_pack("{s:s?, s:I, s:I, s:s, s:s}", "file", g->file, "line",
+					  (json_int_t)g->line, "sid", (json_int_t)g->sid, "kind",
+					  g->kind == RULE_DIAG_INVALID	   ? "invalid" :
+					  g->kind == RULE_DIAG_UNSUPPORTED ? "unsupported" :
+									     "note",
+					  "message", g->message));
+		}
+		o2 = json_pack("{s:b, s:I, s:I, s:I, s:I, s:o*}", "ok", ret == FWCTL_EXIT_OK,
+			       "loaded", (json_int_t)st.loaded, "unsupported",
+			       (json_int_t)st.unsupported, "invalid", (json_int_t)st.invalid,
+			       "files", (json_int_t)st.files, "problems", arr);
+		rule_diags_done(&d);
+		fwctl_print_json(o2);
+		return ret;
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		const struct rule_diag *g = &d.v[i];
+
+		if (g->kind == RULE_DIAG_NOTE)
+			continue;
+		if (g->sid)
+			printf("%s:%u: sid %u: %s\n", g->file, g->line, g->sid, g->message);
+		else
+			printf("%s:%u: %s\n", g->file, g->line, g->message);
+	}
+	rule_diags_done(&d);
+	if (r < 0) {
+		log_err("rules check: %s", strerror(-r));
+		return FWCTL_EXIT_FAILED;
+	}
+	printf("rules: %zu loaded, %zu skipped (unsupported), %zu invalid\n", st.loaded,
+	       st.unsupported, st.invalid);
+	return ret;
+}
+
+enum {
+	OPT_SID = 0x200,
+	OPT_GID,
+	OPT_LIMIT,
+	OPT_NO_WAIT,
+	OPT_TIMEOUT,
+};
+
+int cmd_rules(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sid", required_argument, NULL, OPT_SID },
+		{ "gid", required_argument, NULL, OPT_GID },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "no-wait", no_argument, NULL, OPT_NO_WAIT },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{},
+	};
+	uint64_t sid = 0, gid = 0, limit = 0, timeout_s = RELOAD_DEFAULT_TIMEOUT_S;
+	bool has_limit = false, wait = true;
+	const char *sub;
+	json_t *args;
+	int c, r;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("rules"), stdout);
+			return FWCTL_EXIT_OK;
+		case OPT_SID:
+			if (parse_u64(optarg, 1, UINT32_MAX, &sid) < 0)
+				return fwctl_usage_error(
+					"rules", "invalid --sid '%s' (1-4294967295)", optarg);
+			break;
+		case OPT_GID:
+			if (parse_u64(optarg, 1, UINT32_MAX, &gid) < 0)
+				return fwctl_usage_error(
+					"rules", "invalid --gid '%s' (1-4294967295)", optarg);
+			break;
+		case OPT_LIMIT:
+			if (parse_u64(optarg, 0, INT32_MAX, &limit) < 0)
+				return fwctl_usage_error("rules", "invalid --limit '%s'", optarg);
+			has_limit = true;
+			break;
+		case OPT_NO_WAIT:
+			wait = false;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_duration(optarg, &timeout_s) < 0 || timeout_s == 0)
+				return fwctl_usage_error(
+					"rules", "invalid --timeout '%s' (e.g. 30s, 5m)", optarg);
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return fwctl_usage_error("rules", "missing subcommand");
+	sub = argv[optind++];
+	if ((sid || gid || has_limit) && strcmp(sub, "list") != 0)
+		return fwctl_usage_error("rules", "--sid, --gid and --limit go with 'rules list'");
+	if ((!wait || timeout_s != RELOAD_DEFAULT_TIMEOUT_S) && strcmp(sub, "reload") != 0)
+		return fwctl_usage_error("rules", "--no-wait and --timeout go with 'rules reload'");
+	if (strcmp(sub, "check") == 0) {
+		if (optind >= argc)
+			return fwctl_usage_error("rules", "check needs a file or directory");
+		return rules_check_local(ctx, argv + optind, (size_t)(argc - optind));
+	}
+	if (optind < argc)
+		return fwctl_usage_error("rules", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(sub, "status") == 0) {
+		json_t *res = NULL;
+
+		r = call(ctx, "rules.status", NULL, &res);
+		return r >= 0 ? r : rules_status(ctx, res);
+	}
+	if (strcmp(sub, "reload") == 0)
+		return rules_reload(ctx, wait, timeout_s);
+	if (strcmp(sub, "list") == 0) {
+		args = json_object();
+		if (!args)
+			return fwctl_print_json(NULL);
+		if (sid)
+			json_object_set_new(args, "sid", json_integer((json_int_t)sid));
+		if (gid)
+			json_object_set_new(args, "gid", json_integer((json_int_t)gid));
+		if (has_limit)
+			json_object_set_new(args, "limit", json_integer((json_int_t)limit));
+		if (gid && !sid)
+			return fwctl_usage_error("rules", "--gid needs --sid");
+		return rules_list(ctx, args);
+	}
+	return fwctl_usage_error("rules", "unknown subcommand '%s' (status, reload, list, check)",
+				 sub);
+}
+
+/* ---- config ---- */
+
+/* One section of the effective configuration, in the config file's syntax. */
+static void print_section(const char *name, json_t *sec)
+{
+	const char *key;
+	json_t *v;
+
+	printf("[%s]\n", name);
+	json_object_foreach(sec, key, v)
+	{
+		char *s;
+
+		if (json_is_string(v)) {
+			const char *str = json_string_value(v);
+
+			printf("%s =%s%s\n", key, *str ? " " : "", str); /* no trailing blank */
+			continue;
+		}
+		if (json_is_boolean(v)) {
+			printf("%s = %s\n", key, json_is_true(v) ? "yes" : "no");
+			continue;
+		}
+		if (json_is_array(v)) {
+			size_t i;
+			json_t *x;
+
+			json_array_foreach(v, i, x) printf("%s = %s\n", key, json_string_value(x));
+			continue;
+		}
+		if (json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+
+			json_object_foreach(v, k2, v2)
+				printf("%s = %s\n", k2, json_string_value(v2));
+			continue;
+		}
+		s = json_dumps(v, JSON_ENCODE_ANY);
+		printf("%s = %s\n", key, s ? s : "?");
+		free(s);
+	}
+	printf("\n");
+}
+
+int cmd_config(struct fwctl *ctx, int argc, char **argv)
+{
+	json_t *res = NULL;
+	const char *key;
+	json_t *sec;
+	int r = plain_opts(ctx, argc, argv, "config", 1);
+
+	if (r >= 0)
+		return r;
+	if (optind >= argc)
+		return fwctl_usage_error("config", "missing subcommand (show)");
+	if (strcmp(argv[optind], "show") != 0)
+		return fwctl_usage_error("config", "unknown subcommand '%s' (show)", argv[optind]);
+	r = call(ctx, "config.show", NULL, &res);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	printf("# the running daemon's effective configuration (durations in seconds, sizes in "
+	       "bytes)\n");
+	json_object_foreach(res, key, sec)
+	{
+		if (strcmp(key, "command-line") == 0) {
+			size_t i;
+			json_t *x;
+
+			printf("# command line:");
+			json_array_foreach(json_object_get(sec, "interfaces"), i, x)
+				printf(" -i %s", json_string_value(x));
+			json_array_foreach(json_object_get(sec, "rule-paths"), i, x)
+				printf(" -S %s", json_string_value(x));
+			printf("\n");
+			continue;
+		}
+		print_section(key, sec);
+	}
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* moatd's control plane in live mode: control socket, rule directory, metrics (ctlplane.h). */
+#include "ctlplane.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <config.h> /* the build's: MOAT_VERSION */
+#include "lib/lib.h"
+#include "control.h"
+#include "daemon.h"
+#include "metrics.h"
+#include "ruledir.h"
+
+struct ctlplane {
+	struct daemon *d;
+	struct control *control;
+	struct ruledir *ruledir;
+	struct metrics *metrics;
+	bool started; /* workers run: rulesets go to daemon_set_ruleset() */
+	struct ruleset *initial; /* the synchronous first load, before the workers exist */
+};
+
+static int install(void *ctx, struct ruleset *rs)
+{
+	struct ctlplane *cp = ctx;
+
+	if (!cp->started) {
+		ruleset_free(cp->initial);
+		cp->initial = rs;
+		return 0;
+	}
+	return daemon_set_ruleset(cp->d, rs);
+}
+
+/* ---- main-loop callbacks ---- */
+
+static void on_control(void *ctx, uint32_t events)
+{
+	struct ctlplane *cp = ctx;
+	int r = control_dispatch(cp->control);
+
+	if (r < 0)
+		log_err("control socket: %s", strerror(-r));
+}
+
+static void on_ruledir(void *ctx, uint32_t events)
+{
+	struct ctlplane *cp = ctx;
+	int r = ruledir_dispatch(cp->ruledir);
+
+	if (r < 0)
+		log_err("rule directory: %s", strerror(-r));
+}
+
+static void on_metrics(void *ctx, uint32_t events)
+{
+	struct ctlplane *cp = ctx;
+	int r = metrics_dispatch(cp->metrics);
+
+	if (r < 0)
+		log_err("metrics: %s", strerror(-r));
+}
+
+/* ---- status ---- */
+
+static json_t *ifaces_json(struct daemon *d)
+{
+	const struct moat_dp_attach_report *rep;
+	size_t n = daemon_ifaces(d, &rep);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++)
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:i, s:s, s:s}", "ifname", rep[i].ifname,
+						"ifindex", rep[i].ifindex, "xdp_mode",
+						moat_dp_xdp_mode_name(rep[i].xdp_mode), "tc_mode",
+						moat_dp_tc_mode_name(rep[i].tc_mode)));
+	return arr;
+}
+
+static json_t *rules_summary_json(struct ruledir *rd)
+{
+	json_t *st = ruledir_status_json(rd), *installed, *last, *res;
+
+	if (!st)
+		return NULL;
+	installed = json_object_get(st, "installed");
+	last = json_object_get(st, "last_reload");
+	res = json_pack(
+		"{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O, s:O, s:O?}", "files",
+		json_object_get(installed, "files"), "loaded", json_object_get(installed, "loaded"),
+		"unsupported", json_object_get(installed, "unsupported"), "invalid",
+		json_object_get(installed, "invalid"), "generation",
+		json_object_get(installed, "generation"), "installed",
+		json_object_get(installed, "installed"), "reloads", json_object_get(st, "reloads"),
+		"failures", json_object_get(st, "failures"), "last_reload", last);
+	json_decref(st);
+	return res;
+}
+
+static int cmd_status(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	struct moat_dp_copy_stats cs = { 0 };
+	struct bans_stats bs;
+	uint32_t mode = 0;
+	int r;
+
+	pthread_mutex_lock(daemon_dp_lock(d));
+	r = moat_dp_get_mode(daemon_dp(d), &mode);
+	pthread_mutex_unlock(daemon_dp_lock(d));
+	if (r < 0) {
+		snprintf(err, errlen, "reading the mode: %s", strerror(-r));
+		return r;
+	}
+	daemon_copy_stats(d, -1, &cs);
+	bans_get_stats(daemon_bans(d), &bs);
+	*ret_result = json_pack(
+		"{s:{s:b, s:s, s:i, s:I, s:i}, s:s, s:o*, s:o*, s:{s:I, s:I, s:I}, "
+		"s:{s:I, s:I, s:I, s:I}}",
+		"daemon", "running", 1, "version", MOAT_VERSION, "pid", (int)getpid(), "uptime_s",
+		(json_int_t)daemon_uptime(d), "workers", (int)daemon_workers(d), "mode",
+		mode == MOAT_MODE_DENY ? "deny" : "allow", "interfaces", ifaces_json(d), "rules",
+		rules_summary_json(cp->ruledir), "bans", "active", (json_int_t)bs.active, "total",
+		(json_int_t)bs.bans, "refused",
+		(json_int_t)(bs.refused_allowlist + bs.refused_own + bs.refused_never_ban),
+		"copies", "copied", (json_int_t)cs.copied, "ring_losses", (json_int_t)cs.lost,
+		"depth_skipped", (json_int_t)cs.depth_skipped, "bypassed", (json_int_t)cs.bypassed);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- config.show ---- */
+
+static json_t *config_json(const struct moatd_config *c)
+{
+	json_t *never = json_array(), *sets = json_object(), *ifaces = json_array(),
+	       *paths = json_array();
+	char buf[CIDR_STRLEN];
+
+	for (size_t i = 0; never && i < c->n_never_ban; i++)
+		json_array_append_new(never,
+				      json_string(cidr_format(&c->never_ban[i], buf, sizeof(buf))));
+	for (size_t i = 0; sets && i < c->n_sets; i++)
+		json_object_set_new(sets, c->sets[i].key, json_string(c->sets[i].value));
+	for (size_t i = 0; ifaces && i < c->n_ifaces; i++)
+		json_array_append_new(ifaces, json_string(c->ifaces[i]));
+	for (size_t i = 0; paths && i < c->n_rule_paths; i++)
+		json_array_append_new(paths, json_string(c->rule_paths[i]));
+	/* Field names are the config file's keys (docs/config.md); durations in seconds. */
+	return json_pack(
+		"{s:{s:i, s:s, s:I, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b}, "
+		"s:{s:s, s:s}, s:{s:s}, "
+		"s:{s:b, s:f, s:f, s:f, s:f, s:f, s:I, s:b, s:I, s:I, s:i, s:I, s:i, s:i, s:I, s:o*}, "
+		"s:o*, s:{s:o*, s:o*}}",
+		"daemon", "workers", (int)c->workers, "transport",
+		config_transport_name(c->transport), "ring-size", (json_int_t)c->ring_size, "depth",
+		(json_int_t)c->depth, "snaplen", (json_int_t)c->snaplen, "xdp-mode",
+		config_xdp_mode_name(c->xdp_mode), "log-dir", c->log_dir, "rules-dir", c->rules_dir,
+		"cache-dir", c->cache_dir, "state-file", c->state_file, "pin-root", c->pin_root,
+		"keep-enforcement", c->keep_enforcement, "sweep-interval",
+		(json_int_t)c->sweep_interval_s, "drop-capabilities", c->drop_caps, "control",
+		"socket", c->control_socket, "group", c->control_group, "metrics", "listen",
+		c->metrics_listen, "autoban", "enabled", c->autoban, "threshold", c->threshold,
+		"weight-priority-1", c->weight[0], "weight-priority-2", c->weight[1],
+		"weight-priority-3", c->weight[2], "weight-priority-4", c->weight[3], "window",
+		(json_int_t)c->window_s, "ban-on-drop", c->ban_on_drop, "ban-time",
+		(json_int_t)c->ban_time_s, "ban-max", (json_int_t)c->ban_max_s, "escalate",
+		(int)c->escalate, "forget", (json_int_t)c->forget_s, "ipv4-prefix",
+		(int)c->ipv4_prefix, "ipv6-prefix", (int)c->ipv6_prefix, "max-offenders",
+		(json_int_t)c->max_offenders, "never-ban", never, "set", sets, "command-line",
+		"interfaces", ifaces, "rule-paths", paths);
+}
+
+static int cmd_config(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+
+	*ret_result = config_json(daemon_config(cp->d));
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- metrics ---- */
+
+/* The kernel's verdict counters, one series per hook, verdict and named reason. */
+static void verdict_family(struct metrics_writer *w, const struct moat_dp_stats *s, bool bytes)
+{
+	if (bytes)
+		metrics_family(w, "moat_bytes_total", METRICS_COUNTER,
+			       "Bytes seen by the kernel programs, by hook, verdict and reason.");
+	else
+		metrics_family(w, "moat_packets_total", METRICS_COUNTER,
+			       "Packets seen by the kernel programs, by hook, verdict and reason "
+			       "(drops: verdict=\"drop\").");
+	for (unsigned int h = 0; h < MOAT_HOOK_NUM; h++)
+		for (unsigned int v = 0; v < MOAT_V_NUM; v++)
+			for (unsigned int rs = 0; rs < MOAT_R_NUM; rs++) {
+				const struct moat_counter *c = &s->c[MOAT_STATS_IDX(h, v, rs)];
+
+				if (strcmp(moat_dp_reason_name(rs), "?") == 0)
+					continue; /* an unused reason slot */
+				metrics_sample(w, (double)(bytes ? c->bytes : c->packets), "hook",
+					       moat_dp_hook_name(h), "verdict",
+					       moat_dp_verdict_name(v), "reason",
+					       moat_dp_reason_name(rs), NULL);
+			}
+}
+
+static void collect_daemon(void *ctx, struct metrics_writer *w)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	_cleanup_free_ struct moat_dp_stats *s = calloc(1, sizeof(*s));
+	struct moat_dp_copy_stats cs[MOAT_MAX_WORKERS];
+	struct live_worker_stats ws[MOAT_MAX_WORKERS];
+	unsigned int nw = MIN(daemon_workers(d), (unsigned int)MOAT_MAX_WORKERS);
+	uint64_t alerts[4];
+	struct bans_stats bs;
+	char label[16];
+	int r = -ENOMEM;
+
+	metrics_family(w, "moat_build_info", METRICS_GAUGE, "moatd's version (always 1).");
+	metrics_sample(w, 1, "version", MOAT_VERSION, NULL);
+	metrics_family(w, "moat_uptime_seconds", METRICS_GAUGE, "Seconds since moatd started.");
+	metrics_sample(w, (double)daemon_uptime(d), NULL);
+
+	if (s) {
+		pthread_mutex_lock(daemon_dp_lock(d));
+		r = moat_dp_stats(daemon_dp(d), s);
+		pthread_mutex_unlock(daemon_dp_lock(d));
+	}
+	if (r >= 0) {
+		verdict_family(w, s, false);
+		verdict_family(w, s, true);
+	}
+
+	for (unsigned int i = 0; i < nw; i++) {
+		if (daemon_copy_stats(d, (int)i, &cs[i]) < 0)
+			memset(&cs[i], 0, sizeof(cs[i]));
+		if (daemon_worker_stats(d, i, &ws[i]) < 0)
+			memset(&ws[i], 0, sizeof(ws[i]));
+	}
+#define PER_WORKER(name, type, help, expr)                                        \
+	do {                                                                      \
+		metrics_family(w, name, type, help);                              \
+		for (unsigned int i = 0; i < nw; i++) {                           \
+			snprintf(label, sizeof(label), "%u", i);                  \
+			metrics_sample(w, (double)(expr), "worker", label, NULL); \
+		}                                                                 \
+	} while (0)
+	PER_WORKER("moat_copies_total", METRICS_COUNTER,
+		   "Packets copied by the kernel to the worker's buffer.", cs[i].copied);
+	PER_WORKER("moat_copy_bytes_total", METRICS_COUNTER, "Bytes copied to the worker's buffer.",
+		   cs[i].copied_bytes);
+	PER_WORKER("moat_ring_lost_total", METRICS_COUNTER,
+		   "Packet copies lost because the worker's buffer was full.", cs[i].lost);
+	PER_WORKER("moat_copy_depth_skipped_total", METRICS_COUNTER,
+		   "Packets not copied: their flow reached its inspection depth.",
+		   cs[i].depth_skipped);
+	PER_WORKER("moat_copy_bypassed_total", METRICS_COUNTER,
+		   "Packets not copied: their flow was bypassed.", cs[i].bypassed);
+	PER_WORKER("moat_worker_records_total", METRICS_COUNTER,
+		   "Packet records the worker received.", ws[i].records);
+	PER_WORKER("moat_worker_decode_errors_total", METRICS_COUNTER,
+		   "Packets the worker could not decode.", ws[i].decode_errors);
+	PER_WORKER("moat_flows_active", METRICS_GAUGE, "Flows the worker tracks now.",
+		   ws[i].flows_active);
+	PER_WORKER("moat_reassembly_bytes", METRICS_GAUGE,
+		   "Bytes queued by the worker's TCP reassembly.", ws[i].reasm_mem);
+	PER_WORKER("moat_reassembly_memcap_refused_total", METRICS_COUNTER,
+		   "TCP segments refused by the reassembly memory cap.", ws[i].reasm_memcap_hits);
+	PER_WORKER("moat_tcp_retransmissions_total", METRICS_COUNTER,
+		   "TCP segments carrying already seen data.", ws[i].retransmissions);
+	PER_WORKER("moat_worker_lag_seconds_max", METRICS_GAUGE,
+		   "Longest delay from the kernel's copy to the worker, since start.",
+		   (double)ws[i].lag_max_ns / 1e9);
+	PER_WORKER("moat_eve_errors_total", METRICS_COUNTER, "EVE log write failures.",
+		   ws[i].eve_errors);
+#undef PER_WORKER
+
+	daemon_alert_counts(d, alerts);
+	metrics_family(w, "moat_alerts_total", METRICS_COUNTER,
+		       "Alerts logged, by Suricata priority (1 = most severe).");
+	for (int i = 0; i < 4; i++) {
+		snprintf(label, sizeof(label), "%d", i + 1);
+		metrics_sample(w, (double)alerts[i], "severity", label, NULL);
+	}
+
+	bans_get_stats(daemon_bans(d), &bs);
+	metrics_family(w, "moat_bans_active", METRICS_GAUGE, "Automatic bans in force.");
+	metrics_sample(w, (double)bs.active, NULL);
+	metrics_family(w, "moat_bans_total", METRICS_COUNTER, "Automatic bans written.");
+	metrics_sample(w, (double)bs.bans, NULL);
+	metrics_family(w, "moat_unbans_total", METRICS_COUNTER,
+		       "Automatic bans that expired or were removed.");
+	metrics_sample(w, (double)bs.unbans, NULL);
+	metrics_family(w, "moat_bans_refused_total", METRICS_COUNTER,
+		       "Bans refused to protect a source, by reason.");
+	metrics_sample(w, (double)bs.refused_allowlist, "reason", "allowlist", NULL);
+	metrics_sample(w, (double)bs.refused_own, "reason", "own_address", NULL);
+	metrics_sample(w, (double)bs.refused_never_ban, "reason", "never_ban", NULL);
+	metrics_sample(w, (double)bs.refused_table_full, "reason", "table_full", NULL);
+	metrics_family(w, "moat_offenders_tracked", METRICS_GAUGE, "Sources being scored now.");
+	metrics_sample(w, (double)bs.offenders.entries, NULL);
+}
+
+static int cmd_metrics(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = metrics_render(cp->metrics, &text, &len);
+
+	if (r < 0)
+		return r;
+	*ret_result = json_pack("{s:s%}", "text", text, len);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- setup ---- */
+
+void ctlplane_reload(struct ctlplane *cp)
+{
+	if (ruledir_reload(cp->ruledir, RULEDIR_TRIGGER_SIGNAL, NULL) < 0)
+		log_err("rules reload: cannot start");
+}
+
+int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_rules)
+{
+	const struct moatd_config *cfg = daemon_config(d);
+	struct ctlplane *cp = calloc(1, sizeof(*cp));
+	struct ruledir_opts ro = {
+		.dir = cfg->rules_dir,
+		.paths = cfg->rule_paths,
+		.n_paths = cfg->n_rule_paths,
+		.cache_dir = cfg->cache_dir[0] ? cfg->cache_dir : NULL,
+	};
+	char err[512];
+	int r;
+
+	if (!cp)
+		return -ENOMEM;
+	cp->d = d;
+	if (ro.cache_dir && mkdir(ro.cache_dir, 0755) < 0 && errno != EEXIST) {
+		log_warn("rules: cache directory %s: %s (compiling without a cache)", ro.cache_dir,
+			 strerror(errno));
+		ro.cache_dir = NULL;
+	}
+	r = ruledir_new(&ro, install, cp, &cp->ruledir, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		goto fail;
+	}
+	if (cfg->rules_dir[0] && access(cfg->rules_dir, F_OK) < 0)
+		log_info("rules: %s does not exist; no rules from it", cfg->rules_dir);
+	/* a total failure is logged and leaves no rules: the daemon still enforces bans */
+	if (ruledir_load_sync(cp->ruledir, err, sizeof(err)) < 0)
+		log_err("%s", err);
+
+	if (cfg->metrics_listen[0]) {
+		r = metrics_new(cfg->metrics_listen, &cp->metrics, err, sizeof(err));
+		if (r < 0) {
+			log_err("%s", err);
+			goto fail;
+		}
+	} else {
+		r = metrics_new_local(&cp->metrics); /* for the "metrics" command */
+		if (r < 0)
+			goto fail;
+	}
+	metrics_add_collector(cp->metrics, collect_daemon, cp);
+	metrics_add_collector(cp->metrics, ruledir_metrics_collect, cp->ruledir);
+
+	if (cfg->control_socket[0]) {
+		struct control_opts co = { .path = cfg->control_socket,
+					   .group = cfg->control_group };
+
+		r = control_new(&co, &cp->control, err, sizeof(err));
+		if (r < 0) {
+			log_err("%s", err);
+			goto fail;
+		}
+		metrics_add_collector(cp->metrics, control_metrics_collect, cp->control);
+		r = control_register(cp->control, "status", cmd_status, cp, NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "config.show", cmd_config, cp, NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "metrics", cmd_metrics, cp, NULL);
+		if (r >= 0)
+			r = ruledir_register_commands(cp->ruledir, cp->control);
+		if (r >= 0)
+			r = daemon_add_fd(d, control_fd(cp->control), on_control, cp);
+		if (r < 0)
+			goto fail;
+		log_info("control socket %s", control_path(cp->control));
+	}
+	r = daemon_add_fd(d, ruledir_fd(cp->ruledir), on_ruledir, cp);
+	if (r < 0)
+		goto fail;
+	if (cfg->metrics_listen[0]) {
+		r = daemon_add_fd(d, metrics_fd(cp->metrics), on_metrics, cp);
+		if (r < 0)
+			goto fail;
+		log_info("metrics at http://%s/metrics", cfg->metrics_listen);
+	}
+	*ret_rules = TAKE_PTR(cp->initial);
+	cp->started = true;
+	*ret = cp;
+	return 0;
+fail:
+	ctlplane_free(cp);
+	return r;
+}
+
+void ctlplane_free(struct ctlplane *cp)
+{
+	if (!cp)
+		return;
+	if (cp->control)
+		daemon_del_fd(cp->d, control_fd(cp->control));
+	if (cp->ruledir)
+		daemon_del_fd(cp->d, ruledir_fd(cp->ruledir));
+	if (cp->metrics && metrics_fd(cp->metrics) >= 0)
+		daemon_del_fd(cp->d, metrics_fd(cp->metrics));
+	control_free(cp->control);
+	ruledir_free(cp->ruledir);
+	metrics_free(cp->metrics);
+	ruleset_free(cp->initial);
+	free(cp);
+}
