@@ -705,12 +705,17 @@ int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs)
 void detect_glue_set_in_iface(struct detect_glue *g, const char *name)
 {
 	g->in_iface = name;
+	if (g->msc)
+		msc_glue_set_in_iface(g->msc, name);
 }
 
 void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook hook, void *ctx)
 {
 	g->alert_hook = hook;
 	g->alert_hook_ctx = ctx;
+	/* SecRule decisions (CRS 949110) feed the same scores */
+	if (g->msc)
+		msc_glue_set_hook(g->msc, hook, ctx);
 }
 
 void detect_glue_free(struct detect_glue *g)

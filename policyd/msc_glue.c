@@ -39,6 +39,9 @@ struct msc_glue {
 	uint64_t pcap_cnt, ts_us;
 	int64_t tx_id;
 	json_t *http;
+	msc_glue_decision_hook hook;
+	void *hook_ctx;
+	const char *in_iface;
 };
 
 int msc_glue_new(const struct msc_ruleset *m, struct app_layer *a, struct msc_glue **ret)
@@ -80,6 +83,17 @@ void msc_glue_free(struct msc_glue *g)
 const struct msc_glue_stats *msc_glue_stats(const struct msc_glue *g)
 {
 	return &g->st;
+}
+
+void msc_glue_set_hook(struct msc_glue *g, msc_glue_decision_hook hook, void *ctx)
+{
+	g->hook = hook;
+	g->hook_ctx = ctx;
+}
+
+void msc_glue_set_in_iface(struct msc_glue *g, const char *in_iface)
+{
+	g->in_iface = in_iface;
 }
 
 /* ModSecurity severity (0 emergency .. 7 debug) to Suricata's (1 high .. 4). */
@@ -161,6 +175,22 @@ static void on_alert(void *user, const struct msc_alert *al)
 		.severity = severity_of(al->severity),
 	};
 	app_layer_flow_tuple(g->f, &t);
+	t.in_iface = g->in_iface;
+	if (g->hook && al->blocking) {
+		struct rule_info ri = {
+			.sid = al->id,
+			.gid = 1,
+			.rev = m.rev,
+			.action = al->disruptive ? RULE_ACTION_DROP : RULE_ACTION_ALERT,
+			.priority = m.severity,
+			.msg = msg,
+			.category = "",
+			.tx_rule = true,
+			.to_client = !g->to_server,
+		};
+
+		g->hook(g->hook_ctx, &ri, t.family, t.src_ip);
+	}
 	o = eve_alert_event_new(g->ts_us, &t, g->to_server, g->pcap_cnt, g->tx_id, &m,
 				g->http ? "http" : NULL, g->http);
 	if (!o) {

@@ -36,3 +36,18 @@ void msc_glue_tx(struct msc_glue *g, struct flow *f, void **slot, const struct h
  * *SLOT. */
 void msc_glue_flow_end(struct msc_glue *g, struct flow *f, void **slot);
 const struct msc_glue_stats *msc_glue_stats(const struct msc_glue *g);
+
+/*
+ * Decisions worth an offender score, in the shape of detect_glue's alert hook: every logged
+ * match of a blocking rule (deny/drop/redirect: the CRS's 949110 anomaly decision, executed
+ * or, under DetectionOnly, only detected), as a rule_info with the rule id as sid, priority
+ * from the ModSecurity severity, and action RULE_ACTION_DROP when the transaction was
+ * intercepted (SecRuleEngine On: the live daemon bans at once), else RULE_ACTION_ALERT.
+ * Individual CRS detections (block = pass in anomaly mode) are not fed: they are summed into
+ * 949110. IN_IFACE (borrowed, may be NULL) is written as alerts' in_iface.
+ */
+struct rule_info;
+typedef void (*msc_glue_decision_hook)(void *ctx, const struct rule_info *ri, int family,
+				       const uint8_t *client);
+void msc_glue_set_hook(struct msc_glue *g, msc_glue_decision_hook hook, void *ctx);
+void msc_glue_set_in_iface(struct msc_glue *g, const char *in_iface);

@@ -378,6 +378,13 @@ static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errle
 				 rst.loaded, rst.unsupported, rst.invalid,
 				 (unsigned long long)j->generation, trigger_name(j->trigger),
 				 j->duration_s);
+			if (ruleset_msc(rs)) {
+				const struct msc_stats *ms = msc_ruleset_stats(ruleset_msc(rs));
+
+				log_info(
+					"secrules: %zu loaded, %zu skipped (unsupported), %zu invalid",
+					ms->rules, ms->unsupported, ms->invalid);
+			}
 		}
 	} else {
 		rd->stats.failures++;

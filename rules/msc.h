@@ -95,6 +95,8 @@ struct msc_alert {
 	const char *ver, *rev;
 	int64_t anomaly_score; /* TX:ANOMALY_SCORE, else the sum of TX:ANOMALY_SCORE_PL1..4 */
 	bool disruptive; /* deny/drop/redirect under SecRuleEngine On: the tx is intercepted */
+	bool blocking; /* the rule's disruptive action is deny/drop/redirect (executed or, under
+			* DetectionOnly, only detected): a decision, e.g. CRS 949110 */
 	int status; /* HTTP status of the disruptive action (0 none) */
 };
 

@@ -1092,9 +1092,9 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		/* the whole chain matched */
 		{
 			uint8_t d = r->disr == MSC_DISR_BLOCK ? r->block_as : r->disr;
-			bool disrupt = tx->engine == MSC_ENGINE_ON &&
-				       (d == MSC_DISR_DENY || d == MSC_DISR_DROP ||
-					d == MSC_DISR_REDIRECT);
+			bool blocking =
+				d == MSC_DISR_DENY || d == MSC_DISR_DROP || d == MSC_DISR_REDIRECT;
+			bool disrupt = tx->engine == MSC_ENGINE_ON && blocking;
 
 			if (r->log && cb) {
 				struct msc_alert a = {
@@ -1106,6 +1106,7 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 					.ver = r->ver,
 					.rev = r->rev,
 					.disruptive = disrupt,
+					.blocking = blocking,
 					.status = disrupt ? (r->status ? r->status : 403) : 0,
 				};
 
