@@ -1,5 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* fwctl: the operator's command line; global options, the command table and dispatch. */
+/*
+ * fwctl: the operator's command line; global options, the command table and dispatch.
+ *
+ * ONE SOURCE OF TRUTH. The tables below (commands[], global_opts_doc[], FWCTL_SUMMARY) are the
+ * only place fwctl's interface is described: `fwctl help`, the man page (fwctl.8), the
+ * reference (docs/fwctl.md) and the bash completion are all printed from them by
+ * `fwctl --gen-doc man|markdown|bash` (cli/gendoc.c; run at build time by cli/meson.build).
+ * We keep the text in C rather than in a separate data file because `fwctl help` must print
+ * it anyway: a data file would need a generator step to become C, and the C is then the source.
+ *
+ * TO ADD A COMMAND: add one entry to commands[] below ({ name, handler, usage, help, details })
+ * and its handler prototype in fwctl.h; then rebuild and run `ninja -C build update-fwctl-doc`
+ * (rewrites docs/fwctl.md; the `fwctl-doc-fresh` test fails while it is stale). The usage
+ * string drives the completion, so write it in the house syntax:
+ *   - literal subcommands/keywords in lowercase, alternatives with '|' ("status | reload ..."
+ *     for sub-commands, "[allow|deny]" for a keyword);
+ *   - placeholders in UPPERCASE: IFACE (completes interface names), CMD (command names),
+ *     FILE or PATH (file names), anything else (CIDR, N, DUR, VALUE) completes nothing;
+ *   - options as "--name" (flag) or "--name VALUE" / "--name a|b|c" (its values complete),
+ *     optional parts in [brackets].
+ */
 #include <assert.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -12,6 +32,35 @@
 #include "fwctl.h"
 
 static int cmd_help(struct fwctl *ctx, int argc, char **argv);
+
+const char *const fwctl_summary = "control moat, the inline network security appliance";
+const char *const fwctl_description =
+	"fwctl is the operator's command line of moat: it attaches moat's XDP and TC programs to\n"
+	"interfaces, edits the kernel block and allow lists, sets in-kernel HTTP checks, and asks\n"
+	"the moatd daemon over its control socket for status, rules and configuration. The\n"
+	"pinned-map commands (attach, detach, block, unblock, allow, disallow, list, stats, mode,\n"
+	"http) work when the daemon is down: moatd adopts the pinned state when it starts.";
+
+/* Global options (accepted before the command and, except --version, after it). */
+const struct fwctl_global_opt fwctl_global_opts[] = {
+	{ "--pin-root", "DIR",
+	  "bpffs directory of moat's pins (default $MOAT_PIN_ROOT, else /sys/fs/bpf/moat)" },
+	{ "--socket", "PATH",
+	  "moatd's control socket (default $MOAT_SOCKET, else /run/moat/moatd.sock)" },
+	{ "--json", NULL, "print one JSON object instead of a table" },
+	{ "--verbose", NULL, "debug logging (before the command only; also -v)" },
+	{ "--version", NULL, "print fwctl's version and exit" },
+	{ "--help", NULL, "print this help (also -h); `fwctl help CMD` for one command" },
+	{},
+};
+
+const char *const fwctl_exit_codes[] = {
+	"0",  "ok",
+	"1",  "operation failed or refused",
+	"2",  "usage error: bad arguments or input; nothing was changed",
+	"3",  "daemon unreachable (a command that needs moatd)",
+	NULL,
+};
 
 /* The command table: later commands (daemon-backed) are added here. */
 static const struct fwctl_command commands[] = {
@@ -80,6 +129,12 @@ static const struct fwctl_command commands[] = {
 	{ "help", cmd_help, "[CMD]", "show help for all commands or one", NULL },
 };
 
+const struct fwctl_command *fwctl_commands(size_t *n)
+{
+	*n = ARRAY_SIZE(commands);
+	return commands;
+}
+
 const struct fwctl_command *fwctl_command_find(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -110,17 +165,21 @@ static void help_all(FILE *f)
 {
 	fputs("usage: fwctl [--pin-root DIR] [--socket PATH] [--json] COMMAND [ARGS]\n"
 	      "       fwctl --version | help [COMMAND]\n\n"
-	      "Global options (also accepted after the command):\n"
-	      "  --pin-root DIR  bpffs directory of moat's pins (default $MOAT_PIN_ROOT, else\n"
-	      "                  /sys/fs/bpf/moat)\n"
-	      "  --socket PATH   moatd's control socket (default $MOAT_SOCKET, else\n"
-	      "                  /run/moat/moatd.sock)\n"
-	      "  --json          print one JSON object instead of a table\n\n"
-	      "Commands:\n",
+	      "Global options (--pin-root, --socket, --json also after the command):\n",
 	      f);
+	for (const struct fwctl_global_opt *o = fwctl_global_opts; o->name; o++) {
+		char head[32];
+
+		snprintf(head, sizeof(head), "%s%s%s", o->name, o->arg ? " " : "",
+			 o->arg ? o->arg : "");
+		fprintf(f, "  %-15s %s\n", head, o->help);
+	}
+	fputs("\nCommands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
-	fputs("\nExit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.\n", f);
+	fputs("\nExit codes:\n", f);
+	for (size_t i = 0; fwctl_exit_codes[i]; i += 2)
+		fprintf(f, "  %s  %s\n", fwctl_exit_codes[i], fwctl_exit_codes[i + 1]);
 }
 
 static int cmd_help(struct fwctl *ctx, int argc, char **argv)
@@ -164,6 +223,7 @@ enum {
 	OPT_PIN_ROOT,
 	OPT_VERSION,
 	OPT_SOCKET,
+	OPT_GEN_DOC,
 };
 
 #define FWCTL_MAX_CMD_OPTS 16
@@ -219,6 +279,8 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
+		/* Undocumented on purpose: the build's doc generator (see the top of this file). */
+		{ "gen-doc", required_argument, NULL, OPT_GEN_DOC },
 		{},
 	};
 	const struct fwctl_command *cmd;
@@ -247,6 +309,8 @@ int main(int argc, char **argv)
 		case OPT_VERSION:
 			printf("fwctl %s\n", MOAT_VERSION);
 			return FWCTL_EXIT_OK;
+		case OPT_GEN_DOC:
+			return fwctl_gendoc(optarg, stdout) < 0 ? FWCTL_EXIT_USAGE : FWCTL_EXIT_OK;
 		case 'h':
 			help_all(stdout);
 			return FWCTL_EXIT_OK;

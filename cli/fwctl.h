@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit codes are part of fwctl's interface: scripts test them. */
@@ -31,6 +32,27 @@ struct fwctl_command {
 
 /* Print a usage error naming the command, plus its usage line; returns FWCTL_EXIT_USAGE. */
 int fwctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* All commands, in table order (cli/fwctl.c, the one source of fwctl's help and docs). */
+const struct fwctl_command *fwctl_commands(size_t *n);
+
+struct fwctl_global_opt {
+	const char *name; /* "--pin-root" */
+	const char *arg; /* "DIR", or NULL for a flag */
+	const char *help; /* one line */
+};
+
+extern const struct fwctl_global_opt fwctl_global_opts[]; /* ends with a zero entry */
+extern const char *const fwctl_exit_codes[]; /* code, meaning, ..., NULL */
+extern const char *const fwctl_summary; /* one line, for the man page NAME */
+extern const char *const fwctl_description; /* lines separated by '\n' */
+
+/*
+ * Print fwctl's documentation generated from the command table: format "man" (roff, fwctl.8),
+ * "markdown" (docs/fwctl.md) or "bash" (the bash completion script). Returns 0, or -EINVAL for
+ * an unknown format (error printed).
+ */
+int fwctl_gendoc(const char *format, FILE *f);
 
 /* Find a command by name (NULL if unknown). */
 const struct fwctl_command *fwctl_command_find(const char *name);
