@@ -396,11 +396,12 @@ static int gen_man(FILE *f)
 	for (size_t i = 0; i < n; i++) {
 		fputs(".SS ", f);
 		roff_str(f, cmds[i].name);
-		fputs("\n.B fwctl ", f);
+		/* usage lines left-adjusted: justified spaces would read like syntax */
+		fputs("\n.ad l\n.B fwctl ", f);
 		roff_str(f, cmds[i].name);
 		fputc('\n', f);
 		roff_str(f, cmds[i].usage);
-		fputs("\n.PP\n", f);
+		fputs("\n.ad\n.PP\n", f);
 		roff_str(f, cmds[i].help);
 		fputs(".\n", f);
 		if (cmds[i].details) {
@@ -435,7 +436,7 @@ static void md_lines(FILE *f, const char *s)
 		s += n;
 		if (*s) {
 			s++;
-			fputs("\\", f);
+			fputs("", f);
 		}
 		fputc('\n', f);
 	}
