@@ -426,7 +426,7 @@ static int gen_man(FILE *f)
 
 /* ---------------------------------------------------------------- markdown */
 
-static void md_lines(FILE *f, const char *s)
+static void md_lines(FILE *f, const char *s, bool hard_breaks)
 {
 	/* CommonMark hard line break: a backslash at the end of the line. */
 	while (*s) {
@@ -436,9 +436,20 @@ static void md_lines(FILE *f, const char *s)
 		s += n;
 		if (*s) {
 			s++;
-			fputs("", f);
+			if (hard_breaks)
+				fputc('\\', f);
 		}
 		fputc('\n', f);
+	}
+}
+
+/* Text for a markdown table cell: a '|' would end the cell. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', f);
+		fputc(*s, f);
 	}
 }
 
@@ -458,25 +469,33 @@ static int gen_markdown(FILE *f)
 	fputs("```\nfwctl [--pin-root DIR] [--socket PATH] [--json] COMMAND [ARGS]\n"
 	      "fwctl --version\nfwctl help [COMMAND]\n```\n\n",
 	      f);
-	md_lines(f, fwctl_description);
+	md_lines(f, fwctl_description, false);
 	fputs("\n## Global options\n\n| Option | Meaning |\n|---|---|\n", f);
-	for (const struct fwctl_global_opt *o = fwctl_global_opts; o->name; o++)
-		fprintf(f, "| `%s%s%s` | %s |\n", o->name, o->arg ? " " : "", o->arg ? o->arg : "",
-			o->help);
+	for (const struct fwctl_global_opt *o = fwctl_global_opts; o->name; o++) {
+		fprintf(f, "| `%s%s%s` | ", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+		md_cell(f, o->help);
+		fputs(" |\n", f);
+	}
 	fputs("\n## Commands\n\n| Command | Summary |\n|---|---|\n", f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "| [`%s`](#%s) | %s |\n", cmds[i].name, cmds[i].name, cmds[i].help);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "| [`%s`](#%s) | ", cmds[i].name, cmds[i].name);
+		md_cell(f, cmds[i].help);
+		fputs(" |\n", f);
+	}
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "\n### %s\n\n```\nfwctl %s %s\n```\n\n%s.\n", cmds[i].name, cmds[i].name,
 			cmds[i].usage, cmds[i].help);
 		if (cmds[i].details) {
 			fputc('\n', f);
-			md_lines(f, cmds[i].details);
+			md_lines(f, cmds[i].details, true);
 		}
 	}
 	fputs("\n## Exit codes\n\n| Code | Meaning |\n|---|---|\n", f);
-	for (size_t i = 0; fwctl_exit_codes[i]; i += 2)
-		fprintf(f, "| %s | %s |\n", fwctl_exit_codes[i], fwctl_exit_codes[i + 1]);
+	for (size_t i = 0; fwctl_exit_codes[i]; i += 2) {
+		fprintf(f, "| %s | ", fwctl_exit_codes[i]);
+		md_cell(f, fwctl_exit_codes[i + 1]);
+		fputs(" |\n", f);
+	}
 	fputs("\n## Environment and files\n\n"
 	      "- `MOAT_PIN_ROOT`: default for `--pin-root` (else `/sys/fs/bpf/moat`, moat's pinned "
 	      "maps and programs).\n"

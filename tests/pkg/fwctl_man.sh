@@ -33,4 +33,8 @@ grep -q -- '--xdp-mode' "$tmp/out" || fail "options not rendered with ASCII hyph
 if grep -n '[^\\]--' "$FWCTL_MAN" | grep -v '^[0-9]*:\.\\"' >"$tmp/bad"; then
     fail "unescaped '--' in fwctl.8: $(head -3 "$tmp/bad")"
 fi
+# the generator's roff on a fixture table (other usage forms, multi-line details) is clean too
+"$GENDOC_FIXTURE" man >"$tmp/fixture.8"
+groff -ww -z -man "$tmp/fixture.8" 2>"$tmp/warn" || fail "groff failed on the fixture page"
+[ ! -s "$tmp/warn" ] || fail "groff warnings on the fixture page: $(cat "$tmp/warn")"
 echo "ok: fwctl.8 renders with no warnings, $n commands"
