@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "config.h"
 #include "lib/lib.h"
@@ -227,18 +228,26 @@ static int gen_bash(FILE *f)
 	}
 	fputs("\t*:--pin-root | *:--socket) compgen -f -- \"$3\" ;;\n\tesac\n}\n\n", f);
 
-	/* _fwctl_pos2 CMD WORD: what the positional after a sub-command completes to. */
+	/*
+	 * _fwctl_pos2 CMD WORD CUR NPOS: completions of the positional after the sub-command
+	 * WORD (keywords like "set threshold|window VALUE", or a FILE/PATH/IFACE); only right
+	 * after WORD (NPOS 1) unless the placeholder repeats ("PATH...").
+	 */
 	fputs("_fwctl_pos2() {\n\tcase $1:$2 in\n", f);
 	for (size_t i = 0; i < n; i++) {
 		struct usage u;
 		bool alt_start = true;
-		char buf[MAX_TOKEN_LEN];
+		char buf[MAX_TOKEN_LEN], nbuf[MAX_TOKEN_LEN];
 
 		if (usage_split(cmds[i].usage, &u) < 0)
 			return -E2BIG;
 		for (size_t t = 0; t + 1 < u.n; t++) {
-			const char *p;
+			const char *p, *next;
 			enum pos_kind k;
+			bool first = true, repeats;
+			char *words;
+			size_t words_len;
+			FILE *wf;
 
 			if (!strcmp(u.tok[t], "|")) {
 				alt_start = true;
@@ -248,11 +257,23 @@ static int gen_bash(FILE *f)
 				continue;
 			alt_start = false;
 			p = strip(u.tok[t], buf, sizeof(buf));
-			if (!is_keyword(p, strlen(p)) || strchr(p, '|'))
+			next = u.tok[t + 1];
+			if (!is_keyword(p, strlen(p)) || next[0] == '[' || next[0] == '-' ||
+			    next[0] == '|')
 				continue;
-			k = placeholder_kind(u.tok[t + 1], strlen(u.tok[t + 1]));
-			if (k != POS_NONE)
-				fprintf(f, "\t%s:%s) echo %s ;;\n", cmds[i].name, p, kind_name(k));
+			repeats = strstr(next, "...") != NULL;
+			wf = open_memstream(&words, &words_len);
+			if (!wf)
+				return -ENOMEM;
+			k = print_keywords(wf, strip(next, nbuf, sizeof(nbuf)), &first);
+			fclose(wf);
+			if (!first || k != POS_NONE)
+				fprintf(f,
+					"\t%s:%s)%s\n\t\tcompgen -W '%s' -- \"$3\"\n"
+					"\t\t_fwctl_complete_kind %s \"$3\"\n\t\t;;\n",
+					cmds[i].name, p, repeats ? "" : " (($4 == 1)) || return 0",
+					words, k == POS_NONE ? "none" : kind_name(k));
+			free(words);
 		}
 	}
 	fputs("\tesac\n}\n\n", f);
@@ -310,8 +331,7 @@ static int gen_bash(FILE *f)
 	      "\t\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\") "
 	      "$(_fwctl_complete_kind \"$pos\" \"$cur\"))\n"
 	      "\telse\n"
-	      "\t\tCOMPREPLY=($(_fwctl_complete_kind \"$(_fwctl_pos2 \"$cmd\" \"$first\")\" "
-	      "\"$cur\"))\n"
+	      "\t\tCOMPREPLY=($(_fwctl_pos2 \"$cmd\" \"$first\" \"$cur\" \"$npos\"))\n"
 	      "\tfi\n"
 	      "}\n"
 	      "complete -F _fwctl fwctl\n",

@@ -18,7 +18,8 @@ static const struct fwctl_command fixture[] = {
 	{ "alerts", NULL, "[--follow] [--since 10m] [--sid N] [--src CIDR] [--limit N]", "alerts",
 	  NULL },
 	{ "top", NULL, "[offenders|rules] [--limit N]", "top talkers", NULL },
-	{ "threshold", NULL, "show | set KEY VALUE", "score threshold", NULL },
+	{ "threshold", NULL, "show | set threshold|window|ban-time VALUE", "score threshold",
+	  NULL },
 	{ "load", NULL, "FILE [--format suricata|modsec]", "a FILE positional", "two\nlines" },
 };
 
