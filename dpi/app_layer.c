@@ -425,6 +425,13 @@ bool app_layer_flow_swapped(const struct flow *f)
 	return af && af->swapped;
 }
 
+bool app_layer_flow_not_http(const struct flow *f)
+{
+	const struct app_flow *af = f->app_state;
+
+	return af && (af->proto == APP_PROTO_FAILED || af->proto == APP_PROTO_DONE);
+}
+
 void **app_layer_flow_user(struct flow *f)
 {
 	struct app_flow *af = flow_state(f);

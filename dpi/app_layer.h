@@ -66,6 +66,10 @@ void **app_layer_flow_user(struct flow *f);
  * is f->key's index 1 (stream callbacks' dir and the key's are flipped for the app). */
 bool app_layer_flow_swapped(const struct flow *f);
 
+/* True once detection decided F is not HTTP (or, after a CONNECT, an opaque tunnel): the
+ * application layer has nothing more to do with it. */
+bool app_layer_flow_not_http(const struct flow *f);
+
 /* Fill T from flow F (client = src). app_proto from the flow's detected protocol. */
 void app_layer_flow_tuple(const struct flow *f, struct eve_tuple *t);
 

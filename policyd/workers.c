@@ -171,12 +171,22 @@ static void shim_flow_end(void *ctx, struct flow *f, int reason)
 		w->inner.flow_end(w->inner.ctx, f, reason);
 }
 
+/*
+ * A flow the engine has finished with is bypassed in the kernel: both directions past the
+ * inspection depth (shim_stream), or a TCP flow that is not HTTP while no Suricata rule is
+ * loaded (a SecRule-only ruleset inspects HTTP transactions only, so nothing would read its
+ * packets). With Suricata rules loaded, tcp/ip rules may inspect any flow's payload: no
+ * bypass then.
+ */
 static void shim_packet_end(void *ctx, struct flow *f, const struct packet *p, int dir)
 {
 	struct live_worker *w = ctx;
 
 	if (w->inner.packet_end)
 		w->inner.packet_end(w->inner.ctx, f, p, dir);
+	if (f && f->key.proto == IPPROTO_TCP && !(f->app_flags & LIVE_BYPASSED) &&
+	    app_layer_flow_not_http(f) && (!w->rs || ruleset_count(w->rs->rs) == 0))
+		bypass_flow(w, f);
 }
 
 static void on_alert(void *ctx, const struct rule_info *ri, int family, const uint8_t *client)
