@@ -16,6 +16,8 @@
 
 #define RELOAD_POLL_MS 50
 #define RELOAD_DEFAULT_TIMEOUT_S 300
+/* "sid,sid,..." of a ban: at most 8 ids of 10 digits */
+#define OFFENDER_RULES_STRLEN 96
 
 /*
  * Call the daemon; on failure print one error line and return the exit code (3 when the
@@ -254,6 +256,72 @@ int cmd_status(struct fwctl *ctx, int argc, char **argv)
 	if (ctx->json)
 		return fwctl_print_json(res);
 	status_print(res);
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- list bans ---- */
+
+int cmd_list_bans(struct fwctl *ctx, const char *sort, const char *reason)
+{
+	static const char *const cols[] = { "PREFIX", ">SCORE",	 ">OFFENCES", "TRIGGER",
+					    "RULES",  "EXPIRES", ">HITS" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args = json_object(), *res = NULL, *b;
+	uint64_t sid;
+	size_t i;
+	int r;
+
+	if (!args)
+		return fwctl_print_json(NULL);
+	if (reason && strcmp(reason, "auto") != 0 && strcmp(reason, "manual") != 0 &&
+	    parse_u64(reason, 1, UINT32_MAX, &sid) < 0) {
+		json_decref(args);
+		return fwctl_usage_error(
+			"list", "invalid --reason '%s' (auto, manual or a rule id)", reason);
+	}
+	if (sort)
+		json_object_set_new(args, "sort", json_string(sort));
+	if (reason)
+		json_object_set_new(args, "reason", json_string(reason));
+	r = call(ctx, "bans.list", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = table_new(ARRAY_SIZE(cols), cols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, "bans"), i, b)
+	{
+		char score[32], off[16], rules[OFFENDER_RULES_STRLEN], exp[32], hits[24];
+		size_t k, len = 0;
+		json_t *x;
+
+		snprintf(score, sizeof(score), "%.1f",
+			 json_real_value(json_object_get(b, "score")));
+		snprintf(off, sizeof(off), "%lld", (long long)jint(b, "offences"));
+		rules[0] = '\0';
+		json_array_foreach(json_object_get(b, "rule_ids"), k, x) if (len < sizeof(rules))
+			len += (size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
+						k ? "," : "", (long long)json_integer_value(x));
+		format_duration((uint64_t)jint(b, "expires_in_s"), exp, sizeof(exp));
+		if (json_is_true(json_object_get(b, "in_kernel")))
+			snprintf(hits, sizeof(hits), "%lld", (long long)jint(b, "hits"));
+		else
+			snprintf(hits, sizeof(hits), "gone");
+		if (table_add_row(t, (const char *const[]){
+					     jstr(b, "prefix"), score, off, jstr(b, "trigger"),
+					     rules[0] ? rules : "-", exp, hits }) < 0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	table_print(t, stdout);
+	printf("%zu ban%s\n", t->nrows, t->nrows == 1 ? "" : "s");
 	json_decref(res);
 	return FWCTL_EXIT_OK;
 }

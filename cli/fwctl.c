@@ -42,8 +42,13 @@ static const struct fwctl_command commands[] = {
 	  "In default-deny mode only allowlisted sources and allowed services pass." },
 	{ "disallow", cmd_entry, "CIDR|--file FILE|- [--proto tcp|udp|icmp [--port N]]",
 	  "remove an allow entry", NULL },
-	{ "list", cmd_list, "[--json]", "list block and allow entries with time left and hits",
-	  NULL },
+	{ "list", cmd_list, "[bans [--sort expiry|hits] [--reason auto|SID]]",
+	  "list block and allow entries, or the daemon's bans, with time left and hits",
+	  "Without an argument: every kernel entry, read from the pinned maps (works with the\n"
+	  "daemon down). bans: moatd's active automatic bans (prefix, score, offences, what\n"
+	  "triggered it, rule ids, time left, hits of the kernel entry; 'gone' when an operator\n"
+	  "removed it); --sort expiry (default, soonest first) or hits (most first); --reason\n"
+	  "auto (all bans) or SID (bans that rule contributed to). Needs the daemon (exit 3)." },
 	{ "stats", cmd_stats, "[--json]", "show the mode, attachments and packet/byte counters",
 	  NULL },
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",

@@ -185,6 +185,153 @@ static int cmd_config(void *ctx, json_t *args, json_t **ret_result, char *err, s
 	return *ret_result ? 0 : -ENOMEM;
 }
 
+/* ---- bans.list ---- */
+
+/* Hard cap of bans one reply lists (the bans module caps its active list lower). */
+#define BANS_LIST_MAX 65536
+
+struct ban_snap {
+	struct ban_info *v;
+	size_t n, cap;
+	uint64_t refused; /* past BANS_LIST_MAX or out of memory */
+};
+
+static void ban_snap_cb(void *ctx, const struct ban_info *bi)
+{
+	struct ban_snap *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct ban_info *v =
+			cap <= BANS_LIST_MAX ? reallocarray(s->v, cap, sizeof(*v)) : NULL;
+
+		if (!v) {
+			s->refused++;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *bi;
+}
+
+struct ban_row {
+	const struct ban_info *bi;
+	bool in_kernel;
+	uint64_t hits, expires_ns;
+};
+
+static int cmp_expiry(const void *a, const void *b)
+{
+	const struct ban_row *x = a, *y = b;
+
+	return x->expires_ns < y->expires_ns ? -1 : x->expires_ns > y->expires_ns;
+}
+
+static int cmp_hits(const void *a, const void *b)
+{
+	const struct ban_row *x = a, *y = b;
+
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	return cmp_expiry(a, b);
+}
+
+static const struct control_arg bans_list_args[] = {
+	{ "sort", JSON_STRING, false },
+	{ "reason", JSON_STRING, false },
+	{},
+};
+
+/*
+ * The daemon's active automatic bans, with the kernel entry's hits and expiry (an operator may
+ * have changed or removed it: in_kernel false). reason: "auto" (all of them) or a rule id
+ * (bans that rule contributed to); "manual" is refused (manual entries are not bans).
+ */
+static int cmd_bans_list(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	const char *sort = json_string_value(json_object_get(args, "sort"));
+	const char *reason = json_string_value(json_object_get(args, "reason"));
+	struct ban_snap snap = { 0 };
+	_cleanup_free_ struct ban_row *rows = NULL;
+	uint64_t sid = 0, now = moat_dp_now_ns();
+	size_t n = 0;
+	json_t *arr, *res;
+	char buf[CIDR_STRLEN];
+
+	if (sort && strcmp(sort, "expiry") != 0 && strcmp(sort, "hits") != 0) {
+		snprintf(err, errlen, "invalid sort '%s' (expiry, hits)", sort);
+		return -EINVAL;
+	}
+	if (reason && strcmp(reason, "manual") == 0) {
+		snprintf(err, errlen,
+			 "bans are automatic: manual blocks are listed by 'fwctl list'");
+		return -EINVAL;
+	}
+	if (reason && strcmp(reason, "auto") != 0 && parse_u64(reason, 1, UINT32_MAX, &sid) < 0) {
+		snprintf(err, errlen, "invalid reason '%s' (auto, or a rule id 1-4294967295)",
+			 reason);
+		return -EINVAL;
+	}
+	bans_foreach(daemon_bans(d), ban_snap_cb, &snap);
+	rows = calloc(snap.n ? snap.n : 1, sizeof(*rows));
+	if (!rows) {
+		free(snap.v);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(daemon_dp_lock(d));
+	for (size_t i = 0; i < snap.n; i++) {
+		const struct ban_info *bi = &snap.v[i];
+		struct moat_dp_entry key = { .kind = MOAT_KIND_BLOCK,
+					     .dir = MOAT_DIR_SRC,
+					     .cidr = bi->prefix },
+				     e;
+		bool match = !sid;
+
+		for (size_t k = 0; k < bi->n_sids && !match; k++)
+			match = bi->sids[k] == sid;
+		if (!match)
+			continue;
+		rows[n] = (struct ban_row){ .bi = bi, .expires_ns = bi->expires_ns };
+		if (moat_dp_get(daemon_dp(d), &key, &e) >= 0 && e.reason == MOAT_REASON_AUTO) {
+			rows[n].in_kernel = true;
+			rows[n].hits = e.hits;
+			rows[n].expires_ns = e.expires_ns;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(daemon_dp_lock(d));
+	qsort(rows, n, sizeof(*rows), sort && strcmp(sort, "hits") == 0 ? cmp_hits : cmp_expiry);
+
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		const struct ban_info *bi = rows[i].bi;
+		json_t *sids = json_array();
+
+		for (size_t k = 0; sids && k < bi->n_sids; k++)
+			json_array_append_new(sids, json_integer(bi->sids[k]));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:o*, s:f, s:i, s:s, s:I, s:I, s:b, s:I}", "prefix",
+				       cidr_format(&bi->prefix, buf, sizeof(buf)), "rule_ids", sids,
+				       "score", bi->score, "offences", (int)bi->offences, "trigger",
+				       bi->drop_rule ? "drop_rule" : "score", "banned_at_us",
+				       (json_int_t)bi->banned_at_us, "expires_in_s",
+				       (json_int_t)(rows[i].expires_ns > now ?
+							    (rows[i].expires_ns - now + 999999999) /
+								    1000000000 :
+							    0),
+				       "in_kernel", rows[i].in_kernel, "hits",
+				       (json_int_t)rows[i].hits));
+	}
+	res = json_pack("{s:I, s:I, s:o*}", "count", (json_int_t)n, "unlisted",
+			(json_int_t)snap.refused, "bans", arr);
+	free(snap.v);
+	*ret_result = res;
+	return res ? 0 : -ENOMEM;
+}
+
 /* ---- metrics ---- */
 
 /* The kernel's verdict counters, one series per hook, verdict and named reason. */
@@ -391,6 +538,9 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 			r = control_register(cp->control, "config.show", cmd_config, cp, NULL);
 		if (r >= 0)
 			r = control_register(cp->control, "metrics", cmd_metrics, cp, NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
+					     bans_list_args);
 		if (r >= 0)
 			r = ruledir_register_commands(cp->ruledir, cp->control);
 		if (r >= 0)
