@@ -634,6 +634,148 @@ int cmd_rules(struct fwctl *ctx, int argc, char **argv)
 				 sub);
 }
 
+/* ---- top ---- */
+
+int cmd_top(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{},
+	};
+	static const char *const ocols[] = { "SOURCE", ">SCORE", ">OFFENCES", "BANNED", "RULES" };
+	static const char *const rcols[] = { ">SID", ">ALERTS", "MSG" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args, *res = NULL, *x;
+	uint64_t limit = 0;
+	bool offenders;
+	const char *sub;
+	size_t i;
+	int c, r;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("top"), stdout);
+			return FWCTL_EXIT_OK;
+		case OPT_LIMIT:
+			if (parse_u64(optarg, 1, 10000, &limit) < 0)
+				return fwctl_usage_error("top", "invalid --limit '%s' (1-10000)",
+							 optarg);
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return fwctl_usage_error("top", "missing subcommand (offenders, rules)");
+	sub = argv[optind++];
+	if (strcmp(sub, "offenders") != 0 && strcmp(sub, "rules") != 0)
+		return fwctl_usage_error("top", "unknown subcommand '%s' (offenders, rules)", sub);
+	if (optind < argc)
+		return fwctl_usage_error("top", "unexpected argument '%s'", argv[optind]);
+	offenders = strcmp(sub, "offenders") == 0;
+	args = json_object();
+	if (!args)
+		return fwctl_print_json(NULL);
+	if (limit)
+		json_object_set_new(args, "limit", json_integer((json_int_t)limit));
+	r = call(ctx, offenders ? "top.offenders" : "top.rules", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = offenders ? table_new(ARRAY_SIZE(ocols), ocols) : table_new(ARRAY_SIZE(rcols), rcols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, offenders ? "offenders" : "top"), i, x)
+	{
+		char a[32], b[32], rules[OFFENDER_RULES_STRLEN];
+
+		if (offenders) {
+			size_t k, len = 0;
+			json_t *s;
+
+			snprintf(a, sizeof(a), "%.1f",
+				 json_real_value(json_object_get(x, "score")));
+			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "offences"));
+			rules[0] = '\0';
+			json_array_foreach(json_object_get(x, "rule_ids"), k,
+					   s) if (len < sizeof(rules)) len +=
+				(size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
+						 k ? "," : "", (long long)json_integer_value(s));
+			r = table_add_row(
+				t,
+				(const char *const[]){
+					jstr(x, "prefix"), a, b,
+					json_is_true(json_object_get(x, "banned")) ? "yes" : "no",
+					rules[0] ? rules : "-" });
+		} else {
+			snprintf(a, sizeof(a), "%lld", (long long)jint(x, "sid"));
+			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "alerts"));
+			r = table_add_row(t, (const char *const[]){ a, b, jstr(x, "msg") });
+		}
+		if (r < 0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	if (offenders)
+		printf("%lld sources tracked; ban threshold %g\n", (long long)jint(res, "tracked"),
+		       json_real_value(json_object_get(res, "threshold")));
+	else
+		printf("%lld alerts from %lld rules since start\n", (long long)jint(res, "alerts"),
+		       (long long)jint(res, "rules"));
+	table_print(t, stdout);
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- threshold ---- */
+
+int cmd_threshold(struct fwctl *ctx, int argc, char **argv)
+{
+	json_t *res = NULL, *args = NULL;
+	char buf[32];
+	int r = plain_opts(ctx, argc, argv, "threshold", 3);
+
+	if (r >= 0)
+		return r;
+	if (optind >= argc)
+		return fwctl_usage_error("threshold", "missing subcommand (show, set)");
+	if (strcmp(argv[optind], "show") == 0) {
+		if (argc - optind > 1)
+			return fwctl_usage_error("threshold", "unexpected argument '%s'",
+						 argv[optind + 1]);
+		r = call(ctx, "threshold.show", NULL, &res);
+	} else if (strcmp(argv[optind], "set") == 0) {
+		if (argc - optind != 3)
+			return fwctl_usage_error("threshold", "set needs KEY VALUE");
+		args = json_pack("{s:s, s:s}", "key", argv[optind + 1], "value", argv[optind + 2]);
+		if (!args)
+			return fwctl_print_json(NULL);
+		r = call(ctx, "threshold.set", args, &res);
+		json_decref(args);
+	} else {
+		return fwctl_usage_error("threshold", "unknown subcommand '%s' (show, set)",
+					 argv[optind]);
+	}
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	printf("threshold: %g\n", json_real_value(json_object_get(res, "threshold")));
+	printf("window:    %s\n", format_duration((uint64_t)jint(res, "window"), buf, sizeof(buf)));
+	printf("ban-time:  %s\n",
+	       format_duration((uint64_t)jint(res, "ban-time"), buf, sizeof(buf)));
+	printf("ban-max:   %s\n",
+	       format_duration((uint64_t)jint(res, "ban-max"), buf, sizeof(buf)));
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
 /* ---- config ---- */
 
 /* One section of the effective configuration, in the config file's syntax. */

@@ -82,6 +82,20 @@ static const struct fwctl_command commands[] = {
 	  "problem as file:line: message; exit 1 if any rule is invalid." },
 	{ "config", cmd_config, "show", "the running daemon's effective configuration",
 	  "Printed in moat.conf syntax (durations in seconds, sizes in bytes); --json for JSON." },
+	{ "top", cmd_top, "offenders|rules [--limit N]",
+	  "the daemon's top offenders (by score) or rules (by alerts since start)",
+	  "offenders: tracked sources or prefixes by current score (decayed over the window),\n"
+	  "with offences (bans so far), whether a ban is active and the latest rule ids; the\n"
+	  "header shows the ban threshold. rules: rule ids by alerts since the daemon started,\n"
+	  "with the running rule's message. --limit N (1-10000, default 10)." },
+	{ "threshold", cmd_threshold, "show | set threshold|window|ban-time|ban-max VALUE",
+	  "show or change the automatic-ban scoring at run time",
+	  "threshold: the score that bans (1-1000000; alerts add 10/5/2/1 by priority 1-4 as\n"
+	  "configured). window: the score leaks threshold per window (1s-7d). ban-time: the\n"
+	  "first ban's length, ban-max: the cap of escalated bans (1s-365d, ban-max >=\n"
+	  "ban-time). Applied at once to every offender; running bans keep their expiry. Not\n"
+	  "saved: a restart reads the config file again. `fwctl config show` shows the values\n"
+	  "in force." },
 	{ "help", cmd_help, "[CMD]", "show help for all commands or one", NULL },
 };
 

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -34,6 +35,9 @@ struct bans {
 	size_t n_own;
 	uint64_t own_dropped;
 	struct bans_stats st;
+	struct bans_rule_count *rules; /* open addressing by sid, BANS_MAX_RULES slots */
+	size_t n_rules;
+	uint64_t rules_refused;
 };
 
 static uint64_t wall_us(void)
@@ -350,6 +354,11 @@ int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t
 	r = offender_table_new(&oc, &b->off);
 	if (r < 0)
 		goto fail;
+	b->rules = calloc(BANS_MAX_RULES, sizeof(*b->rules));
+	if (!b->rules) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	if (eve_path) {
 		b->eve_path = strdup(eve_path);
 		if (!b->eve_path) {
@@ -378,6 +387,7 @@ void bans_free(struct bans *b)
 		return;
 	eve_writer_close(b->eve);
 	offender_table_free(b->off);
+	free(b->rules);
 	free(b->eve_path);
 	free(b->active);
 	free(b->own);
@@ -444,6 +454,105 @@ static void remove_active(struct bans *b, size_t i)
 	b->active[i] = b->active[--b->n_active];
 }
 
+/* Under the lock. A fixed open-addressed table: rule ids are few (a ruleset's alerting
+ * rules), and a full table counts refusals rather than growing. */
+static void count_rule(struct bans *b, uint32_t sid)
+{
+	size_t mask = BANS_MAX_RULES - 1, i = (sid * 2654435761u) & mask;
+
+	for (size_t k = 0; k < BANS_MAX_RULES; k++, i = (i + 1) & mask) {
+		struct bans_rule_count *rc = &b->rules[i];
+
+		if (rc->alerts && rc->sid != sid)
+			continue;
+		if (!rc->alerts)
+			b->n_rules++;
+		rc->sid = sid;
+		rc->alerts++;
+		rc->last_us = wall_us();
+		return;
+	}
+	b->rules_refused++;
+}
+
+size_t bans_rule_counts(struct bans *b, void (*cb)(void *ctx, const struct bans_rule_count *rc),
+			void *ctx, uint64_t *ret_refused)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(b->lock);
+	for (size_t i = 0; i < BANS_MAX_RULES; i++)
+		if (b->rules[i].alerts) {
+			cb(ctx, &b->rules[i]);
+			n++;
+		}
+	if (ret_refused)
+		*ret_refused = b->rules_refused;
+	pthread_mutex_unlock(b->lock);
+	return n;
+}
+
+size_t bans_offenders(struct bans *b, void (*cb)(void *ctx, const struct offender_snapshot *o),
+		      void *ctx)
+{
+	size_t n;
+
+	pthread_mutex_lock(b->lock);
+	n = offender_foreach(b->off, moat_dp_now_ns(), cb, ctx);
+	pthread_mutex_unlock(b->lock);
+	return n;
+}
+
+void bans_get_scoring(struct bans *b, struct bans_scoring *ret)
+{
+	struct offender_config oc;
+
+	pthread_mutex_lock(b->lock);
+	offender_get_config(b->off, &oc);
+	pthread_mutex_unlock(b->lock);
+	*ret = (struct bans_scoring){
+		.threshold = oc.threshold,
+		.window_s = oc.window_ns / 1000000000ull,
+		.ban_time_s = oc.ban_ns / 1000000000ull,
+		.ban_max_s = oc.ban_max_ns / 1000000000ull,
+	};
+}
+
+int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, size_t errlen)
+{
+	struct offender_config oc;
+
+	/* the config file's ranges (config.c) */
+	if (!(sc->threshold >= 1 && sc->threshold <= 1000000)) {
+		snprintf(err, errlen, "threshold %g out of range (1 to 1000000)", sc->threshold);
+		return -EINVAL;
+	}
+	if (sc->window_s < 1 || sc->window_s > 7 * 86400) {
+		snprintf(err, errlen, "window %" PRIu64 "s out of range (1s to 7d)", sc->window_s);
+		return -EINVAL;
+	}
+	if (sc->ban_time_s < 1 || sc->ban_time_s > 365 * 86400 || sc->ban_max_s < 1 ||
+	    sc->ban_max_s > 365 * 86400) {
+		snprintf(err, errlen, "ban time out of range (1s to 365d)");
+		return -EINVAL;
+	}
+	if (sc->ban_max_s < sc->ban_time_s) {
+		snprintf(err, errlen,
+			 "ban-max (%" PRIu64 "s) is shorter than ban-time (%" PRIu64 "s)",
+			 sc->ban_max_s, sc->ban_time_s);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(b->lock);
+	offender_get_config(b->off, &oc);
+	oc.threshold = sc->threshold;
+	oc.window_ns = sc->window_s * 1000000000ull;
+	oc.ban_ns = sc->ban_time_s * 1000000000ull;
+	oc.ban_max_ns = sc->ban_max_s * 1000000000ull;
+	offender_set_config(b->off, &oc);
+	pthread_mutex_unlock(b->lock);
+	return 0;
+}
+
 void bans_alert(struct bans *b, int family, const void *addr, int priority, bool drop, uint32_t sid)
 {
 	struct offender_verdict v;
@@ -456,11 +565,14 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 	uint64_t now;
 	int r;
 
-	if (!b->cfg->autoban)
+	pthread_mutex_lock(b->lock);
+	count_rule(b, sid);
+	if (!b->cfg->autoban) {
+		pthread_mutex_unlock(b->lock);
 		return;
+	}
 	host.prefix = family == AF_INET ? 32 : 128;
 	memcpy(host.addr, addr, family == AF_INET ? 4 : 16);
-	pthread_mutex_lock(b->lock);
 	b->st.alerts++;
 	now = moat_dp_now_ns();
 	if (offender_alert(b->off, family, addr, priority, drop, sid, now, &v) < 0 || !v.ban)

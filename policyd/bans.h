@@ -92,3 +92,27 @@ size_t bans_foreach(struct bans *b, void (*cb)(void *ctx, const struct ban_info 
 int bans_notify_fd(const struct bans *b);
 
 void bans_get_stats(struct bans *b, struct bans_stats *ret);
+
+/* Every tracked offender (score decayed to now), under the lock; returns how many. */
+size_t bans_offenders(struct bans *b, void (*cb)(void *ctx, const struct offender_snapshot *o),
+		      void *ctx);
+
+/* Alerts per rule id since start (counted also with autoban off), at most BANS_MAX_RULES
+ * rule ids; alerts of further rule ids are counted in rules_refused. */
+#define BANS_MAX_RULES 4096
+struct bans_rule_count {
+	uint32_t sid;
+	uint64_t alerts;
+	uint64_t last_us; /* wall clock of the latest alert */
+};
+size_t bans_rule_counts(struct bans *b, void (*cb)(void *ctx, const struct bans_rule_count *rc),
+			void *ctx, uint64_t *ret_refused);
+
+/* The scoring parameters in force, and changing them at run time (the others stay): see
+ * offender_set_config(). Returns 0 or -EINVAL (message in err) for an inconsistent set. */
+struct bans_scoring {
+	double threshold;
+	uint64_t window_s, ban_time_s, ban_max_s;
+};
+void bans_get_scoring(struct bans *b, struct bans_scoring *ret);
+int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, size_t errlen);

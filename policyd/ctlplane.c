@@ -181,8 +181,20 @@ static int cmd_config(void *ctx, json_t *args, json_t **ret_result, char *err, s
 {
 	struct ctlplane *cp = ctx;
 
+	struct bans_scoring sc;
+	json_t *ab;
+
 	*ret_result = config_json(daemon_config(cp->d));
-	return *ret_result ? 0 : -ENOMEM;
+	if (!*ret_result)
+		return -ENOMEM;
+	/* `fwctl threshold set` changes these at run time: show the values in force */
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	ab = json_object_get(*ret_result, "autoban");
+	json_object_set_new(ab, "threshold", json_real(sc.threshold));
+	json_object_set_new(ab, "window", json_integer((json_int_t)sc.window_s));
+	json_object_set_new(ab, "ban-time", json_integer((json_int_t)sc.ban_time_s));
+	json_object_set_new(ab, "ban-max", json_integer((json_int_t)sc.ban_max_s));
+	return 0;
 }
 
 /* ---- bans.list ---- */
@@ -330,6 +342,244 @@ static int cmd_bans_list(void *ctx, json_t *args, json_t **ret_result, char *err
 	free(snap.v);
 	*ret_result = res;
 	return res ? 0 : -ENOMEM;
+}
+
+/* ---- top.offenders, top.rules ---- */
+
+#define TOP_DEFAULT_LIMIT 10
+#define TOP_MAX_LIMIT 10000
+
+static const struct control_arg top_args[] = {
+	{ "limit", JSON_INTEGER, false },
+	{},
+};
+
+static int top_limit(json_t *args, size_t *ret, char *err, size_t errlen)
+{
+	json_t *j = json_object_get(args, "limit");
+
+	*ret = TOP_DEFAULT_LIMIT;
+	if (!j)
+		return 0;
+	if (json_integer_value(j) < 1 || json_integer_value(j) > TOP_MAX_LIMIT) {
+		snprintf(err, errlen, "invalid limit %lld (1-%d)", (long long)json_integer_value(j),
+			 TOP_MAX_LIMIT);
+		return -EINVAL;
+	}
+	*ret = (size_t)json_integer_value(j);
+	return 0;
+}
+
+struct offender_snap {
+	struct offender_snapshot *v;
+	size_t n, cap;
+	uint64_t refused; /* out of memory */
+};
+
+static void offender_snap_cb(void *ctx, const struct offender_snapshot *o)
+{
+	struct offender_snap *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct offender_snapshot *v = reallocarray(s->v, cap, sizeof(*v));
+
+		if (!v) {
+			s->refused++;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *o;
+}
+
+static int cmp_offender(const void *a, const void *b)
+{
+	const struct offender_snapshot *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if (x->offences != y->offences)
+		return x->offences > y->offences ? -1 : 1;
+	return x->last_ns > y->last_ns ? -1 : x->last_ns < y->last_ns;
+}
+
+/* Tracked offenders by current (decayed) score, then offences, then the latest alert. */
+static int cmd_top_offenders(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct offender_snap snap = { 0 };
+	struct bans_scoring sc;
+	char buf[CIDR_STRLEN];
+	size_t limit;
+	json_t *arr;
+	int r = top_limit(args, &limit, err, errlen);
+
+	if (r < 0)
+		return r;
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	bans_offenders(daemon_bans(cp->d), offender_snap_cb, &snap);
+	if (snap.n)
+		qsort(snap.v, snap.n, sizeof(*snap.v), cmp_offender);
+	arr = json_array();
+	for (size_t i = 0; arr && i < snap.n && i < limit; i++) {
+		const struct offender_snapshot *o = &snap.v[i];
+		json_t *sids = json_array();
+
+		for (size_t k = 0; sids && k < o->n_sids; k++)
+			json_array_append_new(sids, json_integer(o->sids[k]));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:f, s:i, s:b, s:o*}", "prefix",
+						cidr_format(&o->prefix, buf, sizeof(buf)), "score",
+						o->score, "offences", (int)o->offences, "banned",
+						o->banned, "rule_ids", sids));
+	}
+	*ret_result = json_pack("{s:I, s:f, s:o*}", "tracked", (json_int_t)snap.n, "threshold",
+				sc.threshold, "offenders", arr);
+	free(snap.v);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+struct rule_snap {
+	struct bans_rule_count v[BANS_MAX_RULES];
+	size_t n;
+};
+
+static void rule_snap_cb(void *ctx, const struct bans_rule_count *rc)
+{
+	struct rule_snap *s = ctx;
+
+	if (s->n < BANS_MAX_RULES)
+		s->v[s->n++] = *rc;
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct bans_rule_count *x = a, *y = b;
+
+	if (x->alerts != y->alerts)
+		return x->alerts > y->alerts ? -1 : 1;
+	return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
+/* Rules by alerts since start, with the running ruleset's message when it has the rule. */
+static int cmd_top_rules(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	_cleanup_free_ struct rule_snap *snap = calloc(1, sizeof(*snap));
+	const struct ruleset *rs = daemon_ruleset(cp->d);
+	uint64_t refused = 0, total = 0;
+	size_t limit;
+	json_t *arr;
+	int r = top_limit(args, &limit, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (!snap)
+		return -ENOMEM;
+	bans_rule_counts(daemon_bans(cp->d), rule_snap_cb, snap, &refused);
+	for (size_t i = 0; i < snap->n; i++)
+		total += snap->v[i].alerts;
+	qsort(snap->v, snap->n, sizeof(snap->v[0]), cmp_rule);
+	arr = json_array();
+	for (size_t i = 0; arr && i < snap->n && i < limit; i++) {
+		const struct bans_rule_count *rc = &snap->v[i];
+		int idx = rs ? ruleset_find(rs, 1, rc->sid) : -ENOENT;
+		const struct rule_info *ri = idx >= 0 ? ruleset_rule(rs, (size_t)idx) : NULL;
+
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:I, s:s?}", "sid", (json_int_t)rc->sid,
+				       "alerts", (json_int_t)rc->alerts, "last_alert_us",
+				       (json_int_t)rc->last_us, "msg", ri ? ri->msg : NULL));
+	}
+	*ret_result =
+		json_pack("{s:I, s:I, s:I, s:o*}", "rules", (json_int_t)snap->n, "alerts",
+			  (json_int_t)total, "unlisted_alerts", (json_int_t)refused, "top", arr);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- threshold.show, threshold.set ---- */
+
+static json_t *scoring_json(const struct bans_scoring *sc)
+{
+	return json_pack("{s:f, s:I, s:I, s:I}", "threshold", sc->threshold, "window",
+			 (json_int_t)sc->window_s, "ban-time", (json_int_t)sc->ban_time_s,
+			 "ban-max", (json_int_t)sc->ban_max_s);
+}
+
+static int cmd_threshold_show(void *ctx, json_t *args, json_t **ret_result, char *err,
+			      size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct bans_scoring sc;
+
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	*ret_result = scoring_json(&sc);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+static const struct control_arg threshold_set_args[] = {
+	{ "key", JSON_STRING, true },
+	{ "value", JSON_STRING, true },
+	{},
+};
+
+/* Keys as in the config file's [autoban] section; durations as there (30s, 10m, 1h, 7d). */
+static int cmd_threshold_set(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	const char *key = json_string_value(json_object_get(args, "key"));
+	const char *value = json_string_value(json_object_get(args, "value"));
+	struct bans_scoring sc, old;
+	uint64_t *dur = NULL, old_dur = 0;
+	char buf[32];
+	int r;
+
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	old = sc;
+	if (strcmp(key, "threshold") == 0) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(value, &end);
+		if (!*value || *end || errno || !(v >= 1 && v <= 1000000)) {
+			snprintf(err, errlen, "invalid threshold '%s' (a number, 1 to 1000000)",
+				 value);
+			return -EINVAL;
+		}
+		sc.threshold = v;
+	} else if (strcmp(key, "window") == 0) {
+		dur = &sc.window_s;
+	} else if (strcmp(key, "ban-time") == 0) {
+		dur = &sc.ban_time_s;
+	} else if (strcmp(key, "ban-max") == 0) {
+		dur = &sc.ban_max_s;
+	} else {
+		snprintf(err, errlen, "unknown key '%s' (threshold, window, ban-time, ban-max)",
+			 key);
+		return -EINVAL;
+	}
+	if (dur) {
+		old_dur = *dur;
+		if (parse_duration(value, dur) < 0) {
+			snprintf(err, errlen, "invalid %s '%s' (a duration: 30s, 10m, 1h, 7d)", key,
+				 value);
+			return -EINVAL;
+		}
+	}
+	r = bans_set_scoring(daemon_bans(cp->d), &sc, err, errlen);
+	if (r < 0)
+		return r;
+	if (dur)
+		log_info("autoban: %s %s -> %s (control socket)", key,
+			 format_duration(old_dur, buf, sizeof(buf)), value);
+	else
+		log_info("autoban: threshold %g -> %g (control socket)", old.threshold,
+			 sc.threshold);
+	*ret_result = scoring_json(&sc);
+	return *ret_result ? 0 : -ENOMEM;
 }
 
 /* ---- metrics ---- */
@@ -541,6 +791,17 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		if (r >= 0)
 			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
 					     bans_list_args);
+		if (r >= 0)
+			r = control_register(cp->control, "top.offenders", cmd_top_offenders, cp,
+					     top_args);
+		if (r >= 0)
+			r = control_register(cp->control, "top.rules", cmd_top_rules, cp, top_args);
+		if (r >= 0)
+			r = control_register(cp->control, "threshold.show", cmd_threshold_show, cp,
+					     NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "threshold.set", cmd_threshold_set, cp,
+					     threshold_set_args);
 		if (r >= 0)
 			r = ruledir_register_commands(cp->ruledir, cp->control);
 		if (r >= 0)
