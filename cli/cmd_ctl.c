@@ -634,6 +634,147 @@ int cmd_rules(struct fwctl *ctx, int argc, char **argv)
 				 sub);
 }
 
+/* ---- flush ---- */
+
+struct block_entries {
+	struct moat_dp_entry *v;
+	size_t n, cap;
+	int err;
+};
+
+static int block_entry_cb(const struct moat_dp_entry *e, void *userdata)
+{
+	struct block_entries *b = userdata;
+
+	if ((e->kind != MOAT_KIND_BLOCK && e->kind != MOAT_KIND_PORT_BLOCK) ||
+	    e->reason == MOAT_REASON_AUTO)
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct moat_dp_entry *v = reallocarray(b->v, cap, sizeof(*v));
+
+		if (!v) {
+			b->err = -ENOMEM;
+			return 1;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *e;
+	return 0;
+}
+
+/* Manual (and rule) block entries, through the pinned maps: the daemon keeps no copy of them
+ * (the maps are the truth, state.h), so this works the same with the daemon down. */
+static int flush_blocks(struct fwctl *ctx)
+{
+	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
+	struct block_entries b = { 0 };
+	size_t deleted = 0, failed = 0;
+	json_t *res = NULL;
+	char err[256];
+	int r = ctl_client_call(ctx->socket, "status", NULL, &res, err, sizeof(err));
+	bool down = r < 0 && ctl_client_unreachable(r);
+
+	json_decref(res);
+	dp = fwctl_open_dp(ctx);
+	if (!dp)
+		return FWCTL_EXIT_FAILED;
+	r = moat_dp_list(dp, block_entry_cb, &b);
+	if (r < 0 || b.err < 0) {
+		log_err("flush blocks: listing the entries: %s", b.err < 0 ? strerror(-b.err) :
+								 *moat_dp_errmsg(dp) ?
+									     moat_dp_errmsg(dp) :
+									     strerror(-r));
+		free(b.v);
+		return FWCTL_EXIT_FAILED;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		char c[CIDR_STRLEN];
+
+		r = moat_dp_delete(dp, &b.v[i]);
+		if (r >= 0 || r == -ENOENT) {
+			deleted += r >= 0;
+			continue;
+		}
+		failed++;
+		log_err("flush blocks: %s: %s",
+			b.v[i].cidr.family == AF_UNSPEC ? "any" :
+							  cidr_format(&b.v[i].cidr, c, sizeof(c)),
+			*moat_dp_errmsg(dp) ? moat_dp_errmsg(dp) : strerror(-r));
+	}
+	free(b.v);
+	if (down)
+		log_warn(
+			"moatd is not running (%s): the entries were removed from the pinned maps; "
+			"the daemon adopts them as they are when it starts",
+			err);
+	if (ctx->json) {
+		fwctl_print_json(json_pack("{s:I, s:I, s:b}", "deleted", (json_int_t)deleted,
+					   "failed", (json_int_t)failed, "daemon_running", !down));
+	} else {
+		printf("%zu block entr%s removed\n", deleted, deleted == 1 ? "y" : "ies");
+	}
+	return failed ? FWCTL_EXIT_FAILED : FWCTL_EXIT_OK;
+}
+
+int cmd_flush(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{},
+	};
+	json_t *res = NULL;
+	bool yes = false;
+	const char *what;
+	int c, r;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("flush"), stdout);
+			return FWCTL_EXIT_OK;
+		case 'y':
+			yes = true;
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return fwctl_usage_error("flush", "missing what to flush (bans, blocks)");
+	what = argv[optind++];
+	if (strcmp(what, "bans") != 0 && strcmp(what, "blocks") != 0)
+		return fwctl_usage_error("flush", "unknown '%s' (bans, blocks)", what);
+	if (optind < argc)
+		return fwctl_usage_error("flush", "unexpected argument '%s'", argv[optind]);
+	if (!yes)
+		return fwctl_usage_error("flush",
+					 "flush %s removes every entry of its kind: confirm with "
+					 "--yes (nothing changed)",
+					 what);
+	if (strcmp(what, "blocks") == 0)
+		return flush_blocks(ctx);
+	r = call(ctx, "bans.flush", NULL, &res);
+	if (r >= 0)
+		return r;
+	r = jint(res, "failed") ? FWCTL_EXIT_FAILED : FWCTL_EXIT_OK;
+	if (ctx->json) {
+		fwctl_print_json(res);
+		return r;
+	}
+	printf("%lld ban%s flushed", (long long)jint(res, "unbanned"),
+	       jint(res, "unbanned") == 1 ? "" : "s");
+	if (jint(res, "untracked"))
+		printf(", %lld untracked automatic entries removed",
+		       (long long)jint(res, "untracked"));
+	if (jint(res, "failed"))
+		printf(", %lld failed (see the daemon's log)", (long long)jint(res, "failed"));
+	printf("\n");
+	json_decref(res);
+	return r;
+}
+
 /* ---- top ---- */
 
 int cmd_top(struct fwctl *ctx, int argc, char **argv)

@@ -82,6 +82,14 @@ static const struct fwctl_command commands[] = {
 	  "problem as file:line: message; exit 1 if any rule is invalid." },
 	{ "config", cmd_config, "show", "the running daemon's effective configuration",
 	  "Printed in moat.conf syntax (durations in seconds, sizes in bytes); --json for JSON." },
+	{ "flush", cmd_flush, "bans|blocks --yes",
+	  "remove every automatic ban, or every manual block",
+	  "bans: moatd unbans every automatic ban (kernel entry deleted, EVE unban event with\n"
+	  "reason flushed; offence history kept) and removes automatic entries it does not\n"
+	  "track; needs the daemon (exit 3). blocks: deletes every block and port-block entry\n"
+	  "that is not an automatic ban (manual and rule entries), through the pinned maps;\n"
+	  "works with the daemon down (a warning: the daemon adopts the maps when it starts).\n"
+	  "Allow entries are never touched. Without --yes nothing changes (exit 2)." },
 	{ "top", cmd_top, "offenders|rules [--limit N]",
 	  "the daemon's top offenders (by score) or rules (by alerts since start)",
 	  "offenders: tracked sources or prefixes by current score (decayed over the window),\n"

@@ -648,6 +648,44 @@ out:
 	pthread_mutex_unlock(b->lock);
 }
 
+size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed)
+{
+	size_t n = 0, failed = 0;
+
+	pthread_mutex_lock(b->lock);
+	while (b->n_active) {
+		struct ban_info gone = b->active[b->n_active - 1];
+		struct moat_dp_entry e = {
+			.kind = MOAT_KIND_BLOCK,
+			.dir = MOAT_DIR_SRC,
+			.cidr = gone.prefix,
+		};
+		struct moat_dp_entry cur;
+		char pfx[CIDR_STRLEN];
+		int r = moat_dp_get(b->dp, &e, &cur);
+
+		/* an operator's entry that replaced the ban stays */
+		if (r == 0 && cur.reason == MOAT_REASON_AUTO)
+			r = moat_dp_delete(b->dp, &e);
+		if (r < 0 && r != -ENOENT) {
+			failed++;
+			log_err("unban %s: %s", cidr_format(&gone.prefix, pfx, sizeof(pfx)),
+				moat_dp_errmsg(b->dp));
+		}
+		gone.expires_ns = 0;
+		log_info("unbanned %s (%s)", cidr_format(&gone.prefix, pfx, sizeof(pfx)), reason);
+		eve_ban_event(b, "unban", "unban", &gone.prefix, &gone, reason);
+		offender_unbanned(b->off, &gone.prefix);
+		b->st.unbans++;
+		b->n_active--;
+		n++;
+	}
+	pthread_mutex_unlock(b->lock);
+	if (ret_failed)
+		*ret_failed = failed;
+	return n;
+}
+
 int bans_sweep(struct bans *b)
 {
 	uint64_t now;

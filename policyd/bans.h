@@ -116,3 +116,12 @@ struct bans_scoring {
 };
 void bans_get_scoring(struct bans *b, struct bans_scoring *ret);
 int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, size_t errlen);
+
+/*
+ * Unban every active automatic ban now (an operator's flush): kernel entry deleted when it is
+ * still the automatic one, EVE unban event with reason REASON, offence history kept (a repeat
+ * offender still escalates). Returns how many were unbanned; *ret_failed (may be NULL) gets
+ * kernel deletions that failed (the ban is dropped from the active list all the same, the
+ * entry expires in the kernel).
+ */
+size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed);

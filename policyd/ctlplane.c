@@ -582,6 +582,73 @@ static int cmd_threshold_set(void *ctx, json_t *args, json_t **ret_result, char 
 	return *ret_result ? 0 : -ENOMEM;
 }
 
+/* ---- bans.flush ---- */
+
+/* Automatic entries in the kernel that no tracked ban owns (left by a daemon whose state
+ * was lost) are removed too; at most this many per flush. */
+#define FLUSH_MAX_UNTRACKED 65536
+
+struct auto_entries {
+	struct moat_dp_entry *v;
+	size_t n, cap;
+	bool truncated;
+};
+
+static int auto_entry_cb(const struct moat_dp_entry *e, void *userdata)
+{
+	struct auto_entries *a = userdata;
+
+	if (e->kind != MOAT_KIND_BLOCK || e->reason != MOAT_REASON_AUTO)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct moat_dp_entry *v =
+			cap <= FLUSH_MAX_UNTRACKED ? reallocarray(a->v, cap, sizeof(*v)) : NULL;
+
+		if (!v) {
+			a->truncated = true;
+			return 1;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *e;
+	return 0;
+}
+
+static int cmd_bans_flush(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	struct auto_entries a = { 0 };
+	size_t failed = 0, untracked = 0, n;
+	int r;
+
+	n = bans_flush(daemon_bans(d), "flushed", &failed);
+	pthread_mutex_lock(daemon_dp_lock(d));
+	r = moat_dp_list(daemon_dp(d), auto_entry_cb, &a);
+	for (size_t i = 0; r >= 0 && i < a.n; i++) {
+		if (moat_dp_delete(daemon_dp(d), &a.v[i]) == 0)
+			untracked++;
+		else
+			failed++;
+	}
+	pthread_mutex_unlock(daemon_dp_lock(d));
+	free(a.v);
+	if (r < 0) {
+		snprintf(err, errlen, "%zu bans flushed; listing the kernel's entries: %s", n,
+			 strerror(-r));
+		return r;
+	}
+	log_info("bans flushed by the control socket: %zu unbanned, %zu untracked entries "
+		 "removed, %zu failed",
+		 n, untracked, failed);
+	*ret_result = json_pack("{s:I, s:I, s:I, s:b}", "unbanned", (json_int_t)n, "untracked",
+				(json_int_t)untracked, "failed", (json_int_t)failed, "truncated",
+				a.truncated);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
 /* ---- metrics ---- */
 
 /* The kernel's verdict counters, one series per hook, verdict and named reason. */
@@ -791,6 +858,8 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		if (r >= 0)
 			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
 					     bans_list_args);
+		if (r >= 0)
+			r = control_register(cp->control, "bans.flush", cmd_bans_flush, cp, NULL);
 		if (r >= 0)
 			r = control_register(cp->control, "top.offenders", cmd_top_offenders, cp,
 					     top_args);

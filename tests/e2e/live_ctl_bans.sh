@@ -160,7 +160,68 @@ for args in "bans --sort bogus" "bans --reason manual" "bans --reason 0" "bans -
 done
 e2e_ok "list bans: bad sort, reason, list name or stray option exit 2"
 
+# ---- flush bans, flush blocks ----
+has_entry() { # has_entry CIDR: fwctl list shows a non-automatic entry for CIDR
+	fw list --json | python3 -c '
+import json, sys
+sys.exit(0 if any(e["cidr"] == sys.argv[1] and e["reason"] != "auto"
+                  for e in json.load(sys.stdin)["entries"]) else 1)' "$1"
+}
+fw block 198.18.7.0/24 >/dev/null || e2e_fail "block 198.18.7.0/24"
+fw block 198.18.8.0/24 --proto tcp --port 9999 >/dev/null || e2e_fail "port block"
+fw allow 198.18.9.9 >/dev/null || e2e_fail "allow 198.18.9.9"
+out=$(fw flush bans 2>&1)
+rc=$?
+[ "$rc" = 2 ] || e2e_fail "flush bans without --yes exited $rc, want 2: $out"
+echo "$out" | grep -q -- "--yes" || e2e_fail "flush bans without --yes does not ask for it: $out"
+banned_list 2 || e2e_fail "flush bans without --yes changed the bans"
+fw flush bogus --yes >/dev/null 2>&1
+[ $? = 2 ] || e2e_fail "flush bogus must exit 2"
+out=$(fw flush bans --yes --json) || e2e_fail "flush bans --yes failed: $out"
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["unbanned"] == 2 and d["failed"] == 0 and d["untracked"] == 0, d' ||
+	e2e_fail "flush bans --json: $out"
+banned_list 0 || e2e_fail "bans left after flush: $(fw list bans --json)"
+is_banned $LAB_V4_A && e2e_fail "A's kernel entry left after flush"
+is_banned $LAB_V4_B && e2e_fail "B's kernel entry left after flush"
+for ip in 198.18.0.2 198.18.0.3; do
+	eve_has "e['event_type'] == 'unban' and e['ban']['prefix'] == '$ip/32' and e['ban']['reason'] == 'flushed'" ||
+		e2e_fail "no EVE unban event (flushed) for $ip"
+done
+[ "$(http_code $LAB_V4_A /index.html)" = 200 ] || e2e_fail "A not served after the flush"
+fw top offenders --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert all(not o["banned"] and o["offences"] == 1 for o in d["offenders"]), d' ||
+	e2e_fail "offence history lost by the flush: $(fw top offenders --json)"
+has_entry 198.18.7.0/24 || e2e_fail "flush bans removed a manual block"
+e2e_ok "flush bans: --yes required; both bans lifted (kernel, EVE unban 'flushed'), traffic passes, history kept, manual blocks stay"
+
+fw flush blocks >/dev/null 2>&1
+[ $? = 2 ] || e2e_fail "flush blocks without --yes must exit 2"
+has_entry 198.18.7.0/24 || e2e_fail "flush blocks without --yes removed an entry"
+out=$(fw flush blocks --yes --json 2>"$LIVE_DIR/flush.err") || e2e_fail "flush blocks --yes failed: $out"
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d == {"deleted": 2, "failed": 0, "daemon_running": True}, d' || e2e_fail "flush blocks --json: $out"
+[ ! -s "$LIVE_DIR/flush.err" ] || e2e_fail "flush blocks warned with the daemon up: $(cat "$LIVE_DIR/flush.err")"
+has_entry 198.18.7.0/24 && e2e_fail "manual block left after flush blocks"
+has_entry 198.18.8.0/24 && e2e_fail "port block left after flush blocks"
+has_entry 198.18.9.9/32 || e2e_fail "flush blocks removed an allow entry"
+e2e_ok "flush blocks: --yes required; manual and port blocks removed, allow entries kept"
+
 live_stop TERM || e2e_fail "moatd exited with an error on SIGTERM"
+fw block 198.18.7.0/24 >/dev/null 2>&1 || e2e_fail "block with the daemon down"
+out=$(fw flush blocks --yes 2>&1) || e2e_fail "flush blocks with the daemon down failed: $out"
+echo "$out" | grep -q "moatd is not running" || e2e_fail "flush blocks with the daemon down: no warning: $out"
+echo "$out" | grep -qx "1 block entry removed" || e2e_fail "flush blocks with the daemon down: $out"
+has_entry 198.18.7.0/24 && e2e_fail "flush blocks with the daemon down left the entry"
+fw flush bans --yes >/dev/null 2>&1
+[ $? = 3 ] || e2e_fail "flush bans with the daemon down must exit 3"
+e2e_ok "daemon down: flush blocks works through the pinned maps with a warning; flush bans exits 3"
 out=$(fw list bans 2>&1)
 rc=$?
 [ "$rc" = 3 ] || e2e_fail "list bans with the daemon down exited $rc, want 3: $out"
