@@ -775,6 +775,121 @@ int cmd_flush(struct fwctl *ctx, int argc, char **argv)
 	return r;
 }
 
+/* ---- alerts ---- */
+
+int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "sid", required_argument, NULL, 'i' },
+		{ "src", required_argument, NULL, 'c' },
+		{ "limit", required_argument, NULL, 'l' },
+		{},
+	};
+	static const char *const cols[] = { "TIME", "SOURCE", ">SID", ">PRIO", "ACTION", "MSG" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args = json_object(), *res = NULL, *a;
+	uint64_t v;
+	struct cidr cidr;
+	char buf[CIDR_STRLEN];
+	size_t i;
+	int c, r;
+
+	if (!args)
+		return fwctl_print_json(NULL);
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			json_decref(args);
+			fwctl_help_command(fwctl_command_find("alerts"), stdout);
+			return FWCTL_EXIT_OK;
+		case 's':
+			if (parse_duration(optarg, &v) < 0 || v < 1 || v > 365 * 86400) {
+				json_decref(args);
+				return fwctl_usage_error("alerts",
+							 "invalid --since '%s' (30s, 10m, 1h, 7d)",
+							 optarg);
+			}
+			json_object_set_new(args, "since_s", json_integer((json_int_t)v));
+			break;
+		case 'i':
+			if (parse_u64(optarg, 1, UINT32_MAX, &v) < 0) {
+				json_decref(args);
+				return fwctl_usage_error(
+					"alerts", "invalid --sid '%s' (1-4294967295)", optarg);
+			}
+			json_object_set_new(args, "sid", json_integer((json_int_t)v));
+			break;
+		case 'c':
+			r = cidr_parse(optarg, &cidr);
+			if (r < 0) {
+				json_decref(args);
+				if (r == -EADDRNOTAVAIL)
+					return fwctl_usage_error(
+						"alerts",
+						"--src '%s' has host bits set (did you mean %s?)",
+						optarg, cidr_format(&cidr, buf, sizeof(buf)));
+				return fwctl_usage_error("alerts",
+							 "invalid --src '%s' (an address or CIDR)",
+							 optarg);
+			}
+			json_object_set_new(args, "src", json_string(optarg));
+			break;
+		case 'l':
+			if (parse_u64(optarg, 1, 4096, &v) < 0) {
+				json_decref(args);
+				return fwctl_usage_error("alerts", "invalid --limit '%s' (1-4096)",
+							 optarg);
+			}
+			json_object_set_new(args, "limit", json_integer((json_int_t)v));
+			break;
+		default:
+			json_decref(args);
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(args);
+		return fwctl_usage_error("alerts", "unexpected argument '%s'", argv[optind]);
+	}
+	r = call(ctx, "alerts", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = table_new(ARRAY_SIZE(cols), cols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, "alerts"), i, a)
+	{
+		time_t sec = (time_t)(jint(a, "ts_us") / 1000000);
+		char when[32] = "-", sid[16], prio[8];
+		struct tm tm;
+
+		if (localtime_r(&sec, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(sid, sizeof(sid), "%lld", (long long)jint(a, "sid"));
+		snprintf(prio, sizeof(prio), "%lld", (long long)jint(a, "priority"));
+		if (table_add_row(t, (const char *const[]){ when, jstr(a, "src_ip"), sid, prio,
+							    jstr(a, "action"), jstr(a, "msg") }) <
+		    0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	table_print(t, stdout);
+	printf("%zu alert%s", t->nrows, t->nrows == 1 ? "" : "s");
+	if (jint(res, "overwritten"))
+		printf(" (the ring keeps the last %lld; %lld older ones not kept)",
+		       (long long)jint(res, "ring_size"), (long long)jint(res, "overwritten"));
+	printf("\n");
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
 /* ---- top ---- */
 
 int cmd_top(struct fwctl *ctx, int argc, char **argv)

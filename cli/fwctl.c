@@ -90,6 +90,12 @@ static const struct fwctl_command commands[] = {
 	  "that is not an automatic ban (manual and rule entries), through the pinned maps;\n"
 	  "works with the daemon down (a warning: the daemon adopts the maps when it starts).\n"
 	  "Allow entries are never touched. Without --yes nothing changes (exit 2)." },
+	{ "alerts", cmd_alerts, "[--since DUR] [--sid N] [--src CIDR] [--limit N]",
+	  "the daemon's latest alerts, newest first",
+	  "From moatd's in-memory ring of the last 4096 alerts (all alerts, also with autoban\n"
+	  "off; eve.json has the full record). --since 10m: only alerts of the last 10 minutes;\n"
+	  "--sid N: one rule; --src CIDR: sources within CIDR (canonical); --limit N (1-4096,\n"
+	  "default 50)." },
 	{ "top", cmd_top, "offenders|rules [--limit N]",
 	  "the daemon's top offenders (by score) or rules (by alerts since start)",
 	  "offenders: tracked sources or prefixes by current score (decayed over the window),\n"

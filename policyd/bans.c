@@ -38,6 +38,8 @@ struct bans {
 	struct bans_rule_count *rules; /* open addressing by sid, BANS_MAX_RULES slots */
 	size_t n_rules;
 	uint64_t rules_refused;
+	struct bans_alert_rec *ring; /* BANS_ALERT_RING */
+	uint64_t ring_next; /* alerts recorded since start; next slot = ring_next % cap */
 };
 
 static uint64_t wall_us(void)
@@ -355,7 +357,8 @@ int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t
 	if (r < 0)
 		goto fail;
 	b->rules = calloc(BANS_MAX_RULES, sizeof(*b->rules));
-	if (!b->rules) {
+	b->ring = calloc(BANS_ALERT_RING, sizeof(*b->ring));
+	if (!b->rules || !b->ring) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -388,6 +391,7 @@ void bans_free(struct bans *b)
 	eve_writer_close(b->eve);
 	offender_table_free(b->off);
 	free(b->rules);
+	free(b->ring);
 	free(b->eve_path);
 	free(b->active);
 	free(b->own);
@@ -473,6 +477,42 @@ static void count_rule(struct bans *b, uint32_t sid)
 		return;
 	}
 	b->rules_refused++;
+}
+
+/* Under the lock. */
+static void record_alert(struct bans *b, int family, const void *addr, int priority, bool drop,
+			 uint32_t sid)
+{
+	struct bans_alert_rec *a = &b->ring[b->ring_next++ % BANS_ALERT_RING];
+
+	*a = (struct bans_alert_rec){
+		.ts_us = wall_us(),
+		.sid = sid,
+		.priority = (uint8_t)(priority < 1 ? 1 :
+				      priority > 4 ? 4 :
+						     priority),
+		.drop = drop,
+		.family = family,
+	};
+	memcpy(a->src, addr, family == AF_INET ? 4 : 16);
+}
+
+size_t bans_recent_alerts(struct bans *b, int (*cb)(void *ctx, const struct bans_alert_rec *a),
+			  void *ctx, uint64_t *ret_overwritten)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(b->lock);
+	for (uint64_t i = b->ring_next; i > 0 && b->ring_next - i < BANS_ALERT_RING; i--) {
+		n++;
+		if (cb(ctx, &b->ring[(i - 1) % BANS_ALERT_RING]))
+			break;
+	}
+	if (ret_overwritten)
+		*ret_overwritten =
+			b->ring_next > BANS_ALERT_RING ? b->ring_next - BANS_ALERT_RING : 0;
+	pthread_mutex_unlock(b->lock);
+	return n;
 }
 
 size_t bans_rule_counts(struct bans *b, void (*cb)(void *ctx, const struct bans_rule_count *rc),
@@ -567,6 +607,7 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 
 	pthread_mutex_lock(b->lock);
 	count_rule(b, sid);
+	record_alert(b, family, addr, priority, drop, sid);
 	if (!b->cfg->autoban) {
 		pthread_mutex_unlock(b->lock);
 		return;

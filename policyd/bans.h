@@ -125,3 +125,19 @@ int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, s
  * entry expires in the kernel).
  */
 size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed);
+
+/* The latest alerts (all of them, also with autoban off), kept in a ring of BANS_ALERT_RING;
+ * older ones are overwritten (counted). */
+#define BANS_ALERT_RING 4096
+struct bans_alert_rec {
+	uint64_t ts_us; /* wall clock */
+	uint32_t sid;
+	uint8_t priority;
+	bool drop; /* drop/reject rule */
+	int family; /* AF_INET, AF_INET6 */
+	uint8_t src[16];
+};
+/* Calls CB newest first, under the lock, until it returns non-zero; *ret_overwritten (may be
+ * NULL) gets alerts lost to the ring's cap since start. Returns how many CB saw. */
+size_t bans_recent_alerts(struct bans *b, int (*cb)(void *ctx, const struct bans_alert_rec *a),
+			  void *ctx, uint64_t *ret_overwritten);

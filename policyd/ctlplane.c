@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <config.h> /* the build's: MOAT_VERSION */
@@ -649,6 +650,117 @@ static int cmd_bans_flush(void *ctx, json_t *args, json_t **ret_result, char *er
 	return *ret_result ? 0 : -ENOMEM;
 }
 
+/* ---- alerts ---- */
+
+#define ALERTS_DEFAULT_LIMIT 50
+
+static const struct control_arg alerts_args[] = {
+	{ "since_s", JSON_INTEGER, false },
+	{ "sid", JSON_INTEGER, false },
+	{ "src", JSON_STRING, false },
+	{ "limit", JSON_INTEGER, false },
+	{},
+};
+
+struct alerts_query {
+	uint64_t after_us; /* 0: any */
+	uint32_t sid; /* 0: any */
+	bool has_src;
+	struct cidr src;
+	size_t limit, matched;
+	const struct ruleset *rs;
+	json_t *arr;
+};
+
+static int alert_cb(void *ctx, const struct bans_alert_rec *a)
+{
+	struct alerts_query *q = ctx;
+	char ip[CIDR_STRLEN];
+	const struct rule_info *ri;
+	int idx;
+
+	if (q->after_us && a->ts_us < q->after_us)
+		return 1; /* newest first: the rest are older */
+	if (q->sid && a->sid != q->sid)
+		return 0;
+	if (q->has_src && !cidr_contains(&q->src, a->family, a->src))
+		return 0;
+	idx = q->rs ? ruleset_find(q->rs, 1, a->sid) : -ENOENT;
+	ri = idx >= 0 ? ruleset_rule(q->rs, (size_t)idx) : NULL;
+	if (q->arr)
+		json_array_append_new(
+			q->arr,
+			json_pack("{s:I, s:s, s:I, s:i, s:s, s:s?}", "ts_us", (json_int_t)a->ts_us,
+				  "src_ip", addr_format(a->family, a->src, ip, sizeof(ip)), "sid",
+				  (json_int_t)a->sid, "priority", (int)a->priority, "action",
+				  a->drop ? "drop" : "alert", "msg", ri ? ri->msg : NULL));
+	return ++q->matched >= q->limit;
+}
+
+/* The latest alerts, newest first, from the daemon's ring (bans.h). */
+static int cmd_alerts(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	json_t *jsince = json_object_get(args, "since_s"), *jsid = json_object_get(args, "sid");
+	json_t *jlimit = json_object_get(args, "limit");
+	const char *src = json_string_value(json_object_get(args, "src"));
+	struct alerts_query q = { .limit = ALERTS_DEFAULT_LIMIT, .rs = daemon_ruleset(cp->d) };
+	uint64_t overwritten = 0;
+	struct timespec ts;
+
+	if (jsince) {
+		if (json_integer_value(jsince) < 1 || json_integer_value(jsince) > 365 * 86400) {
+			snprintf(err, errlen, "invalid since_s %lld (1 to 365 days in seconds)",
+				 (long long)json_integer_value(jsince));
+			return -EINVAL;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		q.after_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u -
+			     (uint64_t)json_integer_value(jsince) * 1000000u;
+	}
+	if (jsid) {
+		if (json_integer_value(jsid) < 1 || json_integer_value(jsid) > UINT32_MAX) {
+			snprintf(err, errlen, "invalid sid %lld (1-4294967295)",
+				 (long long)json_integer_value(jsid));
+			return -EINVAL;
+		}
+		q.sid = (uint32_t)json_integer_value(jsid);
+	}
+	if (src) {
+		int r = cidr_parse(src, &q.src);
+
+		if (r == -EADDRNOTAVAIL) {
+			char buf[CIDR_STRLEN];
+
+			snprintf(err, errlen, "src '%s' has host bits set (did you mean %s?)", src,
+				 cidr_format(&q.src, buf, sizeof(buf)));
+			return -EINVAL;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "invalid src '%s' (an address or CIDR)", src);
+			return -EINVAL;
+		}
+		q.has_src = true;
+	}
+	if (jlimit) {
+		if (json_integer_value(jlimit) < 1 ||
+		    json_integer_value(jlimit) > BANS_ALERT_RING) {
+			snprintf(err, errlen, "invalid limit %lld (1-%d)",
+				 (long long)json_integer_value(jlimit), BANS_ALERT_RING);
+			return -EINVAL;
+		}
+		q.limit = (size_t)json_integer_value(jlimit);
+	}
+	q.arr = json_array();
+	if (!q.arr)
+		return -ENOMEM;
+	bans_recent_alerts(daemon_bans(cp->d), alert_cb, &q, &overwritten);
+	*ret_result = json_pack("{s:I, s:I, s:I, s:o}", "count", (json_int_t)q.matched, "ring_size",
+				(json_int_t)BANS_ALERT_RING, "overwritten", (json_int_t)overwritten,
+				"alerts", q.arr);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
 /* ---- metrics ---- */
 
 /* The kernel's verdict counters, one series per hook, verdict and named reason. */
@@ -858,6 +970,8 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		if (r >= 0)
 			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
 					     bans_list_args);
+		if (r >= 0)
+			r = control_register(cp->control, "alerts", cmd_alerts, cp, alerts_args);
 		if (r >= 0)
 			r = control_register(cp->control, "bans.flush", cmd_bans_flush, cp, NULL);
 		if (r >= 0)

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # fwctl's daemon-backed ban commands against a live moatd. `fwctl threshold set` validates its
 # keys and values, raises the threshold at run time so one alert no longer bans (`fwctl top
-# offenders` shows the score below it), and its values show in `config show`; `fwctl top rules`
-# counts alerts by rule. `fwctl list bans` lists both banned
-# clients with prefix, rule ids, score, offences, trigger, time left and the kernel entry's hits
-# (validated in --json and in the human table); --sort hits puts the client whose dropped
-# packets hit its entry most first, --sort expiry the one banned first; --reason SID filters;
-# bad values exit 2 and the daemon down exits 3.
+# offenders` shows the score below it), and its values show in `config show`; `fwctl top
+# rules` counts alerts by rule; `fwctl alerts` lists the latest alerts with filters. `fwctl
+# list bans` lists both banned clients with prefix, rule ids, score, offences, trigger, time
+# left and the kernel entry's hits (validated in --json and in the human table); --sort hits
+# puts the client whose dropped packets hit its entry most first, --sort expiry the one banned
+# first; --reason SID filters. `fwctl flush bans|blocks --yes` lifts the bans (EVE unban) and
+# the manual blocks (also with the daemon down). Bad values exit 2, the daemon down exits 3.
 set -u
 source "$(dirname "$0")/live_common.sh"
 live_setup
@@ -111,6 +112,44 @@ for args in "" "bogus" "rules extra" "rules --limit 0" "offenders --limit x"; do
 	[ "$rc" = 2 ] || e2e_fail "top $args exited $rc, want 2"
 done
 e2e_ok "top offenders (both banned, --limit) and top rules (alerts by rule with its message); bad input exits 2"
+
+# ---- alerts: the daemon's ring of recent alerts ----
+out=$(fw alerts --json) || e2e_fail "alerts failed"
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+a = d["alerts"]
+assert d["count"] == len(a) >= 3 and d["overwritten"] == 0 and d["ring_size"] == 4096, d
+assert [x["ts_us"] for x in a] == sorted((x["ts_us"] for x in a), reverse=True), a
+for x in a:
+    assert x["sid"] == 9000001 and x["priority"] == 1 and x["action"] == "alert", x
+    assert x["msg"] == "MOAT-TEST attack path" and x["src_ip"] in ("198.18.0.2", "198.18.0.3"), x
+assert a[0]["src_ip"] == "198.18.0.3", a
+assert sum(x["src_ip"] == "198.18.0.2" for x in a) >= 2, a' || e2e_fail "alerts --json: $out"
+count() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["count"], *sorted({x["src_ip"] for x in d["alerts"]}))'; }
+[ "$(fw alerts --json --src 198.18.0.2 | count | cut -d" " -f2-)" = 198.18.0.2 ] || e2e_fail "alerts --src 198.18.0.2"
+[ "$(fw alerts --json --src 198.18.0.3/32 | count)" = "1 198.18.0.3" ] || e2e_fail "alerts --src 198.18.0.3/32"
+[ "$(fw alerts --json --src 198.18.0.0/24 --sid 9000001 --since 10m | count)" = "$(fw alerts --json | count)" ] ||
+	e2e_fail "alerts with filters matching everything must list everything"
+[ "$(fw alerts --json --sid 42 | count)" = 0 ] || e2e_fail "alerts --sid 42 must list none"
+[ "$(fw alerts --json --limit 1 | count)" = "1 198.18.0.3" ] || e2e_fail "alerts --limit 1"
+out=$(fw alerts --limit 2)
+echo "$out" | head -1 | grep -Eq "^TIME +SOURCE +SID +PRIO +ACTION +MSG$" || e2e_fail "human alerts header: $out"
+echo "$out" | sed -n 2p | grep -Eq "^20[0-9-]+ [0-9:]+ +198\.18\.0\.3 +9000001 +1 +alert +MOAT-TEST attack path$" ||
+	e2e_fail "human alerts row: $out"
+echo "$out" | tail -1 | grep -qx "2 alerts" || e2e_fail "human alerts count line: $out"
+sleep 2
+[ "$(fw alerts --json --since 1s | count)" = 0 ] || e2e_fail "alerts --since 1s must skip older alerts"
+out=$(fw alerts --src 198.18.0.3/8 2>&1)
+[ $? = 2 ] || e2e_fail "alerts --src with host bits must exit 2"
+echo "$out" | grep -q "did you mean 198.0.0.0/8" || e2e_fail "alerts --src: no canonical suggestion: $out"
+for args in "--since abc" "--since 0s" "--sid 0" "--sid x" "--limit 0" "--limit 5000" "--src 300.1.1.1" "extra"; do
+	# shellcheck disable=SC2086
+	fw alerts $args >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 2 ] || e2e_fail "alerts $args exited $rc, want 2"
+done
+e2e_ok "alerts: newest first with rule message; --src, --sid, --since, --limit filter; bad values exit 2"
 
 out=$(fw list bans --json --sort hits) || e2e_fail "list bans --sort hits failed"
 echo "$out" | python3 -c '
@@ -221,6 +260,12 @@ echo "$out" | grep -qx "1 block entry removed" || e2e_fail "flush blocks with th
 has_entry 198.18.7.0/24 && e2e_fail "flush blocks with the daemon down left the entry"
 fw flush bans --yes >/dev/null 2>&1
 [ $? = 3 ] || e2e_fail "flush bans with the daemon down must exit 3"
+for c in "alerts" "top rules" "threshold show"; do
+	# shellcheck disable=SC2086
+	fw $c >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 3 ] || e2e_fail "$c with the daemon down exited $rc, want 3"
+done
 e2e_ok "daemon down: flush blocks works through the pinned maps with a warning; flush bans exits 3"
 out=$(fw list bans 2>&1)
 rc=$?
