@@ -152,7 +152,7 @@ static void help_all(FILE *f)
 	      "Commands:\n",
 	      f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fputs("\nExit codes: 0 ok, 1 operation failed, 2 usage error, 3 daemon unreachable.\n", f);
 }
 

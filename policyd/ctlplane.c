@@ -626,6 +626,8 @@ static int cmd_bans_flush(void *ctx, json_t *args, json_t **ret_result, char *er
 	int r;
 
 	n = bans_flush(daemon_bans(d), "flushed", &failed);
+	/* A worker may ban between the flush and this walk: its entry goes too, and the next
+	 * sweep logs that ban's unban ("removed"), so no ban is left untracked or unlogged. */
 	pthread_mutex_lock(daemon_dp_lock(d));
 	r = moat_dp_list(daemon_dp(d), auto_entry_cb, &a);
 	for (size_t i = 0; r >= 0 && i < a.n; i++) {
