@@ -21,3 +21,6 @@ const char *fwctl_format_expiry(uint64_t expires_ns, uint64_t now_ns, char *buf,
 
 /* The entry as a JSON object with fwctl's stable field names. */
 json_t *fwctl_entry_json(const struct moat_dp_entry *e, uint64_t now_ns);
+
+/* `fwctl list bans`: the daemon's active bans (cmd_ctl.c); sort and reason may be NULL. */
+int cmd_list_bans(struct fwctl *ctx, const char *sort, const char *reason);

@@ -16,6 +16,8 @@
 
 #define RELOAD_POLL_MS 50
 #define RELOAD_DEFAULT_TIMEOUT_S 300
+/* "sid,sid,..." of a ban: at most 8 ids of 10 digits */
+#define OFFENDER_RULES_STRLEN 96
 
 /*
  * Call the daemon; on failure print one error line and return the exit code (3 when the
@@ -254,6 +256,72 @@ int cmd_status(struct fwctl *ctx, int argc, char **argv)
 	if (ctx->json)
 		return fwctl_print_json(res);
 	status_print(res);
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- list bans ---- */
+
+int cmd_list_bans(struct fwctl *ctx, const char *sort, const char *reason)
+{
+	static const char *const cols[] = { "PREFIX", ">SCORE",	 ">OFFENCES", "TRIGGER",
+					    "RULES",  "EXPIRES", ">HITS" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args = json_object(), *res = NULL, *b;
+	uint64_t sid;
+	size_t i;
+	int r;
+
+	if (!args)
+		return fwctl_print_json(NULL);
+	if (reason && strcmp(reason, "auto") != 0 && strcmp(reason, "manual") != 0 &&
+	    parse_u64(reason, 1, UINT32_MAX, &sid) < 0) {
+		json_decref(args);
+		return fwctl_usage_error(
+			"list", "invalid --reason '%s' (auto, manual or a rule id)", reason);
+	}
+	if (sort)
+		json_object_set_new(args, "sort", json_string(sort));
+	if (reason)
+		json_object_set_new(args, "reason", json_string(reason));
+	r = call(ctx, "bans.list", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = table_new(ARRAY_SIZE(cols), cols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, "bans"), i, b)
+	{
+		char score[32], off[16], rules[OFFENDER_RULES_STRLEN], exp[32], hits[24];
+		size_t k, len = 0;
+		json_t *x;
+
+		snprintf(score, sizeof(score), "%.1f",
+			 json_real_value(json_object_get(b, "score")));
+		snprintf(off, sizeof(off), "%lld", (long long)jint(b, "offences"));
+		rules[0] = '\0';
+		json_array_foreach(json_object_get(b, "rule_ids"), k, x) if (len < sizeof(rules))
+			len += (size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
+						k ? "," : "", (long long)json_integer_value(x));
+		format_duration((uint64_t)jint(b, "expires_in_s"), exp, sizeof(exp));
+		if (json_is_true(json_object_get(b, "in_kernel")))
+			snprintf(hits, sizeof(hits), "%lld", (long long)jint(b, "hits"));
+		else
+			snprintf(hits, sizeof(hits), "gone");
+		if (table_add_row(t, (const char *const[]){
+					     jstr(b, "prefix"), score, off, jstr(b, "trigger"),
+					     rules[0] ? rules : "-", exp, hits }) < 0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	table_print(t, stdout);
+	printf("%zu ban%s\n", t->nrows, t->nrows == 1 ? "" : "s");
 	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
@@ -564,6 +632,404 @@ int cmd_rules(struct fwctl *ctx, int argc, char **argv)
 	}
 	return fwctl_usage_error("rules", "unknown subcommand '%s' (status, reload, list, check)",
 				 sub);
+}
+
+/* ---- flush ---- */
+
+struct block_entries {
+	struct moat_dp_entry *v;
+	size_t n, cap;
+	int err;
+};
+
+static int block_entry_cb(const struct moat_dp_entry *e, void *userdata)
+{
+	struct block_entries *b = userdata;
+
+	if ((e->kind != MOAT_KIND_BLOCK && e->kind != MOAT_KIND_PORT_BLOCK) ||
+	    e->reason == MOAT_REASON_AUTO)
+		return 0;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct moat_dp_entry *v = reallocarray(b->v, cap, sizeof(*v));
+
+		if (!v) {
+			b->err = -ENOMEM;
+			return 1;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *e;
+	return 0;
+}
+
+/* Manual (and rule) block entries, through the pinned maps: the daemon keeps no copy of them
+ * (the maps are the truth, state.h), so this works the same with the daemon down. */
+static int flush_blocks(struct fwctl *ctx)
+{
+	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
+	struct block_entries b = { 0 };
+	size_t deleted = 0, failed = 0;
+	json_t *res = NULL;
+	char err[256];
+	int r = ctl_client_call(ctx->socket, "status", NULL, &res, err, sizeof(err));
+	bool down = r < 0 && ctl_client_unreachable(r);
+
+	json_decref(res);
+	dp = fwctl_open_dp(ctx);
+	if (!dp)
+		return FWCTL_EXIT_FAILED;
+	r = moat_dp_list(dp, block_entry_cb, &b);
+	if (r < 0 || b.err < 0) {
+		log_err("flush blocks: listing the entries: %s", b.err < 0 ? strerror(-b.err) :
+								 *moat_dp_errmsg(dp) ?
+									     moat_dp_errmsg(dp) :
+									     strerror(-r));
+		free(b.v);
+		return FWCTL_EXIT_FAILED;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		char c[CIDR_STRLEN];
+
+		r = moat_dp_delete(dp, &b.v[i]);
+		if (r >= 0 || r == -ENOENT) {
+			deleted += r >= 0;
+			continue;
+		}
+		failed++;
+		log_err("flush blocks: %s: %s",
+			b.v[i].cidr.family == AF_UNSPEC ? "any" :
+							  cidr_format(&b.v[i].cidr, c, sizeof(c)),
+			*moat_dp_errmsg(dp) ? moat_dp_errmsg(dp) : strerror(-r));
+	}
+	free(b.v);
+	if (down)
+		log_warn(
+			"moatd is not running (%s): the entries were removed from the pinned maps; "
+			"the daemon adopts them as they are when it starts",
+			err);
+	if (ctx->json) {
+		fwctl_print_json(json_pack("{s:I, s:I, s:b}", "deleted", (json_int_t)deleted,
+					   "failed", (json_int_t)failed, "daemon_running", !down));
+	} else {
+		printf("%zu block entr%s removed\n", deleted, deleted == 1 ? "y" : "ies");
+	}
+	return failed ? FWCTL_EXIT_FAILED : FWCTL_EXIT_OK;
+}
+
+int cmd_flush(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{},
+	};
+	json_t *res = NULL;
+	bool yes = false;
+	const char *what;
+	int c, r;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("flush"), stdout);
+			return FWCTL_EXIT_OK;
+		case 'y':
+			yes = true;
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return fwctl_usage_error("flush", "missing what to flush (bans, blocks)");
+	what = argv[optind++];
+	if (strcmp(what, "bans") != 0 && strcmp(what, "blocks") != 0)
+		return fwctl_usage_error("flush", "unknown '%s' (bans, blocks)", what);
+	if (optind < argc)
+		return fwctl_usage_error("flush", "unexpected argument '%s'", argv[optind]);
+	if (!yes)
+		return fwctl_usage_error("flush",
+					 "flush %s removes every entry of its kind: confirm with "
+					 "--yes (nothing changed)",
+					 what);
+	if (strcmp(what, "blocks") == 0)
+		return flush_blocks(ctx);
+	r = call(ctx, "bans.flush", NULL, &res);
+	if (r >= 0)
+		return r;
+	r = jint(res, "failed") ? FWCTL_EXIT_FAILED : FWCTL_EXIT_OK;
+	if (ctx->json) {
+		fwctl_print_json(res);
+		return r;
+	}
+	printf("%lld ban%s flushed", (long long)jint(res, "unbanned"),
+	       jint(res, "unbanned") == 1 ? "" : "s");
+	if (jint(res, "untracked"))
+		printf(", %lld untracked automatic entries removed",
+		       (long long)jint(res, "untracked"));
+	if (jint(res, "failed"))
+		printf(", %lld failed (see the daemon's log)", (long long)jint(res, "failed"));
+	printf("\n");
+	json_decref(res);
+	return r;
+}
+
+/* ---- alerts ---- */
+
+int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "sid", required_argument, NULL, 'i' },
+		{ "src", required_argument, NULL, 'c' },
+		{ "limit", required_argument, NULL, 'l' },
+		{},
+	};
+	static const char *const cols[] = { "TIME", "SOURCE", ">SID", ">PRIO", "ACTION", "MSG" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args = json_object(), *res = NULL, *a;
+	uint64_t v;
+	struct cidr cidr;
+	char buf[CIDR_STRLEN];
+	size_t i;
+	int c, r;
+
+	if (!args)
+		return fwctl_print_json(NULL);
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			json_decref(args);
+			fwctl_help_command(fwctl_command_find("alerts"), stdout);
+			return FWCTL_EXIT_OK;
+		case 's':
+			if (parse_duration(optarg, &v) < 0 || v < 1 || v > 365 * 86400) {
+				json_decref(args);
+				return fwctl_usage_error("alerts",
+							 "invalid --since '%s' (30s, 10m, 1h, 7d)",
+							 optarg);
+			}
+			json_object_set_new(args, "since_s", json_integer((json_int_t)v));
+			break;
+		case 'i':
+			if (parse_u64(optarg, 1, UINT32_MAX, &v) < 0) {
+				json_decref(args);
+				return fwctl_usage_error(
+					"alerts", "invalid --sid '%s' (1-4294967295)", optarg);
+			}
+			json_object_set_new(args, "sid", json_integer((json_int_t)v));
+			break;
+		case 'c':
+			r = cidr_parse(optarg, &cidr);
+			if (r < 0) {
+				json_decref(args);
+				if (r == -EADDRNOTAVAIL)
+					return fwctl_usage_error(
+						"alerts",
+						"--src '%s' has host bits set (did you mean %s?)",
+						optarg, cidr_format(&cidr, buf, sizeof(buf)));
+				return fwctl_usage_error("alerts",
+							 "invalid --src '%s' (an address or CIDR)",
+							 optarg);
+			}
+			json_object_set_new(args, "src", json_string(optarg));
+			break;
+		case 'l':
+			if (parse_u64(optarg, 1, 4096, &v) < 0) {
+				json_decref(args);
+				return fwctl_usage_error("alerts", "invalid --limit '%s' (1-4096)",
+							 optarg);
+			}
+			json_object_set_new(args, "limit", json_integer((json_int_t)v));
+			break;
+		default:
+			json_decref(args);
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		json_decref(args);
+		return fwctl_usage_error("alerts", "unexpected argument '%s'", argv[optind]);
+	}
+	r = call(ctx, "alerts", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = table_new(ARRAY_SIZE(cols), cols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, "alerts"), i, a)
+	{
+		time_t sec = (time_t)(jint(a, "ts_us") / 1000000);
+		char when[32] = "-", sid[16], prio[8];
+		struct tm tm;
+
+		if (localtime_r(&sec, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		snprintf(sid, sizeof(sid), "%lld", (long long)jint(a, "sid"));
+		snprintf(prio, sizeof(prio), "%lld", (long long)jint(a, "priority"));
+		if (table_add_row(t, (const char *const[]){ when, jstr(a, "src_ip"), sid, prio,
+							    jstr(a, "action"), jstr(a, "msg") }) <
+		    0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	table_print(t, stdout);
+	printf("%zu alert%s", t->nrows, t->nrows == 1 ? "" : "s");
+	if (jint(res, "overwritten"))
+		printf(" (the ring keeps the last %lld; %lld older ones not kept)",
+		       (long long)jint(res, "ring_size"), (long long)jint(res, "overwritten"));
+	printf("\n");
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- top ---- */
+
+int cmd_top(struct fwctl *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{},
+	};
+	static const char *const ocols[] = { "SOURCE", ">SCORE", ">OFFENCES", "BANNED", "RULES" };
+	static const char *const rcols[] = { ">SID", ">ALERTS", "MSG" };
+	_cleanup_(table_freep) struct table *t = NULL;
+	json_t *args, *res = NULL, *x;
+	uint64_t limit = 0;
+	bool offenders;
+	const char *sub;
+	size_t i;
+	int c, r;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("top"), stdout);
+			return FWCTL_EXIT_OK;
+		case OPT_LIMIT:
+			if (parse_u64(optarg, 1, 10000, &limit) < 0)
+				return fwctl_usage_error("top", "invalid --limit '%s' (1-10000)",
+							 optarg);
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return fwctl_usage_error("top", "missing subcommand (offenders, rules)");
+	sub = argv[optind++];
+	if (strcmp(sub, "offenders") != 0 && strcmp(sub, "rules") != 0)
+		return fwctl_usage_error("top", "unknown subcommand '%s' (offenders, rules)", sub);
+	if (optind < argc)
+		return fwctl_usage_error("top", "unexpected argument '%s'", argv[optind]);
+	offenders = strcmp(sub, "offenders") == 0;
+	args = json_object();
+	if (!args)
+		return fwctl_print_json(NULL);
+	if (limit)
+		json_object_set_new(args, "limit", json_integer((json_int_t)limit));
+	r = call(ctx, offenders ? "top.offenders" : "top.rules", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	t = offenders ? table_new(ARRAY_SIZE(ocols), ocols) : table_new(ARRAY_SIZE(rcols), rcols);
+	if (!t) {
+		json_decref(res);
+		return fwctl_print_json(NULL);
+	}
+	json_array_foreach(json_object_get(res, offenders ? "offenders" : "top"), i, x)
+	{
+		char a[32], b[32], rules[OFFENDER_RULES_STRLEN];
+
+		if (offenders) {
+			size_t k, len = 0;
+			json_t *s;
+
+			snprintf(a, sizeof(a), "%.1f",
+				 json_real_value(json_object_get(x, "score")));
+			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "offences"));
+			rules[0] = '\0';
+			json_array_foreach(json_object_get(x, "rule_ids"), k,
+					   s) if (len < sizeof(rules)) len +=
+				(size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
+						 k ? "," : "", (long long)json_integer_value(s));
+			r = table_add_row(
+				t,
+				(const char *const[]){
+					jstr(x, "prefix"), a, b,
+					json_is_true(json_object_get(x, "banned")) ? "yes" : "no",
+					rules[0] ? rules : "-" });
+		} else {
+			snprintf(a, sizeof(a), "%lld", (long long)jint(x, "sid"));
+			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "alerts"));
+			r = table_add_row(t, (const char *const[]){ a, b, jstr(x, "msg") });
+		}
+		if (r < 0) {
+			json_decref(res);
+			return fwctl_print_json(NULL);
+		}
+	}
+	if (offenders)
+		printf("%lld sources tracked; ban threshold %g\n", (long long)jint(res, "tracked"),
+		       json_real_value(json_object_get(res, "threshold")));
+	else
+		printf("%lld alerts from %lld rules since start\n", (long long)jint(res, "alerts"),
+		       (long long)jint(res, "rules"));
+	table_print(t, stdout);
+	json_decref(res);
+	return FWCTL_EXIT_OK;
+}
+
+/* ---- threshold ---- */
+
+int cmd_threshold(struct fwctl *ctx, int argc, char **argv)
+{
+	json_t *res = NULL, *args = NULL;
+	char buf[32];
+	int r = plain_opts(ctx, argc, argv, "threshold", 3);
+
+	if (r >= 0)
+		return r;
+	if (optind >= argc)
+		return fwctl_usage_error("threshold", "missing subcommand (show, set)");
+	if (strcmp(argv[optind], "show") == 0) {
+		if (argc - optind > 1)
+			return fwctl_usage_error("threshold", "unexpected argument '%s'",
+						 argv[optind + 1]);
+		r = call(ctx, "threshold.show", NULL, &res);
+	} else if (strcmp(argv[optind], "set") == 0) {
+		if (argc - optind != 3)
+			return fwctl_usage_error("threshold", "set needs KEY VALUE");
+		args = json_pack("{s:s, s:s}", "key", argv[optind + 1], "value", argv[optind + 2]);
+		if (!args)
+			return fwctl_print_json(NULL);
+		r = call(ctx, "threshold.set", args, &res);
+		json_decref(args);
+	} else {
+		return fwctl_usage_error("threshold", "unknown subcommand '%s' (show, set)",
+					 argv[optind]);
+	}
+	if (r >= 0)
+		return r;
+	if (ctx->json)
+		return fwctl_print_json(res);
+	printf("threshold: %g\n", json_real_value(json_object_get(res, "threshold")));
+	printf("window:    %s\n", format_duration((uint64_t)jint(res, "window"), buf, sizeof(buf)));
+	printf("ban-time:  %s\n",
+	       format_duration((uint64_t)jint(res, "ban-time"), buf, sizeof(buf)));
+	printf("ban-max:   %s\n",
+	       format_duration((uint64_t)jint(res, "ban-max"), buf, sizeof(buf)));
+	json_decref(res);
+	return FWCTL_EXIT_OK;
 }
 
 /* ---- config ---- */

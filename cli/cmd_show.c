@@ -79,9 +79,41 @@ int cmd_list(struct fwctl *ctx, int argc, char **argv)
 	struct list_state st = { 0 };
 	int r;
 
-	r = simple_opts(ctx, argc, argv, 0);
-	if (r >= 0)
-		return r;
+	static const struct option opts[] = {
+		{ "sort", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{},
+	};
+	const char *sort = NULL, *reason = NULL;
+	int c;
+
+	while ((c = fwctl_getopt(ctx, argc, argv, opts)) != -1) {
+		switch (c) {
+		case 'h':
+			fwctl_help_command(fwctl_command_find("list"), stdout);
+			return FWCTL_EXIT_OK;
+		case 's':
+			if (strcmp(optarg, "expiry") != 0 && strcmp(optarg, "hits") != 0)
+				return fwctl_usage_error(
+					"list", "invalid --sort '%s' (expiry, hits)", optarg);
+			sort = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		default:
+			return FWCTL_EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1)
+		return fwctl_usage_error("list", "unexpected argument '%s'", argv[optind + 1]);
+	if (optind < argc && strcmp(argv[optind], "bans") == 0)
+		return cmd_list_bans(ctx, sort, reason);
+	if (optind < argc)
+		return fwctl_usage_error("list", "unknown list '%s' (bans; none: every entry)",
+					 argv[optind]);
+	if (sort || reason)
+		return fwctl_usage_error("list", "--sort and --reason go with 'list bans'");
 	dp = fwctl_open_dp(ctx);
 	if (!dp)
 		return FWCTL_EXIT_FAILED;

@@ -91,8 +91,13 @@ static const struct fwctl_command commands[] = {
 	  "In default-deny mode only allowlisted sources and allowed services pass." },
 	{ "disallow", cmd_entry, "CIDR|--file FILE|- [--proto tcp|udp|icmp [--port N]]",
 	  "remove an allow entry", NULL },
-	{ "list", cmd_list, "[--json]", "list block and allow entries with time left and hits",
-	  NULL },
+	{ "list", cmd_list, "[bans [--sort expiry|hits] [--reason auto|SID]]",
+	  "list block and allow entries, or the daemon's bans, with time left and hits",
+	  "Without an argument: every kernel entry, read from the pinned maps (works with the\n"
+	  "daemon down). bans: moatd's active automatic bans (prefix, score, offences, what\n"
+	  "triggered it, rule ids, time left, hits of the kernel entry; 'gone' when an operator\n"
+	  "removed it); --sort expiry (default, soonest first) or hits (most first); --reason\n"
+	  "auto (all bans) or SID (bans that rule contributed to). Needs the daemon (exit 3)." },
 	{ "stats", cmd_stats, "[--json]", "show the mode, attachments and packet/byte counters",
 	  NULL },
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",
@@ -126,6 +131,34 @@ static const struct fwctl_command commands[] = {
 	  "problem as file:line: message; exit 1 if any rule is invalid." },
 	{ "config", cmd_config, "show", "the running daemon's effective configuration",
 	  "Printed in moat.conf syntax (durations in seconds, sizes in bytes); --json for JSON." },
+	{ "flush", cmd_flush, "bans|blocks --yes",
+	  "remove every automatic ban, or every manual block",
+	  "bans: moatd unbans every automatic ban (kernel entry deleted, EVE unban event with\n"
+	  "reason flushed; offence history kept) and removes automatic entries it does not\n"
+	  "track; needs the daemon (exit 3). blocks: deletes every block and port-block entry\n"
+	  "that is not an automatic ban (manual and rule entries), through the pinned maps;\n"
+	  "works with the daemon down (a warning: the daemon adopts the maps when it starts).\n"
+	  "Allow entries are never touched. Without --yes nothing changes (exit 2)." },
+	{ "alerts", cmd_alerts, "[--since DUR] [--sid N] [--src CIDR] [--limit N]",
+	  "the daemon's latest alerts, newest first",
+	  "From moatd's in-memory ring of the last 4096 alerts (all alerts, also with autoban\n"
+	  "off; eve.json has the full record). --since 10m: only alerts of the last 10 minutes;\n"
+	  "--sid N: one rule; --src CIDR: sources within CIDR (canonical); --limit N (1-4096,\n"
+	  "default 50)." },
+	{ "top", cmd_top, "offenders|rules [--limit N]",
+	  "the daemon's top offenders (by score) or rules (by alerts since start)",
+	  "offenders: tracked sources or prefixes by current score (decayed over the window),\n"
+	  "with offences (bans so far), whether a ban is active and the latest rule ids; the\n"
+	  "header shows the ban threshold. rules: rule ids by alerts since the daemon started,\n"
+	  "with the running rule's message. --limit N (1-10000, default 10)." },
+	{ "threshold", cmd_threshold, "show | set threshold|window|ban-time|ban-max VALUE",
+	  "show or change the automatic-ban scoring at run time",
+	  "threshold: the score that bans (1-1000000; alerts add 10/5/2/1 by priority 1-4 as\n"
+	  "configured). window: the score leaks threshold per window (1s-7d). ban-time: the\n"
+	  "first ban's length, ban-max: the cap of escalated bans (1s-365d, ban-max >=\n"
+	  "ban-time). Applied at once to every offender; running bans keep their expiry. Not\n"
+	  "saved: a restart reads the config file again. `fwctl config show` shows the values\n"
+	  "in force." },
 	{ "help", cmd_help, "[CMD]", "show help for all commands or one", NULL },
 };
 
@@ -176,7 +209,7 @@ static void help_all(FILE *f)
 	}
 	fputs("\nCommands:\n", f);
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fputs("\nExit codes:\n", f);
 	for (size_t i = 0; fwctl_exit_codes[i]; i += 2)
 		fprintf(f, "  %s  %s\n", fwctl_exit_codes[i], fwctl_exit_codes[i + 1]);

@@ -80,3 +80,7 @@ int cmd_status(struct fwctl *ctx, int argc, char **argv);
 int cmd_rules(struct fwctl *ctx, int argc, char **argv);
 int cmd_config(struct fwctl *ctx, int argc, char **argv);
 int cmd_http(struct fwctl *ctx, int argc, char **argv);
+int cmd_top(struct fwctl *ctx, int argc, char **argv);
+int cmd_flush(struct fwctl *ctx, int argc, char **argv);
+int cmd_alerts(struct fwctl *ctx, int argc, char **argv);
+int cmd_threshold(struct fwctl *ctx, int argc, char **argv);

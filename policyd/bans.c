@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -34,6 +35,11 @@ struct bans {
 	size_t n_own;
 	uint64_t own_dropped;
 	struct bans_stats st;
+	struct bans_rule_count *rules; /* open addressing by sid, BANS_MAX_RULES slots */
+	size_t n_rules;
+	uint64_t rules_refused;
+	struct bans_alert_rec *ring; /* BANS_ALERT_RING */
+	uint64_t ring_next; /* alerts recorded since start; next slot = ring_next % cap */
 };
 
 static uint64_t wall_us(void)
@@ -350,6 +356,12 @@ int bans_new(const struct moatd_config *cfg, struct moat_dp *dp, pthread_mutex_t
 	r = offender_table_new(&oc, &b->off);
 	if (r < 0)
 		goto fail;
+	b->rules = calloc(BANS_MAX_RULES, sizeof(*b->rules));
+	b->ring = calloc(BANS_ALERT_RING, sizeof(*b->ring));
+	if (!b->rules || !b->ring) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	if (eve_path) {
 		b->eve_path = strdup(eve_path);
 		if (!b->eve_path) {
@@ -378,6 +390,8 @@ void bans_free(struct bans *b)
 		return;
 	eve_writer_close(b->eve);
 	offender_table_free(b->off);
+	free(b->rules);
+	free(b->ring);
 	free(b->eve_path);
 	free(b->active);
 	free(b->own);
@@ -444,6 +458,141 @@ static void remove_active(struct bans *b, size_t i)
 	b->active[i] = b->active[--b->n_active];
 }
 
+/* Under the lock. A fixed open-addressed table: rule ids are few (a ruleset's alerting
+ * rules), and a full table counts refusals rather than growing. */
+static void count_rule(struct bans *b, uint32_t sid)
+{
+	size_t mask = BANS_MAX_RULES - 1, i = (sid * 2654435761u) & mask;
+
+	for (size_t k = 0; k < BANS_MAX_RULES; k++, i = (i + 1) & mask) {
+		struct bans_rule_count *rc = &b->rules[i];
+
+		if (rc->alerts && rc->sid != sid)
+			continue;
+		if (!rc->alerts)
+			b->n_rules++;
+		rc->sid = sid;
+		rc->alerts++;
+		rc->last_us = wall_us();
+		return;
+	}
+	b->rules_refused++;
+}
+
+/* Under the lock. */
+static void record_alert(struct bans *b, int family, const void *addr, int priority, bool drop,
+			 uint32_t sid)
+{
+	struct bans_alert_rec *a = &b->ring[b->ring_next++ % BANS_ALERT_RING];
+
+	*a = (struct bans_alert_rec){
+		.ts_us = wall_us(),
+		.sid = sid,
+		.priority = (uint8_t)(priority < 1 ? 1 :
+				      priority > 4 ? 4 :
+						     priority),
+		.drop = drop,
+		.family = family,
+	};
+	memcpy(a->src, addr, family == AF_INET ? 4 : 16);
+}
+
+size_t bans_recent_alerts(struct bans *b, int (*cb)(void *ctx, const struct bans_alert_rec *a),
+			  void *ctx, uint64_t *ret_overwritten)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(b->lock);
+	for (uint64_t i = b->ring_next; i > 0 && b->ring_next - i < BANS_ALERT_RING; i--) {
+		n++;
+		if (cb(ctx, &b->ring[(i - 1) % BANS_ALERT_RING]))
+			break;
+	}
+	if (ret_overwritten)
+		*ret_overwritten =
+			b->ring_next > BANS_ALERT_RING ? b->ring_next - BANS_ALERT_RING : 0;
+	pthread_mutex_unlock(b->lock);
+	return n;
+}
+
+size_t bans_rule_counts(struct bans *b, void (*cb)(void *ctx, const struct bans_rule_count *rc),
+			void *ctx, uint64_t *ret_refused)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(b->lock);
+	for (size_t i = 0; i < BANS_MAX_RULES; i++)
+		if (b->rules[i].alerts) {
+			cb(ctx, &b->rules[i]);
+			n++;
+		}
+	if (ret_refused)
+		*ret_refused = b->rules_refused;
+	pthread_mutex_unlock(b->lock);
+	return n;
+}
+
+size_t bans_offenders(struct bans *b, void (*cb)(void *ctx, const struct offender_snapshot *o),
+		      void *ctx)
+{
+	size_t n;
+
+	pthread_mutex_lock(b->lock);
+	n = offender_foreach(b->off, moat_dp_now_ns(), cb, ctx);
+	pthread_mutex_unlock(b->lock);
+	return n;
+}
+
+void bans_get_scoring(struct bans *b, struct bans_scoring *ret)
+{
+	struct offender_config oc;
+
+	pthread_mutex_lock(b->lock);
+	offender_get_config(b->off, &oc);
+	pthread_mutex_unlock(b->lock);
+	*ret = (struct bans_scoring){
+		.threshold = oc.threshold,
+		.window_s = oc.window_ns / 1000000000ull,
+		.ban_time_s = oc.ban_ns / 1000000000ull,
+		.ban_max_s = oc.ban_max_ns / 1000000000ull,
+	};
+}
+
+int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, size_t errlen)
+{
+	struct offender_config oc;
+
+	/* the config file's ranges (config.c) */
+	if (!(sc->threshold >= 1 && sc->threshold <= 1000000)) {
+		snprintf(err, errlen, "threshold %g out of range (1 to 1000000)", sc->threshold);
+		return -EINVAL;
+	}
+	if (sc->window_s < 1 || sc->window_s > 7 * 86400) {
+		snprintf(err, errlen, "window %" PRIu64 "s out of range (1s to 7d)", sc->window_s);
+		return -EINVAL;
+	}
+	if (sc->ban_time_s < 1 || sc->ban_time_s > 365 * 86400 || sc->ban_max_s < 1 ||
+	    sc->ban_max_s > 365 * 86400) {
+		snprintf(err, errlen, "ban time out of range (1s to 365d)");
+		return -EINVAL;
+	}
+	if (sc->ban_max_s < sc->ban_time_s) {
+		snprintf(err, errlen,
+			 "ban-max (%" PRIu64 "s) is shorter than ban-time (%" PRIu64 "s)",
+			 sc->ban_max_s, sc->ban_time_s);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(b->lock);
+	offender_get_config(b->off, &oc);
+	oc.threshold = sc->threshold;
+	oc.window_ns = sc->window_s * 1000000000ull;
+	oc.ban_ns = sc->ban_time_s * 1000000000ull;
+	oc.ban_max_ns = sc->ban_max_s * 1000000000ull;
+	offender_set_config(b->off, &oc);
+	pthread_mutex_unlock(b->lock);
+	return 0;
+}
+
 void bans_alert(struct bans *b, int family, const void *addr, int priority, bool drop, uint32_t sid)
 {
 	struct offender_verdict v;
@@ -456,11 +605,15 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 	uint64_t now;
 	int r;
 
-	if (!b->cfg->autoban)
+	pthread_mutex_lock(b->lock);
+	count_rule(b, sid);
+	record_alert(b, family, addr, priority, drop, sid);
+	if (!b->cfg->autoban) {
+		pthread_mutex_unlock(b->lock);
 		return;
+	}
 	host.prefix = family == AF_INET ? 32 : 128;
 	memcpy(host.addr, addr, family == AF_INET ? 4 : 16);
-	pthread_mutex_lock(b->lock);
 	b->st.alerts++;
 	now = moat_dp_now_ns();
 	if (offender_alert(b->off, family, addr, priority, drop, sid, now, &v) < 0 || !v.ban)
@@ -534,6 +687,44 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
 	}
 out:
 	pthread_mutex_unlock(b->lock);
+}
+
+size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed)
+{
+	size_t n = 0, failed = 0;
+
+	pthread_mutex_lock(b->lock);
+	while (b->n_active) {
+		struct ban_info gone = b->active[b->n_active - 1];
+		struct moat_dp_entry e = {
+			.kind = MOAT_KIND_BLOCK,
+			.dir = MOAT_DIR_SRC,
+			.cidr = gone.prefix,
+		};
+		struct moat_dp_entry cur;
+		char pfx[CIDR_STRLEN];
+		int r = moat_dp_get(b->dp, &e, &cur);
+
+		/* an operator's entry that replaced the ban stays */
+		if (r == 0 && cur.reason == MOAT_REASON_AUTO)
+			r = moat_dp_delete(b->dp, &e);
+		if (r < 0 && r != -ENOENT) {
+			failed++;
+			log_err("unban %s: %s", cidr_format(&gone.prefix, pfx, sizeof(pfx)),
+				moat_dp_errmsg(b->dp));
+		}
+		gone.expires_ns = 0;
+		log_info("unbanned %s (%s)", cidr_format(&gone.prefix, pfx, sizeof(pfx)), reason);
+		eve_ban_event(b, "unban", "unban", &gone.prefix, &gone, reason);
+		offender_unbanned(b->off, &gone.prefix);
+		b->st.unbans++;
+		b->n_active--;
+		n++;
+	}
+	pthread_mutex_unlock(b->lock);
+	if (ret_failed)
+		*ret_failed = failed;
+	return n;
 }
 
 int bans_sweep(struct bans *b)

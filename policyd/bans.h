@@ -92,3 +92,52 @@ size_t bans_foreach(struct bans *b, void (*cb)(void *ctx, const struct ban_info 
 int bans_notify_fd(const struct bans *b);
 
 void bans_get_stats(struct bans *b, struct bans_stats *ret);
+
+/* Every tracked offender (score decayed to now), under the lock; returns how many. */
+size_t bans_offenders(struct bans *b, void (*cb)(void *ctx, const struct offender_snapshot *o),
+		      void *ctx);
+
+/* Alerts per rule id since start (counted also with autoban off), at most BANS_MAX_RULES
+ * rule ids; alerts of further rule ids are counted in rules_refused. */
+#define BANS_MAX_RULES 4096
+struct bans_rule_count {
+	uint32_t sid;
+	uint64_t alerts;
+	uint64_t last_us; /* wall clock of the latest alert */
+};
+size_t bans_rule_counts(struct bans *b, void (*cb)(void *ctx, const struct bans_rule_count *rc),
+			void *ctx, uint64_t *ret_refused);
+
+/* The scoring parameters in force, and changing them at run time (the others stay): see
+ * offender_set_config(). Returns 0 or -EINVAL (message in err) for an inconsistent set. */
+struct bans_scoring {
+	double threshold;
+	uint64_t window_s, ban_time_s, ban_max_s;
+};
+void bans_get_scoring(struct bans *b, struct bans_scoring *ret);
+int bans_set_scoring(struct bans *b, const struct bans_scoring *sc, char *err, size_t errlen);
+
+/*
+ * Unban every active automatic ban now (an operator's flush): kernel entry deleted when it is
+ * still the automatic one, EVE unban event with reason REASON, offence history kept (a repeat
+ * offender still escalates). Returns how many were unbanned; *ret_failed (may be NULL) gets
+ * kernel deletions that failed (the ban is dropped from the active list all the same, the
+ * entry expires in the kernel).
+ */
+size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed);
+
+/* The latest alerts (all of them, also with autoban off), kept in a ring of BANS_ALERT_RING;
+ * older ones are overwritten (counted). */
+#define BANS_ALERT_RING 4096
+struct bans_alert_rec {
+	uint64_t ts_us; /* wall clock */
+	uint32_t sid;
+	uint8_t priority;
+	bool drop; /* drop/reject rule */
+	int family; /* AF_INET, AF_INET6 */
+	uint8_t src[16];
+};
+/* Calls CB newest first, under the lock, until it returns non-zero; *ret_overwritten (may be
+ * NULL) gets alerts lost to the ring's cap since start. Returns how many CB saw. */
+size_t bans_recent_alerts(struct bans *b, int (*cb)(void *ctx, const struct bans_alert_rec *a),
+			  void *ctx, uint64_t *ret_overwritten);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <config.h> /* the build's: MOAT_VERSION */
@@ -181,7 +182,584 @@ static int cmd_config(void *ctx, json_t *args, json_t **ret_result, char *err, s
 {
 	struct ctlplane *cp = ctx;
 
+	struct bans_scoring sc;
+	json_t *ab;
+
 	*ret_result = config_json(daemon_config(cp->d));
+	if (!*ret_result)
+		return -ENOMEM;
+	/* `fwctl threshold set` changes these at run time: show the values in force */
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	ab = json_object_get(*ret_result, "autoban");
+	json_object_set_new(ab, "threshold", json_real(sc.threshold));
+	json_object_set_new(ab, "window", json_integer((json_int_t)sc.window_s));
+	json_object_set_new(ab, "ban-time", json_integer((json_int_t)sc.ban_time_s));
+	json_object_set_new(ab, "ban-max", json_integer((json_int_t)sc.ban_max_s));
+	return 0;
+}
+
+/* ---- bans.list ---- */
+
+/* Hard cap of bans one reply lists (the bans module caps its active list lower). */
+#define BANS_LIST_MAX 65536
+
+struct ban_snap {
+	struct ban_info *v;
+	size_t n, cap;
+	uint64_t refused; /* past BANS_LIST_MAX or out of memory */
+};
+
+static void ban_snap_cb(void *ctx, const struct ban_info *bi)
+{
+	struct ban_snap *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct ban_info *v =
+			cap <= BANS_LIST_MAX ? reallocarray(s->v, cap, sizeof(*v)) : NULL;
+
+		if (!v) {
+			s->refused++;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *bi;
+}
+
+struct ban_row {
+	const struct ban_info *bi;
+	bool in_kernel;
+	uint64_t hits, expires_ns;
+};
+
+static int cmp_expiry(const void *a, const void *b)
+{
+	const struct ban_row *x = a, *y = b;
+
+	return x->expires_ns < y->expires_ns ? -1 : x->expires_ns > y->expires_ns;
+}
+
+static int cmp_hits(const void *a, const void *b)
+{
+	const struct ban_row *x = a, *y = b;
+
+	if (x->hits != y->hits)
+		return x->hits > y->hits ? -1 : 1;
+	return cmp_expiry(a, b);
+}
+
+static const struct control_arg bans_list_args[] = {
+	{ "sort", JSON_STRING, false },
+	{ "reason", JSON_STRING, false },
+	{},
+};
+
+/*
+ * The daemon's active automatic bans, with the kernel entry's hits and expiry (an operator may
+ * have changed or removed it: in_kernel false). reason: "auto" (all of them) or a rule id
+ * (bans that rule contributed to); "manual" is refused (manual entries are not bans).
+ */
+static int cmd_bans_list(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	const char *sort = json_string_value(json_object_get(args, "sort"));
+	const char *reason = json_string_value(json_object_get(args, "reason"));
+	struct ban_snap snap = { 0 };
+	_cleanup_free_ struct ban_row *rows = NULL;
+	uint64_t sid = 0, now = moat_dp_now_ns();
+	size_t n = 0;
+	json_t *arr, *res;
+	char buf[CIDR_STRLEN];
+
+	if (sort && strcmp(sort, "expiry") != 0 && strcmp(sort, "hits") != 0) {
+		snprintf(err, errlen, "invalid sort '%s' (expiry, hits)", sort);
+		return -EINVAL;
+	}
+	if (reason && strcmp(reason, "manual") == 0) {
+		snprintf(err, errlen,
+			 "bans are automatic: manual blocks are listed by 'fwctl list'");
+		return -EINVAL;
+	}
+	if (reason && strcmp(reason, "auto") != 0 && parse_u64(reason, 1, UINT32_MAX, &sid) < 0) {
+		snprintf(err, errlen, "invalid reason '%s' (auto, or a rule id 1-4294967295)",
+			 reason);
+		return -EINVAL;
+	}
+	bans_foreach(daemon_bans(d), ban_snap_cb, &snap);
+	rows = calloc(snap.n ? snap.n : 1, sizeof(*rows));
+	if (!rows) {
+		free(snap.v);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(daemon_dp_lock(d));
+	for (size_t i = 0; i < snap.n; i++) {
+		const struct ban_info *bi = &snap.v[i];
+		struct moat_dp_entry key = { .kind = MOAT_KIND_BLOCK,
+					     .dir = MOAT_DIR_SRC,
+					     .cidr = bi->prefix },
+				     e;
+		bool match = !sid;
+
+		for (size_t k = 0; k < bi->n_sids && !match; k++)
+			match = bi->sids[k] == sid;
+		if (!match)
+			continue;
+		rows[n] = (struct ban_row){ .bi = bi, .expires_ns = bi->expires_ns };
+		if (moat_dp_get(daemon_dp(d), &key, &e) >= 0 && e.reason == MOAT_REASON_AUTO) {
+			rows[n].in_kernel = true;
+			rows[n].hits = e.hits;
+			rows[n].expires_ns = e.expires_ns;
+		}
+		n++;
+	}
+	pthread_mutex_unlock(daemon_dp_lock(d));
+	qsort(rows, n, sizeof(*rows), sort && strcmp(sort, "hits") == 0 ? cmp_hits : cmp_expiry);
+
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		const struct ban_info *bi = rows[i].bi;
+		json_t *sids = json_array();
+
+		for (size_t k = 0; sids && k < bi->n_sids; k++)
+			json_array_append_new(sids, json_integer(bi->sids[k]));
+		json_array_append_new(
+			arr, json_pack("{s:s, s:o*, s:f, s:i, s:s, s:I, s:I, s:b, s:I}", "prefix",
+				       cidr_format(&bi->prefix, buf, sizeof(buf)), "rule_ids", sids,
+				       "score", bi->score, "offences", (int)bi->offences, "trigger",
+				       bi->drop_rule ? "drop_rule" : "score", "banned_at_us",
+				       (json_int_t)bi->banned_at_us, "expires_in_s",
+				       (json_int_t)(rows[i].expires_ns > now ?
+							    (rows[i].expires_ns - now + 999999999) /
+								    1000000000 :
+							    0),
+				       "in_kernel", rows[i].in_kernel, "hits",
+				       (json_int_t)rows[i].hits));
+	}
+	res = json_pack("{s:I, s:I, s:o*}", "count", (json_int_t)n, "unlisted",
+			(json_int_t)snap.refused, "bans", arr);
+	free(snap.v);
+	*ret_result = res;
+	return res ? 0 : -ENOMEM;
+}
+
+/* ---- top.offenders, top.rules ---- */
+
+#define TOP_DEFAULT_LIMIT 10
+#define TOP_MAX_LIMIT 10000
+
+static const struct control_arg top_args[] = {
+	{ "limit", JSON_INTEGER, false },
+	{},
+};
+
+static int top_limit(json_t *args, size_t *ret, char *err, size_t errlen)
+{
+	json_t *j = json_object_get(args, "limit");
+
+	*ret = TOP_DEFAULT_LIMIT;
+	if (!j)
+		return 0;
+	if (json_integer_value(j) < 1 || json_integer_value(j) > TOP_MAX_LIMIT) {
+		snprintf(err, errlen, "invalid limit %lld (1-%d)", (long long)json_integer_value(j),
+			 TOP_MAX_LIMIT);
+		return -EINVAL;
+	}
+	*ret = (size_t)json_integer_value(j);
+	return 0;
+}
+
+struct offender_snap {
+	struct offender_snapshot *v;
+	size_t n, cap;
+	uint64_t refused; /* out of memory */
+};
+
+static void offender_snap_cb(void *ctx, const struct offender_snapshot *o)
+{
+	struct offender_snap *s = ctx;
+
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		struct offender_snapshot *v = reallocarray(s->v, cap, sizeof(*v));
+
+		if (!v) {
+			s->refused++;
+			return;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = *o;
+}
+
+static int cmp_offender(const void *a, const void *b)
+{
+	const struct offender_snapshot *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	if (x->offences != y->offences)
+		return x->offences > y->offences ? -1 : 1;
+	return x->last_ns > y->last_ns ? -1 : x->last_ns < y->last_ns;
+}
+
+/* Tracked offenders by current (decayed) score, then offences, then the latest alert. */
+static int cmd_top_offenders(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct offender_snap snap = { 0 };
+	struct bans_scoring sc;
+	char buf[CIDR_STRLEN];
+	size_t limit;
+	json_t *arr;
+	int r = top_limit(args, &limit, err, errlen);
+
+	if (r < 0)
+		return r;
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	bans_offenders(daemon_bans(cp->d), offender_snap_cb, &snap);
+	if (snap.n)
+		qsort(snap.v, snap.n, sizeof(*snap.v), cmp_offender);
+	arr = json_array();
+	for (size_t i = 0; arr && i < snap.n && i < limit; i++) {
+		const struct offender_snapshot *o = &snap.v[i];
+		json_t *sids = json_array();
+
+		for (size_t k = 0; sids && k < o->n_sids; k++)
+			json_array_append_new(sids, json_integer(o->sids[k]));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:f, s:i, s:b, s:o*}", "prefix",
+						cidr_format(&o->prefix, buf, sizeof(buf)), "score",
+						o->score, "offences", (int)o->offences, "banned",
+						o->banned, "rule_ids", sids));
+	}
+	*ret_result = json_pack("{s:I, s:f, s:o*}", "tracked", (json_int_t)snap.n, "threshold",
+				sc.threshold, "offenders", arr);
+	free(snap.v);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+struct rule_snap {
+	struct bans_rule_count v[BANS_MAX_RULES];
+	size_t n;
+};
+
+static void rule_snap_cb(void *ctx, const struct bans_rule_count *rc)
+{
+	struct rule_snap *s = ctx;
+
+	if (s->n < BANS_MAX_RULES)
+		s->v[s->n++] = *rc;
+}
+
+static int cmp_rule(const void *a, const void *b)
+{
+	const struct bans_rule_count *x = a, *y = b;
+
+	if (x->alerts != y->alerts)
+		return x->alerts > y->alerts ? -1 : 1;
+	return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
+/* Rules by alerts since start, with the running ruleset's message when it has the rule. */
+static int cmd_top_rules(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	_cleanup_free_ struct rule_snap *snap = calloc(1, sizeof(*snap));
+	const struct ruleset *rs = daemon_ruleset(cp->d);
+	uint64_t refused = 0, total = 0;
+	size_t limit;
+	json_t *arr;
+	int r = top_limit(args, &limit, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (!snap)
+		return -ENOMEM;
+	bans_rule_counts(daemon_bans(cp->d), rule_snap_cb, snap, &refused);
+	for (size_t i = 0; i < snap->n; i++)
+		total += snap->v[i].alerts;
+	qsort(snap->v, snap->n, sizeof(snap->v[0]), cmp_rule);
+	arr = json_array();
+	for (size_t i = 0; arr && i < snap->n && i < limit; i++) {
+		const struct bans_rule_count *rc = &snap->v[i];
+		int idx = rs ? ruleset_find(rs, 1, rc->sid) : -ENOENT;
+		const struct rule_info *ri = idx >= 0 ? ruleset_rule(rs, (size_t)idx) : NULL;
+
+		json_array_append_new(
+			arr, json_pack("{s:I, s:I, s:I, s:s?}", "sid", (json_int_t)rc->sid,
+				       "alerts", (json_int_t)rc->alerts, "last_alert_us",
+				       (json_int_t)rc->last_us, "msg", ri ? ri->msg : NULL));
+	}
+	*ret_result =
+		json_pack("{s:I, s:I, s:I, s:o*}", "rules", (json_int_t)snap->n, "alerts",
+			  (json_int_t)total, "unlisted_alerts", (json_int_t)refused, "top", arr);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- threshold.show, threshold.set ---- */
+
+static json_t *scoring_json(const struct bans_scoring *sc)
+{
+	return json_pack("{s:f, s:I, s:I, s:I}", "threshold", sc->threshold, "window",
+			 (json_int_t)sc->window_s, "ban-time", (json_int_t)sc->ban_time_s,
+			 "ban-max", (json_int_t)sc->ban_max_s);
+}
+
+static int cmd_threshold_show(void *ctx, json_t *args, json_t **ret_result, char *err,
+			      size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct bans_scoring sc;
+
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	*ret_result = scoring_json(&sc);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+static const struct control_arg threshold_set_args[] = {
+	{ "key", JSON_STRING, true },
+	{ "value", JSON_STRING, true },
+	{},
+};
+
+/* Keys as in the config file's [autoban] section; durations as there (30s, 10m, 1h, 7d). */
+static int cmd_threshold_set(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	const char *key = json_string_value(json_object_get(args, "key"));
+	const char *value = json_string_value(json_object_get(args, "value"));
+	struct bans_scoring sc, old;
+	uint64_t *dur = NULL, old_dur = 0;
+	char buf[32];
+	int r;
+
+	bans_get_scoring(daemon_bans(cp->d), &sc);
+	old = sc;
+	if (strcmp(key, "threshold") == 0) {
+		char *end;
+		double v;
+
+		errno = 0;
+		v = strtod(value, &end);
+		if (!*value || *end || errno || !(v >= 1 && v <= 1000000)) {
+			snprintf(err, errlen, "invalid threshold '%s' (a number, 1 to 1000000)",
+				 value);
+			return -EINVAL;
+		}
+		sc.threshold = v;
+	} else if (strcmp(key, "window") == 0) {
+		dur = &sc.window_s;
+	} else if (strcmp(key, "ban-time") == 0) {
+		dur = &sc.ban_time_s;
+	} else if (strcmp(key, "ban-max") == 0) {
+		dur = &sc.ban_max_s;
+	} else {
+		snprintf(err, errlen, "unknown key '%s' (threshold, window, ban-time, ban-max)",
+			 key);
+		return -EINVAL;
+	}
+	if (dur) {
+		old_dur = *dur;
+		if (parse_duration(value, dur) < 0) {
+			snprintf(err, errlen, "invalid %s '%s' (a duration: 30s, 10m, 1h, 7d)", key,
+				 value);
+			return -EINVAL;
+		}
+	}
+	r = bans_set_scoring(daemon_bans(cp->d), &sc, err, errlen);
+	if (r < 0)
+		return r;
+	if (dur)
+		log_info("autoban: %s %s -> %s (control socket)", key,
+			 format_duration(old_dur, buf, sizeof(buf)), value);
+	else
+		log_info("autoban: threshold %g -> %g (control socket)", old.threshold,
+			 sc.threshold);
+	*ret_result = scoring_json(&sc);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- bans.flush ---- */
+
+/* Automatic entries in the kernel that no tracked ban owns (left by a daemon whose state
+ * was lost) are removed too; at most this many per flush. */
+#define FLUSH_MAX_UNTRACKED 65536
+
+struct auto_entries {
+	struct moat_dp_entry *v;
+	size_t n, cap;
+	bool truncated;
+};
+
+static int auto_entry_cb(const struct moat_dp_entry *e, void *userdata)
+{
+	struct auto_entries *a = userdata;
+
+	if (e->kind != MOAT_KIND_BLOCK || e->reason != MOAT_REASON_AUTO)
+		return 0;
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 64;
+		struct moat_dp_entry *v =
+			cap <= FLUSH_MAX_UNTRACKED ? reallocarray(a->v, cap, sizeof(*v)) : NULL;
+
+		if (!v) {
+			a->truncated = true;
+			return 1;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = *e;
+	return 0;
+}
+
+static int cmd_bans_flush(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	struct daemon *d = cp->d;
+	struct auto_entries a = { 0 };
+	size_t failed = 0, untracked = 0, n;
+	int r;
+
+	n = bans_flush(daemon_bans(d), "flushed", &failed);
+	/* A worker may ban between the flush and this walk: its entry goes too, and the next
+	 * sweep logs that ban's unban ("removed"), so no ban is left untracked or unlogged. */
+	pthread_mutex_lock(daemon_dp_lock(d));
+	r = moat_dp_list(daemon_dp(d), auto_entry_cb, &a);
+	for (size_t i = 0; r >= 0 && i < a.n; i++) {
+		if (moat_dp_delete(daemon_dp(d), &a.v[i]) == 0)
+			untracked++;
+		else
+			failed++;
+	}
+	pthread_mutex_unlock(daemon_dp_lock(d));
+	free(a.v);
+	if (r < 0) {
+		snprintf(err, errlen, "%zu bans flushed; listing the kernel's entries: %s", n,
+			 strerror(-r));
+		return r;
+	}
+	log_info("bans flushed by the control socket: %zu unbanned, %zu untracked entries "
+		 "removed, %zu failed",
+		 n, untracked, failed);
+	*ret_result = json_pack("{s:I, s:I, s:I, s:b}", "unbanned", (json_int_t)n, "untracked",
+				(json_int_t)untracked, "failed", (json_int_t)failed, "truncated",
+				a.truncated);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+/* ---- alerts ---- */
+
+#define ALERTS_DEFAULT_LIMIT 50
+
+static const struct control_arg alerts_args[] = {
+	{ "since_s", JSON_INTEGER, false },
+	{ "sid", JSON_INTEGER, false },
+	{ "src", JSON_STRING, false },
+	{ "limit", JSON_INTEGER, false },
+	{},
+};
+
+struct alerts_query {
+	uint64_t after_us; /* 0: any */
+	uint32_t sid; /* 0: any */
+	bool has_src;
+	struct cidr src;
+	size_t limit, matched;
+	const struct ruleset *rs;
+	json_t *arr;
+};
+
+static int alert_cb(void *ctx, const struct bans_alert_rec *a)
+{
+	struct alerts_query *q = ctx;
+	char ip[CIDR_STRLEN];
+	const struct rule_info *ri;
+	int idx;
+
+	if (q->after_us && a->ts_us < q->after_us)
+		return 1; /* newest first: the rest are older */
+	if (q->sid && a->sid != q->sid)
+		return 0;
+	if (q->has_src && !cidr_contains(&q->src, a->family, a->src))
+		return 0;
+	idx = q->rs ? ruleset_find(q->rs, 1, a->sid) : -ENOENT;
+	ri = idx >= 0 ? ruleset_rule(q->rs, (size_t)idx) : NULL;
+	if (q->arr)
+		json_array_append_new(
+			q->arr,
+			json_pack("{s:I, s:s, s:I, s:i, s:s, s:s?}", "ts_us", (json_int_t)a->ts_us,
+				  "src_ip", addr_format(a->family, a->src, ip, sizeof(ip)), "sid",
+				  (json_int_t)a->sid, "priority", (int)a->priority, "action",
+				  a->drop ? "drop" : "alert", "msg", ri ? ri->msg : NULL));
+	return ++q->matched >= q->limit;
+}
+
+/* The latest alerts, newest first, from the daemon's ring (bans.h). */
+static int cmd_alerts(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ctlplane *cp = ctx;
+	json_t *jsince = json_object_get(args, "since_s"), *jsid = json_object_get(args, "sid");
+	json_t *jlimit = json_object_get(args, "limit");
+	const char *src = json_string_value(json_object_get(args, "src"));
+	struct alerts_query q = { .limit = ALERTS_DEFAULT_LIMIT, .rs = daemon_ruleset(cp->d) };
+	uint64_t overwritten = 0;
+	struct timespec ts;
+
+	if (jsince) {
+		if (json_integer_value(jsince) < 1 || json_integer_value(jsince) > 365 * 86400) {
+			snprintf(err, errlen, "invalid since_s %lld (1 to 365 days in seconds)",
+				 (long long)json_integer_value(jsince));
+			return -EINVAL;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		q.after_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u -
+			     (uint64_t)json_integer_value(jsince) * 1000000u;
+	}
+	if (jsid) {
+		if (json_integer_value(jsid) < 1 || json_integer_value(jsid) > UINT32_MAX) {
+			snprintf(err, errlen, "invalid sid %lld (1-4294967295)",
+				 (long long)json_integer_value(jsid));
+			return -EINVAL;
+		}
+		q.sid = (uint32_t)json_integer_value(jsid);
+	}
+	if (src) {
+		int r = cidr_parse(src, &q.src);
+
+		if (r == -EADDRNOTAVAIL) {
+			char buf[CIDR_STRLEN];
+
+			snprintf(err, errlen, "src '%s' has host bits set (did you mean %s?)", src,
+				 cidr_format(&q.src, buf, sizeof(buf)));
+			return -EINVAL;
+		}
+		if (r < 0) {
+			snprintf(err, errlen, "invalid src '%s' (an address or CIDR)", src);
+			return -EINVAL;
+		}
+		q.has_src = true;
+	}
+	if (jlimit) {
+		if (json_integer_value(jlimit) < 1 ||
+		    json_integer_value(jlimit) > BANS_ALERT_RING) {
+			snprintf(err, errlen, "invalid limit %lld (1-%d)",
+				 (long long)json_integer_value(jlimit), BANS_ALERT_RING);
+			return -EINVAL;
+		}
+		q.limit = (size_t)json_integer_value(jlimit);
+	}
+	q.arr = json_array();
+	if (!q.arr)
+		return -ENOMEM;
+	bans_recent_alerts(daemon_bans(cp->d), alert_cb, &q, &overwritten);
+	*ret_result = json_pack("{s:I, s:I, s:I, s:o}", "count", (json_int_t)q.matched, "ring_size",
+				(json_int_t)BANS_ALERT_RING, "overwritten", (json_int_t)overwritten,
+				"alerts", q.arr);
 	return *ret_result ? 0 : -ENOMEM;
 }
 
@@ -391,6 +969,24 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 			r = control_register(cp->control, "config.show", cmd_config, cp, NULL);
 		if (r >= 0)
 			r = control_register(cp->control, "metrics", cmd_metrics, cp, NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
+					     bans_list_args);
+		if (r >= 0)
+			r = control_register(cp->control, "alerts", cmd_alerts, cp, alerts_args);
+		if (r >= 0)
+			r = control_register(cp->control, "bans.flush", cmd_bans_flush, cp, NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "top.offenders", cmd_top_offenders, cp,
+					     top_args);
+		if (r >= 0)
+			r = control_register(cp->control, "top.rules", cmd_top_rules, cp, top_args);
+		if (r >= 0)
+			r = control_register(cp->control, "threshold.show", cmd_threshold_show, cp,
+					     NULL);
+		if (r >= 0)
+			r = control_register(cp->control, "threshold.set", cmd_threshold_set, cp,
+					     threshold_set_args);
 		if (r >= 0)
 			r = ruledir_register_commands(cp->ruledir, cp->control);
 		if (r >= 0)

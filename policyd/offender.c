@@ -310,3 +310,41 @@ void offender_get_stats(const struct offender_table *t, struct offender_stats *r
 	*ret = t->st;
 	ret->entries = t->n;
 }
+
+size_t offender_foreach(struct offender_table *t, uint64_t now_ns,
+			void (*cb)(void *ctx, const struct offender_snapshot *o), void *ctx)
+{
+	size_t n = 0;
+
+	for (struct offender *o = t->lru_head; o; o = o->lnext) {
+		struct offender_snapshot s = {
+			.prefix = o->prefix,
+			.score = decayed(t, o, now_ns, NULL),
+			.offences = o->offences,
+			.banned = o->ban_until_ns && now_ns < o->ban_until_ns,
+			.last_ns = o->last_ns,
+			.n_sids = o->n_sids,
+		};
+
+		memcpy(s.sids, o->sids, sizeof(s.sids));
+		cb(ctx, &s);
+		n++;
+	}
+	return n;
+}
+
+void offender_set_config(struct offender_table *t, const struct offender_config *cfg)
+{
+	uint32_t max = t->cfg.max_entries;
+	uint8_t v4 = t->cfg.v4_prefix, v6 = t->cfg.v6_prefix;
+
+	t->cfg = *cfg;
+	t->cfg.max_entries = max;
+	t->cfg.v4_prefix = v4;
+	t->cfg.v6_prefix = v6;
+}
+
+void offender_get_config(const struct offender_table *t, struct offender_config *ret)
+{
+	*ret = t->cfg;
+}

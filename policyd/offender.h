@@ -84,3 +84,24 @@ size_t offender_expire(struct offender_table *t, uint64_t now_ns);
 void offender_unbanned(struct offender_table *t, const struct cidr *prefix);
 
 void offender_get_stats(const struct offender_table *t, struct offender_stats *ret);
+
+/* One tracked offender as offender_foreach() reports it. */
+struct offender_snapshot {
+	struct cidr prefix;
+	double score; /* decayed to now */
+	unsigned int offences;
+	bool banned; /* a ban is active now */
+	uint64_t last_ns; /* last alert */
+	uint32_t sids[OFFENDER_MAX_SIDS];
+	size_t n_sids;
+};
+
+/* Calls CB for every tracked prefix (most recently seen first); returns how many. */
+size_t offender_foreach(struct offender_table *t, uint64_t now_ns,
+			void (*cb)(void *ctx, const struct offender_snapshot *o), void *ctx);
+
+/* Replace the scoring parameters (threshold, weights, window, ban times ...) at run time:
+ * scores already accrued stay and leak at the new rate; running bans keep their expiry.
+ * max_entries and the prefix lengths are kept (they shape the table). */
+void offender_set_config(struct offender_table *t, const struct offender_config *cfg);
+void offender_get_config(const struct offender_table *t, struct offender_config *ret);

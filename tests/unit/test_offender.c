@@ -242,6 +242,81 @@ static void test_offender_rejects_bad_config(void **state)
 	assert_null(t);
 }
 
+struct seen {
+	struct offender_snapshot v[4];
+	size_t n;
+};
+
+static void seen_cb(void *ctx, const struct offender_snapshot *o)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < 4);
+	s->v[s->n++] = *o;
+}
+
+/* offender_foreach reports every prefix, most recent first, with the score decayed to now. */
+static void test_offender_foreach_snapshot(void **state)
+{
+	struct offender_config cfg = base_cfg();
+	struct offender_table *t = NULL;
+	struct offender_verdict v;
+	uint8_t a[16] = { 198, 18, 0, 1 }, b[16] = { 198, 18, 0, 2 };
+	struct seen s = { 0 };
+	char buf[CIDR_STRLEN];
+
+	assert_int_equal(offender_table_new(&cfg, &t), 0);
+	assert_int_equal(offender_alert(t, AF_INET, a, 1, false, 7, 0, &v), 0); /* banned */
+	assert_int_equal(offender_alert(t, AF_INET, b, 2, false, 8, 1 * S, &v), 0); /* 5 */
+	assert_int_equal(offender_foreach(t, 7 * S, seen_cb, &s), 2);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(cidr_format(&s.v[0].prefix, buf, sizeof(buf)), "198.18.0.2/32");
+	assert_false(s.v[0].banned);
+	assert_int_equal(s.v[0].offences, 0);
+	/* 6 s at threshold 10 per 60 s leak 1 point */
+	assert_true(s.v[0].score > 3.99 && s.v[0].score < 4.01);
+	assert_int_equal(s.v[0].n_sids, 1);
+	assert_int_equal(s.v[0].sids[0], 8);
+	assert_string_equal(cidr_format(&s.v[1].prefix, buf, sizeof(buf)), "198.18.0.1/32");
+	assert_true(s.v[1].banned);
+	assert_int_equal(s.v[1].offences, 1);
+	assert_true(s.v[1].score == 0);
+	/* past the ban's end it no longer counts as banned */
+	s.n = 0;
+	offender_foreach(t, 601 * S, seen_cb, &s);
+	assert_false(s.v[1].banned);
+	offender_table_free(t);
+}
+
+/* A new threshold, window and ban time apply to the next alert; table shape is kept. */
+static void test_offender_set_config_at_run_time(void **state)
+{
+	struct offender_config cfg = base_cfg(), got;
+	struct offender_table *t = NULL;
+	struct offender_verdict v;
+	uint8_t a[16] = { 198, 18, 0, 1 };
+
+	assert_int_equal(offender_table_new(&cfg, &t), 0);
+	cfg.threshold = 25;
+	cfg.ban_ns = 30 * S;
+	cfg.max_entries = 1; /* ignored: the table keeps its cap */
+	cfg.v4_prefix = 24; /* ignored */
+	offender_set_config(t, &cfg);
+	offender_get_config(t, &got);
+	assert_true(got.threshold == 25);
+	assert_int_equal(got.ban_ns, 30 * S);
+	assert_int_equal(got.max_entries, 1024);
+	assert_int_equal(got.v4_prefix, 32);
+	assert_int_equal(offender_alert(t, AF_INET, a, 1, false, 1, 0, &v), 0);
+	assert_false(v.ban); /* 10 < 25 */
+	assert_int_equal(offender_alert(t, AF_INET, a, 1, false, 1, 0, &v), 0);
+	assert_false(v.ban); /* 20 < 25 */
+	assert_int_equal(offender_alert(t, AF_INET, a, 1, false, 1, 0, &v), 0);
+	assert_true(v.ban); /* 30 */
+	assert_int_equal(v.ban_ns, 30 * S);
+	offender_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +326,8 @@ int main(void)
 		cmocka_unit_test(test_offender_cap_evicts_least_recent),
 		cmocka_unit_test(test_offender_expire_keeps_history),
 		cmocka_unit_test(test_offender_rejects_bad_config),
+		cmocka_unit_test(test_offender_foreach_snapshot),
+		cmocka_unit_test(test_offender_set_config_at_run_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
