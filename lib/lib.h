@@ -7,3 +7,4 @@
 #include "parse.h"
 #include "cidr.h"
 #include "strutil.h"
+#include "fileio.h"

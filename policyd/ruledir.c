@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The watched rule directory: inotify, debounce, background compile, install, status. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -132,20 +131,13 @@ static void job_free(struct job *j)
 
 DEFINE_FREEP(struct job, job_free)
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The rule files a path stands for, in load order (as ruleset_load reads them). */
 static int list_files(const char *path, json_t *files)
 {
 	struct stat st;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
+	size_t n = 0;
+	int r;
 
 	if (stat(path, &st) < 0)
 		return -errno;
@@ -155,30 +147,9 @@ static int list_files(const char *path, json_t *files)
 					 ends_with(path, ".conf") ? "modsecurity" : "suricata",
 					 "bytes", (json_int_t)st.st_size));
 	}
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (!ends_with(de->d_name, ".rules") && !ends_with(de->d_name, ".conf"))
-			continue;
-		if (n == cap) {
-			char **nv = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
-
-			if (!nv) {
-				r = -ENOMEM;
-				goto out;
-			}
-			names = nv;
-		}
-		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			r = -ENOMEM;
-			goto out;
-		}
-		n++;
-	}
-	if (n) /* qsort(NULL, 0, ...) is undefined */
-		qsort(names, n, sizeof(*names), cmp_str);
+	r = rules_dir_list(path, &names, &n);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		char full[PATH_MAX];
 
@@ -190,12 +161,8 @@ static int list_files(const char *path, json_t *files)
 					 ends_with(full, ".conf") ? "modsecurity" : "suricata",
 					 "bytes", (json_int_t)st.st_size));
 	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
-	return r;
+	rules_dir_list_free(names, n);
+	return 0;
 }
 
 /* "file:line: sid N: message", without the parts a diagnostic lacks. */

@@ -560,7 +560,7 @@ static int load_path(struct msc_ruleset *m, struct load_state *ls, const char *p
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0;
 	int rc;
 
 	{
@@ -583,32 +583,11 @@ static int load_path(struct msc_ruleset *m, struct load_state *ls, const char *p
 			diag(ls, RULE_DIAG_INVALID, path, 0, 0, "cannot read: %s", strerror(-rc));
 		return rc;
 	}
-	for (;;) {
-		size_t n;
-
-		if (len + 65536 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 131072;
-			if (cap > MSC_FILE_MAX + 65536 + 1) {
-				diag(ls, RULE_DIAG_INVALID, path, 0, 0, "file larger than %u bytes",
-				     MSC_FILE_MAX);
-				return -EFBIG;
-			}
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, 65536, f);
-		len += n;
-		if (n < 65536) {
-			if (ferror(f))
-				return -EIO;
-			break;
-		}
-	}
-	buf[len] = '\0';
+	rc = file_read_all(f, MSC_FILE_MAX, &buf, &len);
+	if (rc == -EFBIG)
+		diag(ls, RULE_DIAG_INVALID, path, 0, 0, "file larger than %u bytes", MSC_FILE_MAX);
+	if (rc < 0)
+		return rc;
 	if (memchr(buf, '\0', len)) {
 		diag(ls, RULE_DIAG_INVALID, path, 0, 0, "file holds NUL bytes: not a rule file");
 		m->st.invalid++;

@@ -176,6 +176,12 @@ int ruleset_load_string(const char *text, const char *name, const struct ruleset
 			struct ruleset **ret, struct rule_diags *diags);
 
 void ruleset_free(struct ruleset *rs);
+
+/* The rule files of directory DIR in load order: names ending in ".rules" (Suricata) or
+ * ".conf" (ModSecurity), sorted bytewise. *ret_names (free with rules_dir_list_free) holds
+ * *ret_n names without the directory. Returns 0 or -errno (opendir's, -ENOMEM). */
+int rules_dir_list(const char *dir, char ***ret_names, size_t *ret_n);
+void rules_dir_list_free(char **names, size_t n);
 void ruleset_get_stats(const struct ruleset *rs, struct ruleset_stats *ret);
 size_t ruleset_count(const struct ruleset *rs);
 const struct rule_info *ruleset_rule(const struct ruleset *rs, size_t idx);

@@ -307,33 +307,14 @@ static int read_file(const char *path, char **ret)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len;
+	int r;
 
 	if (!f)
 		return -errno;
-	for (;;) {
-		size_t n;
-
-		if (len + 65536 + 1 > cap) {
-			char *nb;
-
-			cap = cap ? cap * 2 : 131072;
-			if (cap > RULE_FILE_MAX + 65536 + 1)
-				return -EFBIG;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-		}
-		n = fread(buf + len, 1, 65536, f);
-		len += n;
-		if (n < 65536) {
-			if (ferror(f))
-				return -EIO;
-			break;
-		}
-	}
-	buf[len] = '\0';
+	r = file_read_all(f, RULE_FILE_MAX, &buf, &len);
+	if (r < 0)
+		return r;
 	if (memchr(buf, '\0', len))
 		return -EBADMSG;
 	*ret = TAKE_PTR(buf);
@@ -390,13 +371,19 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int load_dir(struct loader *ld, const char *dir)
+void rules_dir_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int rules_dir_list(const char *dir, char ***ret_names, size_t *ret_n)
 {
 	DIR *d = opendir(dir);
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int r = 0;
 
 	if (!d)
 		return -errno;
@@ -408,22 +395,36 @@ static int load_dir(struct loader *ld, const char *dir)
 
 			cap = cap ? cap * 2 : 64;
 			nv = realloc(names, cap * sizeof(*nv));
-			if (!nv) {
-				r = -ENOMEM;
-				goto out;
-			}
+			if (!nv)
+				goto oom;
 			names = nv;
 		}
 		names[n] = strdup(de->d_name);
-		if (!names[n]) {
-			r = -ENOMEM;
-			goto out;
-		}
+		if (!names[n])
+			goto oom;
 		n++;
 	}
+	closedir(d);
 	if (n) /* qsort(NULL, 0, ...) is undefined */
 		qsort(names, n, sizeof(*names), cmp_str);
-	for (size_t i = 0; i < n && r >= 0; i++) {
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+oom:
+	closedir(d);
+	rules_dir_list_free(names, n);
+	return -ENOMEM;
+}
+
+static int load_dir(struct loader *ld, const char *dir)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r = rules_dir_list(dir, &names, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
@@ -435,11 +436,7 @@ static int load_dir(struct loader *ld, const char *dir)
 			break;
 		r = 0;
 	}
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	closedir(d);
+	rules_dir_list_free(names, n);
 	return r;
 }
 

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Reading whole text files (rule files, configs) with a size cap. */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * Read F to its end into a new NUL-terminated buffer (*ret_buf, freed by the caller) of
+ * *ret_len bytes (the terminator not counted; the content may itself hold NUL bytes, which
+ * callers that want text check). Returns 0, -EFBIG when F holds more than MAX bytes, -EIO on
+ * a read error, -ENOMEM. The ret_ outputs stay untouched on failure.
+ */
+int file_read_all(FILE *f, size_t max, char **ret_buf, size_t *ret_len);
