@@ -168,6 +168,30 @@ copy_raw:
  * a fourth-or-higher leading digit limits it to two digits), \a \b \f \n \r \t \v, and \C -> C
  * for any other C. A backslash at the very end stays.
  */
+/* The byte a C-style one-letter escape stands for (\a \b \f \n \r \t \v), or -1: the
+ * table jsDecode and escapeSeqDecode share. */
+static int c_escape_letter(uint8_t c)
+{
+	switch (c) {
+	case 'a':
+		return 7;
+	case 'b':
+		return 8;
+	case 'f':
+		return 0x0c;
+	case 'n':
+		return 0x0a;
+	case 'r':
+		return 0x0d;
+	case 't':
+		return 0x09;
+	case 'v':
+		return 0x0b;
+	default:
+		return -1;
+	}
+}
+
 size_t msc_tfn_codec_js_decode(const uint8_t *in, size_t len, uint8_t *d)
 {
 	size_t i = 0, o = 0;
@@ -203,33 +227,9 @@ size_t msc_tfn_codec_js_decode(const uint8_t *in, size_t len, uint8_t *d)
 			d[o++] = (uint8_t)v;
 			i += 1 + j;
 		} else if (i + 1 < len) {
-			uint8_t c = in[i + 1];
-			switch (c) {
-			case 'a':
-				c = 7;
-				break;
-			case 'b':
-				c = 8;
-				break;
-			case 'f':
-				c = 0x0c;
-				break;
-			case 'n':
-				c = 0x0a;
-				break;
-			case 'r':
-				c = 0x0d;
-				break;
-			case 't':
-				c = 0x09;
-				break;
-			case 'v':
-				c = 0x0b;
-				break;
-			default:
-				break;
-			}
-			d[o++] = c;
+			int c = c_escape_letter(in[i + 1]);
+
+			d[o++] = c >= 0 ? (uint8_t)c : in[i + 1];
 			i += 2;
 		} else {
 			d[o++] = in[i++];
@@ -561,44 +561,10 @@ size_t msc_tfn_codec_escape_seq_decode(const uint8_t *in, size_t len, uint8_t *d
 			d[o++] = in[i++];
 			continue;
 		}
-		int c = -1;
-		switch (in[i + 1]) {
-		case 'a':
-			c = 7;
-			break;
-		case 'b':
-			c = 8;
-			break;
-		case 'f':
-			c = 0x0c;
-			break;
-		case 'n':
-			c = 0x0a;
-			break;
-		case 'r':
-			c = 0x0d;
-			break;
-		case 't':
-			c = 0x09;
-			break;
-		case 'v':
-			c = 0x0b;
-			break;
-		case '\\':
-			c = '\\';
-			break;
-		case '?':
-			c = '?';
-			break;
-		case '\'':
-			c = '\'';
-			break;
-		case '"':
-			c = '"';
-			break;
-		default:
-			break;
-		}
+		int c = c_escape_letter(in[i + 1]);
+
+		if (in[i + 1] == '\\' || in[i + 1] == '?' || in[i + 1] == '\'' || in[i + 1] == '"')
+			c = in[i + 1];
 		if (c != -1) {
 			i += 2;
 		} else if ((in[i + 1] | 0x20) == 'x') {
