@@ -77,6 +77,7 @@ static void usage(FILE *out)
 		"                   {request-body-limit,response-body-limit,\n"
 		"                   response-body-decompress-layer-limit})\n"
 		"  -T               check the rules given with -S and exit\n"
+		"  -v               more log output (debug messages)\n"
 		"  -h, --help       this help\n"
 		"  -V, --version    print the version\n");
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # `meson install --destdir` of this build puts the binaries, the systemd unit, the example
-# config, the man page and the bash completion in their places under the prefix (and
+# config, the man pages and the bash completion in their places under the prefix (and
 # sysconfdir), and nothing anywhere else.
 set -euo pipefail
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/moat-install.$$.XXXXXX")
@@ -32,6 +32,8 @@ fi
 man8=$p/$MANDIR/man8/fwctl.8
 [ -f "$man8" ] || fail "fwctl.8 not in $PREFIX/$MANDIR/man8"
 cmp -s "$man8" "$FWCTL_MAN" || fail "installed fwctl.8 differs from the build's"
+cmp -s "$p/$MANDIR/man8/moatd.8" "$SOURCE_ROOT/docs/moatd.8" ||
+    fail "moatd.8 not in $PREFIX/$MANDIR/man8 (or differs from docs/moatd.8)"
 compl=$p/$DATADIR/bash-completion/completions/fwctl
 [ -f "$compl" ] || fail "completion not in $PREFIX/$DATADIR/bash-completion/completions"
 bash -n "$compl" || fail "installed completion has a syntax error"
