@@ -9,6 +9,9 @@ event type's table) or its type differs. ban/unban fields are read from the func
 writes them (policyd/bans.c: eve_ban_event): no capture makes them.
 
 usage: eve_fields.py MOATD SOURCE_ROOT CORPUS_DIR
+       eve_fields.py --eve EVE_JSON SOURCE_ROOT [EVENT_TYPE ...]
+The second form checks an eve.json written elsewhere (the live test eve_live), and that
+each EVENT_TYPE given occurs in it.
 """
 import glob
 import json
@@ -19,7 +22,11 @@ import subprocess
 import sys
 import tempfile
 
-MOATD, ROOT, CORPUS = sys.argv[1:4]
+LIVE_EVE = None
+if sys.argv[1] == '--eve':
+    LIVE_EVE, ROOT, WANT_TYPES = sys.argv[2], sys.argv[3], sys.argv[4:]
+else:
+    MOATD, ROOT, CORPUS = sys.argv[1:4]
 DOC = os.path.join(ROOT, 'docs', 'eve.md')
 errors = []
 
@@ -98,33 +105,52 @@ def run(pcap, rules, tmp, where):
     return evs
 
 
-tmp = tempfile.mkdtemp(prefix='moat-eve.')
-try:
-    secrules = os.path.join(tmp, 'doc.conf')
-    with open(secrules, 'w') as f:
-        f.write('SecRuleEngine On\n'
-                'SecRule REQUEST_URI "@rx ." "id:100,phase:1,pass,log,msg:\'uri %{MATCHED_VAR}\','
-                'tag:\'doc/a\',tag:\'doc/b\',logdata:\'%{MATCHED_VAR}\',ver:\'v1\',severity:CRITICAL,'
-                'setvar:tx.anomaly_score=+5"\n'
-                'SecRule REQUEST_METHOD "@rx ." "id:101,phase:2,deny,status:403,log,msg:\'m\'"\n')
-    cases = sorted(d for d in glob.glob(os.path.join(CORPUS, 'suricata-verify', '*/'))
-                   if glob.glob(d + '*.pcap'))
-    if len(cases) < 50:
-        errors.append(f'{CORPUS}/suricata-verify: only {len(cases)} captures')
-    n_events = 0
-    msc_runs = 0
-    for d in cases:
-        pcap = sorted(glob.glob(d + '*.pcap'))[0]
-        rules = [d + 'test.rules'] if os.path.exists(d + 'test.rules') else []
-        evs = run(pcap, rules, tmp, pcap)
-        n_events += len(evs)
-        if any(e['event_type'] == 'http' for e in evs) and msc_runs < 20:
-            msc_runs += 1
-            n_events += len(run(pcap, [secrules], tmp, pcap + ' (SecRules)'))
+def check_live():
+    """Walk an eve.json written by a live moatd."""
+    types = set()
+    with open(LIVE_EVE, encoding='utf-8') as f:
+        for n, line in enumerate(f, 1):
+            e = json.loads(line)
+            types.add(e.get('event_type'))
+            walk(e, '', e.get('event_type', '?'), f'{LIVE_EVE}:{n}')
+    for t in WANT_TYPES:
+        if t not in types:
+            errors.append(f'{LIVE_EVE}: no {t} event (the live test lost its input)')
+    return f'of {LIVE_EVE} ({", ".join(sorted(map(str, types)))})'
+
+
+def check_corpus():
+    """moatd -r over the suricata-verify captures, and SecRules over those with HTTP."""
+    n_events = msc_runs = 0
+    tmp = tempfile.mkdtemp(prefix='moat-eve.')
+    try:
+        secrules = os.path.join(tmp, 'doc.conf')
+        with open(secrules, 'w') as f:
+            f.write('SecRuleEngine On\n'
+                    'SecRule REQUEST_URI "@rx ." "id:100,phase:1,pass,log,msg:\'uri %{MATCHED_VAR}\','
+                    'tag:\'doc/a\',tag:\'doc/b\',logdata:\'%{MATCHED_VAR}\',ver:\'v1\','
+                    'severity:CRITICAL,setvar:tx.anomaly_score=+5"\n'
+                    'SecRule REQUEST_METHOD "@rx ." "id:101,phase:2,deny,status:403,log,msg:\'m\'"\n')
+        cases = sorted(d for d in glob.glob(os.path.join(CORPUS, 'suricata-verify', '*/'))
+                       if glob.glob(d + '*.pcap'))
+        if len(cases) < 50:
+            errors.append(f'{CORPUS}/suricata-verify: only {len(cases)} captures')
+        for d in cases:
+            pcap = sorted(glob.glob(d + '*.pcap'))[0]
+            rules = [d + 'test.rules'] if os.path.exists(d + 'test.rules') else []
+            evs = run(pcap, rules, tmp, pcap)
+            n_events += len(evs)
+            if any(e['event_type'] == 'http' for e in evs) and msc_runs < 20:
+                msc_runs += 1
+                n_events += len(run(pcap, [secrules], tmp, pcap + ' (SecRules)'))
+    finally:
+        shutil.rmtree(tmp)
     if not any(et == 'alert' and p.startswith('alert.metadata.') for et, p, _ in seen):
         errors.append('no SecRule alert with alert.metadata was produced: the test lost its input')
-finally:
-    shutil.rmtree(tmp)
+    return (f'from {len(cases)} captures ({n_events} events, {msc_runs} with SecRules)')
+
+
+summary = check_live() if LIVE_EVE else check_corpus()
 
 for (et, path, ty), where in sorted(seen.items()):
     t = tables_for(et)
@@ -168,5 +194,4 @@ if errors:
     for e in errors:
         print('FAIL:', e)
     sys.exit(1)
-print(f'ok: {len(seen)} (event_type, field, type) triples from {len(cases)} captures '
-      f'({n_events} events, {msc_runs} with SecRules) are documented')
+print(f'ok: {len(seen)} (event_type, field, type) triples {summary} are documented')
