@@ -103,8 +103,8 @@ with open(DOC, encoding='utf-8') as f:
             name = cells[0].strip('`')
             status = cells[1]
             example = cells[2].strip('`')
-            if status not in ('yes', 'partial', 'ignored', 'no'):
-                fail(f'{DOC}:{n}: {name}: status "{status}" (yes, partial, ignored or no)')
+            if status not in ('yes', 'partial', 'ignored', 'no', 'invalid'):
+                fail(f'{DOC}:{n}: {name}: status "{status}" (yes, partial, ignored, no, invalid)')
             tables[kind].append((n, name, status, example))
             note_rows.append((n, cells[3]))
         elif kind and not line.strip():
@@ -123,8 +123,9 @@ for kind, (ok, unsup) in parser.items():
     for name in sorted(ok):
         if name not in doc:
             fail(f'{kind}: "{name}" is accepted by the parser but missing from the matrix')
-        elif doc[name][1] == 'no':
-            fail(f'{DOC}:{doc[name][0]}: "{name}" is marked no but the parser accepts it')
+        elif doc[name][1] in ('no', 'invalid'):
+            fail(f'{DOC}:{doc[name][0]}: "{name}" is marked {doc[name][1]} but the parser '
+                 'accepts it')
     for name in sorted(unsup):
         if kind == 'suricata-unsupported' and name not in doc:
             fail(f'{kind}: "{name}" is in the parser\'s not-supported list but not in the matrix')
@@ -133,7 +134,7 @@ for kind, (ok, unsup) in parser.items():
                  'skips it as not supported')
     # matrix -> parser
     for name, (n, st, _) in sorted(doc.items()):
-        if st == 'no':
+        if st in ('no', 'invalid'):
             continue
         known = name in ok or (kind == 'suricata-setting' and
                                any(name.startswith(x) for x in setting_prefixes))
@@ -142,6 +143,13 @@ for kind, (ok, unsup) in parser.items():
 for pre in sorted(setting_prefixes):
     if not any(n.startswith(pre) for n in rows.get('suricata-setting', {})):
         fail(f'suricata-setting: no row for the parser\'s {pre}* settings')
+# Suricata keywords moat does not know at all (rules using them are invalid, not skipped)
+sur_known = set().union(*(parser[k][0] | parser[k][1] for k in parser if k.startswith('suricata')))
+for n, name, st, _ in tables.get('suricata-unknown', []):
+    if st != 'invalid':
+        fail(f'{DOC}:{n}: {name}: rows of the suricata-unknown table are invalid')
+    if name in sur_known:
+        fail(f'{DOC}:{n}: {name} is in the parser\'s tables: move it to its table')
 ign = set(ignored_dirs)
 for name, (n, st, _) in rows.get('secrule-directive', {}).items():
     if st == 'ignored' and name not in ign:
@@ -171,7 +179,7 @@ def sur_rule(kind, name, st, ex):
         opts = f'{name}; content:"a";'
     elif kind == 'suricata-modifier':
         opts = f'content:"a"; {name};'
-    elif kind == 'suricata-unsupported' or not ex:
+    elif kind in ('suricata-unsupported', 'suricata-unknown') or not ex:
         opts = f'{name};'
     else:
         opts = ex if ex.endswith(';') else ex + ';'
@@ -181,7 +189,7 @@ def sur_rule(kind, name, st, ex):
 
 
 for kind in ('suricata-protocol', 'suricata-keyword', 'suricata-sticky', 'suricata-modifier',
-             'suricata-unsupported'):
+             'suricata-unsupported', 'suricata-unknown'):
     for n, name, st, ex in tables.get(kind, []):
         sur_lines.append((sur_rule(kind, name, st, ex), n, name, st))
 
@@ -257,6 +265,9 @@ def check(file, line, doc_line, name, st, text):
     elif st == 'no':
         if not any('not supported' in m or 'unknown variable' in m or 'unknown directive' in m
                    for m in msgs):
+            fail(shown)
+    elif st == 'invalid':
+        if not any('unknown keyword' in m for m in msgs):
             fail(shown)
     elif st == 'ignored':
         if file.endswith('.conf') and name in ign:
