@@ -38,10 +38,14 @@ settings = set(re.findall(r'strcmp\(key, "([^"]+)"\)', read('dpi/worker.c') + co
 prefixes = set(re.findall(r'strncmp\(key, "([^"]+)", \d+\)', read('dpi/worker.c')))
 htp = re.search(r'#define HTP_PREFIX "([^"]+)"', config_c).group(1)
 settings |= {htp + k for k in re.findall(r'strcmp\(k, "([^"]+)"\)', config_c)}
-metrics = set()
+metrics = set()  # the daemon's families (policyd/)
 for f in glob.glob(os.path.join(ROOT, 'policyd', '*.c')):
     with open(f, encoding='utf-8') as fh:
         metrics |= set(re.findall(r'"(moat_[a-z0-9_]+)"', fh.read()))
+cli_metrics = set()  # fwctl's own (`fwctl stats --prometheus`: # HELP/# TYPE lines it prints)
+for f in glob.glob(os.path.join(ROOT, 'cli', '*.c')):
+    with open(f, encoding='utf-8') as fh:
+        cli_metrics |= set(re.findall(r'# (?:HELP|TYPE) (moat_[a-z0-9_]+)', fh.read()))
 fwctl_cmds = set(re.findall(r'^### (\S+)', read('docs/fwctl.md'), re.M))
 help_text = subprocess.run([MOATD, '--help'], capture_output=True, text=True).stdout
 moatd_opts = set(re.findall(r'(?<![\w-])(--?[A-Za-z][\w-]*)', help_text))
@@ -82,8 +86,9 @@ def check(path, full):
             if name.startswith(('moat_dp_', 'moat_pkt_', 'moat_abi', 'moat_cfg')) or \
                     name.endswith('_'):  # moat_control_* and the like
                 continue
-            if name not in metrics:
-                errors.append(f'{where}: metric {name} is not exported by policyd/')
+            if name not in metrics and name not in cli_metrics:
+                errors.append(f'{where}: metric {name} is exported neither by moatd '
+                              '(policyd/) nor by fwctl (cli/)')
         for cmd in re.findall(r'`fwctl ([a-z][a-z-]*)', line):
             if cmd not in fwctl_cmds:
                 errors.append(f'{where}: fwctl {cmd}: no such command in docs/fwctl.md')
