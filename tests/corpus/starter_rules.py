@@ -3,6 +3,7 @@
 """The starter ruleset (rules/starter/moat-starter.rules) through moatd's real packet path:
 
 - `moatd -T` loads every rule of the file: 0 skipped, 0 invalid, as many loaded as the file has;
+  the CRS setup file beside it loads with Debian's CRS (when installed): 0 invalid;
 - every rule has at least one attack sample below, and each sample makes exactly its expected
   starter sids fire (an HTTP request in a pcap made by the shared jsonl2pcap tool, or, for
   the port-scan rule, SYN bursts written here);
@@ -134,6 +135,19 @@ def main():
     last = (t.stdout + t.stderr).strip().splitlines()[-1:]
     check(t.returncode == 0 and last == ["rules: %d loaded, 0 skipped (unsupported), 0 invalid"
                                          % len(sids)], "moatd -T: %s" % last)
+
+    # the CRS setup file loads with Debian's CRS (when installed), nothing invalid
+    crs = "/usr/share/modsecurity-crs/rules"
+    if os.path.isdir(crs) and os.path.exists("/etc/modsecurity/crs/crs-setup.conf"):
+        setup = os.path.join(os.path.dirname(rules), "moat-crs-setup.conf")
+        t = subprocess.run([moatd, "-T", "-S", setup, "-S", crs], capture_output=True,
+                           text=True, timeout=120)
+        last = (t.stdout + t.stderr).strip().splitlines()[-1:]
+        check(t.returncode == 0 and re.fullmatch(r"rules: [1-9]\d* loaded, \d+ skipped "
+                                                 r"\(unsupported\), 0 invalid", last[0]),
+              "moatd -T with moat-crs-setup.conf and the CRS: %s" % last)
+    else:
+        print("skip CRS setup check: modsecurity-crs is not installed")
 
     covered = set().union(*(s for s, *_ in SAMPLES)) | {9100050}
     check(covered == sids, "every rule has an attack sample (missing: %s, unknown: %s)"

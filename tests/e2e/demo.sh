@@ -3,8 +3,9 @@
 # The README's demo (tests/lab/demo.sh), piped: it runs to the end and its output shows the
 # story (the port scan, SQL injection and traversal alerts streamed from EVE, the ban, XDP
 # drops counted while banned, the legitimate client never failing, the operator's fwctl views,
-# the ban expiring), without colour codes; then a second run interrupted with Ctrl-C (SIGINT)
-# in the middle. Neither leaves namespaces, pins, processes or files behind.
+# the ban expiring), without colour codes; a second run interrupted with Ctrl-C (SIGINT) in
+# the middle; a third with --keep, whose printed fwctl command works on the kept lab and whose
+# printed removal command removes it. None leaves namespaces, pins, processes or files behind.
 set -u
 : "${FWCTL:?FWCTL must point at the built fwctl}"
 : "${MOATD:?MOATD must point at the built moatd}"
@@ -54,7 +55,7 @@ expect '^      1 sources? tracked' "fwctl top offenders"
 expect '^      xdp +drop +block-src +[1-9]' "fwctl stats XDP drop counter"
 expect '\[eve\] .* 198\.18\.0\.3/32 +ban lifted \(expired\)' "unban event"
 expect 'attacker 198\.18\.0\.3 GET /index\.html: 200 \(the ban expired' "traffic after expiry"
-expect '^    client: [1-9][0-9]* background requests, all served \(200\)$' "unhurt client"
+expect '^    client: [1-9][0-9]* background requests, all served \(200\), no alert$' "unhurt client"
 expect '^    client +198\.18\.0\.2 GET /index\.html: 200 \(still served\)' "client served during the ban"
 if grep -q $'\e\[' <<<"$out"; then
 	fail "colour codes in piped output"
@@ -82,3 +83,23 @@ rc=$?
 [ $rc = 130 ] || fail "interrupted demo exited $rc, want 130"
 left_behind "$DEMO_ID" && fail "the interrupted demo left the above behind"
 echo "ok: interrupted demo (SIGINT) exited 130 and cleaned up"
+
+# --keep: the lab stays up; the printed commands explore it and remove it
+export DEMO_ID=e2ekeep$$
+out=$("$demo" --keep 2>&1)
+rc=$?
+remove=$(sed -n 's/^    remove it: //p' <<<"$out")
+trap 'rm -f "$log"; [ -n "$remove" ] && eval "$remove" 2>/dev/null' EXIT
+[ $rc = 0 ] || fail "demo --keep exited $rc: $out"
+[ -n "$remove" ] || fail "demo --keep printed no removal command: $out"
+ip netns list | grep -q "^moat-$DEMO_ID-gw" || fail "demo --keep did not keep the lab"
+status=$(sed -n 's/^    fwctl: *//p' <<<"$out")
+eval "$status" | grep -Eq '^daemon: +running' || fail "the printed fwctl command failed: $status"
+eval "$remove" || fail "the printed removal command failed: $remove"
+remove=
+for _ in $(seq 1 50); do
+	left_behind "$DEMO_ID" >/dev/null || break
+	sleep 0.2
+done
+left_behind "$DEMO_ID" && fail "the printed removal command left the above behind"
+echo "ok: demo --keep kept the lab; its printed fwctl and removal commands work"
