@@ -317,6 +317,7 @@ attacks=(
 	"/cgi-bin/ping?host=127.0.0.1;cat%20/etc/passwd"
 	"/uploads/c99.php?cmd=id"
 )
+unset why
 for a in "${attacks[@]}"; do
 	path=${a%% *} ua=
 	[ "$path" = "$a" ] || ua=${a#* }
@@ -327,7 +328,8 @@ for a in "${attacks[@]}"; do
 		bad "  -> no answer: already banned"
 		break
 	fi
-	say "  -> $code from the server (moat watches; it bans, it does not rewrite requests)"
+	say "  -> $code${why-  (the server answers: moat detects, scores and bans; it does not edit requests)}"
+	why=
 done
 eve_has "e['event_type'] == 'alert' and e['src_ip'] == '$ATTACKER' and e['alert']['signature_id'] in (9100010, 9100011)" ||
 	die "no SQL injection alert (sids 9100010, 9100011)"
