@@ -165,10 +165,15 @@ static int iface_call(struct fwctl *ctx, const char *cmd, json_t *args, json_t *
 		return FWCTL_EXIT_OK;
 	if (ctl_client_unreachable(r)) {
 		log_debug("%s: %s", cmd, err);
-		log_warn(
-			"%s: moatd is not reachable: changing the pinned links directly; the daemon "
-			"serves the interface when it starts",
-			cmd);
+		if (strcmp(cmd, "attach") == 0)
+			log_warn(
+				"attach: moatd is not reachable: changing the pinned links directly; "
+				"the daemon serves the interface when it starts");
+		else
+			log_warn(
+				"detach: moatd is not reachable: changing the pinned links directly; "
+				"the daemon attaches it again when it starts only if it is one of its "
+				"-i interfaces");
 		return -1;
 	}
 	log_err("%s", err);
