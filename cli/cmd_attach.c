@@ -6,6 +6,7 @@
 #include <string.h>
 #include "lib/lib.h"
 #include "cmd_common.h"
+#include "ctl_client.h"
 #include "entry_args.h"
 
 struct moat_dp *fwctl_open_dp(const struct fwctl *ctx)
@@ -146,6 +147,54 @@ static json_t *report_json(const struct moat_dp_attach_report *rep)
 	return o;
 }
 
+/*
+ * Ask moatd to attach or detach (iface.attach/iface.detach). Returns an exit code, or -1 when
+ * the daemon is not reachable (the caller works on the pins directly). *ret_result is set on
+ * success.
+ */
+static int iface_call(struct fwctl *ctx, const char *cmd, json_t *args, json_t **ret_result)
+{
+	char err[1024];
+	int code = 0;
+	int r = ctl_client_call_full(ctx->socket,
+				     strcmp(cmd, "attach") == 0 ? "iface.attach" : "iface.detach",
+				     args, 0, ret_result, &code, err, sizeof(err));
+
+	json_decref(args);
+	if (r >= 0)
+		return FWCTL_EXIT_OK;
+	if (ctl_client_unreachable(r)) {
+		log_debug("%s: %s", cmd, err);
+		if (strcmp(cmd, "attach") == 0)
+			log_warn(
+				"attach: moatd is not reachable: changing the pinned links directly; "
+				"the daemon serves the interface when it starts");
+		else
+			log_warn(
+				"detach: moatd is not reachable: changing the pinned links directly; "
+				"the daemon attaches it again when it starts only if it is one of its "
+				"-i interfaces");
+		return -1;
+	}
+	log_err("%s", err);
+	return code == EINVAL ? FWCTL_EXIT_USAGE : FWCTL_EXIT_FAILED;
+}
+
+static void report_print(const char *ifname, bool updated, const char *xdp, unsigned int busy_id,
+			 const char *tc, unsigned int tc_prio, const char *pins)
+{
+	printf("%s %s: xdp %s", updated ? "updated" : "attached", ifname, xdp);
+	if (strcmp(xdp, "busy") == 0)
+		printf(" (hook held by program %u; TC ingress enforces)", busy_id);
+	printf(", tc %s", tc);
+	if (strcmp(tc, "clsact") == 0)
+		printf(" (priority %u)", tc_prio);
+	if (pins)
+		printf(", pins %s\n", pins);
+	else
+		printf(", by moatd\n");
+}
+
 int cmd_attach(struct fwctl *ctx, int argc, char **argv)
 {
 	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
@@ -190,6 +239,37 @@ int cmd_attach(struct fwctl *ctx, int argc, char **argv)
 		return fwctl_usage_error("attach", "--xdp-mode off with --no-tc attaches nothing");
 	if (check_iface("attach", ifname) < 0)
 		return FWCTL_EXIT_USAGE;
+	{
+		json_t *res = NULL;
+		static const char *const names[] = { [MOAT_XDP_AUTO] = "auto",
+						     [MOAT_XDP_NATIVE] = "native",
+						     [MOAT_XDP_GENERIC] = "generic",
+						     [MOAT_XDP_OFF] = "off" };
+
+		r = iface_call(ctx, "attach",
+			       json_pack("{s:s, s:s, s:b}", "ifname", ifname, "xdp_mode",
+					 names[mode], "tc", tc),
+			       &res);
+		if (r == FWCTL_EXIT_OK && ctx->json) {
+			json_object_set_new(res, "daemon", json_true());
+			return fwctl_print_json(res);
+		}
+		if (r == FWCTL_EXIT_OK) {
+			report_print(json_string_value(json_object_get(res, "ifname")),
+				     json_is_true(json_object_get(res, "updated")),
+				     json_string_value(json_object_get(res, "xdp_mode")),
+				     (unsigned int)json_integer_value(
+					     json_object_get(res, "xdp_busy_prog_id")),
+				     json_string_value(json_object_get(res, "tc_mode")),
+				     (unsigned int)json_integer_value(
+					     json_object_get(res, "tc_priority")),
+				     NULL);
+			json_decref(res);
+			return FWCTL_EXIT_OK;
+		}
+		if (r >= 0)
+			return r;
+	}
 	dp = fwctl_open_dp(ctx);
 	if (!dp)
 		return FWCTL_EXIT_FAILED;
@@ -201,14 +281,9 @@ int cmd_attach(struct fwctl *ctx, int argc, char **argv)
 	}
 	if (ctx->json)
 		return fwctl_print_json(report_json(&rep));
-	printf("%s %s: xdp %s", rep.updated ? "updated" : "attached", rep.ifname,
-	       moat_dp_xdp_mode_name(rep.xdp_mode));
-	if (rep.xdp_mode == MOAT_XDP_BUSY)
-		printf(" (hook held by program %u; TC ingress enforces)", rep.xdp_busy_prog_id);
-	printf(", tc %s", moat_dp_tc_mode_name(rep.tc_mode));
-	if (rep.tc_mode == MOAT_TC_CLSACT)
-		printf(" (priority %u)", rep.tc_priority);
-	printf(", pins %s\n", moat_dp_pin_root(dp));
+	report_print(rep.ifname, rep.updated, moat_dp_xdp_mode_name(rep.xdp_mode),
+		     rep.xdp_busy_prog_id, moat_dp_tc_mode_name(rep.tc_mode), rep.tc_priority,
+		     moat_dp_pin_root(dp));
 	return FWCTL_EXIT_OK;
 }
 
@@ -231,6 +306,22 @@ int cmd_detach(struct fwctl *ctx, int argc, char **argv)
 	ifname = argv[optind];
 	if (check_iface("detach", ifname) < 0)
 		return FWCTL_EXIT_USAGE;
+	{
+		json_t *res = NULL;
+
+		r = iface_call(ctx, "detach", json_pack("{s:s}", "ifname", ifname), &res);
+		if (r == FWCTL_EXIT_OK && ctx->json) {
+			json_object_set_new(res, "daemon", json_true());
+			return fwctl_print_json(res);
+		}
+		json_decref(res);
+		if (r == FWCTL_EXIT_OK) {
+			printf("detached %s\n", ifname);
+			return FWCTL_EXIT_OK;
+		}
+		if (r >= 0)
+			return r;
+	}
 	dp = fwctl_open_dp(ctx);
 	if (!dp)
 		return FWCTL_EXIT_FAILED;

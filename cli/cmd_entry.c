@@ -5,6 +5,7 @@
 #include <string.h>
 #include "lib/lib.h"
 #include "cmd_common.h"
+#include "ctl_client.h"
 #include "entry_args.h"
 
 /* Bulk files: at most this many entries (a hard cap, reported), added in chunks of
@@ -13,6 +14,12 @@
 #define BULK_CHUNK 65536u
 /* At most this many line errors are printed before giving up on a bad file. */
 #define BULK_MAX_ERRORS 10
+/* Through the daemon, a bulk file goes in requests of at most this many targets and bytes
+ * of CIDR text (a request line is at most 64 KiB; the daemon takes 4096 targets). */
+#define DAEMON_CHUNK_ENTRIES 4096u
+#define DAEMON_CHUNK_BYTES (48u << 10)
+/* Returned by the daemon path when moatd is not reachable: use the pinned maps. */
+#define DAEMON_DOWN (-1)
 
 static const struct option entry_opts[] = {
 	{ "dir", required_argument, NULL, 'd' },
@@ -267,6 +274,154 @@ static int bulk_apply(struct fwctl *ctx, struct moat_dp *dp, const char *cmd, bo
 	return FWCTL_EXIT_OK;
 }
 
+/* The request's arguments but the targets, from the validated template. */
+static json_t *daemon_args(const struct moat_dp_entry *t, bool add)
+{
+	bool port_kind = t->kind == MOAT_KIND_PORT_BLOCK || t->kind == MOAT_KIND_PORT_ALLOW;
+	bool allow = t->kind == MOAT_KIND_ALLOW || t->kind == MOAT_KIND_PORT_ALLOW;
+	json_t *a = json_pack("{s:s}", "kind", allow ? "allow" : "block");
+
+	if (!a)
+		return NULL;
+	if (t->dir == MOAT_DIR_DST)
+		json_object_set_new(a, "dir", json_string("dst"));
+	if (port_kind) {
+		json_object_set_new(a, "proto", json_string(entry_args_proto_name(t->proto)));
+		json_object_set_new(a, "port", json_integer(t->port));
+	}
+	if (add && t->ttl_sec)
+		json_object_set_new(a, "ttl_s", json_integer((json_int_t)t->ttl_sec));
+	if (add && t->note[0])
+		json_object_set_new(a, "reason", json_string(t->note));
+	return a;
+}
+
+/* Deadline of one bulk request: the daemon's main loop may be saving a large state file. */
+#define DAEMON_BULK_TIMEOUT_MS 60000
+
+/* One request; returns 0 (*ret_result set), DAEMON_DOWN (why in err), or an exit code after
+ * an error. */
+static int daemon_call(struct fwctl *ctx, const char *cmd, const char *ccmd, json_t *args,
+		       int timeout_ms, json_t **ret_result, char *err, size_t errlen)
+{
+	int code = 0;
+	int r = ctl_client_call_full(ctx->socket, ccmd, args, timeout_ms, ret_result, &code, err,
+				     errlen);
+
+	if (r >= 0)
+		return 0;
+	if (ctl_client_unreachable(r)) {
+		log_debug("%s: %s", cmd, err);
+		return DAEMON_DOWN;
+	}
+	log_err("%s: %s", cmd, err);
+	return code == EINVAL ? FWCTL_EXIT_USAGE : FWCTL_EXIT_FAILED;
+}
+
+static void warn_daemon_down(const char *cmd)
+{
+	log_warn("%s: moatd is not reachable: changing the pinned maps directly; the daemon adopts "
+		 "the change when it starts",
+		 cmd);
+}
+
+static int daemon_one(struct fwctl *ctx, const char *cmd, bool add, const struct moat_dp_entry *e)
+{
+	_cleanup_(json_decrefp) json_t *args = daemon_args(e, add), *res = NULL;
+	char c[CIDR_STRLEN], desc[CIDR_STRLEN + 64], exp[32], err[1024];
+	json_t *entry;
+	int r;
+
+	if (!args ||
+	    json_object_set_new(args, "cidrs",
+				json_pack("[s]", e->cidr.family == AF_UNSPEC ?
+							 "any" :
+							 cidr_format(&e->cidr, c, sizeof(c)))) < 0)
+		return fwctl_print_json(NULL);
+	r = daemon_call(ctx, cmd, add ? "entries.add" : "entries.delete", args, 0, &res, err,
+			sizeof(err));
+	if (r != 0)
+		return r;
+	entry = json_array_get(json_object_get(res, "entries"), 0);
+	if (ctx->json) {
+		json_t *o = add ? json_pack("{s:s, s:i, s:O*, s:b}", "command", cmd, "added", 1,
+					    "entry", entry, "daemon", 1) :
+				  json_pack("{s:s, s:i, s:b}", "command", cmd, "removed", 1,
+					    "daemon", 1);
+
+		return fwctl_print_json(o);
+	}
+	entry_describe(e, desc, sizeof(desc));
+	if (!add) {
+		printf("removed %s\n", desc);
+		return FWCTL_EXIT_OK;
+	}
+	if (json_is_integer(json_object_get(entry, "expires_in")))
+		format_duration((uint64_t)json_integer_value(json_object_get(entry, "expires_in")),
+				exp, sizeof(exp));
+	else
+		snprintf(exp, sizeof(exp), "never");
+	printf("%s %s, expires: %s\n", strcmp(cmd, "allow") == 0 ? "allowed" : "blocked", desc,
+	       exp);
+	return FWCTL_EXIT_OK;
+}
+
+/* A validated bulk file in requests of DAEMON_CHUNK_* each: one round trip per chunk. */
+static int daemon_bulk(struct fwctl *ctx, const char *cmd, bool add, const struct moat_dp_entry *t,
+		       const struct bulk *b)
+{
+	size_t done = 0, absent = 0, i = 0;
+	int r;
+
+	while (i < b->n) {
+		_cleanup_(json_decrefp) json_t *args = daemon_args(t, add), *res = NULL;
+		json_t *arr = json_array();
+		size_t bytes = 0;
+		char err[1024];
+
+		if (!args || !arr || json_object_set_new(args, "cidrs", arr) < 0)
+			return fwctl_print_json(NULL);
+		for (; i < b->n && json_array_size(arr) < DAEMON_CHUNK_ENTRIES &&
+		       bytes < DAEMON_CHUNK_BYTES;
+		     i++) {
+			char c[CIDR_STRLEN];
+
+			cidr_format(&b->cidrs[i], c, sizeof(c));
+			bytes += strlen(c) + 3;
+			if (json_array_append_new(arr, json_string(c)) < 0)
+				return fwctl_print_json(NULL);
+		}
+		r = daemon_call(ctx, cmd, add ? "entries.add" : "entries.delete", args,
+				DAEMON_BULK_TIMEOUT_MS, &res, err, sizeof(err));
+		if (r == DAEMON_DOWN && done == 0 && absent == 0)
+			return DAEMON_DOWN; /* nothing sent yet: the pinned maps take it all */
+		if (r == DAEMON_DOWN) {
+			log_err("%s: %s, after %zu of %zu entries", cmd, err, done + absent, b->n);
+			return FWCTL_EXIT_FAILED;
+		}
+		if (r != 0) {
+			log_err("%s: %zu of %zu entries %s before the error", cmd, done, b->n,
+				add ? "added" : "removed");
+			return r;
+		}
+		done += (size_t)json_integer_value(json_object_get(res, add ? "added" : "removed"));
+		absent += (size_t)json_integer_value(json_object_get(res, "absent"));
+	}
+	if (ctx->json) {
+		json_t *obj = json_pack("{s:s, s:I, s:b}", "command", cmd,
+					add ? "added" : "removed", (json_int_t)done, "daemon", 1);
+
+		if (obj && !add)
+			json_object_set_new(obj, "absent", json_integer((json_int_t)absent));
+		return fwctl_print_json(obj);
+	}
+	if (add)
+		printf("%s: %zu entries added\n", cmd, done);
+	else
+		printf("%s: %zu entries removed, %zu were not present\n", cmd, done, absent);
+	return FWCTL_EXIT_OK;
+}
+
 int cmd_entry(struct fwctl *ctx, int argc, char **argv)
 {
 	_cleanup_(moat_dp_closep) struct moat_dp *dp = NULL;
@@ -322,7 +477,10 @@ int cmd_entry(struct fwctl *ctx, int argc, char **argv)
 		if (r < 0)
 			return fwctl_usage_error(cmd, "%s", err);
 		r = bulk_read(cmd, &o, file, &b);
-		if (r == 0) {
+		if (r == 0)
+			r = daemon_bulk(ctx, cmd, add, &e, &b);
+		if (r == DAEMON_DOWN) {
+			warn_daemon_down(cmd);
 			dp = fwctl_open_dp(ctx);
 			r = dp ? bulk_apply(ctx, dp, cmd, add, &o, &b) : FWCTL_EXIT_FAILED;
 		}
@@ -334,6 +492,10 @@ int cmd_entry(struct fwctl *ctx, int argc, char **argv)
 		log_err("%s: %s", cmd, err);
 		return FWCTL_EXIT_USAGE;
 	}
+	r = daemon_one(ctx, cmd, add, &e);
+	if (r != DAEMON_DOWN)
+		return r;
+	warn_daemon_down(cmd);
 	dp = fwctl_open_dp(ctx);
 	if (!dp)
 		return FWCTL_EXIT_FAILED;

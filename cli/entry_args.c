@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* fwctl's entry arguments -> struct moat_dp_entry, with errors naming the bad value. */
 #include <errno.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -141,6 +142,20 @@ static int build_opts(const struct entry_args_opts *o, struct moat_dp_entry *e, 
 		if (strlen(o->reason) >= MOAT_NOTE_LEN)
 			return fail(err, errlen, -ERANGE, "reason too long (%zu bytes, at most %d)",
 				    strlen(o->reason), MOAT_NOTE_LEN - 1);
+		for (const char *p = o->reason; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return fail(err, errlen, -EINVAL,
+					    "--reason has a control character (byte %zu)",
+					    (size_t)(p - o->reason));
+		{
+			/* the reason goes into JSON (state file, EVE, control socket): UTF-8 only;
+			 * jansson's string constructor is the validator */
+			json_t *j = json_string(o->reason);
+
+			if (!j)
+				return fail(err, errlen, -EINVAL, "--reason is not valid UTF-8");
+			json_decref(j);
+		}
 		snprintf(e->note, sizeof(e->note), "%s", o->reason);
 	}
 	return 0;

@@ -68,9 +68,13 @@ static const struct fwctl_command commands[] = {
 	  "load (or adopt) moat and attach XDP and TC to IFACE",
 	  "Reports the XDP mode actually used (native or generic) and the TC attach kind.\n"
 	  "--xdp-mode auto (default) tries native and falls back to generic.\n"
-	  "--no-tc attaches XDP only (no TC egress/ingress enforcement)." },
+	  "--no-tc attaches XDP only (no TC egress/ingress enforcement).\n"
+	  "With moatd running the daemon attaches (and copies IFACE's packets to its workers;\n"
+	  "`fwctl status` lists it); with it down the pinned links are made directly, with a\n"
+	  "warning, and moatd serves IFACE when it starts." },
 	{ "detach", cmd_detach, "IFACE", "remove moat's XDP and TC programs from IFACE",
-	  "Only moat's own programs are removed; the maps (and policy) stay pinned." },
+	  "Only moat's own programs are removed; the maps (and policy) stay pinned.\n"
+	  "Through moatd when it runs (it stops serving IFACE), else directly with a warning." },
 	{ "block", cmd_entry,
 	  "CIDR|--file FILE|- [--dir src|dst] [--proto tcp|udp|icmp [--port N]] [--ttl DUR] "
 	  "[--reason TEXT]",
@@ -81,7 +85,11 @@ static const struct fwctl_command commands[] = {
 	  "(0.0.0.0/0 and ::/0 for everyone). --ttl 30s|10m|1h|7d expires the entry in the\n"
 	  "kernel. Re-adding an entry updates its expiry. --file reads one CIDR per line\n"
 	  "('-' = stdin, '#' starts a comment); the options apply to every line and nothing\n"
-	  "is loaded if any line is invalid." },
+	  "is loaded if any line is invalid.\n"
+	  "block, unblock, allow and disallow go through moatd when it runs: it writes the\n"
+	  "entry, logs it (log line and EVE 'policy' event with who, what, reason, ttl) and\n"
+	  "saves it in its state file, so the entry survives a reboot. With the daemon down\n"
+	  "they change the pinned maps directly and warn; moatd adopts them when it starts." },
 	{ "unblock", cmd_entry,
 	  "CIDR|--file FILE|- [--dir src|dst] [--proto tcp|udp|icmp [--port N]]",
 	  "remove a block entry", NULL },
@@ -91,13 +99,18 @@ static const struct fwctl_command commands[] = {
 	  "In default-deny mode only allowlisted sources and allowed services pass." },
 	{ "disallow", cmd_entry, "CIDR|--file FILE|- [--proto tcp|udp|icmp [--port N]]",
 	  "remove an allow entry", NULL },
-	{ "list", cmd_list, "[bans [--sort expiry|hits] [--reason auto|SID]]",
+	{ "list", cmd_list,
+	  "[blocks|allows|bans|ports] [--reason auto|manual|SID] [--sort expiry|hits]",
 	  "list block and allow entries, or the daemon's bans, with time left and hits",
-	  "Without an argument: every kernel entry, read from the pinned maps (works with the\n"
-	  "daemon down). bans: moatd's active automatic bans (prefix, score, offences, what\n"
-	  "triggered it, rule ids, time left, hits of the kernel entry; 'gone' when an operator\n"
-	  "removed it); --sort expiry (default, soonest first) or hits (most first); --reason\n"
-	  "auto (all bans) or SID (bans that rule contributed to). Needs the daemon (exit 3)." },
+	  "Without a kind: every kernel entry, read from the pinned maps (works with the\n"
+	  "daemon down); blocks, allows, ports: only block entries, allow entries, or port\n"
+	  "(service) entries. --reason auto (automatic bans' entries), manual (operators'), or\n"
+	  "SID (entries a rule made); --sort expiry (soonest first, never-expiring last) or\n"
+	  "hits (most first); without --sort, map order. bans: moatd's active automatic bans\n"
+	  "(prefix, score, offences, what triggered it, rule ids, time left, hits of the\n"
+	  "kernel entry; 'gone' when an operator removed it); --sort expiry (default) or hits;\n"
+	  "--reason auto (all bans) or SID (bans that rule contributed to). bans needs the\n"
+	  "daemon (exit 3)." },
 	{ "stats", cmd_stats, "[--json]", "show the mode, attachments and packet/byte counters",
 	  NULL },
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",

@@ -422,6 +422,20 @@ int bans_reopen(struct bans *b)
 	return 0;
 }
 
+int bans_eve_write(struct bans *b, const json_t *event)
+{
+	int r = 0;
+
+	pthread_mutex_lock(b->lock);
+	if (b->eve) {
+		r = eve_writer_write(b->eve, event);
+		if (r == 0)
+			r = eve_writer_flush(b->eve);
+	}
+	pthread_mutex_unlock(b->lock);
+	return r;
+}
+
 /* Lock held. */
 static struct ban_info *find_active(struct bans *b, const struct cidr *p)
 {

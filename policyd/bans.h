@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,6 +74,10 @@ void bans_alert(struct bans *b, int family, const void *addr, int priority, bool
  * other expired entries (moat_dp_sweep) on its own handle, so workers never wait for a walk.
  */
 int bans_sweep(struct bans *b);
+
+/* Write EVENT (an eve_event_new() object) to the bans' EVE file and flush it, under the lock
+ * (the control plane's entry events share the file). 0 without an EVE file, or -errno. */
+int bans_eve_write(struct bans *b, const json_t *event);
 
 /* Reopen the EVE file (SIGHUP). */
 int bans_reopen(struct bans *b);

@@ -35,6 +35,8 @@ struct client {
 	bool reading; /* EPOLLIN armed (off while too much reply is pending) */
 	bool eof; /* the peer sent all it will: answer the complete lines, then close */
 	bool closing; /* close once the pending reply is written */
+	bool has_peer; /* peer: SO_PEERCRED at accept */
+	struct ucred peer;
 	uint64_t last_active_ms;
 	struct client *prev, *next;
 };
@@ -48,6 +50,7 @@ struct control {
 	struct command cmds[CONTROL_MAX_COMMANDS];
 	size_t n_cmds;
 	struct client *clients;
+	const struct client *current; /* whose request a handler is serving (control_peer) */
 	struct control_stats stats;
 };
 
@@ -395,8 +398,11 @@ static void client_process(struct control *c, struct client *cl)
 		} else {
 			if (len && cl->in[start + len - 1] == '\r')
 				len--;
-			if (len)
+			if (len) {
+				c->current = cl;
 				client_reply(c, cl, handle_line(c, cl->in + start, len));
+				c->current = NULL;
+			}
 		}
 		start += (size_t)(nl - (cl->in + start)) + 1;
 		if (cl->closing)
@@ -498,6 +504,11 @@ static void do_accept(struct control *c)
 		}
 		cl->fd = fd;
 		cl->reading = true;
+		{
+			socklen_t sl = sizeof(cl->peer);
+
+			cl->has_peer = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->peer, &sl) == 0;
+		}
 		cl->last_active_ms = now_ms();
 		ev.data.ptr = cl;
 		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -825,6 +836,14 @@ int control_register(struct control *c, const char *name, control_handler h, voi
 void control_get_stats(const struct control *c, struct control_stats *ret)
 {
 	*ret = c->stats;
+}
+
+int control_peer(const struct control *c, struct ucred *ret)
+{
+	if (!c->current || !c->current->has_peer)
+		return -ENOENT;
+	*ret = c->current->peer;
+	return 0;
 }
 
 const char *control_path(const struct control *c)

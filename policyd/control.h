@@ -104,6 +104,10 @@ int control_register(struct control *c, const char *name, control_handler h, voi
 
 void control_get_stats(const struct control *c, struct control_stats *ret);
 const char *control_path(const struct control *c);
+/* The credentials (SO_PEERCRED: pid, uid, gid) of the client whose request a handler is
+ * serving now; -ENOENT outside a handler or for control_handle_line() requests. */
+struct ucred;
+int control_peer(const struct control *c, struct ucred *ret);
 
 /* The errno name for a reply's error.code ("EINVAL"; "EIO" for unknown values). */
 const char *control_errno_name(int err);

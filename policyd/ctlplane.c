@@ -13,6 +13,7 @@
 #include <config.h> /* the build's: MOAT_VERSION */
 #include "lib/lib.h"
 #include "control.h"
+#include "ctl_entries.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "ruledir.h"
@@ -20,6 +21,7 @@
 struct ctlplane {
 	struct daemon *d;
 	struct control *control;
+	struct ctl_entries *entries; /* entries.add/delete, iface.attach/detach */
 	struct ruledir *ruledir;
 	struct metrics *metrics;
 	bool started; /* workers run: rulesets go to daemon_set_ruleset() */
@@ -990,6 +992,8 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		if (r >= 0)
 			r = ruledir_register_commands(cp->ruledir, cp->control);
 		if (r >= 0)
+			r = ctl_entries_register(cp->control, d, &cp->entries);
+		if (r >= 0)
 			r = daemon_add_fd(d, control_fd(cp->control), on_control, cp);
 		if (r < 0)
 			goto fail;
@@ -1024,6 +1028,7 @@ void ctlplane_free(struct ctlplane *cp)
 	if (cp->metrics && metrics_fd(cp->metrics) >= 0)
 		daemon_del_fd(cp->d, metrics_fd(cp->metrics));
 	control_free(cp->control);
+	ctl_entries_free(cp->entries);
 	ruledir_free(cp->ruledir);
 	metrics_free(cp->metrics);
 	ruleset_free(cp->initial);

@@ -46,6 +46,9 @@ struct daemon {
 	unsigned int n_workers;
 	char eve_path[PATH_MAX + 16];
 	int epfd, sigfd, timerfd;
+	int save_fd; /* one-shot timer: save the state soon after a control-socket change */
+	bool save_armed;
+	uint64_t save_first_s; /* the first change the armed save waits for (mono_s) */
 	struct watch *watches[MAX_WATCHED];
 	size_t n_watches;
 	struct watch *dead; /* deleted during the current loop iteration */
@@ -180,6 +183,79 @@ size_t daemon_ifaces(const struct daemon *d, const struct moat_dp_attach_report 
 {
 	*ret = d->reports;
 	return d->n_reports;
+}
+
+static void save_state(struct daemon *d);
+
+static int find_report(const struct daemon *d, const char *ifname)
+{
+	for (size_t i = 0; i < d->n_reports; i++)
+		if (strcmp(d->reports[i].ifname, ifname) == 0)
+			return (int)i;
+	return -1;
+}
+
+int daemon_attach(struct daemon *d, const char *ifname, enum moat_xdp_mode mode, bool tc,
+		  struct moat_dp_attach_report *ret, char *err, size_t errlen)
+{
+	int i = find_report(d, ifname), r;
+	struct moat_dp_attach_report rep = { 0 };
+
+	if (i < 0 && d->n_reports >= CONFIG_MAX_IFACES) {
+		snprintf(err, errlen, "attach %s: the daemon serves at most %d interfaces", ifname,
+			 CONFIG_MAX_IFACES);
+		return -ENOSPC;
+	}
+	pthread_mutex_lock(&d->dp_lock);
+	r = moat_dp_attach(d->dp, ifname, mode, tc, &rep);
+	if (r < 0)
+		snprintf(err, errlen, "attach %s: %s", ifname,
+			 *moat_dp_errmsg(d->dp) ? moat_dp_errmsg(d->dp) : strerror(-r));
+	pthread_mutex_unlock(&d->dp_lock);
+	if (r < 0)
+		return r;
+	if (i < 0)
+		i = (int)d->n_reports++;
+	d->reports[i] = rep;
+	*ret = rep;
+	return 0;
+}
+
+int daemon_detach(struct daemon *d, const char *ifname, char *err, size_t errlen)
+{
+	int i = find_report(d, ifname), r;
+
+	pthread_mutex_lock(&d->dp_lock);
+	r = moat_dp_detach(d->dp, ifname);
+	if (r < 0 && r != -ENOENT)
+		snprintf(err, errlen, "detach %s: %s", ifname,
+			 *moat_dp_errmsg(d->dp) ? moat_dp_errmsg(d->dp) : strerror(-r));
+	pthread_mutex_unlock(&d->dp_lock);
+	if (r == -ENOENT)
+		snprintf(err, errlen, "detach %s: moat is not attached there", ifname);
+	if (i >= 0 && (r == 0 || r == -ENOENT)) /* gone from the kernel either way */
+		d->reports[i] = d->reports[--d->n_reports];
+	return r;
+}
+
+void daemon_save_soon(struct daemon *d)
+{
+	/* 300 ms after the last change, at most 10 s after the first: a burst of changes (a bulk
+	 * file in many requests) costs one save, which would otherwise hold the main loop (and
+	 * the burst's next request) once per request */
+	struct itimerspec its = { .it_value = { .tv_nsec = 300000000 } };
+	uint64_t now = mono_s();
+
+	if (d->save_fd < 0)
+		return;
+	if (d->save_armed && now - d->save_first_s >= 10)
+		return; /* due soon anyway */
+	if (!d->save_armed)
+		d->save_first_s = now;
+	if (timerfd_settime(d->save_fd, 0, &its, NULL) == 0)
+		d->save_armed = true;
+	else
+		save_state(d); /* cannot defer: save now */
 }
 
 unsigned int daemon_workers(const struct daemon *d)
@@ -321,9 +397,20 @@ static void save_state(struct daemon *d)
 		*slash = '\0';
 		mkdir_p(dir, 0755);
 	}
-	if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, &d->state_hash, err,
-		       sizeof(err)) < 0)
-		log_warn("state: %s", err);
+	{
+		struct timespec t0, t1;
+		double took;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, &d->state_hash, err,
+			       sizeof(err)) < 0)
+			log_warn("state: %s", err);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		/* the main loop (control socket included) waits for a save: say when it is slow */
+		if (took >= 0.5)
+			log_info("state: saving took %.2f s", took);
+	}
 }
 
 static void on_signal(void *ctx, uint32_t events)
@@ -362,7 +449,8 @@ static void on_timer(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&d->dp_lock);
 	if (n > 0)
 		log_debug("sweep: %d expired entries removed", n);
-	save_state(d);
+	if (!d->save_armed) /* else the control socket's pending save comes soon */
+		save_state(d);
 }
 
 /* A ban happened: persist it now (the sweep timer would wait up to sweep-interval). */
@@ -373,6 +461,17 @@ static void on_ban(void *ctx, uint32_t events)
 
 	if (read(bans_notify_fd(d->bans), &n, sizeof(n)) == sizeof(n))
 		save_state(d);
+}
+
+static void on_save(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	uint64_t n;
+
+	if (read(d->save_fd, &n, sizeof(n)) == sizeof(n)) {
+		d->save_armed = false;
+		save_state(d);
+	}
 }
 
 static int setup(struct daemon *d)
@@ -420,6 +519,22 @@ static int setup(struct daemon *d)
 		log_info("attached %s: xdp %s, tc %s%s", rep->ifname,
 			 moat_dp_xdp_mode_name(rep->xdp_mode), moat_dp_tc_mode_name(rep->tc_mode),
 			 rep->updated ? " (updated pinned links)" : "");
+	}
+
+	/* interfaces attached by fwctl (pinned links) while the daemon was down: served too */
+	{
+		struct moat_dp_attach_report pinned[CONFIG_MAX_IFACES];
+		int n = moat_dp_attachments(d->dp, pinned, ARRAY_SIZE(pinned));
+
+		for (int i = 0; i < MIN(n, (int)ARRAY_SIZE(pinned)); i++) {
+			if (find_report(d, pinned[i].ifname) >= 0 ||
+			    d->n_reports >= CONFIG_MAX_IFACES)
+				continue;
+			d->reports[d->n_reports++] = pinned[i];
+			log_info("adopted %s: xdp %s, tc %s (attached while the daemon was down)",
+				 pinned[i].ifname, moat_dp_xdp_mode_name(pinned[i].xdp_mode),
+				 moat_dp_tc_mode_name(pinned[i].tc_mode));
+		}
 	}
 
 	/* log directory and the automatic bans */
@@ -511,6 +626,12 @@ static int setup(struct daemon *d)
 	r = daemon_add_fd(d, bans_notify_fd(d->bans), on_ban, d);
 	if (r < 0)
 		return r;
+	d->save_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->save_fd < 0)
+		return -errno;
+	r = daemon_add_fd(d, d->save_fd, on_save, d);
+	if (r < 0)
+		return r;
 	save_state(d);
 	return 0;
 }
@@ -575,6 +696,8 @@ static void teardown(struct daemon *d)
 		close(d->sigfd);
 	if (d->timerfd >= 0)
 		close(d->timerfd);
+	if (d->save_fd >= 0)
+		close(d->save_fd);
 	if (d->epfd >= 0)
 		close(d->epfd);
 }
@@ -614,7 +737,7 @@ static void run_loop(struct daemon *d)
 
 int daemon_run(struct moatd_config *cfg)
 {
-	struct daemon d = { .cfg = cfg, .epfd = -1, .sigfd = -1, .timerfd = -1 };
+	struct daemon d = { .cfg = cfg, .epfd = -1, .sigfd = -1, .timerfd = -1, .save_fd = -1 };
 	sigset_t mask;
 	int r, ret = EXIT_FAILURE;
 

@@ -61,6 +61,20 @@ pthread_mutex_t *daemon_dp_lock(struct daemon *d);
 /* Interfaces and how they are attached (one report per -i). */
 size_t daemon_ifaces(const struct daemon *d, const struct moat_dp_attach_report **ret);
 
+/*
+ * Attach XDP (MODE) and, with TC, the TC programs to IFNAME (fwctl attach through the control
+ * socket); packets are copied to the workers from then on. An interface already served is
+ * updated. Detach removes moat's programs and the interface from daemon_ifaces() (-ENOENT
+ * when moat is not attached there). Returns 0 or -errno with a message in err.
+ */
+int daemon_attach(struct daemon *d, const char *ifname, enum moat_xdp_mode mode, bool tc,
+		  struct moat_dp_attach_report *ret, char *err, size_t errlen);
+int daemon_detach(struct daemon *d, const char *ifname, char *err, size_t errlen);
+
+/* The kernel entries changed (control socket): save the state file shortly (one save for a
+ * burst of changes). */
+void daemon_save_soon(struct daemon *d);
+
 unsigned int daemon_workers(const struct daemon *d);
 int daemon_worker_stats(struct daemon *d, unsigned int i, struct live_worker_stats *ret);
 

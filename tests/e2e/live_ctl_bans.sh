@@ -190,14 +190,14 @@ e2e_ok "list bans: aligned human table with time left"
 e2e_ok "list bans --reason auto|SID filters"
 
 for args in "bans --sort bogus" "bans --reason manual" "bans --reason 0" "bans --reason x1" \
-	"bogus" "bans extra" "--sort hits"; do
+	"bogus" "bans extra" "--sort size"; do
 	# shellcheck disable=SC2086
 	out=$(fw list $args 2>&1)
 	rc=$?
 	[ "$rc" = 2 ] || e2e_fail "fwctl list $args exited $rc, want 2: $out"
 	echo "$out" | grep -q "list" || e2e_fail "fwctl list $args: error does not name the command: $out"
 done
-e2e_ok "list bans: bad sort, reason, list name or stray option exit 2"
+e2e_ok "list bans: bad sort, reason, list name or extra argument exit 2"
 
 # ---- flush bans, flush blocks ----
 has_entry() { # has_entry CIDR: fwctl list shows a non-automatic entry for CIDR

@@ -112,6 +112,20 @@ static int cmd_ctlstats(void *ctx, json_t *args, json_t **ret_result, char *err,
 	return 0;
 }
 
+/* whoami -> the requesting client's credentials (control_peer), or {"peer":false} */
+static int cmd_whoami(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct server *s = ctx;
+	struct ucred uc;
+
+	if (control_peer(s->c, &uc) < 0)
+		*ret_result = json_pack("{s:b}", "peer", 0);
+	else
+		*ret_result = json_pack("{s:b, s:I, s:I}", "peer", 1, "pid", (json_int_t)uc.pid,
+					"uid", (json_int_t)uc.uid);
+	return 0;
+}
+
 static struct server *server_start(const struct control_opts *base)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -127,6 +141,7 @@ static struct server *server_start(const struct control_opts *base)
 	assert_int_equal(control_register(s->c, "echo", cmd_echo, s, echo_args), 0);
 	assert_int_equal(control_register(s->c, "big", cmd_big, s, big_args), 0);
 	assert_int_equal(control_register(s->c, "ctlstats", cmd_ctlstats, s, NULL), 0);
+	assert_int_equal(control_register(s->c, "whoami", cmd_whoami, s, NULL), 0);
 	assert_int_equal(pipe(s->stop), 0);
 	assert_int_equal(pthread_create(&s->thread, NULL, server_loop, s), 0);
 	return s;
@@ -239,7 +254,7 @@ static void test_control_call_round_trip_and_commands_list(void **state)
 
 	assert_int_equal(ctl_client_call(s->path, "commands", NULL, &res, err, sizeof(err)), 0);
 	json_t *cmds = json_object_get(res, "commands");
-	assert_int_equal(json_array_size(cmds), 4);
+	assert_int_equal(json_array_size(cmds), 5);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(cmds, 1), "name")),
 			    "echo");
 	json_t *x = json_object_get(json_object_get(json_array_get(cmds, 1), "args"), "x");
@@ -247,6 +262,33 @@ static void test_control_call_round_trip_and_commands_list(void **state)
 	assert_true(json_is_true(json_object_get(x, "required")));
 	json_decref(res);
 	server_stop(s);
+}
+
+/* A handler learns who asks (SO_PEERCRED): the daemon logs it with every policy change. */
+static void test_control_peer_credentials(void **state)
+{
+	struct server *s = server_start(NULL);
+	struct control *unbound;
+	struct server us = { 0 };
+	const char *line = "{\"v\":1,\"id\":1,\"cmd\":\"whoami\"}";
+	json_t *res = NULL;
+	char err[256], *reply = NULL;
+
+	assert_int_equal(ctl_client_call(s->path, "whoami", NULL, &res, err, sizeof(err)), 0);
+	assert_true(json_is_true(json_object_get(res, "peer")));
+	assert_int_equal(json_integer_value(json_object_get(res, "pid")), getpid());
+	assert_int_equal(json_integer_value(json_object_get(res, "uid")), getuid());
+	json_decref(res);
+	server_stop(s);
+
+	/* no client outside the socket: control_handle_line() requests have no peer */
+	assert_int_equal(control_new_unbound(&unbound), 0);
+	us.c = unbound;
+	assert_int_equal(control_register(unbound, "whoami", cmd_whoami, &us, NULL), 0);
+	assert_int_equal(control_handle_line(unbound, line, strlen(line), &reply), 0);
+	assert_non_null(strstr(reply, "\"peer\":false"));
+	free(reply);
+	control_free(unbound);
 }
 
 static void test_control_rejects_bad_requests_with_codes(void **state)
@@ -678,6 +720,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_control_call_round_trip_and_commands_list),
 		cmocka_unit_test(test_control_rejects_bad_requests_with_codes),
+		cmocka_unit_test(test_control_peer_credentials),
 		cmocka_unit_test(test_control_request_split_into_single_bytes),
 		cmocka_unit_test(test_control_pipelined_requests_answered_in_order),
 		cmocka_unit_test(test_control_oversize_request_refused_then_next_served),
