@@ -287,6 +287,14 @@ static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
 	return d;
 }
 
+/* Remember T (valid this phase: entries of the current generation never move) in E. */
+static void elem_memo_put(struct elem *e, struct tc_ent *t)
+{
+	e->memo_key[e->memo_next] = t->key;
+	e->memo_ent[e->memo_next] = t;
+	e->memo_next = (uint8_t)((e->memo_next + 1) % ELEM_MEMO);
+}
+
 static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len, uint32_t key)
 {
 	uint64_t h = ((uint64_t)(uintptr_t)src * 0x9e3779b97f4a7c15ull) ^
@@ -300,6 +308,21 @@ static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len,
 			return t;
 	}
 	return NULL; /* neighbourhood full: not cached */
+}
+
+/* The cache entry of E's value under KEY: E's memo, else the cache's (remembered in E's
+ * memo when it holds that key this phase), else a free slot or NULL (see tc_slot). */
+static struct tc_ent *elem_slot(struct msc_ctx *c, struct elem *e, uint32_t key)
+{
+	struct tc_ent *t;
+
+	for (int i = 0; i < ELEM_MEMO; i++)
+		if (e->memo_key[i] == key && e->memo_ent[i]->gen == c->gen)
+			return e->memo_ent[i];
+	t = tc_slot(c, e->v, e->vlen, key);
+	if (t && t->gen == c->gen)
+		elem_memo_put(e, t);
+	return t;
 }
 
 /*
@@ -319,24 +342,15 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		*ret_len = cur_len;
 		return 0;
 	}
-	if (e->cacheable && e->memo_key == r->tfn_key[n - 1]) {
-		c->st.tcache_hits++;
-		*ret = e->memo;
-		*ret_len = e->memo_len;
-		return 0;
-	}
 	if (e->cacheable) {
 		for (int k = n; k >= 1; k--) {
-			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
+			struct tc_ent *t = elem_slot(c, e, r->tfn_key[k - 1]);
 
 			if (t && t->gen == c->gen) {
 				if (k == n) {
 					c->st.tcache_hits++;
 					*ret = t->out;
 					*ret_len = t->out_len;
-					e->memo_key = t->key;
-					e->memo = t->out;
-					e->memo_len = t->out_len;
 					return 0;
 				}
 				cur = t->out;
@@ -368,11 +382,8 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 						      .out = copy,
 						      .out_len = cur_len };
 				cur = copy;
-				if (k == n - 1) {
-					e->memo_key = t->key;
-					e->memo = copy;
-					e->memo_len = cur_len;
-				}
+				if (k == n - 1)
+					elem_memo_put(e, t);
 			} else {
 				c->st.tcache_refused++;
 			}
@@ -449,7 +460,7 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
  * the phase that asks scans the value with its whole group once; the answer for every
  * pattern of the group is kept with the cached value.
  */
-static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, struct elem *e,
 			 const uint8_t *v, size_t n)
 {
 	const struct msc_rxgroup *g;
@@ -459,19 +470,13 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
 		return true;
 	g = &c->rs->groups[l->rx_group - 1];
-	key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0;
-	t = tc_slot(c, e->v, e->vlen, key);
+	key = TC_GROUP_KEY(l->rx_group);
+	t = elem_slot(c, e, key);
 	if (!t)
 		return true;
 	if (t->gen != c->gen) {
-		if (key)
-			return true; /* the transformed value was not cached: no place to keep */
-		*t = (struct tc_ent){ .src = e->v,
-				      .len = e->vlen,
-				      .key = 0,
-				      .gen = c->gen,
-				      .out = e->v,
-				      .out_len = e->vlen };
+		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
+		elem_memo_put(e, t);
 	}
 	if (!t->hits) {
 		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
@@ -491,8 +496,8 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
  * Returns 1 match, 0 none, -ENOMEM. */
-static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
-		  const struct elem *e, const uint8_t *v, size_t n)
+static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r, struct elem *e,
+		  const uint8_t *v, size_t n)
 {
 	const char *arg = r->op_arg;
 	size_t alen;
@@ -523,7 +528,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			break;
 		}
 		c->st.rx_runs++;
-		rc = pcre2_match(re, v, n, 0, 0, c->md, c->mctx);
+		rc = msc_re_match(re, re == r->re && r->re_jit, v, n, c->md, c->mctx);
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			c->st.rx_errors++;
 		m = rc >= 0;
@@ -923,7 +928,7 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 		struct elem *d = &c->tl_ev[c->tl_n + i];
 
 		*d = elems[i];
-		d->memo_key = 0;
+		memset(d->memo_key, 0, sizeof(d->memo_key));
 		if (elems[i].v == (const uint8_t *)elems[i].num)
 			d->v = (const uint8_t *)d->num;
 	}

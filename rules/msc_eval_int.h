@@ -13,6 +13,7 @@
 struct kv {
 	char *name;
 	size_t nlen, ncap;
+	uint32_t hash; /* msc_name_hash(name): compared before the name */
 	char *val;
 	size_t vlen, vcap;
 	uint64_t expire_us; /* 0: never */
@@ -46,6 +47,10 @@ struct arena_chunk {
 	uint8_t data[];
 };
 
+/* The cache key of a Hyperscan group scan's result (tc_ent.hits) for group G (1-based): a
+ * value is scanned once per group, groups being per (phase, transformations, target list) */
+#define TC_GROUP_KEY(g) (0x80000000u | (uint32_t)(g))
+
 #define TC_SLOTS 8192
 #define ARENA_CHUNK (256u << 10)
 
@@ -72,6 +77,8 @@ struct mvars {
 
 /* ---- context and transaction ---- */
 
+#define ELEM_MEMO 4
+
 struct elem {
 	const uint8_t *v;
 	size_t vlen;
@@ -80,11 +87,12 @@ struct elem {
 	size_t klen;
 	bool cacheable; /* V is request memory, stable for the phase */
 	char num[24];
-	/* the last transformation result asked for (key, cache-backed value): consecutive
-	 * rules with the same transformations skip the cache lookup; key 0: none */
-	uint32_t memo_key;
-	const uint8_t *memo;
-	size_t memo_len;
+	/* the last cache entries of this value used (transformation results, group scans),
+	 * by key (0: none), replaced round-robin: links asking for the same keys again skip
+	 * the cache's hash lookup */
+	uint32_t memo_key[ELEM_MEMO];
+	struct tc_ent *memo_ent[ELEM_MEMO];
+	uint8_t memo_next;
 };
 
 /* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */

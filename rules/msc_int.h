@@ -57,6 +57,7 @@ struct msc_target {
 	bool count; /* &VAR */
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
+	bool key_re_jit; /* KEY_RE is JIT-compiled */
 	char *text; /* as written (without ! or &), for messages and ctl matching */
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
@@ -156,6 +157,7 @@ struct msc_rule {
 	size_t op_arg_len;
 	struct msc_macro op_macro; /* when the argument holds %{...} */
 	pcre2_code *re;
+	bool re_jit; /* RE is JIT-compiled: matched with pcre2_jit_match() */
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;
@@ -238,6 +240,19 @@ struct msc_ruleset {
 	size_t max_captures;
 	struct msc_stats st;
 };
+
+/*
+ * RE (JIT-compiled when JIT) on S: pcre2_jit_match() skips pcre2_match()'s checks and
+ * dispatch (~120 instructions a call, measured with callgrind on the CRS), same result.
+ */
+static inline int msc_re_match(const pcre2_code *re, bool jit, const uint8_t *s, size_t n,
+			       pcre2_match_data *md, pcre2_match_context *mctx)
+{
+	if (!s)
+		s = (const uint8_t *)"";
+	return jit ? pcre2_jit_match(re, s, n, 0, 0, md, mctx) :
+		     pcre2_match(re, s, n, 0, 0, md, mctx);
+}
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,
