@@ -270,11 +270,12 @@ int msc_rx_compile(const char *pattern, size_t len, bool jit, pcre2_code **ret, 
 		   size_t errlen);
 /*
  * Number transformation prefixes, index phases, and with HS_GROUPS (and not NO_COMPILE)
- * build the Hyperscan @rx prefilter groups (patterns up to RX_GROUP_PATTERN_MAX bytes).
- * Measured on the CRS (tests/bench/crs moat-hs) the groups cost ~3.5 s of Hyperscan
- * compilation (~10 s with every pattern) and evaluation was not measurably faster than
- * PCRE2 JIT alone on the shared machine, so they are off unless a caller asks
- * (ruleset_opts.msc_hs_prefilter).
+ * build the Hyperscan @rx prefilter groups: one per (phase, transformation chain, target
+ * list) holding 2+ patterns of up to RX_GROUP_PATTERN_MAX bytes. Grouping per chain only
+ * (the first version) scanned every value against up to 80 patterns of which a few applied
+ * to it, and single-pattern groups cost a scan for one PCRE2 run: on the CRS that was no
+ * faster than PCRE2 JIT alone. Per target list, the CRS compiles in ~0.6 s more CPU and
+ * evaluates faster (tests/bench/crs; ruleset_opts.msc_no_hs_prefilter turns them off).
  */
 int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		       struct rule_diags *diags);

@@ -373,7 +373,7 @@ static void moat_load(struct moat *mo, const char *setup, const char *crs_dir, b
 	struct msc_vars_config vc;
 	struct http_config hc;
 	struct rule_diags diags = { 0 };
-	struct ruleset_opts ro = { .msc_hs_prefilter = hs_prefilter };
+	struct ruleset_opts ro = { .msc_no_hs_prefilter = !hs_prefilter };
 	int r;
 
 	r = ruleset_load(paths, 2, &ro, &mo->rs, &diags);
