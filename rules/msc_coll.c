@@ -26,35 +26,16 @@ void msc_coll_done(struct coll *c)
 	*c = (struct coll){ 0 };
 }
 
-/* FNV-1a of NAME's ASCII-lowercased bytes: names that compare equal (strncasecmp) hash
- * equal, so most entries are ruled out without a string compare. */
-static uint32_t name_hash(const char *name, size_t nlen)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < nlen; i++) {
-		unsigned char ch = (unsigned char)name[i];
-
-		h = (h ^ (ch >= 'A' && ch <= 'Z' ? ch + 32 : ch)) * 16777619u;
-	}
-	return h;
-}
-
-static struct kv *coll_find_hashed(struct coll *c, const char *name, size_t nlen, uint32_t h)
+/* The entry NAME (case-insensitive), expired or not. */
+struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		struct kv *e = &c->v[i];
 
-		if (e->hash == h && e->nlen == nlen && !strncasecmp(e->name, name, nlen))
+		if (e->nlen == nlen && !strncasecmp(e->name, name, nlen))
 			return e;
 	}
 	return NULL;
-}
-
-/* The entry NAME (case-insensitive), expired or not. */
-struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
-{
-	return coll_find_hashed(c, name, nlen, name_hash(name, nlen));
 }
 
 /* NAME's entry unless expired at NOW. */
@@ -67,16 +48,17 @@ struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t 
 
 void msc_coll_del(struct coll *c, const char *name, size_t nlen)
 {
-	struct kv *e = msc_coll_find(c, name, nlen);
-	struct kv t;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].nlen == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
+			struct kv t = c->v[i];
 
-	if (!e)
-		return;
-	/* the last entry moves here; the deleted one's buffers go past n */
-	t = *e;
-	*e = c->v[c->n - 1];
-	c->v[c->n - 1] = t;
-	c->n--;
+			/* the last entry moves here; the deleted one's buffers go past n */
+			c->v[i] = c->v[c->n - 1];
+			c->v[c->n - 1] = t;
+			c->n--;
+			return;
+		}
+	}
 }
 
 /* Copy N bytes of S into *BUF (capacity *CAP, grown as needed), NUL-terminated. */
@@ -104,8 +86,7 @@ static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
 int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		 size_t max)
 {
-	uint32_t h = name_hash(name, nlen);
-	struct kv *e = coll_find_hashed(c, name, nlen, h);
+	struct kv *e = msc_coll_find(c, name, nlen);
 
 	if (!e) {
 		if (c->n >= max)
@@ -124,7 +105,6 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
 			return -ENOMEM;
 		e->nlen = nlen;
-		e->hash = h;
 		e->vlen = 0;
 		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
 			return -ENOMEM;

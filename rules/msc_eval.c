@@ -287,14 +287,6 @@ static const uint8_t *arena_copy(struct msc_ctx *c, const uint8_t *p, size_t n)
 	return d;
 }
 
-/* Remember T (valid this phase: entries of the current generation never move) in E. */
-static void elem_memo_put(struct elem *e, struct tc_ent *t)
-{
-	e->memo_key[e->memo_next] = t->key;
-	e->memo_ent[e->memo_next] = t;
-	e->memo_next = (uint8_t)((e->memo_next + 1) % ELEM_MEMO);
-}
-
 static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len, uint32_t key)
 {
 	uint64_t h = ((uint64_t)(uintptr_t)src * 0x9e3779b97f4a7c15ull) ^
@@ -308,21 +300,6 @@ static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len,
 			return t;
 	}
 	return NULL; /* neighbourhood full: not cached */
-}
-
-/* The cache entry of E's value under KEY: E's memo, else the cache's (remembered in E's
- * memo when it holds that key this phase), else a free slot or NULL (see tc_slot). */
-static struct tc_ent *elem_slot(struct msc_ctx *c, struct elem *e, uint32_t key)
-{
-	struct tc_ent *t;
-
-	for (int i = 0; i < ELEM_MEMO; i++)
-		if (e->memo_key[i] == key && e->memo_ent[i]->gen == c->gen)
-			return e->memo_ent[i];
-	t = tc_slot(c, e->v, e->vlen, key);
-	if (t && t->gen == c->gen)
-		elem_memo_put(e, t);
-	return t;
 }
 
 /*
@@ -342,15 +319,24 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		*ret_len = cur_len;
 		return 0;
 	}
+	if (e->cacheable && e->memo_key == r->tfn_key[n - 1]) {
+		c->st.tcache_hits++;
+		*ret = e->memo;
+		*ret_len = e->memo_len;
+		return 0;
+	}
 	if (e->cacheable) {
 		for (int k = n; k >= 1; k--) {
-			struct tc_ent *t = elem_slot(c, e, r->tfn_key[k - 1]);
+			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
 
 			if (t && t->gen == c->gen) {
 				if (k == n) {
 					c->st.tcache_hits++;
 					*ret = t->out;
 					*ret_len = t->out_len;
+					e->memo_key = t->key;
+					e->memo = t->out;
+					e->memo_len = t->out_len;
 					return 0;
 				}
 				cur = t->out;
@@ -382,8 +368,11 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 						      .out = copy,
 						      .out_len = cur_len };
 				cur = copy;
-				if (k == n - 1)
-					elem_memo_put(e, t);
+				if (k == n - 1) {
+					e->memo_key = t->key;
+					e->memo = copy;
+					e->memo_len = cur_len;
+				}
 			} else {
 				c->st.tcache_refused++;
 			}
@@ -458,9 +447,9 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
  * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
  * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
  * the phase that asks scans the value with its whole group once; the answer for every
- * pattern of the group is kept with the cached value.
+ * pattern of the group is kept in the cache under the group's key (TC_GROUP_KEY).
  */
-static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, struct elem *e,
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
 			 const uint8_t *v, size_t n)
 {
 	const struct msc_rxgroup *g;
@@ -471,13 +460,11 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, struct ele
 		return true;
 	g = &c->rs->groups[l->rx_group - 1];
 	key = TC_GROUP_KEY(l->rx_group);
-	t = elem_slot(c, e, key);
+	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)
 		return true;
-	if (t->gen != c->gen) {
+	if (t->gen != c->gen)
 		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
-		elem_memo_put(e, t);
-	}
 	if (!t->hits) {
 		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
 		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
@@ -496,8 +483,8 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, struct ele
 
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
  * Returns 1 match, 0 none, -ENOMEM. */
-static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r, struct elem *e,
-		  const uint8_t *v, size_t n)
+static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
+		  const struct elem *e, const uint8_t *v, size_t n)
 {
 	const char *arg = r->op_arg;
 	size_t alen;
@@ -928,7 +915,7 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 		struct elem *d = &c->tl_ev[c->tl_n + i];
 
 		*d = elems[i];
-		memset(d->memo_key, 0, sizeof(d->memo_key));
+		d->memo_key = 0;
 		if (elems[i].v == (const uint8_t *)elems[i].num)
 			d->v = (const uint8_t *)d->num;
 	}

@@ -13,7 +13,6 @@
 struct kv {
 	char *name;
 	size_t nlen, ncap;
-	uint32_t hash; /* msc_name_hash(name): compared before the name */
 	char *val;
 	size_t vlen, vcap;
 	uint64_t expire_us; /* 0: never */
@@ -77,8 +76,6 @@ struct mvars {
 
 /* ---- context and transaction ---- */
 
-#define ELEM_MEMO 4
-
 struct elem {
 	const uint8_t *v;
 	size_t vlen;
@@ -87,12 +84,11 @@ struct elem {
 	size_t klen;
 	bool cacheable; /* V is request memory, stable for the phase */
 	char num[24];
-	/* the last cache entries of this value used (transformation results, group scans),
-	 * by key (0: none), replaced round-robin: links asking for the same keys again skip
-	 * the cache's hash lookup */
-	uint32_t memo_key[ELEM_MEMO];
-	struct tc_ent *memo_ent[ELEM_MEMO];
-	uint8_t memo_next;
+	/* the last transformation result asked for (key, cache-backed value): consecutive
+	 * rules with the same transformations skip the cache lookup; key 0: none */
+	uint32_t memo_key;
+	const uint8_t *memo;
+	size_t memo_len;
 };
 
 /* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */
