@@ -175,7 +175,7 @@ static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uin
 			size_t klen)
 {
 	if (t->key_re)
-		return pcre2_match(t->key_re, k, klen, 0, 0, c->md, NULL) >= 0;
+		return msc_re_match(t->key_re, t->key_re_jit, k, klen, c->md, NULL) >= 0;
 	if (t->key)
 		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
 	return true;

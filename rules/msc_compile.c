@@ -21,6 +21,7 @@
 #define PM_FILE_MAX (16u << 20)
 /* longer @rx stay PCRE2-only: their prefilter forms dominate Hyperscan compile and scan time */
 #define RX_GROUP_PATTERN_MAX 256
+#define RX_GROUP_MIN 2
 
 void msc_rule_free_compiled(struct msc_rule *r)
 {
@@ -197,8 +198,10 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 		if (!no_compile) {
 			size_t jit = 0;
 
-			if (pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jit) == 0 && jit)
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_JITSIZE, &jit) == 0 && jit) {
 				rs->st.rx_jit++;
+				r->re_jit = true;
+			}
 		}
 		return 0;
 	case MSC_OP_PM:
@@ -293,7 +296,11 @@ static int cmp_glink(const void *a, const void *b)
 {
 	const struct glink *x = a, *y = b;
 
-	return x->key < y->key ? -1 : x->key > y->key;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->l->tlist != y->l->tlist)
+		return x->l->tlist < y->l->tlist ? -1 : 1;
+	return 0;
 }
 
 /* One phase's group of links sharing a transformation key: compile, dropping the patterns
@@ -405,8 +412,10 @@ static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
 		for (size_t a = 0, b; a < n; a = b) {
 			int r;
 
-			for (b = a; b < n && g[b].key == g[a].key; b++)
+			for (b = a; b < n && !cmp_glink(&g[b], &g[a]); b++)
 				;
+			if (b - a < RX_GROUP_MIN)
+				continue;
 			r = build_group(rs, p, g + a, b - a, diags);
 			if (r < 0)
 				return r;

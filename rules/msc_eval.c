@@ -447,7 +447,7 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
  * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
  * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
  * the phase that asks scans the value with its whole group once; the answer for every
- * pattern of the group is kept with the cached value.
+ * pattern of the group is kept in the cache under the group's key (TC_GROUP_KEY).
  */
 static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
 			 const uint8_t *v, size_t n)
@@ -459,20 +459,12 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
 		return true;
 	g = &c->rs->groups[l->rx_group - 1];
-	key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0;
+	key = TC_GROUP_KEY(l->rx_group);
 	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)
 		return true;
-	if (t->gen != c->gen) {
-		if (key)
-			return true; /* the transformed value was not cached: no place to keep */
-		*t = (struct tc_ent){ .src = e->v,
-				      .len = e->vlen,
-				      .key = 0,
-				      .gen = c->gen,
-				      .out = e->v,
-				      .out_len = e->vlen };
-	}
+	if (t->gen != c->gen)
+		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
 	if (!t->hits) {
 		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
 		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
@@ -523,7 +515,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			break;
 		}
 		c->st.rx_runs++;
-		rc = pcre2_match(re, v, n, 0, 0, c->md, c->mctx);
+		rc = msc_re_match(re, re == r->re && r->re_jit, v, n, c->md, c->mctx);
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			c->st.rx_errors++;
 		m = rc >= 0;

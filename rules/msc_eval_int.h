@@ -46,6 +46,10 @@ struct arena_chunk {
 	uint8_t data[];
 };
 
+/* The cache key of a Hyperscan group scan's result (tc_ent.hits) for group G (1-based): a
+ * value is scanned once per group, groups being per (phase, transformations, target list) */
+#define TC_GROUP_KEY(g) (0x80000000u | (uint32_t)(g))
+
 #define TC_SLOTS 8192
 #define ARENA_CHUNK (256u << 10)
 

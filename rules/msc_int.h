@@ -57,6 +57,7 @@ struct msc_target {
 	bool count; /* &VAR */
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
+	bool key_re_jit; /* KEY_RE is JIT-compiled */
 	char *text; /* as written (without ! or &), for messages and ctl matching */
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
@@ -156,6 +157,7 @@ struct msc_rule {
 	size_t op_arg_len;
 	struct msc_macro op_macro; /* when the argument holds %{...} */
 	pcre2_code *re;
+	bool re_jit; /* RE is JIT-compiled: matched with pcre2_jit_match() */
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;
@@ -239,6 +241,19 @@ struct msc_ruleset {
 	struct msc_stats st;
 };
 
+/*
+ * RE (JIT-compiled when JIT) on S: pcre2_jit_match() skips pcre2_match()'s checks and
+ * dispatch (~120 instructions a call, measured with callgrind on the CRS), same result.
+ */
+static inline int msc_re_match(const pcre2_code *re, bool jit, const uint8_t *s, size_t n,
+			       pcre2_match_data *md, pcre2_match_context *mctx)
+{
+	if (!s)
+		s = (const uint8_t *)"";
+	return jit ? pcre2_jit_match(re, s, n, 0, 0, md, mctx) :
+		     pcre2_match(re, s, n, 0, 0, md, mctx);
+}
+
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,
 		      size_t errlen);
@@ -255,11 +270,12 @@ int msc_rx_compile(const char *pattern, size_t len, bool jit, pcre2_code **ret, 
 		   size_t errlen);
 /*
  * Number transformation prefixes, index phases, and with HS_GROUPS (and not NO_COMPILE)
- * build the Hyperscan @rx prefilter groups (patterns up to RX_GROUP_PATTERN_MAX bytes).
- * Measured on the CRS (tests/bench/crs moat-hs) the groups cost ~3.5 s of Hyperscan
- * compilation (~10 s with every pattern) and evaluation was not measurably faster than
- * PCRE2 JIT alone on the shared machine, so they are off unless a caller asks
- * (ruleset_opts.msc_hs_prefilter).
+ * build the Hyperscan @rx prefilter groups: one per (phase, transformation chain, target
+ * list) holding 2+ patterns of up to RX_GROUP_PATTERN_MAX bytes. Grouping per chain only
+ * (the first version) scanned every value against up to 80 patterns of which a few applied
+ * to it, and single-pattern groups cost a scan for one PCRE2 run: on the CRS that was no
+ * faster than PCRE2 JIT alone. Per target list, the CRS compiles in ~0.6 s more CPU and
+ * evaluates faster (tests/bench/crs; ruleset_opts.msc_no_hs_prefilter turns them off).
  */
 int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		       struct rule_diags *diags);

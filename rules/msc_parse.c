@@ -201,7 +201,8 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 			       (int)MIN(n - 2, 64u), s + 1, msg, (size_t)eo);
 			return -EINVAL;
 		}
-		(void)pcre2_jit_compile(t->key_re, PCRE2_JIT_COMPLETE); /* else interpreted */
+		/* else interpreted */
+		t->key_re_jit = pcre2_jit_compile(t->key_re, PCRE2_JIT_COMPLETE) == 0;
 		return 0;
 	}
 	t->key = strndup(s, n);

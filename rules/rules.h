@@ -156,8 +156,9 @@ struct ruleset_opts {
 	bool no_compile; /* parse only (for -T and the fuzzer): no Hyperscan databases */
 	const char *cache_dir; /* NULL: no cache; else compiled databases are kept there, keyed
 				  by a hash of their patterns and the Hyperscan version */
-	bool msc_hs_prefilter; /* SecRules: scan each transformed value once with a Hyperscan
-				  prefilter database of the phase's @rx (off: PCRE2 JIT only) */
+	bool msc_no_hs_prefilter; /* SecRules: no Hyperscan @rx groups (PCRE2 JIT only); by
+				     default each transformed value is scanned once per group of
+				     @rx (phase, transformations, target list), see msc_int.h */
 };
 
 struct ruleset;

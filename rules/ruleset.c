@@ -494,8 +494,8 @@ static int finish(struct loader *ld, const struct ruleset_opts *opts)
 			rs->rules[i]->info.priority = 3;
 	if (rs->msc) {
 		const struct msc_stats *ms = msc_ruleset_stats(rs->msc);
-		int r = msc_compile_finish(rs->msc, ld->no_compile, opts && opts->msc_hs_prefilter,
-					   ld->diags);
+		int r = msc_compile_finish(rs->msc, ld->no_compile,
+					   !(opts && opts->msc_no_hs_prefilter), ld->diags);
 
 		if (r < 0)
 			return r;

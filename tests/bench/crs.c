@@ -16,11 +16,16 @@
  * moat_parse_only_best_rps: libhtp + msc_vars alone (the HTTP layer's share of moat's cost).
  *
  * Usage: crs [--runs N] [--corpus-dir DIR] [--crs-setup FILE] [--crs-dir DIR] [--moat-only]
+ *            [--no-hs-prefilter] [--dump FILE]
  * --moat-only: no libmodsecurity runs (to profile moat alone; baseline and speedups are 0).
+ * --no-hs-prefilter: moat evaluates every @rx with PCRE2 JIT alone (no Hyperscan group scans).
+ * --dump FILE: moat's decisions of the first run, one line per request ("PL corpus id:
+ *   status: rule ids of its alerts"), to check two builds decide the same.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,11 +85,13 @@ struct corpus {
 	size_t n;
 };
 
+/* CPU time of this (single-threaded) process: the machine is shared, and wall time would
+ * count other processes' time slices against whichever engine was running. */
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -306,12 +313,15 @@ struct moat {
 	struct msc_request req;
 	size_t blocked, errors, txs;
 	bool parse_only; /* libhtp + msc_vars, no rule engine: the HTTP layer's share */
+	FILE *dump; /* --dump: decisions of this run, or NULL */
 };
 
 static void moat_alert(void *user, const struct msc_alert *a)
 {
-	(void)user;
-	(void)a;
+	struct moat *mo = user;
+
+	if (mo->dump)
+		fprintf(mo->dump, " %u:%" PRId64, a->id, a->anomaly_score);
 }
 
 /* One transaction: what policyd/msc_glue.c does for a request. */
@@ -351,19 +361,22 @@ static void moat_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 		mo->blocked++;
 	if (msc_tx_run_phase(mo->ctx, mt, 5, &mo->req, moat_alert, mo) < 0)
 		mo->errors++;
+	if (mo->dump)
+		fprintf(mo->dump, " status %d;", msc_tx_intercepted(mt));
 	msc_tx_free(mt);
 }
 
-static void moat_load(struct moat *mo, const char *setup, const char *crs_dir)
+static void moat_load(struct moat *mo, const char *setup, const char *crs_dir, bool hs_prefilter)
 {
 	const char *paths[] = { setup, crs_dir };
 	const struct msc_config *cfg;
 	struct msc_vars_config vc;
 	struct http_config hc;
 	struct rule_diags diags = { 0 };
+	struct ruleset_opts ro = { .msc_no_hs_prefilter = !hs_prefilter };
 	int r;
 
-	r = ruleset_load(paths, 2, NULL, &mo->rs, &diags);
+	r = ruleset_load(paths, 2, &ro, &mo->rs, &diags);
 	for (size_t i = 0; i < diags.n; i++)
 		if (diags.v[i].kind == RULE_DIAG_INVALID)
 			fprintf(stderr, "moat: %s:%u: %s\n", diags.v[i].file, diags.v[i].line,
@@ -388,7 +401,7 @@ static void moat_load(struct moat *mo, const char *setup, const char *crs_dir)
 		exit(1);
 }
 
-static size_t moat_run(struct moat *mo, const struct corpus *c)
+static size_t moat_run(struct moat *mo, const struct corpus *c, int paranoia)
 {
 	mo->blocked = 0;
 	mo->txs = 0;
@@ -397,9 +410,13 @@ static size_t moat_run(struct moat *mo, const struct corpus *c)
 
 		if (!conn)
 			abort();
+		if (mo->dump)
+			fprintf(mo->dump, "PL%d %s %s:", paranoia, c->name, c->r[i].id);
 		http_conn_data(conn, 0, (const uint8_t *)c->r[i].raw, c->r[i].raw_len, 2);
 		http_conn_close(conn, 3);
 		http_conn_free(conn);
+		if (mo->dump)
+			fputc('\n', mo->dump);
 	}
 	return mo->blocked;
 }
@@ -483,12 +500,15 @@ int main(int argc, char **argv)
 		{ "corpus-dir", required_argument, NULL, 'c' },
 		{ "crs-setup", required_argument, NULL, 's' },
 		{ "crs-dir", required_argument, NULL, 'd' },
+		{ "no-hs-prefilter", no_argument, NULL, 'p' },
+		{ "dump", required_argument, NULL, 'D' },
 		{ 0 },
 	};
 	static const int levels[] = { 1, 4 };
 	struct corpus corpora[2] = { { .name = "crs" }, { .name = "benign" } };
 	int runs = 5, o, cpu = -1;
-	bool moat_only = false;
+	bool moat_only = false, hs_prefilter = true;
+	FILE *dump = NULL;
 	json_t *out = json_object(), *results = json_array();
 	cpu_set_t set;
 
@@ -509,10 +529,20 @@ int main(int argc, char **argv)
 		case 'd':
 			crs_dir = optarg;
 			break;
+		case 'p':
+			hs_prefilter = false;
+			break;
+		case 'D':
+			dump = fopen(optarg, "w");
+			if (!dump) {
+				fprintf(stderr, "%s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
 		default:
 			fprintf(stderr,
 				"usage: %s [--runs N] [--corpus-dir DIR] [--crs-setup FILE] "
-				"[--crs-dir DIR]\n",
+				"[--crs-dir DIR] [--moat-only] [--no-hs-prefilter] [--dump FILE]\n",
 				argv[0]);
 			return 2;
 		}
@@ -579,7 +609,7 @@ int main(int argc, char **argv)
 				now_s() - t0);
 		}
 		t0 = now_s();
-		moat_load(&mo, setup, crs_dir);
+		moat_load(&mo, setup, crs_dir, hs_prefilter);
 		fprintf(stderr, "PL%d: moat loaded in %.2f s\n", levels[li], now_s() - t0);
 		unlink(setup);
 		free(setup);
@@ -588,18 +618,21 @@ int main(int argc, char **argv)
 			double rps_ms[MAX_RUNS], rps_mo[MAX_RUNS], rps_po[MAX_RUNS], b_ms, b_mo,
 				m_ms, m_mo;
 			size_t blk_ms = 0, blk_mo = 0;
+			struct msc_ctx_stats s0 = *msc_ctx_stats(mo.ctx);
 			json_t *r;
 
 			for (int k = 0; k < runs; k++) {
 				t0 = now_s();
 				blk_ms = moat_only ? 0 : modsec_run(&ms, c);
 				rps_ms[k] = moat_only ? 0 : (double)c->n / (now_s() - t0);
+				mo.dump = k == 0 ? dump : NULL;
 				t0 = now_s();
-				blk_mo = moat_run(&mo, c);
+				blk_mo = moat_run(&mo, c, levels[li]);
 				rps_mo[k] = (double)c->n / (now_s() - t0);
+				mo.dump = NULL;
 				mo.parse_only = true;
 				t0 = now_s();
-				moat_run(&mo, c);
+				moat_run(&mo, c, levels[li]);
 				rps_po[k] = (double)c->n / (now_s() - t0);
 				mo.parse_only = false;
 				fprintf(stderr,
@@ -623,6 +656,28 @@ int main(int argc, char **argv)
 				best(rps_po, runs));
 			if (!r)
 				abort();
+			{
+				/* the engine's counters over all runs, per transaction */
+				const struct msc_ctx_stats *st = msc_ctx_stats(mo.ctx);
+				double d = st->txs > s0.txs ? (double)(st->txs - s0.txs) : 1;
+
+				json_object_set_new(
+					r, "moat_per_tx",
+					json_pack(
+						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "links",
+						(double)(st->rules_evaluated - s0.rules_evaluated) /
+							d,
+						"rx_pcre2", (double)(st->rx_runs - s0.rx_runs) / d,
+						"rx_ruled_out",
+						(double)(st->rx_skipped - s0.rx_skipped) / d,
+						"hs_group_scans",
+						(double)(st->hs_scans - s0.hs_scans) / d,
+						"tcache_hits",
+						(double)(st->tcache_hits - s0.tcache_hits) / d,
+						"tcache_misses",
+						(double)(st->tcache_misses - s0.tcache_misses) / d,
+						"matches", (double)(st->matches - s0.matches) / d));
+			}
 			json_array_append_new(results, r);
 		}
 		moat_free(&mo);
@@ -634,10 +689,15 @@ int main(int argc, char **argv)
 	json_object_set_new(out, "benchmark", json_string("crs"));
 	json_object_set_new(out, "cpu", json_integer(cpu));
 	json_object_set_new(out, "baseline", json_string("libmodsecurity 3.0.9 + same CRS"));
+	json_object_set_new(out, "moat_hs_prefilter", json_boolean(hs_prefilter));
 	json_object_set_new(out, "target_speedup", json_integer(20));
 	json_object_set_new(out, "results", results);
 	json_dumpf(out, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(out);
+	if (dump && fclose(dump)) {
+		perror("--dump");
+		return 1;
+	}
 	return 0;
 }

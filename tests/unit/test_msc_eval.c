@@ -399,6 +399,92 @@ static void test_msc_eval_transformations_multimatch_and_cache(void **state)
 	teardown_env(&e);
 }
 
+/* Load CONF with or without the Hyperscan @rx groups, run phases 1-2 over Q, return the
+ * alerts as text ("id:score ..." then the TX capture 0) and the context's counters. */
+static void prefilter_run(const char *conf, bool groups, const struct msc_request *q, char *out,
+			  size_t outlen, struct msc_ctx_stats *st, size_t *rx_hs)
+{
+	struct rule_diags d = { 0 };
+	struct env e;
+	size_t len = 0;
+	const char *cap;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(msc_ruleset_new(&e.m), 0);
+	assert_int_equal(msc_load_string(e.m, conf, "t.conf", false, &d), 0);
+	assert_int_equal(msc_compile_finish(e.m, false, groups, &d), 0);
+	rule_diags_done(&d);
+	assert_int_equal(msc_ctx_new(e.m, &e.ctx), 0);
+	assert_int_equal(msc_tx_new(e.ctx, 1000000, &e.tx), 0);
+	run_phases(&e, q, 1, 2);
+	out[0] = '\0';
+	for (size_t i = 0; i < e.n; i++)
+		len += (size_t)snprintf(out + len, outlen - len, "%u:%lld ", e.ids[i],
+					(long long)e.scores[i]);
+	cap = msc_tx_get(e.tx, "0");
+	snprintf(out + len, outlen - len, "cap=%s", cap ? cap : "-");
+	*st = *msc_ctx_stats(e.ctx);
+	*rx_hs = msc_ruleset_stats(e.m)->rx_hs;
+	teardown_env(&e);
+}
+
+static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
+{
+	/* @rx of one phase sharing transformations and target list form one Hyperscan group;
+	 * (?<=...) and \\1 are taken in prefilter mode only (PCRE2 confirms); id 8 has a
+	 * target list of its own (a group of one: PCRE2 only); 9 needs a capture */
+	static const char conf[] =
+		"SecDefaultAction \"phase:2,log,pass,t:none\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx (?i)union\\s+select\" "
+		"\"id:1,phase:2,t:urlDecodeUni,t:lowercase,setvar:tx.score=+5\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx <script\" "
+		"\"id:2,phase:2,t:urlDecodeUni,t:lowercase,setvar:tx.score=+3\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx (?<=x)yz\" "
+		"\"id:3,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx (ab)\\1\" "
+		"\"id:4,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx ^mozilla/[0-9]\" "
+		"\"id:5,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"!@rx ^[a-z0-9/ .;()=+<>%-]*$\" "
+		"\"id:6,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+		"SecRule ARGS \"@rx ^[0-9]+$\" \"id:7,phase:2\"\n"
+		"SecRule REQUEST_FILENAME \"@rx \\.php$\" \"id:8,phase:2\"\n"
+		"SecRule ARGS \"@rx ^(\\d+)$\" \"id:9,phase:2,capture,setvar:tx.n=%{tx.0}\"\n"
+		"SecRule TX:score \"@rx ^[5-9]\" \"id:10,phase:2\"\n";
+	static const struct msc_kv a1[] = { KV("q", "1 UNION%20SELECT x"), KV("id", "42"),
+					    KV("s", "%3Cscript%3Eabab xyz") };
+	static const struct msc_kv a2[] = { KV("q", "hello world"), KV("n", "x7") };
+	static const struct msc_kv a3[] = { KV("q", "ABAB"), KV("e", "caf\xc3\xa9") };
+	const struct msc_list lists[] = { { a1, 3 }, { a2, 2 }, { a3, 2 } };
+	size_t skipped = 0, scans = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		char with[512], without[512];
+		struct msc_ctx_stats sw, so;
+		size_t hs_w, hs_o;
+		struct msc_request q;
+
+		base_request(&q);
+		q.c[MSC_C_ARGS_GET] = lists[i];
+		prefilter_run(conf, true, &q, with, sizeof(with), &sw, &hs_w);
+		prefilter_run(conf, false, &q, without, sizeof(without), &so, &hs_o);
+		assert_string_equal(with, without);
+		assert_int_equal(sw.matches, so.matches);
+		/* ids 1-6 form one group, 7 and 9 another (ARGS, no transformation) */
+		assert_int_equal(hs_w, 8);
+		assert_int_equal(hs_o, 0);
+		assert_int_equal(so.rx_skipped, 0);
+		skipped += sw.rx_skipped;
+		scans += sw.hs_scans;
+		if (i == 0)
+			assert_string_equal(with, "1:0 2:0 3:0 4:0 5:0 7:0 8:0 9:0 10:0 cap=42");
+	}
+	/* Hyperscan ruled patterns out without PCRE2, one scan per value and group */
+	assert_true(skipped > 0);
+	assert_true(scans > 0);
+}
+
 static void test_msc_eval_disruptive_and_engine_modes(void **state)
 {
 	const char *rules = "SecDefaultAction \"phase:2,log,deny,status:406\"\n"
@@ -579,6 +665,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_ctl_actions),
 		cmocka_unit_test(test_msc_eval_capture_and_matched_vars),
 		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
+		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
