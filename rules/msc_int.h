@@ -237,7 +237,27 @@ struct msc_ruleset {
 	size_t n_phase_idx[6];
 	size_t max_captures;
 	struct msc_stats st;
+	const uint32_t *disabled; /* ruleset_opts.disabled, during the load only */
+	size_t n_disabled;
 };
+
+/* ID is in the sorted array V of N ids (ruleset_opts.disabled). */
+static inline bool rule_id_listed(const uint32_t *v, size_t n, uint32_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == id)
+			return true;
+		if (v[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,
