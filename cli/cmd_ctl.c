@@ -354,6 +354,14 @@ static int rules_status(struct fwctl *ctx, json_t *res)
 		       json_is_true(json_object_get(res, "pending")) ? " (another queued)" : "");
 	print_last_reload(json_object_get(res, "last_reload"), stdout);
 	print_problems(json_object_get(res, "last_reload"), stdout, 100);
+	/* the operator's disabled rules: one line each, as `rules list` shows them */
+	printf("disabled:    %zu rule%s%s\n", json_array_size(json_object_get(res, "disabled")),
+	       json_array_size(json_object_get(res, "disabled")) == 1 ? "" : "s",
+	       json_array_size(json_object_get(res, "disabled")) ? " (fwctl rules enable SID)" :
+								   "");
+	json_array_foreach(json_object_get(res, "disabled"), i, f)
+		printf("  %-10lld %-8s %s:%lld  %s\n", (long long)jint(f, "sid"), jstr(f, "kind"),
+		       jstr(f, "file"), (long long)jint(f, "line"), jstr(f, "msg"));
 	if (json_array_size(files)) {
 		t = table_new(ARRAY_SIZE(cols), cols);
 		if (!t)

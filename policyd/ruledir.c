@@ -912,6 +912,10 @@ static json_t *desc_json(const struct rule_desc *d, bool enabled, uint64_t alert
 	if (o && d->kind == RULE_KIND_SURICATA) {
 		json_object_set_new(o, "gid", json_integer((json_int_t)d->gid));
 		json_object_set_new(o, "rev", json_integer((json_int_t)d->rev));
+		if (d->classtype)
+			json_object_set_new(o, "classtype", json_string(d->classtype));
+		if (d->category)
+			json_object_set_new(o, "category", json_string(d->category));
 	}
 	return o;
 }

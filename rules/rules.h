@@ -214,6 +214,7 @@ struct rule_desc {
 	const char *msg; /* "" when none (SecRules: as written, macros unexpanded) */
 	const char *file; /* where it was loaded from ("?" when unknown) */
 	unsigned int line;
+	const char *classtype, *category; /* Suricata's (NULL when none / for SecRules) */
 };
 
 /* Calls CB for every loaded rule: Suricata rules in evaluation order, then SecRule chains

@@ -140,6 +140,8 @@ static void desc_suricata(const struct rule *r, struct rule_desc *d)
 		.msg = r->info.msg ? r->info.msg : "",
 		.file = r->file ? r->file : "?",
 		.line = r->line,
+		.classtype = r->info.classtype,
+		.category = r->info.category,
 	};
 }
 

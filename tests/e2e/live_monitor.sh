@@ -36,7 +36,8 @@ assert s["msg"] == "MOAT-TEST attack path" and s["file"].endswith("/rules/test.r
 assert s["line"] == 1 and s["enabled"] is True and s["alerts"] == 0, s
 assert m["kind"] == "secrule" and m["action"] == "deny" and "gid" not in m, m
 assert m["msg"] == "MOAT-TEST secrule attack" and m["file"].endswith("/rules/20-sec.conf"), m
-assert m["line"] == 2 and m["enabled"] is True, m' || e2e_fail "rules list --json: $out"
+assert m["line"] == 2 and m["enabled"] is True, m
+assert s["priority"] == 1 and s["rev"] == 1, s' || e2e_fail "rules list --json: $out"
 out=$(fw rules list)
 echo "$out" | head -1 | grep -Eq "^KIND +SID +ACTION +STATE +ALERTS +WHERE +MSG$" ||
 	e2e_fail "human rules list header: $out"
@@ -56,6 +57,8 @@ fw rules status --json | json_check '
 assert x["sid"] == 9000001 and x["kind"] == "suricata" and x["line"] == 1, d["disabled"]
 assert d["installed"]["disabled"] == 1 and d["installed"]["loaded"] == 1, d["installed"]' ||
 	e2e_fail "rules status after disable: $(fw rules status --json)"
+fw rules status | grep -Eq "^  9000001 +suricata +/.*/rules/test.rules:1  MOAT-TEST attack path$" ||
+	e2e_fail "human rules status lacks the disabled rule: $(fw rules status)"
 [ -s "$LIVE_DIR/disabled-rules.json" ] || e2e_fail "no disabled-rules.json in the state directory"
 out=$(fw rules disable 9000001) || e2e_fail "disabling twice must succeed"
 echo "$out" | grep -qx "rule 9000001 is disabled already" || e2e_fail "second disable: $out"
@@ -164,14 +167,15 @@ out=$(fw stats --watch 1 --count 2) || e2e_fail "stats --watch failed"
 echo "$out" | grep -Eq "^HOOK +VERDICT +REASON +PKT/S +BYTE/S +PACKETS$" || e2e_fail "stats --watch table: $out"
 echo "$out" | grep -q "^copies/s: " || e2e_fail "stats --watch copies line: $out"
 # client A is banned: its packets are dropped at XDP (block-src)
-lab_cli ping -q -c 40 -i 0.1 -W 1 -I $LAB_V4_A $LIVE_SRV >/dev/null 2>&1 &
+lab_cli ping -c 40 -i 0.1 -W 1 -I $LAB_V4_A $LIVE_SRV >"$LIVE_DIR/ping.out" 2>&1 &
 traffic=$!
-out=$(fw stats --watch=1 --count 2 --json) || e2e_fail "stats --watch --json failed"
+sleep 0.5
+out=$(fw stats --watch=1 --count 3 --json) || e2e_fail "stats --watch --json failed"
 wait $traffic
 echo "$out" | python3 -c '
 import json, sys
 lines = sys.stdin.read().splitlines()
-assert len(lines) == 2, lines
+assert len(lines) == 3, lines
 for l in lines:
     d = json.loads(l)
     assert 0.9 < d["interval_s"] < 2, d
@@ -181,7 +185,7 @@ moving = [c for l in lines for c in json.loads(l)["counters"] if c["packets_per_
 assert moving, lines
 drops = [json.loads(l)["drops_per_s"] for l in lines]
 assert any(x.get("block-src", 0) > 0 for x in drops), drops' ||
-	e2e_fail "stats --watch --json: $out"
+	e2e_fail "stats --watch --json: $out; ping: $(cat "$LIVE_DIR/ping.out")"
 for args in "--watch 0" "--watch -1" "--watch 3601" "--watch x" "--count 2" "--watch 1 --count 0" \
 	"--prometheus --watch" "--prometheus --json" "extra"; do
 	# shellcheck disable=SC2086
