@@ -888,6 +888,7 @@ struct list_query {
 	size_t seen; /* rules matching the filter */
 	struct ruledir_alert_count *counts;
 	size_t n_counts;
+	bool *in_current; /* per disabled entry: the running ruleset still has the rule */
 	json_t *arr;
 	int err;
 };
@@ -938,38 +939,17 @@ static int list_cb(void *ctx, const struct rule_desc *d)
 {
 	struct list_query *q = ctx;
 	/* a disabled id leaves a gid-1 Suricata rule and a SecRule out (ruleset_opts) */
-	bool enabled = !((d->kind == RULE_KIND_SECRULE || d->gid == 1) &&
-			 rule_disable_find(&q->rd->disabled, d->sid));
+	const struct rule_disabled *e = d->kind == RULE_KIND_SECRULE || d->gid == 1 ?
+						rule_disable_find(&q->rd->disabled, d->sid) :
+						NULL;
+	bool enabled = !e;
 
+	if (e && e->kind == d->kind && q->in_current)
+		q->in_current[e - q->rd->disabled.v] = true;
 	if (q->sid && (d->sid != q->sid || (q->gid && d->gid != q->gid)))
 		return 0;
 	q->seen++;
 	return list_add(q, d, enabled) ? 0 : 1;
-}
-
-/* Does the running ruleset hold a rule of this kind and sid (gid 1 for Suricata)? */
-struct has_query {
-	uint32_t sid;
-	enum rule_kind kind;
-	bool found;
-};
-
-static int has_cb(void *ctx, const struct rule_desc *d)
-{
-	struct has_query *h = ctx;
-
-	h->found = d->sid == h->sid && d->kind == h->kind &&
-		   (d->kind == RULE_KIND_SECRULE || d->gid == 1);
-	return h->found;
-}
-
-static bool current_has(const struct ruledir *rd, uint32_t sid, enum rule_kind kind)
-{
-	struct has_query h = { .sid = sid, .kind = kind };
-
-	if (rd->current)
-		ruleset_foreach_rule(rd->current, has_cb, &h);
-	return h.found;
 }
 
 /* Loaded rules, then disabled ones the running ruleset no longer has (enabled: false). */
@@ -1010,9 +990,10 @@ static int cmd_list(void *ctx, json_t *args, json_t **ret_result, char *err, siz
 		qsort(q.counts, q.n_counts, sizeof(*q.counts), cmp_alert_count);
 	}
 	q.arr = json_array();
-	if (q.arr && rs)
+	q.in_current = calloc(rd->disabled.n ? rd->disabled.n : 1, sizeof(*q.in_current));
+	if (q.arr && q.in_current && rs)
 		ruleset_foreach_rule(rs, list_cb, &q);
-	for (size_t i = 0; q.arr && !q.err && i < rd->disabled.n; i++) {
+	for (size_t i = 0; q.arr && q.in_current && !q.err && i < rd->disabled.n; i++) {
 		const struct rule_disabled *e = &rd->disabled.v[i];
 		struct rule_desc d = { .kind = e->kind,
 				       .gid = e->kind == RULE_KIND_SURICATA ? 1 : 0,
@@ -1023,7 +1004,7 @@ static int cmd_list(void *ctx, json_t *args, json_t **ret_result, char *err, siz
 				       .file = e->file,
 				       .line = e->line };
 
-		if (current_has(rd, e->sid, e->kind))
+		if (q.in_current[i])
 			continue; /* listed above; the reload without it has not finished */
 		if (q.sid && (e->sid != q.sid || (q.gid && d.gid != q.gid)))
 			continue;
@@ -1031,6 +1012,9 @@ static int cmd_list(void *ctx, json_t *args, json_t **ret_result, char *err, siz
 		list_add(&q, &d, false);
 	}
 	free(q.counts);
+	if (!q.in_current)
+		q.err = -ENOMEM;
+	free(q.in_current);
 	if (!q.arr || q.err) {
 		json_decref(q.arr);
 		return -ENOMEM;
