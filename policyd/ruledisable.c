@@ -190,13 +190,67 @@ static int entry_parse(json_t *o, struct rule_disabled *e, char *err, size_t err
 	return 0;
 }
 
+int rule_disable_parse(struct rule_disable_set *s, const char *buf, size_t len, const char *name,
+		       char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root, *arr, *ver;
+	size_t i;
+	int r;
+
+	rule_disable_done(s);
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+		return -EINVAL;
+	}
+	ver = json_object_get(root, "version");
+	arr = json_object_get(root, "disabled");
+	if (!json_is_integer(ver) || json_integer_value(ver) != 1 || !json_is_array(arr)) {
+		snprintf(err, errlen,
+			 "%s: not a disabled-rules file (want {\"version\":1,"
+			 "\"disabled\":[...]})",
+			 name);
+		json_decref(root);
+		return -EINVAL;
+	}
+	for (i = 0; i < json_array_size(arr); i++) {
+		struct rule_disabled e;
+		char why[128];
+
+		r = entry_parse(json_array_get(arr, i), &e, why, sizeof(why));
+		if (r == -EINVAL)
+			snprintf(err, errlen, "%s: disabled[%zu]: %s", name, i, why);
+		if (r >= 0) {
+			r = insert(s, &e);
+			if (r < 0)
+				entry_done(&e);
+			if (r == -EEXIST)
+				snprintf(err, errlen, "%s: disabled[%zu]: sid %u listed twice",
+					 name, i, e.sid);
+			else if (r == -ENOSPC)
+				snprintf(err, errlen, "%s: more than %d rules", name,
+					 RULE_DISABLE_MAX);
+			if (r == -EEXIST || r == -ENOSPC)
+				r = -EINVAL;
+		}
+		if (r < 0) {
+			if (r == -ENOMEM)
+				snprintf(err, errlen, "%s: out of memory", name);
+			json_decref(root);
+			rule_disable_done(s);
+			return r;
+		}
+	}
+	json_decref(root);
+	return 0;
+}
+
 int rule_disable_load(struct rule_disable_set *s, const char *path, char *err, size_t errlen)
 {
 	_cleanup_fclose_ FILE *f = NULL;
 	_cleanup_free_ char *buf = NULL;
-	json_error_t jerr;
-	json_t *root, *arr, *ver;
-	size_t len, i;
+	size_t len;
 	int r;
 
 	rule_disable_done(s);
@@ -214,51 +268,7 @@ int rule_disable_load(struct rule_disable_set *s, const char *path, char *err, s
 			 r == -EFBIG ? "larger than 64 MiB" : strerror(-r));
 		return r;
 	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-		return -EINVAL;
-	}
-	ver = json_object_get(root, "version");
-	arr = json_object_get(root, "disabled");
-	if (!json_is_integer(ver) || json_integer_value(ver) != 1 || !json_is_array(arr)) {
-		snprintf(err, errlen,
-			 "%s: not a disabled-rules file (want {\"version\":1,"
-			 "\"disabled\":[...]})",
-			 path);
-		json_decref(root);
-		return -EINVAL;
-	}
-	for (i = 0; i < json_array_size(arr); i++) {
-		struct rule_disabled e;
-		char why[128];
-
-		r = entry_parse(json_array_get(arr, i), &e, why, sizeof(why));
-		if (r == -EINVAL)
-			snprintf(err, errlen, "%s: disabled[%zu]: %s", path, i, why);
-		if (r >= 0) {
-			r = insert(s, &e);
-			if (r < 0)
-				entry_done(&e);
-			if (r == -EEXIST)
-				snprintf(err, errlen, "%s: disabled[%zu]: sid %u listed twice",
-					 path, i, e.sid);
-			else if (r == -ENOSPC)
-				snprintf(err, errlen, "%s: more than %d rules", path,
-					 RULE_DISABLE_MAX);
-			if (r == -EEXIST || r == -ENOSPC)
-				r = -EINVAL;
-		}
-		if (r < 0) {
-			if (r == -ENOMEM)
-				snprintf(err, errlen, "%s: out of memory", path);
-			json_decref(root);
-			rule_disable_done(s);
-			return r;
-		}
-	}
-	json_decref(root);
-	return 0;
+	return rule_disable_parse(s, buf, len, path, err, errlen);
 }
 
 int rule_disable_save(const struct rule_disable_set *s, const char *path, char *err, size_t errlen)

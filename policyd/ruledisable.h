@@ -59,6 +59,9 @@ json_t *rule_disable_json(const struct rule_disable_set *s);
  * err, and S left empty.
  */
 int rule_disable_load(struct rule_disable_set *s, const char *path, char *err, size_t errlen);
+/* The same from LEN bytes at BUF (any bytes), errors named after NAME. */
+int rule_disable_parse(struct rule_disable_set *s, const char *buf, size_t len, const char *name,
+		       char *err, size_t errlen);
 /* Write S to PATH atomically (PATH.tmp, fsync, rename; the directory is created if missing).
  * 0, or -errno with a message in err. */
 int rule_disable_save(const struct rule_disable_set *s, const char *path, char *err, size_t errlen);
