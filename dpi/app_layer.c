@@ -99,6 +99,12 @@ struct eve_writer *app_layer_writer(struct app_layer *a)
 	return a->w;
 }
 
+void app_layer_set_request_body_limit(struct app_layer *a, uint64_t limit)
+{
+	if (a->http)
+		http_engine_set_request_body_limit(a->http, limit);
+}
+
 const struct app_layer_stats *app_layer_stats(const struct app_layer *a)
 {
 	return &a->st;

@@ -55,6 +55,8 @@ void app_layer_free(struct app_layer *a);
 void app_layer_ops(struct app_layer *a, struct app_ops *ret_ops);
 void app_layer_set_tx_hook(struct app_layer *a, app_layer_tx_hook hook, void *ctx);
 struct eve_writer *app_layer_writer(struct app_layer *a);
+/* See http_engine_set_request_body_limit(); no-op when HTTP is disabled. */
+void app_layer_set_request_body_limit(struct app_layer *a, uint64_t limit);
 const struct app_layer_stats *app_layer_stats(const struct app_layer *a);
 
 /* A pointer slot of F's application state for the tx hook's owner (detection): NULL at

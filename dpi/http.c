@@ -389,6 +389,11 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 	return 0;
 }
 
+void http_engine_set_request_body_limit(struct http_engine *e, uint64_t limit)
+{
+	e->conf.request_body_limit = limit;
+}
+
 void http_engine_free(struct http_engine *e)
 {
 	if (!e)

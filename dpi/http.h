@@ -62,6 +62,9 @@ struct http_stats {
 struct http_engine;
 int http_engine_new(const struct http_config *c, struct http_engine **ret_e);
 void http_engine_free(struct http_engine *e);
+/* Change the request body bytes kept per transaction (0 = unlimited) for bodies received
+ * from now on (the live daemon follows the ruleset's SecRequestBodyLimit across reloads). */
+void http_engine_set_request_body_limit(struct http_engine *e, uint64_t limit);
 
 /* One HTTP connection (one per TCP flow). Returns NULL on allocation failure. */
 struct http_conn;

@@ -282,7 +282,8 @@ static void eve_ban_event(struct bans *b, const char *event_type, const char *ac
 		json_decref(sids);
 		return;
 	}
-	addr_format(host->family, host->addr, ip, sizeof(ip));
+	/* as every other EVE event: IPv6 uncompressed, so log tools can join bans to alerts */
+	eve_format_ip(host->family == AF_INET ? 4 : 6, host->addr, ip, sizeof(ip));
 	json_object_set_new(o, "src_ip", json_string(ip));
 	json_object_set_new(obj, "action", json_string(action));
 	json_object_set_new(obj, "prefix", json_string(cidr_format(&bi->prefix, pfx, sizeof(pfx))));

@@ -33,7 +33,6 @@ struct ruleset;
 
 #define MAX_RULE_PATHS 256
 #define MAX_PACKET_WARNINGS 20 /* per-packet messages printed before only counting */
-#define MSC_BODY_KEEP_MAX (1u << 20) /* request body bytes kept for SecRules per tx */
 
 #define MAX_SETS 128
 
@@ -77,6 +76,7 @@ static void usage(FILE *out)
 		"                   {request-body-limit,response-body-limit,\n"
 		"                   response-body-decompress-layer-limit})\n"
 		"  -T               check the rules given with -S and exit\n"
+		"  -v               more log output (debug messages)\n"
 		"  -h, --help       this help\n"
 		"  -V, --version    print the version\n");
 }
@@ -478,16 +478,8 @@ int main(int argc, char **argv)
 		/* bodies are buffered only for rules to inspect (Suricata does the same) */
 		a.acfg.http.keep_request_body = a.acfg.http.keep_response_body = rs != NULL;
 #ifdef MOAT_HAVE_RULES
-		if (ruleset_msc(rs)) {
-			/* SecRequestBodyLimit decides how much body the SecRules see (ModSecurity
-			 * processes the first LIMIT bytes with ProcessPartial), capped at
-			 * MSC_BODY_KEEP_MAX per transaction */
-			uint64_t lim = msc_ruleset_config(ruleset_msc(rs))->request_body_limit;
-
-			lim = MIN(lim, MSC_BODY_KEEP_MAX);
-			if (a.acfg.http.request_body_limit && a.acfg.http.request_body_limit < lim)
-				a.acfg.http.request_body_limit = lim;
-		}
+		a.acfg.http.request_body_limit =
+			msc_glue_body_limit(ruleset_msc(rs), a.acfg.http.request_body_limit);
 #endif
 		ret = run_offline(&a, rs);
 #ifdef MOAT_HAVE_RULES

@@ -16,6 +16,16 @@
 
 #include "lib/lib.h"
 
+uint64_t msc_glue_body_limit(const struct msc_ruleset *m, uint64_t base)
+{
+	uint64_t lim;
+
+	if (!m || base == 0)
+		return base;
+	lim = MIN(msc_ruleset_config(m)->request_body_limit, (uint64_t)MSC_GLUE_BODY_KEEP_MAX);
+	return MAX(base, lim);
+}
+
 struct mflow {
 	struct msc_tx *tx;
 	uint64_t tx_id;

@@ -56,3 +56,13 @@ typedef void (*msc_glue_decision_hook)(void *ctx, const struct rule_info *ri, in
 				       const uint8_t *client);
 void msc_glue_set_hook(struct msc_glue *g, msc_glue_decision_hook hook, void *ctx);
 void msc_glue_set_in_iface(struct msc_glue *g, const char *in_iface);
+
+/* Request body bytes kept per transaction for SecRules (memory bound per transaction). */
+#define MSC_GLUE_BODY_KEEP_MAX (1u << 20)
+/*
+ * The request body limit the HTTP layer needs for SecRule set M (NULL: none loaded): BASE
+ * (the configured libhtp limit, 0 = unlimited) raised to M's SecRequestBodyLimit, which
+ * decides how much body the SecRules see (ModSecurity processes the first LIMIT bytes with
+ * ProcessPartial), capped at MSC_GLUE_BODY_KEEP_MAX.
+ */
+uint64_t msc_glue_body_limit(const struct msc_ruleset *m, uint64_t base);

@@ -225,12 +225,20 @@ int offender_alert(struct offender_table *t, int family, const void *addr, int p
 		o->last_ns = o->last_ns && secs < now_ns / NS_PER_S ? o->last_ns + secs * NS_PER_S :
 								      now_ns;
 	}
+	/* the distinct rules, most recent last: a rule seen again moves to the end */
+	for (size_t i = 0; i < o->n_sids; i++) {
+		if (o->sids[i] == sid) {
+			memmove(o->sids + i, o->sids + i + 1,
+				sizeof(o->sids[0]) * (o->n_sids - i - 1));
+			o->n_sids--;
+			break;
+		}
+	}
 	if (o->n_sids == OFFENDER_MAX_SIDS) {
 		memmove(o->sids, o->sids + 1, sizeof(o->sids[0]) * (OFFENDER_MAX_SIDS - 1));
 		o->n_sids--;
 	}
-	if (!o->n_sids || o->sids[o->n_sids - 1] != sid)
-		o->sids[o->n_sids++] = sid;
+	o->sids[o->n_sids++] = sid;
 	ret->score = o->score;
 	ret->offences = o->offences;
 	memcpy(ret->sids, o->sids, sizeof(ret->sids));

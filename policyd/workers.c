@@ -14,6 +14,7 @@
 #include "dpi/dpi.h"
 #include "rules/rules.h"
 #include "detect_glue.h"
+#include "msc_glue.h"
 
 #define LINKTYPE_ETHERNET 1
 #define HOUSEKEEPING_NS (100u * 1000 * 1000) /* flush EVE, expire flows */
@@ -46,6 +47,7 @@ struct live_worker {
 	atomic_uint log_ack; /* the log generation this worker writes to */
 	uint64_t pkt_num;
 	int64_t boot_to_real_us; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	uint64_t body_limit_base; /* request body limit from the defaults and [set] */
 	char iface[IF_NAMESIZE]; /* in_iface of the events being written */
 	uint32_t iface_idx;
 	struct batch_rec *batch; /* perf transport only (see on_record) */
@@ -239,6 +241,9 @@ static void check_ruleset(struct live_worker *w)
 	rs_ref_put(p, w->rs);
 	w->rs = ref;
 	w->st.rulesets++;
+	/* the SecRules see as much body as this generation's SecRequestBodyLimit says */
+	app_layer_set_request_body_limit(
+		w->al, msc_glue_body_limit(ruleset_msc(ref->rs), w->body_limit_base));
 }
 
 static void set_iface(struct live_worker *w, uint32_t ifindex)
@@ -461,6 +466,7 @@ static int worker_init(struct worker_pool *p, struct live_worker *w, unsigned in
 	/* the kernel copies from the first packet it sees: daemons start mid-connection */
 	wc.tcp.midstream = true;
 	ac.in_iface = w->iface;
+	w->body_limit_base = ac.http.request_body_limit;
 	ac.http.keep_request_body = ac.http.keep_response_body = true;
 	r = eve_writer_open(p->eve_path, true, &w->eve);
 	if (r < 0) {

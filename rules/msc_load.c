@@ -602,8 +602,11 @@ static int load_path(struct msc_ruleset *m, struct load_state *ls, const char *p
 	return load_text(m, ls, buf, path);
 }
 
+/* Include PATTERN (a path or glob, relative to FILE's directory). IncludeOptional (Apache's
+ * spelling, used by Debian's owasp-crs.load) is the same but a path that matches nothing is
+ * not an error. */
 static int include(struct msc_ruleset *m, struct load_state *ls, const char *file,
-		   unsigned int line, const char *pattern)
+		   unsigned int line, const char *pattern, bool optional)
 {
 	char path[PATH_MAX];
 	glob_t g;
@@ -625,7 +628,7 @@ static int include(struct msc_ruleset *m, struct load_state *ls, const char *fil
 	}
 	gr = glob(path, GLOB_ERR, NULL, &g);
 	if (gr == GLOB_NOMATCH) {
-		if (!strpbrk(pattern, "*?["))
+		if (!optional && !strpbrk(pattern, "*?["))
 			diag(ls, RULE_DIAG_INVALID, file, line, 0, "Include %s: no such file",
 			     pattern);
 		return 0;
@@ -753,12 +756,12 @@ static int directive(struct msc_ruleset *m, struct load_state *ls, const char *f
 		}
 		return handle_default_action(m, ls, file, line, args[1]);
 	}
-	if (!strcasecmp(d, "Include")) {
+	if (!strcasecmp(d, "Include") || !strcasecmp(d, "IncludeOptional")) {
 		if (n != 2) {
-			diag(ls, RULE_DIAG_INVALID, file, line, 0, "Include: expected PATH");
+			diag(ls, RULE_DIAG_INVALID, file, line, 0, "%s: expected PATH", d);
 			return 0;
 		}
-		return include(m, ls, file, line, args[1]);
+		return include(m, ls, file, line, args[1], !strcasecmp(d, "IncludeOptional"));
 	}
 	if (!strcasecmp(d, "SecRuleRemoveById") || !strcasecmp(d, "SecRuleRemoveByTag") ||
 	    !strcasecmp(d, "SecRuleRemoveByMsg"))

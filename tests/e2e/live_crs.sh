@@ -81,5 +81,37 @@ expect_increase "$drops0" "$(counter xdp drop block-src)" "xdp/drop/block-src"
 [ "$(http_code $LAB_V4_B /index.html)" = 200 ] || e2e_fail "the other client address was hit"
 e2e_ok "banned client's packets dropped at XDP; the other address still served"
 
+# A form body longer than libhtp's default 100 KiB body limit: the ruleset's
+# SecRequestBodyLimit (the CRS's 13 MB, capped at 1 MiB per transaction) decides how much of
+# it the SecRules see, in live mode as offline. The injection sits after 150 KB of padding.
+lab_srv timeout 15 python3 - "$LIVE_SRV" <<'PY' &
+import socket, sys
+srv = socket.create_server((sys.argv[1], 9000))
+c, _ = srv.accept()
+c.settimeout(10)
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += c.recv(65536)
+head, body = buf.split(b"\r\n\r\n", 1)
+n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+while len(body) < n:
+    d = c.recv(65536)
+    if not d:
+        break
+    body += d
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+c.close()
+PY
+big_pid=$!
+wait_until 5 lab_srv_listening || e2e_fail "the body sink did not start"
+python3 -c 'import sys; sys.stdout.write("pad=" + "a" * 150000 + "&id=1%27%20OR%20%271%27%3D%271")' >"$LIVE_DIR/big.body"
+lab_cli curl -s -o /dev/null -m 10 --interface $LAB_V4_B --data-binary @"$LIVE_DIR/big.body" \
+	-H 'Content-Type: application/x-www-form-urlencoded' "http://$LIVE_SRV:9000/form" || true
+wait "$big_pid" 2>/dev/null
+wait_until 15 eve_has 'e["event_type"] == "alert" and e["src_ip"] == "198.18.0.3" and e["alert"]["signature_id"] in (942100, 942130, 942180, 942190)' ||
+	e2e_fail "SQL injection after 150 KB of form body not seen (body cut at libhtp's 100 KiB?)"
+wait_until 15 is_banned $LAB_V4_B || e2e_fail "SQL injection after 150 KB of body did not ban"
+e2e_ok "a form body past 100 KiB is inspected up to SecRequestBodyLimit (injection at 150 KB)"
+
 live_stop TERM || e2e_fail "moatd exited with an error on SIGTERM"
 e2e_ok "moatd stopped cleanly"

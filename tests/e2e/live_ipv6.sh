@@ -32,7 +32,7 @@ live_start
 [ "$(code6 $LAB_V6_A /index.html)" = 200 ] || e2e_fail "benign IPv6 request failed"
 drops0=$(counter xdp drop block-src)
 code6 $LAB_V6_A /attack >/dev/null
-wait_until 15 eve_has 'e["event_type"] == "ban" and e["ban"]["action"] == "ban" and e["ban"]["prefix"] == "fd00:6d6f:6174::2/128"' ||
+wait_until 15 eve_has 'e["event_type"] == "ban" and e["ban"]["action"] == "ban" and e["ban"]["prefix"] == "fd00:6d6f:6174::2/128" and e["src_ip"] == "fd00:6d6f:6174:0000:0000:0000:0000:0002"' ||
 	e2e_fail "no ban narrowed to fd00:6d6f:6174::2/128"
 fw list | grep -q "fd00:6d6f:6174::2/128" || e2e_fail "no /128 entry in the kernel"
 [ "$(code6 $LAB_V6_A /index.html)" = 000 ] || e2e_fail "banned IPv6 client still served"

@@ -20,6 +20,8 @@
 #   lab_ping SRC DST [COUNT]        # from cli, source address SRC; 0 if every reply came back
 #   lab_no_ping SRC DST [COUNT]     # 0 if no reply came back at all
 #   lab_tcp SRC DST PORT            # one bounded nc transfer from cli to a listener in gw
+#   lab_add_server DIR [PORT]       # a third namespace behind gw1: python3 http.server on DIR
+#   lab_srv CMD...
 
 LAB_V4_GW=198.18.0.1
 LAB_V4_A=198.18.0.2
@@ -203,11 +205,60 @@ lab_udp() {
 	return $got
 }
 
+LAB_V4_GW_SRV=198.18.1.1
+LAB_V4_SRV=198.18.1.2
+LAB_V6_GW_SRV=fd00:6d6f:6174:1::1
+LAB_V6_SRV=fd00:6d6f:6174:1::2
+
+lab_srv() {
+	nsenter --net=/run/netns/"$LAB_NS_SRV" "$@"
+}
+
+# lab_add_server DIR [PORT]: after lab_setup, a server namespace moat-<id>-srv joined to the
+# gateway by a second veth pair (gw1 $LAB_V4_GW_SRV / srv0 $LAB_V4_SRV, and IPv6), routed
+# through the gateway (forwarding on), running python3's http.server on DIR, port PORT (80),
+# both address families. Sets LAB_NS_SRV and LAB_HTTP_PID; lab_cleanup removes both.
+# Waits (bounded, 5 s) until the server listens.
+lab_add_server() {
+	local dir=$1 port=${2:-80} i
+	LAB_NS_SRV=moat-$LAB_ID-srv
+	ip netns add "$LAB_NS_SRV" || return 1
+	ip link add gw1 netns "$LAB_NS_GW" type veth peer name srv0 netns "$LAB_NS_SRV" || return 1
+	lab_srv ip link set lo up
+	lab_srv ip addr add $LAB_V4_SRV/24 dev srv0
+	lab_srv ip -6 addr add $LAB_V6_SRV/64 dev srv0 nodad
+	lab_srv ip link set srv0 up
+	lab_srv ip route add default via $LAB_V4_GW_SRV
+	lab_srv ip -6 route add default via $LAB_V6_GW_SRV
+	lab_gw ip addr add $LAB_V4_GW_SRV/24 dev gw1
+	lab_gw ip -6 addr add $LAB_V6_GW_SRV/64 dev gw1 nodad
+	lab_gw ip link set gw1 up
+	lab_gw sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	lab_cli ip route add 198.18.1.0/24 via $LAB_V4_GW
+	lab_cli ip -6 route add fd00:6d6f:6174:1::/64 via $LAB_V6_GW
+	# nsenter directly so that $! is the server itself (exec'ed), not a subshell
+	nsenter --net=/run/netns/"$LAB_NS_SRV" python3 -m http.server --bind :: \
+		--directory "$dir" "$port" >"${LAB_HTTP_LOG:-/dev/null}" 2>&1 &
+	LAB_HTTP_PID=$!
+	for i in $(seq 1 50); do
+		lab_srv ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "lab: the web server did not start listening on port $port" >&2
+	return 1
+}
+
 # Removes everything lab_setup made: namespaces (which takes the veth pair and any XDP/TC
 # attachment with it) and the test's bpffs pin root. Safe to call twice.
 lab_cleanup() {
 	local rc=$?
 	[ -n "${LAB_CLEANUP_HOOK:-}" ] && $LAB_CLEANUP_HOOK
+	if [ -n "${LAB_HTTP_PID:-}" ]; then
+		kill "$LAB_HTTP_PID" 2>/dev/null
+		wait "$LAB_HTTP_PID" 2>/dev/null
+		LAB_HTTP_PID=
+	fi
+	[ -n "${LAB_NS_SRV:-}" ] && ip netns del "$LAB_NS_SRV" 2>/dev/null
 	if [ -n "${LAB_NS_CLI:-}" ]; then
 		ip netns del "$LAB_NS_CLI" 2>/dev/null
 		ip netns del "$LAB_NS_GW" 2>/dev/null

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # `meson install --destdir` of this build puts the binaries, the systemd unit, the example
-# config, the man page and the bash completion in their places under the prefix (and
-# sysconfdir), and nothing anywhere else.
+# config, the man pages, the bash completion and the starter rules in their places under the
+# prefix (and sysconfdir), and nothing anywhere else.
 set -euo pipefail
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/moat-install.$$.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -32,9 +32,16 @@ fi
 man8=$p/$MANDIR/man8/fwctl.8
 [ -f "$man8" ] || fail "fwctl.8 not in $PREFIX/$MANDIR/man8"
 cmp -s "$man8" "$FWCTL_MAN" || fail "installed fwctl.8 differs from the build's"
+cmp -s "$p/$MANDIR/man8/moatd.8" "$SOURCE_ROOT/docs/moatd.8" ||
+    fail "moatd.8 not in $PREFIX/$MANDIR/man8 (or differs from docs/moatd.8)"
 compl=$p/$DATADIR/bash-completion/completions/fwctl
 [ -f "$compl" ] || fail "completion not in $PREFIX/$DATADIR/bash-completion/completions"
 bash -n "$compl" || fail "installed completion has a syntax error"
+# the starter ruleset and the CRS setup file, as in the source tree
+for f in rules/moat-starter.rules crs/moat-crs-setup.conf; do
+    cmp -s "$p/$DATADIR/moat/$f" "$SOURCE_ROOT/rules/starter/${f#*/}" ||
+        fail "$PREFIX/$DATADIR/moat/$f not installed (or differs from rules/starter/)"
+done
 
 # nothing outside the prefix and sysconfdir
 (cd "$d" && find . \( -type f -o -type l \) | sed 's/^\.//') >"$tmp/files"

@@ -317,6 +317,18 @@ static void test_msc_parse_include_glob_and_pm_from_file(void **state)
 	assert_string_equal(l.m->v[1]->pm_words[0], "alpha beta");
 	assert_non_null(l.m->v[1]->pm_db);
 	unload(&l);
+	/* IncludeOptional (Debian's owasp-crs.load): as Include, silent when nothing matches */
+	snprintf(text, sizeof(text), "IncludeOptional %s/b.conf\nIncludeOptional %s/missing.conf\n",
+		 dir, dir);
+	load(&l, text);
+	assert_int_equal(l.m->st.rules, 1);
+	assert_int_equal(l.m->v[0]->id, 2);
+	assert_int_equal(l.d.n, 0);
+	unload(&l);
+	snprintf(text, sizeof(text), "Include %s/missing.conf\n", dir);
+	load(&l, text);
+	assert_int_equal(l.d.n, 1);
+	unload(&l);
 	snprintf(text, sizeof(text), "rm -rf %s", dir);
 	assert_int_equal(system(text), 0);
 }

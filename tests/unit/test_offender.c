@@ -186,6 +186,29 @@ static void test_offender_verdict_names_sids(void **state)
 	offender_table_free(t);
 }
 
+static void test_offender_sids_distinct_most_recent_last(void **state)
+{
+	struct offender_config cfg = base_cfg();
+	struct offender_table *t = NULL;
+	struct offender_verdict v;
+	uint8_t a[16];
+	int fam;
+
+	(void)state;
+	cfg.threshold = 1e6;
+	addr_of("198.18.0.9", &fam, a);
+	assert_int_equal(offender_table_new(&cfg, &t), 0);
+	assert_int_equal(offender_alert(t, fam, a, 2, false, 11, 0, &v), 0);
+	assert_int_equal(offender_alert(t, fam, a, 2, false, 22, 0, &v), 0);
+	assert_int_equal(offender_alert(t, fam, a, 2, false, 11, 0, &v), 0);
+	assert_int_equal(offender_alert(t, fam, a, 2, false, 11, 0, &v), 0);
+	assert_false(v.ban);
+	assert_int_equal(v.n_sids, 2);
+	assert_int_equal(v.sids[0], 22);
+	assert_int_equal(v.sids[1], 11);
+	offender_table_free(t);
+}
+
 static void test_offender_cap_evicts_least_recent(void **state)
 {
 	struct offender_config cfg = base_cfg();
@@ -323,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_offender_scenarios),
 		cmocka_unit_test(test_offender_prefix_aggregation),
 		cmocka_unit_test(test_offender_verdict_names_sids),
+		cmocka_unit_test(test_offender_sids_distinct_most_recent_last),
 		cmocka_unit_test(test_offender_cap_evicts_least_recent),
 		cmocka_unit_test(test_offender_expire_keeps_history),
 		cmocka_unit_test(test_offender_rejects_bad_config),
