@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -353,6 +354,14 @@ static int rules_status(struct fwctl *ctx, json_t *res)
 		       json_is_true(json_object_get(res, "pending")) ? " (another queued)" : "");
 	print_last_reload(json_object_get(res, "last_reload"), stdout);
 	print_problems(json_object_get(res, "last_reload"), stdout, 100);
+	/* the operator's disabled rules: one line each, as `rules list` shows them */
+	printf("disabled:    %zu rule%s%s\n", json_array_size(json_object_get(res, "disabled")),
+	       json_array_size(json_object_get(res, "disabled")) == 1 ? "" : "s",
+	       json_array_size(json_object_get(res, "disabled")) ? " (fwctl rules enable SID)" :
+								   "");
+	json_array_foreach(json_object_get(res, "disabled"), i, f)
+		printf("  %-10lld %-8s %s:%lld  %s\n", (long long)jint(f, "sid"), jstr(f, "kind"),
+		       jstr(f, "file"), (long long)jint(f, "line"), jstr(f, "msg"));
 	if (json_array_size(files)) {
 		t = table_new(ARRAY_SIZE(cols), cols);
 		if (!t)
@@ -381,13 +390,15 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int wait_generation(struct fwctl *ctx, const char *what, json_int_t gen, uint64_t timeout_s,
+			   json_t **ret_status);
+
 /* Exit 0 when the reload installed its ruleset without invalid rules; 1 when it failed (the
  * old rules stay) or skipped invalid rules (the rest are active). */
 static int rules_reload(struct fwctl *ctx, bool wait, uint64_t timeout_s)
 {
 	json_t *res = NULL, *last;
 	json_int_t gen;
-	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	int r = call(ctx, "rules.reload", NULL, &res);
 
 	if (r >= 0)
@@ -401,24 +412,11 @@ static int rules_reload(struct fwctl *ctx, bool wait, uint64_t timeout_s)
 		return FWCTL_EXIT_OK;
 	}
 	json_decref(res);
-	for (;;) {
-		struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
-
-		res = NULL;
-		r = call(ctx, "rules.status", NULL, &res);
-		if (r >= 0)
-			return r;
-		last = json_object_get(res, "last_reload");
-		if (jint(last, "generation") >= gen)
-			break;
-		json_decref(res);
-		if (mono_ms() > deadline) {
-			log_err("rules reload: not finished after %" PRIu64 " s (still compiling?)",
-				timeout_s);
-			return FWCTL_EXIT_FAILED;
-		}
-		nanosleep(&ts, NULL);
-	}
+	res = NULL;
+	r = wait_generation(ctx, "rules reload", gen, timeout_s, &res);
+	if (r >= 0)
+		return r;
+	last = json_object_get(res, "last_reload");
 	/* a newer reload may have finished meanwhile: report whichever is last */
 	r = json_is_true(json_object_get(last, "ok")) && jint(last, "invalid") == 0 ?
 		    FWCTL_EXIT_OK :
@@ -439,7 +437,8 @@ static int rules_reload(struct fwctl *ctx, bool wait, uint64_t timeout_s)
 
 static int rules_list(struct fwctl *ctx, json_t *args)
 {
-	static const char *const cols[] = { ">GID", ">SID", ">REV", "ACTION", ">PRIO", "MSG" };
+	static const char *const cols[] = { "KIND",    ">SID",	"ACTION", "STATE",
+					    ">ALERTS", "WHERE", "MSG" };
 	_cleanup_(table_freep) struct table *t = NULL;
 	json_t *res = NULL, *rule;
 	size_t i;
@@ -457,23 +456,124 @@ static int rules_list(struct fwctl *ctx, json_t *args)
 	}
 	json_array_foreach(json_object_get(res, "rules"), i, rule)
 	{
-		char gid[16], sid[16], rev[16], prio[16];
+		char sid[24], alerts[24], where[320];
+		json_int_t gid = jint(rule, "gid");
 
-		snprintf(gid, sizeof(gid), "%lld", (long long)jint(rule, "gid"));
-		snprintf(sid, sizeof(sid), "%lld", (long long)jint(rule, "sid"));
-		snprintf(rev, sizeof(rev), "%lld", (long long)jint(rule, "rev"));
-		snprintf(prio, sizeof(prio), "%lld", (long long)jint(rule, "priority"));
-		if (table_add_row(t, (const char *const[]){ gid, sid, rev, jstr(rule, "action"),
-							    prio, jstr(rule, "msg") }) < 0) {
+		/* Suricata rules of another gid than 1 show it: gid:sid */
+		if (gid > 1)
+			snprintf(sid, sizeof(sid), "%lld:%lld", (long long)gid,
+				 (long long)jint(rule, "sid"));
+		else
+			snprintf(sid, sizeof(sid), "%lld", (long long)jint(rule, "sid"));
+		snprintf(alerts, sizeof(alerts), "%lld", (long long)jint(rule, "alerts"));
+		snprintf(where, sizeof(where), "%s:%lld", jstr(rule, "file"),
+			 (long long)jint(rule, "line"));
+		if (table_add_row(t, (const char *const[]){
+					     jstr(rule, "kind"), sid, jstr(rule, "action"),
+					     json_is_true(json_object_get(rule, "enabled")) ?
+						     "enabled" :
+						     "disabled",
+					     alerts, where, jstr(rule, "msg") }) < 0) {
 			json_decref(res);
 			return fwctl_print_json(NULL);
 		}
 	}
 	table_print(t, stdout);
-	printf("%zu of %lld rules (generation %lld)\n", t->nrows, (long long)jint(res, "total"),
-	       (long long)jint(res, "generation"));
+	printf("%zu of %lld rules (generation %lld, %lld disabled)\n", t->nrows,
+	       (long long)jint(res, "total"), (long long)jint(res, "generation"),
+	       (long long)jint(res, "disabled"));
 	json_decref(res);
 	return FWCTL_EXIT_OK;
+}
+
+/*
+ * Wait until the reload of generation GEN (or a later one) has finished. Returns -1 with
+ * *ret_status (rules.status' result) set, or an exit code after printing the error.
+ */
+static int wait_generation(struct fwctl *ctx, const char *what, json_int_t gen, uint64_t timeout_s,
+			   json_t **ret_status)
+{
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
+
+	for (;;) {
+		struct timespec ts = { 0, RELOAD_POLL_MS * 1000000L };
+		json_t *res = NULL;
+		int r = call(ctx, "rules.status", NULL, &res);
+
+		if (r >= 0)
+			return r;
+		if (jint(json_object_get(res, "last_reload"), "generation") >= gen) {
+			*ret_status = res;
+			return -1;
+		}
+		json_decref(res);
+		if (mono_ms() > deadline) {
+			log_err("%s: the reload is not finished after %" PRIu64
+				" s (still compiling?)",
+				what, timeout_s);
+			return FWCTL_EXIT_FAILED;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* `rules disable|enable SID`: the daemon persists the change and reloads without (with) the
+ * rule; with wait, until that reload is done. Exit 1 for an unknown rule or a failed reload. */
+static int rules_toggle(struct fwctl *ctx, const char *sub, const char *arg, bool wait,
+			uint64_t timeout_s)
+{
+	bool disable = strcmp(sub, "disable") == 0;
+	json_t *res = NULL, *st = NULL, *last, *args;
+	uint64_t sid;
+	int r;
+
+	if (parse_u64(arg, 1, UINT32_MAX, &sid) < 0)
+		return fwctl_usage_error("rules", "invalid SID '%s' (a rule id, 1-4294967295)",
+					 arg);
+	args = json_pack("{s:I}", "sid", (json_int_t)sid);
+	if (!args)
+		return fwctl_print_json(NULL);
+	r = call(ctx, disable ? "rules.disable" : "rules.enable", args, &res);
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (!json_is_true(json_object_get(res, "changed")) || !wait) {
+		if (ctx->json)
+			return fwctl_print_json(res);
+		if (!json_is_true(json_object_get(res, "changed")))
+			printf("rule %" PRIu64 " is %s already\n", sid,
+			       disable ? "disabled" : "enabled");
+		else
+			printf("rule %" PRIu64 " %s; generation %lld %s it (reload started)\n", sid,
+			       disable ? "disabled" : "enabled", (long long)jint(res, "generation"),
+			       disable ? "leaves out" : "has");
+		json_decref(res);
+		return FWCTL_EXIT_OK;
+	}
+	r = wait_generation(ctx, disable ? "rules disable" : "rules enable",
+			    jint(res, "generation"), timeout_s, &st);
+	if (r >= 0) {
+		json_decref(res);
+		return r;
+	}
+	last = json_object_get(st, "last_reload");
+	r = json_is_true(json_object_get(last, "ok")) ? FWCTL_EXIT_OK : FWCTL_EXIT_FAILED;
+	if (ctx->json) {
+		json_object_set(res, "last_reload", last);
+		json_decref(st);
+		fwctl_print_json(res);
+		return r;
+	}
+	if (r == FWCTL_EXIT_OK)
+		printf("rule %" PRIu64 " %s (generation %lld in use)\n", sid,
+		       disable ? "disabled" : "enabled", (long long)jint(last, "generation"));
+	else
+		log_err("rule %" PRIu64 " is %s in the daemon's list, but the reload failed "
+			"(the running rules stay until one succeeds): %s",
+			sid, disable ? "disabled" : "enabled", jstr(last, "error"));
+	json_decref(st);
+	json_decref(res);
+	return r;
 }
 
 /* `rules check PATH...`: parsed here, without the daemon (nothing is compiled). */
@@ -599,8 +699,19 @@ int cmd_rules(struct fwctl *ctx, int argc, char **argv)
 	sub = argv[optind++];
 	if ((sid || gid || has_limit) && strcmp(sub, "list") != 0)
 		return fwctl_usage_error("rules", "--sid, --gid and --limit go with 'rules list'");
-	if ((!wait || timeout_s != RELOAD_DEFAULT_TIMEOUT_S) && strcmp(sub, "reload") != 0)
-		return fwctl_usage_error("rules", "--no-wait and --timeout go with 'rules reload'");
+	if ((!wait || timeout_s != RELOAD_DEFAULT_TIMEOUT_S) && strcmp(sub, "reload") != 0 &&
+	    strcmp(sub, "disable") != 0 && strcmp(sub, "enable") != 0)
+		return fwctl_usage_error(
+			"rules",
+			"--no-wait and --timeout go with 'rules reload', 'disable', 'enable'");
+	if (strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) {
+		if (optind >= argc)
+			return fwctl_usage_error("rules", "%s needs a SID", sub);
+		if (argc - optind > 1)
+			return fwctl_usage_error("rules", "unexpected argument '%s'",
+						 argv[optind + 1]);
+		return rules_toggle(ctx, sub, argv[optind], wait, timeout_s);
+	}
 	if (strcmp(sub, "check") == 0) {
 		if (optind >= argc)
 			return fwctl_usage_error("rules", "check needs a file or directory");
@@ -630,8 +741,9 @@ int cmd_rules(struct fwctl *ctx, int argc, char **argv)
 			return fwctl_usage_error("rules", "--gid needs --sid");
 		return rules_list(ctx, args);
 	}
-	return fwctl_usage_error("rules", "unknown subcommand '%s' (status, reload, list, check)",
-				 sub);
+	return fwctl_usage_error(
+		"rules", "unknown subcommand '%s' (status, reload, list, check, disable, enable)",
+		sub);
 }
 
 /* ---- flush ---- */
@@ -777,6 +889,121 @@ int cmd_flush(struct fwctl *ctx, int argc, char **argv)
 
 /* ---- alerts ---- */
 
+#define FOLLOW_POLL_MS 250
+#define FOLLOW_MAX_COUNT 1000000
+
+static volatile sig_atomic_t follow_stop;
+
+static void on_follow_signal(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+static void alert_time(json_t *a, char *when, size_t len)
+{
+	time_t sec = (time_t)(jint(a, "ts_us") / 1000000);
+	struct tm tm;
+
+	snprintf(when, len, "-");
+	if (localtime_r(&sec, &tm))
+		strftime(when, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* One streamed alert: a JSON line, or a fixed-width line (a table cannot align a stream). */
+static int follow_print(struct fwctl *ctx, json_t *a)
+{
+	char when[32];
+
+	if (ctx->json) {
+		char *line = json_dumps(a, JSON_COMPACT);
+
+		if (!line)
+			return -ENOMEM;
+		printf("%s\n", line);
+		free(line);
+	} else {
+		alert_time(a, when, sizeof(when));
+		printf("%s  %-15s %10lld %4lld  %-5s  %s\n", when, jstr(a, "src_ip"),
+		       (long long)jint(a, "sid"), (long long)jint(a, "priority"), jstr(a, "action"),
+		       jstr(a, "msg"));
+	}
+	return fflush(stdout) == 0 ? 0 : -EIO;
+}
+
+/*
+ * `alerts --follow`: polls the daemon's ring with a cursor (the "after" argument: alerts
+ * since the last one seen), so nothing is printed twice and a gap (the ring overwritten
+ * between two polls, a daemon restart) is reported instead of hidden. A poll every 250 ms
+ * costs the daemon one walk of the new part of its ring. backlog: print the alerts the first
+ * call matches (--since or --limit given), else start from now.
+ */
+static int alerts_follow(struct fwctl *ctx, json_t *args, bool backlog, uint64_t count)
+{
+	struct sigaction sa = { .sa_handler = on_follow_signal }; /* no SA_RESTART */
+	json_int_t cursor = 0;
+	uint64_t printed = 0;
+	bool first = true;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	if (!backlog)
+		json_object_set_new(args, "limit", json_integer(1));
+	while (!follow_stop) {
+		json_t *res = NULL, *arr;
+		json_int_t last;
+		int r;
+
+		if (!first) {
+			struct timespec ts = { 0, FOLLOW_POLL_MS * 1000000L };
+
+			nanosleep(&ts, NULL);
+			if (follow_stop)
+				break;
+		}
+		r = call(ctx, "alerts", args, &res);
+		if (r >= 0)
+			return r;
+		last = jint(res, "last_seq");
+		arr = json_object_get(res, "alerts");
+		if (!first && last < cursor) {
+			log_warn("alerts: the daemon restarted; following its new alerts");
+			cursor = 0;
+			json_object_set_new(args, "after", json_integer(0));
+			json_decref(res);
+			continue;
+		}
+		if (!first && jint(res, "missed"))
+			log_warn("alerts: %lld alerts were overwritten in the daemon's ring before "
+				 "they could be read",
+				 (long long)jint(res, "missed"));
+		if (first && !backlog)
+			arr = NULL; /* from now on */
+		/* newest first in the reply: print oldest first */
+		for (size_t i = json_array_size(arr); i > 0 && (!count || printed < count); i--) {
+			if (follow_print(ctx, json_array_get(arr, i - 1)) < 0) {
+				json_decref(res);
+				return FWCTL_EXIT_FAILED; /* stdout closed */
+			}
+			printed++;
+		}
+		json_decref(res);
+		if (count && printed >= count)
+			break;
+		cursor = last;
+		if (first) {
+			/* later polls: every new alert matching the filters, whatever its age */
+			json_object_del(args, "since_s");
+			json_object_set_new(args, "limit", json_integer(4096));
+			first = false;
+		}
+		json_object_set_new(args, "after", json_integer(cursor));
+	}
+	return FWCTL_EXIT_OK;
+}
+
 int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -784,12 +1011,15 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 		{ "sid", required_argument, NULL, 'i' },
 		{ "src", required_argument, NULL, 'c' },
 		{ "limit", required_argument, NULL, 'l' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'n' },
 		{},
 	};
 	static const char *const cols[] = { "TIME", "SOURCE", ">SID", ">PRIO", "ACTION", "MSG" };
 	_cleanup_(table_freep) struct table *t = NULL;
 	json_t *args = json_object(), *res = NULL, *a;
-	uint64_t v;
+	uint64_t v, count = 0;
+	bool follow = false, backlog = false;
 	struct cidr cidr;
 	char buf[CIDR_STRLEN];
 	size_t i;
@@ -811,6 +1041,7 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 							 optarg);
 			}
 			json_object_set_new(args, "since_s", json_integer((json_int_t)v));
+			backlog = true;
 			break;
 		case 'i':
 			if (parse_u64(optarg, 1, UINT32_MAX, &v) < 0) {
@@ -842,6 +1073,17 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 							 optarg);
 			}
 			json_object_set_new(args, "limit", json_integer((json_int_t)v));
+			backlog = true;
+			break;
+		case 'f':
+			follow = true;
+			break;
+		case 'n':
+			if (parse_u64(optarg, 1, FOLLOW_MAX_COUNT, &count) < 0) {
+				json_decref(args);
+				return fwctl_usage_error("alerts", "invalid --count '%s' (1-%d)",
+							 optarg, FOLLOW_MAX_COUNT);
+			}
 			break;
 		default:
 			json_decref(args);
@@ -851,6 +1093,15 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 	if (optind < argc) {
 		json_decref(args);
 		return fwctl_usage_error("alerts", "unexpected argument '%s'", argv[optind]);
+	}
+	if (count && !follow) {
+		json_decref(args);
+		return fwctl_usage_error("alerts", "--count goes with --follow");
+	}
+	if (follow) {
+		r = alerts_follow(ctx, args, backlog, count);
+		json_decref(args);
+		return r;
 	}
 	r = call(ctx, "alerts", args, &res);
 	json_decref(args);
@@ -865,12 +1116,9 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 	}
 	json_array_foreach(json_object_get(res, "alerts"), i, a)
 	{
-		time_t sec = (time_t)(jint(a, "ts_us") / 1000000);
-		char when[32] = "-", sid[16], prio[8];
-		struct tm tm;
+		char when[32], sid[16], prio[8];
 
-		if (localtime_r(&sec, &tm))
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		alert_time(a, when, sizeof(when));
 		snprintf(sid, sizeof(sid), "%lld", (long long)jint(a, "sid"));
 		snprintf(prio, sizeof(prio), "%lld", (long long)jint(a, "priority"));
 		if (table_add_row(t, (const char *const[]){ when, jstr(a, "src_ip"), sid, prio,

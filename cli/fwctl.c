@@ -111,8 +111,15 @@ static const struct fwctl_command commands[] = {
 	  "kernel entry; 'gone' when an operator removed it); --sort expiry (default) or hits;\n"
 	  "--reason auto (all bans) or SID (bans that rule contributed to). bans needs the\n"
 	  "daemon (exit 3)." },
-	{ "stats", cmd_stats, "[--json]", "show the mode, attachments and packet/byte counters",
-	  NULL },
+	{ "stats", cmd_stats, "[--watch [SECONDS] [--count N]] [--prometheus] [--json]",
+	  "show the mode, attachments and packet/byte counters",
+	  "Read from the pinned maps: works with the daemon down. --watch [SECONDS] (1-3600,\n"
+	  "default 2; 5s, 1m also): redraws every SECONDS with per-second rates of packets and\n"
+	  "bytes per hook, verdict and reason, drops by reason, copies to the daemon and their\n"
+	  "losses, until interrupted or --count N frames (--json: one object per frame and\n"
+	  "line). --prometheus: the Prometheus text exposition of the same counters: the\n"
+	  "daemon's metrics when it runs (moat_daemon_up 1), else the pinned maps' counters\n"
+	  "under the same names (moat_daemon_up 0, a warning on stderr)." },
 	{ "mode", cmd_mode, "[allow|deny]", "show or set the default policy",
 	  "allow: default-allow, the blocklist drops. deny: default-deny, only allowlisted\n"
 	  "sources and allowed services pass (ingress only; ARP and IPv6 ND always pass)." },
@@ -133,13 +140,21 @@ static const struct fwctl_command commands[] = {
 	  "maps say (mode, attachments, entries) and exits 3." },
 	{ "rules", cmd_rules,
 	  "status | reload [--no-wait] [--timeout DUR] | list [--sid N [--gid N]] [--limit N] | "
-	  "check PATH...",
-	  "the daemon's ruleset: status, reload, list; check rule files",
+	  "disable|enable SID [--no-wait] [--timeout DUR] | check PATH...",
+	  "the daemon's ruleset: status, reload, list, disable/enable rules; check rule files",
 	  "status: rule files, counts, the last reload and its problems (file:line: message).\n"
 	  "reload: compiles the rules directory and -S paths beside the running ruleset and\n"
 	  "waits for the swap; exit 1 if it failed (the old rules stay) or skipped invalid\n"
 	  "rules (the rest are active).\n"
-	  "list: the running rules (--sid N: one rule).\n"
+	  "list: the running rules of both engines (Suricata, SecRule): kind, id, action,\n"
+	  "enabled or disabled, alerts since the daemon started, file:line, msg (--sid N: that\n"
+	  "id only; exit 1 when no rule has it).\n"
+	  "disable SID, enable SID: the daemon leaves the rule out of (puts it back into) every\n"
+	  "ruleset it compiles, at once (a reload) and for good (saved in its state directory,\n"
+	  "kept across reloads and restarts); waits for the reload like 'reload'. A Suricata\n"
+	  "rule of gid 1 and a SecRule with that id are both concerned. Exit 1 for an id the\n"
+	  "running ruleset does not have (or, for enable, that is not disabled). The disabled\n"
+	  "rules are listed by 'status'.\n"
 	  "check PATH...: parses files or directories here, without the daemon; prints every\n"
 	  "problem as file:line: message; exit 1 if any rule is invalid." },
 	{ "config", cmd_config, "show", "the running daemon's effective configuration",
@@ -152,12 +167,17 @@ static const struct fwctl_command commands[] = {
 	  "that is not an automatic ban (manual and rule entries), through the pinned maps;\n"
 	  "works with the daemon down (a warning: the daemon adopts the maps when it starts).\n"
 	  "Allow entries are never touched. Without --yes nothing changes (exit 2)." },
-	{ "alerts", cmd_alerts, "[--since DUR] [--sid N] [--src CIDR] [--limit N]",
-	  "the daemon's latest alerts, newest first",
+	{ "alerts", cmd_alerts,
+	  "[--follow [--count N]] [--since DUR] [--sid N] [--src CIDR] [--limit N]",
+	  "the daemon's latest alerts, newest first, or followed as they come",
 	  "From moatd's in-memory ring of the last 4096 alerts (all alerts, also with autoban\n"
 	  "off; eve.json has the full record). --since 10m: only alerts of the last 10 minutes;\n"
-	  "--sid N: one rule; --src CIDR: sources within CIDR (canonical); --limit N (1-4096,\n"
-	  "default 50)." },
+	  "--sid N: one rule (Suricata sid or SecRule id); --src CIDR: sources within CIDR\n"
+	  "(canonical); --limit N (1-4096, default 50).\n"
+	  "--follow: prints new alerts as they arrive, oldest first, one line each (--json: one\n"
+	  "object per line), until interrupted or --count N alerts were printed; --since and\n"
+	  "--limit choose a backlog printed first (none without them); --sid and --src filter.\n"
+	  "Alerts overwritten in the ring before fwctl read them are reported on stderr." },
 	{ "top", cmd_top, "offenders|rules [--limit N]",
 	  "the daemon's top offenders (by score) or rules (by alerts since start)",
 	  "offenders: tracked sources or prefixes by current score (decayed over the window),\n"

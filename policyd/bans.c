@@ -501,6 +501,7 @@ static void record_alert(struct bans *b, int family, const void *addr, int prior
 	struct bans_alert_rec *a = &b->ring[b->ring_next++ % BANS_ALERT_RING];
 
 	*a = (struct bans_alert_rec){
+		.seq = b->ring_next,
 		.ts_us = wall_us(),
 		.sid = sid,
 		.priority = (uint8_t)(priority < 1 ? 1 :

@@ -135,6 +135,7 @@ size_t bans_flush(struct bans *b, const char *reason, size_t *ret_failed);
  * older ones are overwritten (counted). */
 #define BANS_ALERT_RING 4096
 struct bans_alert_rec {
+	uint64_t seq; /* 1 for the first alert since start, then +1 (a cursor for followers) */
 	uint64_t ts_us; /* wall clock */
 	uint32_t sid;
 	uint8_t priority;

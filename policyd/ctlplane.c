@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "metrics.h"
 #include "ruledir.h"
+#include "ruledisable.h"
 
 struct ctlplane {
 	struct daemon *d;
@@ -488,13 +489,14 @@ static int cmd_top_rules(void *ctx, json_t *args, json_t **ret_result, char *err
 	arr = json_array();
 	for (size_t i = 0; arr && i < snap->n && i < limit; i++) {
 		const struct bans_rule_count *rc = &snap->v[i];
-		int idx = rs ? ruleset_find(rs, 1, rc->sid) : -ENOENT;
-		const struct rule_info *ri = idx >= 0 ? ruleset_rule(rs, (size_t)idx) : NULL;
+		struct rule_desc rd;
+		bool known = rs && ruleset_lookup(rs, rc->sid, &rd) == 0;
 
 		json_array_append_new(
-			arr, json_pack("{s:I, s:I, s:I, s:s?}", "sid", (json_int_t)rc->sid,
+			arr, json_pack("{s:I, s:I, s:I, s:s?, s:s?}", "sid", (json_int_t)rc->sid,
 				       "alerts", (json_int_t)rc->alerts, "last_alert_us",
-				       (json_int_t)rc->last_us, "msg", ri ? ri->msg : NULL));
+				       (json_int_t)rc->last_us, "msg", known ? rd.msg : NULL,
+				       "kind", known ? rule_kind_name(rd.kind) : NULL));
 	}
 	*ret_result =
 		json_pack("{s:I, s:I, s:I, s:o*}", "rules", (json_int_t)snap->n, "alerts",
@@ -659,14 +661,14 @@ static int cmd_bans_flush(void *ctx, json_t *args, json_t **ret_result, char *er
 #define ALERTS_DEFAULT_LIMIT 50
 
 static const struct control_arg alerts_args[] = {
-	{ "since_s", JSON_INTEGER, false },
-	{ "sid", JSON_INTEGER, false },
-	{ "src", JSON_STRING, false },
-	{ "limit", JSON_INTEGER, false },
-	{},
+	{ "since_s", JSON_INTEGER, false }, { "sid", JSON_INTEGER, false },
+	{ "src", JSON_STRING, false },	    { "limit", JSON_INTEGER, false },
+	{ "after", JSON_INTEGER, false },   {},
 };
 
 struct alerts_query {
+	uint64_t after_seq; /* only alerts past this cursor (0: any) */
+	uint64_t last_seq; /* the newest alert's cursor (0: none yet) */
 	uint64_t after_us; /* 0: any */
 	uint32_t sid; /* 0: any */
 	bool has_src;
@@ -680,24 +682,30 @@ static int alert_cb(void *ctx, const struct bans_alert_rec *a)
 {
 	struct alerts_query *q = ctx;
 	char ip[CIDR_STRLEN];
-	const struct rule_info *ri;
-	int idx;
+	struct rule_desc rd;
+	bool known;
 
+	if (!q->last_seq)
+		q->last_seq = a->seq; /* newest first */
+	if (a->seq <= q->after_seq)
+		return 1; /* the follower has the rest */
 	if (q->after_us && a->ts_us < q->after_us)
 		return 1; /* newest first: the rest are older */
 	if (q->sid && a->sid != q->sid)
 		return 0;
 	if (q->has_src && !cidr_contains(&q->src, a->family, a->src))
 		return 0;
-	idx = q->rs ? ruleset_find(q->rs, 1, a->sid) : -ENOENT;
-	ri = idx >= 0 ? ruleset_rule(q->rs, (size_t)idx) : NULL;
+	/* Suricata sid (gid 1) or SecRule id: both engines' alerts carry their rule's id */
+	known = q->rs && ruleset_lookup(q->rs, a->sid, &rd) == 0;
 	if (q->arr)
 		json_array_append_new(
 			q->arr,
-			json_pack("{s:I, s:s, s:I, s:i, s:s, s:s?}", "ts_us", (json_int_t)a->ts_us,
-				  "src_ip", addr_format(a->family, a->src, ip, sizeof(ip)), "sid",
+			json_pack("{s:I, s:I, s:s, s:I, s:i, s:s, s:s?, s:s?}", "seq",
+				  (json_int_t)a->seq, "ts_us", (json_int_t)a->ts_us, "src_ip",
+				  addr_format(a->family, a->src, ip, sizeof(ip)), "sid",
 				  (json_int_t)a->sid, "priority", (int)a->priority, "action",
-				  a->drop ? "drop" : "alert", "msg", ri ? ri->msg : NULL));
+				  a->drop ? "drop" : "alert", "msg", known ? rd.msg : NULL, "kind",
+				  known ? rule_kind_name(rd.kind) : NULL));
 	return ++q->matched >= q->limit;
 }
 
@@ -706,7 +714,7 @@ static int cmd_alerts(void *ctx, json_t *args, json_t **ret_result, char *err, s
 {
 	struct ctlplane *cp = ctx;
 	json_t *jsince = json_object_get(args, "since_s"), *jsid = json_object_get(args, "sid");
-	json_t *jlimit = json_object_get(args, "limit");
+	json_t *jlimit = json_object_get(args, "limit"), *jafter = json_object_get(args, "after");
 	const char *src = json_string_value(json_object_get(args, "src"));
 	struct alerts_query q = { .limit = ALERTS_DEFAULT_LIMIT, .rs = daemon_ruleset(cp->d) };
 	uint64_t overwritten = 0;
@@ -755,13 +763,27 @@ static int cmd_alerts(void *ctx, json_t *args, json_t **ret_result, char *err, s
 		}
 		q.limit = (size_t)json_integer_value(jlimit);
 	}
+	if (jafter) {
+		if (json_integer_value(jafter) < 0) {
+			snprintf(err, errlen, "invalid after %lld (a cursor >= 0: last_seq)",
+				 (long long)json_integer_value(jafter));
+			return -EINVAL;
+		}
+		q.after_seq = (uint64_t)json_integer_value(jafter);
+	}
 	q.arr = json_array();
 	if (!q.arr)
 		return -ENOMEM;
 	bans_recent_alerts(daemon_bans(cp->d), alert_cb, &q, &overwritten);
-	*ret_result = json_pack("{s:I, s:I, s:I, s:o}", "count", (json_int_t)q.matched, "ring_size",
-				(json_int_t)BANS_ALERT_RING, "overwritten", (json_int_t)overwritten,
-				"alerts", q.arr);
+	if (!q.last_seq)
+		q.last_seq = overwritten; /* empty ring */
+	/* a follower's cursor the ring no longer reaches: alerts it will never see */
+	*ret_result = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:o}", "count", (json_int_t)q.matched, "ring_size",
+		(json_int_t)BANS_ALERT_RING, "overwritten", (json_int_t)overwritten, "last_seq",
+		(json_int_t)q.last_seq, "missed",
+		(json_int_t)(jafter && overwritten > q.after_seq ? overwritten - q.after_seq : 0),
+		"alerts", q.arr);
 	return *ret_result ? 0 : -ENOMEM;
 }
 
@@ -902,6 +924,45 @@ static int cmd_metrics(void *ctx, json_t *args, json_t **ret_result, char *err, 
 	return *ret_result ? 0 : -ENOMEM;
 }
 
+/* ---- rules.list's alert counts ---- */
+
+struct alert_count_fill {
+	struct ruledir_alert_count *v;
+	size_t n, cap;
+};
+
+static void alert_count_cb(void *ctx, const struct bans_rule_count *rc)
+{
+	struct alert_count_fill *f = ctx;
+
+	if (f->n < f->cap)
+		f->v[f->n++] = (struct ruledir_alert_count){ .sid = rc->sid, .alerts = rc->alerts };
+}
+
+static size_t rule_alert_counts(void *ctx, struct ruledir_alert_count *v, size_t cap)
+{
+	struct ctlplane *cp = ctx;
+	struct alert_count_fill f = { .v = v, .cap = cap };
+
+	bans_rule_counts(daemon_bans(cp->d), alert_count_cb, &f, NULL);
+	return f.n;
+}
+
+/* The operator's disabled rules live beside the state file (its directory is the daemon's
+ * state directory); NULL when there is no state file. */
+static char *disabled_file_path(const struct moatd_config *cfg)
+{
+	const char *slash = strrchr(cfg->state_file, '/');
+	char *p = NULL;
+
+	if (!cfg->state_file[0])
+		return NULL;
+	if (asprintf(&p, "%.*s%s", slash ? (int)(slash - cfg->state_file + 1) : 0, cfg->state_file,
+		     RULE_DISABLE_FILE_NAME) < 0)
+		return NULL;
+	return p;
+}
+
 /* ---- setup ---- */
 
 void ctlplane_reload(struct ctlplane *cp)
@@ -920,11 +981,13 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		.n_paths = cfg->n_rule_paths,
 		.cache_dir = cfg->cache_dir[0] ? cfg->cache_dir : NULL,
 	};
+	_cleanup_free_ char *disabled_file = disabled_file_path(cfg);
 	char err[512];
 	int r;
 
 	if (!cp)
 		return -ENOMEM;
+	ro.disabled_file = disabled_file;
 	cp->d = d;
 	if (ro.cache_dir && mkdir(ro.cache_dir, 0755) < 0 && errno != EEXIST) {
 		log_warn("rules: cache directory %s: %s (compiling without a cache)", ro.cache_dir,
@@ -936,6 +999,7 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 		log_err("%s", err);
 		goto fail;
 	}
+	ruledir_set_alert_source(cp->ruledir, rule_alert_counts, cp);
 	if (cfg->rules_dir[0] && access(cfg->rules_dir, F_OK) < 0)
 		log_info("rules: %s does not exist; no rules from it", cfg->rules_dir);
 	/* a total failure is logged and leaves no rules: the daemon still enforces bans */

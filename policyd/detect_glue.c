@@ -696,6 +696,21 @@ int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs)
 	r = detect_ctx_new(rs, &ctx);
 	if (r < 0)
 		return r;
+	/* The SecRule side follows the ruleset too: its context must not outlive the old
+	 * ruleset, which the caller frees once every worker has moved on. */
+	if (g->msc) {
+		r = msc_glue_set_ruleset(g->msc, ruleset_msc(rs));
+	} else if (ruleset_msc(rs)) {
+		r = msc_glue_new(ruleset_msc(rs), g->a, &g->msc);
+		if (r >= 0) {
+			msc_glue_set_hook(g->msc, g->alert_hook, g->alert_hook_ctx);
+			msc_glue_set_in_iface(g->msc, g->in_iface);
+		}
+	}
+	if (r < 0) {
+		detect_ctx_free(ctx);
+		return r;
+	}
 	detect_ctx_free(g->ctx);
 	g->ctx = ctx;
 	g->rs = rs;

@@ -30,6 +30,7 @@ struct mflow {
 	struct msc_tx *tx;
 	uint64_t tx_id;
 	bool phase3, phase4;
+	struct mflow *prev, *next; /* in msc_glue.live while tx is set */
 };
 
 struct msc_glue {
@@ -52,7 +53,40 @@ struct msc_glue {
 	msc_glue_decision_hook hook;
 	void *hook_ctx;
 	const char *in_iface;
+	/* flows with a transaction in progress: a ruleset swap must free their transactions
+	 * before the context that made them */
+	struct mflow *live;
 };
+
+static void live_link(struct msc_glue *g, struct mflow *mf)
+{
+	mf->prev = NULL;
+	mf->next = g->live;
+	if (g->live)
+		g->live->prev = mf;
+	g->live = mf;
+}
+
+static void live_unlink(struct msc_glue *g, struct mflow *mf)
+{
+	if (mf->prev)
+		mf->prev->next = mf->next;
+	else if (g && g->live == mf)
+		g->live = mf->next;
+	if (mf->next)
+		mf->next->prev = mf->prev;
+	mf->prev = mf->next = NULL;
+}
+
+/* Free MF's transaction (before the context that made it). */
+static void mflow_drop_tx(struct msc_glue *g, struct mflow *mf)
+{
+	if (!mf->tx)
+		return;
+	live_unlink(g, mf);
+	msc_tx_free(mf->tx);
+	mf->tx = NULL;
+}
 
 int msc_glue_new(const struct msc_ruleset *m, struct app_layer *a, struct msc_glue **ret)
 {
@@ -81,10 +115,53 @@ fail:
 	return r;
 }
 
+static int make_vars(const struct msc_ruleset *m, struct msc_vars **ret)
+{
+	const struct msc_config *cfg = msc_ruleset_config(m);
+	struct msc_vars_config vc;
+
+	msc_vars_config_init(&vc);
+	vc.arg_separator = cfg->argument_separator;
+	vc.cookie_format = cfg->cookie_format ? MSC_COOKIE_V1 : MSC_COOKIE_V0;
+	return msc_vars_new(&vc, ret);
+}
+
+int msc_glue_set_ruleset(struct msc_glue *g, const struct msc_ruleset *m)
+{
+	struct msc_ctx *ctx = NULL;
+	struct msc_vars *vars = NULL;
+	int r;
+
+	if (m) {
+		r = msc_ctx_new(m, &ctx);
+		if (r >= 0)
+			r = make_vars(m, &vars);
+		if (r < 0) {
+			msc_ctx_free(ctx);
+			return r; /* nothing changed */
+		}
+	}
+	/* transactions in progress end here: their rules belong to the old ruleset */
+	while (g->live) {
+		g->st.dropped_on_swap++;
+		mflow_drop_tx(g, g->live);
+	}
+	msc_ctx_free(g->ctx);
+	msc_vars_free(g->vars);
+	g->m = m;
+	g->ctx = ctx;
+	g->vars = vars;
+	g->vars_valid = false;
+	g->vars_flow = NULL;
+	return 0;
+}
+
 void msc_glue_free(struct msc_glue *g)
 {
 	if (!g)
 		return;
+	while (g->live) /* flows still holding transactions (their slots keep the mflow) */
+		mflow_drop_tx(g, g->live);
 	msc_ctx_free(g->ctx);
 	msc_vars_free(g->vars);
 	free(g);
@@ -278,8 +355,7 @@ static void finish(struct msc_glue *g, struct mflow *mf)
 		run(g, mf, 5);
 	if (msc_tx_intercepted(mf->tx))
 		g->st.intercepted++;
-	msc_tx_free(mf->tx);
-	mf->tx = NULL;
+	mflow_drop_tx(g, mf);
 }
 
 void msc_glue_tx(struct msc_glue *g, struct flow *f, void **slot, const struct http_tx *tx,
@@ -289,6 +365,8 @@ void msc_glue_tx(struct msc_glue *g, struct flow *f, void **slot, const struct h
 	htp_tx_t *h = tx->htp;
 	bool have_resp = h && (h->response_line || tx->status);
 
+	if (!g->ctx)
+		return; /* the running ruleset has no SecRules */
 	if (!mf) {
 		mf = calloc(1, sizeof(*mf));
 		if (!mf) {
@@ -309,6 +387,7 @@ void msc_glue_tx(struct msc_glue *g, struct flow *f, void **slot, const struct h
 			g->st.errors++;
 			return;
 		}
+		live_link(g, mf);
 		mf->tx_id = tx->tx_id;
 		mf->phase3 = mf->phase4 = false;
 		g->st.txs++;
@@ -354,7 +433,11 @@ void msc_glue_flow_end(struct msc_glue *g, struct flow *f, void **slot)
 		g->tx_id = (int64_t)mf->tx_id;
 		finish(g, mf);
 	}
-	msc_tx_free(mf->tx);
+	if (mf->tx) {
+		/* G NULL: the glue was freed, and its transactions with it (msc_glue_free) */
+		live_unlink(g, mf);
+		msc_tx_free(mf->tx);
+	}
 	free(mf);
 	*slot = NULL;
 }

@@ -17,12 +17,17 @@ struct msc_glue_stats {
 	uint64_t alerts; /* alert events written */
 	uint64_t intercepted; /* transactions a disruptive action stopped (SecRuleEngine On) */
 	uint64_t errors; /* engine or variable errors (allocation), write failures */
+	uint64_t dropped_on_swap; /* transactions in progress when the ruleset changed */
 };
 
 struct msc_glue;
 /* M and A are borrowed. Returns 0 or -ENOMEM. */
 int msc_glue_new(const struct msc_ruleset *m, struct app_layer *a, struct msc_glue **ret);
 void msc_glue_free(struct msc_glue *g);
+/* Bind G to another ruleset's SecRules (M NULL: none, transactions are then ignored). The
+ * transactions in progress are freed unreported (counted): they belong to the old ruleset,
+ * which the caller frees after this returns. Returns 0, or -errno with nothing changed. */
+int msc_glue_set_ruleset(struct msc_glue *g, const struct msc_ruleset *m);
 
 /*
  * One step of transaction TX of flow F (the app layer's tx hook): phases 1-2 the first time

@@ -17,6 +17,7 @@
 #include "control.h"
 #include "metrics.h"
 #include "ruledir.h"
+#include "ruledisable.h"
 
 #define TAG_INOTIFY 1
 #define TAG_TIMER 2
@@ -37,6 +38,8 @@ struct job {
 	bool dir_present;
 	const char *cache_dir;
 	struct rule_vars *vars;
+	uint32_t *disabled; /* the operator's disabled rule ids, sorted (a copy) */
+	size_t n_disabled;
 	int eventfd; /* written when done (thread mode) */
 	/* results, all prepared in the compile thread */
 	int r;
@@ -73,6 +76,11 @@ struct ruledir {
 	json_t *installed; /* files and counts of the installed ruleset */
 	json_t *last; /* the last reload, successful or not */
 	struct ruledir_stats stats;
+
+	struct rule_disable_set disabled; /* rules.disable: left out of every compile */
+	char *disabled_file; /* where they persist; NULL: memory only */
+	ruledir_alerts_fn alerts; /* rules.list's alert counts */
+	void *alerts_ctx;
 };
 
 static uint64_t now_ms(void)
@@ -123,6 +131,7 @@ static void job_free(struct job *j)
 	for (size_t i = 0; i < j->n_paths; i++)
 		free(j->paths[i]);
 	ruleset_free(j->rs);
+	free(j->disabled);
 	rule_diags_done(&j->diags);
 	json_decref(j->files);
 	json_decref(j->problems);
@@ -246,7 +255,10 @@ static void format_time(const struct timespec *ts, char *buf, size_t len)
 static void *job_run(void *arg)
 {
 	struct job *j = arg;
-	struct ruleset_opts o = { .vars = j->vars, .cache_dir = j->cache_dir };
+	struct ruleset_opts o = { .vars = j->vars,
+				  .cache_dir = j->cache_dir,
+				  .disabled = j->disabled,
+				  .n_disabled = j->n_disabled };
 	struct timespec t0, t1;
 	uint64_t one = 1;
 
@@ -294,16 +306,17 @@ static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errle
 	format_time(&j->started_wall, started, sizeof(started));
 	if (j->r < 0 && err && errlen)
 		snprintf(err, errlen, "%s", j->err);
-	last = json_pack("{s:I, s:s, s:s, s:f, s:b, s:s?, s:I, s:I, s:I, s:I, s:o*, s:I, s:{s:I, "
-			 "s:I, s:I}}",
+	last = json_pack("{s:I, s:s, s:s, s:f, s:b, s:s?, s:I, s:I, s:I, s:I, s:I, s:o*, s:I, "
+			 "s:{s:I, s:I, s:I}}",
 			 "generation", (json_int_t)j->generation, "trigger",
 			 trigger_name(j->trigger), "started", started, "duration_s", j->duration_s,
 			 "ok", j->r >= 0, "error", j->r < 0 ? j->err : NULL, "loaded",
 			 (json_int_t)rst.loaded, "unsupported", (json_int_t)rst.unsupported,
-			 "invalid", (json_int_t)rst.invalid, "files",
-			 (json_int_t)json_array_size(files), "problems", problems, "problems_total",
-			 (json_int_t)total, "cache", "hits", (json_int_t)rst.cache_hits, "misses",
-			 (json_int_t)rst.cache_misses, "errors", (json_int_t)rst.cache_errors);
+			 "invalid", (json_int_t)rst.invalid, "disabled", (json_int_t)rst.disabled,
+			 "files", (json_int_t)json_array_size(files), "problems", problems,
+			 "problems_total", (json_int_t)total, "cache", "hits",
+			 (json_int_t)rst.cache_hits, "misses", (json_int_t)rst.cache_misses,
+			 "errors", (json_int_t)rst.cache_errors);
 	json_decref(rd->last);
 	rd->last = last;
 	rd->stats.last_duration_s = j->duration_s;
@@ -327,10 +340,11 @@ static int job_finish(struct ruledir *rd, struct job *j, char *err, size_t errle
 		} else {
 			json_decref(rd->installed);
 			rd->installed = json_pack(
-				"{s:I, s:s, s:I, s:I, s:I, s:I, s:o*}", "generation",
+				"{s:I, s:s, s:I, s:I, s:I, s:I, s:I, s:o*}", "generation",
 				(json_int_t)j->generation, "installed", started, "loaded",
 				(json_int_t)rst.loaded, "unsupported", (json_int_t)rst.unsupported,
-				"invalid", (json_int_t)rst.invalid, "fast_patterns",
+				"invalid", (json_int_t)rst.invalid, "disabled",
+				(json_int_t)rst.disabled, "fast_patterns",
 				(json_int_t)rst.fast_patterns, "files", files);
 			files = NULL;
 			rd->stats.reloads++;
@@ -373,6 +387,9 @@ static struct job *job_new(struct ruledir *rd, enum ruledir_trigger why)
 	j->cache_dir = rd->cache_dir;
 	j->vars = rd->vars;
 	j->eventfd = -1;
+	j->disabled = rule_disable_ids(&rd->disabled, &j->n_disabled);
+	if (rd->disabled.n && !j->disabled)
+		return NULL;
 	if (rd->dir && stat(rd->dir, &st) == 0 && S_ISDIR(st.st_mode)) {
 		j->dir_present = true;
 		j->paths[j->n_paths] = strdup(rd->dir);
@@ -722,6 +739,26 @@ int ruledir_new(const struct ruledir_opts *o, ruledir_install_fn install, void *
 		if (r < 0)
 			goto fail;
 	}
+	if (o->disabled_file) {
+		char derr[512];
+
+		rd->disabled_file = strdup(o->disabled_file);
+		if (!rd->disabled_file) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		/* A damaged file must not stop the daemon: its rules stay enabled (logged). */
+		r = rule_disable_load(&rd->disabled, rd->disabled_file, derr, sizeof(derr));
+		if (r == -ENOMEM)
+			goto fail;
+		if (r < 0)
+			log_err("disabled rules not restored: %s (every rule is enabled; `fwctl "
+				"rules disable` rewrites the file)",
+				derr);
+		else if (rd->disabled.n)
+			log_info("rules: %zu disabled by the operator (%s)", rd->disabled.n,
+				 rd->disabled_file);
+	}
 	*ret = rd;
 	return 0;
 fail_errno:
@@ -753,6 +790,8 @@ void ruledir_free(struct ruledir *rd)
 	free(rd->cache_dir);
 	json_decref(rd->installed);
 	json_decref(rd->last);
+	rule_disable_done(&rd->disabled);
+	free(rd->disabled_file);
 	if (rd->ep >= 0)
 		close(rd->ep);
 	if (rd->inotify_fd >= 0)
@@ -786,14 +825,15 @@ json_t *ruledir_status_json(const struct ruledir *rd)
 
 	for (size_t i = 0; paths && i < rd->n_paths; i++)
 		json_array_append_new(paths, json_string(rd->paths[i]));
-	return json_pack("{s:s?, s:b, s:o*, s:I, s:b, s:b, s:I, s:I, s:f, s:O?, s:O?}", "dir",
-			 rd->dir, "dir_present",
+	return json_pack("{s:s?, s:b, s:o*, s:I, s:b, s:b, s:I, s:I, s:f, s:O?, s:O?, s:o*, s:s?}",
+			 "dir", rd->dir, "dir_present",
 			 rd->dir && stat(rd->dir, &st) == 0 && S_ISDIR(st.st_mode), "paths", paths,
 			 "generation", (json_int_t)rd->stats.generation, "running",
 			 rd->running != NULL, "pending", rd->pending, "reloads",
 			 (json_int_t)rd->stats.reloads, "failures", (json_int_t)rd->stats.failures,
 			 "duration_total_s", rd->stats.duration_total_s, "installed", rd->installed,
-			 "last_reload", rd->last);
+			 "last_reload", rd->last, "disabled", rule_disable_json(&rd->disabled),
+			 "disabled_file", rd->disabled_file);
 }
 
 /* ---- control commands ---- */
@@ -823,28 +863,105 @@ static int cmd_reload(void *ctx, json_t *args, json_t **ret_result, char *err, s
 	return *ret_result ? 0 : -ENOMEM;
 }
 
-static json_t *rule_json(const struct rule_info *ri)
+/* ---- rules.list, rules.disable, rules.enable ---- */
+
+void ruledir_set_alert_source(struct ruledir *rd, ruledir_alerts_fn fn, void *ctx)
 {
-	return json_pack("{s:I, s:I, s:I, s:s, s:i, s:s?, s:s?, s:s?}", "gid", (json_int_t)ri->gid,
-			 "sid", (json_int_t)ri->sid, "rev", (json_int_t)ri->rev, "action",
-			 rule_action_name(ri->action), "priority", ri->priority, "msg", ri->msg,
-			 "classtype", ri->classtype, "category", ri->category);
+	rd->alerts = fn;
+	rd->alerts_ctx = ctx;
 }
 
+/* Cap of the (sid, alerts) pairs rules.list asks for (bans.h counts at most 4096 rules). */
+#define LIST_ALERT_COUNTS_MAX 8192
+
+static int cmp_alert_count(const void *a, const void *b)
+{
+	const struct ruledir_alert_count *x = a, *y = b;
+
+	return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
+struct list_query {
+	const struct ruledir *rd;
+	uint32_t sid, gid; /* 0: any */
+	json_int_t limit; /* < 0: no limit */
+	size_t seen; /* rules matching the filter */
+	struct ruledir_alert_count *counts;
+	size_t n_counts;
+	bool *in_current; /* per disabled entry: the running ruleset still has the rule */
+	json_t *arr;
+	int err;
+};
+
+static uint64_t alerts_of(const struct list_query *q, uint32_t sid)
+{
+	struct ruledir_alert_count key = { .sid = sid }, *c;
+
+	c = q->n_counts ? bsearch(&key, q->counts, q->n_counts, sizeof(key), cmp_alert_count) :
+			  NULL;
+	return c ? c->alerts : 0;
+}
+
+static json_t *desc_json(const struct rule_desc *d, bool enabled, uint64_t alerts)
+{
+	json_t *o = json_pack(
+		"{s:s, s:I, s:s, s:i, s:s, s:s, s:I, s:b, s:I}", "kind", rule_kind_name(d->kind),
+		"sid", (json_int_t)d->sid, "action", d->action ? d->action : "?", "priority",
+		d->priority, "msg", d->msg ? d->msg : "", "file", d->file ? d->file : "?", "line",
+		(json_int_t)d->line, "enabled", enabled, "alerts", (json_int_t)alerts);
+
+	if (o && d->kind == RULE_KIND_SURICATA) {
+		json_object_set_new(o, "gid", json_integer((json_int_t)d->gid));
+		json_object_set_new(o, "rev", json_integer((json_int_t)d->rev));
+		if (d->classtype)
+			json_object_set_new(o, "classtype", json_string(d->classtype));
+		if (d->category)
+			json_object_set_new(o, "category", json_string(d->category));
+	}
+	return o;
+}
+
+static bool list_add(struct list_query *q, const struct rule_desc *d, bool enabled)
+{
+	json_t *o;
+
+	if (q->limit >= 0 && (json_int_t)json_array_size(q->arr) >= q->limit)
+		return true;
+	o = desc_json(d, enabled, alerts_of(q, d->sid));
+	if (!o || json_array_append_new(q->arr, o) < 0) {
+		q->err = -ENOMEM;
+		return false;
+	}
+	return true;
+}
+
+static int list_cb(void *ctx, const struct rule_desc *d)
+{
+	struct list_query *q = ctx;
+	/* a disabled id leaves a gid-1 Suricata rule and a SecRule out (ruleset_opts) */
+	const struct rule_disabled *e = d->kind == RULE_KIND_SECRULE || d->gid == 1 ?
+						rule_disable_find(&q->rd->disabled, d->sid) :
+						NULL;
+	bool enabled = !e;
+
+	if (e && e->kind == d->kind && q->in_current)
+		q->in_current[e - q->rd->disabled.v] = true;
+	if (q->sid && (d->sid != q->sid || (q->gid && d->gid != q->gid)))
+		return 0;
+	q->seen++;
+	return list_add(q, d, enabled) ? 0 : 1;
+}
+
+/* Loaded rules, then disabled ones the running ruleset no longer has (enabled: false). */
 static int cmd_list(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
 {
 	struct ruledir *rd = ctx;
 	const struct ruleset *rs = rd->current;
 	json_t *jsid = json_object_get(args, "sid"), *jgid = json_object_get(args, "gid");
 	json_t *jlimit = json_object_get(args, "limit");
-	json_int_t limit = jlimit ? json_integer_value(jlimit) : -1;
-	json_t *res, *list;
-	size_t n;
+	struct list_query q = { .rd = rd, .limit = jlimit ? json_integer_value(jlimit) : -1 };
+	json_t *res;
 
-	if (!rs) {
-		snprintf(err, errlen, "no ruleset is loaded");
-		return -ENOENT;
-	}
 	if (jsid && (json_integer_value(jsid) <= 0 || json_integer_value(jsid) > UINT32_MAX)) {
 		snprintf(err, errlen, "sid %lld out of range (1-4294967295)",
 			 (long long)json_integer_value(jsid));
@@ -855,41 +972,187 @@ static int cmd_list(void *ctx, json_t *args, json_t **ret_result, char *err, siz
 			 (long long)json_integer_value(jgid));
 		return -ERANGE;
 	}
-	if (jlimit && limit < 0) {
+	if (jlimit && q.limit < 0) {
 		snprintf(err, errlen, "limit must not be negative");
 		return -ERANGE;
 	}
-	list = json_array();
-	res = json_pack("{s:I, s:o}", "generation", (json_int_t)rd->stats.generation, "rules",
-			list);
+	if (!rs && !rd->disabled.n) {
+		snprintf(err, errlen, "no ruleset is loaded");
+		return -ENOENT;
+	}
+	q.sid = jsid ? (uint32_t)json_integer_value(jsid) : 0;
+	q.gid = jgid ? (uint32_t)json_integer_value(jgid) : 0;
+	if (rd->alerts) {
+		q.counts = calloc(LIST_ALERT_COUNTS_MAX, sizeof(*q.counts));
+		if (!q.counts)
+			return -ENOMEM;
+		q.n_counts = rd->alerts(rd->alerts_ctx, q.counts, LIST_ALERT_COUNTS_MAX);
+		qsort(q.counts, q.n_counts, sizeof(*q.counts), cmp_alert_count);
+	}
+	q.arr = json_array();
+	q.in_current = calloc(rd->disabled.n ? rd->disabled.n : 1, sizeof(*q.in_current));
+	if (q.arr && q.in_current && rs)
+		ruleset_foreach_rule(rs, list_cb, &q);
+	for (size_t i = 0; q.arr && q.in_current && !q.err && i < rd->disabled.n; i++) {
+		const struct rule_disabled *e = &rd->disabled.v[i];
+		struct rule_desc d = { .kind = e->kind,
+				       .gid = e->kind == RULE_KIND_SURICATA ? 1 : 0,
+				       .sid = e->sid,
+				       .action = "-",
+				       .priority = 0,
+				       .msg = e->msg,
+				       .file = e->file,
+				       .line = e->line };
+
+		if (q.in_current[i])
+			continue; /* listed above; the reload without it has not finished */
+		if (q.sid && (e->sid != q.sid || (q.gid && d.gid != q.gid)))
+			continue;
+		q.seen++;
+		list_add(&q, &d, false);
+	}
+	free(q.counts);
+	if (!q.in_current)
+		q.err = -ENOMEM;
+	free(q.in_current);
+	if (!q.arr || q.err) {
+		json_decref(q.arr);
+		return -ENOMEM;
+	}
+	if (q.sid && !q.seen) {
+		json_decref(q.arr);
+		if (q.gid && q.gid != 1)
+			snprintf(err, errlen, "no rule %u:%u in the running ruleset", q.gid, q.sid);
+		else
+			snprintf(err, errlen, "no rule %u in the running ruleset", q.sid);
+		return -ENOENT;
+	}
+	res = json_pack("{s:I, s:I, s:I, s:o}", "generation", (json_int_t)rd->stats.generation,
+			"total", (json_int_t)q.seen, "disabled", (json_int_t)rd->disabled.n,
+			"rules", q.arr);
 	if (!res)
 		return -ENOMEM;
-	n = ruleset_count(rs);
-	if (jsid) {
-		int idx = ruleset_find(rs, jgid ? (uint32_t)json_integer_value(jgid) : 1,
-				       (uint32_t)json_integer_value(jsid));
-
-		if (idx < 0) {
-			json_decref(res);
-			snprintf(err, errlen, "no rule %u:%lld in the running ruleset",
-				 jgid ? (unsigned int)json_integer_value(jgid) : 1u,
-				 (long long)json_integer_value(jsid));
-			return -ENOENT;
-		}
-		json_array_append_new(list, rule_json(ruleset_rule(rs, (size_t)idx)));
-	} else {
-		for (size_t i = 0; i < n && (limit < 0 || (json_int_t)i < limit); i++)
-			json_array_append_new(list, rule_json(ruleset_rule(rs, i)));
-	}
-	json_object_set_new(res, "total", json_integer((json_int_t)n));
 	*ret_result = res;
 	return 0;
+}
+
+static int sid_arg(json_t *args, uint32_t *ret, char *err, size_t errlen)
+{
+	json_int_t v = json_integer_value(json_object_get(args, "sid"));
+
+	if (v < 1 || v > UINT32_MAX) {
+		snprintf(err, errlen, "sid %lld out of range (1-4294967295)", (long long)v);
+		return -ERANGE;
+	}
+	*ret = (uint32_t)v;
+	return 0;
+}
+
+/* Persist the set and start the reload that applies it. */
+static int apply_disabled(struct ruledir *rd, uint64_t *ret_gen, char *err, size_t errlen)
+{
+	int r;
+
+	if (rd->disabled_file) {
+		r = rule_disable_save(&rd->disabled, rd->disabled_file, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	r = ruledir_reload(rd, RULEDIR_TRIGGER_COMMAND, ret_gen);
+	if (r < 0)
+		snprintf(err, errlen, "saved, but cannot start the reload: %s", strerror(-r));
+	return r;
+}
+
+static int change_reply(json_t **ret_result, uint32_t sid, bool enabled, bool changed, uint64_t gen)
+{
+	*ret_result = json_pack("{s:I, s:b, s:b, s:I}", "sid", (json_int_t)sid, "enabled", enabled,
+				"changed", changed, "generation", (json_int_t)gen);
+	return *ret_result ? 0 : -ENOMEM;
+}
+
+static int cmd_disable(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ruledir *rd = ctx;
+	struct rule_desc d;
+	uint64_t gen = 0;
+	uint32_t sid;
+	int r = sid_arg(args, &sid, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (rule_disable_find(&rd->disabled, sid))
+		return change_reply(ret_result, sid, false, false, rd->stats.generation);
+	if (!rd->current || ruleset_lookup(rd->current, sid, &d) < 0) {
+		snprintf(err, errlen, "no rule %u in the running ruleset", sid);
+		return -ENOENT;
+	}
+	r = rule_disable_add(&rd->disabled, &d, (int64_t)time(NULL));
+	if (r == -ENOSPC)
+		snprintf(err, errlen, "%d rules are disabled already (the limit)",
+			 RULE_DISABLE_MAX);
+	if (r < 0)
+		return r;
+	r = apply_disabled(rd, &gen, err, errlen);
+	if (r < 0) {
+		rule_disable_remove(&rd->disabled, sid); /* nothing changed */
+		return r;
+	}
+	log_info("rules: rule %u (%s:%u) disabled by the control socket; generation %llu "
+		 "leaves it out",
+		 sid, d.file, d.line, (unsigned long long)gen);
+	return change_reply(ret_result, sid, false, true, gen);
+}
+
+static int cmd_enable(void *ctx, json_t *args, json_t **ret_result, char *err, size_t errlen)
+{
+	struct ruledir *rd = ctx;
+	const struct rule_disabled *e;
+	_cleanup_free_ char *msg = NULL, *file = NULL;
+	struct rule_desc d;
+	int64_t since;
+	uint64_t gen = 0;
+	uint32_t sid;
+	int r = sid_arg(args, &sid, err, errlen);
+
+	if (r < 0)
+		return r;
+	e = rule_disable_find(&rd->disabled, sid);
+	if (!e) {
+		if (rd->current && ruleset_lookup(rd->current, sid, &d) == 0)
+			return change_reply(ret_result, sid, true, false, rd->stats.generation);
+		snprintf(err, errlen, "no rule %u in the running ruleset, and it is not disabled",
+			 sid);
+		return -ENOENT;
+	}
+	msg = strdup(e->msg);
+	file = strdup(e->file);
+	if (!msg || !file)
+		return -ENOMEM;
+	d = (struct rule_desc){
+		.kind = e->kind, .sid = e->sid, .msg = msg, .file = file, .line = e->line
+	};
+	since = e->since;
+	rule_disable_remove(&rd->disabled, sid);
+	r = apply_disabled(rd, &gen, err, errlen);
+	if (r < 0) {
+		rule_disable_add(&rd->disabled, &d, since); /* nothing changed */
+		return r;
+	}
+	log_info("rules: rule %u enabled by the control socket; generation %llu has it", sid,
+		 (unsigned long long)gen);
+	return change_reply(ret_result, sid, true, true, gen);
 }
 
 static const struct control_arg list_args[] = {
 	{ "sid", JSON_INTEGER, false },
 	{ "gid", JSON_INTEGER, false },
 	{ "limit", JSON_INTEGER, false },
+	{},
+};
+
+static const struct control_arg sid_args[] = {
+	{ "sid", JSON_INTEGER, true },
 	{},
 };
 
@@ -901,6 +1164,10 @@ int ruledir_register_commands(struct ruledir *rd, struct control *c)
 		r = control_register(c, "rules.reload", cmd_reload, rd, NULL);
 	if (r >= 0)
 		r = control_register(c, "rules.list", cmd_list, rd, list_args);
+	if (r >= 0)
+		r = control_register(c, "rules.disable", cmd_disable, rd, sid_args);
+	if (r >= 0)
+		r = control_register(c, "rules.enable", cmd_enable, rd, sid_args);
 	return r;
 }
 

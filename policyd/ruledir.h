@@ -34,7 +34,18 @@ struct ruledir_opts {
 	unsigned int debounce_ms; /* 0: RULEDIR_DEFAULT_DEBOUNCE_MS */
 	unsigned int max_delay_ms; /* a change reloads at the latest this long after it, even
 				      if changes keep coming; 0: 10 x debounce */
+	const char *disabled_file; /* the operator's disabled rules (ruledisable.h), read at
+				      start, rewritten by rules.disable/enable; NULL: kept in
+				      memory only */
 };
+
+/* Alerts per rule id since start, for rules.list: fills at most CAP (sid, alerts) pairs and
+ * returns how many. */
+struct ruledir_alert_count {
+	uint32_t sid;
+	uint64_t alerts;
+};
+typedef size_t (*ruledir_alerts_fn)(void *ctx, struct ruledir_alert_count *v, size_t cap);
 
 /*
  * Receives each newly compiled ruleset (ownership passes to the callee) in the loop thread
@@ -98,8 +109,11 @@ json_t *ruledir_status_json(const struct ruledir *rd);
 /* The ruleset installed last (NULL before the first), see ruledir_install_fn. */
 const struct ruleset *ruledir_current(const struct ruledir *rd);
 
+/* Where rules.list reads its alert counts (none: 0). */
+void ruledir_set_alert_source(struct ruledir *rd, ruledir_alerts_fn fn, void *ctx);
+
 struct control;
-/* Register rules.status, rules.reload and rules.list on c. */
+/* Register rules.status, rules.reload, rules.list, rules.disable and rules.enable on c. */
 int ruledir_register_commands(struct ruledir *rd, struct control *c);
 
 struct metrics_writer;

@@ -47,6 +47,7 @@ struct msc_stats {
 	size_t rx, rx_jit; /* @rx compiled, and of them JIT-compiled */
 	size_t rx_hs; /* @rx links prefiltered by a Hyperscan group scan */
 	size_t pm_sets; /* @pm/@pmFromFile Hyperscan literal sets */
+	size_t disabled; /* chains left out: ruleset_opts.disabled names their id */
 };
 
 /* The SecRule part of RS, or NULL when no *.conf file was loaded. */

@@ -239,6 +239,8 @@ struct msc_ruleset {
 	size_t n_phase_idx[6];
 	size_t max_captures;
 	struct msc_stats st;
+	const uint32_t *disabled; /* ruleset_opts.disabled, during the load only */
+	size_t n_disabled;
 };
 
 /*
@@ -252,6 +254,24 @@ static inline int msc_re_match(const pcre2_code *re, bool jit, const uint8_t *s,
 		s = (const uint8_t *)"";
 	return jit ? pcre2_jit_match(re, s, n, 0, 0, md, mctx) :
 		     pcre2_match(re, s, n, 0, 0, md, mctx);
+}
+
+/* ID is in the sorted array V of N ids (ruleset_opts.disabled). */
+static inline bool rule_id_listed(const uint32_t *v, size_t n, uint32_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == id)
+			return true;
+		if (v[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */

@@ -195,6 +195,11 @@ static int chain_commit(struct msc_ruleset *m, struct load_state *ls)
 		msc_rule_free(r);
 		return 0;
 	}
+	if (r->id && rule_id_listed(m->disabled, m->n_disabled, r->id)) {
+		m->st.disabled++; /* an operator's `fwctl rules disable` */
+		msc_rule_free(r);
+		return 0;
+	}
 	if (r->id && find_rule(m, r->id)) {
 		struct msc_rule *old = find_rule(m, r->id);
 

@@ -147,6 +147,7 @@ struct ruleset_stats {
 	size_t ip_only; /* rules with no fast pattern prefiltered by their address list */
 	size_t cache_hits, cache_misses; /* Hyperscan databases read from / written to the cache */
 	size_t cache_errors; /* cache files unreadable or unwritable (compiled instead) */
+	size_t disabled; /* rules left out because ruleset_opts.disabled names them */
 };
 
 struct ruleset_opts {
@@ -159,6 +160,12 @@ struct ruleset_opts {
 	bool msc_no_hs_prefilter; /* SecRules: no Hyperscan @rx groups (PCRE2 JIT only); by
 				     default each transformed value is scanned once per group of
 				     @rx (phase, transformations, target list), see msc_int.h */
+	/* Rule ids left out of the ruleset, sorted ascending (an operator's `fwctl rules
+	 * disable`): Suricata rules of gid 1 with that sid and SecRule chains with that id are
+	 * dropped after parsing, as suricata-update's disable.conf and SecRuleRemoveById do,
+	 * and counted in ruleset_stats.disabled. Borrowed for the load only. */
+	const uint32_t *disabled;
+	size_t n_disabled;
 };
 
 struct ruleset;
@@ -188,6 +195,37 @@ size_t ruleset_count(const struct ruleset *rs);
 const struct rule_info *ruleset_rule(const struct ruleset *rs, size_t idx);
 /* Index of the rule with (gid, sid), or -ENOENT. */
 int ruleset_find(const struct ruleset *rs, uint32_t gid, uint32_t sid);
+
+/* Either engine's rule, for listings (fwctl rules list, alert messages). */
+enum rule_kind {
+	RULE_KIND_SURICATA = 0,
+	RULE_KIND_SECRULE,
+};
+
+const char *rule_kind_name(enum rule_kind k); /* "suricata", "secrule" */
+
+struct rule_desc {
+	enum rule_kind kind;
+	uint32_t gid; /* Suricata's; 0 for SecRules */
+	uint32_t sid; /* Suricata sid or SecRule id */
+	uint32_t rev; /* Suricata's; 0 for SecRules */
+	const char *action; /* alert/drop/reject/pass; SecRules: pass/block/deny/drop/allow/
+			       redirect, or "default" (the phase's SecDefaultAction) */
+	int priority; /* Suricata's 1..4; SecRules: severity 0..7, -1 none */
+	const char *msg; /* "" when none (SecRules: as written, macros unexpanded) */
+	const char *file; /* where it was loaded from ("?" when unknown) */
+	unsigned int line;
+	const char *classtype, *category; /* Suricata's (NULL when none / for SecRules) */
+};
+
+/* Calls CB for every loaded rule: Suricata rules in evaluation order, then SecRule chains
+ * in load order (markers skipped), until CB returns non-zero. Returns how many CB saw. The
+ * strings live as long as RS. */
+size_t ruleset_foreach_rule(const struct ruleset *rs,
+			    int (*cb)(void *ctx, const struct rule_desc *d), void *ctx);
+/* The Suricata rule of gid 1 with this sid, else the SecRule chain with this id: 0 and
+ * *ret filled, or -ENOENT. */
+int ruleset_lookup(const struct ruleset *rs, uint32_t sid, struct rule_desc *ret);
 
 /*
  * `moatd -T`: load paths without traffic, print one "file:line: sid N: message" per problem

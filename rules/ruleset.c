@@ -123,6 +123,92 @@ int ruleset_find(const struct ruleset *rs, uint32_t gid, uint32_t sid)
 	return -ENOENT;
 }
 
+const char *rule_kind_name(enum rule_kind k)
+{
+	return k == RULE_KIND_SECRULE ? "secrule" : "suricata";
+}
+
+static void desc_suricata(const struct rule *r, struct rule_desc *d)
+{
+	*d = (struct rule_desc){
+		.kind = RULE_KIND_SURICATA,
+		.gid = r->info.gid,
+		.sid = r->info.sid,
+		.rev = r->info.rev,
+		.action = rule_action_name(r->info.action),
+		.priority = r->info.priority,
+		.msg = r->info.msg ? r->info.msg : "",
+		.file = r->file ? r->file : "?",
+		.line = r->line,
+		.classtype = r->info.classtype,
+		.category = r->info.category,
+	};
+}
+
+static const char *msc_disr_name(uint8_t disr)
+{
+	static const char *const names[] = {
+		[MSC_DISR_NONE] = "default",	  [MSC_DISR_PASS] = "pass",
+		[MSC_DISR_BLOCK] = "block",	  [MSC_DISR_DENY] = "deny",
+		[MSC_DISR_DROP] = "drop",	  [MSC_DISR_ALLOW] = "allow",
+		[MSC_DISR_REDIRECT] = "redirect",
+	};
+
+	return disr < ARRAY_SIZE(names) && names[disr] ? names[disr] : "?";
+}
+
+static void desc_msc(const struct msc_rule *r, struct rule_desc *d)
+{
+	*d = (struct rule_desc){
+		.kind = RULE_KIND_SECRULE,
+		.sid = r->id,
+		.action = msc_disr_name(r->disr),
+		.priority = r->severity,
+		.msg = r->msg.raw ? r->msg.raw : "",
+		.file = r->file ? r->file : "?",
+		.line = r->line,
+	};
+}
+
+size_t ruleset_foreach_rule(const struct ruleset *rs,
+			    int (*cb)(void *ctx, const struct rule_desc *d), void *ctx)
+{
+	struct rule_desc d;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		desc_suricata(rs->rules[i], &d);
+		n++;
+		if (cb(ctx, &d))
+			return n;
+	}
+	for (size_t i = 0; rs->msc && i < rs->msc->n; i++) {
+		if (rs->msc->v[i]->is_marker)
+			continue;
+		desc_msc(rs->msc->v[i], &d);
+		n++;
+		if (cb(ctx, &d))
+			return n;
+	}
+	return n;
+}
+
+int ruleset_lookup(const struct ruleset *rs, uint32_t sid, struct rule_desc *ret)
+{
+	int idx = ruleset_find(rs, 1, sid);
+
+	if (idx >= 0) {
+		desc_suricata(rs->rules[idx], ret);
+		return 0;
+	}
+	for (size_t i = 0; sid && rs->msc && i < rs->msc->n; i++)
+		if (!rs->msc->v[i]->is_marker && rs->msc->v[i]->id == sid) {
+			desc_msc(rs->msc->v[i], ret);
+			return 0;
+		}
+	return -ENOENT;
+}
+
 /* (gid, sid) -> index, open addressing; sized at twice the rules seen so far. */
 struct sid_map {
 	uint64_t *keys; /* gid << 32 | sid, 0 = empty (sid 0 is never loaded) */
@@ -173,6 +259,8 @@ struct loader {
 	bool no_compile;
 	struct parse_env env;
 	struct sid_map sids;
+	const uint32_t *disabled; /* ruleset_opts.disabled */
+	size_t n_disabled;
 };
 
 static void loader_diag(struct loader *ld, enum rule_diag_kind kind, const char *file,
@@ -187,6 +275,11 @@ static int loader_add_rule(struct loader *ld, struct rule *r, const char *file)
 	uint64_t key = (uint64_t)r->info.gid << 32 | r->info.sid;
 	size_t slot;
 
+	if (r->info.gid == 1 && rule_id_listed(ld->disabled, ld->n_disabled, r->info.sid)) {
+		rs->stats.disabled++; /* an operator's `fwctl rules disable` */
+		rule_free(r);
+		return 0;
+	}
 	if ((ld->sids.n + 1) * 2 > ld->sids.cap && sid_map_grow(&ld->sids) < 0)
 		return -ENOMEM;
 	slot = sid_slot(&ld->sids, key);
@@ -353,6 +446,11 @@ static int load_msc(struct loader *ld, const char *path)
 	if (!ld->rs->msc) {
 		int r = msc_ruleset_new(&ld->rs->msc);
 
+		if (r >= 0) {
+			ld->rs->msc->disabled = ld->disabled;
+			ld->rs->msc->n_disabled = ld->n_disabled;
+		}
+
 		if (r < 0)
 			return r;
 	}
@@ -503,6 +601,9 @@ static int finish(struct loader *ld, const struct ruleset_opts *opts)
 		rs->stats.unsupported += ms->unsupported;
 		rs->stats.invalid += ms->invalid;
 		rs->stats.files += ms->files;
+		rs->stats.disabled += ms->disabled;
+		rs->msc->disabled = NULL; /* borrowed for the load only */
+		rs->msc->n_disabled = 0;
 	}
 	if (opts && opts->no_compile)
 		return 0;
@@ -515,6 +616,13 @@ static int loader_init(struct loader *ld, const struct ruleset_opts *opts, struc
 	int r;
 
 	*ld = (struct loader){ .diags = diags, .no_compile = opts && opts->no_compile };
+	if (opts && opts->n_disabled) {
+		for (size_t i = 1; i < opts->n_disabled; i++)
+			if (opts->disabled[i - 1] >= opts->disabled[i])
+				return -EINVAL; /* not sorted: a caller's bug */
+		ld->disabled = opts->disabled;
+		ld->n_disabled = opts->n_disabled;
+	}
 	r = ruleset_new(opts, &ld->rs);
 	if (r < 0)
 		return r;

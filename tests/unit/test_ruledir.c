@@ -551,6 +551,127 @@ static void test_ruledir_commands_over_control_socket(void **state)
 	control_free(l.c);
 }
 
+/* Wait over the socket until the reload of generation gen is done; returns its last_reload. */
+static json_t *wait_gen(const char *sock, json_int_t gen)
+{
+	for (int i = 0; i < 500; i++) {
+		json_t *r = call(sock, "rules.status", NULL, 0);
+		json_t *last = json_object_get(r, "last_reload");
+
+		if (json_integer_value(json_object_get(last, "generation")) >= gen &&
+		    json_is_false(json_object_get(r, "running")))
+			return r;
+		json_decref(r);
+		usleep(10000);
+	}
+	fail_msg("generation %lld not reached", (long long)gen);
+	return NULL;
+}
+
+static void loop_start(struct fixture *f, struct loop *l, char *sock, size_t len)
+{
+	struct control_opts o = { .path = sock };
+	char err[256];
+
+	snprintf(sock, len, "%s/ctl.sock", f->dir);
+	l->f = f;
+	assert_int_equal(control_new(&o, &l->c, err, sizeof(err)), 0);
+	assert_int_equal(ruledir_register_commands(f->rd, l->c), 0);
+	assert_int_equal(pipe(l->stop), 0);
+	assert_int_equal(pthread_create(&l->t, NULL, loop_run, l), 0);
+}
+
+static void loop_stop(struct loop *l)
+{
+	assert_int_equal(write(l->stop[1], "x", 1), 1);
+	pthread_join(l->t, NULL);
+	close(l->stop[0]);
+	close(l->stop[1]);
+	control_free(l->c);
+}
+
+static void start_disabled(struct fixture *f, const char *file)
+{
+	struct ruledir_opts o = { .dir = f->rules, .debounce_ms = 150, .disabled_file = file };
+	char err[256];
+
+	assert_int_equal(ruledir_new(&o, install, &f->d, &f->rd, err, sizeof(err)), 0);
+	assert_int_equal(ruledir_load_sync(f->rd, err, sizeof(err)), 0);
+}
+
+static bool listed_enabled(const char *sock, uint32_t sid)
+{
+	json_t *r = call(sock, "rules.list", json_pack("{s:i}", "sid", (int)sid), 0);
+	bool on = json_is_true(
+		json_object_get(json_array_get(json_object_get(r, "rules"), 0), "enabled"));
+
+	json_decref(r);
+	return on;
+}
+
+static void test_ruledir_disable_enable_persist(void **state)
+{
+	struct fixture *f = *state;
+	struct loop l = { 0 };
+	char sock[128], file[128], text[512];
+	json_t *r;
+	json_int_t gen;
+
+	snprintf(file, sizeof(file), "%s/state/disabled-rules.json", f->dir);
+	snprintf(text, sizeof(text), "%s%s", rule(1001, "/a"), rule(1002, "/b"));
+	write_file(f->rules, "a.rules", text);
+	start_disabled(f, file);
+	loop_start(f, &l, sock, sizeof(sock));
+
+	r = call(sock, "rules.disable", json_pack("{s:i}", "sid", 1001), 0);
+	assert_true(json_is_true(json_object_get(r, "changed")));
+	assert_true(json_is_false(json_object_get(r, "enabled")));
+	gen = json_integer_value(json_object_get(r, "generation"));
+	json_decref(r);
+	r = wait_gen(sock, gen);
+	assert_int_equal(
+		json_integer_value(json_object_get(json_object_get(r, "installed"), "disabled")),
+		1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(r, "disabled"), 0), "sid")),
+			 1001);
+	json_decref(r);
+	assert_false(listed_enabled(sock, 1001)); /* listed from the saved record */
+	assert_true(listed_enabled(sock, 1002));
+	r = call(sock, "rules.disable", json_pack("{s:i}", "sid", 1001), 0);
+	assert_true(json_is_false(json_object_get(r, "changed"))); /* twice: nothing to do */
+	json_decref(r);
+	json_decref(call(sock, "rules.disable", json_pack("{s:i}", "sid", 999), -EREMOTEIO));
+	json_decref(call(sock, "rules.enable", json_pack("{s:i}", "sid", 999), -EREMOTEIO));
+	json_decref(call(sock, "rules.disable", json_pack("{s:I}", "sid", (json_int_t)1 << 33),
+			 -EREMOTEIO));
+	json_decref(call(sock, "rules.disable", NULL, -EREMOTEIO)); /* sid is required */
+	loop_stop(&l);
+
+	/* a restart reads the file: 1001 stays out */
+	ruledir_free(f->rd);
+	f->rd = NULL;
+	start_disabled(f, file);
+	assert_false(has_sid(f, 1001));
+	assert_true(has_sid(f, 1002));
+	loop_start(f, &l, sock, sizeof(sock));
+	r = call(sock, "rules.enable", json_pack("{s:i}", "sid", 1001), 0);
+	assert_true(json_is_true(json_object_get(r, "changed")));
+	gen = json_integer_value(json_object_get(r, "generation"));
+	json_decref(r);
+	json_decref(wait_gen(sock, gen));
+	assert_true(listed_enabled(sock, 1001));
+	loop_stop(&l);
+	assert_true(has_sid(f, 1001));
+
+	/* a damaged file does not stop the start: every rule enabled */
+	ruledir_free(f->rd);
+	f->rd = NULL;
+	write_file(f->dir, "state/disabled-rules.json", "{\"version\":1,\"disabled\":[{]}");
+	start_disabled(f, file);
+	assert_true(has_sid(f, 1001));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +695,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_ruledir_path_deleted_and_recreated_is_watched_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ruledir_commands_over_control_socket, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ruledir_disable_enable_persist, setup,
 						teardown),
 	};
 
