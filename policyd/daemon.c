@@ -49,6 +49,7 @@ struct daemon {
 	int save_fd; /* one-shot timer: save the state soon after a control-socket change */
 	bool save_armed;
 	uint64_t save_first_s; /* the first change the armed save waits for (mono_s) */
+	uint64_t saved_s; /* the last state save (mono_s) */
 	struct watch *watches[MAX_WATCHED];
 	size_t n_watches;
 	struct watch *dead; /* deleted during the current loop iteration */
@@ -58,6 +59,8 @@ struct daemon {
 	uint64_t state_hash; /* of the state last written (unchanged state is not rewritten) */
 	struct ctlplane *ctl; /* control socket, rule directory, metrics */
 };
+
+#define STATE_CATCHUP_S 60 /* longest a change made outside the daemon waits to be saved */
 
 static uint64_t mono_s(void)
 {
@@ -402,6 +405,7 @@ static void save_state(struct daemon *d)
 		double took;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		d->saved_s = mono_s();
 		if (state_save(d->cfg->state_file, d->dp, &d->dp_lock, d->bans, &d->state_hash, err,
 			       sizeof(err)) < 0)
 			log_warn("state: %s", err);
@@ -449,7 +453,12 @@ static void on_timer(void *ctx, uint32_t events)
 	pthread_mutex_unlock(&d->dp_lock);
 	if (n > 0)
 		log_debug("sweep: %d expired entries removed", n);
-	if (!d->save_armed) /* else the control socket's pending save comes soon */
+	/* Changes the daemon makes save at once (bans) or soon (control commands); a sweep saves
+	 * what it removed, and at least every STATE_CATCHUP_S what others changed in the pinned
+	 * maps (fwctl flush blocks, a tool writing them). Not at every sweep: with 100k entries a
+	 * save walks the maps and writes megabytes, seconds on a loaded host, and the main loop
+	 * (the control socket) waits for it. */
+	if (!d->save_armed && (n > 0 || mono_s() - d->saved_s >= STATE_CATCHUP_S))
 		save_state(d);
 }
 
