@@ -114,6 +114,7 @@ static void unmap(struct pcap_source *s)
 /* Make [off, off + len) addressable; false when mapping fails. */
 static bool map_range(struct pcap_source *s, uint64_t off, size_t len)
 {
+	struct stat st;
 	uint64_t base;
 	size_t n;
 	void *m;
@@ -121,7 +122,15 @@ static bool map_range(struct pcap_source *s, uint64_t off, size_t len)
 	if (s->map && off >= s->map_off && off + len <= s->map_off + s->map_len)
 		return true;
 	unmap(s);
+	/* a file cut since the last window is read only up to its new end (libpcap reports
+	 * the cut record): pages past the end of a file fault when touched */
+	if (fstat(s->fd, &st) < 0)
+		return false;
+	if ((uint64_t)st.st_size < s->file_size)
+		s->file_size = (uint64_t)st.st_size;
 	base = off & ~(uint64_t)(sysconf(_SC_PAGESIZE) - 1);
+	if (off + len > s->file_size)
+		return false;
 	n = s->file_size - base < MAP_WINDOW ? (size_t)(s->file_size - base) : MAP_WINDOW;
 	if (off + len > base + n)
 		return false;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for dpi/pcap_source.c: frames, timestamps, packet numbers, corrupt files. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -234,6 +235,46 @@ static void test_pcap_source_mapped_hands_over(void **state)
 	unlink(path);
 }
 
+/* A file cut while it is read (past the current window): read up to the cut, and the cut
+ * record reported by libpcap, never a fault on the pages past the new end. */
+static void test_pcap_source_mapped_file_cut_while_read(void **state)
+{
+	char path[] = "/tmp/test_pcap_src_XXXXXX";
+	int fd = mkstemp(path);
+	struct pcap_source *s = NULL;
+	struct pcap_frame fr;
+	uint64_t off = 24, cut_rec = 0;
+	char err[256];
+	int r;
+
+	(void)state;
+	close(fd);
+	write_pcap_big(path, 20000, 0xa1b2c3d4, false, 65535, UINT32_MAX);
+	/* the first record starting past 10 MiB (beyond the first 8 MiB window) */
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	while (off < (10u << 20)) {
+		uint32_t h[4];
+
+		assert_int_equal(pread(fd, h, sizeof(h), (off_t)off), sizeof(h));
+		off += sizeof(h) + h[2];
+		cut_rec++;
+	}
+	assert_int_equal(pcap_source_open(path, &s, err, sizeof(err)), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(pcap_source_next(s, &fr, err, sizeof(err)), 1);
+	assert_int_equal(ftruncate(fd, (off_t)off + 20), 0); /* inside record cut_rec + 1 */
+	close(fd);
+	while ((r = pcap_source_next(s, &fr, err, sizeof(err))) == 1)
+		;
+	assert_int_equal(r, -EIO);
+	assert_non_null(strstr(err, "truncated"));
+	assert_int_equal(pcap_source_stats(s)->records, cut_rec);
+	assert_true(pcap_source_stats(s)->records_mapped > 100);
+	pcap_source_close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_pcap_source_open_errors),
 		cmocka_unit_test(test_pcap_source_mapped_equals_libpcap),
 		cmocka_unit_test(test_pcap_source_mapped_hands_over),
+		cmocka_unit_test(test_pcap_source_mapped_file_cut_while_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
