@@ -32,9 +32,11 @@ struct app_flow {
 	 * the server (Suricata reverses such flows); app directions are the key's flipped */
 	bool swapped;
 	uint8_t probe_len[2];
-	uint8_t probe[2][PROBE_BUF];
+	/* before the probe buffers: every stream chunk reads proto, swapped and http, now
+	 * in one cache line */
 	struct http_conn *http;
 	void *user; /* app_layer_flow_user() */
+	uint8_t probe[2][PROBE_BUF];
 };
 
 struct app_layer {

@@ -37,6 +37,9 @@ struct flow_key {
  */
 struct flow {
 	struct flow_key key;
+	/* table internals next to the key: a bucket walk reads hash and key together */
+	struct flow *hnext;
+	uint32_t hash;
 	uint64_t flow_id; /* stable: hash of the tuple + start time; non-zero, < 2^51 */
 	uint64_t start_us; /* first packet */
 	uint64_t last_us; /* last packet */
@@ -50,9 +53,7 @@ struct flow {
 	struct tcp_session tcp; /* TCP flows only */
 
 	/* table internals */
-	struct flow *hnext;
 	struct flow *lru_prev, *lru_next;
-	uint32_t hash;
 	bool in_table;
 };
 

@@ -41,6 +41,9 @@ struct http_pending {
 struct http_conn {
 	struct http_engine *e;
 	htp_connp_t *connp;
+	/* the connection's transaction list: libhtp creates it with the connection and
+	 * keeps it to the end; counted before every feed (max_tx) */
+	htp_list_t *txs;
 	http_tx_cb cb;
 	http_tx_cb req_cb; /* http_conn_set_request_cb() */
 	void *user;
@@ -437,6 +440,7 @@ struct http_conn *http_conn_new(struct http_engine *e, http_tx_cb cb, void *user
 	ts_to_htp(ts_us, &t);
 	htp_connp_set_user_data(c->connp, c);
 	htp_connp_open(c->connp, NULL, 0, NULL, 0, &t);
+	c->txs = htp_connp_get_connection(c->connp)->transactions;
 	st->conns++;
 	return c;
 }
@@ -455,9 +459,7 @@ static void run_deferred(struct http_conn *c)
 
 static size_t live_txs(const struct http_conn *c)
 {
-	htp_conn_t *conn = htp_connp_get_connection(c->connp);
-
-	return htp_list_size(conn->transactions) - (size_t)c->destroyed;
+	return htp_list_size(c->txs) - (size_t)c->destroyed;
 }
 
 /* One libhtp call; returns bytes consumed, or SIZE_MAX when the direction died. */

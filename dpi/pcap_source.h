@@ -20,11 +20,17 @@ struct pcap_source_stats {
 	uint64_t bytes; /* captured bytes returned */
 	uint64_t snapped; /* records cut by the snap length (caplen < wirelen) */
 	uint64_t read_errors; /* records libpcap could not read (file ends there) */
+	uint64_t records_mapped; /* of records: read from the mapped file, not through libpcap */
+	uint64_t windows_mapped; /* mmap() windows of the fast path */
 };
 
 struct pcap_source;
 
-/* Open PATH ("-" = stdin). Returns 0 or -errno with a message in ERR (libpcap's text). */
+/* Open PATH ("-" = stdin). Returns 0 or -errno with a message in ERR (libpcap's text).
+ * A regular classic-pcap file in host byte order is read through a mapping of the file
+ * (records_mapped counts them; environment MOAT_PCAP_NO_MMAP set turns that off). A file
+ * cut while it is read is read up to the cut (its size is checked at every 8 MiB window);
+ * a cut inside the window being read faults (SIGBUS), as with any mapped file. */
 int pcap_source_open(const char *path, struct pcap_source **ret_s, char *err, size_t errlen);
 /* Next frame: 1 with *ret_f filled, 0 at the end of the file, -EIO when a record cannot be
  * read (truncated or corrupt file): ERR holds "packet N: reason" and the source is at its

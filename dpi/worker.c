@@ -271,6 +271,10 @@ int worker_process(struct worker *w, int linktype, const uint8_t *frame, size_t 
 		return DECODE_OK;
 	}
 	if (p->proto == IPPROTO_TCP) {
+		/* the app layer's flow state is read when the segment's data is delivered:
+		 * start fetching it while the reassembly works */
+		if (f->app_state)
+			__builtin_prefetch(f->app_state);
 		tcp_reasm_packet(&w->reasm, &f->tcp, p, dir, &w->ops, f);
 		update_flow_state(f);
 	} else if (w->ops.packet) {

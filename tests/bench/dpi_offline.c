@@ -3,7 +3,10 @@
  * dpi_offline: throughput of `moatd -r` (no rules, one worker) on a generated HTTP capture
  * of at least 1 GiB, beside a plain libpcap read loop over the same file in the same run
  * (the read limit). Prints one JSON object. Usage:
- *   dpi_offline MOATD [--size-mb N] [--keep PATH]
+ *   dpi_offline MOATD [--size-mb N] [--keep PATH] [--runs N]
+ * With --runs N (default 3) moatd runs N times between N + 1 read loops and the fastest
+ * of each counts (wall and CPU separately): on a shared machine one run of either can be
+ * slowed several times over by its neighbours.
  * The capture goes to $TMPDIR (default /tmp) and is removed afterwards.
  */
 #include <errno.h>
@@ -103,7 +106,7 @@ int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	const char *keep = NULL;
-	uint64_t size_mb = 1100, pkts = 0, bytes = 0, pkts2, bytes2;
+	uint64_t size_mb = 1100, pkts = 0, bytes = 0, pkts2, bytes2, runs = 3;
 	char pcap[4096], logdir[4096];
 	double gen_s, read_s = 0, read2_s = 0, moat_s = 0, read_cpu = 0, read2_cpu = 0,
 		      moat_cpu = 0;
@@ -127,7 +130,11 @@ int main(int argc, char **argv)
 			size_mb = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
 			keep = argv[++i];
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = strtoull(argv[++i], NULL, 10);
 	}
+	if (runs < 1)
+		runs = 1;
 	snprintf(pcap, sizeof(pcap), "%s/dpi_offline.%d.pcap", tmp, (int)getpid());
 	snprintf(logdir, sizeof(logdir), "%s/dpi_offline.%d.log", tmp, (int)getpid());
 	if (mkdir(logdir, 0755) < 0) {
@@ -145,23 +152,29 @@ int main(int argc, char **argv)
 		unlink(pcap);
 		return 1;
 	}
-	/* read loop before and after moatd (page cache warm for both); the faster counts */
+	/* read loops before, between and after the moatd runs (page cache warm for all); the
+	 * fastest of each counts */
 	r = read_loop(pcap, &read_s, &read_cpu, &pkts, &bytes);
-	if (r == 0) {
+	for (uint64_t i = 0; r == 0 && i < runs; i++) {
 		char *margv[] = { argv[1], (char *)"-r", pcap, (char *)"-l", logdir, NULL };
 
 		r = bench_run_child(margv, true, &run);
-		moat_s = run.secs;
-		moat_cpu = run.cpu_secs;
-		rss = run.rss_kib;
-		if (r < 0)
+		if (r < 0) {
 			fprintf(stderr, "moatd failed (status %d)\n", run.status);
+			break;
+		}
+		if (i == 0 || run.secs < moat_s)
+			moat_s = run.secs;
+		if (i == 0 || run.cpu_secs < moat_cpu)
+			moat_cpu = run.cpu_secs;
+		if (run.rss_kib > rss)
+			rss = run.rss_kib;
+		r = read_loop(pcap, &read2_s, &read2_cpu, &pkts2, &bytes2);
+		if (r == 0 && read2_s < read_s)
+			read_s = read2_s;
+		if (r == 0 && read2_cpu < read_cpu)
+			read_cpu = read2_cpu;
 	}
-	r = r ?: read_loop(pcap, &read2_s, &read2_cpu, &pkts2, &bytes2);
-	if (r == 0 && read2_s < read_s)
-		read_s = read2_s;
-	if (r == 0 && read2_cpu < read_cpu)
-		read_cpu = read2_cpu;
 	eve_counters(logdir, &tx, &eve_pkts);
 	/* Suricata on the same file when installed (same work: no rules, one worker, checksums
 	 * validated; its figure includes its start-up, reported separately as a reference) */
@@ -214,7 +227,10 @@ int main(int argc, char **argv)
 		      "peak_rss_kib", (json_int_t)rss, "http_tx_logged", tx, "decoder_pkts",
 		      eve_pkts, "ratio_vs_read_loop", read_s / moat_s, "ratio_cpu",
 		      read_cpu / moat_cpu, "target_ratio", 0.4, "mode",
-		      "single worker, no rules, checksums validated");
+		      "single worker, no rules, checksums validated; moatd maps a classic pcap "
+		      "(dpi/pcap_source.c), the read loop is libpcap's pcap_next_ex");
+	if (o)
+		json_object_set_new(o, "best_of_runs", json_integer((json_int_t)runs));
 	if (!o)
 		return 1;
 	if (suri_ok)
