@@ -18,6 +18,9 @@
  * and again when complete, with later requests pipelined in between) */
 #define TX_ALERTED_MAX 64
 #define XBITS_TABLE_SIZE 65536 /* xbits entries per worker (power of two) */
+/* pkt_data fast patterns remembered per flow direction as present in the stream bytes the
+ * next input starts with; past it the next input is scanned whole (STREAM_CARRY_MAX) */
+#define STREAM_CARRY_MAX 32
 
 static const char *const buf_names[DETECT_BUF_MAX] = {
 	[DETECT_BUF_PKT] = "pkt_data",
@@ -80,9 +83,31 @@ struct xb_ent {
 	uint64_t expire_usec;
 };
 
+/*
+ * Per flow direction, for tracked stream inputs (detect_input.stream_tracked): the pkt_data
+ * fast patterns that may occur in the bytes the next input of the direction starts with
+ * (its already inspected prefix). The next input is then scanned from max_len - 1 bytes
+ * before its new data only: a pattern occurrence starting earlier lies entirely in the
+ * prefix, and its pattern is here. Each entry keeps the last stream offset at which the
+ * occurrence it stands for may start (the end of the scan that found it, minus one); it
+ * is dropped once the kept bytes no longer reach that far. More entries than needed only
+ * make more candidates (each is verified in full), never fewer alerts.
+ */
+struct stream_carry {
+	bool valid; /* the entries are complete for the bytes at next_abs... */
+	uint64_t next_abs; /* ...the stream offset the next input must start at */
+	uint32_t n;
+	struct {
+		uint32_t pat;
+		uint64_t last_start;
+	} e[STREAM_CARRY_MAX];
+};
+
 struct detect_ctx {
 	const struct ruleset *rs;
 	hs_scratch_t *scratch;
+	uint32_t *found; /* pkt_data patterns found by the current stream scan */
+	uint32_t n_found;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	uint8_t *cand; /* per rule: 1 when already a candidate of this input */
@@ -106,6 +131,7 @@ struct detect_flow {
 	uint32_t n_alerted;
 	uint32_t alerted[TX_ALERTED_MAX];
 	uint64_t alerted_tx[TX_ALERTED_MAX];
+	struct stream_carry *carry[2]; /* per stream direction, allocated on first use */
 };
 
 void detect_ctx_free(struct detect_ctx *ctx)
@@ -116,6 +142,7 @@ void detect_ctx_free(struct detect_ctx *ctx)
 	pcre2_match_data_free(ctx->md);
 	pcre2_match_context_free(ctx->mctx);
 	free(ctx->cand);
+	free(ctx->found);
 	free(ctx->list);
 	free(ctx->thr);
 	free(ctx->xb);
@@ -137,10 +164,12 @@ int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret)
 	ctx->md = pcre2_match_data_create(16, NULL);
 	ctx->mctx = pcre2_match_context_create(NULL);
 	ctx->cand = calloc(n, 1);
+	ctx->found = calloc(rs->mpm[DETECT_BUF_PKT].n_pats + 1, sizeof(*ctx->found));
 	ctx->list = calloc(n, sizeof(*ctx->list));
 	ctx->thr = calloc(THR_TABLE_SIZE, sizeof(*ctx->thr));
 	ctx->dp = malloc(DOTPREFIX_MAX + 1);
-	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->list || !ctx->thr || !ctx->dp)
+	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->found || !ctx->list || !ctx->thr ||
+	    !ctx->dp)
 		return -ENOMEM;
 	pcre2_set_match_limit(ctx->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(ctx->mctx, PCRE_DEPTH_LIMIT);
@@ -164,6 +193,8 @@ void detect_flow_free(struct detect_flow *f)
 		return;
 	free(f->bits);
 	free(f->ints);
+	free(f->carry[0]);
+	free(f->carry[1]);
 	free(f);
 }
 
@@ -178,6 +209,10 @@ static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
 	f->ints = NULL;
 	f->nints = 0;
 	f->n_alerted = 0;
+	/* pattern ids of another ruleset's database */
+	for (int d = 0; d < 2; d++)
+		if (f->carry[d])
+			f->carry[d]->valid = false;
 	f->generation = rs->generation;
 }
 
@@ -231,6 +266,99 @@ static void cand_add(struct detect_ctx *ctx, uint32_t r)
 		ctx->cand[r] = 1;
 		ctx->list[ctx->n_list++] = r;
 	}
+}
+
+/* on_hs_match, also noting the pattern (single-match: once per scan) in ctx->found. */
+static int on_hs_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
+			      unsigned int flags, void *user)
+{
+	void **a = user;
+	struct detect_ctx *ctx = a[0];
+
+	ctx->found[ctx->n_found++] = id;
+	return on_hs_match(id, from, to, flags, user);
+}
+
+static void pat_candidates(struct detect_ctx *ctx, const struct mpm *m, uint32_t pat)
+{
+	for (uint32_t k = m->rule_off[pat]; k < m->rule_off[pat + 1]; k++)
+		cand_add(ctx, m->rule_ids[k]);
+}
+
+static void carry_put(struct stream_carry *c, uint32_t pat, uint64_t last_start)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->e[i].pat == pat) {
+			c->e[i].last_start = MAX(c->e[i].last_start, last_start);
+			return;
+		}
+	if (c->n == STREAM_CARRY_MAX) {
+		c->valid = false;
+		return;
+	}
+	c->e[c->n].pat = pat;
+	c->e[c->n++].last_start = last_start;
+}
+
+/*
+ * The stream buffer's Hyperscan scan. Untracked: the whole buffer. Tracked (see struct
+ * stream_carry): from max_len - 1 bytes before the new data when the direction's carry is
+ * valid for this buffer, the carried patterns becoming candidates; then the carry is
+ * rebuilt for the next buffer.
+ */
+static int scan_stream(struct detect_ctx *ctx, struct detect_flow *flow,
+		       const struct detect_input *in, const struct mpm *m)
+{
+	const uint8_t *data = in->buf[DETECT_BUF_STREAM].data;
+	size_t len = in->buf[DETECT_BUF_STREAM].len, lo = 0;
+	struct stream_carry *c = NULL;
+	void *arg[2] = { ctx, (void *)m };
+	uint64_t end, next;
+	uint32_t n;
+
+	if (flow && in->stream_tracked && in->stream_dir < 2 && in->stream_new_off <= len) {
+		c = flow->carry[in->stream_dir];
+		if (!c) {
+			c = flow->carry[in->stream_dir] = calloc(1, sizeof(*c));
+			if (!c)
+				ctx->st.carry_refused++;
+		}
+	}
+	if (c && c->valid && c->next_abs == in->stream_abs) {
+		if (in->stream_new_off + 1 > m->max_len)
+			lo = in->stream_new_off + 1 - m->max_len;
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->e[i].last_start >= in->stream_abs)
+				pat_candidates(ctx, m, c->e[i].pat);
+	} else if (c) {
+		c->valid = false;
+	}
+	ctx->n_found = 0;
+	ctx->st.stream_scan_bytes += len - lo;
+	if (hs_scan(m->db, (const char *)data + lo, (unsigned int)(len - lo), 0, ctx->scratch,
+		    c ? on_hs_stream_match : on_hs_match, arg) != HS_SUCCESS) {
+		if (c)
+			c->valid = false;
+		return -EIO;
+	}
+	if (!c)
+		return 0;
+	/* Next buffer: [next, end). Keep the entries that may still start in it. */
+	end = in->stream_abs + len;
+	next = end - MIN(in->stream_keep, len);
+	n = 0;
+	if (c->valid)
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->e[i].last_start >= next)
+				c->e[n++] = c->e[i];
+	c->n = n;
+	c->valid = true;
+	for (uint32_t i = 0; i < ctx->n_found && c->valid; i++)
+		carry_put(c, ctx->found[i], end - 1);
+	if (!c->valid)
+		ctx->st.carry_overflows++;
+	c->next_abs = next;
+	return 0;
 }
 
 /* IP-only rules listing this address on the side it appears on (either side for <>). */
@@ -418,8 +546,7 @@ static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const stru
 			 * packets; stream rules (tcp-stream, only_stream) only streams. */
 			if (r->proto == RPROTO_TCP_STREAM || (r->flow & RFLOW_ONLY_STREAM))
 				b = DETECT_BUF_STREAM;
-			else if (r->proto == RPROTO_TCP_PKT || r->has_dsize ||
-				 (r->flow & RFLOW_NO_STREAM))
+			else if (rule_pkt_only(r))
 				b = DETECT_BUF_PKT;
 			else if (in->buf[DETECT_BUF_STREAM].data)
 				b = DETECT_BUF_STREAM;
@@ -697,10 +824,24 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	ctx->n_list = 0;
 	for (int b = 0; b < DETECT_BUF_MAX; b++) {
 		const struct mpm *m = &rs->mpm[b == DETECT_BUF_STREAM ? DETECT_BUF_PKT : b];
-		void *arg[2] = { ctx, (void *)m };
+		void *arg[2];
+
+		/* With stream data only packet-only rules inspect the packet (lists_match). */
+		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
+			m = &rs->pkt_only;
+		arg[0] = ctx;
+		arg[1] = (void *)m;
 
 		if (!in->buf[b].data || !m->db || in->buf[b].len > UINT32_MAX)
 			continue;
+		if (b == DETECT_BUF_STREAM) {
+			if (scan_stream(ctx, flow, in, m) < 0) {
+				for (size_t i = 0; i < ctx->n_list; i++)
+					ctx->cand[ctx->list[i]] = 0;
+				return -EIO;
+			}
+			continue;
+		}
 		if (hs_scan(m->db, (const char *)in->buf[b].data, (unsigned int)in->buf[b].len, 0,
 			    ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
 			for (size_t i = 0; i < ctx->n_list; i++)

@@ -9,6 +9,7 @@
 struct mpm {
 	hs_database_t *db;
 	uint32_t n_pats;
+	uint32_t max_len; /* the longest pattern */
 	uint32_t *rule_off; /* n_pats + 1 offsets into rule_ids */
 	uint32_t *rule_ids; /* rule indexes sharing each pattern */
 };
@@ -47,12 +48,26 @@ struct ruleset {
 	struct ruleset_stats stats;
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
+	/* The pkt_data fast patterns of packet-only rules (rule_pkt_only()) alone: when an
+	 * input has stream data every other payload rule inspects the stream, so scanning the
+	 * packet with the full pkt_data database would only find candidates that cannot match
+	 * there (the stream scan, which holds the same bytes, finds theirs). */
+	struct mpm pkt_only;
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
 	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
+
+/* A rule whose payload list inspects packets only, never the reassembled stream (see
+ * lists_match() in detect.c): tcp-pkt, dsize or flow:no_stream, and not a stream rule. */
+static inline bool rule_pkt_only(const struct rule *r)
+{
+	if (r->proto == RPROTO_TCP_STREAM || (r->flow & RFLOW_ONLY_STREAM))
+		return false;
+	return r->proto == RPROTO_TCP_PKT || r->has_dsize || (r->flow & RFLOW_NO_STREAM);
+}
 
 /* Append a diagnostic (copies strings). Past RULE_DIAGS_MAX it is counted as dropped. */
 void diag_add(struct rule_diags *d, enum rule_diag_kind kind, const char *file, unsigned int line,
