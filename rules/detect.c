@@ -21,6 +21,8 @@
 /* pkt_data fast patterns remembered per flow direction as present in the stream bytes the
  * next input starts with; past it the next input is scanned whole (STREAM_CARRY_MAX) */
 #define STREAM_CARRY_MAX 32
+#define DIR_FLAGS (DETECT_PKT_TO_SERVER | DETECT_PKT_TO_CLIENT)
+#define IPC_MAX 8 /* IP-only candidates cached per flow direction (more: not cached) */
 
 static const char *const buf_names[DETECT_BUF_MAX] = {
 	[DETECT_BUF_PKT] = "pkt_data",
@@ -94,6 +96,7 @@ struct xb_ent {
  * make more candidates (each is verified in full), never fewer alerts.
  */
 struct stream_carry {
+	const struct mpm *m; /* the database the pattern ids are of */
 	bool valid; /* the entries are complete for the bytes at next_abs... */
 	uint64_t next_abs; /* ...the stream offset the next input must start at */
 	uint32_t n;
@@ -132,6 +135,14 @@ struct detect_flow {
 	uint32_t alerted[TX_ALERTED_MAX];
 	uint64_t alerted_tx[TX_ALERTED_MAX];
 	struct stream_carry *carry[2]; /* per stream direction, allocated on first use */
+	/* IP-only candidates of the flow's addresses, per packet direction: a flow's packets
+	 * repeat them, so the index is probed once per direction (key checked every time) */
+	struct {
+		bool valid;
+		uint8_t family, n;
+		uint8_t src[16], dst[16];
+		uint32_t rules[IPC_MAX];
+	} ipc[2];
 };
 
 void detect_ctx_free(struct detect_ctx *ctx)
@@ -209,6 +220,7 @@ static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
 	f->ints = NULL;
 	f->nints = 0;
 	f->n_alerted = 0;
+	f->ipc[0].valid = f->ipc[1].valid = false;
 	/* pattern ids of another ruleset's database */
 	for (int d = 0; d < 2; d++)
 		if (f->carry[d])
@@ -324,7 +336,7 @@ static int scan_stream(struct detect_ctx *ctx, struct detect_flow *flow,
 				ctx->st.carry_refused++;
 		}
 	}
-	if (c && c->valid && c->next_abs == in->stream_abs) {
+	if (c && c->valid && c->m == m && c->next_abs == in->stream_abs) {
 		if (in->stream_new_off + 1 > m->max_len)
 			lo = in->stream_new_off + 1 - m->max_len;
 		for (uint32_t i = 0; i < c->n; i++)
@@ -358,6 +370,7 @@ static int scan_stream(struct detect_ctx *ctx, struct detect_flow *flow,
 	if (!c->valid)
 		ctx->st.carry_overflows++;
 	c->next_abs = next;
+	c->m = m;
 	return 0;
 }
 
@@ -387,6 +400,39 @@ static void ip_candidates(struct detect_ctx *ctx, const struct detect_packet *p,
 				cand_add(ctx, e->rule);
 		}
 	}
+}
+
+/* ip_candidates() for both addresses, from the flow's cache when it holds them. */
+static void ip_candidates_flow(struct detect_ctx *ctx, struct detect_flow *f,
+			       const struct detect_packet *p)
+{
+	size_t n0 = ctx->n_list;
+	int d = !!(p->flags & DETECT_PKT_TO_CLIENT);
+
+	if (!ctx->rs->ipidx.heads)
+		return;
+	if (f && f->ipc[d].valid && f->ipc[d].family == p->family &&
+	    memcmp(f->ipc[d].src, p->src, 16) == 0 && memcmp(f->ipc[d].dst, p->dst, 16) == 0) {
+		for (uint32_t i = 0; i < f->ipc[d].n; i++)
+			cand_add(ctx, f->ipc[d].rules[i]);
+		return;
+	}
+	ip_candidates(ctx, p, p->src, 0);
+	ip_candidates(ctx, p, p->dst, 1);
+	if (!f)
+		return;
+	/* the new candidates are exactly this packet's IP-only rules: no other way makes
+	 * them candidates (they have no fast pattern and are not always-evaluated) */
+	f->ipc[d].valid = false;
+	if (ctx->n_list - n0 > IPC_MAX)
+		return;
+	f->ipc[d].family = p->family;
+	memcpy(f->ipc[d].src, p->src, 16);
+	memcpy(f->ipc[d].dst, p->dst, 16);
+	f->ipc[d].n = (uint8_t)(ctx->n_list - n0);
+	for (size_t i = n0; i < ctx->n_list; i++)
+		f->ipc[d].rules[i - n0] = ctx->list[i];
+	f->ipc[d].valid = true;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -816,19 +862,26 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT];
 	int matches = 0;
 
 	ctx->st.scans++;
 	if (flow)
 		flow_bind(flow, rs);
 	ctx->n_list = 0;
+	/* pkt_data patterns of the rules this input's direction can match */
+	if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
+		pm = &rs->pkt_sub[PKT_SUB_TOSERVER];
+	else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
+		pm = &rs->pkt_sub[PKT_SUB_TOCLIENT];
 	for (int b = 0; b < DETECT_BUF_MAX; b++) {
-		const struct mpm *m = &rs->mpm[b == DETECT_BUF_STREAM ? DETECT_BUF_PKT : b];
+		const struct mpm *m =
+			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
 		void *arg[2];
 
 		/* With stream data only packet-only rules inspect the packet (lists_match). */
 		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
-			m = &rs->pkt_only;
+			m = &rs->pkt_sub[PKT_SUB_ONLY];
 		arg[0] = ctx;
 		arg[1] = (void *)m;
 
@@ -851,8 +904,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	}
 	for (size_t i = 0; i < rs->n_always; i++)
 		cand_add(ctx, rs->always[i]);
-	ip_candidates(ctx, &in->pkt, in->pkt.src, 0);
-	ip_candidates(ctx, &in->pkt, in->pkt.dst, 1);
+	ip_candidates_flow(ctx, flow, &in->pkt);
 	qsort(ctx->list, ctx->n_list, sizeof(*ctx->list), cmp_u32);
 	ctx->st.candidates += ctx->n_list;
 	for (size_t i = 0; i < ctx->n_list; i++) {

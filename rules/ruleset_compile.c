@@ -131,7 +131,7 @@ static void cache_write(const char *path, const hs_database_t *db, struct rulese
 }
 
 /* The database of M from the n sorted entries E (one buffer); cache_id names it in the cache
- * (the buffer, or DETECT_BUF_MAX for the packet-only pkt_data database). */
+ * (the buffer, or DETECT_BUF_MAX + k for the pkt_data subset pkt_sub[k]). */
 static int compile_buf(struct ruleset *rs, struct mpm *m, int cache_id, const struct fp_ent *e,
 		       size_t n, const char *cache_dir, struct rule_diags *diags)
 {
@@ -165,7 +165,7 @@ static int compile_buf(struct ruleset *rs, struct mpm *m, int cache_id, const st
 	}
 	m->rule_off[np] = (uint32_t)n;
 	m->n_pats = np;
-	if (cache_id != DETECT_BUF_MAX) /* the packet-only ones are counted already */
+	if (cache_id < DETECT_BUF_MAX) /* the subsets' ones are counted already */
 		rs->stats.fast_patterns += np;
 	if (cache_dir) {
 		struct db_key k = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
@@ -297,13 +297,19 @@ static int ip_index_build(struct ip_index *x)
 int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags *diags)
 {
 	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
-	_cleanup_free_ struct fp_ent *pkt_only = calloc(rs->n ? rs->n : 1, sizeof(*pkt_only));
-	size_t nfp = 0, npo = 0, icap = 0;
+	struct fp_ent *sub[PKT_SUB_MAX] = { NULL };
+	size_t nfp = 0, nsub[PKT_SUB_MAX] = { 0 }, icap = 0;
 	int r;
 
 	rs->always = calloc(rs->n ? rs->n : 1, sizeof(*rs->always));
-	if (!fps || !pkt_only || !rs->always)
-		return -ENOMEM;
+	r = 0;
+	for (int k = 0; k < PKT_SUB_MAX; k++)
+		if (!(sub[k] = calloc(rs->n ? rs->n : 1, sizeof(*sub[k]))))
+			r = -ENOMEM;
+	if (!fps || !rs->always)
+		r = -ENOMEM;
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rule *ru = rs->rules[i];
 
@@ -322,7 +328,7 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 		if (ru->fp_list < 0) {
 			r = ip_index_add(&rs->ipidx, &icap, ru, (uint32_t)i);
 			if (r < 0)
-				return r;
+				goto out;
 			if (r == 0)
 				rs->always[rs->n_always++] = (uint32_t)i;
 			else
@@ -340,13 +346,17 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 						      .len = c->len - strip,
 						      .rule = (uint32_t)i };
 			if (l->buf == DETECT_BUF_PKT && rule_pkt_only(ru))
-				pkt_only[npo++] = fps[nfp - 1];
+				sub[PKT_SUB_ONLY][nsub[PKT_SUB_ONLY]++] = fps[nfp - 1];
+			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_CLIENT))
+				sub[PKT_SUB_TOSERVER][nsub[PKT_SUB_TOSERVER]++] = fps[nfp - 1];
+			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_SERVER))
+				sub[PKT_SUB_TOCLIENT][nsub[PKT_SUB_TOCLIENT]++] = fps[nfp - 1];
 		}
 	}
 	rs->stats.always = rs->n_always;
 	r = ip_index_build(&rs->ipidx);
 	if (r < 0)
-		return r;
+		goto out;
 	qsort(fps, nfp, sizeof(*fps), cmp_fp);
 	for (size_t i = 0; i < nfp;) {
 		size_t j = i;
@@ -356,14 +366,18 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 		r = compile_buf(rs, &rs->mpm[fps[i].buf], fps[i].buf, fps + i, j - i, cache_dir,
 				diags);
 		if (r < 0)
-			return r;
+			goto out;
 		i = j;
 	}
-	if (npo) {
-		qsort(pkt_only, npo, sizeof(*pkt_only), cmp_fp);
-		r = compile_buf(rs, &rs->pkt_only, DETECT_BUF_MAX, pkt_only, npo, cache_dir, diags);
-		if (r < 0)
-			return r;
+	for (int k = 0; k < PKT_SUB_MAX && r >= 0; k++) {
+		if (!nsub[k])
+			continue;
+		qsort(sub[k], nsub[k], sizeof(*sub[k]), cmp_fp);
+		r = compile_buf(rs, &rs->pkt_sub[k], DETECT_BUF_MAX + k, sub[k], nsub[k], cache_dir,
+				diags);
 	}
-	return 0;
+out:
+	for (int k = 0; k < PKT_SUB_MAX; k++)
+		free(sub[k]);
+	return r < 0 ? r : 0;
 }

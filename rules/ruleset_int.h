@@ -40,6 +40,8 @@ struct ip_index {
 	size_t n_lens;
 };
 
+enum { PKT_SUB_ONLY, PKT_SUB_TOSERVER, PKT_SUB_TOCLIENT, PKT_SUB_MAX };
+
 struct ruleset {
 	struct rule **rules;
 	size_t n, cap;
@@ -48,11 +50,16 @@ struct ruleset {
 	struct ruleset_stats stats;
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
-	/* The pkt_data fast patterns of packet-only rules (rule_pkt_only()) alone: when an
-	 * input has stream data every other payload rule inspects the stream, so scanning the
-	 * packet with the full pkt_data database would only find candidates that cannot match
-	 * there (the stream scan, which holds the same bytes, finds theirs). */
-	struct mpm pkt_only;
+	/*
+	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by direction
+	 * and port groups the same way): PKT_SUB_ONLY those of packet-only rules
+	 * (rule_pkt_only()) alone, for the packet when an input has stream data (every other
+	 * payload rule inspects the stream then, whose scan holds the same bytes);
+	 * PKT_SUB_TOSERVER/TOCLIENT those of the rules a packet of that direction can match
+	 * (flow:to_client rules never match a to_server packet and vice versa), for the stream
+	 * and the packet of inputs with one direction.
+	 */
+	struct mpm pkt_sub[PKT_SUB_MAX];
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
 	struct ip_index ipidx;

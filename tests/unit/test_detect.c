@@ -677,11 +677,12 @@ static void test_detect_database_cache(void **state)
 	char path[512];
 
 	assert_non_null(mkdtemp(dir));
+	/* four databases: pkt_data, its to_server and to_client subsets, http.uri */
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_misses, 2);
+	assert_int_equal(st.cache_misses, 4);
 	assert_int_equal(st.cache_hits, 0);
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_hits, 2);
+	assert_int_equal(st.cache_hits, 4);
 	assert_int_equal(st.cache_misses, 0);
 	/* Corrupt files are counted and compiled afresh. */
 	dh = opendir(dir);
@@ -698,8 +699,8 @@ static void test_detect_database_cache(void **state)
 	}
 	closedir(dh);
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_errors, 2);
-	assert_int_equal(st.cache_misses, 2);
+	assert_int_equal(st.cache_errors, 4);
+	assert_int_equal(st.cache_misses, 4);
 	dh = opendir(dir);
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.')
@@ -734,6 +735,52 @@ static void test_detect_many_rules_share_patterns(void **state)
 	input_init(&in);
 	set_buf(&in, PKT, "xx p3 yy", 8);
 	assert_int_equal(detect_run(ctx, NULL, &in, on_alert, &h), 10);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+/* The pkt_data prefilter is split by direction: each rule still fires on the packets and
+ * streams of the directions it allows, also with no direction known. */
+static void test_detect_direction_subsets(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"s\"; flow:to_server; content:\"srv\"; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"c\"; flow:to_client; content:\"cli\"; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"b\"; content:\"both\"; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"d\"; flow:to_client; content:\"cli\"; "
+		"dsize:>3; sid:4;)\n");
+	static const uint32_t dirs[3] = { DETECT_PKT_TO_SERVER, DETECT_PKT_TO_CLIENT, 0 };
+	/* expected alerts per direction (to_server, to_client, none) and text */
+	static const struct {
+		const char *text;
+		int n[3];
+	} cases[] = {
+		{ "x srv both cli", { 2, 3, 1 } },
+		{ "cli", { 0, 1, 0 } },
+		{ "srv", { 1, 0, 0 } },
+	};
+	struct detect_ctx *ctx = NULL;
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (int d = 0; d < 3; d++)
+			for (int stream = 0; stream < 2; stream++) {
+				struct detect_input in;
+				struct hits h = { 0 };
+				size_t len = strlen(cases[c].text);
+
+				input_init(&in);
+				in.pkt.flags &= ~(uint32_t)DETECT_PKT_TO_SERVER;
+				in.pkt.flags |= dirs[d];
+				in.pkt.dsize = (uint32_t)len;
+				set_buf(&in, PKT, cases[c].text, len);
+				if (stream) {
+					in.pkt.flags |= DETECT_PKT_STREAM;
+					set_buf(&in, DETECT_BUF_STREAM, cases[c].text, len);
+				}
+				assert_true(detect_run(ctx, NULL, &in, on_alert, &h) >= 0);
+				assert_int_equal(h.n, cases[c].n[d]);
+			}
 	detect_ctx_free(ctx);
 	ruleset_free(rs);
 }
@@ -903,6 +950,7 @@ int main(void)
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_database_cache),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
+		cmocka_unit_test(test_detect_direction_subsets),
 		cmocka_unit_test(test_detect_stream_tracked_same_alerts),
 	};
 
