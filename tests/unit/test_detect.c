@@ -641,6 +641,59 @@ static void test_detect_ip_only_rules_by_address(void **state)
 		0);
 }
 
+/* With a flow, IP-only candidates come from a per-flow cache keyed by the addresses: a
+ * packet with other addresses on the same flow state, or the other direction, gets its own
+ * answer; more matching rules than the cache holds still all fire. */
+static void test_detect_ip_only_flow_cache(void **state)
+{
+	char text[4096];
+	size_t off = 0;
+	struct ruleset *rs;
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f = detect_flow_new();
+	static const struct {
+		const char *src, *dst;
+		uint32_t dir;
+		int n;
+	} pk[] = {
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "198.18.0.1", "192.168.1.10", DETECT_PKT_TO_CLIENT, 0 },
+		{ "192.168.1.11", "198.18.0.1", DETECT_PKT_TO_SERVER, 0 },
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "198.18.0.2", "192.168.1.10", DETECT_PKT_TO_CLIENT, 12 },
+		{ "198.18.0.2", "192.168.1.10", DETECT_PKT_TO_CLIENT, 12 },
+		{ "198.18.0.1", "192.168.1.10", DETECT_PKT_TO_CLIENT, 0 },
+	};
+
+	off += (size_t)snprintf(text + off, sizeof(text) - off,
+				"alert ip [10.9.9.9,192.168.1.10] any -> any any (msg:\"r\"; "
+				"sid:1;)\n");
+	for (int i = 0; i < 12; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"alert ip 198.18.0.2 any -> any any (msg:\"m\"; sid:%d;)\n",
+					10 + i);
+	rs = load(text);
+	assert_non_null(f);
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
+		struct detect_input in;
+		struct hits h = { 0 };
+
+		input_init(&in);
+		inet_pton(AF_INET, pk[i].src, in.pkt.src);
+		inet_pton(AF_INET, pk[i].dst, in.pkt.dst);
+		in.pkt.flags &= ~(uint32_t)DETECT_PKT_TO_SERVER;
+		in.pkt.flags |= pk[i].dir;
+		set_buf(&in, PKT, "x", 1);
+		assert_true(detect_run(ctx, f, &in, on_alert, &h) >= 0);
+		assert_int_equal(h.n, pk[i].n);
+	}
+	detect_flow_free(f);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
 static int cache_run(const char *dir, struct ruleset_stats *st)
 {
 	struct ruleset_opts opts = { .cache_dir = dir };
@@ -948,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_packet_vs_tx_rules),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
+		cmocka_unit_test(test_detect_ip_only_flow_cache),
 		cmocka_unit_test(test_detect_database_cache),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
 		cmocka_unit_test(test_detect_direction_subsets),
