@@ -555,6 +555,15 @@ static void run_tx_side(struct detect_glue *g, struct gflow *gf, struct flow *f,
 	};
 
 	fill_pkt(f, cur ? g->cur : NULL, dir, ts_us, &in->pkt);
+	/* A transaction rule may also have a payload list (pcre without a buffer modifier
+	 * beside http ones): Suricata inspects it on the packet whose data completed the
+	 * transaction's side, so that packet's payload goes with the buffers. */
+	if (cur && g->cur->payload_len) {
+		in->buf[DETECT_BUF_PKT].data = g->cur->payload;
+		in->buf[DETECT_BUF_PKT].len = g->cur->payload_len;
+	} else {
+		in->buf[DETECT_BUF_PKT].data = NULL;
+	}
 	run(g, gf, in, &c);
 }
 
