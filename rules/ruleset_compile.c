@@ -10,7 +10,6 @@
 #include "ruleset_int.h"
 
 #define CACHE_FILE_MAX (512u << 20)
-#define PKT_FP_MAX 32 /* longest pkt_data prefilter literal */
 
 struct fp_ent {
 	uint8_t buf;
@@ -346,11 +345,6 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 						      .pat = c->pat + strip,
 						      .len = c->len - strip,
 						      .rule = (uint32_t)i };
-			/* The stream is scanned from max_len - 1 bytes before its new data
-			 * (scan_stream()): a pkt_data prefilter literal is cut to its first
-			 * PKT_FP_MAX bytes, which occur wherever the whole pattern does. */
-			if (l->buf == DETECT_BUF_PKT && fps[nfp - 1].len > PKT_FP_MAX)
-				fps[nfp - 1].len = PKT_FP_MAX;
 			if (l->buf == DETECT_BUF_PKT && rule_pkt_only(ru))
 				sub[PKT_SUB_ONLY][nsub[PKT_SUB_ONLY]++] = fps[nfp - 1];
 			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_CLIENT))

@@ -862,7 +862,7 @@ static uint32_t lcg(uint32_t *s)
  * A tracked stream (stream_tracked: only the new bytes scanned, the kept bytes' fast
  * patterns remembered per flow) alerts exactly as the same inputs untracked (whole buffer
  * scanned), chunk by chunk: fast pattern in the kept bytes and the rest in new data,
- * patterns split across chunks, a fast pattern longer than PKT_FP_MAX, packet-only rules
+ * patterns split across chunks, a fast pattern longer than the overlap, packet-only rules
  * beside stream rules, a carry overflowing, and a stream offset that does not continue
  * (scanned whole again).
  */
