@@ -32,6 +32,7 @@
 struct gdir {
 	uint8_t *buf; /* [0, tail) inspected already, [tail, len) new */
 	size_t tail, len, cap;
+	uint64_t abs; /* offset of buf[0] in the direction's sequence of appended bytes */
 };
 
 struct gflow {
@@ -289,6 +290,7 @@ static void gdir_consumed(struct detect_glue *g, struct gdir *d)
 	size_t keep = MIN(d->len, (size_t)DETECT_GLUE_TAIL);
 
 	memmove(d->buf, d->buf + d->len - keep, keep);
+	d->abs += d->len - keep;
 	d->tail = d->len = keep;
 	if (d->cap > 4 * (size_t)DETECT_GLUE_TAIL) {
 		uint8_t *n = realloc(d->buf, 2 * (size_t)DETECT_GLUE_TAIL);
@@ -301,13 +303,19 @@ static void gdir_consumed(struct detect_glue *g, struct gdir *d)
 	}
 }
 
-static void set_stream(struct detect_input *in, struct gdir *d)
+static void set_stream(struct detect_input *in, struct gdir *d, int dir)
 {
 	if (d->len <= d->tail)
 		return;
 	in->buf[DETECT_BUF_STREAM].data = d->buf;
 	in->buf[DETECT_BUF_STREAM].len = d->len;
 	in->stream_new_off = d->tail;
+	/* gdir_consumed() keeps the last DETECT_GLUE_TAIL bytes: the matcher scans only the
+	 * new ones and remembers the patterns in the kept ones */
+	in->stream_tracked = true;
+	in->stream_dir = (uint8_t)dir;
+	in->stream_abs = d->abs;
+	in->stream_keep = MIN(d->len, (size_t)DETECT_GLUE_TAIL);
 	in->pkt.flags |= DETECT_PKT_STREAM;
 }
 
@@ -362,7 +370,7 @@ static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int
 		in.buf[DETECT_BUF_PKT].len = p->payload_len;
 	}
 	if (gf && f->key.proto == IPPROTO_TCP)
-		set_stream(&in, &gf->d[dir]);
+		set_stream(&in, &gf->d[dir], dir);
 	run(g, gf, &in, &c);
 	if (gf && in.buf[DETECT_BUF_STREAM].data)
 		gdir_consumed(g, &gf->d[dir]);
@@ -394,7 +402,7 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 			continue;
 		memset(&in, 0, sizeof(in));
 		fill_pkt(f, NULL, adir, f->last_us, &in.pkt);
-		set_stream(&in, &gf->d[dir]);
+		set_stream(&in, &gf->d[dir], dir);
 		run(g, gf, &in, &c);
 		gdir_consumed(g, &gf->d[dir]);
 	}
@@ -547,6 +555,15 @@ static void run_tx_side(struct detect_glue *g, struct gflow *gf, struct flow *f,
 	};
 
 	fill_pkt(f, cur ? g->cur : NULL, dir, ts_us, &in->pkt);
+	/* A transaction rule may also have a payload list (pcre without a buffer modifier
+	 * beside http ones): Suricata inspects it on the packet whose data completed the
+	 * transaction's side, so that packet's payload goes with the buffers. */
+	if (cur && g->cur->payload_len) {
+		in->buf[DETECT_BUF_PKT].data = g->cur->payload;
+		in->buf[DETECT_BUF_PKT].len = g->cur->payload_len;
+	} else {
+		in->buf[DETECT_BUF_PKT].data = NULL;
+	}
 	run(g, gf, in, &c);
 }
 

@@ -18,6 +18,11 @@
  * and again when complete, with later requests pipelined in between) */
 #define TX_ALERTED_MAX 64
 #define XBITS_TABLE_SIZE 65536 /* xbits entries per worker (power of two) */
+/* pkt_data fast patterns remembered per flow direction as present in the stream bytes the
+ * next input starts with; past it the next input is scanned whole (STREAM_CARRY_MAX) */
+#define STREAM_CARRY_MAX 32
+#define DIR_FLAGS (DETECT_PKT_TO_SERVER | DETECT_PKT_TO_CLIENT)
+#define IPC_MAX 8 /* IP-only candidates cached per flow direction (more: not cached) */
 
 static const char *const buf_names[DETECT_BUF_MAX] = {
 	[DETECT_BUF_PKT] = "pkt_data",
@@ -80,9 +85,32 @@ struct xb_ent {
 	uint64_t expire_usec;
 };
 
+/*
+ * Per flow direction, for tracked stream inputs (detect_input.stream_tracked): the pkt_data
+ * fast patterns that may occur in the bytes the next input of the direction starts with
+ * (its already inspected prefix). The next input is then scanned from max_len - 1 bytes
+ * before its new data only: a pattern occurrence starting earlier lies entirely in the
+ * prefix, and its pattern is here. Each entry keeps the last stream offset at which the
+ * occurrence it stands for may start (the end of the scan that found it, minus one); it
+ * is dropped once the kept bytes no longer reach that far. More entries than needed only
+ * make more candidates (each is verified in full), never fewer alerts.
+ */
+struct stream_carry {
+	const struct mpm *m; /* the database the pattern ids are of */
+	bool valid; /* the entries are complete for the bytes at next_abs... */
+	uint64_t next_abs; /* ...the stream offset the next input must start at */
+	uint32_t n;
+	struct {
+		uint32_t pat;
+		uint64_t last_start;
+	} e[STREAM_CARRY_MAX];
+};
+
 struct detect_ctx {
 	const struct ruleset *rs;
 	hs_scratch_t *scratch;
+	uint32_t *found; /* pkt_data patterns found by the current stream scan */
+	uint32_t n_found;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	uint8_t *cand; /* per rule: 1 when already a candidate of this input */
@@ -106,6 +134,15 @@ struct detect_flow {
 	uint32_t n_alerted;
 	uint32_t alerted[TX_ALERTED_MAX];
 	uint64_t alerted_tx[TX_ALERTED_MAX];
+	struct stream_carry *carry[2]; /* per stream direction, allocated on first use */
+	/* IP-only candidates of the flow's addresses, per packet direction: a flow's packets
+	 * repeat them, so the index is probed once per direction (key checked every time) */
+	struct {
+		bool valid;
+		uint8_t family, n;
+		uint8_t src[16], dst[16];
+		uint32_t rules[IPC_MAX];
+	} ipc[2];
 };
 
 void detect_ctx_free(struct detect_ctx *ctx)
@@ -116,6 +153,7 @@ void detect_ctx_free(struct detect_ctx *ctx)
 	pcre2_match_data_free(ctx->md);
 	pcre2_match_context_free(ctx->mctx);
 	free(ctx->cand);
+	free(ctx->found);
 	free(ctx->list);
 	free(ctx->thr);
 	free(ctx->xb);
@@ -137,10 +175,12 @@ int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret)
 	ctx->md = pcre2_match_data_create(16, NULL);
 	ctx->mctx = pcre2_match_context_create(NULL);
 	ctx->cand = calloc(n, 1);
+	ctx->found = calloc(rs->mpm[DETECT_BUF_PKT].n_pats + 1, sizeof(*ctx->found));
 	ctx->list = calloc(n, sizeof(*ctx->list));
 	ctx->thr = calloc(THR_TABLE_SIZE, sizeof(*ctx->thr));
 	ctx->dp = malloc(DOTPREFIX_MAX + 1);
-	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->list || !ctx->thr || !ctx->dp)
+	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->found || !ctx->list || !ctx->thr ||
+	    !ctx->dp)
 		return -ENOMEM;
 	pcre2_set_match_limit(ctx->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(ctx->mctx, PCRE_DEPTH_LIMIT);
@@ -164,6 +204,8 @@ void detect_flow_free(struct detect_flow *f)
 		return;
 	free(f->bits);
 	free(f->ints);
+	free(f->carry[0]);
+	free(f->carry[1]);
 	free(f);
 }
 
@@ -178,6 +220,11 @@ static void flow_bind(struct detect_flow *f, const struct ruleset *rs)
 	f->ints = NULL;
 	f->nints = 0;
 	f->n_alerted = 0;
+	f->ipc[0].valid = f->ipc[1].valid = false;
+	/* pattern ids of another ruleset's database */
+	for (int d = 0; d < 2; d++)
+		if (f->carry[d])
+			f->carry[d]->valid = false;
 	f->generation = rs->generation;
 }
 
@@ -233,6 +280,100 @@ static void cand_add(struct detect_ctx *ctx, uint32_t r)
 	}
 }
 
+/* on_hs_match, also noting the pattern (single-match: once per scan) in ctx->found. */
+static int on_hs_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
+			      unsigned int flags, void *user)
+{
+	void **a = user;
+	struct detect_ctx *ctx = a[0];
+
+	ctx->found[ctx->n_found++] = id;
+	return on_hs_match(id, from, to, flags, user);
+}
+
+static void pat_candidates(struct detect_ctx *ctx, const struct mpm *m, uint32_t pat)
+{
+	for (uint32_t k = m->rule_off[pat]; k < m->rule_off[pat + 1]; k++)
+		cand_add(ctx, m->rule_ids[k]);
+}
+
+static void carry_put(struct stream_carry *c, uint32_t pat, uint64_t last_start)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->e[i].pat == pat) {
+			c->e[i].last_start = MAX(c->e[i].last_start, last_start);
+			return;
+		}
+	if (c->n == STREAM_CARRY_MAX) {
+		c->valid = false;
+		return;
+	}
+	c->e[c->n].pat = pat;
+	c->e[c->n++].last_start = last_start;
+}
+
+/*
+ * The stream buffer's Hyperscan scan. Untracked: the whole buffer. Tracked (see struct
+ * stream_carry): from max_len - 1 bytes before the new data when the direction's carry is
+ * valid for this buffer, the carried patterns becoming candidates; then the carry is
+ * rebuilt for the next buffer.
+ */
+static int scan_stream(struct detect_ctx *ctx, struct detect_flow *flow,
+		       const struct detect_input *in, const struct mpm *m)
+{
+	const uint8_t *data = in->buf[DETECT_BUF_STREAM].data;
+	size_t len = in->buf[DETECT_BUF_STREAM].len, lo = 0;
+	struct stream_carry *c = NULL;
+	void *arg[2] = { ctx, (void *)m };
+	uint64_t end, next;
+	uint32_t n;
+
+	if (flow && in->stream_tracked && in->stream_dir < 2 && in->stream_new_off <= len) {
+		c = flow->carry[in->stream_dir];
+		if (!c) {
+			c = flow->carry[in->stream_dir] = calloc(1, sizeof(*c));
+			if (!c)
+				ctx->st.carry_refused++;
+		}
+	}
+	if (c && c->valid && c->m == m && c->next_abs == in->stream_abs) {
+		if (in->stream_new_off + 1 > m->max_len)
+			lo = in->stream_new_off + 1 - m->max_len;
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->e[i].last_start >= in->stream_abs)
+				pat_candidates(ctx, m, c->e[i].pat);
+	} else if (c) {
+		c->valid = false;
+	}
+	ctx->n_found = 0;
+	ctx->st.stream_scan_bytes += len - lo;
+	if (hs_scan(m->db, (const char *)data + lo, (unsigned int)(len - lo), 0, ctx->scratch,
+		    c ? on_hs_stream_match : on_hs_match, arg) != HS_SUCCESS) {
+		if (c)
+			c->valid = false;
+		return -EIO;
+	}
+	if (!c)
+		return 0;
+	/* Next buffer: [next, end). Keep the entries that may still start in it. */
+	end = in->stream_abs + len;
+	next = end - MIN(in->stream_keep, len);
+	n = 0;
+	if (c->valid)
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->e[i].last_start >= next)
+				c->e[n++] = c->e[i];
+	c->n = n;
+	c->valid = true;
+	for (uint32_t i = 0; i < ctx->n_found && c->valid; i++)
+		carry_put(c, ctx->found[i], end - 1);
+	if (!c->valid)
+		ctx->st.carry_overflows++;
+	c->next_abs = next;
+	c->m = m;
+	return 0;
+}
+
 /* IP-only rules listing this address on the side it appears on (either side for <>). */
 static void ip_candidates(struct detect_ctx *ctx, const struct detect_packet *p,
 			  const uint8_t *addr, uint8_t side)
@@ -259,6 +400,39 @@ static void ip_candidates(struct detect_ctx *ctx, const struct detect_packet *p,
 				cand_add(ctx, e->rule);
 		}
 	}
+}
+
+/* ip_candidates() for both addresses, from the flow's cache when it holds them. */
+static void ip_candidates_flow(struct detect_ctx *ctx, struct detect_flow *f,
+			       const struct detect_packet *p)
+{
+	size_t n0 = ctx->n_list;
+	int d = !!(p->flags & DETECT_PKT_TO_CLIENT);
+
+	if (!ctx->rs->ipidx.heads)
+		return;
+	if (f && f->ipc[d].valid && f->ipc[d].family == p->family &&
+	    memcmp(f->ipc[d].src, p->src, 16) == 0 && memcmp(f->ipc[d].dst, p->dst, 16) == 0) {
+		for (uint32_t i = 0; i < f->ipc[d].n; i++)
+			cand_add(ctx, f->ipc[d].rules[i]);
+		return;
+	}
+	ip_candidates(ctx, p, p->src, 0);
+	ip_candidates(ctx, p, p->dst, 1);
+	if (!f)
+		return;
+	/* the new candidates are exactly this packet's IP-only rules: no other way makes
+	 * them candidates (they have no fast pattern and are not always-evaluated) */
+	f->ipc[d].valid = false;
+	if (ctx->n_list - n0 > IPC_MAX)
+		return;
+	f->ipc[d].family = p->family;
+	memcpy(f->ipc[d].src, p->src, 16);
+	memcpy(f->ipc[d].dst, p->dst, 16);
+	f->ipc[d].n = (uint8_t)(ctx->n_list - n0);
+	for (size_t i = n0; i < ctx->n_list; i++)
+		f->ipc[d].rules[i - n0] = ctx->list[i];
+	f->ipc[d].valid = true;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -418,8 +592,7 @@ static bool lists_match(struct detect_ctx *ctx, const struct rule *r, const stru
 			 * packets; stream rules (tcp-stream, only_stream) only streams. */
 			if (r->proto == RPROTO_TCP_STREAM || (r->flow & RFLOW_ONLY_STREAM))
 				b = DETECT_BUF_STREAM;
-			else if (r->proto == RPROTO_TCP_PKT || r->has_dsize ||
-				 (r->flow & RFLOW_NO_STREAM))
+			else if (rule_pkt_only(r))
 				b = DETECT_BUF_PKT;
 			else if (in->buf[DETECT_BUF_STREAM].data)
 				b = DETECT_BUF_STREAM;
@@ -689,18 +862,39 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT];
 	int matches = 0;
 
 	ctx->st.scans++;
 	if (flow)
 		flow_bind(flow, rs);
 	ctx->n_list = 0;
+	/* pkt_data patterns of the rules this input's direction can match */
+	if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
+		pm = &rs->pkt_sub[PKT_SUB_TOSERVER];
+	else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
+		pm = &rs->pkt_sub[PKT_SUB_TOCLIENT];
 	for (int b = 0; b < DETECT_BUF_MAX; b++) {
-		const struct mpm *m = &rs->mpm[b == DETECT_BUF_STREAM ? DETECT_BUF_PKT : b];
-		void *arg[2] = { ctx, (void *)m };
+		const struct mpm *m =
+			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
+		void *arg[2];
+
+		/* With stream data only packet-only rules inspect the packet (lists_match). */
+		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
+			m = &rs->pkt_sub[PKT_SUB_ONLY];
+		arg[0] = ctx;
+		arg[1] = (void *)m;
 
 		if (!in->buf[b].data || !m->db || in->buf[b].len > UINT32_MAX)
 			continue;
+		if (b == DETECT_BUF_STREAM) {
+			if (scan_stream(ctx, flow, in, m) < 0) {
+				for (size_t i = 0; i < ctx->n_list; i++)
+					ctx->cand[ctx->list[i]] = 0;
+				return -EIO;
+			}
+			continue;
+		}
 		if (hs_scan(m->db, (const char *)in->buf[b].data, (unsigned int)in->buf[b].len, 0,
 			    ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
 			for (size_t i = 0; i < ctx->n_list; i++)
@@ -710,8 +904,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	}
 	for (size_t i = 0; i < rs->n_always; i++)
 		cand_add(ctx, rs->always[i]);
-	ip_candidates(ctx, &in->pkt, in->pkt.src, 0);
-	ip_candidates(ctx, &in->pkt, in->pkt.dst, 1);
+	ip_candidates_flow(ctx, flow, &in->pkt);
 	qsort(ctx->list, ctx->n_list, sizeof(*ctx->list), cmp_u32);
 	ctx->st.candidates += ctx->n_list;
 	for (size_t i = 0; i < ctx->n_list; i++) {

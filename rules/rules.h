@@ -284,6 +284,18 @@ struct detect_input {
 	 * inspected, passed again so that patterns split across chunks are found; a stream
 	 * match must end past them, so the same data never alerts twice. */
 	size_t stream_new_off;
+	/*
+	 * Optional (stream_tracked): the stream buffer continues the one inspected before in
+	 * its direction. stream_abs is the offset of buf[DETECT_BUF_STREAM].data[0] in that
+	 * direction's byte sequence, stream_keep how many of this buffer's last bytes the
+	 * next buffer of the direction starts with (its stream_new_off). The matcher then
+	 * scans only the new bytes (plus the longest fast pattern's length) and remembers,
+	 * per flow and direction, which fast patterns the kept bytes hold. Needs a flow.
+	 */
+	bool stream_tracked;
+	uint8_t stream_dir; /* 0 or 1 */
+	uint64_t stream_abs;
+	size_t stream_keep;
 	uint64_t tx_id; /* HTTP transaction id when HTTP buffers are set */
 	bool has_tx;
 };
@@ -306,6 +318,9 @@ struct detect_ctx_stats {
 	uint64_t tx_dedup_refused; /* per-flow tx alert list full: may alert twice */
 	uint64_t xbits_refused; /* xbits table full: the bit was not set */
 	uint64_t transform_refused; /* buffer too long for a transform: rule not matched */
+	uint64_t stream_scan_bytes; /* stream bytes given to Hyperscan */
+	uint64_t carry_overflows; /* stream carry full: the next input is scanned whole */
+	uint64_t carry_refused; /* stream carry not allocated: scanned whole */
 };
 
 struct detect_ctx;

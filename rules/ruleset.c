@@ -84,10 +84,12 @@ void ruleset_free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);
-	for (int b = 0; b < DETECT_BUF_MAX; b++) {
-		hs_free_database(rs->mpm[b].db);
-		free(rs->mpm[b].rule_off);
-		free(rs->mpm[b].rule_ids);
+	for (int b = 0; b < DETECT_BUF_MAX + PKT_SUB_MAX; b++) {
+		struct mpm *m = b < DETECT_BUF_MAX ? &rs->mpm[b] : &rs->pkt_sub[b - DETECT_BUF_MAX];
+
+		hs_free_database(m->db);
+		free(m->rule_off);
+		free(m->rule_ids);
 	}
 	free(rs->always);
 	free(rs->ipidx.heads);

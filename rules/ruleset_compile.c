@@ -130,10 +130,11 @@ static void cache_write(const char *path, const hs_database_t *db, struct rulese
 	}
 }
 
-static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, const char *cache_dir,
-		       struct rule_diags *diags)
+/* The database of M from the n sorted entries E (one buffer); cache_id names it in the cache
+ * (the buffer, or DETECT_BUF_MAX + k for the pkt_data subset pkt_sub[k]). */
+static int compile_buf(struct ruleset *rs, struct mpm *m, int cache_id, const struct fp_ent *e,
+		       size_t n, const char *cache_dir, struct rule_diags *diags)
 {
-	struct mpm *m = &rs->mpm[e[0].buf];
 	_cleanup_free_ const char **exprs = NULL;
 	_cleanup_free_ unsigned int *flags = NULL, *ids = NULL;
 	_cleanup_free_ size_t *lens = NULL;
@@ -156,6 +157,7 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, con
 			lens[np] = e[i].len;
 			flags[np] = HS_FLAG_SINGLEMATCH | (e[i].nocase ? HS_FLAG_CASELESS : 0);
 			ids[np] = np;
+			m->max_len = MAX(m->max_len, e[i].len);
 			m->rule_off[np] = (uint32_t)i;
 			np++;
 		}
@@ -163,7 +165,8 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, con
 	}
 	m->rule_off[np] = (uint32_t)n;
 	m->n_pats = np;
-	rs->stats.fast_patterns += np;
+	if (cache_id < DETECT_BUF_MAX) /* the subsets' ones are counted already */
+		rs->stats.fast_patterns += np;
 	if (cache_dir) {
 		struct db_key k = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
 		const char *ver = hs_version();
@@ -175,7 +178,7 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, con
 			key_feed(&k, &flags[i], sizeof(flags[i]));
 			key_feed(&k, exprs[i], lens[i]);
 		}
-		cache_path(cache_dir, e[0].buf, &k, path, sizeof(path));
+		cache_path(cache_dir, cache_id, &k, path, sizeof(path));
 		m->db = cache_read(path, rs);
 		if (m->db && hs_alloc_scratch(m->db, &rs->scratch) == HS_SUCCESS) {
 			rs->stats.cache_hits++;
@@ -192,8 +195,10 @@ static int compile_buf(struct ruleset *rs, const struct fp_ent *e, size_t n, con
 	if (hr != HS_SUCCESS) {
 		char msg[256];
 
-		snprintf(msg, sizeof(msg), "Hyperscan compile of %s fast patterns failed: %s",
-			 detect_buf_name(e[0].buf), err ? err->message : "?");
+		snprintf(msg, sizeof(msg), "Hyperscan compile of %s%s fast patterns failed: %s",
+			 detect_buf_name(e[0].buf),
+			 cache_id == DETECT_BUF_MAX ? " (packet-only)" : "",
+			 err ? err->message : "?");
 		diag_add(diags, RULE_DIAG_INVALID, "", 0, 0, msg);
 		hs_free_compile_error(err);
 		return -EINVAL;
@@ -292,12 +297,19 @@ static int ip_index_build(struct ip_index *x)
 int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags *diags)
 {
 	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
-	size_t nfp = 0, icap = 0;
+	struct fp_ent *sub[PKT_SUB_MAX] = { NULL };
+	size_t nfp = 0, nsub[PKT_SUB_MAX] = { 0 }, icap = 0;
 	int r;
 
 	rs->always = calloc(rs->n ? rs->n : 1, sizeof(*rs->always));
+	r = 0;
+	for (int k = 0; k < PKT_SUB_MAX; k++)
+		if (!(sub[k] = calloc(rs->n ? rs->n : 1, sizeof(*sub[k]))))
+			r = -ENOMEM;
 	if (!fps || !rs->always)
-		return -ENOMEM;
+		r = -ENOMEM;
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < rs->n; i++) {
 		struct rule *ru = rs->rules[i];
 
@@ -316,7 +328,7 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 		if (ru->fp_list < 0) {
 			r = ip_index_add(&rs->ipidx, &icap, ru, (uint32_t)i);
 			if (r < 0)
-				return r;
+				goto out;
 			if (r == 0)
 				rs->always[rs->n_always++] = (uint32_t)i;
 			else
@@ -333,22 +345,39 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 						      .pat = c->pat + strip,
 						      .len = c->len - strip,
 						      .rule = (uint32_t)i };
+			if (l->buf == DETECT_BUF_PKT && rule_pkt_only(ru))
+				sub[PKT_SUB_ONLY][nsub[PKT_SUB_ONLY]++] = fps[nfp - 1];
+			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_CLIENT))
+				sub[PKT_SUB_TOSERVER][nsub[PKT_SUB_TOSERVER]++] = fps[nfp - 1];
+			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_SERVER))
+				sub[PKT_SUB_TOCLIENT][nsub[PKT_SUB_TOCLIENT]++] = fps[nfp - 1];
 		}
 	}
 	rs->stats.always = rs->n_always;
 	r = ip_index_build(&rs->ipidx);
 	if (r < 0)
-		return r;
+		goto out;
 	qsort(fps, nfp, sizeof(*fps), cmp_fp);
 	for (size_t i = 0; i < nfp;) {
 		size_t j = i;
 
 		while (j < nfp && fps[j].buf == fps[i].buf)
 			j++;
-		r = compile_buf(rs, fps + i, j - i, cache_dir, diags);
+		r = compile_buf(rs, &rs->mpm[fps[i].buf], fps[i].buf, fps + i, j - i, cache_dir,
+				diags);
 		if (r < 0)
-			return r;
+			goto out;
 		i = j;
 	}
-	return 0;
+	for (int k = 0; k < PKT_SUB_MAX && r >= 0; k++) {
+		if (!nsub[k])
+			continue;
+		qsort(sub[k], nsub[k], sizeof(*sub[k]), cmp_fp);
+		r = compile_buf(rs, &rs->pkt_sub[k], DETECT_BUF_MAX + k, sub[k], nsub[k], cache_dir,
+				diags);
+	}
+out:
+	for (int k = 0; k < PKT_SUB_MAX; k++)
+		free(sub[k]);
+	return r < 0 ? r : 0;
 }

@@ -9,6 +9,7 @@
 struct mpm {
 	hs_database_t *db;
 	uint32_t n_pats;
+	uint32_t max_len; /* the longest pattern */
 	uint32_t *rule_off; /* n_pats + 1 offsets into rule_ids */
 	uint32_t *rule_ids; /* rule indexes sharing each pattern */
 };
@@ -39,6 +40,8 @@ struct ip_index {
 	size_t n_lens;
 };
 
+enum { PKT_SUB_ONLY, PKT_SUB_TOSERVER, PKT_SUB_TOCLIENT, PKT_SUB_MAX };
+
 struct ruleset {
 	struct rule **rules;
 	size_t n, cap;
@@ -47,12 +50,31 @@ struct ruleset {
 	struct ruleset_stats stats;
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
+	/*
+	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by direction
+	 * and port groups the same way): PKT_SUB_ONLY those of packet-only rules
+	 * (rule_pkt_only()) alone, for the packet when an input has stream data (every other
+	 * payload rule inspects the stream then, whose scan holds the same bytes);
+	 * PKT_SUB_TOSERVER/TOCLIENT those of the rules a packet of that direction can match
+	 * (flow:to_client rules never match a to_server packet and vice versa), for the stream
+	 * and the packet of inputs with one direction.
+	 */
+	struct mpm pkt_sub[PKT_SUB_MAX];
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
 	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
+
+/* A rule whose payload list inspects packets only, never the reassembled stream (see
+ * lists_match() in detect.c): tcp-pkt, dsize or flow:no_stream, and not a stream rule. */
+static inline bool rule_pkt_only(const struct rule *r)
+{
+	if (r->proto == RPROTO_TCP_STREAM || (r->flow & RFLOW_ONLY_STREAM))
+		return false;
+	return r->proto == RPROTO_TCP_PKT || r->has_dsize || (r->flow & RFLOW_NO_STREAM);
+}
 
 /* Append a diagnostic (copies strings). Past RULE_DIAGS_MAX it is counted as dropped. */
 void diag_add(struct rule_diags *d, enum rule_diag_kind kind, const char *file, unsigned int line,

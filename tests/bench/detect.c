@@ -6,7 +6,9 @@
  *
  * Each engine runs twice: on a one-packet capture (start-up + rule loading only) and
  * on the real one; inspection time = the difference, so the figure compares detection, not
- * rule loading (rules_load measures that). Best of RUNS for each. Prints one JSON object.
+ * rule loading (rules_load measures that). Best of RUNS for each, by wall time and by the
+ * child's CPU time (user + system; Suricata's counts all its threads). Prints one JSON
+ * object.
  * Usage: detect MOATD [--rules ET_OPEN_DIR] [--size-mb N] [--runs N] [--keep PATH]
  */
 #include <errno.h>
@@ -27,6 +29,9 @@
 struct engine_fig {
 	bool ok;
 	double load_s, total_s, inspect_s, gbit_per_s;
+	/* the same from the child's CPU time (user + system): on a shared, loaded machine
+	 * wall time mostly measures the other tenants */
+	double load_cpu_s, total_cpu_s, inspect_cpu_s, gbit_per_cpu_s;
 	long rss_kib;
 	long alerts;
 };
@@ -87,7 +92,7 @@ static void measure(char **argv, int pcap_idx, int log_idx, const char *work, co
 	struct bench_run run;
 
 	memset(ret, 0, sizeof(*ret));
-	ret->load_s = ret->total_s = 1e18;
+	ret->load_s = ret->total_s = ret->load_cpu_s = ret->total_cpu_s = 1e18;
 	snprintf(logdir, sizeof(logdir), "%s/log", work);
 	argv[log_idx] = logdir;
 	for (int i = 0; i < runs; i++) {
@@ -101,6 +106,10 @@ static void measure(char **argv, int pcap_idx, int log_idx, const char *work, co
 					run.status);
 				return;
 			}
+			if (big && run.cpu_secs < ret->total_cpu_s)
+				ret->total_cpu_s = run.cpu_secs;
+			else if (!big && run.cpu_secs < ret->load_cpu_s)
+				ret->load_cpu_s = run.cpu_secs;
 			if (big && run.secs < ret->total_s) {
 				ret->total_s = run.secs;
 				ret->rss_kib = run.rss_kib;
@@ -115,6 +124,10 @@ static void measure(char **argv, int pcap_idx, int log_idx, const char *work, co
 	if (ret->inspect_s <= 0)
 		ret->inspect_s = 1e-9;
 	ret->gbit_per_s = (double)frame_bytes * 8 / ret->inspect_s / 1e9;
+	ret->inspect_cpu_s = ret->total_cpu_s - ret->load_cpu_s;
+	if (ret->inspect_cpu_s <= 0)
+		ret->inspect_cpu_s = 1e-9;
+	ret->gbit_per_cpu_s = (double)frame_bytes * 8 / ret->inspect_cpu_s / 1e9;
 	ret->ok = true;
 }
 
@@ -122,10 +135,12 @@ static json_t *fig_json(const struct engine_fig *f, const char *command)
 {
 	if (!f->ok)
 		return json_null();
-	return json_pack("{s:s, s:f, s:f, s:f, s:f, s:I, s:I}", "command", command, "load_s",
-			 f->load_s, "total_s", f->total_s, "inspect_s", f->inspect_s,
-			 "inspect_gbit_per_s", f->gbit_per_s, "peak_rss_kib",
-			 (json_int_t)f->rss_kib, "alerts", (json_int_t)f->alerts);
+	return json_pack("{s:s, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, s:I}", "command",
+			 command, "load_s", f->load_s, "total_s", f->total_s, "inspect_s",
+			 f->inspect_s, "inspect_gbit_per_s", f->gbit_per_s, "load_cpu_s",
+			 f->load_cpu_s, "total_cpu_s", f->total_cpu_s, "inspect_cpu_s",
+			 f->inspect_cpu_s, "inspect_gbit_per_cpu_s", f->gbit_per_cpu_s,
+			 "peak_rss_kib", (json_int_t)f->rss_kib, "alerts", (json_int_t)f->alerts);
 }
 
 int main(int argc, char **argv)
@@ -245,10 +260,12 @@ int main(int argc, char **argv)
 				      "(memcaps raised)"));
 	if (!o)
 		return 1;
-	if (suri.ok)
+	if (suri.ok) {
 		json_object_set_new(o, "speedup_vs_suricata",
 				    json_real(suri.inspect_s / moat.inspect_s));
-	else
+		json_object_set_new(o, "speedup_vs_suricata_cpu",
+				    json_real(suri.inspect_cpu_s / moat.inspect_cpu_s));
+	} else
 		json_object_set_new(o, "suricata_note", json_string(suri_note));
 	json_object_set_new(o, "target_speedup", json_real(3.0));
 	json_dumpf(o, stdout, JSON_INDENT(2));

@@ -641,6 +641,59 @@ static void test_detect_ip_only_rules_by_address(void **state)
 		0);
 }
 
+/* With a flow, IP-only candidates come from a per-flow cache keyed by the addresses: a
+ * packet with other addresses on the same flow state, or the other direction, gets its own
+ * answer; more matching rules than the cache holds still all fire. */
+static void test_detect_ip_only_flow_cache(void **state)
+{
+	char text[4096];
+	size_t off = 0;
+	struct ruleset *rs;
+	struct detect_ctx *ctx = NULL;
+	struct detect_flow *f = detect_flow_new();
+	static const struct {
+		const char *src, *dst;
+		uint32_t dir;
+		int n;
+	} pk[] = {
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "198.18.0.1", "192.168.1.10", DETECT_PKT_TO_CLIENT, 0 },
+		{ "192.168.1.11", "198.18.0.1", DETECT_PKT_TO_SERVER, 0 },
+		{ "192.168.1.10", "198.18.0.1", DETECT_PKT_TO_SERVER, 1 },
+		{ "198.18.0.2", "192.168.1.10", DETECT_PKT_TO_CLIENT, 12 },
+		{ "198.18.0.2", "192.168.1.10", DETECT_PKT_TO_CLIENT, 12 },
+		{ "198.18.0.1", "192.168.1.10", DETECT_PKT_TO_CLIENT, 0 },
+	};
+
+	off += (size_t)snprintf(text + off, sizeof(text) - off,
+				"alert ip [10.9.9.9,192.168.1.10] any -> any any (msg:\"r\"; "
+				"sid:1;)\n");
+	for (int i = 0; i < 12; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"alert ip 198.18.0.2 any -> any any (msg:\"m\"; sid:%d;)\n",
+					10 + i);
+	rs = load(text);
+	assert_non_null(f);
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	for (size_t i = 0; i < sizeof(pk) / sizeof(pk[0]); i++) {
+		struct detect_input in;
+		struct hits h = { 0 };
+
+		input_init(&in);
+		inet_pton(AF_INET, pk[i].src, in.pkt.src);
+		inet_pton(AF_INET, pk[i].dst, in.pkt.dst);
+		in.pkt.flags &= ~(uint32_t)DETECT_PKT_TO_SERVER;
+		in.pkt.flags |= pk[i].dir;
+		set_buf(&in, PKT, "x", 1);
+		assert_true(detect_run(ctx, f, &in, on_alert, &h) >= 0);
+		assert_int_equal(h.n, pk[i].n);
+	}
+	detect_flow_free(f);
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
 static int cache_run(const char *dir, struct ruleset_stats *st)
 {
 	struct ruleset_opts opts = { .cache_dir = dir };
@@ -677,11 +730,12 @@ static void test_detect_database_cache(void **state)
 	char path[512];
 
 	assert_non_null(mkdtemp(dir));
+	/* four databases: pkt_data, its to_server and to_client subsets, http.uri */
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_misses, 2);
+	assert_int_equal(st.cache_misses, 4);
 	assert_int_equal(st.cache_hits, 0);
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_hits, 2);
+	assert_int_equal(st.cache_hits, 4);
 	assert_int_equal(st.cache_misses, 0);
 	/* Corrupt files are counted and compiled afresh. */
 	dh = opendir(dir);
@@ -698,8 +752,8 @@ static void test_detect_database_cache(void **state)
 	}
 	closedir(dh);
 	assert_int_equal(cache_run(dir, &st), 2);
-	assert_int_equal(st.cache_errors, 2);
-	assert_int_equal(st.cache_misses, 2);
+	assert_int_equal(st.cache_errors, 4);
+	assert_int_equal(st.cache_misses, 4);
 	dh = opendir(dir);
 	while ((de = readdir(dh))) {
 		if (de->d_name[0] == '.')
@@ -738,6 +792,194 @@ static void test_detect_many_rules_share_patterns(void **state)
 	ruleset_free(rs);
 }
 
+/* The pkt_data prefilter is split by direction: each rule still fires on the packets and
+ * streams of the directions it allows, also with no direction known. */
+static void test_detect_direction_subsets(void **state)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"s\"; flow:to_server; content:\"srv\"; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"c\"; flow:to_client; content:\"cli\"; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"b\"; content:\"both\"; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"d\"; flow:to_client; content:\"cli\"; "
+		"dsize:>3; sid:4;)\n");
+	static const uint32_t dirs[3] = { DETECT_PKT_TO_SERVER, DETECT_PKT_TO_CLIENT, 0 };
+	/* expected alerts per direction (to_server, to_client, none) and text */
+	static const struct {
+		const char *text;
+		int n[3];
+	} cases[] = {
+		{ "x srv both cli", { 2, 3, 1 } },
+		{ "cli", { 0, 1, 0 } },
+		{ "srv", { 1, 0, 0 } },
+	};
+	struct detect_ctx *ctx = NULL;
+
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (int d = 0; d < 3; d++)
+			for (int stream = 0; stream < 2; stream++) {
+				struct detect_input in;
+				struct hits h = { 0 };
+				size_t len = strlen(cases[c].text);
+
+				input_init(&in);
+				in.pkt.flags &= ~(uint32_t)DETECT_PKT_TO_SERVER;
+				in.pkt.flags |= dirs[d];
+				in.pkt.dsize = (uint32_t)len;
+				set_buf(&in, PKT, cases[c].text, len);
+				if (stream) {
+					in.pkt.flags |= DETECT_PKT_STREAM;
+					set_buf(&in, DETECT_BUF_STREAM, cases[c].text, len);
+				}
+				assert_true(detect_run(ctx, NULL, &in, on_alert, &h) >= 0);
+				assert_int_equal(h.n, cases[c].n[d]);
+			}
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+}
+
+struct sid_log {
+	uint32_t sids[4096];
+	int n;
+};
+
+static int log_sid(void *user, const struct detect_input *in, const struct detect_alert *a)
+{
+	struct sid_log *l = user;
+
+	if (l->n < (int)(sizeof(l->sids) / sizeof(l->sids[0])))
+		l->sids[l->n++] = a->rule->sid;
+	return 0;
+}
+
+static uint32_t lcg(uint32_t *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 16;
+}
+
+/*
+ * A tracked stream (stream_tracked: only the new bytes scanned, the kept bytes' fast
+ * patterns remembered per flow) alerts exactly as the same inputs untracked (whole buffer
+ * scanned), chunk by chunk: fast pattern in the kept bytes and the rest in new data,
+ * patterns split across chunks, a fast pattern longer than the overlap, packet-only rules
+ * beside stream rules, a carry overflowing, and a stream offset that does not continue
+ * (scanned whole again).
+ */
+static void test_detect_stream_tracked_same_alerts(void **state)
+{
+	static const char *const tokens[] = {
+		"attack", "GET",  "zz",
+		"q",	  "w",	  "x",
+		" ",	  "k",	  "abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+		"ab",	  "ABCD", "k",
+		"k",	  "k",	  "k"
+	};
+	char text[32768];
+	size_t off = 0;
+	struct ruleset *rs;
+	struct detect_ctx *ctx[2] = { NULL, NULL };
+	struct detect_flow *fl[2];
+	struct detect_ctx_stats st[2];
+	static char stream[24000];
+	size_t slen = 0, pos = 0;
+	uint32_t seed = 7;
+	uint64_t abs = 0;
+	uint8_t buf[2][1300];
+	uint32_t kinds = 0;
+	size_t blen[2] = { 0, 0 };
+	int chunks = 0, alerts = 0;
+
+	off += (size_t)snprintf(
+		text + off, sizeof(text) - off,
+		"alert tcp any any -> any any (msg:\"a\"; content:\"attack\"; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"b\"; content:\"GET\"; "
+		"content:\"zz\"; distance:0; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"c\"; "
+		"content:\"abcdefghijklmnopqrstuvwxyz0123456789ABCD\"; sid:3;)\n"
+		"alert tcp any any -> any any (msg:\"d\"; content:\"q\"; "
+		"content:\"w\"; distance:0; within:20; sid:4;)\n"
+		"alert tcp-pkt any any -> any any (msg:\"e\"; content:\"attack\"; "
+		"sid:5;)\n"
+		"alert tcp any any -> any any (msg:\"f\"; content:\"GET\"; "
+		"dsize:>10; sid:6;)\n");
+	for (int i = 0; i < 40; i++)
+		off += (size_t)snprintf(
+			text + off, sizeof(text) - off,
+			"alert tcp any any -> any any (msg:\"k\"; content:\"k%c%c\"; "
+			"sid:%d;)\n",
+			'a' + i / 10, '0' + i % 10, 100 + i);
+	rs = load(text);
+	while (slen < sizeof(stream) - 64) {
+		uint32_t r = lcg(&seed);
+		const char *t = tokens[r % (sizeof(tokens) / sizeof(tokens[0]))];
+
+		memcpy(stream + slen, t, strlen(t));
+		slen += strlen(t);
+		if (!strcmp(t, "k")) {
+			stream[slen++] = (char)('a' + lcg(&seed) % 4);
+			stream[slen++] = (char)('0' + lcg(&seed) % 10);
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(detect_ctx_new(rs, &ctx[k]), 0);
+		fl[k] = detect_flow_new();
+		assert_non_null(fl[k]);
+	}
+	while (pos < slen) {
+		/* mostly packet-sized chunks; every 10th large enough to overflow the carry */
+		size_t n = chunks % 10 == 9 ? 1000 : 1 + lcg(&seed) % 300, keep;
+		struct sid_log lg[2] = { 0 };
+
+		n = n > slen - pos ? slen - pos : n;
+		chunks++;
+		for (int k = 0; k < 2; k++) {
+			struct detect_input in;
+
+			memcpy(buf[k] + blen[k], stream + pos, n);
+			input_init(&in);
+			in.pkt.flags |= DETECT_PKT_STREAM;
+			in.pkt.dsize = (uint32_t)n;
+			set_buf(&in, PKT, stream + pos, n);
+			set_buf(&in, DETECT_BUF_STREAM, buf[k], blen[k] + n);
+			in.stream_new_off = blen[k];
+			keep = blen[k] + n < 256 ? blen[k] + n : 256;
+			if (k == 1) {
+				in.stream_tracked = true;
+				in.stream_abs = abs;
+				in.stream_keep = keep;
+				/* now and then an offset that does not continue the last one */
+				if (chunks % 37 == 0)
+					in.stream_abs += 5;
+			}
+			assert_true(detect_run(ctx[k], fl[k], &in, log_sid, &lg[k]) >= 0);
+			if (k == 1)
+				abs = in.stream_abs + blen[k] + n - keep;
+			memmove(buf[k], buf[k] + blen[k] + n - keep, keep);
+			blen[k] = keep;
+		}
+		assert_int_equal(lg[1].n, lg[0].n);
+		for (int i = 0; i < lg[0].n; i++) {
+			assert_int_equal(lg[1].sids[i], lg[0].sids[i]);
+			kinds |= 1u << (lg[0].sids[i] < 100 ? lg[0].sids[i] : 0);
+		}
+		alerts += lg[0].n;
+		pos += n;
+	}
+	for (int k = 0; k < 2; k++) {
+		detect_ctx_get_stats(ctx[k], &st[k]);
+		detect_flow_free(fl[k]);
+		detect_ctx_free(ctx[k]);
+	}
+	/* the comparison meant something: alerts of every kind, fewer bytes scanned tracked,
+	 * and the carry overflowed at least once */
+	assert_true(alerts > 200);
+	assert_int_equal(kinds, 0x7f);
+	assert_true(st[1].stream_scan_bytes < st[0].stream_scan_bytes * 3 / 4);
+	assert_true(st[1].carry_overflows > 0);
+	ruleset_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -759,8 +1001,11 @@ int main(void)
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
 		cmocka_unit_test(test_detect_packet_vs_tx_rules),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
+		cmocka_unit_test(test_detect_ip_only_flow_cache),
 		cmocka_unit_test(test_detect_database_cache),
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
+		cmocka_unit_test(test_detect_direction_subsets),
+		cmocka_unit_test(test_detect_stream_tracked_same_alerts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
