@@ -750,6 +750,11 @@ void detect_glue_set_alert_hook(struct detect_glue *g, detect_glue_alert_hook ho
 		msc_glue_set_hook(g->msc, hook, ctx);
 }
 
+void detect_glue_set_hosts(struct detect_glue *g, struct detect_hosts *h)
+{
+	detect_ctx_set_hosts(g->ctx, h);
+}
+
 void detect_glue_free(struct detect_glue *g)
 {
 	if (!g)

@@ -44,6 +44,10 @@ void detect_glue_free(struct detect_glue *g);
  * old ruleset stays in use. Returns 0 or detect_ctx_new() errors.
  */
 int detect_glue_set_ruleset(struct detect_glue *g, const struct ruleset *rs);
+/* Thresholds and xbits in H (borrowed; for the current ruleset's contexts, see
+ * detect_hosts_new()): live workers share one per ruleset generation. Call after
+ * detect_glue_new() and after each detect_glue_set_ruleset(). */
+void detect_glue_set_hosts(struct detect_glue *g, struct detect_hosts *h);
 
 /*
  * Called for every alert written (not for pass or noalert matches), from the worker's thread,

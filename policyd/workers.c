@@ -27,6 +27,7 @@
 
 struct rs_ref {
 	struct ruleset *rs;
+	struct detect_hosts *hosts; /* thresholds and xbits, shared by the workers */
 	atomic_uint refs;
 	struct rs_ref *next_retired;
 };
@@ -100,6 +101,7 @@ size_t worker_pool_reap(struct worker_pool *p)
 	while (r) {
 		struct rs_ref *next = r->next_retired;
 
+		detect_hosts_free(r->hosts);
 		ruleset_free(r->rs);
 		free(r);
 		r = next;
@@ -238,6 +240,8 @@ static void check_ruleset(struct live_worker *w)
 		rs_ref_put(p, ref);
 		return;
 	}
+	/* one host table for all workers: a scan spread over them counts once */
+	detect_glue_set_hosts(w->dg, ref->hosts);
 	rs_ref_put(p, w->rs);
 	w->rs = ref;
 	w->st.rulesets++;
@@ -604,6 +608,11 @@ int worker_pool_set_ruleset(struct worker_pool *p, struct ruleset *rs)
 		return -ENOMEM;
 	}
 	ref->rs = rs;
+	if (detect_hosts_new(&ref->hosts) < 0) {
+		free(ref);
+		ruleset_free(rs);
+		return -ENOMEM;
+	}
 	atomic_init(&ref->refs, 1); /* the pool's reference */
 	pthread_mutex_lock(&p->rs_mu);
 	old = p->rs;

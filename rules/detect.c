@@ -6,18 +6,20 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "ruleset_int.h"
 
 #define PCRE_MATCH_LIMIT 3500 /* Suricata's pcre.match-limit default */
 #define PCRE_DEPTH_LIMIT 1500 /* Suricata's pcre.match-limit-recursion default */
 #define INSPECT_BUDGET 3000 /* content elements tried per rule and buffer */
-#define THR_TABLE_SIZE 65536 /* threshold entries per worker (power of two) */
+#define THR_TABLE_SIZE 65536 /* threshold entries per host state (power of two) */
 /* (transaction, rule) pairs remembered as alerted per flow; when full, the oldest
  * transaction's pairs are forgotten first (a transaction may be inspected at its request
  * and again when complete, with later requests pipelined in between) */
 #define TX_ALERTED_MAX 64
-#define XBITS_TABLE_SIZE 65536 /* xbits entries per worker (power of two) */
+#define XBITS_TABLE_SIZE 65536 /* xbits entries per host state (power of two) */
 /* pkt_data fast patterns remembered per flow direction as present in the stream bytes the
  * next input starts with; past it the next input is scanned whole (STREAM_CARRY_MAX) */
 #define STREAM_CARRY_MAX 32
@@ -85,6 +87,40 @@ struct xb_ent {
 	uint64_t expire_usec;
 };
 
+/* Host-scoped state (see detect_hosts_new in rules.h); tables allocated on first use. */
+struct detect_hosts {
+	pthread_mutex_t mu;
+	struct thr_ent *thr; /* THR_TABLE_SIZE */
+	struct xb_ent *xb; /* XBITS_TABLE_SIZE */
+};
+
+int detect_hosts_new(struct detect_hosts **ret)
+{
+	struct detect_hosts *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_init(&h->mu, NULL);
+	*ret = h;
+	return 0;
+}
+
+void detect_hosts_free(struct detect_hosts *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_destroy(&h->mu);
+	free(h->thr);
+	free(h->xb);
+	free(h);
+}
+
+/* Microseconds from T0 to T (0 when T is earlier: workers' packet times interleave). */
+static uint64_t since_us(uint64_t t, uint64_t t0)
+{
+	return t > t0 ? t - t0 : 0;
+}
+
 /*
  * Per flow direction, for tracked stream inputs (detect_input.stream_tracked): the pkt_data
  * fast patterns that may occur in the bytes the next input of the direction starts with
@@ -116,8 +152,8 @@ struct detect_ctx {
 	uint8_t *cand; /* per rule: 1 when already a candidate of this input */
 	uint32_t *list;
 	size_t n_list;
-	struct thr_ent *thr;
-	struct xb_ent *xb; /* allocated on the first xbits rule that runs */
+	struct detect_hosts *hosts; /* own (own_hosts) or shared; NULL until first needed */
+	bool own_hosts;
 	uint8_t *dp; /* dotprefix copy, DOTPREFIX_MAX + 1 bytes */
 	struct detect_ctx_stats st;
 };
@@ -155,8 +191,8 @@ void detect_ctx_free(struct detect_ctx *ctx)
 	free(ctx->cand);
 	free(ctx->found);
 	free(ctx->list);
-	free(ctx->thr);
-	free(ctx->xb);
+	if (ctx->own_hosts)
+		detect_hosts_free(ctx->hosts);
 	free(ctx->dp);
 	free(ctx);
 }
@@ -177,15 +213,29 @@ int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret)
 	ctx->cand = calloc(n, 1);
 	ctx->found = calloc(rs->mpm[DETECT_BUF_PKT].n_pats + 1, sizeof(*ctx->found));
 	ctx->list = calloc(n, sizeof(*ctx->list));
-	ctx->thr = calloc(THR_TABLE_SIZE, sizeof(*ctx->thr));
 	ctx->dp = malloc(DOTPREFIX_MAX + 1);
-	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->found || !ctx->list || !ctx->thr ||
-	    !ctx->dp)
+	if (!ctx->md || !ctx->mctx || !ctx->cand || !ctx->found || !ctx->list || !ctx->dp)
 		return -ENOMEM;
 	pcre2_set_match_limit(ctx->mctx, PCRE_MATCH_LIMIT);
 	pcre2_set_depth_limit(ctx->mctx, PCRE_DEPTH_LIMIT);
 	*ret = TAKE_PTR(ctx);
 	return 0;
+}
+
+void detect_ctx_set_hosts(struct detect_ctx *ctx, struct detect_hosts *h)
+{
+	if (ctx->own_hosts)
+		detect_hosts_free(ctx->hosts);
+	ctx->hosts = h;
+	ctx->own_hosts = false;
+}
+
+/* The context's host state, created on first use when none was given (NULL: no memory). */
+static struct detect_hosts *ctx_hosts(struct detect_ctx *ctx)
+{
+	if (!ctx->hosts && detect_hosts_new(&ctx->hosts) == 0)
+		ctx->own_hosts = true;
+	return ctx->hosts;
 }
 
 void detect_ctx_get_stats(const struct detect_ctx *ctx, struct detect_ctx_stats *ret)
@@ -635,26 +685,27 @@ static void xb_key(const struct xbit_op *op, const struct detect_packet *p, uint
 	}
 }
 
-/* The live entry for (op, packet), or with create a slot for it (NULL when full). */
-static struct xb_ent *xb_lookup(struct detect_ctx *ctx, const struct xbit_op *op,
+/* The live entry for (op, packet), or with create a slot for it (NULL when full). Called
+ * with hs->mu held. */
+static struct xb_ent *xb_lookup(struct detect_hosts *hs, const struct xbit_op *op,
 				const struct detect_packet *p, bool create)
 {
 	uint8_t key[33];
 	uint64_t h = (op->id + 1) * 0x9e3779b97f4a7c15ull;
 	struct xb_ent *free_slot = NULL;
 
-	if (!ctx->xb) {
+	if (!hs->xb) {
 		if (!create)
 			return NULL;
-		ctx->xb = calloc(XBITS_TABLE_SIZE, sizeof(*ctx->xb));
-		if (!ctx->xb)
+		hs->xb = calloc(XBITS_TABLE_SIZE, sizeof(*hs->xb));
+		if (!hs->xb)
 			return NULL;
 	}
 	xb_key(op, p, key);
 	for (int i = 0; i < 33; i++)
 		h = (h ^ key[i]) * 0x100000001b3ull;
 	for (uint32_t probe = 0; probe < 16; probe++) {
-		struct xb_ent *e = &ctx->xb[(h + probe) & (XBITS_TABLE_SIZE - 1)];
+		struct xb_ent *e = &hs->xb[(h + probe) & (XBITS_TABLE_SIZE - 1)];
 		bool live = e->id && e->expire_usec > p->ts_usec;
 
 		if (live && e->id == op->id + 1 && memcmp(e->key, key, 33) == 0)
@@ -672,26 +723,50 @@ static struct xb_ent *xb_lookup(struct detect_ctx *ctx, const struct xbit_op *op
 
 static bool xbits_match(struct detect_ctx *ctx, const struct rule *r, const struct detect_packet *p)
 {
-	for (int i = 0; i < r->n_xb; i++) {
+	struct detect_hosts *hs;
+	bool ok = true;
+
+	if (!r->n_xb)
+		return true;
+	hs = ctx_hosts(ctx);
+	if (!hs) { /* no memory: nothing is set */
+		for (int i = 0; i < r->n_xb; i++)
+			if (r->xb[i].cmd == FB_ISSET)
+				return false;
+		return true;
+	}
+	pthread_mutex_lock(&hs->mu);
+	for (int i = 0; ok && i < r->n_xb; i++) {
 		const struct xbit_op *op = &r->xb[i];
 
-		if (op->cmd == FB_ISSET && !xb_lookup(ctx, op, p, false))
-			return false;
-		if (op->cmd == FB_ISNOTSET && xb_lookup(ctx, op, p, false))
-			return false;
+		if (op->cmd == FB_ISSET && !xb_lookup(hs, op, p, false))
+			ok = false;
+		if (op->cmd == FB_ISNOTSET && xb_lookup(hs, op, p, false))
+			ok = false;
 	}
-	return true;
+	pthread_mutex_unlock(&hs->mu);
+	return ok;
 }
 
 static void xbits_apply(struct detect_ctx *ctx, const struct rule *r, const struct detect_packet *p)
 {
+	struct detect_hosts *hs;
+
+	if (!r->n_xb)
+		return;
+	hs = ctx_hosts(ctx);
+	if (!hs) {
+		ctx->st.xbits_refused++;
+		return;
+	}
+	pthread_mutex_lock(&hs->mu);
 	for (int i = 0; i < r->n_xb; i++) {
 		const struct xbit_op *op = &r->xb[i];
 		struct xb_ent *e;
 
 		if (op->cmd == FB_ISSET || op->cmd == FB_ISNOTSET)
 			continue;
-		e = xb_lookup(ctx, op, p, op->cmd != FB_UNSET);
+		e = xb_lookup(hs, op, p, op->cmd != FB_UNSET);
 		if (op->cmd == FB_UNSET || (op->cmd == FB_TOGGLE && e && e->expire_usec)) {
 			if (e)
 				e->id = 0;
@@ -703,6 +778,7 @@ static void xbits_apply(struct detect_ctx *ctx, const struct rule *r, const stru
 		}
 		e->expire_usec = p->ts_usec + (uint64_t)op->expire * 1000000;
 	}
+	pthread_mutex_unlock(&hs->mu);
 }
 
 static bool flowint_match(const struct rule *r, const struct detect_flow *f)
@@ -767,14 +843,22 @@ static bool flowbits_match(const struct rule *r, const struct detect_flow *f)
 	return true;
 }
 
-/* Thresholds: whether this match may alert. Suricata semantics per track key. */
-static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct threshold *t,
-			   const struct detect_packet *p)
+/* Thresholds: whether this match may alert. Suricata semantics per track key. Called with
+ * hs->mu held. */
+static bool threshold_step(struct detect_ctx *ctx, struct detect_hosts *hs, uint32_t ri,
+			   const struct threshold *t, const struct detect_packet *p)
 {
 	uint8_t key[16] = { 0 };
 	uint64_t h = (uint64_t)ri * 0x9e3779b97f4a7c15ull, win = (uint64_t)t->seconds * 1000000;
 	struct thr_ent *e = NULL;
 
+	if (!hs->thr) {
+		hs->thr = calloc(THR_TABLE_SIZE, sizeof(*hs->thr));
+		if (!hs->thr) {
+			ctx->st.threshold_refused++;
+			return true;
+		}
+	}
 	if (t->track == TRACK_SRC)
 		memcpy(key, p->src, 16);
 	else if (t->track == TRACK_DST)
@@ -785,14 +869,14 @@ static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct thr
 	for (int i = 0; i < 16; i++)
 		h = (h ^ key[i]) * 0x100000001b3ull;
 	for (uint32_t probe = 0; probe < 16; probe++) {
-		struct thr_ent *c = &ctx->thr[(h + probe) & (THR_TABLE_SIZE - 1)];
+		struct thr_ent *c = &hs->thr[(h + probe) & (THR_TABLE_SIZE - 1)];
 
 		if (c->rule == ri + 1 && c->family == p->family && memcmp(c->addr, key, 16) == 0) {
 			e = c;
 			break;
 		}
 		/* Reuse empty or expired slots. */
-		if (!e && (c->rule == 0 || p->ts_usec - c->window_start > 4 * win))
+		if (!e && (c->rule == 0 || since_us(p->ts_usec, c->window_start) > 4 * win))
 			e = c;
 	}
 	if (!e || e->rule != ri + 1 || e->family != p->family || memcmp(e->addr, key, 16)) {
@@ -805,7 +889,7 @@ static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct thr
 				       .window_start = p->ts_usec };
 		memcpy(e->addr, key, 16);
 	}
-	if (p->ts_usec - e->window_start >= win) {
+	if (since_us(p->ts_usec, e->window_start) >= win) {
 		e->window_start = p->ts_usec;
 		e->count = 0;
 	}
@@ -826,6 +910,22 @@ static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct thr
 		return e->count > t->count;
 	}
 	return true;
+}
+
+static bool threshold_pass(struct detect_ctx *ctx, uint32_t ri, const struct threshold *t,
+			   const struct detect_packet *p)
+{
+	struct detect_hosts *hs = ctx_hosts(ctx);
+	bool pass;
+
+	if (!hs) {
+		ctx->st.threshold_refused++;
+		return true;
+	}
+	pthread_mutex_lock(&hs->mu);
+	pass = threshold_step(ctx, hs, ri, t, p);
+	pthread_mutex_unlock(&hs->mu);
+	return pass;
 }
 
 /* True when this rule already alerted on this transaction of the flow. */

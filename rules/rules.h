@@ -329,6 +329,21 @@ struct detect_flow;
 /* Per-worker context bound to one ruleset. */
 int detect_ctx_new(const struct ruleset *rs, struct detect_ctx **ret);
 void detect_ctx_free(struct detect_ctx *ctx);
+
+/*
+ * Host-scoped detection state: threshold/detection_filter counters (by_src, by_dst,
+ * by_both, by_rule) and xbits (ip_src, ip_dst, ip_pair), which Suricata keeps in its host
+ * table, global to its threads. A context makes its own on first use unless given one with
+ * detect_ctx_set_hosts(): the live daemon's workers, which own different flows of the same
+ * hosts, share one per ruleset generation, so a scan spread over the workers counts once.
+ * Entries are keyed by rule index: a state is for the contexts of one ruleset. Thread-safe
+ * (a mutex, taken only by rules with a threshold or xbits that matched).
+ */
+struct detect_hosts;
+int detect_hosts_new(struct detect_hosts **ret);
+void detect_hosts_free(struct detect_hosts *h);
+/* Use H (borrowed: it must outlive CTX) instead of CTX's own host state. */
+void detect_ctx_set_hosts(struct detect_ctx *ctx, struct detect_hosts *h);
 void detect_ctx_get_stats(const struct detect_ctx *ctx, struct detect_ctx_stats *ret);
 
 /* Per-flow state (flowbits, tx alert dedup). Bound to a ruleset generation: a flow that

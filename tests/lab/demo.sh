@@ -215,8 +215,6 @@ fi
 cat >"$DIR/moat.conf" <<EOF
 # moatd configuration written by the demo: everything private to this lab
 [daemon]
-# one worker: threshold counters (the port-scan rule's) are per worker in moatd today
-workers = 1
 log-dir = $DIR/log
 rules-dir =
 cache-dir =

@@ -577,6 +577,67 @@ static void test_detect_threshold_and_tx_dedup(void **state)
 	ruleset_free(rs);
 }
 
+static int on_alert_counted(void *user, const struct detect_input *in, const struct detect_alert *a)
+{
+	struct hits *h = user;
+
+	(void)in;
+	h->n += !a->noalert;
+	return 0;
+}
+
+/* Two contexts (two live workers) over flows of the same host: with one shared host state
+ * a by_src threshold counts the matches of both and an xbit set by one is seen by the
+ * other; each with its own state, neither. */
+static int shared_hosts_alerts(bool shared)
+{
+	struct ruleset *rs = load(
+		"alert tcp any any -> any any (msg:\"scan\"; content:\"x\"; threshold:type "
+		"threshold, track by_src, count 4, seconds 60; sid:1;)\n"
+		"alert tcp any any -> any any (msg:\"set\"; content:\"s\"; xbits:set,seen,track "
+		"ip_src; noalert; sid:2;)\n"
+		"alert tcp any any -> any any (msg:\"is\"; content:\"i\"; xbits:isset,seen,track "
+		"ip_src; sid:3;)\n");
+	struct detect_ctx *a = NULL, *b = NULL;
+	struct detect_flow *fa = detect_flow_new(), *fb = detect_flow_new();
+	struct detect_hosts *hosts = NULL;
+	struct detect_input in;
+	struct hits h = { 0 };
+
+	assert_int_equal(detect_ctx_new(rs, &a), 0);
+	assert_int_equal(detect_ctx_new(rs, &b), 0);
+	if (shared) {
+		assert_int_equal(detect_hosts_new(&hosts), 0);
+		detect_ctx_set_hosts(a, hosts);
+		detect_ctx_set_hosts(b, hosts);
+	}
+	input_init(&in);
+	set_buf(&in, PKT, "x", 1);
+	for (int i = 0; i < 4; i++) {
+		in.pkt.ts_usec = (uint64_t)(i + 1) * 1000000;
+		in.pkt.sport = (uint16_t)(40000 + i);
+		detect_run(i % 2 ? b : a, i % 2 ? fb : fa, &in, on_alert_counted, &h);
+	}
+	set_buf(&in, PKT, "s", 1);
+	detect_run(a, fa, &in, on_alert_counted, &h);
+	set_buf(&in, PKT, "i", 1);
+	detect_run(b, fb, &in, on_alert_counted, &h);
+	detect_flow_free(fa);
+	detect_flow_free(fb);
+	detect_ctx_free(a);
+	detect_ctx_free(b);
+	detect_hosts_free(hosts);
+	ruleset_free(rs);
+	return h.n;
+}
+
+static void test_detect_hosts_shared_by_contexts(void **state)
+{
+	(void)state;
+	assert_int_equal(shared_hosts_alerts(true), 2); /* sid 1 at the 4th match, sid 3 */
+	assert_int_equal(shared_hosts_alerts(false), 0);
+}
+
 /* Transaction steps inspect transaction rules only; an http rule without HTTP buffers is a
  * packet rule for flows whose app_proto is http (Suricata's per-packet app-proto rule). */
 static void test_detect_packet_vs_tx_rules(void **state)
@@ -999,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_detect_flowbits_across_packets),
 		cmocka_unit_test(test_detect_xbits_flowint_stream_size),
 		cmocka_unit_test(test_detect_threshold_and_tx_dedup),
+		cmocka_unit_test(test_detect_hosts_shared_by_contexts),
 		cmocka_unit_test(test_detect_packet_vs_tx_rules),
 		cmocka_unit_test(test_detect_ip_only_rules_by_address),
 		cmocka_unit_test(test_detect_ip_only_flow_cache),
