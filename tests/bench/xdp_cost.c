@@ -142,52 +142,57 @@ static void v6_addr(uint32_t i, uint32_t salt, bool prefix, uint8_t out[16])
 
 /* ---- frames ---- */
 
-static void frame_tcp4(struct frame *f, const uint8_t src[4])
+/* Headers are built in aligned locals and copied in: in the frame they sit 14 bytes in, and
+ * writing through a struct iphdr/ipv6hdr/tcphdr pointer there is misaligned (UBSan). */
+static void frame_eth(struct frame *f, uint16_t proto)
 {
-	struct ethhdr *eth = (struct ethhdr *)f->data;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
-	struct tcphdr *tcp = (struct tcphdr *)(ip + 1);
-	const uint8_t dst[4] = { 198, 18, 0, 2 };
+	struct ethhdr eth = { .h_proto = htons(proto) };
 
 	memset(f, 0, sizeof(*f));
-	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
-	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp));
-	memcpy(&ip->saddr, src, 4);
-	memcpy(&ip->daddr, dst, 4);
-	tcp->source = htons(40000);
-	tcp->dest = htons(80);
-	tcp->doff = 5;
-	tcp->syn = 1;
-	f->len = sizeof(*eth) + sizeof(*ip) + sizeof(*tcp);
+	memcpy(eth.h_dest, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
+	memcpy(eth.h_source, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
+	memcpy(f->data, &eth, sizeof(eth));
+	f->len = sizeof(eth);
+}
+
+static void frame_tcp_syn(struct frame *f)
+{
+	struct tcphdr tcp = { .source = htons(40000), .dest = htons(80), .doff = 5, .syn = 1 };
+
+	memcpy(f->data + f->len, &tcp, sizeof(tcp));
+	f->len += sizeof(tcp);
+}
+
+static void frame_tcp4(struct frame *f, const uint8_t src[4])
+{
+	struct iphdr ip = { .version = 4,
+			    .ihl = 5,
+			    .ttl = 64,
+			    .protocol = IPPROTO_TCP,
+			    .tot_len = htons(sizeof(struct iphdr) + sizeof(struct tcphdr)) };
+	const uint8_t dst[4] = { 198, 18, 0, 2 };
+
+	frame_eth(f, ETH_P_IP);
+	memcpy(&ip.saddr, src, 4);
+	memcpy(&ip.daddr, dst, 4);
+	memcpy(f->data + f->len, &ip, sizeof(ip));
+	f->len += sizeof(ip);
+	frame_tcp_syn(f);
 }
 
 static void frame_tcp6(struct frame *f, const uint8_t src[16])
 {
-	struct ethhdr *eth = (struct ethhdr *)f->data;
-	struct ipv6hdr *ip6 = (struct ipv6hdr *)(eth + 1);
-	struct tcphdr *tcp = (struct tcphdr *)(ip6 + 1);
+	struct ipv6hdr ip6 = { .version = 6,
+			       .payload_len = htons(sizeof(struct tcphdr)),
+			       .nexthdr = IPPROTO_TCP,
+			       .hop_limit = 64 };
 
-	memset(f, 0, sizeof(*f));
-	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x02", ETH_ALEN);
-	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x01", ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IPV6);
-	ip6->version = 6;
-	ip6->payload_len = htons(sizeof(*tcp));
-	ip6->nexthdr = IPPROTO_TCP;
-	ip6->hop_limit = 64;
-	memcpy(&ip6->saddr, src, 16);
-	inet_pton(AF_INET6, "fd00:6d6f:6174::2", &ip6->daddr);
-	tcp->source = htons(40000);
-	tcp->dest = htons(80);
-	tcp->doff = 5;
-	tcp->syn = 1;
-	f->len = sizeof(*eth) + sizeof(*ip6) + sizeof(*tcp);
+	frame_eth(f, ETH_P_IPV6);
+	memcpy(&ip6.saddr, src, 16);
+	inet_pton(AF_INET6, "fd00:6d6f:6174::2", &ip6.daddr);
+	memcpy(f->data + f->len, &ip6, sizeof(ip6));
+	f->len += sizeof(ip6);
+	frame_tcp_syn(f);
 }
 
 /* ---- measurement ---- */
