@@ -131,3 +131,16 @@ void bench_rm_rf(const char *path)
 	if (bench_run_child(argv, true, &r) < 0)
 		fprintf(stderr, "could not remove %s\n", path);
 }
+
+int bench_mkdtemp(const char *prefix, char *buf, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	n = snprintf(buf, len, "%s/%s-XXXXXX", tmp, prefix);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdtemp(buf) ? 0 : -errno;
+}

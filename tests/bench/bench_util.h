@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 double bench_now(void); /* CLOCK_MONOTONIC seconds */
 double bench_cpu_self(void); /* user + system seconds of this process */
@@ -23,6 +24,10 @@ bool bench_have_program(const char *name);
 
 /* All *.rules of DIR, lexical order, concatenated into OUT (for `suricata -S`). */
 int bench_concat_rules(const char *dir, const char *out);
+
+/* Makes a fresh directory $TMPDIR/PREFIX-XXXXXX ($TMPDIR default /tmp) and writes its path
+ * to BUF; 0 or -errno (-ENAMETOOLONG when BUF is too small). */
+int bench_mkdtemp(const char *prefix, char *buf, size_t len);
 
 /* rm -rf PATH (a scratch directory this program made). */
 void bench_rm_rf(const char *path);

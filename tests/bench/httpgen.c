@@ -91,7 +91,8 @@ static int emit(struct gen *g, uint32_t src, uint32_t dst, uint16_t sp, uint16_t
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	put16(tcp + 14, 65535);
-	memcpy(tcp + 20, pl, n);
+	if (n)
+		memcpy(tcp + 20, pl, n); /* pl is NULL for SYN/FIN/ACK-only segments */
 	s = csum_add(0, ip + 12, 8);
 	s += 6 + (uint32_t)(20 + n);
 	s = csum_add(s, tcp, 20 + n);

@@ -20,6 +20,8 @@
 
 #include "policyd/ruledir.h"
 
+#include "bench_util.h"
+
 static double now(void)
 {
 	struct timespec ts;
@@ -135,22 +137,25 @@ out:
 int main(int argc, char **argv)
 {
 	const char *et = argc > 1 ? argv[1] : "../shared/corpus/et-open";
-	char tmp[] = "/tmp/moat-bench-reload-XXXXXX", rulesd[128], cache[128], cmd[256];
+	char tmp[4096], rulesd[4200], cache[4200];
 	struct run cold, warm;
 	int r;
 
-	if (!mkdtemp(tmp))
+	if (bench_mkdtemp("moat-bench-reload", tmp, sizeof(tmp)) < 0) {
+		fprintf(stderr, "rule_reload: cannot make a scratch directory in $TMPDIR\n");
 		return 1;
+	}
 	snprintf(rulesd, sizeof(rulesd), "%s/rules.d", tmp);
 	snprintf(cache, sizeof(cache), "%s/cache", tmp);
-	if (mkdir(rulesd, 0755) < 0 || mkdir(cache, 0755) < 0)
+	if (mkdir(rulesd, 0755) < 0 || mkdir(cache, 0755) < 0) {
+		perror(tmp);
+		bench_rm_rf(tmp);
 		return 1;
+	}
 	r = one_run(et, rulesd, cache, 1, &cold);
 	if (r >= 0)
 		r = one_run(et, rulesd, cache, 2, &warm);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "rule_reload: could not remove %s\n", tmp);
+	bench_rm_rf(tmp);
 	if (r < 0) {
 		fprintf(stderr, "rule_reload: %s\n", strerror(-r));
 		return 1;

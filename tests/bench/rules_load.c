@@ -104,18 +104,17 @@ int main(int argc, char **argv)
 	struct sample parse[MAX_RUNS], full[MAX_RUNS], suri[MAX_RUNS], cold[MAX_RUNS],
 		warm[MAX_RUNS];
 	struct sample mp, mf, mc, mw, ms = { 0 };
-	char cache_tmpl[] = "/tmp/moat-bench-cache-XXXXXX";
-	char tmpl[] = "/tmp/moat-bench-XXXXXX", rules[4200], classification[4200];
+	char tmpl[4096], rules[4200], classification[4200];
 	bool suri_ok = false;
 	const char *suri_note = "suricata not installed";
 
 	if (runs < 1 || runs > MAX_RUNS)
 		runs = 3;
 	for (int i = 0; i < runs; i++) {
-		char cache[64];
+		char cache[4096];
 
-		snprintf(cache, sizeof(cache), "%s", cache_tmpl);
-		if (!mkdtemp(cache) || run_moat(dir, false, NULL, &parse[i]) < 0 ||
+		if (bench_mkdtemp("moat-bench-cache", cache, sizeof(cache)) < 0 ||
+		    run_moat(dir, false, NULL, &parse[i]) < 0 ||
 		    run_moat(dir, true, NULL, &full[i]) < 0 ||
 		    run_moat(dir, true, cache, &cold[i]) < 0 ||
 		    run_moat(dir, true, cache, &warm[i]) < 0) {
@@ -128,7 +127,8 @@ int main(int argc, char **argv)
 	mf = median(full, runs);
 	mc = median(cold, runs);
 	mw = median(warm, runs);
-	if (bench_have_program("suricata") && mkdtemp(tmpl)) {
+	if (bench_have_program("suricata") &&
+	    bench_mkdtemp("moat-bench", tmpl, sizeof(tmpl)) == 0) {
 		snprintf(rules, sizeof(rules), "%s/all.rules", tmpl);
 		snprintf(classification, sizeof(classification), "%s/classification.config", dir);
 		if (bench_concat_rules(dir, rules) == 0) {
