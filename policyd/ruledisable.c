@@ -273,11 +273,11 @@ int rule_disable_load(struct rule_disable_set *s, const char *path, char *err, s
 
 int rule_disable_save(const struct rule_disable_set *s, const char *path, char *err, size_t errlen)
 {
-	_cleanup_free_ char *tmp = NULL, *dir = NULL, *text = NULL;
+	_cleanup_free_ char *dir = NULL, *text = NULL;
 	json_t *root, *arr = rule_disable_json(s);
 	char *slash;
-	size_t len, off = 0;
-	int fd, r = 0;
+	size_t len;
+	int r;
 
 	if (!arr)
 		return -ENOMEM;
@@ -286,10 +286,8 @@ int rule_disable_save(const struct rule_disable_set *s, const char *path, char *
 		return -ENOMEM;
 	text = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (!text || asprintf(&tmp, "%s.tmp", path) < 0 || !(dir = strdup(path))) {
-		tmp = NULL;
+	if (!text || !(dir = strdup(path)))
 		return -ENOMEM;
-	}
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
@@ -300,34 +298,7 @@ int rule_disable_save(const struct rule_disable_set *s, const char *path, char *
 			return r;
 		}
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
-		return r;
-	}
 	len = strlen(text);
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	errno = 0;
-	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
-		r = errno ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		snprintf(err, errlen, "%s: cannot write: %s", path, strerror(-r));
-		unlink(tmp);
-	}
-	return r;
+	text[len] = '\n'; /* a text file: one newline at the end (json_dumps left a NUL there) */
+	return file_write_atomic(path, text, len + 1, 0644, err, errlen);
 }

@@ -97,53 +97,6 @@ static void save_ban(void *ctx, const struct ban_info *bi)
 		c->err = -ENOMEM;
 }
 
-static int write_file_atomic(const char *path, const char *data, size_t len, char *err,
-			     size_t errlen)
-{
-	char tmp[PATH_MAX], dir[PATH_MAX];
-	int fd, dfd, r = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(-r));
-		return r;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t k = write(fd, data + off, len - off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (!r && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && !r)
-		r = -errno;
-	if (!r && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
-		unlink(tmp);
-		return r;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd); /* the rename itself survives a crash */
-		close(dfd);
-	}
-	return 0;
-}
-
 static uint64_t fnv1a(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -202,7 +155,7 @@ int state_save(const char *path, struct moat_dp *dp, pthread_mutex_t *lock, stru
 	}
 	if (last_hash && *last_hash == fnv1a(text) && access(path, F_OK) == 0)
 		return 0;
-	r = write_file_atomic(path, text, strlen(text), err, errlen);
+	r = file_write_atomic(path, text, strlen(text), 0600, err, errlen);
 	if (r == 0 && last_hash)
 		*last_hash = fnv1a(text);
 	return r;

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/lib.h"
@@ -81,12 +83,42 @@ static void test_file_read_all_keeps_nul_bytes(void **state)
 	free(buf);
 }
 
+static void test_file_write_atomic_replaces_and_reports(void **state)
+{
+	char dir[] = "/tmp/moat-fileio-XXXXXX", path[64], tmp[80], err[256] = "", buf[16] = "";
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(file_write_atomic(path, "old", 3, 0600, err, sizeof(err)), 0);
+	assert_int_equal(file_write_atomic(path, "new!", 4, 0600, err, sizeof(err)), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof(buf) - 1, f), 4);
+	fclose(f);
+	assert_string_equal(buf, "new!");
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_not_equal(access(tmp, F_OK), 0); /* no temporary left */
+	/* a directory that does not exist: an error naming the file, nothing written */
+	snprintf(path, sizeof(path), "%s/missing/state.json", dir);
+	assert_int_equal(file_write_atomic(path, "x", 1, 0600, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "missing/state.json"));
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_read_all_sizes),
 		cmocka_unit_test(test_file_read_all_cap_is_exact),
 		cmocka_unit_test(test_file_read_all_keeps_nul_bytes),
+		cmocka_unit_test(test_file_write_atomic_replaces_and_reports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
