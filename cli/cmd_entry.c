@@ -203,6 +203,28 @@ static int delete_one(struct fwctl *ctx, struct moat_dp *dp, const char *cmd,
 	return FWCTL_EXIT_OK;
 }
 
+/* The outcome of a bulk add or delete: DONE entries added or removed, ABSENT (delete) not
+ * present. The JSON says "daemon": true when the daemon made the change. */
+static int bulk_report(struct fwctl *ctx, const char *cmd, bool add, size_t done, size_t absent,
+		       bool daemon)
+{
+	if (ctx->json) {
+		json_t *obj = json_pack("{s:s, s:I}", "command", cmd, add ? "added" : "removed",
+					(json_int_t)done);
+
+		if (obj && daemon)
+			json_object_set_new(obj, "daemon", json_true());
+		if (obj && !add)
+			json_object_set_new(obj, "absent", json_integer((json_int_t)absent));
+		return fwctl_print_json(obj);
+	}
+	if (add)
+		printf("%s: %zu entries added\n", cmd, done);
+	else
+		printf("%s: %zu entries removed, %zu were not present\n", cmd, done, absent);
+	return FWCTL_EXIT_OK;
+}
+
 static int bulk_apply(struct fwctl *ctx, struct moat_dp *dp, const char *cmd, bool add,
 		      const struct entry_args_opts *o, const struct bulk *b)
 {
@@ -254,24 +276,7 @@ static int bulk_apply(struct fwctl *ctx, struct moat_dp *dp, const char *cmd, bo
 			}
 		}
 	}
-	if (ctx->json) {
-		json_t *obj = json_object();
-
-		if (obj) {
-			json_object_set_new(obj, "command", json_string(cmd));
-			json_object_set_new(obj, add ? "added" : "removed",
-					    json_integer((json_int_t)done));
-			if (!add)
-				json_object_set_new(obj, "absent",
-						    json_integer((json_int_t)absent));
-		}
-		return fwctl_print_json(obj);
-	}
-	if (add)
-		printf("%s: %zu entries added\n", cmd, done);
-	else
-		printf("%s: %zu entries removed, %zu were not present\n", cmd, done, absent);
-	return FWCTL_EXIT_OK;
+	return bulk_report(ctx, cmd, add, done, absent, false);
 }
 
 /* The request's arguments but the targets, from the validated template. */
@@ -407,19 +412,7 @@ static int daemon_bulk(struct fwctl *ctx, const char *cmd, bool add, const struc
 		done += (size_t)json_integer_value(json_object_get(res, add ? "added" : "removed"));
 		absent += (size_t)json_integer_value(json_object_get(res, "absent"));
 	}
-	if (ctx->json) {
-		json_t *obj = json_pack("{s:s, s:I, s:b}", "command", cmd,
-					add ? "added" : "removed", (json_int_t)done, "daemon", 1);
-
-		if (obj && !add)
-			json_object_set_new(obj, "absent", json_integer((json_int_t)absent));
-		return fwctl_print_json(obj);
-	}
-	if (add)
-		printf("%s: %zu entries added\n", cmd, done);
-	else
-		printf("%s: %zu entries removed, %zu were not present\n", cmd, done, absent);
-	return FWCTL_EXIT_OK;
+	return bulk_report(ctx, cmd, add, done, absent, true);
 }
 
 int cmd_entry(struct fwctl *ctx, int argc, char **argv)
