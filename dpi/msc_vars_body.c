@@ -586,7 +586,31 @@ static bool blank(const xmlChar *s)
 	return true;
 }
 
-/* Text and CDATA nodes in document order; element depth capped (iterative walk). */
+/* Every attribute of element N, in document order, into MSC_C_XML_ATTR (XML://@*). */
+static int xml_attrs(struct msc_vars *v, xmlNode *n)
+{
+	int r = 0;
+
+	for (xmlAttr *a = n->properties; a && !r; a = a->next) {
+		/* the value as XPath's string-value gives it (text and entity children joined) */
+		xmlChar *val = xmlNodeGetContent((xmlNode *)a);
+		const char *an = a->name ? (const char *)a->name : "";
+
+		if (!val) {
+			v->st.alloc_failures++;
+			return -ENOMEM;
+		}
+		r = mv_add(v, MSC_C_XML_ATTR, mv_copy(v, an, strlen(an)),
+			   mv_copy(v, val, strlen((const char *)val)));
+		xmlFree(val);
+	}
+	return r;
+}
+
+/*
+ * Text and CDATA nodes (MSC_C_XML) and attribute values (MSC_C_XML_ATTR) in document order;
+ * element depth capped (iterative walk).
+ */
 static int xml_walk(struct msc_vars *v, xmlNode *root, struct msc_request *out)
 {
 	xmlNode *n = root;
@@ -594,6 +618,8 @@ static int xml_walk(struct msc_vars *v, xmlNode *root, struct msc_request *out)
 	int r = 0;
 
 	while (n && !r) {
+		if (n->type == XML_ELEMENT_NODE && n->properties && (r = xml_attrs(v, n)) < 0)
+			break;
 		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) && n->content &&
 		    !blank(n->content)) {
 			const char *pn =
@@ -672,8 +698,9 @@ int msc_vars_request_body(struct msc_vars *v, const struct http_tx *tx,
 	const char *name;
 	int r = 0;
 
-	static const enum msc_coll phase2[] = { MSC_C_ARGS_POST, MSC_C_FILES, MSC_C_FILES_SIZES,
-						MSC_C_MULTIPART_PART_HEADERS, MSC_C_XML };
+	static const enum msc_coll phase2[] = { MSC_C_ARGS_POST,   MSC_C_FILES,
+						MSC_C_FILES_SIZES, MSC_C_MULTIPART_PART_HEADERS,
+						MSC_C_XML,	   MSC_C_XML_ATTR };
 
 	/* a second call for the same transaction (a forced processor) starts phase 2 over */
 	for (size_t i = 0; i < sizeof(phase2) / sizeof(phase2[0]); i++) {

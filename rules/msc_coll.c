@@ -263,7 +263,7 @@ static bool request_body_visible(const struct msc_tx *tx)
 		if (proc < 0)
 			proc = MSC_BODY_NONE;
 	}
-	if (proc == MSC_BODY_URLENCODED || proc == MSC_BODY_XML)
+	if (proc == MSC_BODY_URLENCODED)
 		return true;
 	if (proc == MSC_BODY_AUTO || proc == MSC_BODY_NONE)
 		return tx->force_body;
@@ -314,6 +314,11 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			const struct msc_kv *kv = &l->v[i];
 
 			if (t->kind != MSC_VK_XML && !SELECTED(kv->name.ptr, kv->name.len))
+				continue;
+			/* XML://@NAME: attribute names are case-sensitive, as in XPath */
+			if (t->kind == MSC_VK_XML && t->key &&
+			    (kv->name.len != t->key_len ||
+			     memcmp(kv->name.ptr, t->key, t->key_len)))
 				continue;
 			e = (struct elem){ .coll = cname,
 					   .key = kv->name.ptr,

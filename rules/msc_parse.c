@@ -157,6 +157,38 @@ void msc_target_done(struct msc_target *t)
 	*t = (struct msc_target){ 0 };
 }
 
+/*
+ * The XPath selectors of XML:... that the CRS uses, evaluated over the filler's lists (the
+ * engine has no document tree, see msc_request.h): "/(star)" = the text nodes (MSC_C_XML),
+ * "//@(star)" = every attribute value and "//@NAME" = the values of the attributes called NAME
+ * (MSC_C_XML_ATTR, document order as libxml2's XPath gives them). Any other XPath is refused
+ * with an error rather than silently read as one of these.
+ */
+static int xml_selector(const char *s, size_t n, struct msc_target *t, char *err, size_t errlen)
+{
+	if (n == 2 && !memcmp(s, "/*", 2))
+		return 0;
+	if (n >= 4 && !memcmp(s, "//@", 3)) {
+		t->idx = MSC_C_XML_ATTR;
+		if (n == 4 && s[3] == '*')
+			return 0;
+		for (size_t i = 3; i < n; i++) {
+			unsigned char ch = (unsigned char)s[i];
+
+			if (!(isalnum(ch) || ch == '_' || ch == '-' || ch == '.' || ch == ':' ||
+			      ch >= 0x80))
+				goto unsupported;
+		}
+		t->key = strndup(s + 3, n - 3);
+		t->key_len = n - 3;
+		return t->key ? 0 : -ENOMEM;
+	}
+unsupported:
+	seterr(err, errlen, "XML selector '%.*s' is not supported (supported: /*, //@*, //@name)",
+	       (int)MIN(n, 64u), s);
+	return -EOPNOTSUPP;
+}
+
 /* One target "NAME[:selector]" (without '!'/'&'), N bytes. */
 static int target_parse_one(const char *s, size_t n, struct msc_target *t, char *err, size_t errlen)
 {
@@ -187,7 +219,9 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 		seterr(err, errlen, "empty selector after '%.*s:'", (int)nlen, colon - nlen);
 		return -EINVAL;
 	}
-	if (t->kind != MSC_VK_XML && n >= 2 && s[0] == '/' && s[n - 1] == '/') {
+	if (t->kind == MSC_VK_XML)
+		return xml_selector(s, n, t, err, errlen);
+	if (n >= 2 && s[0] == '/' && s[n - 1] == '/') {
 		int ec;
 		PCRE2_SIZE eo;
 

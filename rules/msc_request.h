@@ -66,6 +66,9 @@ enum msc_coll {
 	MSC_C_FILES_SIZES, /* name = form field name, value = decimal size */
 	MSC_C_MULTIPART_PART_HEADERS, /* name = part's field name, value = one header line */
 	MSC_C_XML, /* XML:/(star) : value = each text node (name = element name) */
+	MSC_C_XML_ATTR, /* XML://@(star) : name = attribute name, value = its value; every
+			 * attribute of every element in document order (namespace
+			 * declarations are not attributes, as in XPath) */
 	MSC_C_RESPONSE_HEADERS,
 	MSC_C_MAX
 };

@@ -15,8 +15,9 @@
  * FILES_SIZES, MULTIPART_PART_HEADERS, the request line variables, QUERY_STRING,
  * REQUEST_BODY, REQBODY_PROCESSOR, REQBODY_ERROR and, for multipart bodies, the
  * MULTIPART_* flags. MULTIPART_PART_HEADERS goes through t:trimRight first: libmodsecurity 3
- * keeps each header line's CRLF, msc_vars does not (see msc_vars_body.c). Not compared: XML (v3 gives XML:/(star) as one concatenated value; the
- * contract asks for text nodes).
+ * keeps each header line's CRLF, msc_vars does not (see msc_vars_body.c). XML://@(star) (the
+ * attribute values) is compared; XML:/(star) is not (v3 gives it as one concatenated value;
+ * the contract asks for text nodes).
  *
  * Usage: msc_vars_vs_modsec BAR FILE.jsonl...   BAR: minimum agreement in percent (rounded
  * down). Prints the disagreeing request ids with their differences, then the agreement.
@@ -222,6 +223,9 @@ static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 		for (size_t j = 0; j < r.c[colls[i].c].n; j++)
 			add_kv(&o->it, colls[i].name, r.c[colls[i].c].v[j].name,
 			       r.c[colls[i].c].v[j].value);
+	/* v3 names each XML://@(star) value by the selector alone */
+	for (size_t j = 0; j < r.c[MSC_C_XML_ATTR].n; j++)
+		add_field(&o->it, "XML://@*", r.c[MSC_C_XML_ATTR].v[j].value);
 	add_field(&o->it, "REQBODY_ERROR",
 		  (struct msc_str){ (const uint8_t *)(r.reqbody_error ? "1" : "0"), 1 });
 	p = r.f[MSC_F_REQBODY_PROCESSOR];
@@ -283,7 +287,7 @@ static const char rules_text[] =
 	"MULTIPART_DATA_BEFORE|MULTIPART_DATA_AFTER|MULTIPART_HEADER_FOLDING|MULTIPART_LF_LINE|"
 	"MULTIPART_CRLF_LF_LINES|MULTIPART_MISSING_SEMICOLON|MULTIPART_INVALID_QUOTING|"
 	"MULTIPART_INVALID_PART|MULTIPART_INVALID_HEADER_FOLDING|MULTIPART_FILE_LIMIT_EXCEEDED|"
-	"MULTIPART_UNMATCHED_BOUNDARY|MULTIPART_STRICT_ERROR "
+	"MULTIPART_UNMATCHED_BOUNDARY|MULTIPART_STRICT_ERROR|XML://@* "
 	"\"@rx ^\" \"id:1,phase:2,pass,log,multiMatch,t:none,t:sha1,t:hexEncode,"
 	"logdata:'%{MATCHED_VAR}'\"\n";
 

@@ -654,6 +654,67 @@ static void test_msc_eval_request_body_visibility(void **state)
 	teardown_env(&e);
 }
 
+/* XML:/(star) = text nodes, XML://@(star) = attribute values, XML://@NAME = those of NAME;
+ * REQUEST_BODY is not seen for an XML body (ModSecurity v2); other XPaths are refused. */
+static void test_msc_eval_xml_selectors(void **state)
+{
+	static const struct msc_kv text[] = { KV("e", "element_value") };
+	static const struct msc_kv attrs[] = { KV("java.lang.Runtime", "attribute_value"),
+					       KV("href", "java.lang.ProcessBuilder"),
+					       KV("Href", "other") };
+	struct msc_request q;
+	struct env e;
+	struct rule_diags d = { 0 };
+	struct msc_ruleset *m;
+
+	(void)state;
+	base_request(&q);
+	q.f[MSC_F_REQUEST_METHOD] = S("POST");
+	q.f[MSC_F_REQUEST_BODY] = S("<xml><e java.lang.Runtime=\"attribute_value\" "
+				    "href=\"java.lang.ProcessBuilder\" Href=\"other\">"
+				    "element_value</e></xml>");
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("XML");
+	q.c[MSC_C_XML] = (struct msc_list){ text, 1 };
+	q.c[MSC_C_XML_ATTR] = (struct msc_list){ attrs, 3 };
+	setup_env(&e, "SecRule XML:/* \"@rx runtime\" \"id:1,phase:2,t:lowercase\"\n"
+		      "SecRule XML://@* \"@rx runtime\" \"id:2,phase:2,t:lowercase\"\n"
+		      "SecRule XML://@* \"@rx processbuilder\" \"id:3,phase:2,t:lowercase,"
+		      "logdata:'%{MATCHED_VAR}'\"\n"
+		      "SecRule XML:/* \"@streq element_value\" \"id:4,phase:2\"\n"
+		      "SecRule XML:/* \"@streq attribute_value\" \"id:5,phase:2\"\n"
+		      "SecRule XML://@href \"@streq java.lang.ProcessBuilder\" \"id:6,phase:2\"\n"
+		      "SecRule XML://@href \"@streq other\" \"id:7,phase:2\"\n"
+		      "SecRule XML://@Href \"@streq other\" \"id:8,phase:2\"\n"
+		      "SecRule REQUEST_BODY \"@rx runtime\" \"id:9,phase:2,t:lowercase\"\n"
+		      "SecRule &XML://@* \"@eq 3\" \"id:10,phase:2\"\n"
+		      "SecRule XML:/*|XML://@* \"@rx ^other$\" \"id:11,phase:2\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 1)); /* names are not values */
+	assert_false(alerted(&e, 2));
+	assert_true(alerted(&e, 3));
+	assert_string_equal(logdata_of(&e, 3), "java.lang.processbuilder");
+	assert_true(alerted(&e, 4));
+	assert_false(alerted(&e, 5)); /* attribute values are not text */
+	assert_true(alerted(&e, 6));
+	assert_false(alerted(&e, 7)); /* XPath names are case-sensitive */
+	assert_true(alerted(&e, 8));
+	assert_false(alerted(&e, 9));
+	assert_true(alerted(&e, 10));
+	assert_true(alerted(&e, 11));
+	teardown_env(&e);
+
+	/* an XPath we do not evaluate is an error naming the place, not a silent guess */
+	assert_int_equal(msc_ruleset_new(&m), 0);
+	assert_true(msc_load_string(m, "SecRule XML:/a/b[1] \"@rx x\" \"id:1,phase:2\"\n", "x.conf",
+				    false, &d) < 0 ||
+		    d.n > 0);
+	assert_true(d.n > 0);
+	assert_int_equal(d.v[0].line, 1);
+	assert_non_null(strstr(d.v[0].message, "XML selector '/a/b[1]' is not supported"));
+	rule_diags_done(&d);
+	msc_ruleset_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
 		cmocka_unit_test(test_msc_eval_request_body_visibility),
+		cmocka_unit_test(test_msc_eval_xml_selectors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@ static const char *const coll_names[MSC_C_MAX] = {
 	[MSC_C_FILES_SIZES] = "FILES_SIZES",
 	[MSC_C_MULTIPART_PART_HEADERS] = "MULTIPART_PART_HEADERS",
 	[MSC_C_XML] = "XML",
+	[MSC_C_XML_ATTR] = "XML_ATTR",
 	[MSC_C_RESPONSE_HEADERS] = "RESPONSE_HEADERS",
 };
 
@@ -652,7 +653,19 @@ static void test_xml(void **state)
 	assert_line(d, "XML:a=one");
 	assert_line(d, "XML:b=<two>");
 	assert_int_equal(count_prefix(d, "XML:"), 2);
+	assert_line(d, "XML_ATTR:x=attr");
+	assert_int_equal(count_prefix(d, "XML_ATTR:"), 1);
 	assert_line(d, "REQBODY_ERROR=0");
+	/* every attribute of every element, document order, entity references joined,
+	 * namespace declarations left out (XPath's //@*) */
+	d = post(fx, "application/xml",
+		 "<r xmlns:n=\"urn:x\" a=\"1\" n:b=\"2\"><e c=\"x&amp;y\" d=\"\"/>"
+		 "<e c=\"4\"/></r>");
+	assert_int_equal(count_prefix(d, "XML_ATTR:"), 5);
+	assert_non_null(strstr(d, "XML_ATTR:a=1\nXML_ATTR:b=2\nXML_ATTR:c=x&y\nXML_ATTR:d=\n"
+				  "XML_ATTR:c=4\n"));
+	assert_no_line_prefix(d, "XML_ATTR:n");
+	assert_no_line_prefix(d, "XML_ATTR:xmlns");
 	/* entities are not expanded, external ones not fetched */
 	d = post(fx, "application/xml",
 		 "<!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\"><!ENTITY i \"INT\">]>"
