@@ -1028,6 +1028,72 @@ static int64_t anomaly_score(struct msc_tx *tx)
 	return sum;
 }
 
+/* Bytes of Q's body that are not file contents (SecRequestBodyNoFilesLimit): a multipart
+ * body less its file parts' sizes (of the part kept: files past the HTTP layer's cap are not
+ * seen), any other body whole. */
+static uint64_t body_nofiles_len(const struct msc_request *q)
+{
+	const struct msc_str *p = &q->f[MSC_F_REQBODY_PROCESSOR];
+	const struct msc_list *fs = &q->c[MSC_C_FILES_SIZES];
+	uint64_t n = q->f[MSC_F_REQUEST_BODY].len, files = 0;
+
+	if (!(p->len == 9 && !memcmp(p->ptr, "MULTIPART", 9)))
+		return q->request_body_len;
+	for (size_t i = 0; i < fs->n; i++) {
+		char num[24];
+		size_t l = MIN(fs->v[i].value.len, sizeof(num) - 1);
+
+		memcpy(num, fs->v[i].value.ptr, l);
+		num[l] = '\0';
+		files += strtoull(num, NULL, 10);
+	}
+	return files < n ? n - files : 0;
+}
+
+/*
+ * SecRequestBodyLimitAction Reject, before phase 2's rules: a body over SecRequestBodyLimit,
+ * or whose data without files is over SecRequestBodyNoFilesLimit, is refused with 413 as
+ * ModSecurity v2 does (v3.0.9 answers 403 for the first and only sets INBOUND_DATA_ERROR
+ * for the second) under SecRuleEngine On; DetectionOnly reports it and reads on. One alert
+ * (id 0) names the directive. ProcessPartial (the default) is the HTTP layer's cap alone.
+ */
+static void body_limits(struct msc_ctx *c, struct msc_tx *tx, const struct msc_request *q,
+			msc_alert_cb cb, void *user)
+{
+	const struct msc_config *cfg = &c->rs->cfg;
+	uint64_t nofiles;
+	char msg[160];
+	struct msc_alert a = { .phase = 2, .severity = 2, .blocking = true };
+
+	if (!cfg->request_body_limit_reject || !msc_tx_request_body_access(tx))
+		return;
+	if (cfg->request_body_limit && q->request_body_len > cfg->request_body_limit) {
+		snprintf(msg, sizeof(msg),
+			 "Request body (%" PRIu64 " bytes) is larger than the configured limit "
+			 "(SecRequestBodyLimit %" PRIu64 ")",
+			 q->request_body_len, cfg->request_body_limit);
+	} else if (cfg->request_body_nofiles_limit &&
+		   (nofiles = body_nofiles_len(q)) > cfg->request_body_nofiles_limit) {
+		snprintf(msg, sizeof(msg),
+			 "Request body no files data length (%" PRIu64 " bytes) is larger than the "
+			 "configured limit (SecRequestBodyNoFilesLimit %" PRIu64 ")",
+			 nofiles, cfg->request_body_nofiles_limit);
+	} else {
+		return;
+	}
+	c->st.body_limit_hits++;
+	a.msg = msg;
+	a.anomaly_score = anomaly_score(tx);
+	a.disruptive = tx->engine == MSC_ENGINE_ON;
+	a.status = a.disruptive ? 413 : 0;
+	if (cb) {
+		c->st.alerts++;
+		cb(user, &a);
+	}
+	if (a.disruptive)
+		tx->intercepted = 413;
+}
+
 int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const struct msc_request *req,
 		     msc_alert_cb cb, void *user)
 {
@@ -1041,6 +1107,11 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		return 0;
 	if ((tx->intercepted || tx->allowed) && phase != 5)
 		return 0;
+	if (phase == 2) {
+		body_limits(c, tx, req, cb, user);
+		if (tx->intercepted)
+			return 0;
+	}
 	c->st.phases++;
 	tx->req = req;
 	c->gen++;

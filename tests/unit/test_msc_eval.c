@@ -715,6 +715,123 @@ static void test_msc_eval_xml_selectors(void **state)
 	msc_ruleset_free(m);
 }
 
+static const char *find_msg(const struct env *e, uint32_t id, const char *needle)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->ids[i] == id && strstr(e->msgs[i], needle))
+			return e->msgs[i];
+	return NULL;
+}
+
+/* SecRequestBodyLimitAction Reject: 413 before phase 2's rules for a body over
+ * SecRequestBodyLimit or a no-files part over SecRequestBodyNoFilesLimit; DetectionOnly
+ * reports it; ProcessPartial (default) and SecRequestBodyAccess Off leave it alone. */
+static void test_msc_eval_request_body_limits(void **state)
+{
+	static const struct msc_kv post[] = { KV("p", "evil") };
+	static const struct msc_kv sizes[] = { KV("up", "900"), KV("up2", "50") };
+	static const char rules[] = "SecRequestBodyLimit 1000\n"
+				    "SecRequestBodyNoFilesLimit 100\n"
+				    "SecRule ARGS_POST:p \"@streq evil\" \"id:2,phase:2,pass\"\n"
+				    "SecAction \"id:5,phase:5,pass,log\"\n";
+	char conf[512];
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.f[MSC_F_REQUEST_METHOD] = S("POST");
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("URLENCODED");
+	q.f[MSC_F_REQUEST_BODY] = S("p=evil");
+	q.c[MSC_C_ARGS_POST] = (struct msc_list){ post, 1 };
+	q.request_body_len = 1001; /* over SecRequestBodyLimit (the HTTP layer kept less) */
+
+	/* Reject under SecRuleEngine On: one alert naming the limit, 413, no phase 2 rule */
+	snprintf(conf, sizeof(conf),
+		 "SecRuleEngine On\nSecRequestBodyAccess On\nSecRequestBodyLimitAction Reject\n%s",
+		 rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 5);
+	assert_true(alerted(&e, 0));
+	assert_non_null(find_msg(&e, 0,
+				 "(1001 bytes) is larger than the configured limit "
+				 "(SecRequestBodyLimit 1000)"));
+	assert_true(e.disruptive[0]);
+	assert_int_equal(msc_tx_intercepted(e.tx), 413);
+	assert_false(alerted(&e, 2));
+	assert_true(alerted(&e, 5)); /* logging still runs */
+	assert_int_equal(msc_ctx_stats(e.ctx)->body_limit_hits, 1);
+	/* at the limit: nothing */
+	new_tx(&e);
+	q.request_body_len = 100;
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 0));
+	assert_true(alerted(&e, 2));
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	/* no files data over SecRequestBodyNoFilesLimit (urlencoded: the whole body) */
+	new_tx(&e);
+	q.request_body_len = 101;
+	run_phases(&e, &q, 1, 2);
+	assert_non_null(find_msg(&e, 0,
+				 "no files data length (101 bytes) is larger than the "
+				 "configured limit (SecRequestBodyNoFilesLimit 100)"));
+	assert_int_equal(msc_tx_intercepted(e.tx), 413);
+	assert_false(alerted(&e, 2));
+	/* multipart: file contents do not count (1000 kept - 950 of files = 50) ... */
+	new_tx(&e);
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("MULTIPART");
+	q.f[MSC_F_REQUEST_BODY] = (struct msc_str){ (const uint8_t *)conf, 1000 };
+	q.c[MSC_C_FILES_SIZES] = (struct msc_list){ sizes, 2 };
+	q.request_body_len = 1000;
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 0));
+	assert_true(alerted(&e, 2));
+	/* ... the rest does: without the files, 1000 bytes > 100 */
+	new_tx(&e);
+	q.c[MSC_C_FILES_SIZES] = (struct msc_list){ sizes, 0 };
+	run_phases(&e, &q, 1, 2);
+	assert_non_null(find_msg(&e, 0, "no files data length (1000 bytes)"));
+	assert_int_equal(msc_tx_intercepted(e.tx), 413);
+	/* ctl:requestBodyAccess=Off: the body is not read, so no limit applies */
+	teardown_env(&e);
+	snprintf(conf, sizeof(conf),
+		 "SecRuleEngine On\nSecRequestBodyAccess On\nSecRequestBodyLimitAction Reject\n"
+		 "SecAction \"id:9,phase:1,pass,nolog,ctl:requestBodyAccess=Off\"\n%s",
+		 rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 0));
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	teardown_env(&e);
+
+	/* DetectionOnly: reported (a decision, not executed), phase 2 goes on */
+	q.f[MSC_F_REQBODY_PROCESSOR] = S("URLENCODED");
+	q.f[MSC_F_REQUEST_BODY] = S("p=evil");
+	q.c[MSC_C_FILES_SIZES] = (struct msc_list){ NULL, 0 };
+	q.request_body_len = 5000;
+	snprintf(conf, sizeof(conf),
+		 "SecRuleEngine DetectionOnly\nSecRequestBodyAccess On\n"
+		 "SecRequestBodyLimitAction Reject\n%s",
+		 rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	assert_non_null(find_msg(&e, 0, "SecRequestBodyLimit 1000"));
+	assert_false(e.disruptive[0]);
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	assert_true(alerted(&e, 2));
+	teardown_env(&e);
+
+	/* ProcessPartial (the default): no alert, the kept part is evaluated */
+	snprintf(conf, sizeof(conf), "SecRuleEngine On\nSecRequestBodyAccess On\n%s", rules);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	assert_false(alerted(&e, 0));
+	assert_true(alerted(&e, 2));
+	assert_int_equal(msc_tx_intercepted(e.tx), 0);
+	assert_int_equal(msc_ctx_stats(e.ctx)->body_limit_hits, 0);
+	teardown_env(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
 		cmocka_unit_test(test_msc_eval_request_body_visibility),
 		cmocka_unit_test(test_msc_eval_xml_selectors),
+		cmocka_unit_test(test_msc_eval_request_body_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
