@@ -315,10 +315,12 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 
 			if (t->kind != MSC_VK_XML && !SELECTED(kv->name.ptr, kv->name.len))
 				continue;
-			/* XML://@NAME: attribute names are case-sensitive, as in XPath */
-			if (t->kind == MSC_VK_XML && t->key &&
-			    (kv->name.len != t->key_len ||
-			     memcmp(kv->name.ptr, t->key, t->key_len)))
+			/* XML://@NAME: attribute names are case-sensitive, as in XPath; exclusions
+			 * (!XML://@*, ctl:ruleRemoveTargetById=N;XML:/(star)) drop a selector's values */
+			if (t->kind == MSC_VK_XML &&
+			    ((t->key && (kv->name.len != t->key_len ||
+					 memcmp(kv->name.ptr, t->key, t->key_len))) ||
+			     (r && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
 				continue;
 			e = (struct elem){ .coll = cname,
 					   .key = kv->name.ptr,

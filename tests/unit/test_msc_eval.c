@@ -687,7 +687,12 @@ static void test_msc_eval_xml_selectors(void **state)
 		      "SecRule XML://@Href \"@streq other\" \"id:8,phase:2\"\n"
 		      "SecRule REQUEST_BODY \"@rx runtime\" \"id:9,phase:2,t:lowercase\"\n"
 		      "SecRule &XML://@* \"@eq 3\" \"id:10,phase:2\"\n"
-		      "SecRule XML:/*|XML://@* \"@rx ^other$\" \"id:11,phase:2\"\n");
+		      "SecRule XML:/*|XML://@* \"@rx ^other$\" \"id:11,phase:2\"\n"
+		      "SecRule XML:/*|XML://@*|!XML://@Href \"@rx ^other$\" \"id:12,phase:2\"\n"
+		      "SecRule XML://@*|!XML://@* \"@rx .\" \"id:13,phase:2\"\n"
+		      "SecAction \"id:14,phase:1,pass,nolog,ctl:ruleRemoveTargetById=15;XML:/*\"\n"
+		      "SecRule XML:/*|XML://@href \"@rx _value|Process\" \"id:15,phase:2,"
+		      "pass,log,multiMatch,logdata:'%{MATCHED_VAR}'\"\n");
 	run_phases(&e, &q, 1, 2);
 	assert_false(alerted(&e, 1)); /* names are not values */
 	assert_false(alerted(&e, 2));
@@ -701,6 +706,11 @@ static void test_msc_eval_xml_selectors(void **state)
 	assert_false(alerted(&e, 9));
 	assert_true(alerted(&e, 10));
 	assert_true(alerted(&e, 11));
+	assert_false(alerted(&e, 12)); /* the one attribute that matched is excluded */
+	assert_false(alerted(&e, 13));
+	/* the text node is removed from 15's targets, the href attribute stays */
+	assert_true(alerted(&e, 15));
+	assert_string_equal(logdata_of(&e, 15), "java.lang.ProcessBuilder");
 	teardown_env(&e);
 
 	/* an XPath we do not evaluate is an error naming the place, not a silent guess */
