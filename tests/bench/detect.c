@@ -4,11 +4,19 @@
  * on a generated HTTP capture of at least 300 MB, beside, in the same run, moatd with no
  * rules and Suricata 7 (`--runmode single`, raised memcaps) on the same capture and rules.
  *
- * Each engine runs twice: on a one-packet capture (start-up + rule loading only) and
- * on the real one; inspection time = the difference, so the figure compares detection, not
- * rule loading (rules_load measures that). Best of RUNS for each, by wall time and by the
- * child's CPU time (user + system; Suricata's counts all its threads). Prints one JSON
- * object.
+ * Each engine runs on a one-packet capture (start-up + rule loading only) and on the real
+ * one, best of RUNS. The figure compared (inspect_cpu_s, speedup_vs_suricata) is CPU time of
+ * the thread that inspects, minus the same on the one-packet capture:
+ * - Suricata: its packet thread W#01 (decode, stream, app-layer, detection, output), read
+ *   from /proc/PID/task/TID/stat every 10 ms while it runs (the last value before it exits;
+ *   resolution one clock tick + one poll, per reading). Its ~20 s of rule loading happen in
+ *   the main thread and vary by seconds between runs, which swamped the former figure
+ *   (total minus start-up) when inspection takes 2-8 s.
+ * - moatd -r: one thread does both; its process CPU (rusage) minus the one-packet run's, with
+ *   ~1 s of start-up.
+ * Also printed: wall_* (wall time, total minus start-up), process_* (all threads' CPU, the
+ * same way) and threads_cpu_s (each thread's CPU in the best capture run).
+ * Prints one JSON object.
  * Usage: detect MOATD [--rules ET_OPEN_DIR] [--size-mb N] [--runs N] [--keep PATH]
  */
 #include <errno.h>
