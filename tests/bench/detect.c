@@ -52,6 +52,7 @@ struct engine_fig {
 	double inspect_cpu_s, gbit_per_cpu_s, resolution_s;
 	const char *method;
 	json_t *threads; /* {comm: cpu seconds} of the best capture run */
+	unsigned int threads_refused; /* threads past BENCH_MAX_THREADS, most in one run */
 	long rss_kib;
 	long alerts;
 };
@@ -169,6 +170,8 @@ static void measure(char **argv, int pcap_idx, int log_idx, const char *work, co
 				ret->wall_load_s = run.secs;
 			}
 			ret->resolution_s = run.thread_resolution_s;
+			if (run.threads_refused > ret->threads_refused)
+				ret->threads_refused = run.threads_refused;
 		}
 	}
 	bench_rm_rf(logdir);
@@ -227,6 +230,7 @@ static json_t *fig_json(struct engine_fig *f, const char *command, const char *t
 		json_object_set_new(o, "thread_load_cpu_s", json_real(f->thread_load_cpu_s));
 	}
 	json_object_set_new(o, "threads_cpu_s", f->threads ? f->threads : json_object());
+	json_object_set_new(o, "threads_refused", json_integer(f->threads_refused));
 	f->threads = NULL;
 	return o;
 }
