@@ -156,14 +156,18 @@ echo "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert d["count"] == 2 and d["unlisted"] == 0, d
-a, b = d["bans"]
-assert [a["prefix"], b["prefix"]] == ["198.18.0.2/32", "198.18.0.3/32"], d
-for x in (a, b):
+by = {x["prefix"]: x for x in d["bans"]}
+assert set(by) == {"198.18.0.2/32", "198.18.0.3/32"}, d
+for x in d["bans"]:
     assert x["rule_ids"] == [9000001] and x["score"] >= 10 and x["offences"] == 1, x
     assert x["trigger"] == "score" and x["in_kernel"] is True, x
     assert x["banned_at_us"] > 1.7e15, x
-assert 250 <= a["expires_in_s"] <= 300 and 500 <= b["expires_in_s"] <= 540, d
-assert a["hits"] > b["hits"] >= 0, d
+assert 250 <= by["198.18.0.2/32"]["expires_in_s"] <= 300, d
+assert 500 <= by["198.18.0.3/32"]["expires_in_s"] <= 540, d
+# the later packets of A hit its entry; the retransmissions of the cut connection of B may hit
+# its own more or less often (timing), so the order is checked on the hits themselves
+assert by["198.18.0.2/32"]["hits"] > 0, d
+assert d["bans"][0]["hits"] >= d["bans"][1]["hits"], d
 ' || e2e_fail "list bans --sort hits --json: $out"
 fw list bans --json --sort expiry | python3 -c '
 import json, sys
@@ -176,7 +180,8 @@ e2e_ok "list bans --json: prefixes, rule ids, score, offences, time left, kernel
 out=$(fw list bans --sort hits) || e2e_fail "human list bans failed"
 echo "$out" | head -1 | grep -Eq "^PREFIX +SCORE +OFFENCES +TRIGGER +RULES +EXPIRES +HITS$" ||
 	e2e_fail "human list bans: bad header: $out"
-echo "$out" | sed -n 2p | grep -Eq "^198\.18\.0\.2/32 +[0-9.]+ +1 +score +9000001 +[45]m[0-9s]* +[1-9][0-9]*$" ||
+# (either client may lead: B's retransmissions keep hitting its entry between the two calls)
+echo "$out" | sed -n 2p | grep -Eq "^198\.18\.0\.[23]/32 +[0-9.]+ +1 +score +9000001 +[0-9]+m[0-9s]* +[1-9][0-9]*$" ||
 	e2e_fail "human list bans: bad first row: $out"
 echo "$out" | tail -1 | grep -qx "2 bans" || e2e_fail "human list bans: no count line: $out"
 e2e_ok "list bans: aligned human table with time left"
