@@ -41,6 +41,40 @@ static int call(const struct fwctl *ctx, const char *cmd, json_t *args, json_t *
 	return code == EINVAL ? FWCTL_EXIT_USAGE : FWCTL_EXIT_FAILED;
 }
 
+/*
+ * call() for a listing: on success either --json printed the result or *ret_t is a new table
+ * with COLS for the caller to fill from *ret_res. Consumes args. Returns -1 to go on (both
+ * set), else the exit code.
+ */
+static int call_table(const struct fwctl *ctx, const char *cmd, json_t *args, unsigned int ncols,
+		      const char *const *cols, json_t **ret_res, struct table **ret_t)
+{
+	int r = call(ctx, cmd, args, ret_res);
+
+	json_decref(args);
+	if (r >= 0)
+		return r;
+	if (ctx->json) {
+		r = fwctl_print_json(*ret_res);
+		*ret_res = NULL;
+		return r;
+	}
+	*ret_t = table_new(ncols, cols);
+	return *ret_t ? -1 : fwctl_print_json(NULL);
+}
+
+/* "id,id,..." of a JSON array of integers into buf (cut at its size); "-" when empty. */
+static const char *join_ids(json_t *ids, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	json_t *x;
+
+	buf[0] = '\0';
+	json_array_foreach(ids, i, x) if (used < len) used += (size_t)snprintf(
+		buf + used, len - used, "%s%lld", i ? "," : "", (long long)json_integer_value(x));
+	return buf[0] ? buf : "-";
+}
+
 static json_int_t jint(json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
@@ -268,7 +302,8 @@ int cmd_list_bans(struct fwctl *ctx, const char *sort, const char *reason)
 	static const char *const cols[] = { "PREFIX", ">SCORE",	 ">OFFENCES", "TRIGGER",
 					    "RULES",  "EXPIRES", ">HITS" };
 	_cleanup_(table_freep) struct table *t = NULL;
-	json_t *args = json_object(), *res = NULL, *b;
+	_cleanup_(json_decrefp) json_t *res = NULL;
+	json_t *args = json_object(), *b;
 	uint64_t sid;
 	size_t i;
 	int r;
@@ -285,52 +320,39 @@ int cmd_list_bans(struct fwctl *ctx, const char *sort, const char *reason)
 		json_object_set_new(args, "sort", json_string(sort));
 	if (reason)
 		json_object_set_new(args, "reason", json_string(reason));
-	r = call(ctx, "bans.list", args, &res);
-	json_decref(args);
+	r = call_table(ctx, "bans.list", args, ARRAY_SIZE(cols), cols, &res, &t);
 	if (r >= 0)
 		return r;
-	if (ctx->json)
-		return fwctl_print_json(res);
-	t = table_new(ARRAY_SIZE(cols), cols);
-	if (!t) {
-		json_decref(res);
-		return fwctl_print_json(NULL);
-	}
 	json_array_foreach(json_object_get(res, "bans"), i, b)
 	{
 		char score[32], off[16], rules[OFFENDER_RULES_STRLEN], exp[32], hits[24];
-		size_t k, len = 0;
-		json_t *x;
 
 		snprintf(score, sizeof(score), "%.1f",
 			 json_real_value(json_object_get(b, "score")));
 		snprintf(off, sizeof(off), "%lld", (long long)jint(b, "offences"));
-		rules[0] = '\0';
-		json_array_foreach(json_object_get(b, "rule_ids"), k, x) if (len < sizeof(rules))
-			len += (size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
-						k ? "," : "", (long long)json_integer_value(x));
 		format_duration((uint64_t)jint(b, "expires_in_s"), exp, sizeof(exp));
 		if (json_is_true(json_object_get(b, "in_kernel")))
 			snprintf(hits, sizeof(hits), "%lld", (long long)jint(b, "hits"));
 		else
 			snprintf(hits, sizeof(hits), "gone");
-		if (table_add_row(t, (const char *const[]){
-					     jstr(b, "prefix"), score, off, jstr(b, "trigger"),
-					     rules[0] ? rules : "-", exp, hits }) < 0) {
-			json_decref(res);
+		if (table_add_row(t, (const char *const[]){ jstr(b, "prefix"), score, off,
+							    jstr(b, "trigger"),
+							    join_ids(json_object_get(b, "rule_ids"),
+								     rules, sizeof(rules)),
+							    exp, hits }) < 0)
 			return fwctl_print_json(NULL);
-		}
 	}
 	table_print(t, stdout);
 	printf("%zu ban%s\n", t->nrows, t->nrows == 1 ? "" : "s");
-	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
 
 /* ---- rules ---- */
 
-static int rules_status(struct fwctl *ctx, json_t *res)
+/* Consumes res_in. */
+static int rules_status(struct fwctl *ctx, json_t *res_in)
 {
+	_cleanup_(json_decrefp) json_t *res = res_in;
 	json_t *inst = json_object_get(res, "installed"), *files = json_object_get(inst, "files");
 	_cleanup_(table_freep) struct table *t = NULL;
 	static const char *const cols[] = { "FILE", "FORMAT", ">BYTES" };
@@ -338,7 +360,7 @@ static int rules_status(struct fwctl *ctx, json_t *res)
 	size_t i;
 
 	if (ctx->json)
-		return fwctl_print_json(res);
+		return fwctl_print_json(TAKE_PTR(res));
 	printf("rules dir:   %s%s\n", jstr(res, "dir"),
 	       json_is_true(json_object_get(res, "dir_present")) ? "" : " (missing)");
 	if (json_is_object(inst))
@@ -378,7 +400,6 @@ static int rules_status(struct fwctl *ctx, json_t *res)
 		printf("\n");
 		table_print(t, stdout);
 	}
-	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
 
@@ -440,20 +461,13 @@ static int rules_list(struct fwctl *ctx, json_t *args)
 	static const char *const cols[] = { "KIND",    ">SID",	"ACTION", "STATE",
 					    ">ALERTS", "WHERE", "MSG" };
 	_cleanup_(table_freep) struct table *t = NULL;
-	json_t *res = NULL, *rule;
+	_cleanup_(json_decrefp) json_t *res = NULL;
+	json_t *rule;
 	size_t i;
-	int r = call(ctx, "rules.list", args, &res);
+	int r = call_table(ctx, "rules.list", args, ARRAY_SIZE(cols), cols, &res, &t);
 
-	json_decref(args);
 	if (r >= 0)
 		return r;
-	if (ctx->json)
-		return fwctl_print_json(res);
-	t = table_new(ARRAY_SIZE(cols), cols);
-	if (!t) {
-		json_decref(res);
-		return fwctl_print_json(NULL);
-	}
 	json_array_foreach(json_object_get(res, "rules"), i, rule)
 	{
 		char sid[24], alerts[24], where[320];
@@ -473,16 +487,13 @@ static int rules_list(struct fwctl *ctx, json_t *args)
 					     json_is_true(json_object_get(rule, "enabled")) ?
 						     "enabled" :
 						     "disabled",
-					     alerts, where, jstr(rule, "msg") }) < 0) {
-			json_decref(res);
+					     alerts, where, jstr(rule, "msg") }) < 0)
 			return fwctl_print_json(NULL);
-		}
 	}
 	table_print(t, stdout);
 	printf("%zu of %lld rules (generation %lld, %lld disabled)\n", t->nrows,
 	       (long long)jint(res, "total"), (long long)jint(res, "generation"),
 	       (long long)jint(res, "disabled"));
-	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
 
@@ -1017,7 +1028,8 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 	};
 	static const char *const cols[] = { "TIME", "SOURCE", ">SID", ">PRIO", "ACTION", "MSG" };
 	_cleanup_(table_freep) struct table *t = NULL;
-	json_t *args = json_object(), *res = NULL, *a;
+	_cleanup_(json_decrefp) json_t *res = NULL;
+	json_t *args = json_object(), *a;
 	uint64_t v, count = 0;
 	bool follow = false, backlog = false;
 	struct cidr cidr;
@@ -1103,17 +1115,9 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 		json_decref(args);
 		return r;
 	}
-	r = call(ctx, "alerts", args, &res);
-	json_decref(args);
+	r = call_table(ctx, "alerts", args, ARRAY_SIZE(cols), cols, &res, &t);
 	if (r >= 0)
 		return r;
-	if (ctx->json)
-		return fwctl_print_json(res);
-	t = table_new(ARRAY_SIZE(cols), cols);
-	if (!t) {
-		json_decref(res);
-		return fwctl_print_json(NULL);
-	}
 	json_array_foreach(json_object_get(res, "alerts"), i, a)
 	{
 		char when[32], sid[16], prio[8];
@@ -1123,10 +1127,8 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 		snprintf(prio, sizeof(prio), "%lld", (long long)jint(a, "priority"));
 		if (table_add_row(t, (const char *const[]){ when, jstr(a, "src_ip"), sid, prio,
 							    jstr(a, "action"), jstr(a, "msg") }) <
-		    0) {
-			json_decref(res);
+		    0)
 			return fwctl_print_json(NULL);
-		}
 	}
 	table_print(t, stdout);
 	printf("%zu alert%s", t->nrows, t->nrows == 1 ? "" : "s");
@@ -1134,7 +1136,6 @@ int cmd_alerts(struct fwctl *ctx, int argc, char **argv)
 		printf(" (the ring keeps the last %lld; %lld older ones not kept)",
 		       (long long)jint(res, "ring_size"), (long long)jint(res, "overwritten"));
 	printf("\n");
-	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
 
@@ -1149,7 +1150,8 @@ int cmd_top(struct fwctl *ctx, int argc, char **argv)
 	static const char *const ocols[] = { "SOURCE", ">SCORE", ">OFFENCES", "BANNED", "RULES" };
 	static const char *const rcols[] = { ">SID", ">ALERTS", "MSG" };
 	_cleanup_(table_freep) struct table *t = NULL;
-	json_t *args, *res = NULL, *x;
+	_cleanup_(json_decrefp) json_t *res = NULL;
+	json_t *args, *x;
 	uint64_t limit = 0;
 	bool offenders;
 	const char *sub;
@@ -1183,48 +1185,32 @@ int cmd_top(struct fwctl *ctx, int argc, char **argv)
 		return fwctl_print_json(NULL);
 	if (limit)
 		json_object_set_new(args, "limit", json_integer((json_int_t)limit));
-	r = call(ctx, offenders ? "top.offenders" : "top.rules", args, &res);
-	json_decref(args);
+	r = offenders ? call_table(ctx, "top.offenders", args, ARRAY_SIZE(ocols), ocols, &res, &t) :
+			call_table(ctx, "top.rules", args, ARRAY_SIZE(rcols), rcols, &res, &t);
 	if (r >= 0)
 		return r;
-	if (ctx->json)
-		return fwctl_print_json(res);
-	t = offenders ? table_new(ARRAY_SIZE(ocols), ocols) : table_new(ARRAY_SIZE(rcols), rcols);
-	if (!t) {
-		json_decref(res);
-		return fwctl_print_json(NULL);
-	}
 	json_array_foreach(json_object_get(res, offenders ? "offenders" : "top"), i, x)
 	{
 		char a[32], b[32], rules[OFFENDER_RULES_STRLEN];
 
 		if (offenders) {
-			size_t k, len = 0;
-			json_t *s;
-
 			snprintf(a, sizeof(a), "%.1f",
 				 json_real_value(json_object_get(x, "score")));
 			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "offences"));
-			rules[0] = '\0';
-			json_array_foreach(json_object_get(x, "rule_ids"), k,
-					   s) if (len < sizeof(rules)) len +=
-				(size_t)snprintf(rules + len, sizeof(rules) - len, "%s%lld",
-						 k ? "," : "", (long long)json_integer_value(s));
 			r = table_add_row(
 				t,
 				(const char *const[]){
 					jstr(x, "prefix"), a, b,
 					json_is_true(json_object_get(x, "banned")) ? "yes" : "no",
-					rules[0] ? rules : "-" });
+					join_ids(json_object_get(x, "rule_ids"), rules,
+						 sizeof(rules)) });
 		} else {
 			snprintf(a, sizeof(a), "%lld", (long long)jint(x, "sid"));
 			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "alerts"));
 			r = table_add_row(t, (const char *const[]){ a, b, jstr(x, "msg") });
 		}
-		if (r < 0) {
-			json_decref(res);
+		if (r < 0)
 			return fwctl_print_json(NULL);
-		}
 	}
 	if (offenders)
 		printf("%lld sources tracked; ban threshold %g\n", (long long)jint(res, "tracked"),
@@ -1233,7 +1219,6 @@ int cmd_top(struct fwctl *ctx, int argc, char **argv)
 		printf("%lld alerts from %lld rules since start\n", (long long)jint(res, "alerts"),
 		       (long long)jint(res, "rules"));
 	table_print(t, stdout);
-	json_decref(res);
 	return FWCTL_EXIT_OK;
 }
 

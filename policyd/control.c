@@ -833,6 +833,17 @@ int control_register(struct control *c, const char *name, control_handler h, voi
 	return 0;
 }
 
+int control_register_all(struct control *c, const struct control_command *cmds, void *ctx)
+{
+	for (; cmds->name; cmds++) {
+		int r = control_register(c, cmds->name, cmds->handler, ctx, cmds->args);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 void control_get_stats(const struct control *c, struct control_stats *ret)
 {
 	*ret = c->stats;

@@ -102,6 +102,16 @@ int control_dispatch(struct control *c);
 int control_register(struct control *c, const char *name, control_handler h, void *ctx,
 		     const struct control_arg *args);
 
+/* One row of a command table; tables end with a zero entry. */
+struct control_command {
+	const char *name;
+	control_handler handler;
+	const struct control_arg *args;
+};
+
+/* control_register() every command of the table, all with ctx; stops at the first error. */
+int control_register_all(struct control *c, const struct control_command *cmds, void *ctx);
+
 void control_get_stats(const struct control *c, struct control_stats *ret);
 const char *control_path(const struct control *c);
 /* The credentials (SO_PEERCRED: pid, uid, gid) of the client whose request a handler is

@@ -579,6 +579,13 @@ static int cmd_detach(void *ctx, json_t *args, json_t **ret_result, char *err, s
 
 int ctl_entries_register(struct control *c, struct daemon *d, struct ctl_entries **ret)
 {
+	static const struct control_command cmds[] = {
+		{ "entries.add", cmd_add, add_args },
+		{ "entries.delete", cmd_delete, delete_args },
+		{ "iface.attach", cmd_attach, attach_args },
+		{ "iface.detach", cmd_detach, detach_args },
+		{},
+	};
 	struct ctl_entries *ce = calloc(1, sizeof(*ce));
 	int r;
 
@@ -586,13 +593,7 @@ int ctl_entries_register(struct control *c, struct daemon *d, struct ctl_entries
 		return -ENOMEM;
 	ce->d = d;
 	ce->c = c;
-	r = control_register(c, "entries.add", cmd_add, ce, add_args);
-	if (r >= 0)
-		r = control_register(c, "entries.delete", cmd_delete, ce, delete_args);
-	if (r >= 0)
-		r = control_register(c, "iface.attach", cmd_attach, ce, attach_args);
-	if (r >= 0)
-		r = control_register(c, "iface.detach", cmd_detach, ce, detach_args);
+	r = control_register_all(c, cmds, ce);
 	*ret = ce; /* also on failure: commands registered so far point at it */
 	return r;
 }

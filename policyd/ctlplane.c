@@ -971,6 +971,20 @@ void ctlplane_reload(struct ctlplane *cp)
 		log_err("rules reload: cannot start");
 }
 
+static const struct control_command daemon_commands[] = {
+	{ "status", cmd_status, NULL },
+	{ "config.show", cmd_config, NULL },
+	{ "metrics", cmd_metrics, NULL },
+	{ "bans.list", cmd_bans_list, bans_list_args },
+	{ "alerts", cmd_alerts, alerts_args },
+	{ "bans.flush", cmd_bans_flush, NULL },
+	{ "top.offenders", cmd_top_offenders, top_args },
+	{ "top.rules", cmd_top_rules, top_args },
+	{ "threshold.show", cmd_threshold_show, NULL },
+	{ "threshold.set", cmd_threshold_set, threshold_set_args },
+	{},
+};
+
 int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_rules)
 {
 	const struct moatd_config *cfg = daemon_config(d);
@@ -1030,29 +1044,7 @@ int ctlplane_new(struct daemon *d, struct ctlplane **ret, struct ruleset **ret_r
 			goto fail;
 		}
 		metrics_add_collector(cp->metrics, control_metrics_collect, cp->control);
-		r = control_register(cp->control, "status", cmd_status, cp, NULL);
-		if (r >= 0)
-			r = control_register(cp->control, "config.show", cmd_config, cp, NULL);
-		if (r >= 0)
-			r = control_register(cp->control, "metrics", cmd_metrics, cp, NULL);
-		if (r >= 0)
-			r = control_register(cp->control, "bans.list", cmd_bans_list, cp,
-					     bans_list_args);
-		if (r >= 0)
-			r = control_register(cp->control, "alerts", cmd_alerts, cp, alerts_args);
-		if (r >= 0)
-			r = control_register(cp->control, "bans.flush", cmd_bans_flush, cp, NULL);
-		if (r >= 0)
-			r = control_register(cp->control, "top.offenders", cmd_top_offenders, cp,
-					     top_args);
-		if (r >= 0)
-			r = control_register(cp->control, "top.rules", cmd_top_rules, cp, top_args);
-		if (r >= 0)
-			r = control_register(cp->control, "threshold.show", cmd_threshold_show, cp,
-					     NULL);
-		if (r >= 0)
-			r = control_register(cp->control, "threshold.set", cmd_threshold_set, cp,
-					     threshold_set_args);
+		r = control_register_all(cp->control, daemon_commands, cp);
 		if (r >= 0)
 			r = ruledir_register_commands(cp->ruledir, cp->control);
 		if (r >= 0)

@@ -1158,17 +1158,16 @@ static const struct control_arg sid_args[] = {
 
 int ruledir_register_commands(struct ruledir *rd, struct control *c)
 {
-	int r = control_register(c, "rules.status", cmd_status, rd, NULL);
+	static const struct control_command cmds[] = {
+		{ "rules.status", cmd_status, NULL },
+		{ "rules.reload", cmd_reload, NULL },
+		{ "rules.list", cmd_list, list_args },
+		{ "rules.disable", cmd_disable, sid_args },
+		{ "rules.enable", cmd_enable, sid_args },
+		{},
+	};
 
-	if (r >= 0)
-		r = control_register(c, "rules.reload", cmd_reload, rd, NULL);
-	if (r >= 0)
-		r = control_register(c, "rules.list", cmd_list, rd, list_args);
-	if (r >= 0)
-		r = control_register(c, "rules.disable", cmd_disable, rd, sid_args);
-	if (r >= 0)
-		r = control_register(c, "rules.enable", cmd_enable, rd, sid_args);
-	return r;
+	return control_register_all(c, cmds, rd);
 }
 
 void ruledir_metrics_collect(void *ctx, struct metrics_writer *w)
