@@ -1194,16 +1194,22 @@ int cmd_top(struct fwctl *ctx, int argc, char **argv)
 		char a[32], b[32], rules[OFFENDER_RULES_STRLEN];
 
 		if (offenders) {
+			bool banned = json_is_true(json_object_get(x, "banned"));
+			char ban[48] = "no";
+
 			snprintf(a, sizeof(a), "%.1f",
 				 json_real_value(json_object_get(x, "score")));
 			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "offences"));
-			r = table_add_row(
-				t,
-				(const char *const[]){
-					jstr(x, "prefix"), a, b,
-					json_is_true(json_object_get(x, "banned")) ? "yes" : "no",
-					join_ids(json_object_get(x, "rule_ids"), rules,
-						 sizeof(rules)) });
+			/* a ban clears the score: BANNED shows the score it was decided on and
+			 * RULES its rules until new alerts come */
+			if (banned)
+				snprintf(ban, sizeof(ban), "yes (at %.1f)",
+					 json_real_value(json_object_get(x, "ban_score")));
+			join_ids(json_object_get(x, "rule_ids"), rules, sizeof(rules));
+			if (banned && !rules[0])
+				join_ids(json_object_get(x, "ban_rule_ids"), rules, sizeof(rules));
+			r = table_add_row(t, (const char *const[]){ jstr(x, "prefix"), a, b, ban,
+								    rules[0] ? rules : "-" });
 		} else {
 			snprintf(a, sizeof(a), "%lld", (long long)jint(x, "sid"));
 			snprintf(b, sizeof(b), "%lld", (long long)jint(x, "alerts"));

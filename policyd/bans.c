@@ -801,7 +801,8 @@ void bans_restore(struct bans *b, const struct ban_info *bi)
 {
 	pthread_mutex_lock(b->lock);
 	if (add_active(b, bi))
-		offender_note_ban(b->off, &bi->prefix, bi->offences, bi->expires_ns);
+		offender_note_ban(b->off, &bi->prefix, bi->offences, bi->expires_ns, bi->score,
+				  bi->sids, bi->n_sids);
 	pthread_mutex_unlock(b->lock);
 }
 

@@ -429,15 +429,23 @@ static int cmd_top_offenders(void *ctx, json_t *args, json_t **ret_result, char 
 	arr = json_array();
 	for (size_t i = 0; arr && i < snap.n && i < limit; i++) {
 		const struct offender_snapshot *o = &snap.v[i];
-		json_t *sids = json_array();
+		json_t *sids = json_array(), *ban_sids = json_array(), *e;
 
 		for (size_t k = 0; sids && k < o->n_sids; k++)
 			json_array_append_new(sids, json_integer(o->sids[k]));
-		json_array_append_new(arr,
-				      json_pack("{s:s, s:f, s:i, s:b, s:o*}", "prefix",
-						cidr_format(&o->prefix, buf, sizeof(buf)), "score",
-						o->score, "offences", (int)o->offences, "banned",
-						o->banned, "rule_ids", sids));
+		for (size_t k = 0; ban_sids && k < o->n_ban_sids; k++)
+			json_array_append_new(ban_sids, json_integer(o->ban_sids[k]));
+		e = json_pack("{s:s, s:f, s:i, s:b, s:o*}", "prefix",
+			      cidr_format(&o->prefix, buf, sizeof(buf)), "score", o->score,
+			      "offences", (int)o->offences, "banned", o->banned, "rule_ids", sids);
+		/* a ban clears the score: say what it was decided on */
+		if (e && o->banned)
+			json_object_update_new(e,
+					       json_pack("{s:f, s:o*}", "ban_score", o->ban_score,
+							 "ban_rule_ids", ban_sids));
+		else
+			json_decref(ban_sids);
+		json_array_append_new(arr, e);
 	}
 	*ret_result = json_pack("{s:I, s:f, s:o*}", "tracked", (json_int_t)snap.n, "threshold",
 				sc.threshold, "offenders", arr);

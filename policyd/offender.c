@@ -16,6 +16,10 @@ struct offender {
 	unsigned int offences;
 	uint32_t sids[OFFENDER_MAX_SIDS];
 	size_t n_sids;
+	/* what the latest ban was decided on: the score and sids are cleared at a ban */
+	double ban_score;
+	uint32_t ban_sids[OFFENDER_MAX_SIDS];
+	size_t n_ban_sids;
 	struct offender *hnext; /* hash chain */
 	struct offender *lprev, *lnext; /* LRU list: head = most recent */
 };
@@ -253,6 +257,9 @@ int offender_alert(struct offender_table *t, int family, const void *addr, int p
 	ret->offences = o->offences;
 	ret->ban_ns = ban_duration(&t->cfg, o->offences);
 	o->ban_until_ns = now_ns + ret->ban_ns;
+	o->ban_score = o->score;
+	memcpy(o->ban_sids, o->sids, sizeof(o->ban_sids));
+	o->n_ban_sids = o->n_sids;
 	o->score = 0;
 	o->n_sids = 0;
 	t->st.bans++;
@@ -270,7 +277,7 @@ double offender_score(struct offender_table *t, int family, const void *addr, ui
 }
 
 void offender_note_ban(struct offender_table *t, const struct cidr *prefix, unsigned int offences,
-		       uint64_t until_ns)
+		       uint64_t until_ns, double score, const uint32_t *sids, size_t n_sids)
 {
 	struct offender *o = get_entry(t, prefix);
 
@@ -278,6 +285,9 @@ void offender_note_ban(struct offender_table *t, const struct cidr *prefix, unsi
 		return;
 	o->offences = offences;
 	o->ban_until_ns = until_ns;
+	o->ban_score = score;
+	o->n_ban_sids = MIN(n_sids, (size_t)OFFENDER_MAX_SIDS);
+	memcpy(o->ban_sids, sids, o->n_ban_sids * sizeof(o->ban_sids[0]));
 }
 
 void offender_unbanned(struct offender_table *t, const struct cidr *prefix)
@@ -335,6 +345,11 @@ size_t offender_foreach(struct offender_table *t, uint64_t now_ns,
 		};
 
 		memcpy(s.sids, o->sids, sizeof(s.sids));
+		if (s.banned) {
+			s.ban_score = o->ban_score;
+			memcpy(s.ban_sids, o->ban_sids, sizeof(s.ban_sids));
+			s.n_ban_sids = o->n_ban_sids;
+		}
 		cb(ctx, &s);
 		n++;
 	}

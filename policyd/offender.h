@@ -73,9 +73,10 @@ int offender_alert(struct offender_table *t, int family, const void *addr, int p
 double offender_score(struct offender_table *t, int family, const void *addr, uint64_t now_ns);
 
 /* Record a ban that happened elsewhere (state restore): PREFIX banned until UNTIL_NS with
- * OFFENCES so far, so a repeat offence escalates. */
+ * OFFENCES so far, so a repeat offence escalates; SCORE and the N_SIDS rule ids it was decided
+ * on (at most OFFENDER_MAX_SIDS kept) for the snapshot. */
 void offender_note_ban(struct offender_table *t, const struct cidr *prefix, unsigned int offences,
-		       uint64_t until_ns);
+		       uint64_t until_ns, double score, const uint32_t *sids, size_t n_sids);
 
 /* Forget entries idle past window and forget time; returns how many were removed. */
 size_t offender_expire(struct offender_table *t, uint64_t now_ns);
@@ -92,8 +93,13 @@ struct offender_snapshot {
 	unsigned int offences;
 	bool banned; /* a ban is active now */
 	uint64_t last_ns; /* last alert */
-	uint32_t sids[OFFENDER_MAX_SIDS];
+	uint32_t sids[OFFENDER_MAX_SIDS]; /* of the score now (cleared at a ban) */
 	size_t n_sids;
+	/* banned: the score and rules the ban was decided on (0 and none for a ban adopted from
+	 * the state file or made by the operator) */
+	double ban_score;
+	uint32_t ban_sids[OFFENDER_MAX_SIDS];
+	size_t n_ban_sids;
 };
 
 /* Calls CB for every tracked prefix (most recently seen first); returns how many. */

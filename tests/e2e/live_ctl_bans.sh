@@ -93,8 +93,13 @@ import json, sys
 d = json.load(sys.stdin)
 assert d["tracked"] == 2, d
 assert {o["prefix"] for o in d["offenders"]} == {"198.18.0.2/32", "198.18.0.3/32"}, d
-assert all(o["banned"] and o["offences"] == 1 for o in d["offenders"]), d' ||
+assert all(o["banned"] and o["offences"] == 1 for o in d["offenders"]), d
+# a ban clears the score; what it was decided on stays visible while it lasts
+assert all(o["ban_score"] >= 10 and o["ban_rule_ids"] == [9000001] for o in d["offenders"]), d' ||
 	e2e_fail "top offenders after the bans: $(fw top offenders --json)"
+out=$(fw top offenders)
+echo "$out" | grep -Eq "^198\.18\.0\.3/32 +[0-9.]+ +1 +yes \(at [0-9]+\.[0-9]\) +9000001$" ||
+	e2e_fail "top offenders banned row: $out"
 [ "$(fw top offenders --json --limit 1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["offenders"]))')" = 1 ] ||
 	e2e_fail "top offenders --limit 1"
 fw top rules --json | python3 -c '

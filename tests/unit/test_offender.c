@@ -304,10 +304,24 @@ static void test_offender_foreach_snapshot(void **state)
 	assert_true(s.v[1].banned);
 	assert_int_equal(s.v[1].offences, 1);
 	assert_true(s.v[1].score == 0);
+	/* the ban cleared the score and rules; the snapshot keeps what it was decided on */
+	assert_int_equal(s.v[1].n_sids, 0);
+	assert_true(s.v[1].ban_score >= 10);
+	assert_int_equal(s.v[1].n_ban_sids, 1);
+	assert_int_equal(s.v[1].ban_sids[0], 7);
+	assert_false(s.v[0].ban_score != 0 || s.v[0].n_ban_sids);
 	/* past the ban's end it no longer counts as banned */
 	s.n = 0;
 	offender_foreach(t, 601 * S, seen_cb, &s);
 	assert_false(s.v[1].banned);
+	assert_int_equal(s.v[1].n_ban_sids, 0);
+	/* a ban restored from the state file carries its score and rules too */
+	offender_note_ban(t, &s.v[0].prefix, 1, 700 * S, 12.5, (const uint32_t[]){ 3, 4 }, 2);
+	s.n = 0;
+	offender_foreach(t, 601 * S, seen_cb, &s);
+	assert_true(s.v[0].banned && s.v[0].ban_score == 12.5);
+	assert_int_equal(s.v[0].n_ban_sids, 2);
+	assert_int_equal(s.v[0].ban_sids[1], 4);
 	offender_table_free(t);
 }
 
