@@ -320,7 +320,9 @@ static void run(struct msc_glue *g, struct mflow *mf, int phase)
 {
 	int r;
 
-	g->to_server = phase <= 2;
+	/* phases 1, 2 and 5 (logging, as the CRS's 980130 on the inbound score) speak of the
+	 * request: their alerts name the client as src_ip; 3 and 4 the response's direction */
+	g->to_server = phase <= 2 || phase == 5;
 	r = msc_tx_run_phase(g->ctx, mf->tx, phase, &g->req, on_alert, g);
 	if (r < 0)
 		g->st.errors++;

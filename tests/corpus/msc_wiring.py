@@ -10,6 +10,8 @@ the shared jsonl2pcap tool):
   switches the parser (JSON names as ARGS);
 - anomaly scoring: the blocking rule's alert carries the total score and, with
   SecRuleEngine On, the interception status; a request under the threshold is not blocked;
+- a phase-5 (logging) alert, as the CRS's 980130, names the client as src_ip (the request's
+  direction, as ModSecurity's remote address), not the server;
 - moatd -T reports SecRule problems as file:line and exits 1; a clean file exits 0.
 Usage: msc_wiring.py MOATD JSONL2PCAP
 """
@@ -50,6 +52,8 @@ SecRule REQUEST_METHOD "@rx ." "id:900999,phase:1,pass,nolog"
 SecAction "id:949060,phase:2,pass,nolog,setvar:'tx.anomaly_score=+%{tx.anomaly_score_pl1}'"
 SecRule TX:ANOMALY_SCORE "@ge %{tx.threshold}" \
     "id:949110,phase:2,deny,log,msg:'Inbound Anomaly Score Exceeded (Total Score: %{TX.ANOMALY_SCORE})'"
+SecRule TX:ANOMALY_SCORE "@ge %{tx.threshold}" \
+    "id:980999,phase:5,pass,log,msg:'Inbound anomaly score %{TX.ANOMALY_SCORE} (logging phase)'"
 """
 
 
@@ -128,6 +132,13 @@ def main():
             check(md.get("anomaly_score") == ["5"] and md.get("intercept_status") == ["403"],
                   "sqli: 949110 carries the score and the interception status")
         check(not get("sqli", 900999), "nolog rule writes no alert")
+        # alerts are mapped to requests by the client's address and port: a phase-5 alert
+        # with the server as src_ip would not be found
+        c = get("sqli", 980999)
+        check(len(c) == 1 and
+              c[0]["alert"]["signature"] == "Inbound anomaly score 5 (logging phase)",
+              "sqli: phase-5 alert with the client as src_ip (%r)" %
+              [(e["src_ip"], e["dest_ip"]) for e in alerts.get(None, [])])
         x = get("xss", 941999)
         check(len(x) == 1 and x[0]["alert"]["severity"] == 2,
               "xss: phase-2 ARGS_POST match, WARNING maps to severity 2")
