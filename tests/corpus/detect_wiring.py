@@ -22,22 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from corpus_common import check, csum, finish, write_pcap
 
 
 def ip(a):
@@ -80,10 +65,7 @@ class Conn:
         self.pkt(0, 0x10)
 
     def write(self, path):
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for i, fr in enumerate(self.frames):
-                f.write(struct.pack("<IIII", 1700000000 + i, 0, len(fr), len(fr)) + fr)
+        write_pcap(path, ((1700000000 + i, fr) for i, fr in enumerate(self.frames)))
 
 
 def run(moatd, conn, rules, extra=()):
@@ -243,12 +225,7 @@ def main():
     check(fl and fl[0]["src_ip"] == "198.18.0.1" and fl[0]["flow"]["pkts_toserver"] == 1 and
           fl[0]["app_proto"] == "http", "response-first pickup: flow event reversed")
 
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        return 1
-    print("all checks passed")
-    return 0
-
+    return finish()
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,15 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL " + what)
-    else:
-        print("ok   " + what)
+from corpus_common import check, finish
 
 
 def run(moatd, args):
@@ -114,8 +106,7 @@ def main():
         else:
             check(r.returncode == 0 and "%s:2:" % rules in r.stderr,
                   "-S: bad rule reported as file:line, run continues")
-    print("%d failed" % len(failures))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

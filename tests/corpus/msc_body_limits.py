@@ -11,21 +11,11 @@
 - ProcessPartial (the default): no limit alert, phase 2 runs on every request.
 Usage: msc_body_limits.py MOATD JSONL2PCAP
 """
-import base64
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
+from corpus_common import alerts_by_request, check, finish, http_request, moatd_r, sessions_pcap
 
 RULES = r"""
 SecRuleEngine %s
@@ -38,10 +28,9 @@ SecRule ARGS_POST:p "@streq evil" "id:100,phase:2,pass,log,msg:'phase 2 ran'"
 
 
 def req(rid, ctype, body):
-    h = [["Host", "example.test"], ["User-Agent", "msc-body-limits"],
-         ["Content-Type", ctype], ["Content-Length", str(len(body))]]
-    return {"id": rid, "method": "POST", "uri": "/post", "version": "HTTP/1.1", "headers": h,
-            "body_b64": base64.b64encode(body).decode()}
+    return http_request(rid, "POST", "/post", [("Host", "example.test"),
+                                               ("User-Agent", "msc-body-limits"),
+                                               ("Content-Type", ctype)], body)
 
 
 def multipart(fields, files):
@@ -70,21 +59,13 @@ def run(d, moatd, pcap, mapping, engine, action):
     rules = os.path.join(d, "rules-%s-%s.conf" % (engine, action or "default"))
     with open(rules, "w") as f:
         f.write(RULES % (engine, "SecRequestBodyLimitAction " + action if action else ""))
-    out = os.path.join(d, "out-%s-%s" % (engine, action or "default"))
-    os.mkdir(out)
-    p = subprocess.run([moatd, "-r", pcap, "-S", rules, "-l", out], capture_output=True,
-                       text=True)
+    p, events = moatd_r(moatd, pcap, os.path.join(d, "out-%s-%s" % (engine, action or "default")),
+                        rules)
     check(p.returncode == 0, "%s/%s: moatd -r exits 0%s"
           % (engine, action, "" if p.returncode == 0 else
              " (%d: %s)" % (p.returncode, p.stderr[-300:])))
-    alerts = {}
-    for line in open(os.path.join(out, "eve.json")):
-        e = json.loads(line)
-        if e.get("event_type") != "alert":
-            continue
-        rid = mapping.get("%s:%s" % (e["src_ip"], e["src_port"]))
-        alerts.setdefault(rid, []).append(e["alert"])
-    return alerts
+    return {rid: [e["alert"] for e in es]
+            for rid, es in alerts_by_request(events, mapping).items()}
 
 
 def sids(alerts, rid):
@@ -97,14 +78,7 @@ def main():
         return 2
     moatd, j2p = sys.argv[1:3]
     with tempfile.TemporaryDirectory(prefix="msc_body_limits.") as d:
-        jl = os.path.join(d, "c.jsonl")
-        with open(jl, "w") as f:
-            for r in REQS:
-                f.write(json.dumps(r) + "\n")
-        pcap, mp = os.path.join(d, "c.pcap"), os.path.join(d, "map.json")
-        subprocess.run([sys.executable, j2p, jl, pcap, "--map", mp], check=True,
-                       stderr=subprocess.DEVNULL)
-        mapping = json.load(open(mp))  # "src_ip:src_port" -> request id
+        pcap, mapping = sessions_pcap(j2p, REQS, d)
 
         a = run(d, moatd, pcap, mapping, "On", "Reject")
         big = [x for x in a.get("big", []) if x["signature_id"] == 0]
@@ -141,8 +115,7 @@ def main():
             check(all(sids(a, r) == [100] for r in ("big", "nofiles", "upload", "small")),
                   "%s: no limit alert, phase 2 runs on every request (%r)"
                   % (action or "default", {r: sids(a, r) for r in a}))
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

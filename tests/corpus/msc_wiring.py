@@ -15,21 +15,12 @@ the shared jsonl2pcap tool):
 - moatd -T reports SecRule problems as file:line and exits 1; a clean file exits 0.
 Usage: msc_wiring.py MOATD JSONL2PCAP
 """
-import base64
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
+from corpus_common import alerts_by_request, check, finish, http_request, moatd_r, sessions_pcap
 
 RULES = r"""
 SecRuleEngine On
@@ -58,11 +49,8 @@ SecRule TX:ANOMALY_SCORE "@ge %{tx.threshold}" \
 
 
 def req(rid, method="GET", uri="/", headers=(), body=b""):
-    h = [["Host", "example.test"], ["User-Agent", "msc-wiring"]] + [list(x) for x in headers]
-    if body:
-        h.append(["Content-Length", str(len(body))])
-    return {"id": rid, "method": method, "uri": uri, "version": "HTTP/1.1", "headers": h,
-            "body_b64": base64.b64encode(body).decode()}
+    return http_request(rid, method, uri, [("Host", "example.test"), ("User-Agent", "msc-wiring")]
+                        + list(headers), body)
 
 
 def main():
@@ -83,27 +71,10 @@ def main():
                 b'{"user": {"name": "mallory"}}'),
             req("clean", uri="/index.html?q=hello"),
         ]
-        jl = os.path.join(d, "c.jsonl")
-        with open(jl, "w") as f:
-            for r in reqs:
-                f.write(json.dumps(r) + "\n")
-        pcap, mp = os.path.join(d, "c.pcap"), os.path.join(d, "map.json")
-        subprocess.run([sys.executable, j2p, jl, pcap, "--map", mp], check=True,
-                       stderr=subprocess.DEVNULL)
-        out = os.path.join(d, "out")
-        os.mkdir(out)
-        p = subprocess.run([moatd, "-r", pcap, "-S", rules, "-l", out], capture_output=True,
-                           text=True)
+        pcap, mapping = sessions_pcap(j2p, reqs, d)
+        p, events = moatd_r(moatd, pcap, os.path.join(d, "out"), rules)
         check(p.returncode == 0, "moatd -r exits 0 (%d: %s)" % (p.returncode, p.stderr[-300:]))
-        mapping = {v: k for k, v in json.load(open(mp)).items()}
-        alerts = {}
-        for line in open(os.path.join(out, "eve.json")):
-            e = json.loads(line)
-            if e.get("event_type") != "alert":
-                continue
-            key = "%s:%s" % (e["src_ip"], e["src_port"])
-            rid = next((r for r, k in mapping.items() if k == key), None)
-            alerts.setdefault(rid, []).append(e)
+        alerts = alerts_by_request(events, mapping)
 
         def get(rid, sid):
             return [a for a in alerts.get(rid, []) if a["alert"]["signature_id"] == sid]
@@ -157,8 +128,7 @@ def main():
         check("secrules: 1 loaded" in t.stdout, "moatd -T counts the SecRules")
         t = subprocess.run([moatd, "-T", "-S", rules], capture_output=True, text=True)
         check(t.returncode == 0, "moatd -T on a clean file exits 0")
-    print("%d failures" % len(failures))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

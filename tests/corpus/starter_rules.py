@@ -10,7 +10,6 @@
 - no starter rule fires on the benign corpus (corpus/crs/benign.jsonl, 2,500 requests).
 Usage: starter_rules.py MOATD JSONL2PCAP RULES_FILE CORPUS_DIR
 """
-import json
 import os
 import re
 import struct
@@ -18,14 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
+from corpus_common import alerts_by_request, check, csum, finish, moatd_r, sessions_pcap, write_pcap
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
@@ -74,15 +66,6 @@ def request(i, method, uri, ua):
 
 # The shared jsonl2pcap makes HTTP sessions only; a SYN burst is a few lines of pcap, written
 # here (no packet library in the dependencies for it).
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def syn(src, dst, sport, dport):
     a, b = bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))
     tcp = struct.pack("!HHIIBBHHH", sport, dport, 1000, 0, 5 << 4, 0x02, 64240, 0, 0)
@@ -103,22 +86,15 @@ def write_scan_pcap(path):
     for n in range(40):
         pkts.append((t + n * 0.05, syn("198.18.0.68", "198.18.1.2", 41000 + n, 80)))
     pkts.sort(key=lambda p: p[0])
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for ts, p in pkts:
-            sec = int(ts)
-            f.write(struct.pack("<IIII", sec, int((ts - sec) * 1e6), len(p), len(p)) + p)
+    write_pcap(path, pkts)
 
 
-def moatd_r(moatd, pcap, rules, logdir):
-    os.makedirs(logdir)
-    r = subprocess.run([moatd, "-r", pcap, "-S", rules, "-l", logdir, "-k", "none"],
-                       capture_output=True, text=True, timeout=600)
+def alerts(moatd, pcap, rules, logdir):
+    r, events = moatd_r(moatd, pcap, logdir, rules, ["-k", "none"])
     if r.returncode != 0:
         print(r.stdout + r.stderr, file=sys.stderr)
         raise SystemExit("moatd -r %s exited %d" % (pcap, r.returncode))
-    with open(os.path.join(logdir, "eve.json")) as f:
-        return [e for e in map(json.loads, f) if e.get("event_type") == "alert"]
+    return [e for e in events if e.get("event_type") == "alert"]
 
 
 def main():
@@ -154,17 +130,12 @@ def main():
           % (sorted(sids - covered), sorted(covered - sids)))
 
     with tempfile.TemporaryDirectory(prefix="starter_rules.") as d:
-        jl, pcap, mapf = (os.path.join(d, n) for n in ("attacks.jsonl", "attacks.pcap", "map.json"))
-        with open(jl, "w") as f:
-            for i, (_, method, uri, ua) in enumerate(SAMPLES):
-                f.write(json.dumps(request(i, method, uri, ua)) + "\n")
-        subprocess.run([j2p, jl, pcap, "--map", mapf], check=True, timeout=120)
-        with open(mapf) as f:
-            mapping = json.load(f)
-        fired = {}
-        for e in moatd_r(moatd, pcap, rules, os.path.join(d, "attacks")):
-            rid = mapping.get("%s:%s" % (e["src_ip"], e["src_port"]))
-            fired.setdefault(rid, set()).add(e["alert"]["signature_id"])
+        pcap, mapping = sessions_pcap(
+            j2p, [request(i, method, uri, ua) for i, (_, method, uri, ua) in enumerate(SAMPLES)],
+            d, "attacks")
+        fired = {rid: {e["alert"]["signature_id"] for e in es} for rid, es in
+                 alerts_by_request(alerts(moatd, pcap, rules, os.path.join(d, "attacks")),
+                                   mapping).items()}
         for i, (want, method, uri, ua) in enumerate(SAMPLES):
             got = fired.get("s%d" % i, set())
             check(got == want, "%s %s (UA %.20s): sids %s, want %s"
@@ -172,9 +143,8 @@ def main():
 
         scan = os.path.join(d, "scan.pcap")
         write_scan_pcap(scan)
-        alerts = moatd_r(moatd, scan, rules, os.path.join(d, "scan"))
         by_src = {}
-        for e in alerts:
+        for e in alerts(moatd, scan, rules, os.path.join(d, "scan")):
             by_src.setdefault(e["src_ip"], []).append(e["alert"]["signature_id"])
         check(by_src.get("198.18.0.66") == [9100050],
               "25 SYNs to closed ports in 2.5 s: one 9100050 alert (got %s)"
@@ -182,17 +152,13 @@ def main():
         check("198.18.0.67" not in by_src, "19 SYNs (under the count): no alert")
         check("198.18.0.68" not in by_src, "40 SYNs to port 80: no alert")
 
-        bpcap = os.path.join(d, "benign.pcap")
-        subprocess.run([j2p, os.path.join(corpus, "crs", "benign.jsonl"), bpcap], check=True,
-                       timeout=300)
-        benign = moatd_r(moatd, bpcap, rules, os.path.join(d, "benign"))
+        bpcap, _ = sessions_pcap(j2p, os.path.join(corpus, "crs", "benign.jsonl"), d, "benign")
         hits = {}
-        for e in benign:
+        for e in alerts(moatd, bpcap, rules, os.path.join(d, "benign")):
             hits[e["alert"]["signature_id"]] = hits.get(e["alert"]["signature_id"], 0) + 1
         check(not hits, "benign corpus (2,500 requests): no starter alert (got %s)" % hits)
 
-    print("%d checks failed" % len(failures) if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
