@@ -35,6 +35,9 @@ import subprocess
 import sys
 import tempfile
 
+from corpus_common import csum
+
+
 # test dir name -> why moat and tshark legitimately differ on that capture
 KNOWN_DIFFERENT = {
     "http-connect-fragmented": "after a successful CONNECT tshark treats the tunnel as opaque "
@@ -242,14 +245,6 @@ def gen_jsonl(path, n, seed):
                 r["body_b64"] = base64.b64encode(body).decode()
             f.write(json.dumps(r) + "\n")
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 class PcapOut:

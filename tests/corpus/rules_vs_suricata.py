@@ -19,6 +19,9 @@ import subprocess
 import sys
 import tempfile
 
+from corpus_common import csum
+
+
 ALPHA = b"abAB:/\x00\x01\x02\x04"
 
 
@@ -95,14 +98,6 @@ def rand_rule(rng, sid):
         opts.append('content:"%s"; within:%d;' % (content_str(rand_bytes(rng, 1, 2)), rng.randint(2, 6)))
     return 'alert udp any any -> any any (msg:"r%d"; %s sid:%d; rev:1;)' % (sid, " ".join(opts), sid)
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def write_pcap(path, payloads):
