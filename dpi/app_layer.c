@@ -66,13 +66,15 @@ int app_layer_new(const struct app_layer_config *cfg, struct eve_writer *w,
 		  struct app_layer **ret_a)
 {
 	struct app_layer *a = calloc(1, sizeof(*a));
+	struct http_config hc = cfg->http;
 	int r;
 
 	if (!a)
 		return -ENOMEM;
 	a->cfg = *cfg;
 	a->w = w;
-	r = http_engine_new(&cfg->http, &a->http);
+	hc.track_files = cfg->fileinfo_events; /* file sizes and uploads without kept bodies */
+	r = http_engine_new(&hc, &a->http);
 	if (r < 0) {
 		free(a);
 		return r;
@@ -147,11 +149,16 @@ static void write_event(struct app_layer *a, json_t *o)
 	json_decref(o);
 }
 
-static void write_fileinfo(struct app_layer *a, struct flow *f, const struct http_tx *tx,
-			   json_t *http, uint64_t ts_us, bool response);
+/* What one fileinfo event is written from: HTTP (NULL: the text path, a->http_text). */
+struct fileinfo_ctx {
+	struct app_layer *a;
+	struct flow *f;
+	const struct http_tx *tx;
+	json_t *http;
+	uint64_t ts_us;
+};
 
-static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struct http_tx *tx,
-				uint64_t ts_us, bool response);
+static void write_fileinfos(struct fileinfo_ctx *c);
 
 static void commit_text(struct app_layer *a)
 {
@@ -172,11 +179,8 @@ static void http_tx_text(struct app_layer *a, struct flow *f, const struct http_
 		a->http_text.oom = false;
 		http_tx_eve_text(tx, &a->http_text);
 	}
-	if (a->cfg.fileinfo_events) {
-		if (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3))
-			write_fileinfo_text(a, f, tx, ts_us, false);
-		write_fileinfo_text(a, f, tx, ts_us, true);
-	}
+	if (a->cfg.fileinfo_events)
+		write_fileinfos(&(struct fileinfo_ctx){ a, f, tx, NULL, ts_us });
 	if (a->cfg.http_events) {
 		a->st.events_http++;
 		if (!a->w)
@@ -223,11 +227,8 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 		return;
 	}
 	a->tx_hook(a->tx_hook_ctx, f, tx, http, ts_us);
-	if (a->cfg.fileinfo_events) {
-		if (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3))
-			write_fileinfo(a, f, tx, http, ts_us, false);
-		write_fileinfo(a, f, tx, http, ts_us, true);
-	}
+	if (a->cfg.fileinfo_events)
+		write_fileinfos(&(struct fileinfo_ctx){ a, f, tx, http, ts_us });
 	if (a->cfg.http_events) {
 		app_layer_flow_tuple(f, &t);
 		t.in_iface = a->cfg.in_iface;
@@ -294,71 +295,76 @@ static bool file_name(const struct http_tx *tx, htp_table_t *headers, const char
 	return false;
 }
 
-/* Suricata's "fileinfo" event for a transaction's body: request bodies of PUT, response
- * bodies; size after dechunking and decompression. */
-static void write_fileinfo(struct app_layer *a, struct flow *f, const struct http_tx *tx,
-			   json_t *http, uint64_t ts_us, bool response)
+/* A body as one file, as Suricata names a PUT or POST request body or a response body: size
+ * after dechunking and decompression, within the body limit (TRUNCATED beyond it, as
+ * Suricata's file tracking stops at its request/response-body-limit). False when empty. */
+static bool body_file(const struct http_tx *tx, bool response, struct http_file *ret)
 {
 	htp_tx_t *h = tx->htp;
-	struct eve_tuple t;
-	json_t *o, *fi;
 	const char *name;
-	size_t name_len;
-	uint64_t size;
-	bool complete = response ? tx->response_complete : tx->request_complete;
 
 	if (!h)
-		return;
-	size = response ? (uint64_t)h->response_entity_len : (uint64_t)h->request_entity_len;
-	if (!size)
-		return;
-	app_layer_flow_tuple(f, &t);
-	t.in_iface = a->cfg.in_iface;
-	o = eve_event_new("fileinfo", ts_us, &t, a->cur_pkt_num);
+		return false;
+	*ret = (struct http_file){
+		.size = response ? (uint64_t)h->response_entity_len :
+				   (uint64_t)h->request_entity_len,
+		.complete = response ? tx->response_complete : tx->request_complete,
+	};
+	if (response ? tx->response_body_truncated : tx->request_body_truncated) {
+		uint64_t limit = response ? tx->response_body_limit : tx->request_body_limit;
+
+		ret->size = limit ? MIN(ret->size, limit) : ret->size;
+		ret->complete = false;
+	}
+	if (file_name(tx, response ? h->response_headers : h->request_headers, &name,
+		      &ret->name_len))
+		ret->name = (const uint8_t *)name;
+	return ret->size > 0;
+}
+
+static void write_fileinfo(struct fileinfo_ctx *c, const struct http_file *file)
+{
+	struct eve_tuple t;
+	json_t *o, *fi;
+
+	app_layer_flow_tuple(c->f, &t);
+	t.in_iface = c->a->cfg.in_iface;
+	o = eve_event_new("fileinfo", c->ts_us, &t, c->a->cur_pkt_num);
 	fi = json_object();
 	if (!o || !fi) {
 		json_decref(o);
 		json_decref(fi);
-		a->st.events_written_failed++;
+		c->a->st.events_written_failed++;
 		return;
 	}
-	json_object_set(o, "http", http);
+	json_object_set(o, "http", c->http);
 	json_object_set_new(o, "app_proto", json_string("http"));
-	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
-		json_object_set_new(fi, "filename", json_stringn_nocheck(name, name_len));
-	if (!json_object_get(fi, "filename"))
-		json_object_set_new(fi, "filename", json_string(""));
+	json_object_set_new(fi, "filename",
+			    file->name ?
+				    json_stringn_nocheck((const char *)file->name, file->name_len) :
+				    json_string(""));
 	json_object_set_new(fi, "gaps", json_false());
-	json_object_set_new(fi, "state", json_string(complete ? "CLOSED" : "TRUNCATED"));
+	json_object_set_new(fi, "state", json_string(file->complete ? "CLOSED" : "TRUNCATED"));
 	json_object_set_new(fi, "stored", json_false());
-	json_object_set_new(fi, "size", json_integer((json_int_t)size));
-	json_object_set_new(fi, "tx_id", json_integer((json_int_t)tx->tx_id));
+	json_object_set_new(fi, "size", json_integer((json_int_t)file->size));
+	json_object_set_new(fi, "tx_id", json_integer((json_int_t)c->tx->tx_id));
 	json_object_set_new(o, "fileinfo", fi);
-	a->st.events_fileinfo++;
-	write_event(a, o);
+	c->a->st.events_fileinfo++;
+	write_event(c->a, o);
 }
 
-static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struct http_tx *tx,
-				uint64_t ts_us, bool response)
+/* The same bytes as write_fileinfo(), written as text. */
+static void write_fileinfo_text(struct fileinfo_ctx *c, const struct http_file *file)
 {
-	htp_tx_t *h = tx->htp;
+	struct app_layer *a = c->a;
 	struct eve_tuple t;
 	struct eve_text *b;
-	const char *name;
-	size_t name_len;
-	uint64_t size;
 	bool had_app_proto;
-	bool complete = response ? tx->response_complete : tx->request_complete;
 
-	if (!h)
-		return;
-	size = response ? (uint64_t)h->response_entity_len : (uint64_t)h->request_entity_len;
-	if (!size)
-		return;
 	a->st.events_fileinfo++;
 	if (!a->w)
 		return;
-	app_layer_flow_tuple(f, &t);
+	app_layer_flow_tuple(c->f, &t);
 	t.in_iface = a->cfg.in_iface;
 	/* the object path sets app_proto "http" after "http": in place when the header had
 	 * one, else appended */
@@ -366,7 +372,7 @@ static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struc
 	if (had_app_proto)
 		t.app_proto = "http";
 	b = eve_writer_text(a->w);
-	eve_event_begin_text(b, "fileinfo", ts_us, &t, a->cur_pkt_num);
+	eve_event_begin_text(b, "fileinfo", c->ts_us, &t, a->cur_pkt_num);
 	eve_text_key(b, "http");
 	eve_text_raw(b, a->http_text.p, a->http_text.len);
 	if (!had_app_proto) {
@@ -376,25 +382,52 @@ static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struc
 	eve_text_key(b, "fileinfo");
 	eve_text_raw(b, "{", 1);
 	eve_text_key(b, "filename");
-	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
-		eve_text_str(b, name, name_len);
-	else
-		eve_text_str(b, "", 0);
+	eve_text_str(b, file->name ? (const char *)file->name : "",
+		     file->name ? file->name_len : 0);
 	eve_text_key(b, "gaps");
 	eve_text_raw(b, "false", 5);
 	eve_text_key(b, "state");
-	if (complete)
+	if (file->complete)
 		eve_text_str(b, "CLOSED", 6);
 	else
 		eve_text_str(b, "TRUNCATED", 9);
 	eve_text_key(b, "stored");
 	eve_text_raw(b, "false", 5);
 	eve_text_key(b, "size");
-	eve_text_int(b, (int64_t)size);
+	eve_text_int(b, (int64_t)file->size);
 	eve_text_key(b, "tx_id");
-	eve_text_int(b, (int64_t)tx->tx_id);
+	eve_text_int(b, (int64_t)c->tx->tx_id);
 	eve_text_raw(b, "}}", 2);
 	commit_text(a);
+}
+
+static void write_file(void *user, const struct http_file *file)
+{
+	struct fileinfo_ctx *c = user;
+
+	if (c->http)
+		write_fileinfo(c, file);
+	else
+		write_fileinfo_text(c, file);
+}
+
+/* Suricata's "fileinfo" events of a transaction: the files of a multipart/form-data POST,
+ * else a POST or PUT body as one file; then the response body. */
+static void write_fileinfos(struct fileinfo_ctx *c)
+{
+	const struct http_tx *tx = c->tx;
+	struct http_file bf;
+	int n = http_tx_request_files(tx, write_file, c);
+
+	if (n == -ENOMSG && ((tx->method.len == 4 && !memcmp(tx->method.ptr, "POST", 4)) ||
+			     (tx->method.len == 3 && !memcmp(tx->method.ptr, "PUT", 3)))) {
+		if (body_file(tx, false, &bf))
+			write_file(c, &bf);
+	} else if (n < 0 && n != -ENOMSG) {
+		c->a->st.events_written_failed++;
+	}
+	if (body_file(tx, true, &bf))
+		write_file(c, &bf);
 }
 
 /* A request finished before its response: the tx hook inspects the request side now (on

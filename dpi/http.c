@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/time.h>
 #include <htp/htp.h>
+#include <htp/htp_multipart.h>
 
 #include "eve.h"
 
@@ -26,6 +27,8 @@ struct http_engine {
 struct http_txd {
 	bool reported;
 	bool req_trunc, res_trunc;
+	int8_t req_keep; /* 0: not decided yet, 1: keep the request body, -1: only measure it */
+	uint64_t req_seen, res_seen; /* body bytes measured when not kept */
 	uint8_t *req_body, *res_body;
 	size_t req_len, res_len, req_cap, res_cap;
 	/* raw header blocks as received (for http.header.raw), kept only with bodies */
@@ -139,6 +142,26 @@ static bool body_append(uint8_t **buf, size_t *len, size_t *cap, uint64_t limit,
 	return !cut;
 }
 
+/* Without kept bodies (track_files): the bytes of a body counted against LIMIT; true while
+ * within it. */
+static bool body_measure(uint64_t *seen, uint64_t limit, size_t len)
+{
+	*seen += len;
+	return !limit || *seen <= limit;
+}
+
+/* A POST whose Content-Type is multipart/form-data: its body is kept for its files. */
+static bool is_multipart_post(const htp_tx_t *tx)
+{
+	static const char mime[] = "multipart/form-data";
+	const htp_header_t *h =
+		tx->request_headers ? htp_table_get_c(tx->request_headers, "content-type") : NULL;
+
+	return tx->request_method && bstr_cmp_c(tx->request_method, "POST") == 0 && h && h->value &&
+	       bstr_len(h->value) >= sizeof(mime) - 1 &&
+	       strncasecmp((const char *)bstr_ptr(h->value), mime, sizeof(mime) - 1) == 0;
+}
+
 static int hook_req_body(htp_tx_data_t *d)
 {
 	struct http_conn *c = conn_of(d->tx);
@@ -146,6 +169,14 @@ static int hook_req_body(htp_tx_data_t *d)
 
 	if (!td) {
 		c->st->alloc_failures++;
+		return HTP_OK;
+	}
+	if (!td->req_keep)
+		td->req_keep = c->e->conf.keep_request_body || is_multipart_post(d->tx) ? 1 : -1;
+	if (td->req_keep < 0) {
+		if (d->data && d->len &&
+		    !body_measure(&td->req_seen, c->e->conf.request_body_limit, d->len))
+			td->req_trunc = true;
 		return HTP_OK;
 	}
 	if (d->data && d->len &&
@@ -162,6 +193,12 @@ static int hook_res_body(htp_tx_data_t *d)
 
 	if (!td) {
 		c->st->alloc_failures++;
+		return HTP_OK;
+	}
+	if (!c->e->conf.keep_response_body) {
+		if (d->data && d->len &&
+		    !body_measure(&td->res_seen, c->e->conf.response_body_limit, d->len))
+			td->res_trunc = true;
 		return HTP_OK;
 	}
 	if (d->data && d->len &&
@@ -291,6 +328,8 @@ static void tx_call(struct http_conn *c, htp_tx_t *tx, struct http_txd *td, http
 	t.response_headers_raw = (struct http_view){ td->res_hdr, td->res_hdr_len };
 	t.request_body_truncated = td->req_trunc;
 	t.response_body_truncated = td->res_trunc;
+	t.request_body_limit = c->e->conf.request_body_limit;
+	t.response_body_limit = c->e->conf.response_body_limit;
 	t.htp = tx;
 	if (cb)
 		cb(c->user, &t, c->ts_us);
@@ -366,6 +405,9 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 	}
 	/* Suricata's default-config: IDS personality, response decompression, lzma/bomb caps */
 	htp_config_set_server_personality(e->cfg, HTP_SERVER_IDS);
+	/* the IDS personality lowercases the path; Suricata turns that off (rules and file
+	 * names see the path's case) and so do we */
+	htp_config_set_convert_lowercase(e->cfg, HTP_DECODER_URL_PATH, 0);
 	htp_config_set_log_level(e->cfg, HTP_LOG_ERROR);
 	htp_config_set_tx_auto_destroy(e->cfg, 0);
 	htp_config_set_response_decompression(e->cfg, 1);
@@ -378,13 +420,13 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 	htp_config_set_parse_request_cookies(e->cfg, 0);
 	/* Suricata 7.0.16+ decompresses request bodies too */
 	htp_config_set_request_decompression(e->cfg, 1);
-	if (conf->keep_request_body) {
+	if (conf->keep_request_body || conf->track_files)
 		htp_config_register_request_body_data(e->cfg, hook_req_body);
+	if (conf->keep_request_body)
 		htp_config_register_request_header_data(e->cfg, hook_req_hdr);
-	}
 	if (conf->keep_response_body)
 		htp_config_register_response_header_data(e->cfg, hook_res_hdr);
-	if (conf->keep_response_body)
+	if (conf->keep_response_body || conf->track_files)
 		htp_config_register_response_body_data(e->cfg, hook_res_body);
 	htp_config_register_request_complete(e->cfg, hook_req_complete);
 	htp_config_register_response_complete(e->cfg, hook_res_complete);
@@ -649,6 +691,67 @@ void http_conn_free(struct http_conn *c)
 	free(c->pending[0].buf);
 	free(c->pending[1].buf);
 	free(c);
+}
+
+int http_tx_request_files(const struct http_tx *tx, http_file_cb cb, void *user)
+{
+	static const char mime[] = HTP_MULTIPART_MIME_TYPE;
+	const struct http_view ct = tx->request_content_type;
+	bstr *ctb, *boundary = NULL;
+	uint64_t flags = 0;
+	htp_mpartp_t *mp;
+	htp_multipart_t *m;
+	size_t n, last_file = SIZE_MAX;
+	int found = 0;
+
+	if (!tx->htp || tx->method.len != 4 || memcmp(tx->method.ptr, "POST", 4) != 0 ||
+	    ct.len < sizeof(mime) - 1 ||
+	    strncasecmp((const char *)ct.ptr, mime, sizeof(mime) - 1) != 0)
+		return -ENOMSG;
+	ctb = bstr_dup_mem(ct.ptr, ct.len);
+	if (!ctb)
+		return -ENOMEM;
+	if (htp_mpartp_find_boundary(ctb, &boundary, &flags) != HTP_OK || !boundary) {
+		bstr_free(ctb);
+		return -ENOMSG; /* no boundary: Suricata takes the body as a plain POST body */
+	}
+	bstr_free(ctb);
+	mp = htp_mpartp_create(tx->htp->cfg, boundary, flags); /* owns boundary from here */
+	if (!mp) {
+		bstr_free(boundary);
+		return -ENOMEM;
+	}
+	if (tx->request_body.len)
+		htp_mpartp_parse(mp, tx->request_body.ptr, tx->request_body.len);
+	htp_mpartp_finalize(mp);
+	m = htp_mpartp_get_multipart(mp);
+	n = m && m->parts ? htp_list_size(m->parts) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const htp_multipart_part_t *part = htp_list_get(m->parts, i);
+
+		if (part->type == MULTIPART_PART_FILE && part->file && part->file->filename)
+			last_file = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const htp_multipart_part_t *part = htp_list_get(m->parts, i);
+		struct http_file f;
+
+		if (part->type != MULTIPART_PART_FILE || !part->file || !part->file->filename)
+			continue;
+		f = (struct http_file){
+			.name = bstr_ptr(part->file->filename),
+			.name_len = bstr_len(part->file->filename),
+			.size = part->file->len > 0 ? (uint64_t)part->file->len : 0,
+			/* only the last file can be cut: by the body limit or a missing boundary */
+			.complete = i != last_file ||
+				    (tx->request_complete && !tx->request_body_truncated &&
+				     !(m->flags & HTP_MULTIPART_INCOMPLETE)),
+		};
+		cb(user, &f);
+		found++;
+	}
+	htp_mpartp_destroy(mp);
+	return found;
 }
 
 uint64_t http_conn_tx_count(const struct http_conn *c)

@@ -19,6 +19,9 @@ struct http_config {
 	/* Buffer bodies for inspection (within the limits above). Like Suricata, only when
 	 * detection has rules that read them: off by default. */
 	bool keep_request_body, keep_response_body;
+	/* For fileinfo events without kept bodies: measure bodies against the limits (the
+	 * truncated flags) and keep the bodies of multipart POST requests (their files). */
+	bool track_files;
 };
 /* Suricata 7's defaults: 100 KiB bodies (not kept), 2 decompression layers. */
 void http_config_defaults(struct http_config *c);
@@ -40,10 +43,30 @@ struct http_tx {
 	uint64_t response_message_len, request_message_len;
 	struct http_view request_body, response_body; /* dechunked/decompressed, capped */
 	bool request_body_truncated, response_body_truncated;
+	/* the limits in force (0: none); a truncated body went on past them */
+	uint64_t request_body_limit, response_body_limit;
 	/* header blocks as received (kept with the bodies; capped at 64 KiB) */
 	struct http_view request_headers_raw, response_headers_raw;
 	struct htp_tx_t *htp; /* the libhtp transaction, for headers and extensions */
 };
+
+/* A file of a request body as Suricata logs it (see http_tx_request_files()). */
+struct http_file {
+	const uint8_t *name; /* the part's Content-Disposition filename; valid in the callback */
+	size_t name_len;
+	uint64_t size; /* bytes of the file within the kept body */
+	bool complete; /* its closing boundary was seen and the body was not cut at the limit */
+};
+typedef void (*http_file_cb)(void *user, const struct http_file *file);
+
+/*
+ * The files of a POST multipart/form-data request, as Suricata 7 extracts them: every part
+ * with a filename, parsed from the kept request body (request_body_limit) by libhtp's
+ * multipart parser; CB is called for each in body order. Returns how many (0: a multipart
+ * body without files, which Suricata does not log either), -ENOMSG for any other request
+ * (Suricata logs a POST or PUT body as one file named by the URI: the caller does), -ENOMEM.
+ */
+int http_tx_request_files(const struct http_tx *tx, http_file_cb cb, void *user);
 
 /* Called once per transaction: when both directions are complete, or at close for one that
  * started but never completed. `user` is the pointer given to http_conn_new(). */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for dpi/http.c: libhtp glue fed with byte streams directly. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -22,6 +24,10 @@ struct seen_tx {
 	char req_body[256], res_body[256];
 	size_t req_body_len, res_body_len;
 	bool req_trunc, res_trunc, complete;
+	int files_rc; /* http_tx_request_files() */
+	char file_name[4][32];
+	uint64_t file_size[4];
+	bool file_complete[4];
 };
 
 struct fixture {
@@ -40,13 +46,27 @@ static void copy_view(char *dst, size_t size, struct http_view v)
 	dst[v.ptr ? n : 0] = '\0';
 }
 
+static void on_file(void *user, const struct http_file *f)
+{
+	struct seen_tx *s = user;
+	int i = s->files_rc++;
+
+	assert_true(i < 4);
+	copy_view(s->file_name[i], sizeof(s->file_name[i]),
+		  (struct http_view){ f->name, f->name_len });
+	s->file_size[i] = f->size;
+	s->file_complete[i] = f->complete;
+}
+
 static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 {
 	struct fixture *fx = user;
 	struct seen_tx *s;
+	int r;
 
 	assert_true(fx->ntx < MAX_TX);
 	s = &fx->tx[fx->ntx++];
+	memset(s, 0, sizeof(*s));
 	copy_view(s->method, sizeof(s->method), tx->method);
 	copy_view(s->uri, sizeof(s->uri), tx->uri_raw);
 	copy_view(s->norm, sizeof(s->norm), tx->uri_norm);
@@ -64,6 +84,9 @@ static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	s->tx_id = tx->tx_id;
 	s->length = tx->response_message_len;
 	s->complete = tx->request_complete && tx->response_complete;
+	r = http_tx_request_files(tx, on_file, s);
+	assert_int_equal(r < 0 ? 0 : r, s->files_rc);
+	s->files_rc = r;
 }
 
 static int setup_limits(void **state, uint64_t req_limit)
@@ -266,6 +289,70 @@ static void test_http_uri_normalized_by_libhtp(void **state)
 	assert_string_equal(fx->tx[0].uri, "/a/./b/../c%2Fd?q=%41");
 	/* dot segments removed, %2F decoded by the IDS personality; query left as sent */
 	assert_string_equal(fx->tx[0].norm, "/a/c/d?q=%41");
+}
+
+/* Suricata turns off the IDS personality's lowercasing: http.uri keeps the path's case. */
+static void test_http_uri_case_kept(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /AllWork/./Dull%2FBoy?Q=A HTTP/1.0\r\n\r\n";
+
+	run(fx, req, strlen(req), "HTTP/1.0 200 OK\r\n\r\n", 19, 0);
+	assert_int_equal(fx->ntx, 1);
+	assert_string_equal(fx->tx[0].norm, "/AllWork/Dull/Boy?Q=A");
+}
+
+#define MP_HEAD(len)                                                                          \
+	"POST /up HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n" \
+	"Content-Length: " len "\r\n\r\n"
+#define MP_FILE(name, data)                                                              \
+	"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"" name "\"\r\n" \
+	"Content-Type: application/octet-stream\r\n\r\n" data "\r\n"
+#define MP_TEXT(data) "--XyZ\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\n" data "\r\n"
+
+/* The files of a multipart POST as Suricata logs them: each part with a filename, its size,
+ * in body order; text parts are no files; a missing last boundary leaves the last one
+ * incomplete; any other request is not multipart (-ENOMSG). */
+static void test_http_request_files(void **state)
+{
+	struct fixture *fx = *state;
+	static const char body[] = MP_TEXT("hello") MP_FILE("a.txt", "0123456789")
+		MP_FILE("b.bin", "xyz") "--XyZ--\r\n";
+	static const char cut[] = MP_FILE("c.txt", "abcdef");
+	static const char text[] = MP_TEXT("only text") "--XyZ--\r\n";
+	char req[1024];
+
+	snprintf(req, sizeof(req), MP_HEAD("%zu") "%s", strlen(body), body);
+	run(fx, req, strlen(req), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38, 7);
+	assert_int_equal(fx->ntx, 1);
+	assert_int_equal(fx->tx[0].files_rc, 2);
+	assert_string_equal(fx->tx[0].file_name[0], "a.txt");
+	assert_int_equal(fx->tx[0].file_size[0], 10);
+	assert_string_equal(fx->tx[0].file_name[1], "b.bin");
+	assert_int_equal(fx->tx[0].file_size[1], 3);
+	assert_true(fx->tx[0].file_complete[0] && fx->tx[0].file_complete[1]);
+
+	fx->ntx = 0;
+	snprintf(req, sizeof(req), MP_HEAD("%zu") "%s", strlen(cut), cut);
+	run(fx, req, strlen(req), "", 0, 0);
+	assert_int_equal(fx->tx[0].files_rc, 1);
+	assert_string_equal(fx->tx[0].file_name[0], "c.txt");
+	assert_false(fx->tx[0].file_complete[0]);
+
+	fx->ntx = 0;
+	snprintf(req, sizeof(req), MP_HEAD("%zu") "%s", strlen(text), text);
+	run(fx, req, strlen(req), "", 0, 0);
+	assert_int_equal(fx->tx[0].files_rc, 0);
+
+	fx->ntx = 0;
+	snprintf(req, sizeof(req),
+		 "POST /form HTTP/1.1\r\nHost: h\r\nContent-Type: "
+		 "application/x-www-form-urlencoded\r\nContent-Length: 3\r\n\r\na=b");
+	run(fx, req, strlen(req), "", 0, 0);
+	assert_int_equal(fx->tx[0].files_rc, -ENOMSG);
+	fx->ntx = 0;
+	run(fx, simple_req, strlen(simple_req), "", 0, 0);
+	assert_int_equal(fx->tx[0].files_rc, -ENOMSG);
 }
 
 static void test_http_gap_stops_direction(void **state)
@@ -543,6 +630,8 @@ int main(void)
 			test_http_request_without_response_reported_at_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_uri_normalized_by_libhtp, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_http_uri_case_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_request_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_gap_stops_direction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_garbage_never_crashes, setup, teardown),
 		cmocka_unit_test(test_http_probe),
