@@ -17,21 +17,9 @@
 
 #include "datapath/datapath.h"
 #include "lib/lib.h"
+#include "check.h"
 #include "policyd/bans.h"
 #include "policyd/state.h"
-
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fprintf(stderr, "\n");                                          \
-		}                                                                       \
-	} while (0)
 
 static char tmpdir[] = "/tmp/moat-test-bans-XXXXXX";
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -303,6 +291,5 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf -- %s", tmpdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmpdir);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

@@ -30,26 +30,7 @@
 
 #include "datapath/datapath.h"
 #include "lib/lib.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fprintf(stderr, "\n");                                          \
-		}                                                                       \
-	} while (0)
-
-static void section(const char *name, int fails_before)
-{
-	printf("%s %s\n", failures == fails_before ? "ok  " : "FAIL", name);
-	fflush(stdout);
-}
+#include "check.h"
 
 /* ---- frames ---- */
 
@@ -1253,6 +1234,5 @@ int main(void)
 	test_http_full();
 	test_veth(); /* last: moves this process into a new network namespace */
 
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

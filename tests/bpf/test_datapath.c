@@ -30,21 +30,8 @@
 #include "datapath/datapath.h"
 #include "datapath/dp_internal.h"
 #include "lib/lib.h"
+#include "check.h"
 #include "frames.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			failures++;                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fprintf(stderr, "\n");                                          \
-		}                                                                       \
-	} while (0)
 
 /* ---- running frames ---- */
 
@@ -146,12 +133,6 @@ static void del(struct ctx *c, struct moat_dp_entry e)
 	int r = moat_dp_delete(c->dp, &e);
 
 	CHECK(r == 0, "delete %s: %s", moat_dp_kind_name(e.kind), moat_dp_errmsg(c->dp));
-}
-
-static void section(const char *name, int fails_before)
-{
-	printf("%s %s\n", failures == fails_before ? "ok  " : "FAIL", name);
-	fflush(stdout);
 }
 
 /* ---- cases ---- */
@@ -1143,6 +1124,5 @@ int main(void)
 	test_pin_adoption();
 	test_attach(); /* last: moves this process into a new network namespace */
 
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }
