@@ -421,27 +421,46 @@ static char *digits(char *p, unsigned int v, int n)
 
 void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len)
 {
-	time_t sec = (time_t)(ts_us / 1000000);
+	/* the date and time up to the seconds, per thread, for the second formatted last:
+	 * events come in bursts within a second, and gmtime_r() takes glibc's time zone lock */
+	static __thread uint64_t last_sec = UINT64_MAX;
+	static __thread char last[20]; /* "2009-11-24T21:27:09" */
+	uint64_t sec = ts_us / 1000000;
 	char tmp[EVE_TS_LEN], *p = tmp;
-	struct tm tm;
+	size_t n;
 
-	/* digits by hand: strftime + snprintf were a few percent of an offline run */
-	gmtime_r(&sec, &tm);
-	p = digits(p, (unsigned int)(tm.tm_year + 1900) % 10000, 4);
-	*p++ = '-';
-	p = digits(p, (unsigned int)tm.tm_mon + 1, 2);
-	*p++ = '-';
-	p = digits(p, (unsigned int)tm.tm_mday, 2);
-	*p++ = 'T';
-	p = digits(p, (unsigned int)tm.tm_hour, 2);
-	*p++ = ':';
-	p = digits(p, (unsigned int)tm.tm_min, 2);
-	*p++ = ':';
-	p = digits(p, (unsigned int)tm.tm_sec, 2);
+	if (sec != last_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		/* digits by hand: strftime + snprintf were a few percent of an offline run */
+		gmtime_r(&t, &tm);
+		p = digits(last, (unsigned int)(tm.tm_year + 1900) % 10000, 4);
+		*p++ = '-';
+		p = digits(p, (unsigned int)tm.tm_mon + 1, 2);
+		*p++ = '-';
+		p = digits(p, (unsigned int)tm.tm_mday, 2);
+		*p++ = 'T';
+		p = digits(p, (unsigned int)tm.tm_hour, 2);
+		*p++ = ':';
+		p = digits(p, (unsigned int)tm.tm_min, 2);
+		*p++ = ':';
+		digits(p, (unsigned int)tm.tm_sec, 2);
+		last_sec = sec;
+	}
+	memcpy(tmp, last, sizeof(last) - 1);
+	p = tmp + sizeof(last) - 1;
 	*p++ = '.';
 	p = digits(p, (unsigned int)(ts_us % 1000000), 6);
 	memcpy(p, "+0000", 6);
-	snprintf(buf, len, "%s", tmp);
+	if (!len)
+		return;
+	/* as snprintf(buf, len, "%s", tmp) */
+	n = (size_t)(p + 5 - tmp);
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
 }
 
 void eve_format_ip(uint8_t family, const uint8_t *a, char *buf, size_t len)

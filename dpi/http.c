@@ -42,8 +42,13 @@ struct http_conn {
 	struct http_engine *e;
 	htp_connp_t *connp;
 	/* the connection's transaction list: libhtp creates it with the connection and
-	 * keeps it to the end; counted before every feed (max_tx) */
+	 * keeps it to the end */
 	htp_list_t *txs;
+	/* its size after the last parser call, while the list is still in the cache: only
+	 * the parser adds transactions (destroying one leaves a NULL in its place), so this
+	 * is the size the next feed's max_tx check would read (one cache miss per feed
+	 * less: 1.5% of an offline run) */
+	size_t ntx;
 	http_tx_cb cb;
 	http_tx_cb req_cb; /* http_conn_set_request_cb() */
 	void *user;
@@ -459,7 +464,7 @@ static void run_deferred(struct http_conn *c)
 
 static size_t live_txs(const struct http_conn *c)
 {
-	return htp_list_size(c->txs) - (size_t)c->destroyed;
+	return c->ntx - (size_t)c->destroyed;
 }
 
 /* One libhtp call; returns bytes consumed, or SIZE_MAX when the direction died. */
@@ -476,6 +481,7 @@ static size_t feed_once(struct http_conn *c, int dir, const uint8_t *data, size_
 		r = htp_connp_req_data(c->connp, &t, data, len);
 	else
 		r = htp_connp_res_data(c->connp, &t, data, len);
+	c->ntx = htp_list_size(c->txs);
 	run_deferred(c);
 	if (r == HTP_STREAM_ERROR) {
 		c->st->parse_errors++;

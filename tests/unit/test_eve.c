@@ -60,6 +60,16 @@ static void test_eve_timestamp_has_microseconds_and_zone(void **state)
 	assert_string_equal(ts, "2024-02-29T23:59:59.999999+0000");
 	eve_format_timestamp(4102444800000000ULL, ts, sizeof(ts));
 	assert_string_equal(ts, "2100-01-01T00:00:00.000000+0000");
+	/* the seconds part is kept per thread: the same second again, the next, an earlier */
+	eve_format_timestamp(4102444800000001ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2100-01-01T00:00:00.000001+0000");
+	eve_format_timestamp(4102444801000000ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2100-01-01T00:00:01.000000+0000");
+	eve_format_timestamp(1259097429000001ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2009-11-24T21:17:09.000001+0000");
+	/* a short buffer gets the beginning, terminated, as snprintf would */
+	eve_format_timestamp(1259097429534255ULL, ts, 11);
+	assert_string_equal(ts, "2009-11-24");
 }
 
 static void test_eve_ipv6_uncompressed_like_suricata(void **state)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Unit tests for dpi/http.c: libhtp glue fed with byte streams directly. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -195,6 +196,46 @@ static void test_http_pipelined_requests_in_order(void **state)
 	assert_string_equal(fx->tx[2].method, "HEAD");
 	assert_int_equal(fx->tx[2].status, 301);
 	assert_int_equal(fx->tx[2].tx_id, 2);
+}
+
+/* max_tx: unanswered requests beyond the cap stop the connection (counted once); answered
+ * ones are destroyed and never count, however many there are */
+static void test_http_max_tx_refuses_unanswered(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA";
+	struct http_engine *e;
+	struct http_config cfg;
+	struct http_conn *c;
+
+	http_config_defaults(&cfg);
+	cfg.max_tx = 3;
+	assert_int_equal(http_engine_new(&cfg, &e), 0);
+	c = http_conn_new(e, on_tx, fx, &fx->st, 0);
+	assert_non_null(c);
+	for (int i = 0; i < 4; i++) /* the 4th finds 3 live: not over the cap */
+		assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 1), 0);
+	assert_int_equal(fx->st.tx_refused, 0);
+	assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 2), -EPROTO);
+	assert_int_equal(fx->st.tx_refused, 1);
+	assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 3), -EPROTO);
+	assert_int_equal(fx->st.tx_refused, 1);
+	http_conn_free(c);
+
+	/* twelve answered transactions: each destroyed once reported */
+	c = http_conn_new(e, on_tx, fx, &fx->st, 0);
+	assert_non_null(c);
+	fx->ntx = 0;
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 4), 0);
+		assert_int_equal(http_conn_data(c, 1, (const uint8_t *)res, strlen(res), 5), 0);
+	}
+	assert_int_equal(fx->ntx, 12);
+	assert_int_equal(fx->st.tx_refused, 1);
+	assert_int_equal(http_conn_tx_count(c), 12);
+	http_conn_free(c);
+	http_engine_free(e);
 }
 
 static void test_http_chunked_body_dechunked(void **state)
@@ -533,6 +574,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_one_byte_segments_same_result, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_pipelined_requests_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_max_tx_refuses_unanswered, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_chunked_body_dechunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_gzip_response_decompressed, setup,
