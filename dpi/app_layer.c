@@ -245,10 +245,10 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 /* The file name of a body as Suricata names it: Content-Disposition's filename parameter,
  * else the request URI's path. False when there is none. Not checked for UTF-8 (the object
  * path uses json_stringn_nocheck; both must write the same bytes). */
-static bool file_name(const struct http_tx *tx, htp_table_t *headers, const char **ret_p,
-		      size_t *ret_n)
+static bool file_name(const struct http_tx *tx, bool response, const char **ret_p, size_t *ret_n)
 {
-	htp_header_t *cd = headers ? htp_table_get_c(headers, "content-disposition") : NULL;
+	const htp_header_t *cd =
+		response ? tx->response_content_disposition : tx->request_content_disposition;
 
 	if (cd && cd->value) {
 		const char *v = (const char *)bstr_ptr(cd->value);
@@ -324,7 +324,7 @@ static void write_fileinfo(struct app_layer *a, struct flow *f, const struct htt
 	}
 	json_object_set(o, "http", http);
 	json_object_set_new(o, "app_proto", json_string("http"));
-	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
+	if (file_name(tx, response, &name, &name_len))
 		json_object_set_new(fi, "filename", json_stringn_nocheck(name, name_len));
 	if (!json_object_get(fi, "filename"))
 		json_object_set_new(fi, "filename", json_string(""));
@@ -376,7 +376,7 @@ static void write_fileinfo_text(struct app_layer *a, struct flow *f, const struc
 	eve_text_key(b, "fileinfo");
 	eve_text_raw(b, "{", 1);
 	eve_text_key(b, "filename");
-	if (file_name(tx, response ? h->response_headers : h->request_headers, &name, &name_len))
+	if (file_name(tx, response, &name, &name_len))
 		eve_text_str(b, name, name_len);
 	else
 		eve_text_str(b, "", 0);

@@ -43,6 +43,8 @@ struct http_tx {
 	/* header blocks as received (kept with the bodies; capped at 64 KiB) */
 	struct http_view request_headers_raw, response_headers_raw;
 	struct htp_tx_t *htp; /* the libhtp transaction, for headers and extensions */
+	/* each side's Content-Disposition header (NULL: none), for fileinfo's file name */
+	const struct htp_header_t *request_content_disposition, *response_content_disposition;
 };
 
 /* Called once per transaction: when both directions are complete, or at close for one that
