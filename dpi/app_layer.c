@@ -468,6 +468,7 @@ static void connect_reset(struct app_layer *a, struct flow *f, struct app_flow *
 	http_conn_free(af->http);
 	a->cur_flow = NULL;
 	af->http = NULL;
+	f->app_hot[0] = f->app_hot[1] = NULL;
 	af->connect_reset = false;
 	af->proto = APP_PROTO_UNKNOWN;
 	af->probe_no[0] = af->probe_no[1] = false;
@@ -549,6 +550,8 @@ static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int 
 		af->proto = APP_PROTO_FAILED;
 		return;
 	}
+	f->app_hot[0] = af->http;
+	f->app_hot[1] = http_conn_parser(af->http);
 	if (a->tx_hook)
 		http_conn_set_request_cb(af->http, on_http_request);
 	/* held bytes of the other direction first if it is the request side */
@@ -621,6 +624,7 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		a->cur_flow = NULL;
 		http_conn_free(af->http);
 		af->http = NULL;
+		f->app_hot[0] = f->app_hot[1] = NULL;
 	}
 	if (af && af->proto == APP_PROTO_UNKNOWN && !af->was_http && f->key.proto == IPPROTO_TCP &&
 	    (af->probe_len[0] || af->probe_len[1] || af->probe_no[0] || af->probe_no[1])) {

@@ -714,6 +714,11 @@ void http_conn_free(struct http_conn *c)
 	free(c);
 }
 
+const void *http_conn_parser(const struct http_conn *c)
+{
+	return c->connp;
+}
+
 uint64_t http_conn_tx_count(const struct http_conn *c)
 {
 	return htp_list_size(htp_connp_get_connection(c->connp)->transactions);

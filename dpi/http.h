@@ -88,6 +88,8 @@ void http_conn_close(struct http_conn *c, uint64_t ts_us);
 /* Frees (calls http_conn_close() first if it was not). NULL is fine. */
 void http_conn_free(struct http_conn *c);
 uint64_t http_conn_tx_count(const struct http_conn *c);
+/* The libhtp parser of the connection, read on every feed (for prefetching only). */
+const void *http_conn_parser(const struct http_conn *c);
 /* Bytes of DIR that libhtp has not consumed yet (held while it waited for the other side,
  * e.g. a client's tunnelled bytes after CONNECT). Valid until the next call on C. */
 size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret_data);
