@@ -108,6 +108,37 @@ static inline void sb_put(struct eve_text *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/*
+ * How many bytes of s[0..n) come before the first one JSON needs escaped (below 0x20, '"',
+ * '\\'). Eight at a time (the strings of events rarely hold any: the byte loop was 4% of an
+ * offline run's instructions): a word has such a byte iff one of the classic "has a byte
+ * below k" / "has a zero byte" tests fires (exact for the word as a whole); the byte loop
+ * then finds which.
+ */
+static size_t plain_prefix(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, q, bs;
+
+		memcpy(&v, s + i, 8);
+		q = v ^ (ones * '"');
+		bs = v ^ (ones * '\\');
+		if (((v - ones * 0x20) & ~v & highs) | ((q - ones) & ~q & highs) |
+		    ((bs - ones) & ~bs & highs))
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\')
+			break;
+	}
+	return i;
+}
+
 static void sb_string(struct eve_text *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -115,12 +146,14 @@ static void sb_string(struct eve_text *b, const char *s, size_t n)
 
 	sb_put(b, "\"", 1);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		char esc[6];
 		size_t el = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+		i += plain_prefix(s + i, n - i);
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		sb_put(b, s + run, i - run);
 		run = i + 1;
 		esc[0] = '\\';
