@@ -309,11 +309,25 @@ void eve_text_int(struct eve_text *b, int64_t v)
 
 void eve_text_key(struct eve_text *b, const char *key)
 {
-	if (b->len && b->p[b->len - 1] != '{')
-		sb_put(b, ",", 1);
-	sb_put(b, "\"", 1);
-	sb_put(b, key, strlen(key));
-	sb_put(b, "\":", 2);
+	size_t n = strlen(key);
+	char *p;
+
+	/* one capacity check for the 4 + n bytes (four sb_put() calls were 2% of an offline
+	 * run's instructions) */
+	if (b->len + n + 4 > b->cap) {
+		sb_grow(b, n + 4);
+		if (b->oom)
+			return;
+	}
+	p = b->p + b->len;
+	if (b->len && p[-1] != '{')
+		*p++ = ',';
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	b->len = (size_t)(p - b->p);
 }
 
 /* jansson's rules for a JSON string (utf.c): shortest form only, no surrogates, nothing
@@ -452,6 +466,18 @@ static char *digits(char *p, unsigned int v, int n)
 	return p + n;
 }
 
+/* As snprintf(buf, len, "%s", s) for the N bytes of s: snprintf's format parsing was 2% of
+ * an offline run's instructions. */
+static void copy_bounded(char *buf, size_t len, const char *s, size_t n)
+{
+	if (!len)
+		return;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len)
 {
 	/* the date and time up to the seconds, per thread, for the second formatted last:
@@ -460,7 +486,6 @@ void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len)
 	static __thread char last[20]; /* "2009-11-24T21:27:09" */
 	uint64_t sec = ts_us / 1000000;
 	char tmp[EVE_TS_LEN], *p = tmp;
-	size_t n;
 
 	if (sec != last_sec) {
 		time_t t = (time_t)sec;
@@ -486,14 +511,7 @@ void eve_format_timestamp(uint64_t ts_us, char *buf, size_t len)
 	*p++ = '.';
 	p = digits(p, (unsigned int)(ts_us % 1000000), 6);
 	memcpy(p, "+0000", 6);
-	if (!len)
-		return;
-	/* as snprintf(buf, len, "%s", tmp) */
-	n = (size_t)(p + 5 - tmp);
-	if (n > len - 1)
-		n = len - 1;
-	memcpy(buf, tmp, n);
-	buf[n] = '\0';
+	copy_bounded(buf, len, tmp, (size_t)(p + 5 - tmp));
 }
 
 void eve_format_ip(uint8_t family, const uint8_t *a, char *buf, size_t len)
@@ -509,16 +527,24 @@ void eve_format_ip(uint8_t family, const uint8_t *a, char *buf, size_t len)
 			if (v >= 10)
 				*p++ = (char)('0' + v / 10 % 10);
 			*p++ = (char)('0' + v % 10);
-			*p++ = i < 3 ? '.' : '\0';
+			*p++ = '.';
 		}
-		snprintf(buf, len, "%s", tmp);
+		copy_bounded(buf, len, tmp, (size_t)(p - 1 - tmp));
 		return;
 	}
 	/* Suricata writes IPv6 uncompressed, four hex digits per group */
-	snprintf(buf, len,
-		 "%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x:%02x%02x", a[0],
-		 a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13],
-		 a[14], a[15]);
+	{
+		static const char hex[] = "0123456789abcdef";
+		char tmp[40], *p = tmp;
+
+		for (int i = 0; i < 16; i++) {
+			*p++ = hex[a[i] >> 4];
+			*p++ = hex[a[i] & 15];
+			if (i % 2 && i < 15)
+				*p++ = ':';
+		}
+		copy_bounded(buf, len, tmp, (size_t)(p - tmp));
+	}
 }
 
 const char *eve_proto_name(uint8_t proto)

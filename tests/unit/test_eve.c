@@ -148,6 +148,16 @@ static void test_eve_ipv6_uncompressed_like_suricata(void **state)
 	assert_string_equal(buf, "198.18.100.9");
 	eve_format_ip(4, (const uint8_t[]){ 0, 0, 0, 0 }, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0");
+	eve_format_ip(6, (const uint8_t[16]){ 0xff, 0xff, [15] = 1 }, buf, sizeof(buf));
+	assert_string_equal(buf, "ffff:0000:0000:0000:0000:0000:0000:0001");
+	/* short buffers get the beginning, terminated, as snprintf would */
+	eve_format_ip(4, (const uint8_t[]){ 198, 18, 100, 9 }, buf, 5);
+	assert_string_equal(buf, "198.");
+	eve_format_ip(6, a, buf, 8);
+	assert_string_equal(buf, "fe80:00");
+	buf[0] = 'x';
+	eve_format_ip(4, (const uint8_t[]){ 1, 2, 3, 4 }, buf, 0);
+	assert_int_equal(buf[0], 'x');
 }
 
 static void test_eve_event_common_fields(void **state)
