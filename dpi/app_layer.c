@@ -246,10 +246,10 @@ static void on_http_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 /* The file name of a body as Suricata names it: Content-Disposition's filename parameter,
  * else the request URI's path. False when there is none. Not checked for UTF-8 (the object
  * path uses json_stringn_nocheck; both must write the same bytes). */
-static bool file_name(const struct http_tx *tx, htp_table_t *headers, const char **ret_p,
-		      size_t *ret_n)
+static bool file_name(const struct http_tx *tx, bool response, const char **ret_p, size_t *ret_n)
 {
-	htp_header_t *cd = headers ? htp_table_get_c(headers, "content-disposition") : NULL;
+	const htp_header_t *cd =
+		response ? tx->response_content_disposition : tx->request_content_disposition;
 
 	if (cd && cd->value) {
 		const char *v = (const char *)bstr_ptr(cd->value);
@@ -316,8 +316,7 @@ static bool body_file(const struct http_tx *tx, bool response, struct http_file 
 		ret->size = limit ? MIN(ret->size, limit) : ret->size;
 		ret->complete = false;
 	}
-	if (file_name(tx, response ? h->response_headers : h->request_headers, &name,
-		      &ret->name_len))
+	if (file_name(tx, response, &name, &ret->name_len))
 		ret->name = (const uint8_t *)name;
 	return ret->size > 0;
 }
@@ -501,6 +500,7 @@ static void connect_reset(struct app_layer *a, struct flow *f, struct app_flow *
 	http_conn_free(af->http);
 	a->cur_flow = NULL;
 	af->http = NULL;
+	f->app_hot[0] = f->app_hot[1] = NULL;
 	af->connect_reset = false;
 	af->proto = APP_PROTO_UNKNOWN;
 	af->probe_no[0] = af->probe_no[1] = false;
@@ -582,6 +582,8 @@ static void probe(struct app_layer *a, struct flow *f, struct app_flow *af, int 
 		af->proto = APP_PROTO_FAILED;
 		return;
 	}
+	f->app_hot[0] = af->http;
+	f->app_hot[1] = http_conn_parser(af->http);
 	if (a->tx_hook)
 		http_conn_set_request_cb(af->http, on_http_request);
 	/* held bytes of the other direction first if it is the request side */
@@ -654,6 +656,7 @@ static void on_flow_end(void *ctx, struct flow *f, int reason)
 		a->cur_flow = NULL;
 		http_conn_free(af->http);
 		af->http = NULL;
+		f->app_hot[0] = f->app_hot[1] = NULL;
 	}
 	if (af && af->proto == APP_PROTO_UNKNOWN && !af->was_http && f->key.proto == IPPROTO_TCP &&
 	    (af->probe_len[0] || af->probe_len[1] || af->probe_no[0] || af->probe_no[1])) {

@@ -50,6 +50,10 @@ struct flow {
 	bool alerted; /* free for the app layer (flow.alerted) */
 	uint32_t app_flags; /* free for the app layer */
 	void *app_state; /* owned by the app layer; freed in flow_end */
+	/* set by the app layer: objects it reads for every data packet of the flow besides
+	 * app_state (its parser's); the worker prefetches them with app_state as soon as the
+	 * flow is found. NULL, or live until the app layer clears them. */
+	const void *app_hot[2];
 	struct tcp_session tcp; /* TCP flows only */
 
 	/* table internals */

@@ -48,6 +48,8 @@ struct http_tx {
 	/* header blocks as received (kept with the bodies; capped at 64 KiB) */
 	struct http_view request_headers_raw, response_headers_raw;
 	struct htp_tx_t *htp; /* the libhtp transaction, for headers and extensions */
+	/* each side's Content-Disposition header (NULL: none), for fileinfo's file name */
+	const struct htp_header_t *request_content_disposition, *response_content_disposition;
 };
 
 /* A file of a request body as Suricata logs it (see http_tx_request_files()). */
@@ -109,6 +111,8 @@ void http_conn_close(struct http_conn *c, uint64_t ts_us);
 /* Frees (calls http_conn_close() first if it was not). NULL is fine. */
 void http_conn_free(struct http_conn *c);
 uint64_t http_conn_tx_count(const struct http_conn *c);
+/* The libhtp parser of the connection, read on every feed (for prefetching only). */
+const void *http_conn_parser(const struct http_conn *c);
 /* Bytes of DIR that libhtp has not consumed yet (held while it waited for the other side,
  * e.g. a client's tunnelled bytes after CONNECT). Valid until the next call on C. */
 size_t http_conn_pending(const struct http_conn *c, int dir, const uint8_t **ret_data);

@@ -271,10 +271,18 @@ int worker_process(struct worker *w, int linktype, const uint8_t *frame, size_t 
 		return DECODE_OK;
 	}
 	if (p->proto == IPPROTO_TCP) {
-		/* the app layer's flow state is read when the segment's data is delivered:
-		 * start fetching it while the reassembly works */
+		/* the app layer's flow state (and its parser's) is read when the segment's
+		 * data is delivered: start fetching it while the reassembly works (each was a
+		 * cache miss costing 1-2% of an offline run) */
 		if (f->app_state)
 			__builtin_prefetch(f->app_state);
+		if (f->app_hot[0]) {
+			/* the connection's flags sit in its second line */
+			__builtin_prefetch(f->app_hot[0]);
+			__builtin_prefetch((const char *)f->app_hot[0] + 64);
+		}
+		if (f->app_hot[1])
+			__builtin_prefetch(f->app_hot[1]);
 		tcp_reasm_packet(&w->reasm, &f->tcp, p, dir, &w->ops, f);
 		update_flow_state(f);
 	} else if (w->ops.packet) {

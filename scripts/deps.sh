@@ -14,6 +14,7 @@ PKGS=(
     libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev nettle-dev libmicrohttpd-dev
     iproute2 iputils-ping netcat-openbsd curl python3 python3-yaml tshark tcpreplay
     libmodsecurity-dev modsecurity-crs libxml2-dev
+    libjemalloc-dev
 )
 
 want_suricata=0

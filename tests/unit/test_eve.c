@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "dpi/eve.h"
 
@@ -60,6 +61,76 @@ static void test_eve_timestamp_has_microseconds_and_zone(void **state)
 	assert_string_equal(ts, "2024-02-29T23:59:59.999999+0000");
 	eve_format_timestamp(4102444800000000ULL, ts, sizeof(ts));
 	assert_string_equal(ts, "2100-01-01T00:00:00.000000+0000");
+	/* the seconds part is kept per thread: the same second again, the next, an earlier */
+	eve_format_timestamp(4102444800000001ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2100-01-01T00:00:00.000001+0000");
+	eve_format_timestamp(4102444801000000ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2100-01-01T00:00:01.000000+0000");
+	eve_format_timestamp(1259097429000001ULL, ts, sizeof(ts));
+	assert_string_equal(ts, "2009-11-24T21:17:09.000001+0000");
+	/* a short buffer gets the beginning, terminated, as snprintf would */
+	eve_format_timestamp(1259097429534255ULL, ts, 11);
+	assert_string_equal(ts, "2009-11-24");
+}
+
+/* eve_text_str() writes a string as jansson does (json_dumps of json_stringn): random
+ * strings of every length to 40 over an alphabet of plain bytes, all the bytes JSON
+ * escapes, DEL and UTF-8 sequences, so that escapes land at every offset of the 8-byte
+ * scan and in its byte tail. */
+static void test_eve_text_str_equals_jansson(void **state)
+{
+	static const char *const atoms[] = { "a",
+					     "Z",
+					     "0",
+					     " ",
+					     "/",
+					     "~",
+					     "\x7f",
+					     "\"",
+					     "\\",
+					     "\n",
+					     "\r",
+					     "\t",
+					     "\b",
+					     "\f",
+					     "\x01",
+					     "\x1f",
+					     "\xc3\xa9",
+					     "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80" };
+	char buf[256];
+	unsigned int seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		size_t n = 0, want = (size_t)(round % 41);
+		struct eve_text t = { 0 };
+		json_t *js;
+		char *ref;
+
+		while (n < want) {
+			const char *a;
+
+			seed = seed * 1103515245u + 12345u;
+			/* mostly plain bytes, as in real events */
+			a = atoms[(seed >> 16) % 8 < 6 ? (seed >> 20) % 6 : (seed >> 20) % 19];
+			memcpy(buf + n, a, strlen(a));
+			n += strlen(a);
+		}
+		if (round % 97 == 0)
+			buf[n++] = '\0'; /* an embedded NUL: \u0000 */
+		js = json_stringn(buf, n);
+		assert_non_null(js);
+		ref = json_dumps(js, JSON_ENCODE_ANY | JSON_COMPACT);
+		assert_non_null(ref);
+		eve_text_str(&t, buf, n);
+		assert_false(t.oom);
+		assert_int_equal(t.len, strlen(ref));
+		assert_memory_equal(t.p, ref, t.len);
+		free(ref);
+		free(t.p);
+		json_decref(js);
+	}
 }
 
 static void test_eve_ipv6_uncompressed_like_suricata(void **state)
@@ -77,6 +148,16 @@ static void test_eve_ipv6_uncompressed_like_suricata(void **state)
 	assert_string_equal(buf, "198.18.100.9");
 	eve_format_ip(4, (const uint8_t[]){ 0, 0, 0, 0 }, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0");
+	eve_format_ip(6, (const uint8_t[16]){ 0xff, 0xff, [15] = 1 }, buf, sizeof(buf));
+	assert_string_equal(buf, "ffff:0000:0000:0000:0000:0000:0000:0001");
+	/* short buffers get the beginning, terminated, as snprintf would */
+	eve_format_ip(4, (const uint8_t[]){ 198, 18, 100, 9 }, buf, 5);
+	assert_string_equal(buf, "198.");
+	eve_format_ip(6, a, buf, 8);
+	assert_string_equal(buf, "fe80:00");
+	buf[0] = 'x';
+	eve_format_ip(4, (const uint8_t[]){ 1, 2, 3, 4 }, buf, 0);
+	assert_int_equal(buf[0], 'x');
 }
 
 static void test_eve_event_common_fields(void **state)
@@ -601,6 +682,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eve_timestamp_has_microseconds_and_zone),
+		cmocka_unit_test(test_eve_text_str_equals_jansson),
 		cmocka_unit_test(test_eve_ipv6_uncompressed_like_suricata),
 		cmocka_unit_test(test_eve_event_common_fields),
 		cmocka_unit_test(test_eve_flow_event_shape),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <htp/htp.h>
 
 #include "dpi/http.h"
 #include "dpi/eve.h"
@@ -218,6 +219,110 @@ static void test_http_pipelined_requests_in_order(void **state)
 	assert_string_equal(fx->tx[2].method, "HEAD");
 	assert_int_equal(fx->tx[2].status, 301);
 	assert_int_equal(fx->tx[2].tx_id, 2);
+}
+
+/* max_tx: unanswered requests beyond the cap stop the connection (counted once); answered
+ * ones are destroyed and never count, however many there are */
+static void test_http_max_tx_refuses_unanswered(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "GET /x HTTP/1.1\r\nHost: h\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA";
+	struct http_engine *e;
+	struct http_config cfg;
+	struct http_conn *c;
+
+	http_config_defaults(&cfg);
+	cfg.max_tx = 3;
+	assert_int_equal(http_engine_new(&cfg, &e), 0);
+	c = http_conn_new(e, on_tx, fx, &fx->st, 0);
+	assert_non_null(c);
+	for (int i = 0; i < 4; i++) /* the 4th finds 3 live: not over the cap */
+		assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 1), 0);
+	assert_int_equal(fx->st.tx_refused, 0);
+	assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 2), -EPROTO);
+	assert_int_equal(fx->st.tx_refused, 1);
+	assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 3), -EPROTO);
+	assert_int_equal(fx->st.tx_refused, 1);
+	http_conn_free(c);
+
+	/* twelve answered transactions: each destroyed once reported */
+	c = http_conn_new(e, on_tx, fx, &fx->st, 0);
+	assert_non_null(c);
+	fx->ntx = 0;
+	for (int i = 0; i < 12; i++) {
+		assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, strlen(req), 4), 0);
+		assert_int_equal(http_conn_data(c, 1, (const uint8_t *)res, strlen(res), 5), 0);
+	}
+	assert_int_equal(fx->ntx, 12);
+	assert_int_equal(fx->st.tx_refused, 1);
+	assert_int_equal(http_conn_tx_count(c), 12);
+	http_conn_free(c);
+	http_engine_free(e);
+}
+
+static void expect_view_is(struct http_view v, htp_table_t *t, const char *name)
+{
+	htp_header_t *h = htp_table_get_c(t, name);
+
+	if (!h || !h->value) {
+		assert_null(v.ptr);
+		return;
+	}
+	assert_ptr_equal(v.ptr, bstr_ptr(h->value));
+	assert_int_equal(v.len, bstr_len(h->value));
+}
+
+static void headers_cb(void *user, const struct http_tx *tx, uint64_t ts_us)
+{
+	unsigned int *n = user;
+	htp_table_t *rq = tx->htp->request_headers, *rs = tx->htp->response_headers;
+	htp_header_t *cd;
+
+	expect_view_is(tx->user_agent, rq, "user-agent");
+	expect_view_is(tx->cookie, rq, "cookie");
+	expect_view_is(tx->referer, rq, "referer");
+	expect_view_is(tx->request_content_type, rq, "content-type");
+	expect_view_is(tx->response_content_type, rs, "content-type");
+	expect_view_is(tx->location, rs, "location");
+	expect_view_is(tx->set_cookie, rs, "set-cookie");
+	cd = htp_table_get_c(rq, "content-disposition");
+	assert_ptr_equal(tx->request_content_disposition, cd);
+	cd = htp_table_get_c(rs, "content-disposition");
+	assert_ptr_equal(tx->response_content_disposition, cd);
+	(*n)++;
+}
+
+/* The header views (found in one walk over each table) are what libhtp's own lookup
+ * returns: case, duplicates, NUL bytes inside names (libhtp's comparison skips them: the
+ * response's "Location\0" comes first and wins over "Location"), near misses. */
+static void test_http_header_views_match_libhtp_lookup(void **state)
+{
+	struct fixture *fx = *state;
+	static const char req[] = "POST /u HTTP/1.1\r\nHost: h\r\n"
+				  "Content-Typ: no\r\ncontent-typeX: no\r\n"
+				  "USER-AGENT: first\r\nuser-agent: second\r\n"
+				  "Coo\0kie: nul-inside\r\nCookie: plain\r\n"
+				  "Referer\0\0: nul-after\r\n"
+				  "Content-Disposition: form-data; filename=\"a.txt\"\r\n"
+				  "Content-Length: 2\r\n\r\nab"
+				  "GET /v HTTP/1.1\r\nHost: h\r\nx: y\r\n\r\n";
+	static const char res[] = "HTTP/1.1 200 OK\r\nSet-Cookie: 1\r\nSET-COOKIE: 2\r\n"
+				  "Location\0: /nul\r\nLocation: /plain\r\n"
+				  "Content-Type: text/plain\r\n"
+				  "content-disposition: attachment\r\n"
+				  "Content-Length: 1\r\n\r\nA"
+				  "HTTP/1.1 204 No Content\r\n\r\n";
+	struct http_conn *c;
+	unsigned int n = 0;
+
+	c = http_conn_new(fx->e, headers_cb, &n, &fx->st, 0);
+	assert_non_null(c);
+	assert_int_equal(http_conn_data(c, 0, (const uint8_t *)req, sizeof(req) - 1, 1), 0);
+	assert_int_equal(http_conn_data(c, 1, (const uint8_t *)res, sizeof(res) - 1, 2), 0);
+	http_conn_close(c, 3);
+	http_conn_free(c);
+	assert_int_equal(n, 2);
 }
 
 static void test_http_chunked_body_dechunked(void **state)
@@ -620,6 +725,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_http_one_byte_segments_same_result, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_pipelined_requests_in_order, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_max_tx_refuses_unanswered, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_http_header_views_match_libhtp_lookup, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_http_chunked_body_dechunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_gzip_response_decompressed, setup,
