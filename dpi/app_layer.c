@@ -302,6 +302,7 @@ static bool body_file(const struct http_tx *tx, bool response, struct http_file 
 {
 	htp_tx_t *h = tx->htp;
 	const char *name;
+	uint64_t limit;
 
 	if (!h)
 		return false;
@@ -310,9 +311,11 @@ static bool body_file(const struct http_tx *tx, bool response, struct http_file 
 				   (uint64_t)h->request_entity_len,
 		.complete = response ? tx->response_complete : tx->request_complete,
 	};
-	if (response ? tx->response_body_truncated : tx->request_body_truncated) {
-		uint64_t limit = response ? tx->response_body_limit : tx->request_body_limit;
-
+	/* libhtp's entity length counts the whole body: past the limit, kept or not, the
+	 * file stops at it */
+	limit = response ? tx->response_body_limit : tx->request_body_limit;
+	if ((response ? tx->response_body_truncated : tx->request_body_truncated) ||
+	    (limit && ret->size > limit)) {
 		ret->size = limit ? MIN(ret->size, limit) : ret->size;
 		ret->complete = false;
 	}

@@ -27,8 +27,6 @@ struct http_engine {
 struct http_txd {
 	bool reported;
 	bool req_trunc, res_trunc;
-	int8_t req_keep; /* 0: not decided yet, 1: keep the request body, -1: only measure it */
-	uint64_t req_seen, res_seen; /* body bytes measured when not kept */
 	uint8_t *req_body, *res_body;
 	size_t req_len, res_len, req_cap, res_cap;
 	/* raw header blocks as received (for http.header.raw), kept only with bodies */
@@ -147,14 +145,6 @@ static bool body_append(uint8_t **buf, size_t *len, size_t *cap, uint64_t limit,
 	return !cut;
 }
 
-/* Without kept bodies (track_files): the bytes of a body counted against LIMIT; true while
- * within it. */
-static bool body_measure(uint64_t *seen, uint64_t limit, size_t len)
-{
-	*seen += len;
-	return !limit || *seen <= limit;
-}
-
 /* A POST whose Content-Type is multipart/form-data: its body is kept for its files. */
 static bool is_multipart_post(const htp_tx_t *tx)
 {
@@ -170,18 +160,14 @@ static bool is_multipart_post(const htp_tx_t *tx)
 static int hook_req_body(htp_tx_data_t *d)
 {
 	struct http_conn *c = conn_of(d->tx);
-	struct http_txd *td = txd_get(d->tx);
+	struct http_txd *td;
 
+	/* track_files alone: only a multipart POST's body, for its files */
+	if (!c->e->conf.keep_request_body && !is_multipart_post(d->tx))
+		return HTP_OK;
+	td = txd_get(d->tx);
 	if (!td) {
 		c->st->alloc_failures++;
-		return HTP_OK;
-	}
-	if (!td->req_keep)
-		td->req_keep = c->e->conf.keep_request_body || is_multipart_post(d->tx) ? 1 : -1;
-	if (td->req_keep < 0) {
-		if (d->data && d->len &&
-		    !body_measure(&td->req_seen, c->e->conf.request_body_limit, d->len))
-			td->req_trunc = true;
 		return HTP_OK;
 	}
 	if (d->data && d->len &&
@@ -198,12 +184,6 @@ static int hook_res_body(htp_tx_data_t *d)
 
 	if (!td) {
 		c->st->alloc_failures++;
-		return HTP_OK;
-	}
-	if (!c->e->conf.keep_response_body) {
-		if (d->data && d->len &&
-		    !body_measure(&td->res_seen, c->e->conf.response_body_limit, d->len))
-			td->res_trunc = true;
 		return HTP_OK;
 	}
 	if (d->data && d->len &&
@@ -488,7 +468,7 @@ int http_engine_new(const struct http_config *conf, struct http_engine **ret_e)
 		htp_config_register_request_header_data(e->cfg, hook_req_hdr);
 	if (conf->keep_response_body)
 		htp_config_register_response_header_data(e->cfg, hook_res_hdr);
-	if (conf->keep_response_body || conf->track_files)
+	if (conf->keep_response_body)
 		htp_config_register_response_body_data(e->cfg, hook_res_body);
 	htp_config_register_request_complete(e->cfg, hook_req_complete);
 	htp_config_register_response_complete(e->cfg, hook_res_complete);

@@ -19,8 +19,8 @@ struct http_config {
 	/* Buffer bodies for inspection (within the limits above). Like Suricata, only when
 	 * detection has rules that read them: off by default. */
 	bool keep_request_body, keep_response_body;
-	/* For fileinfo events without kept bodies: measure bodies against the limits (the
-	 * truncated flags) and keep the bodies of multipart POST requests (their files). */
+	/* For fileinfo events without kept bodies: keep the bodies of multipart POST requests
+	 * (their files); sizes come from libhtp's entity lengths. */
 	bool track_files;
 };
 /* Suricata 7's defaults: 100 KiB bodies (not kept), 2 decompression layers. */
