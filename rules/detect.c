@@ -958,22 +958,39 @@ static bool tx_seen(struct detect_ctx *ctx, struct detect_flow *f, const struct 
 	return false;
 }
 
+/* The port group of PORT, or an empty database when no rule of the set has a fast pattern. */
+static const struct mpm *pg_get(const struct port_groups *g, uint16_t port)
+{
+	static const struct mpm none;
+
+	return g->n_seg ? pg_lookup(g, port) : &none;
+}
+
 int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct detect_input *in,
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
-	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT];
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only;
 	int matches = 0;
 
 	ctx->st.scans++;
 	if (flow)
 		flow_bind(flow, rs);
 	ctx->n_list = 0;
-	/* pkt_data patterns of the rules this input's direction can match */
-	if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
-		pm = &rs->pkt_sub[PKT_SUB_TOSERVER];
-	else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
-		pm = &rs->pkt_sub[PKT_SUB_TOCLIENT];
+	/* pkt_data patterns of the rules this input's protocol, direction and server port
+	 * can match (see struct port_groups) */
+	if (in->pkt.ip_proto != IPPROTO_TCP) {
+		if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
+			pm = &rs->pkt_non_tcp[0];
+		else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
+			pm = &rs->pkt_non_tcp[1];
+	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER) {
+		pm = pg_get(&rs->pg[PG_TOSERVER], in->pkt.dport);
+		only = pg_get(&rs->pg[PG_ONLY_TOSERVER], in->pkt.dport);
+	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT) {
+		pm = pg_get(&rs->pg[PG_TOCLIENT], in->pkt.sport);
+		only = pg_get(&rs->pg[PG_ONLY_TOCLIENT], in->pkt.sport);
+	}
 	for (int b = 0; b < DETECT_BUF_MAX; b++) {
 		const struct mpm *m =
 			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
@@ -981,7 +998,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 
 		/* With stream data only packet-only rules inspect the packet (lists_match). */
 		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
-			m = &rs->pkt_sub[PKT_SUB_ONLY];
+			m = only;
 		arg[0] = ctx;
 		arg[1] = (void *)m;
 
