@@ -958,6 +958,22 @@ static bool tx_seen(struct detect_ctx *ctx, struct detect_flow *f, const struct 
 	return false;
 }
 
+/*
+ * Whether the packet's payload is the end of the stream's new bytes (data in order): the
+ * stream scan, whose database (pm in detect_run) holds every pkt_data pattern of the
+ * packet-only rules too, finds whatever pattern the packet holds, so the packet need not be
+ * scanned again for the packet-only rules' patterns.
+ */
+static bool pkt_in_stream(const struct detect_input *in)
+{
+	const uint8_t *p = in->buf[DETECT_BUF_PKT].data, *s = in->buf[DETECT_BUF_STREAM].data;
+	size_t pl = in->buf[DETECT_BUF_PKT].len, sl = in->buf[DETECT_BUF_STREAM].len;
+
+	if (!p || !s || sl < in->stream_new_off || sl - in->stream_new_off < pl)
+		return false;
+	return memcmp(s + sl - pl, p, pl) == 0;
+}
+
 /* The port group of PORT, or an empty database when no rule of the set has a fast pattern. */
 static const struct mpm *pg_get(const struct port_groups *g, uint16_t port)
 {
@@ -970,7 +986,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
-	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only;
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only, *small = NULL;
 	int matches = 0;
 
 	ctx->st.scans++;
@@ -987,22 +1003,35 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER) {
 		pm = pg_get(&rs->pg[PG_TOSERVER], in->pkt.dport);
 		only = pg_get(&rs->pg[PG_ONLY_TOSERVER], in->pkt.dport);
+		small = &rs->pkt_small[0];
 	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT) {
 		pm = pg_get(&rs->pg[PG_TOCLIENT], in->pkt.sport);
 		only = pg_get(&rs->pg[PG_ONLY_TOCLIENT], in->pkt.sport);
+		small = &rs->pkt_small[1];
 	}
-	for (int b = 0; b < DETECT_BUF_MAX; b++) {
-		const struct mpm *m =
-			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
+	/* b == DETECT_BUF_MAX: the packet again, for the packet-only rules of small payloads */
+	for (int b = 0; b <= DETECT_BUF_MAX; b++) {
+		const struct mpm *m = b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ?
+					      pm :
+					      &rs->mpm[b % DETECT_BUF_MAX];
+		int src = b == DETECT_BUF_MAX ? DETECT_BUF_PKT : b;
 		void *arg[2];
 
 		/* With stream data only packet-only rules inspect the packet (lists_match). */
 		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
 			m = only;
+		if (b == DETECT_BUF_MAX) {
+			if (!small || !in->buf[DETECT_BUF_STREAM].data ||
+			    in->pkt.dsize >= PKT_SMALL_DSIZE)
+				continue;
+			m = small;
+		}
+		if (src == DETECT_BUF_PKT && pkt_in_stream(in))
+			continue;
 		arg[0] = ctx;
 		arg[1] = (void *)m;
 
-		if (!in->buf[b].data || !m->db || in->buf[b].len > UINT32_MAX)
+		if (!in->buf[src].data || !m->db || in->buf[src].len > UINT32_MAX)
 			continue;
 		if (b == DETECT_BUF_STREAM) {
 			if (scan_stream(ctx, flow, in, m) < 0) {
@@ -1012,8 +1041,8 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 			}
 			continue;
 		}
-		if (hs_scan(m->db, (const char *)in->buf[b].data, (unsigned int)in->buf[b].len, 0,
-			    ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
+		if (hs_scan(m->db, (const char *)in->buf[src].data, (unsigned int)in->buf[src].len,
+			    0, ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
 			for (size_t i = 0; i < ctx->n_list; i++)
 				ctx->cand[ctx->list[i]] = 0;
 			return -EIO;

@@ -83,7 +83,11 @@ struct ruleset {
 	 * inputs with stream data.
 	 */
 	struct mpm pkt_only;
-	struct port_groups pg[PG_MAX]; /* rules that can match TCP, for TCP packets */
+	/* rules that can match TCP, for TCP packets; PG_ONLY_* without the small ones */
+	struct port_groups pg[PG_MAX];
+	/* to_server, to_client: the packet-only rules of TCP whose dsize admits only payloads
+	 * shorter than PKT_SMALL_DSIZE, scanned besides PG_ONLY_* on such packets only */
+	struct mpm pkt_small[2];
 	struct mpm pkt_non_tcp[2]; /* to_server, to_client: rules that can match other packets */
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
@@ -91,6 +95,11 @@ struct ruleset {
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
+
+/* Packet-only rules whose dsize admits no payload this long or longer are left out of the
+ * PG_ONLY_* port groups (see struct ruleset's pkt_small): most such rules (dsize:<N,
+ * dsize:N) look for short messages, bulk data segments are longer. */
+#define PKT_SMALL_DSIZE 700
 
 /* The group of a packet's key port (see struct port_groups). */
 static inline const struct mpm *pg_lookup(const struct port_groups *g, uint16_t port)

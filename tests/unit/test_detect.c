@@ -952,16 +952,19 @@ static bool pexpr_match(const struct pexpr *e, uint16_t port)
 }
 
 struct pg_rule {
-	int proto, flow, sp, dp; /* indexes into pg_protos, pg_flows, pexprs */
-	bool bidir, only;
+	int proto, flow, sp, dp, dsize; /* indexes into pg_protos, pg_flows, pexprs, pg_dsizes */
+	bool bidir;
 };
 
 static const char *const pg_protos[] = { "tcp", "udp", "ip" };
 static const char *const pg_flows[] = { "", "flow:to_server;", "flow:to_client;" };
+/* packet-only rules by dsize, small payloads only (< PKT_SMALL_DSIZE) or not */
+static const char *const pg_dsizes[] = { "", "dsize:>0;", "dsize:<100;", "dsize:<=800;" };
 
-/* Whether R's header admits a packet (UDP when udp, else TCP) of direction DIR (flags). */
+/* Whether R's header admits a packet (UDP when udp, else TCP) of direction DIR (flags) and
+ * payload size DSIZE. */
 static bool pg_admits(const struct pg_rule *r, bool udp, uint32_t dir, uint16_t sport,
-		      uint16_t dport)
+		      uint16_t dport, size_t dsize)
 {
 	const struct pexpr *sp = &pexprs[r->sp], *dp = &pexprs[r->dp];
 	bool fwd = pexpr_match(sp, sport) && pexpr_match(dp, dport);
@@ -971,15 +974,17 @@ static bool pg_admits(const struct pg_rule *r, bool udp, uint32_t dir, uint16_t 
 		return false;
 	if (r->flow && dir != (r->flow == 1 ? DETECT_PKT_TO_SERVER : DETECT_PKT_TO_CLIENT))
 		return false;
+	if ((r->dsize == 2 && dsize >= 100) || (r->dsize == 3 && dsize > 800))
+		return false;
 	return fwd || rev;
 }
 
 /*
  * Port groups (per protocol, direction and server port, see ruleset_int.h) never lose an
  * alert: random rules (tcp/udp/ip, ->/<>, flow direction, packet-only, port expressions,
- * fast patterns shared or not, short or not) against packets of both protocols, every
- * direction, with and without stream data, on ports at and around the groups' bounds,
- * compared with what their headers admit.
+ * packet-only by dsize, fast patterns shared or not, short or not) against packets of both
+ * protocols, every direction, with and without stream data, small and large, on ports at
+ * and around the groups' bounds, compared with what their headers admit.
  */
 static void test_detect_port_groups(void **state)
 {
@@ -988,8 +993,7 @@ static void test_detect_port_groups(void **state)
 	static const uint16_t ports[] = { 0, 1, 79, 80, 81, 443, 1023, 1024, 3389, 8050, 65535 };
 	enum { NP = sizeof(ports) / sizeof(ports[0]) };
 	static const uint32_t dirs[3] = { DETECT_PKT_TO_SERVER, DETECT_PKT_TO_CLIENT, 0 };
-	static const char payload[] = "xx hit \x11 ab longer pattern here xx";
-	const size_t plen = sizeof(payload) - 1;
+	static char payload[1000] = "xx hit \x11 ab longer pattern here xx", sbuf[1003];
 	struct pg_rule rl[NR];
 	size_t cap = NR * 160, len = 0;
 	char *text = malloc(cap);
@@ -1006,7 +1010,7 @@ static void test_detect_port_groups(void **state)
 		r->proto = (int)(lcg(&seed) % 3);
 		r->flow = (int)(lcg(&seed) % 3);
 		r->bidir = lcg(&seed) % 4 == 0;
-		r->only = lcg(&seed) % 3 == 0 && r->proto != 2;
+		r->dsize = r->proto == 2 ? 0 : (int)(lcg(&seed) % 4);
 		/* ip rules take no ports */
 		r->sp = r->proto == 2 || lcg(&seed) % 2 ? 0 : (int)(lcg(&seed) % np);
 		r->dp = r->proto == 2 ? 0 : (int)(lcg(&seed) % np);
@@ -1015,7 +1019,7 @@ static void test_detect_port_groups(void **state)
 			"alert %s any %s %s any %s (msg:\"r\"; %s %s content:\"%s\"; "
 			"sid:%d;)\n",
 			pg_protos[r->proto], pexprs[r->sp].text, r->bidir ? "<>" : "->",
-			pexprs[r->dp].text, pg_flows[r->flow], r->only ? "dsize:>0;" : "",
+			pexprs[r->dp].text, pg_flows[r->flow], pg_dsizes[r->dsize],
 			pats[lcg(&seed) % 4], i + 1);
 		assert_true(len < cap);
 	}
@@ -1024,11 +1028,14 @@ static void test_detect_port_groups(void **state)
 	assert_int_equal(st.loaded, NR);
 	assert_true(st.port_groups > 2);
 	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
-	/* (udp, direction, stream, source port, destination port) */
-	for (int c = 0; c < 2 * 3 * 2 * NP * NP; c++) {
-		bool udp = c % 2, stream = c / 6 % 2;
+	/* (udp, direction, stream: none / other bytes / "old" + the packet's, payload size,
+	 * source port, destination port) */
+	for (int c = 0; c < 2 * 3 * 3 * 2 * NP * NP; c++) {
+		bool udp = c % 2;
+		int stream = c / 6 % 3;
+		size_t plen = c / 18 % 2 ? sizeof(payload) : 40;
 		uint32_t dir = dirs[c / 2 % 3];
-		uint16_t sport = ports[c / 12 % NP], dport = ports[c / 12 / NP];
+		uint16_t sport = ports[c / 36 % NP], dport = ports[c / 36 / NP];
 		struct detect_input in;
 		struct sid_log got = { .n = 0 };
 		bool seen[NR] = { false };
@@ -1043,24 +1050,36 @@ static void test_detect_port_groups(void **state)
 		in.pkt.dport = dport;
 		in.pkt.dsize = (uint32_t)plen;
 		set_buf(&in, PKT, payload, plen);
-		if (stream) {
-			in.pkt.flags |= DETECT_PKT_STREAM;
-			set_buf(&in, DETECT_BUF_STREAM, payload, plen);
+		in.pkt.flags |= stream ? DETECT_PKT_STREAM : 0;
+		/* other bytes: the stream holds none of the patterns, only packet-only rules
+		 * (dsize), which inspect the packet, may alert; the packet's bytes after 3
+		 * inspected ones: every rule may */
+		if (stream == 1) {
+			memset(sbuf, 'n', plen + 3);
+			set_buf(&in, DETECT_BUF_STREAM, sbuf, plen + 3);
+		}
+		if (stream == 2) {
+			memcpy(sbuf, "old", 3);
+			memcpy(sbuf + 3, payload, plen);
+			set_buf(&in, DETECT_BUF_STREAM, sbuf, plen + 3);
+			in.stream_new_off = 3;
 		}
 		assert_true(detect_run(ctx, NULL, &in, log_sid, &got) >= 0);
 		for (int k = 0; k < got.n; k++)
 			seen[got.sids[k] - 1] = true;
 		for (int i = 0; i < NR; i++) {
 			const struct pg_rule *r = &rl[i];
-			bool ok = pg_admits(r, udp, dir, sport, dport);
+			bool ok = pg_admits(r, udp, dir, sport, dport, plen) &&
+				  (stream != 1 || r->dsize);
 
 			if (ok != seen[i])
-				fail_msg("sid %d (%s %s %s %s %s): %s dir %u stream %d ports %u -> "
-					 "%u: alerted %d, header admits %d",
-					 i + 1, pg_protos[r->proto], pexprs[r->sp].text,
-					 r->bidir ? "<>" : "->", pexprs[r->dp].text,
-					 pg_flows[r->flow], udp ? "udp" : "tcp", dir, stream, sport,
-					 dport, seen[i], ok);
+				fail_msg(
+					"sid %d (%s %s %s %s %s %s): %s dir %u stream %d dsize %zu "
+					"ports %u -> %u: alerted %d, header admits %d",
+					i + 1, pg_protos[r->proto], pexprs[r->sp].text,
+					r->bidir ? "<>" : "->", pexprs[r->dp].text,
+					pg_flows[r->flow], pg_dsizes[r->dsize], udp ? "udp" : "tcp",
+					dir, stream, plen, sport, dport, seen[i], ok);
 			want += ok;
 		}
 		assert_int_equal(got.n, want);
