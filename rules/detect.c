@@ -986,7 +986,7 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
-	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only, *small = NULL;
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only;
 	int matches = 0;
 
 	ctx->st.scans++;
@@ -1002,36 +1002,24 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 			pm = &rs->pkt_non_tcp[1];
 	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER) {
 		pm = pg_get(&rs->pg[PG_TOSERVER], in->pkt.dport);
-		only = pg_get(&rs->pg[PG_ONLY_TOSERVER], in->pkt.dport);
-		small = &rs->pkt_small[0];
 	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT) {
 		pm = pg_get(&rs->pg[PG_TOCLIENT], in->pkt.sport);
-		only = pg_get(&rs->pg[PG_ONLY_TOCLIENT], in->pkt.sport);
-		small = &rs->pkt_small[1];
 	}
-	/* b == DETECT_BUF_MAX: the packet again, for the packet-only rules of small payloads */
-	for (int b = 0; b <= DETECT_BUF_MAX; b++) {
-		const struct mpm *m = b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ?
-					      pm :
-					      &rs->mpm[b % DETECT_BUF_MAX];
-		int src = b == DETECT_BUF_MAX ? DETECT_BUF_PKT : b;
+	for (int b = 0; b < DETECT_BUF_MAX; b++) {
+		const struct mpm *m =
+			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
 		void *arg[2];
 
-		/* With stream data only packet-only rules inspect the packet (lists_match). */
+		/* With stream data only packet-only rules inspect the packet (lists_match),
+		 * and only when the stream scan does not hold the packet's bytes. */
 		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
 			m = only;
-		if (b == DETECT_BUF_MAX) {
-			if (!small || !in->buf[DETECT_BUF_STREAM].data ||
-			    in->pkt.dsize >= PKT_SMALL_DSIZE)
-				continue;
-			m = small;
-		}
-		if (src == DETECT_BUF_PKT && pkt_in_stream(in))
+		if (b == DETECT_BUF_PKT && pkt_in_stream(in))
 			continue;
 		arg[0] = ctx;
 		arg[1] = (void *)m;
 
-		if (!in->buf[src].data || !m->db || in->buf[src].len > UINT32_MAX)
+		if (!in->buf[b].data || !m->db || in->buf[b].len > UINT32_MAX)
 			continue;
 		if (b == DETECT_BUF_STREAM) {
 			if (scan_stream(ctx, flow, in, m) < 0) {
@@ -1041,8 +1029,8 @@ int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct de
 			}
 			continue;
 		}
-		if (hs_scan(m->db, (const char *)in->buf[src].data, (unsigned int)in->buf[src].len,
-			    0, ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
+		if (hs_scan(m->db, (const char *)in->buf[b].data, (unsigned int)in->buf[b].len, 0,
+			    ctx->scratch, on_hs_match, arg) != HS_SUCCESS) {
 			for (size_t i = 0; i < ctx->n_list; i++)
 				ctx->cand[ctx->list[i]] = 0;
 			return -EIO;

@@ -96,8 +96,6 @@ void ruleset_free(struct ruleset *rs)
 	mpm_done(&rs->pkt_only);
 	mpm_done(&rs->pkt_non_tcp[0]);
 	mpm_done(&rs->pkt_non_tcp[1]);
-	mpm_done(&rs->pkt_small[0]);
-	mpm_done(&rs->pkt_small[1]);
 	for (int k = 0; k < PG_MAX; k++) {
 		for (uint32_t g = 0; g < rs->pg[k].n_grp; g++)
 			mpm_done(&rs->pg[k].grp[g]);

@@ -479,27 +479,7 @@ out:
 
 /* The pkt_data subsets compiled besides each buffer's database: the port group sets
  * (PG_*), the packet-only patterns, the non-TCP patterns per direction. */
-enum { SUB_ONLY = PG_MAX, SUB_NTCP_TS, SUB_NTCP_TC, SUB_SMALL_TS, SUB_SMALL_TC, SUB_MAX };
-
-/* Whether R's dsize admits no payload of PKT_SMALL_DSIZE bytes or more. */
-static bool rule_small_only(const struct rule *r)
-{
-	const struct cmp *c = &r->dsize;
-
-	if (!r->has_dsize)
-		return false;
-	switch (c->op) {
-	case CMP_EQ:
-	case CMP_LE:
-		return c->lo < PKT_SMALL_DSIZE;
-	case CMP_LT:
-		return c->lo <= PKT_SMALL_DSIZE;
-	case CMP_RANGE:
-		return c->hi <= PKT_SMALL_DSIZE;
-	default: /* NE, GT, GE */
-		return false;
-	}
-}
+enum { SUB_ONLY = PG_MAX, SUB_NTCP_TS, SUB_NTCP_TC, SUB_MAX };
 
 /* Whether R can match a TCP packet, or a packet of another protocol (by its header). */
 static bool rule_may_tcp(const struct rule *r)
@@ -561,7 +541,7 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 			bool strip = l->dotprefix && c->pat[0] == '.';
 			bool only = rule_pkt_only(ru), ts = !(ru->flow & RFLOW_TO_CLIENT),
 			     tc = !(ru->flow & RFLOW_TO_SERVER), tcp = rule_may_tcp(ru),
-			     ntcp = rule_may_non_tcp(ru), small = only && rule_small_only(ru);
+			     ntcp = rule_may_non_tcp(ru);
 
 			fps[nfp++] = (struct fp_ent){ .buf = l->buf,
 						      .nocase = c->nocase,
@@ -576,14 +556,6 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 				sub[PG_TOSERVER][nsub[PG_TOSERVER]++] = fps[nfp - 1];
 			if (tcp && tc)
 				sub[PG_TOCLIENT][nsub[PG_TOCLIENT]++] = fps[nfp - 1];
-			if (tcp && only && !small && ts)
-				sub[PG_ONLY_TOSERVER][nsub[PG_ONLY_TOSERVER]++] = fps[nfp - 1];
-			if (tcp && only && !small && tc)
-				sub[PG_ONLY_TOCLIENT][nsub[PG_ONLY_TOCLIENT]++] = fps[nfp - 1];
-			if (tcp && small && ts)
-				sub[SUB_SMALL_TS][nsub[SUB_SMALL_TS]++] = fps[nfp - 1];
-			if (tcp && small && tc)
-				sub[SUB_SMALL_TC][nsub[SUB_SMALL_TC]++] = fps[nfp - 1];
 			if (ntcp && ts)
 				sub[SUB_NTCP_TS][nsub[SUB_NTCP_TS]++] = fps[nfp - 1];
 			if (ntcp && tc)
@@ -616,12 +588,9 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 		else if (k == SUB_NTCP_TS || k == SUB_NTCP_TC)
 			r = compile_buf(rs, &rs->pkt_non_tcp[k == SUB_NTCP_TC], DETECT_BUF_MAX + k,
 					sub[k], nsub[k], cache_dir, diags);
-		else if (k == SUB_SMALL_TS || k == SUB_SMALL_TC)
-			r = compile_buf(rs, &rs->pkt_small[k == SUB_SMALL_TC], DETECT_BUF_MAX + k,
-					sub[k], nsub[k], cache_dir, diags);
 		else /* to_server packets by destination port, to_client ones by source */
-			r = pg_build(rs, &rs->pg[k], k == PG_TOCLIENT || k == PG_ONLY_TOCLIENT,
-				     DETECT_BUF_MAX + k, sub[k], nsub[k], cache_dir, diags);
+			r = pg_build(rs, &rs->pg[k], k == PG_TOCLIENT, DETECT_BUF_MAX + k, sub[k],
+				     nsub[k], cache_dir, diags);
 	}
 out:
 	for (int k = 0; k < SUB_MAX; k++)

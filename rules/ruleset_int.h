@@ -42,8 +42,9 @@ struct ip_index {
 
 /*
  * Port groups (Suricata's signature group heads per protocol and port): the pkt_data fast
- * patterns of the rules a TCP packet of one direction can match, split by one of the packet's ports so
- * that a port-80 stream is not scanned for the patterns of rules written for port 3389.
+ * patterns of the rules a TCP packet of one direction can match, split by one of the
+ * packet's ports so that a port-80 stream is not scanned for the patterns of rules written
+ * for port 3389.
  * The key port is the server's: the destination port of to_server packets, the source
  * port of to_client ones. A rule belongs to the groups of the ports its key list admits
  * (with `<>`, either list), a rule with `any` there to every group. The port range is cut
@@ -53,7 +54,7 @@ struct ip_index {
  * their rules; equal groups are one database. So a group never lacks a rule that could
  * match a packet of its segment, and there are at most PG_GROUPS_MAX groups.
  */
-enum { PG_TOSERVER, PG_TOCLIENT, PG_ONLY_TOSERVER, PG_ONLY_TOCLIENT, PG_MAX };
+enum { PG_TOSERVER, PG_TOCLIENT, PG_MAX };
 
 struct port_groups {
 	uint32_t n_seg;
@@ -72,34 +73,25 @@ struct ruleset {
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
 	/*
-	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by direction
-	 * and port groups the same way): pkt_only those of packet-only rules
-	 * (rule_pkt_only()) alone, for the packet when an input has stream data and no
-	 * direction (every other payload rule inspects the stream then, whose scan holds the
-	 * same bytes); pg[] per direction and port (see struct port_groups): PG_TOSERVER/
-	 * TOCLIENT the rules a packet of that direction can match (flow:to_client rules never
-	 * match a to_server packet and vice versa), for the stream and the packet of inputs
-	 * with one direction; PG_ONLY_* the packet-only ones of these, for the packet of such
-	 * inputs with stream data.
+	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by protocol,
+	 * direction and port the same way): pg[] per direction and port (see struct
+	 * port_groups), PG_TOSERVER/TOCLIENT the rules a TCP packet of that direction can
+	 * match (flow:to_client rules never match a to_server packet and vice versa), for the
+	 * stream and the packet of TCP inputs with one direction; pkt_non_tcp[] the same for
+	 * the packets of other protocols, without port groups. pkt_only those of the
+	 * packet-only rules (rule_pkt_only()) alone, for the packet of an input with stream
+	 * data, whose other payload rules inspect the stream: scanned only when the stream
+	 * scan does not hold the packet's bytes (pkt_in_stream() in detect.c).
 	 */
-	struct mpm pkt_only;
-	/* rules that can match TCP, for TCP packets; PG_ONLY_* without the small ones */
 	struct port_groups pg[PG_MAX];
-	/* to_server, to_client: the packet-only rules of TCP whose dsize admits only payloads
-	 * shorter than PKT_SMALL_DSIZE, scanned besides PG_ONLY_* on such packets only */
-	struct mpm pkt_small[2];
-	struct mpm pkt_non_tcp[2]; /* to_server, to_client: rules that can match other packets */
+	struct mpm pkt_non_tcp[2];
+	struct mpm pkt_only;
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
 	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
-
-/* Packet-only rules whose dsize admits no payload this long or longer are left out of the
- * PG_ONLY_* port groups (see struct ruleset's pkt_small): most such rules (dsize:<N,
- * dsize:N) look for short messages, bulk data segments are longer. */
-#define PKT_SMALL_DSIZE 700
 
 /* The group of a packet's key port (see struct port_groups). */
 static inline const struct mpm *pg_lookup(const struct port_groups *g, uint16_t port)
