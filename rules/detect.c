@@ -958,30 +958,64 @@ static bool tx_seen(struct detect_ctx *ctx, struct detect_flow *f, const struct 
 	return false;
 }
 
+/*
+ * Whether the packet's payload is the end of the stream's new bytes (data in order): the
+ * stream scan, whose database (pm in detect_run) holds every pkt_data pattern of the
+ * packet-only rules too, finds whatever pattern the packet holds, so the packet need not be
+ * scanned again for the packet-only rules' patterns.
+ */
+static bool pkt_in_stream(const struct detect_input *in)
+{
+	const uint8_t *p = in->buf[DETECT_BUF_PKT].data, *s = in->buf[DETECT_BUF_STREAM].data;
+	size_t pl = in->buf[DETECT_BUF_PKT].len, sl = in->buf[DETECT_BUF_STREAM].len;
+
+	if (!p || !s || sl < in->stream_new_off || sl - in->stream_new_off < pl)
+		return false;
+	return memcmp(s + sl - pl, p, pl) == 0;
+}
+
+/* The port group of PORT, or an empty database when no rule of the set has a fast pattern. */
+static const struct mpm *pg_get(const struct port_groups *g, uint16_t port)
+{
+	static const struct mpm none;
+
+	return g->n_seg ? pg_lookup(g, port) : &none;
+}
+
 int detect_run(struct detect_ctx *ctx, struct detect_flow *flow, const struct detect_input *in,
 	       detect_alert_cb cb, void *user)
 {
 	const struct ruleset *rs = ctx->rs;
-	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT];
+	const struct mpm *pm = &rs->mpm[DETECT_BUF_PKT], *only = &rs->pkt_only;
 	int matches = 0;
 
 	ctx->st.scans++;
 	if (flow)
 		flow_bind(flow, rs);
 	ctx->n_list = 0;
-	/* pkt_data patterns of the rules this input's direction can match */
-	if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
-		pm = &rs->pkt_sub[PKT_SUB_TOSERVER];
-	else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
-		pm = &rs->pkt_sub[PKT_SUB_TOCLIENT];
+	/* pkt_data patterns of the rules this input's protocol, direction and server port
+	 * can match (see struct port_groups) */
+	if (in->pkt.ip_proto != IPPROTO_TCP) {
+		if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER)
+			pm = &rs->pkt_non_tcp[0];
+		else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT)
+			pm = &rs->pkt_non_tcp[1];
+	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_SERVER) {
+		pm = pg_get(&rs->pg[PG_TOSERVER], in->pkt.dport);
+	} else if ((in->pkt.flags & DIR_FLAGS) == DETECT_PKT_TO_CLIENT) {
+		pm = pg_get(&rs->pg[PG_TOCLIENT], in->pkt.sport);
+	}
 	for (int b = 0; b < DETECT_BUF_MAX; b++) {
 		const struct mpm *m =
 			b == DETECT_BUF_PKT || b == DETECT_BUF_STREAM ? pm : &rs->mpm[b];
 		void *arg[2];
 
-		/* With stream data only packet-only rules inspect the packet (lists_match). */
+		/* With stream data only packet-only rules inspect the packet (lists_match),
+		 * and only when the stream scan does not hold the packet's bytes. */
 		if (b == DETECT_BUF_PKT && in->buf[DETECT_BUF_STREAM].data)
-			m = &rs->pkt_sub[PKT_SUB_ONLY];
+			m = only;
+		if (b == DETECT_BUF_PKT && pkt_in_stream(in))
+			continue;
 		arg[0] = ctx;
 		arg[1] = (void *)m;
 

@@ -145,6 +145,7 @@ struct ruleset_stats {
 	size_t fast_patterns; /* distinct (pattern, case) pairs in the Hyperscan databases */
 	size_t always; /* rules with no fast pattern (always evaluated when their buffers exist) */
 	size_t ip_only; /* rules with no fast pattern prefiltered by their address list */
+	size_t port_groups; /* pkt_data port groups (Suricata's per-port signature groups) */
 	size_t cache_hits, cache_misses; /* Hyperscan databases read from / written to the cache */
 	size_t cache_errors; /* cache files unreadable or unwritable (compiled instead) */
 	size_t disabled; /* rules left out because ruleset_opts.disabled names them */

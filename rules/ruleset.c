@@ -77,6 +77,13 @@ const char *rule_action_name(enum rule_action a)
 	return "?";
 }
 
+static void mpm_done(struct mpm *m)
+{
+	hs_free_database(m->db);
+	free(m->rule_off);
+	free(m->rule_ids);
+}
+
 void ruleset_free(struct ruleset *rs)
 {
 	if (!rs)
@@ -84,12 +91,17 @@ void ruleset_free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_free(rs->rules[i]);
 	free(rs->rules);
-	for (int b = 0; b < DETECT_BUF_MAX + PKT_SUB_MAX; b++) {
-		struct mpm *m = b < DETECT_BUF_MAX ? &rs->mpm[b] : &rs->pkt_sub[b - DETECT_BUF_MAX];
-
-		hs_free_database(m->db);
-		free(m->rule_off);
-		free(m->rule_ids);
+	for (int b = 0; b < DETECT_BUF_MAX; b++)
+		mpm_done(&rs->mpm[b]);
+	mpm_done(&rs->pkt_only);
+	mpm_done(&rs->pkt_non_tcp[0]);
+	mpm_done(&rs->pkt_non_tcp[1]);
+	for (int k = 0; k < PG_MAX; k++) {
+		for (uint32_t g = 0; g < rs->pg[k].n_grp; g++)
+			mpm_done(&rs->pg[k].grp[g]);
+		free(rs->pg[k].grp);
+		free(rs->pg[k].seg_lo);
+		free(rs->pg[k].seg_grp);
 	}
 	free(rs->always);
 	free(rs->ipidx.heads);

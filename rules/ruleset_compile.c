@@ -131,7 +131,7 @@ static void cache_write(const char *path, const hs_database_t *db, struct rulese
 }
 
 /* The database of M from the n sorted entries E (one buffer); cache_id names it in the cache
- * (the buffer, or DETECT_BUF_MAX + k for the pkt_data subset pkt_sub[k]). */
+ * (the buffer, or DETECT_BUF_MAX and above for the pkt_data subsets). */
 static int compile_buf(struct ruleset *rs, struct mpm *m, int cache_id, const struct fp_ent *e,
 		       size_t n, const char *cache_dir, struct rule_diags *diags)
 {
@@ -196,8 +196,7 @@ static int compile_buf(struct ruleset *rs, struct mpm *m, int cache_id, const st
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "Hyperscan compile of %s%s fast patterns failed: %s",
-			 detect_buf_name(e[0].buf),
-			 cache_id == DETECT_BUF_MAX ? " (packet-only)" : "",
+			 detect_buf_name(e[0].buf), cache_id >= DETECT_BUF_MAX ? " (subset)" : "",
 			 err ? err->message : "?");
 		diag_add(diags, RULE_DIAG_INVALID, "", 0, 0, msg);
 		hs_free_compile_error(err);
@@ -294,16 +293,217 @@ static int ip_index_build(struct ip_index *x)
 	return 0;
 }
 
+/* Ports that get a group of their own (struct port_groups): the web's, HTTP and TLS, of
+ * Suricata 7's detect.grouping tcp-whitelist (53, 80, 139, 443, 445, 1433, 3306, 3389,
+ * 6666, 6667, 8080). Each group is one more Hyperscan compile at start-up (0.1-0.4 s for
+ * ET Open without the cache), hence only these. */
+static const uint16_t PG_PORTS[] = { 80, 443 };
+#define PG_GROUPS_MAX (ARRAY_SIZE(PG_PORTS) + 2) /* + no port-specific rule + the rest */
+
+/* Whether a packet whose key port (0: destination, 1: source) is PORT can match R's ports:
+ * header_match() needs its key list to admit PORT, or for `<>` the other list. */
+static bool pg_port_ok(const struct rule *r, int key, uint16_t port)
+{
+	const struct port_list *k = key ? &r->sp : &r->dp, *o = key ? &r->dp : &r->sp;
+
+	return port_list_match(k, port) || (r->bidir && port_list_match(o, port));
+}
+
+static bool pg_any(const struct rule *r, int key)
+{
+	const struct port_list *k = key ? &r->sp : &r->dp, *o = key ? &r->dp : &r->sp;
+
+	return k->n == 0 || (r->bidir && o->n == 0);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int bounds_push(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		uint32_t *nv = realloc(*v, c * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+static int pg_bounds(const struct rule *r, int key, uint32_t **v, size_t *n, size_t *cap)
+{
+	for (int side = 0; side < (r->bidir ? 2 : 1); side++) {
+		const struct port_list *l = (key ^ side) ? &r->sp : &r->dp;
+
+		for (uint32_t i = 0; i < l->n; i++) {
+			int rc = bounds_push(v, n, cap, l->v[i].lo);
+
+			rc = rc ?: bounds_push(v, n, cap, (uint32_t)l->v[i].hi + 1);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The group whose port-specific members are BITS (nw words), added when new. */
+static int pg_group_of(uint64_t **sets, uint32_t *n_grp, const uint64_t *bits, size_t nw)
+{
+	for (uint32_t g = 0; g < *n_grp; g++)
+		if (memcmp(sets[g], bits, nw * sizeof(*bits)) == 0)
+			return (int)g;
+	if (*n_grp == PG_GROUPS_MAX)
+		return -E2BIG; /* cannot happen: one group per whitelisted port, empty, rest */
+	sets[*n_grp] = malloc(nw * sizeof(*bits));
+	if (!sets[*n_grp])
+		return -ENOMEM;
+	memcpy(sets[*n_grp], bits, nw * sizeof(*bits));
+	return (int)(*n_grp)++;
+}
+
+/*
+ * The port groups of the n sorted pkt_data entries E (struct port_groups) keyed by the
+ * packet's destination (key 0) or source (key 1) port. Each rule has one entry.
+ */
+static int pg_build(struct ruleset *rs, struct port_groups *pg, int key, int cache_id,
+		    const struct fp_ent *e, size_t n, const char *cache_dir,
+		    struct rule_diags *diags)
+{
+	_cleanup_free_ uint32_t *bounds = NULL, *spec = NULL;
+	_cleanup_free_ uint64_t *bits = NULL, *rest = NULL;
+	_cleanup_free_ struct fp_ent *sel = NULL;
+	uint64_t *sets[PG_GROUPS_MAX] = { NULL };
+	size_t nb = 0, bcap = 0, ns = 0, nw, u = 0;
+	bool has_rest = false;
+	int rc = 0;
+
+	spec = calloc(n ? n : 1, sizeof(*spec)); /* entry indexes of port-specific rules */
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!spec || !sel)
+		return -ENOMEM;
+	rc = bounds_push(&bounds, &nb, &bcap, 0);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct rule *r = rs->rules[e[i].rule];
+
+		if (pg_any(r, key))
+			continue;
+		spec[ns++] = (uint32_t)i;
+		rc = pg_bounds(r, key, &bounds, &nb, &bcap);
+	}
+	if (rc < 0)
+		return rc;
+	qsort(bounds, nb, sizeof(*bounds), cmp_u32);
+	for (size_t i = 0; i < nb; i++) /* unique, and only starts of ports (< 65536) */
+		if (bounds[i] <= UINT16_MAX && (u == 0 || bounds[u - 1] != bounds[i]))
+			bounds[u++] = bounds[i];
+	nb = u;
+	nw = ns / 64 + 1;
+	pg->seg_lo = calloc(nb, sizeof(*pg->seg_lo));
+	pg->seg_grp = calloc(nb, sizeof(*pg->seg_grp));
+	bits = calloc(nw, sizeof(*bits));
+	rest = calloc(nw, sizeof(*rest));
+	if (!pg->seg_lo || !pg->seg_grp || !bits || !rest)
+		return -ENOMEM;
+	pg->n_seg = (uint32_t)nb;
+	/* own groups first; rest segments are marked UINT16_MAX and get the rest group */
+	for (size_t s = 0; s < nb; s++) {
+		uint32_t lo = bounds[s], hi = s + 1 < nb ? bounds[s + 1] : UINT16_MAX + 1;
+		bool own = false, empty = true;
+
+		memset(bits, 0, nw * sizeof(*bits));
+		for (size_t i = 0; i < ns; i++)
+			if (pg_port_ok(rs->rules[e[spec[i]].rule], key, (uint16_t)lo)) {
+				bits[i / 64] |= 1ull << (i % 64);
+				empty = false;
+			}
+		for (size_t k = 0; k < ARRAY_SIZE(PG_PORTS); k++)
+			own |= PG_PORTS[k] >= lo && PG_PORTS[k] < hi;
+		pg->seg_lo[s] = lo;
+		if (own || empty) {
+			rc = pg_group_of(sets, &pg->n_grp, bits, nw);
+			if (rc < 0)
+				goto out;
+			pg->seg_grp[s] = (uint16_t)rc;
+		} else {
+			for (size_t w = 0; w < nw; w++)
+				rest[w] |= bits[w];
+			pg->seg_grp[s] = UINT16_MAX;
+			has_rest = true;
+		}
+	}
+	if (has_rest) {
+		rc = pg_group_of(sets, &pg->n_grp, rest, nw);
+		if (rc < 0)
+			goto out;
+		for (size_t s = 0; s < nb; s++)
+			if (pg->seg_grp[s] == UINT16_MAX)
+				pg->seg_grp[s] = (uint16_t)rc;
+	}
+	pg->grp = calloc(pg->n_grp, sizeof(*pg->grp));
+	if (!pg->grp) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = 0;
+	for (uint32_t g = 0; g < pg->n_grp && rc == 0; g++) {
+		size_t nsel = 0, k = 0;
+
+		/* E's order (sorted) kept: the any-port entries and the group's members */
+		for (size_t i = 0; i < n; i++) {
+			bool member = true;
+
+			if (k < ns && spec[k] == i) {
+				member = (sets[g][k / 64] >> (k % 64)) & 1;
+				k++;
+			}
+			if (member)
+				sel[nsel++] = e[i];
+		}
+		if (nsel)
+			rc = compile_buf(rs, &pg->grp[g], cache_id, sel, nsel, cache_dir, diags);
+	}
+	rs->stats.port_groups += pg->n_grp;
+out:
+	for (size_t g = 0; g < PG_GROUPS_MAX; g++)
+		free(sets[g]);
+	return rc < 0 ? rc : 0;
+}
+
+/* The pkt_data subsets compiled besides each buffer's database: the port group sets
+ * (PG_*), the packet-only patterns, the non-TCP patterns per direction. */
+enum { SUB_ONLY = PG_MAX, SUB_NTCP_TS, SUB_NTCP_TC, SUB_MAX };
+
+/* Whether R can match a TCP packet, or a packet of another protocol (by its header). */
+static bool rule_may_tcp(const struct rule *r)
+{
+	return r->proto != RPROTO_UDP && r->proto != RPROTO_ICMP;
+}
+
+static bool rule_may_non_tcp(const struct rule *r)
+{
+	return r->proto == RPROTO_IP || r->proto == RPROTO_UDP || r->proto == RPROTO_ICMP;
+}
+
 int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags *diags)
 {
 	_cleanup_free_ struct fp_ent *fps = calloc(rs->n ? rs->n : 1, sizeof(*fps));
-	struct fp_ent *sub[PKT_SUB_MAX] = { NULL };
-	size_t nfp = 0, nsub[PKT_SUB_MAX] = { 0 }, icap = 0;
+	/* pkt_data subsets: one per port group set (PG_*), the packet-only one, the
+	 * non-TCP ones per direction */
+	struct fp_ent *sub[SUB_MAX] = { NULL };
+	size_t nfp = 0, nsub[SUB_MAX] = { 0 }, icap = 0;
 	int r;
 
 	rs->always = calloc(rs->n ? rs->n : 1, sizeof(*rs->always));
 	r = 0;
-	for (int k = 0; k < PKT_SUB_MAX; k++)
+	for (int k = 0; k < SUB_MAX; k++)
 		if (!(sub[k] = calloc(rs->n ? rs->n : 1, sizeof(*sub[k]))))
 			r = -ENOMEM;
 	if (!fps || !rs->always)
@@ -339,18 +539,27 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 			const struct rule_list *l = &ru->lists[ru->fp_list];
 			const struct sm_content *c = &l->sm[ru->fp_sm].content;
 			bool strip = l->dotprefix && c->pat[0] == '.';
+			bool only = rule_pkt_only(ru), ts = !(ru->flow & RFLOW_TO_CLIENT),
+			     tc = !(ru->flow & RFLOW_TO_SERVER), tcp = rule_may_tcp(ru),
+			     ntcp = rule_may_non_tcp(ru);
 
 			fps[nfp++] = (struct fp_ent){ .buf = l->buf,
 						      .nocase = c->nocase,
 						      .pat = c->pat + strip,
 						      .len = c->len - strip,
 						      .rule = (uint32_t)i };
-			if (l->buf == DETECT_BUF_PKT && rule_pkt_only(ru))
-				sub[PKT_SUB_ONLY][nsub[PKT_SUB_ONLY]++] = fps[nfp - 1];
-			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_CLIENT))
-				sub[PKT_SUB_TOSERVER][nsub[PKT_SUB_TOSERVER]++] = fps[nfp - 1];
-			if (l->buf == DETECT_BUF_PKT && !(ru->flow & RFLOW_TO_SERVER))
-				sub[PKT_SUB_TOCLIENT][nsub[PKT_SUB_TOCLIENT]++] = fps[nfp - 1];
+			if (l->buf != DETECT_BUF_PKT)
+				continue;
+			if (only)
+				sub[SUB_ONLY][nsub[SUB_ONLY]++] = fps[nfp - 1];
+			if (tcp && ts)
+				sub[PG_TOSERVER][nsub[PG_TOSERVER]++] = fps[nfp - 1];
+			if (tcp && tc)
+				sub[PG_TOCLIENT][nsub[PG_TOCLIENT]++] = fps[nfp - 1];
+			if (ntcp && ts)
+				sub[SUB_NTCP_TS][nsub[SUB_NTCP_TS]++] = fps[nfp - 1];
+			if (ntcp && tc)
+				sub[SUB_NTCP_TC][nsub[SUB_NTCP_TC]++] = fps[nfp - 1];
 		}
 	}
 	rs->stats.always = rs->n_always;
@@ -369,15 +578,22 @@ int ruleset_compile(struct ruleset *rs, const char *cache_dir, struct rule_diags
 			goto out;
 		i = j;
 	}
-	for (int k = 0; k < PKT_SUB_MAX && r >= 0; k++) {
+	for (int k = 0; k < SUB_MAX && r >= 0; k++) {
 		if (!nsub[k])
 			continue;
 		qsort(sub[k], nsub[k], sizeof(*sub[k]), cmp_fp);
-		r = compile_buf(rs, &rs->pkt_sub[k], DETECT_BUF_MAX + k, sub[k], nsub[k], cache_dir,
-				diags);
+		if (k == SUB_ONLY)
+			r = compile_buf(rs, &rs->pkt_only, DETECT_BUF_MAX + k, sub[k], nsub[k],
+					cache_dir, diags);
+		else if (k == SUB_NTCP_TS || k == SUB_NTCP_TC)
+			r = compile_buf(rs, &rs->pkt_non_tcp[k == SUB_NTCP_TC], DETECT_BUF_MAX + k,
+					sub[k], nsub[k], cache_dir, diags);
+		else /* to_server packets by destination port, to_client ones by source */
+			r = pg_build(rs, &rs->pg[k], k == PG_TOCLIENT, DETECT_BUF_MAX + k, sub[k],
+				     nsub[k], cache_dir, diags);
 	}
 out:
-	for (int k = 0; k < PKT_SUB_MAX; k++)
+	for (int k = 0; k < SUB_MAX; k++)
 		free(sub[k]);
 	return r < 0 ? r : 0;
 }

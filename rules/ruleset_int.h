@@ -40,7 +40,29 @@ struct ip_index {
 	size_t n_lens;
 };
 
-enum { PKT_SUB_ONLY, PKT_SUB_TOSERVER, PKT_SUB_TOCLIENT, PKT_SUB_MAX };
+/*
+ * Port groups (Suricata's signature group heads per protocol and port): the pkt_data fast
+ * patterns of the rules a TCP packet of one direction can match, split by one of the
+ * packet's ports so that a port-80 stream is not scanned for the patterns of rules written
+ * for port 3389.
+ * The key port is the server's: the destination port of to_server packets, the source
+ * port of to_client ones. A rule belongs to the groups of the ports its key list admits
+ * (with `<>`, either list), a rule with `any` there to every group. The port range is cut
+ * into segments at every bound of a port-specific rule's lists; each segment holding one
+ * of Suricata's whitelisted ports (PG_PORTS in ruleset_compile.c) or no port-specific
+ * rule gets a group of its own, the other segments share one group with the union of
+ * their rules; equal groups are one database. So a group never lacks a rule that could
+ * match a packet of its segment, and there are at most PG_GROUPS_MAX groups.
+ */
+enum { PG_TOSERVER, PG_TOCLIENT, PG_MAX };
+
+struct port_groups {
+	uint32_t n_seg;
+	uint32_t *seg_lo; /* ascending segment starts, seg_lo[0] == 0 */
+	uint16_t *seg_grp; /* each segment's group */
+	uint32_t n_grp;
+	struct mpm *grp; /* a group without patterns has no database (nothing to scan) */
+};
 
 struct ruleset {
 	struct rule **rules;
@@ -51,21 +73,41 @@ struct ruleset {
 	uint64_t generation; /* random id: per-flow state from another ruleset is reset */
 	struct mpm mpm[DETECT_BUF_MAX]; /* DETECT_BUF_STREAM shares DETECT_BUF_PKT's */
 	/*
-	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by direction
-	 * and port groups the same way): PKT_SUB_ONLY those of packet-only rules
-	 * (rule_pkt_only()) alone, for the packet when an input has stream data (every other
-	 * payload rule inspects the stream then, whose scan holds the same bytes);
-	 * PKT_SUB_TOSERVER/TOCLIENT those of the rules a packet of that direction can match
-	 * (flow:to_client rules never match a to_server packet and vice versa), for the stream
-	 * and the packet of inputs with one direction.
+	 * Subsets of the pkt_data fast patterns (Suricata splits its prefilter by protocol,
+	 * direction and port the same way): pg[] per direction and port (see struct
+	 * port_groups), PG_TOSERVER/TOCLIENT the rules a TCP packet of that direction can
+	 * match (flow:to_client rules never match a to_server packet and vice versa), for the
+	 * stream and the packet of TCP inputs with one direction; pkt_non_tcp[] the same for
+	 * the packets of other protocols, without port groups. pkt_only those of the
+	 * packet-only rules (rule_pkt_only()) alone, for the packet of an input with stream
+	 * data, whose other payload rules inspect the stream: scanned only when the stream
+	 * scan does not hold the packet's bytes (pkt_in_stream() in detect.c).
 	 */
-	struct mpm pkt_sub[PKT_SUB_MAX];
+	struct port_groups pg[PG_MAX];
+	struct mpm pkt_non_tcp[2];
+	struct mpm pkt_only;
 	uint32_t *always; /* rules without a fast pattern (and not in ip_index) */
 	size_t n_always;
 	struct ip_index ipidx;
 	hs_scratch_t *scratch; /* prototype, cloned per worker; never scanned with */
 	struct msc_ruleset *msc; /* SecRules from *.conf files, or NULL (rules/msc.h) */
 };
+
+/* The group of a packet's key port (see struct port_groups). */
+static inline const struct mpm *pg_lookup(const struct port_groups *g, uint16_t port)
+{
+	uint32_t lo = 0, hi = g->n_seg;
+
+	while (hi - lo > 1) { /* the last segment starting at or before port */
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (g->seg_lo[mid] <= port)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return &g->grp[g->seg_grp[lo]];
+}
 
 /* A rule whose payload list inspects packets only, never the reassembled stream (see
  * lists_match() in detect.c): tcp-pkt, dsize or flow:no_stream, and not a stream rule. */

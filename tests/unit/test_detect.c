@@ -919,6 +919,176 @@ static uint32_t lcg(uint32_t *s)
 	return *s >> 16;
 }
 
+/* A port expression of the port group test and what it admits: any of up to two ranges (none:
+ * every port), never port neg (-1: no negation). */
+struct pexpr {
+	const char *text;
+	int nr;
+	uint16_t r[2][2];
+	int neg;
+};
+
+static const struct pexpr pexprs[] = {
+	{ "any", 0, { { 0, 0 } }, -1 },
+	{ "80", 1, { { 80, 80 } }, -1 },
+	{ "443", 1, { { 443, 443 } }, -1 },
+	{ "3389", 1, { { 3389, 3389 } }, -1 },
+	{ "1024:", 1, { { 1024, 65535 } }, -1 },
+	{ ":1023", 1, { { 0, 1023 } }, -1 },
+	{ "[8000:8100]", 1, { { 8000, 8100 } }, -1 },
+	{ "!80", 0, { { 0, 0 } }, 80 },
+	{ "[80,443]", 2, { { 80, 80 }, { 443, 443 } }, -1 },
+	{ "[1:65535,!443]", 1, { { 1, 65535 } }, 443 },
+	{ "[79:81,3389]", 2, { { 79, 81 }, { 3389, 3389 } }, -1 },
+};
+
+static bool pexpr_match(const struct pexpr *e, uint16_t port)
+{
+	bool in = e->nr == 0;
+
+	for (int i = 0; i < e->nr; i++)
+		in |= port >= e->r[i][0] && port <= e->r[i][1];
+	return in && (int)port != e->neg;
+}
+
+struct pg_rule {
+	int proto, flow, sp, dp, dsize; /* indexes into pg_protos, pg_flows, pexprs, pg_dsizes */
+	bool bidir;
+};
+
+static const char *const pg_protos[] = { "tcp", "udp", "ip" };
+static const char *const pg_flows[] = { "", "flow:to_server;", "flow:to_client;" };
+/* packet-only rules by dsize, small payloads only (< PKT_SMALL_DSIZE) or not */
+static const char *const pg_dsizes[] = { "", "dsize:>0;", "dsize:<100;", "dsize:<=800;" };
+
+/* Whether R's header admits a packet (UDP when udp, else TCP) of direction DIR (flags) and
+ * payload size DSIZE. */
+static bool pg_admits(const struct pg_rule *r, bool udp, uint32_t dir, uint16_t sport,
+		      uint16_t dport, size_t dsize)
+{
+	const struct pexpr *sp = &pexprs[r->sp], *dp = &pexprs[r->dp];
+	bool fwd = pexpr_match(sp, sport) && pexpr_match(dp, dport);
+	bool rev = r->bidir && pexpr_match(sp, dport) && pexpr_match(dp, sport);
+
+	if ((r->proto == 0 && udp) || (r->proto == 1 && !udp))
+		return false;
+	if (r->flow && dir != (r->flow == 1 ? DETECT_PKT_TO_SERVER : DETECT_PKT_TO_CLIENT))
+		return false;
+	if ((r->dsize == 2 && dsize >= 100) || (r->dsize == 3 && dsize > 800))
+		return false;
+	return fwd || rev;
+}
+
+/*
+ * Port groups (per protocol, direction and server port, see ruleset_int.h) never lose an
+ * alert: random rules (tcp/udp/ip, ->/<>, flow direction, packet-only, port expressions,
+ * packet-only by dsize, fast patterns shared or not, short or not) against packets of both
+ * protocols, every direction, with and without stream data, small and large, on ports at
+ * and around the groups' bounds, compared with what their headers admit.
+ */
+static void test_detect_port_groups(void **state)
+{
+	enum { NR = 240 };
+	static const char *const pats[] = { "hit", "|11|", "ab", "longer pattern here" };
+	static const uint16_t ports[] = { 0, 1, 79, 80, 81, 443, 1023, 1024, 3389, 8050, 65535 };
+	enum { NP = sizeof(ports) / sizeof(ports[0]) };
+	static const uint32_t dirs[3] = { DETECT_PKT_TO_SERVER, DETECT_PKT_TO_CLIENT, 0 };
+	static char payload[1000] = "xx hit \x11 ab longer pattern here xx", sbuf[1003];
+	struct pg_rule rl[NR];
+	size_t cap = NR * 160, len = 0;
+	char *text = malloc(cap);
+	uint32_t seed = 7;
+	struct ruleset *rs;
+	struct detect_ctx *ctx = NULL;
+	struct ruleset_stats st;
+
+	assert_non_null(text);
+	for (int i = 0; i < NR; i++) {
+		int np = (int)(sizeof(pexprs) / sizeof(pexprs[0]));
+		struct pg_rule *r = &rl[i];
+
+		r->proto = (int)(lcg(&seed) % 3);
+		r->flow = (int)(lcg(&seed) % 3);
+		r->bidir = lcg(&seed) % 4 == 0;
+		r->dsize = r->proto == 2 ? 0 : (int)(lcg(&seed) % 4);
+		/* ip rules take no ports */
+		r->sp = r->proto == 2 || lcg(&seed) % 2 ? 0 : (int)(lcg(&seed) % np);
+		r->dp = r->proto == 2 ? 0 : (int)(lcg(&seed) % np);
+		len += (size_t)snprintf(
+			text + len, cap - len,
+			"alert %s any %s %s any %s (msg:\"r\"; %s %s content:\"%s\"; "
+			"sid:%d;)\n",
+			pg_protos[r->proto], pexprs[r->sp].text, r->bidir ? "<>" : "->",
+			pexprs[r->dp].text, pg_flows[r->flow], pg_dsizes[r->dsize],
+			pats[lcg(&seed) % 4], i + 1);
+		assert_true(len < cap);
+	}
+	rs = load(text);
+	ruleset_get_stats(rs, &st);
+	assert_int_equal(st.loaded, NR);
+	assert_true(st.port_groups > 2);
+	assert_int_equal(detect_ctx_new(rs, &ctx), 0);
+	/* (udp, direction, stream: none / other bytes / "old" + the packet's, payload size,
+	 * source port, destination port) */
+	for (int c = 0; c < 2 * 3 * 3 * 2 * NP * NP; c++) {
+		bool udp = c % 2;
+		int stream = c / 6 % 3;
+		size_t plen = c / 18 % 2 ? sizeof(payload) : 40;
+		uint32_t dir = dirs[c / 2 % 3];
+		uint16_t sport = ports[c / 36 % NP], dport = ports[c / 36 / NP];
+		struct detect_input in;
+		struct sid_log got = { .n = 0 };
+		bool seen[NR] = { false };
+		int want = 0;
+
+		if (udp && stream)
+			continue;
+		input_init(&in);
+		in.pkt.ip_proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+		in.pkt.flags = dir | DETECT_PKT_ESTABLISHED | (udp ? 0 : DETECT_PKT_HAS_TCP);
+		in.pkt.sport = sport;
+		in.pkt.dport = dport;
+		in.pkt.dsize = (uint32_t)plen;
+		set_buf(&in, PKT, payload, plen);
+		in.pkt.flags |= stream ? DETECT_PKT_STREAM : 0;
+		/* other bytes: the stream holds none of the patterns, only packet-only rules
+		 * (dsize), which inspect the packet, may alert; the packet's bytes after 3
+		 * inspected ones: every rule may */
+		if (stream == 1) {
+			memset(sbuf, 'n', plen + 3);
+			set_buf(&in, DETECT_BUF_STREAM, sbuf, plen + 3);
+		}
+		if (stream == 2) {
+			memcpy(sbuf, "old", 3);
+			memcpy(sbuf + 3, payload, plen);
+			set_buf(&in, DETECT_BUF_STREAM, sbuf, plen + 3);
+			in.stream_new_off = 3;
+		}
+		assert_true(detect_run(ctx, NULL, &in, log_sid, &got) >= 0);
+		for (int k = 0; k < got.n; k++)
+			seen[got.sids[k] - 1] = true;
+		for (int i = 0; i < NR; i++) {
+			const struct pg_rule *r = &rl[i];
+			bool ok = pg_admits(r, udp, dir, sport, dport, plen) &&
+				  (stream != 1 || r->dsize);
+
+			if (ok != seen[i])
+				fail_msg(
+					"sid %d (%s %s %s %s %s %s): %s dir %u stream %d dsize %zu "
+					"ports %u -> %u: alerted %d, header admits %d",
+					i + 1, pg_protos[r->proto], pexprs[r->sp].text,
+					r->bidir ? "<>" : "->", pexprs[r->dp].text,
+					pg_flows[r->flow], pg_dsizes[r->dsize], udp ? "udp" : "tcp",
+					dir, stream, plen, sport, dport, seen[i], ok);
+			want += ok;
+		}
+		assert_int_equal(got.n, want);
+	}
+	detect_ctx_free(ctx);
+	ruleset_free(rs);
+	free(text);
+}
+
 /*
  * A tracked stream (stream_tracked: only the new bytes scanned, the kept bytes' fast
  * patterns remembered per flow) alerts exactly as the same inputs untracked (whole buffer
@@ -1068,6 +1238,7 @@ int main(void)
 		cmocka_unit_test(test_detect_many_rules_share_patterns),
 		cmocka_unit_test(test_detect_direction_subsets),
 		cmocka_unit_test(test_detect_stream_tracked_same_alerts),
+		cmocka_unit_test(test_detect_port_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
