@@ -47,6 +47,21 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 	c->rs = m;
 	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
 	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
+	if (m->n_groups) {
+		size_t words = 0;
+
+		for (size_t i = 0; i < m->n_groups; i++)
+			words += (m->groups[i].n + 63) / 64;
+		c->grp = calloc(m->n_groups, sizeof(*c->grp));
+		c->grp_bits = calloc(words, sizeof(*c->grp_bits));
+		if (!c->grp || !c->grp_bits)
+			goto fail;
+		words = 0;
+		for (size_t i = 0; i < m->n_groups; i++) {
+			c->grp[i].any = c->grp_bits + words;
+			words += (m->groups[i].n + 63) / 64;
+		}
+	}
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
 	c->jit_stack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
@@ -103,6 +118,8 @@ void msc_ctx_free(struct msc_ctx *c)
 	pcre2_jit_stack_free(c->jit_stack);
 	free(c->tc);
 	free(c->tl);
+	free(c->grp);
+	free(c->grp_bits);
 	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
@@ -444,25 +461,25 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
 }
 
 /*
- * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
- * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
- * the phase that asks scans the value with its whole group once; the answer for every
- * pattern of the group is kept in the cache under the group's key (TC_GROUP_KEY).
+ * Hyperscan's scan of element E transformed to V by link L's group: a bit per pattern of the
+ * group that may match, NULL when not known (every pattern may). The first link of the phase
+ * that asks scans the value with its whole group once; the answer for every pattern of the
+ * group is kept in the cache under the group's key (TC_GROUP_KEY).
  */
-static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
-			 const uint8_t *v, size_t n)
+static const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l,
+				     const struct elem *e, const uint8_t *v, size_t n)
 {
 	const struct msc_rxgroup *g;
 	uint32_t key;
 	struct tc_ent *t;
 
 	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
-		return true;
+		return NULL;
 	g = &c->rs->groups[l->rx_group - 1];
 	key = TC_GROUP_KEY(l->rx_group);
 	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)
-		return true;
+		return NULL;
 	if (t->gen != c->gen)
 		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
 	if (!t->hits) {
@@ -470,15 +487,25 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
 
 		if (!bits)
-			return true;
+			return NULL;
 		memset(bits, 0, bytes);
 		if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch, grp_cb, bits) !=
 		    HS_SUCCESS)
-			return true;
+			return NULL;
 		c->st.hs_scans++;
 		t->hits = bits;
 	}
-	return t->hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1;
+	return t->hits;
+}
+
+/* Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
+ * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). */
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
+			 const uint8_t *v, size_t n)
+{
+	const uint64_t *hits = rx_group_hits(c, l, e, v, n);
+
+	return !hits || (hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
 }
 
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
@@ -923,6 +950,47 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 	return 0;
 }
 
+/*
+ * May link L's @rx match some element of its cached target list TE? Its Hyperscan group
+ * covers links with the same list and transformations only, so the first of them to run in
+ * the phase (and ctl epoch) scans every element (transformed as they all need) and keeps
+ * the union of the scans; a pattern no element may match is known not to match any, and its
+ * link (which has no effect when nothing matches) is not run. Negated @rx (match on no
+ * match) are always run.
+ */
+static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			    const struct tl_ent *te)
+{
+	struct grp_ent *g;
+	size_t words;
+
+	if (!l->rx_group || l->op_neg || l->op != MSC_OP_RX || !c->grp)
+		return true;
+	g = &c->grp[l->rx_group - 1];
+	if (g->gen != c->gen || g->epoch != tx->ctl_epoch) {
+		words = (c->rs->groups[l->rx_group - 1].n + 63) / 64;
+		memset(g->any, 0, words * sizeof(*g->any));
+		g->gen = c->gen;
+		g->epoch = tx->ctl_epoch;
+		g->all = false;
+		for (size_t i = 0; i < te->n && !g->all; i++) {
+			struct elem *e = &c->tl_ev[te->start + i];
+			const uint64_t *hits;
+			const uint8_t *v;
+			size_t n;
+
+			if (transform(c, l, l->n_tfn, e, &v, &n) < 0 ||
+			    !(hits = rx_group_hits(c, l, e, v, n))) {
+				g->all = true;
+				break;
+			}
+			for (size_t w = 0; w < words; w++)
+				g->any[w] |= hits[w];
+		}
+	}
+	return g->all || (g->any[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
+}
+
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
 static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 		     const struct msc_rule *starter)
@@ -975,6 +1043,10 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 						       .start = c->tl_n - (c->ev_n - base),
 						       .n = c->ev_n - base };
 			c->ev_n = base;
+		}
+		if (rc >= 0 && !group_may_match(c, tx, l, te)) {
+			c->st.rx_links_skipped++;
+			goto out;
 		}
 		for (size_t i = 0; rc >= 0 && i < te->n; i++) {
 			/* tl_ev does not move while a link runs: only link starts append */

@@ -97,6 +97,17 @@ struct tl_ent {
 	size_t start, n;
 };
 
+/*
+ * A Hyperscan @rx group over a cached target list (all its links share the list and the
+ * transformations): the union of its scans of every element of the list, for this phase
+ * and ctl epoch. A link whose pattern no element may match is not evaluated at all.
+ */
+struct grp_ent {
+	uint32_t gen, epoch;
+	bool all; /* some element was not scanned: every pattern may match */
+	uint64_t *any; /* bit per pattern of the group: some element may match it */
+};
+
 struct msc_ctx {
 	const struct msc_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -117,6 +128,8 @@ struct msc_ctx {
 	struct sb msg, logdata, tmp, name;
 	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
 	struct tl_ent *tl; /* by target list id (1..n_tlists) */
+	struct grp_ent *grp; /* by Hyperscan group (rx_group - 1) */
+	uint64_t *grp_bits; /* the groups' grp_ent.any */
 	struct elem *tl_ev;
 	size_t tl_n, tl_cap;
 	struct msc_ctx_stats st;
