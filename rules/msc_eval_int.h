@@ -18,9 +18,18 @@ struct kv {
 	uint64_t expire_us; /* 0: never */
 };
 
+/*
+ * A collection: its entries in v[0..n) in the order ModSecurity shows them (insertion;
+ * a deleted entry's place taken by the last), and an open-addressing index of them by
+ * name hash (idx[i]: entry + 1, 0 empty; ICAP a power of two, at least twice N). The CRS
+ * keeps ~100 TX variables and looks names up ~250 times per request: a linear search of
+ * them was 7% of the engine's instructions (callgrind on the benign corpus).
+ */
 struct coll {
 	struct kv *v;
 	size_t n, cap;
+	uint32_t *idx;
+	size_t icap;
 };
 
 struct ip_rec {

@@ -456,7 +456,7 @@ static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
 	static const struct msc_kv a2[] = { KV("q", "hello world"), KV("n", "x7") };
 	static const struct msc_kv a3[] = { KV("q", "ABAB"), KV("e", "caf\xc3\xa9") };
 	const struct msc_list lists[] = { { a1, 3 }, { a2, 2 }, { a3, 2 } };
-	size_t skipped = 0, scans = 0;
+	size_t skipped = 0, scans = 0, links_skipped = 0;
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -475,14 +475,70 @@ static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
 		assert_int_equal(hs_w, 8);
 		assert_int_equal(hs_o, 0);
 		assert_int_equal(so.rx_skipped, 0);
+		assert_int_equal(so.rx_links_skipped, 0);
+		links_skipped += sw.rx_links_skipped;
 		skipped += sw.rx_skipped;
 		scans += sw.hs_scans;
 		if (i == 0)
 			assert_string_equal(with, "1:0 2:0 3:0 4:0 5:0 7:0 8:0 9:0 10:0 cap=42");
 	}
-	/* Hyperscan ruled patterns out without PCRE2, one scan per value and group */
+	/* Hyperscan ruled patterns out without PCRE2, one scan per value and group, and whole
+	 * links out when no value of their list may match ("hello world", "x7": 1-5) */
 	assert_true(skipped > 0);
 	assert_true(scans > 0);
+	assert_true(links_skipped >= 5);
+}
+
+/* TX names are found through the collection's hash index as by the linear search it
+ * replaced: case-insensitively, after the index grew and after deletions moved entries, and
+ * names equal up to an embedded NUL (strncasecmp's view) are one variable. */
+static void test_msc_eval_tx_collection_index(void **state)
+{
+	static struct msc_kv args[300];
+	static char names[300][16], vals[300][16];
+	static const struct msc_kv nul_args[] = { { { (const uint8_t *)"n\0a", 3 }, SI("1") },
+						  { { (const uint8_t *)"n\0b", 3 }, SI("2") } };
+	struct msc_request q;
+	struct env e;
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "Arg%d", i);
+		snprintf(vals[i], sizeof(vals[i]), "v%d", i);
+		args[i] = (struct msc_kv){ { (const uint8_t *)names[i], strlen(names[i]) },
+					   { (const uint8_t *)vals[i], strlen(vals[i]) } };
+	}
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ args, 300 };
+	q.c[MSC_C_ARGS_POST] = (struct msc_list){ nul_args, 2 };
+	setup_env(&e, "SecRule ARGS \"@rx .\" \"id:1,phase:1,pass,nolog,"
+		      "setvar:'tx.%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		      "SecAction \"id:2,phase:1,pass,nolog,setvar:!TX.args:ARG5,"
+		      "setvar:!tx.ARGS:arg0,setvar:tx.args:arg7=seven\"\n"
+		      "SecRule &TX:/^args:arg/ \"@eq 298\" \"id:3,phase:1,pass\"\n"
+		      "SecRule &TX:/^args:n/ \"@eq 1\" \"id:4,phase:1,pass\"\n"
+		      "SecRule TX:ARGS:ARG299 \"@streq v299\" \"id:5,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), i % 2 ? "ARGS:ARG%d" : "args:arg%d", i);
+		if (i == 0 || i == 5)
+			assert_null(msc_tx_get(e.tx, name));
+		else if (i == 7)
+			assert_string_equal(msc_tx_get(e.tx, name), "seven");
+		else
+			assert_string_equal(msc_tx_get(e.tx, name), vals[i]);
+	}
+	assert_true(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	/* a recycled transaction starts with an empty collection */
+	new_tx(&e);
+	assert_null(msc_tx_get(e.tx, "args:arg1"));
+	run_phases(&e, &q, 1, 1);
+	assert_string_equal(msc_tx_get(e.tx, "args:arg1"), "v1");
+	assert_true(alerted(&e, 3));
+	teardown_env(&e);
 }
 
 static void test_msc_eval_disruptive_and_engine_modes(void **state)
@@ -854,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_capture_and_matched_vars),
 		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
 		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
+		cmocka_unit_test(test_msc_eval_tx_collection_index),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
