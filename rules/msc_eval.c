@@ -320,6 +320,52 @@ static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len,
 }
 
 /*
+ * One transformation T of the value (IN, LEN), IN being request memory or the phase's arena
+ * (stable for the phase): cached per (IN, LEN, T) across transformation chains, so a value
+ * that several chains transform alike (most benign values pass urlDecodeUni, lowercase,
+ * htmlEntityDecode ... unchanged) is transformed once per transformation, not once per
+ * chain; an unchanged value is its own result (no copy). *RET is stable for the phase.
+ * Returns 0, 1 when not cached (*RET then points into the context's buffer WHICH), -ENOMEM.
+ */
+static int tfn_step(struct msc_ctx *c, uint8_t t, const uint8_t *in, size_t len, int which,
+		    const uint8_t **ret, size_t *ret_len)
+{
+	struct tc_ent *e = tc_slot(c, in, len, TC_STEP_KEY(t));
+	struct msc_buf *out = &c->tb[which];
+	const uint8_t *res;
+	int rc;
+
+	if (e && e->gen == c->gen) {
+		*ret = e->out;
+		*ret_len = e->out_len;
+		return 0;
+	}
+	rc = msc_tfn_apply((enum msc_tfn)t, in, len, out);
+	if (rc < 0)
+		return rc;
+	if (out->len == len && (!len || !memcmp(out->p, in, len)))
+		res = in;
+	else
+		res = e ? arena_copy(c, out->p ? out->p : (const uint8_t *)"", out->len) : NULL;
+	if (!res) {
+		c->st.tcache_refused++;
+		*ret = out->p ? out->p : (const uint8_t *)"";
+		*ret_len = out->len;
+		return 1;
+	}
+	if (e)
+		*e = (struct tc_ent){ .src = in,
+				      .len = len,
+				      .key = TC_STEP_KEY(t),
+				      .gen = c->gen,
+				      .out = res,
+				      .out_len = out->len };
+	*ret = res;
+	*ret_len = out->len;
+	return 0;
+}
+
+/*
  * Value of E after the first N transformations of R. Cached per phase when E is request
  * memory. *RET points into the cache, the context's buffers or E itself, valid until the
  * next call. Returns 0 or -ENOMEM.
@@ -330,6 +376,7 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 	const uint8_t *cur = e->v;
 	size_t cur_len = e->vlen;
 	int from = 0, which = 0;
+	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
 
 	if (n == 0) {
 		*ret = cur;
@@ -365,34 +412,44 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		c->st.tcache_misses++;
 	}
 	for (int k = from; k < n; k++) {
-		struct msc_buf *out = &c->tb[which];
-		int rc = msc_tfn_apply((enum msc_tfn)r->tfn[k], cur, cur_len, out);
+		if (stable) {
+			int rc = tfn_step(c, r->tfn[k], cur, cur_len, which, &cur, &cur_len);
 
-		if (rc < 0)
-			return rc;
-		cur = out->p ? out->p : (const uint8_t *)"";
-		cur_len = out->len;
-		which ^= 1;
-		if (e->cacheable) {
-			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
-			const uint8_t *copy = t ? arena_copy(c, cur, cur_len) : NULL;
-
-			if (copy) {
-				*t = (struct tc_ent){ .src = e->v,
-						      .len = e->vlen,
-						      .key = r->tfn_key[k],
-						      .gen = c->gen,
-						      .out = copy,
-						      .out_len = cur_len };
-				cur = copy;
-				if (k == n - 1) {
-					e->memo_key = t->key;
-					e->memo = copy;
-					e->memo_len = cur_len;
-				}
-			} else {
-				c->st.tcache_refused++;
+			if (rc < 0)
+				return rc;
+			if (rc > 0) {
+				stable = false; /* in the context's buffer from here on */
+				which ^= 1;
+				continue;
 			}
+			{
+				struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
+
+				if (t) {
+					*t = (struct tc_ent){ .src = e->v,
+							      .len = e->vlen,
+							      .key = r->tfn_key[k],
+							      .gen = c->gen,
+							      .out = cur,
+							      .out_len = cur_len };
+					if (k == n - 1) {
+						e->memo_key = t->key;
+						e->memo = cur;
+						e->memo_len = cur_len;
+					}
+				}
+			}
+			continue;
+		}
+		{
+			struct msc_buf *out = &c->tb[which];
+			int rc = msc_tfn_apply((enum msc_tfn)r->tfn[k], cur, cur_len, out);
+
+			if (rc < 0)
+				return rc;
+			cur = out->p ? out->p : (const uint8_t *)"";
+			cur_len = out->len;
+			which ^= 1;
 		}
 	}
 	*ret = cur;

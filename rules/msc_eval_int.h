@@ -58,8 +58,10 @@ struct arena_chunk {
 /* The cache key of a Hyperscan group scan's result (tc_ent.hits) for group G (1-based): a
  * value is scanned once per group, groups being per (phase, transformations, target list) */
 #define TC_GROUP_KEY(g) (0x80000000u | (uint32_t)(g))
+/* The cache key of one transformation T of a value (any chain): tfn_step() */
+#define TC_STEP_KEY(t) (0x40000000u | (uint32_t)(t))
 
-#define TC_SLOTS 8192
+#define TC_SLOTS 16384
 #define ARENA_CHUNK (256u << 10)
 
 /* ---- growable text ---- */
