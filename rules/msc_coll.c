@@ -245,9 +245,35 @@ static int ev_push(struct msc_ctx *c, const struct elem *e)
 	return 0;
 }
 
+static inline uint8_t ascii_fold(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+}
+
+/* T's literal selector (msc_key_literal) in the key K: caseless as PCRE2's default tables */
+static bool key_literal_in(const struct msc_target *t, const uint8_t *k, size_t klen)
+{
+	size_t n = t->key_lit_len, last;
+
+	if (klen < n)
+		return false;
+	last = t->key_lit_kind == MSC_KEY_LIT_PREFIX ? 0 : klen - n;
+	for (size_t i = 0; i <= last; i++) {
+		size_t j = 0;
+
+		while (j < n && ascii_fold(k[i + j]) == ascii_fold((uint8_t)t->key_lit[j]))
+			j++;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
 static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uint8_t *k,
 			size_t klen)
 {
+	if (t->key_lit_kind)
+		return key_literal_in(t, k, klen);
 	if (t->key_re)
 		return msc_re_match(t->key_re, t->key_re_jit, k, klen, c->md, NULL) >= 0;
 	if (t->key)

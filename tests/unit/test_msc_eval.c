@@ -541,6 +541,102 @@ static void test_msc_eval_tx_collection_index(void **state)
 	teardown_env(&e);
 }
 
+/* The values (ARGS_GET) each selector regex selects, one "tx.sel_ID" per rule; with LITERALS
+ * false every selector goes through PCRE2. */
+static void selectors_run(const char *conf, const struct msc_request *q, bool literals,
+			  char out[][256], size_t n_rules, size_t *n_lit)
+{
+	struct env e;
+
+	setup_env(&e, conf);
+	*n_lit = 0;
+	for (size_t i = 0; i < e.m->n; i++)
+		for (size_t j = 0; j < e.m->v[i]->n_t; j++) {
+			*n_lit += e.m->v[i]->t[j].key_lit_kind != MSC_KEY_LIT_NONE;
+			if (!literals)
+				e.m->v[i]->t[j].key_lit_kind = MSC_KEY_LIT_NONE;
+		}
+	run_phases(&e, q, 1, 1);
+	for (size_t i = 0; i < n_rules; i++) {
+		char name[16];
+		const char *v;
+
+		snprintf(name, sizeof(name), "sel_%zu", i + 1);
+		v = msc_tx_get(e.tx, name);
+		snprintf(out[i], 256, "%s", v ? v : "-");
+	}
+	teardown_env(&e);
+}
+
+/* Literal selector regexes (/__utm/, /^header_name_/, ...) are matched without PCRE2 and
+ * select exactly the keys PCRE2 selects. */
+static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
+{
+	static const char *const pats[] = {
+		"__utm",
+		"^header_name_",
+		"rfi_parameter_.*",
+		"MULTIPART_HEADERS_CONTENT_TYPES_*",
+		"LEAKAGE\\/ERRORS",
+		"^a*",
+		"^",
+		"S?DW[a-f0-9]+",
+		"utm$",
+		"x.y",
+		"^A-b_9",
+	};
+	static const bool literal[] = { true, true,  true,  true,  true, true,
+					true, false, false, false, true };
+	static const struct msc_kv keys[] = {
+		KV("__UTMA", "v0"),
+		KV("x__utmz", "v1"),
+		KV("header_name_host", "v2"),
+		KV("Header_Name_x", "v3"),
+		KV("xheader_name_", "v4"),
+		KV("rfi_parameter_", "v5"),
+		KV("RFI_PARAMETER", "v6"),
+		KV("multipart_headers_content_types", "v7"),
+		KV("multipart_headers_content_type", "v8"),
+		KV("leakage/errors", "v9"),
+		KV("xLEAKAGE/ERRORSx", "v10"),
+		{ SI("__u\0tm"), SI("v11") },
+		KV("", "v12"),
+		KV("a", "v13"),
+		KV("b", "v14"),
+		KV("\xc3\x89__UTM", "v15"),
+		KV("sdw0f", "v16"),
+		KV("x_utm", "v17"),
+		KV("a-B_9z", "v18"),
+		KV("xay", "v19"),
+	};
+	const size_t n = sizeof(pats) / sizeof(pats[0]);
+	char conf[4096], with[16][256], without[16][256];
+	size_t len = 0, n_lit = 0, n_lit_off = 0, expect_lit = 0;
+	struct msc_request q;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(
+			conf + len, sizeof(conf) - len,
+			"SecRule ARGS_GET:/%s/ \"@rx ^v\" \"id:%zu,phase:1,pass,nolog,"
+			"setvar:'tx.sel_%zu=%%{tx.sel_%zu}%%{MATCHED_VAR},'\"\n",
+			pats[i], i + 1, i + 1, i + 1);
+		expect_lit += literal[i];
+	}
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ keys, sizeof(keys) / sizeof(keys[0]) };
+	selectors_run(conf, &q, true, with, n, &n_lit);
+	selectors_run(conf, &q, false, without, n, &n_lit_off);
+	assert_int_equal(n_lit, expect_lit);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(with[i], without[i]);
+	assert_string_equal(with[0], "v0,v1,v15,");
+	assert_string_equal(with[1], "v2,v3,");
+	assert_string_equal(with[3], "v7,");
+	assert_string_equal(with[4], "v9,v10,");
+	assert_string_equal(with[10], "v18,");
+}
+
 static void test_msc_eval_disruptive_and_engine_modes(void **state)
 {
 	const char *rules = "SecDefaultAction \"phase:2,log,deny,status:406\"\n"
@@ -911,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
 		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
 		cmocka_unit_test(test_msc_eval_tx_collection_index),
+		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
