@@ -594,6 +594,11 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 				return 0;
 			}
 		}
+		if (re == r->re && n < r->re_minlen) {
+			/* what PCRE2 would find first (it checks the same bound) without the call */
+			c->st.rx_too_short++;
+			break;
+		}
 		if (!rx_may_match(c, r, e, v, n)) {
 			c->st.rx_skipped++;
 			break;

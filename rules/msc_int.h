@@ -162,6 +162,7 @@ struct msc_rule {
 	struct msc_macro op_macro; /* when the argument holds %{...} */
 	pcre2_code *re;
 	bool re_jit; /* RE is JIT-compiled: matched with pcre2_jit_match() */
+	uint32_t re_minlen; /* PCRE2_INFO_MINLENGTH of RE: shorter values cannot match */
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;

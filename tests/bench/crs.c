@@ -687,12 +687,15 @@ int main(int argc, char **argv)
 				json_object_set_new(
 					r, "moat_per_tx",
 					json_pack(
-						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "links",
+						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+						"links",
 						(double)(st->rules_evaluated - s0.rules_evaluated) /
 							d,
 						"rx_pcre2", (double)(st->rx_runs - s0.rx_runs) / d,
 						"rx_ruled_out",
 						(double)(st->rx_skipped - s0.rx_skipped) / d,
+						"rx_too_short",
+						(double)(st->rx_too_short - s0.rx_too_short) / d,
 						"rx_links_ruled_out",
 						(double)(st->rx_links_skipped -
 							 s0.rx_links_skipped) /
