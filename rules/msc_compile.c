@@ -197,6 +197,21 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 		rs->st.rx++;
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->re_minlen) != 0)
 			r->re_minlen = 0;
+		{
+			uint32_t type = 0, unit = 0;
+
+			r->re_unit[0] = r->re_unit[1] = -1;
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+			    type == 1 &&
+			    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 &&
+			    unit < 256)
+				r->re_unit[0] = (int16_t)unit;
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_LASTCODETYPE, &type) == 0 &&
+			    type == 1 &&
+			    pcre2_pattern_info(r->re, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 &&
+			    unit < 256)
+				r->re_unit[1] = (int16_t)unit;
+		}
 		if (!no_compile) {
 			size_t jit = 0;
 

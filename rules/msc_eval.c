@@ -565,6 +565,24 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 	return !hits || (hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
 }
 
+/* Does V hold the code units every match of R's @rx holds (either case: the pattern may be
+ * caseless, and PCRE2 without UTF folds ASCII letters only)? */
+static bool rx_units_in(const struct msc_rule *r, const uint8_t *v, size_t n)
+{
+	if (!n)
+		return r->re_unit[0] < 0 && r->re_unit[1] < 0;
+	for (int i = 0; i < 2; i++) {
+		int u = r->re_unit[i];
+
+		if (u < 0)
+			continue;
+		if (!memchr(v, u, n) &&
+		    !(((u | 0x20) >= 'a' && (u | 0x20) <= 'z') && memchr(v, u ^ 0x20, n)))
+			return false;
+	}
+	return true;
+}
+
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
  * Returns 1 match, 0 none, -ENOMEM. */
 static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
@@ -594,9 +612,9 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 				return 0;
 			}
 		}
-		if (re == r->re && n < r->re_minlen) {
-			/* what PCRE2 would find first (it checks the same bound) without the call */
-			c->st.rx_too_short++;
+		if (re == r->re && (n < r->re_minlen || !rx_units_in(r, v, n))) {
+			/* what PCRE2 would find first (it checks the same bounds) without the call */
+			c->st.rx_precheck_out++;
 			break;
 		}
 		if (!rx_may_match(c, r, e, v, n)) {

@@ -163,6 +163,9 @@ struct msc_rule {
 	pcre2_code *re;
 	bool re_jit; /* RE is JIT-compiled: matched with pcre2_jit_match() */
 	uint32_t re_minlen; /* PCRE2_INFO_MINLENGTH of RE: shorter values cannot match */
+	/* code units every match of RE holds (PCRE2_INFO_FIRSTCODEUNIT, _LASTCODEUNIT), -1 none:
+	 * a value without them (either case for ASCII letters) cannot match */
+	int16_t re_unit[2];
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;

@@ -694,8 +694,9 @@ int main(int argc, char **argv)
 						"rx_pcre2", (double)(st->rx_runs - s0.rx_runs) / d,
 						"rx_ruled_out",
 						(double)(st->rx_skipped - s0.rx_skipped) / d,
-						"rx_too_short",
-						(double)(st->rx_too_short - s0.rx_too_short) / d,
+						"rx_precheck_out",
+						(double)(st->rx_precheck_out - s0.rx_precheck_out) /
+							d,
 						"rx_links_ruled_out",
 						(double)(st->rx_links_skipped -
 							 s0.rx_links_skipped) /

@@ -637,32 +637,41 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 	assert_string_equal(with[10], "v18,");
 }
 
-/* Values shorter than an @rx's shortest match are not handed to PCRE2 (its own first check):
- * same decisions, negation and captures included. */
-static void test_msc_eval_rx_shorter_than_any_match(void **state)
+/* Values shorter than an @rx's shortest match, or without a code unit every match holds
+ * (either case), are not handed to PCRE2 (its own first checks): same decisions, negation,
+ * caseless patterns and captures included. */
+static void test_msc_eval_rx_prechecks(void **state)
 {
-	static const struct msc_kv a[] = { KV("s", "ab"), KV("t", "abc"), KV("u", "xabcd") };
+	static const struct msc_kv a[] = { KV("s", "ab"), KV("t", "abc"), KV("u", "xabcd"),
+					   KV("v", "SELECT"), KV("w", "") };
 	struct msc_request q;
 	struct env e;
 
 	(void)state;
 	base_request(&q);
-	q.c[MSC_C_ARGS_GET] = (struct msc_list){ a, 3 };
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ a, 5 };
 	setup_env(&e, "SecRule ARGS:s \"@rx abc\" \"id:1,phase:1,pass\"\n"
 		      "SecRule ARGS:t \"@rx ^(a)bc$\" \"id:2,phase:1,pass,capture,"
 		      "setvar:tx.c=%{tx.1}\"\n"
 		      "SecRule ARGS:s \"!@rx abc\" \"id:3,phase:1,pass\"\n"
 		      "SecRule ARGS \"@rx b.d\" \"id:4,phase:1,pass\"\n"
-		      "SecRule ARGS:s \"@rx x?\" \"id:5,phase:1,pass\"\n");
+		      "SecRule ARGS:s \"@rx x?\" \"id:5,phase:1,pass\"\n"
+		      "SecRule ARGS:v \"@rx (?i)sel\" \"id:6,phase:1,pass\"\n"
+		      "SecRule ARGS:v \"@rx (?i:s)elect\" \"id:7,phase:1,pass\"\n"
+		      "SecRule ARGS:w \"!@rx q\" \"id:8,phase:1,pass\"\n");
 	run_phases(&e, &q, 1, 1);
 	assert_false(alerted(&e, 1));
 	assert_true(alerted(&e, 2));
 	assert_string_equal(msc_tx_get(e.tx, "c"), "a");
 	assert_true(alerted(&e, 3));
-	assert_true(alerted(&e, 4)); /* "xabcd" only: "ab" and "abc" are too short */
+	assert_true(alerted(&e, 4)); /* "xabcd" only: "ab" is too short, "abc" has no 'd' */
 	assert_true(alerted(&e, 5)); /* minimum length 0 */
-	/* 3 and 4 on "ab" (1 shares a Hyperscan group with 3: its link is ruled out whole) */
-	assert_int_equal(msc_ctx_stats(e.ctx)->rx_too_short, 2);
+	assert_true(alerted(&e, 6)); /* caseless: 'S' found for 's' */
+	assert_false(alerted(&e, 7)); /* "elect" is case-sensitive */
+	assert_true(alerted(&e, 8));
+	/* 3 on "ab"; 4 on "ab", "abc", "SELECT" and ""; 8 on "" (1 shares a Hyperscan group
+	 * with 3, 7 with 6: their links are ruled out whole) */
+	assert_int_equal(msc_ctx_stats(e.ctx)->rx_precheck_out, 6);
 	teardown_env(&e);
 }
 
@@ -1037,7 +1046,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
 		cmocka_unit_test(test_msc_eval_tx_collection_index),
 		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
-		cmocka_unit_test(test_msc_eval_rx_shorter_than_any_match),
+		cmocka_unit_test(test_msc_eval_rx_prechecks),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
