@@ -387,6 +387,11 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 	rs->groups[rs->n_groups] = (struct msc_rxgroup){
 		.db = db, .n = (uint32_t)n, .phase = (uint8_t)phase, .key = g[0].key
 	};
+	rs->groups[rs->n_groups].minlen = UINT32_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!drop[i])
+			rs->groups[rs->n_groups].minlen =
+				MIN(rs->groups[rs->n_groups].minlen, g[i].l->re_minlen);
 	rs->n_groups++;
 	for (size_t i = 0; i < n; i++) {
 		if (drop[i])

@@ -48,13 +48,16 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
 	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
 	if (m->n_groups) {
-		size_t words = 0;
+		size_t words = 0, most = 0;
 
-		for (size_t i = 0; i < m->n_groups; i++)
+		for (size_t i = 0; i < m->n_groups; i++) {
 			words += (m->groups[i].n + 63) / 64;
+			most = MAX(most, (m->groups[i].n + 63) / 64);
+		}
 		c->grp = calloc(m->n_groups, sizeof(*c->grp));
 		c->grp_bits = calloc(words, sizeof(*c->grp_bits));
-		if (!c->grp || !c->grp_bits)
+		c->grp_none = calloc(most, sizeof(*c->grp_none));
+		if (!c->grp || !c->grp_bits || !c->grp_none)
 			goto fail;
 		words = 0;
 		for (size_t i = 0; i < m->n_groups; i++) {
@@ -120,6 +123,7 @@ void msc_ctx_free(struct msc_ctx *c)
 	free(c->tl);
 	free(c->grp);
 	free(c->grp_bits);
+	free(c->grp_none);
 	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
@@ -533,6 +537,8 @@ static const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l
 	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
 		return NULL;
 	g = &c->rs->groups[l->rx_group - 1];
+	if (n < g->minlen)
+		return c->grp_none; /* shorter than any match of its patterns: no scan */
 	key = TC_GROUP_KEY(l->rx_group);
 	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)

@@ -141,6 +141,7 @@ struct msc_ctx {
 	struct tl_ent *tl; /* by target list id (1..n_tlists) */
 	struct grp_ent *grp; /* by Hyperscan group (rx_group - 1) */
 	uint64_t *grp_bits; /* the groups' grp_ent.any */
+	uint64_t *grp_none; /* zeros, as long as the longest group's bits: no pattern may match */
 	struct elem *tl_ev;
 	size_t tl_n, tl_cap;
 	struct msc_ctx_stats st;

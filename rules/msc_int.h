@@ -220,6 +220,7 @@ struct msc_rxgroup {
 	uint32_t n; /* patterns */
 	uint8_t phase;
 	uint32_t key; /* transformation prefix key, 0: none */
+	uint32_t minlen; /* the shortest PCRE2_INFO_MINLENGTH of its patterns */
 };
 
 /* SecDefaultAction per phase (index 1..5). */
