@@ -491,9 +491,40 @@ static void set_capture(struct msc_tx *tx, int i, const uint8_t *p, size_t n)
 		tx->ctx->st.tx_vars_refused++;
 }
 
+/* S (N bytes) when it is an optional sign and 1 to 18 digits (strtoll's result, without its
+ * locale and overflow handling: TX counters and scores are numbers like these); false for
+ * anything else, left to strtoll(). */
+static bool dec_fast(const char *s, size_t n, int64_t *ret)
+{
+	size_t i = n && (s[0] == '-' || s[0] == '+');
+	int64_t v = 0;
+
+	if (i == n || n - i > 18)
+		return false;
+	for (size_t k = i; k < n; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return false;
+		v = v * 10 + (s[k] - '0');
+	}
+	*ret = i && s[0] == '-' ? -v : v;
+	return true;
+}
+
+/* strtoll(S, NULL, 10) of the NUL-terminated S of length N */
+static int64_t dec_of(const char *s, size_t n)
+{
+	int64_t v;
+
+	return dec_fast(s, n, &v) ? v : strtoll(s, NULL, 10);
+}
+
 static int64_t num_of(const uint8_t *v, size_t n)
 {
 	char b[32];
+	int64_t x;
+
+	if (dec_fast((const char *)v, n, &x))
+		return x;
 
 	n = MIN(n, sizeof(b) - 1);
 	memcpy(b, v, n);
@@ -769,8 +800,8 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 	}
 	if (sv->op == MSC_SV_ADD || sv->op == MSC_SV_SUB) {
 		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
-		int64_t a = e ? strtoll(e->val, NULL, 10) : 0;
-		int64_t b = strtoll(val->p ? val->p : "0", NULL, 10);
+		int64_t a = e ? dec_of(e->val, e->vlen) : 0;
+		int64_t b = val->p ? dec_of(val->p, val->len) : 0;
 		char nb[24];
 
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;

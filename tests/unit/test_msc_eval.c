@@ -675,6 +675,37 @@ static void test_msc_eval_rx_prechecks(void **state)
 	teardown_env(&e);
 }
 
+/* Numbers in setvar arithmetic and numeric operators read as strtoll() reads them, the
+ * plain ones without it */
+static void test_msc_eval_numbers_as_strtoll(void **state)
+{
+	static const struct msc_kv a[] = { KV("n", "-12"), KV("m", "+7"), KV("o", "3 "),
+					   KV("p", "99999999999999999999") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ a, 4 };
+	setup_env(&e, "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=007,setvar:tx.a=+-3,"
+		      "setvar:tx.b= 4,setvar:tx.b=+5x,setvar:tx.c=99999999999999999999,"
+		      "setvar:tx.c=-1,setvar:tx.d=-,setvar:tx.d=+2\"\n"
+		      "SecRule ARGS:n \"@lt -11\" \"id:2,phase:1,pass\"\n"
+		      "SecRule ARGS:m \"@eq 7\" \"id:3,phase:1,pass\"\n"
+		      "SecRule ARGS:o \"@eq 3\" \"id:4,phase:1,pass\"\n"
+		      "SecRule ARGS:p \"@gt 999999999999999999\" \"id:5,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_string_equal(msc_tx_get(e.tx, "a"), "4");
+	assert_string_equal(msc_tx_get(e.tx, "b"), "9");
+	assert_string_equal(msc_tx_get(e.tx, "c"), "9223372036854775806");
+	assert_string_equal(msc_tx_get(e.tx, "d"), "2");
+	assert_true(alerted(&e, 2));
+	assert_true(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	teardown_env(&e);
+}
+
 static void test_msc_eval_disruptive_and_engine_modes(void **state)
 {
 	const char *rules = "SecDefaultAction \"phase:2,log,deny,status:406\"\n"
@@ -1047,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_tx_collection_index),
 		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
+		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
