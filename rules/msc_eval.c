@@ -371,7 +371,8 @@ static int tfn_step(struct msc_ctx *c, uint8_t t, const uint8_t *in, size_t len,
 
 /*
  * Value of E after the first N transformations of R. Cached per phase when E is request
- * memory. *RET points into the cache, the context's buffers or E itself, valid until the
+ * memory: the whole chain's result per (value, chain), each step per (input, transformation)
+ * (intermediate chain prefixes are not kept: the steps' cache finds them as fast). *RET points into the cache, the context's buffers or E itself, valid until the
  * next call. Returns 0 or -ENOMEM.
  */
 static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
@@ -379,7 +380,7 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 {
 	const uint8_t *cur = e->v;
 	size_t cur_len = e->vlen;
-	int from = 0, which = 0;
+	int which = 0;
 	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
 
 	if (n == 0) {
@@ -394,28 +395,21 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		return 0;
 	}
 	if (e->cacheable) {
-		for (int k = n; k >= 1; k--) {
-			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
+		/* the whole chain's result, else its steps (each cached by tfn_step) */
+		struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[n - 1]);
 
-			if (t && t->gen == c->gen) {
-				if (k == n) {
-					c->st.tcache_hits++;
-					*ret = t->out;
-					*ret_len = t->out_len;
-					e->memo_key = t->key;
-					e->memo = t->out;
-					e->memo_len = t->out_len;
-					return 0;
-				}
-				cur = t->out;
-				cur_len = t->out_len;
-				from = k;
-				break;
-			}
+		if (t && t->gen == c->gen) {
+			c->st.tcache_hits++;
+			*ret = t->out;
+			*ret_len = t->out_len;
+			e->memo_key = t->key;
+			e->memo = t->out;
+			e->memo_len = t->out_len;
+			return 0;
 		}
 		c->st.tcache_misses++;
 	}
-	for (int k = from; k < n; k++) {
+	for (int k = 0; k < n; k++) {
 		if (stable) {
 			int rc = tfn_step(c, r->tfn[k], cur, cur_len, which, &cur, &cur_len);
 
@@ -426,7 +420,7 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 				which ^= 1;
 				continue;
 			}
-			{
+			if (k == n - 1) {
 				struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
 
 				if (t) {
