@@ -23,16 +23,84 @@ void msc_coll_done(struct coll *c)
 		free(c->v[i].val);
 	}
 	free(c->v);
+	free(c->idx);
 	*c = (struct coll){ 0 };
+}
+
+/*
+ * Hash of a name as entries are compared (length, then strncasecmp: up to the first NUL):
+ * the length and the first and last 8 bytes before any NUL, each byte ORed with 0x20 (the
+ * bit case folding flips, in ASCII and in Latin-1 alike), so names strncasecmp() calls
+ * equal hash alike. CRS names share long prefixes ("942100-OWASP_CRS/...-ARGS:x") and differ
+ * at the end; a byte-by-byte hash of them cost more than the linear search it replaced.
+ */
+static uint32_t name_hash(const char *s, size_t nlen)
+{
+	const char *z = memchr(s, '\0', nlen);
+	size_t n = z ? (size_t)(z - s) : nlen;
+	uint64_t a = 0, b = 0, h;
+
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+	} else {
+		memcpy(&a, s, n);
+	}
+	a |= 0x2020202020202020ull;
+	b |= 0x2020202020202020ull;
+	h = a * 0x9e3779b97f4a7c15ull ^ b * 0xc2b2ae3d27d4eb4full ^ nlen * 0x165667b19e3779f9ull;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+}
+
+static bool kv_is(const struct kv *e, const char *name, size_t nlen)
+{
+	return e->nlen == nlen && !strncasecmp(e->name, name, nlen);
+}
+
+/* Put entry I in the index (which has room). */
+static void idx_insert(struct coll *c, size_t i)
+{
+	size_t mask = c->icap - 1, h = name_hash(c->v[i].name, c->v[i].nlen) & mask;
+
+	while (c->idx[h])
+		h = (h + 1) & mask;
+	c->idx[h] = (uint32_t)i + 1;
+}
+
+/* Index the N entries again in a table of at least 2 * MIN_N slots. 0 or -ENOMEM. */
+static int idx_rebuild(struct coll *c, size_t min_n)
+{
+	size_t cap = c->icap ? c->icap : 64;
+
+	while (cap < 2 * min_n)
+		cap *= 2;
+	if (cap != c->icap) {
+		uint32_t *ni = malloc(cap * sizeof(*ni));
+
+		if (!ni)
+			return -ENOMEM;
+		free(c->idx);
+		c->idx = ni;
+		c->icap = cap;
+	}
+	memset(c->idx, 0, c->icap * sizeof(*c->idx));
+	for (size_t i = 0; i < c->n; i++)
+		idx_insert(c, i);
+	return 0;
 }
 
 /* The entry NAME (case-insensitive), expired or not. */
 struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct kv *e = &c->v[i];
+	size_t mask, h;
 
-		if (e->nlen == nlen && !strncasecmp(e->name, name, nlen))
+	if (!c->n)
+		return NULL;
+	mask = c->icap - 1;
+	for (h = name_hash(name, nlen) & mask; c->idx[h]; h = (h + 1) & mask) {
+		struct kv *e = &c->v[c->idx[h] - 1];
+
+		if (kv_is(e, name, nlen))
 			return e;
 	}
 	return NULL;
@@ -48,16 +116,17 @@ struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t 
 
 void msc_coll_del(struct coll *c, const char *name, size_t nlen)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		if (c->v[i].nlen == nlen && !strncasecmp(c->v[i].name, name, nlen)) {
-			struct kv t = c->v[i];
+	struct kv *e = msc_coll_find(c, name, nlen);
 
-			/* the last entry moves here; the deleted one's buffers go past n */
-			c->v[i] = c->v[c->n - 1];
-			c->v[c->n - 1] = t;
-			c->n--;
-			return;
-		}
+	if (e) {
+		size_t i = (size_t)(e - c->v);
+		struct kv t = c->v[i];
+
+		/* the last entry moves here; the deleted one's buffers go past n */
+		c->v[i] = c->v[c->n - 1];
+		c->v[c->n - 1] = t;
+		c->n--;
+		(void)idx_rebuild(c, c->n); /* the table is big enough: no allocation */
 	}
 }
 
@@ -91,6 +160,8 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 	if (!e) {
 		if (c->n >= max)
 			return -ENOBUFS;
+		if (2 * (c->n + 1) > c->icap && idx_rebuild(c, c->n + 1) < 0)
+			return -ENOMEM;
 		if (c->n == c->cap) {
 			size_t cap = c->cap ? c->cap * 2 : 64;
 			struct kv *v = realloc(c->v, cap * sizeof(*v));
@@ -109,6 +180,7 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
 			return -ENOMEM;
 		c->n++;
+		idx_insert(c, c->n - 1);
 	}
 	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
 		return -ENOMEM;
@@ -120,6 +192,8 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 /* Forget the entries, keep the buffers for the next transaction. */
 void msc_coll_clear(struct coll *c)
 {
+	if (c->n)
+		memset(c->idx, 0, c->icap * sizeof(*c->idx));
 	c->n = 0;
 }
 
@@ -171,9 +245,35 @@ static int ev_push(struct msc_ctx *c, const struct elem *e)
 	return 0;
 }
 
+static inline uint8_t ascii_fold(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+}
+
+/* T's literal selector (msc_key_literal) in the key K: caseless as PCRE2's default tables */
+static bool key_literal_in(const struct msc_target *t, const uint8_t *k, size_t klen)
+{
+	size_t n = t->key_lit_len, last;
+
+	if (klen < n)
+		return false;
+	last = t->key_lit_kind == MSC_KEY_LIT_PREFIX ? 0 : klen - n;
+	for (size_t i = 0; i <= last; i++) {
+		size_t j = 0;
+
+		while (j < n && ascii_fold(k[i + j]) == ascii_fold((uint8_t)t->key_lit[j]))
+			j++;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
 static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uint8_t *k,
 			size_t klen)
 {
+	if (t->key_lit_kind)
+		return key_literal_in(t, k, klen);
 	if (t->key_re)
 		return msc_re_match(t->key_re, t->key_re_jit, k, klen, c->md, NULL) >= 0;
 	if (t->key)

@@ -195,6 +195,23 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 		if (rc < 0)
 			return rc;
 		rs->st.rx++;
+		if (pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->re_minlen) != 0)
+			r->re_minlen = 0;
+		{
+			uint32_t type = 0, unit = 0;
+
+			r->re_unit[0] = r->re_unit[1] = -1;
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODETYPE, &type) == 0 &&
+			    type == 1 &&
+			    pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTCODEUNIT, &unit) == 0 &&
+			    unit < 256)
+				r->re_unit[0] = (int16_t)unit;
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_LASTCODETYPE, &type) == 0 &&
+			    type == 1 &&
+			    pcre2_pattern_info(r->re, PCRE2_INFO_LASTCODEUNIT, &unit) == 0 &&
+			    unit < 256)
+				r->re_unit[1] = (int16_t)unit;
+		}
 		if (!no_compile) {
 			size_t jit = 0;
 
@@ -370,6 +387,11 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 	rs->groups[rs->n_groups] = (struct msc_rxgroup){
 		.db = db, .n = (uint32_t)n, .phase = (uint8_t)phase, .key = g[0].key
 	};
+	rs->groups[rs->n_groups].minlen = UINT32_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (!drop[i])
+			rs->groups[rs->n_groups].minlen =
+				MIN(rs->groups[rs->n_groups].minlen, g[i].l->re_minlen);
 	rs->n_groups++;
 	for (size_t i = 0; i < n; i++) {
 		if (drop[i])

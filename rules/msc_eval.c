@@ -47,6 +47,24 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 	c->rs = m;
 	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
 	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
+	if (m->n_groups) {
+		size_t words = 0, most = 0;
+
+		for (size_t i = 0; i < m->n_groups; i++) {
+			words += (m->groups[i].n + 63) / 64;
+			most = MAX(most, (m->groups[i].n + 63) / 64);
+		}
+		c->grp = calloc(m->n_groups, sizeof(*c->grp));
+		c->grp_bits = calloc(words, sizeof(*c->grp_bits));
+		c->grp_none = calloc(most, sizeof(*c->grp_none));
+		if (!c->grp || !c->grp_bits || !c->grp_none)
+			goto fail;
+		words = 0;
+		for (size_t i = 0; i < m->n_groups; i++) {
+			c->grp[i].any = c->grp_bits + words;
+			words += (m->groups[i].n + 63) / 64;
+		}
+	}
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
 	c->jit_stack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
@@ -103,6 +121,9 @@ void msc_ctx_free(struct msc_ctx *c)
 	pcre2_jit_stack_free(c->jit_stack);
 	free(c->tc);
 	free(c->tl);
+	free(c->grp);
+	free(c->grp_bits);
+	free(c->grp_none);
 	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
@@ -303,8 +324,55 @@ static struct tc_ent *tc_slot(struct msc_ctx *c, const uint8_t *src, size_t len,
 }
 
 /*
+ * One transformation T of the value (IN, LEN), IN being request memory or the phase's arena
+ * (stable for the phase): cached per (IN, LEN, T) across transformation chains, so a value
+ * that several chains transform alike (most benign values pass urlDecodeUni, lowercase,
+ * htmlEntityDecode ... unchanged) is transformed once per transformation, not once per
+ * chain; an unchanged value is its own result (no copy). *RET is stable for the phase.
+ * Returns 0, 1 when not cached (*RET then points into the context's buffer WHICH), -ENOMEM.
+ */
+static int tfn_step(struct msc_ctx *c, uint8_t t, const uint8_t *in, size_t len, int which,
+		    const uint8_t **ret, size_t *ret_len)
+{
+	struct tc_ent *e = tc_slot(c, in, len, TC_STEP_KEY(t));
+	struct msc_buf *out = &c->tb[which];
+	const uint8_t *res;
+	int rc;
+
+	if (e && e->gen == c->gen) {
+		*ret = e->out;
+		*ret_len = e->out_len;
+		return 0;
+	}
+	rc = msc_tfn_apply((enum msc_tfn)t, in, len, out);
+	if (rc < 0)
+		return rc;
+	if (out->len == len && (!len || !memcmp(out->p, in, len)))
+		res = in;
+	else
+		res = e ? arena_copy(c, out->p ? out->p : (const uint8_t *)"", out->len) : NULL;
+	if (!res) {
+		c->st.tcache_refused++;
+		*ret = out->p ? out->p : (const uint8_t *)"";
+		*ret_len = out->len;
+		return 1;
+	}
+	if (e)
+		*e = (struct tc_ent){ .src = in,
+				      .len = len,
+				      .key = TC_STEP_KEY(t),
+				      .gen = c->gen,
+				      .out = res,
+				      .out_len = out->len };
+	*ret = res;
+	*ret_len = out->len;
+	return 0;
+}
+
+/*
  * Value of E after the first N transformations of R. Cached per phase when E is request
- * memory. *RET points into the cache, the context's buffers or E itself, valid until the
+ * memory: the whole chain's result per (value, chain), each step per (input, transformation)
+ * (intermediate chain prefixes are not kept: the steps' cache finds them as fast). *RET points into the cache, the context's buffers or E itself, valid until the
  * next call. Returns 0 or -ENOMEM.
  */
 static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
@@ -312,7 +380,8 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 {
 	const uint8_t *cur = e->v;
 	size_t cur_len = e->vlen;
-	int from = 0, which = 0;
+	int which = 0;
+	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
 
 	if (n == 0) {
 		*ret = cur;
@@ -326,56 +395,59 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		return 0;
 	}
 	if (e->cacheable) {
-		for (int k = n; k >= 1; k--) {
-			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k - 1]);
+		/* the whole chain's result, else its steps (each cached by tfn_step) */
+		struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[n - 1]);
 
-			if (t && t->gen == c->gen) {
-				if (k == n) {
-					c->st.tcache_hits++;
-					*ret = t->out;
-					*ret_len = t->out_len;
-					e->memo_key = t->key;
-					e->memo = t->out;
-					e->memo_len = t->out_len;
-					return 0;
-				}
-				cur = t->out;
-				cur_len = t->out_len;
-				from = k;
-				break;
-			}
+		if (t && t->gen == c->gen) {
+			c->st.tcache_hits++;
+			*ret = t->out;
+			*ret_len = t->out_len;
+			e->memo_key = t->key;
+			e->memo = t->out;
+			e->memo_len = t->out_len;
+			return 0;
 		}
 		c->st.tcache_misses++;
 	}
-	for (int k = from; k < n; k++) {
-		struct msc_buf *out = &c->tb[which];
-		int rc = msc_tfn_apply((enum msc_tfn)r->tfn[k], cur, cur_len, out);
+	for (int k = 0; k < n; k++) {
+		if (stable) {
+			int rc = tfn_step(c, r->tfn[k], cur, cur_len, which, &cur, &cur_len);
 
-		if (rc < 0)
-			return rc;
-		cur = out->p ? out->p : (const uint8_t *)"";
-		cur_len = out->len;
-		which ^= 1;
-		if (e->cacheable) {
-			struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
-			const uint8_t *copy = t ? arena_copy(c, cur, cur_len) : NULL;
-
-			if (copy) {
-				*t = (struct tc_ent){ .src = e->v,
-						      .len = e->vlen,
-						      .key = r->tfn_key[k],
-						      .gen = c->gen,
-						      .out = copy,
-						      .out_len = cur_len };
-				cur = copy;
-				if (k == n - 1) {
-					e->memo_key = t->key;
-					e->memo = copy;
-					e->memo_len = cur_len;
-				}
-			} else {
-				c->st.tcache_refused++;
+			if (rc < 0)
+				return rc;
+			if (rc > 0) {
+				stable = false; /* in the context's buffer from here on */
+				which ^= 1;
+				continue;
 			}
+			if (k == n - 1) {
+				struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[k]);
+
+				if (t) {
+					*t = (struct tc_ent){ .src = e->v,
+							      .len = e->vlen,
+							      .key = r->tfn_key[k],
+							      .gen = c->gen,
+							      .out = cur,
+							      .out_len = cur_len };
+					if (k == n - 1) {
+						e->memo_key = t->key;
+						e->memo = cur;
+						e->memo_len = cur_len;
+					}
+				}
+			}
+			continue;
+		}
+		{
+			struct msc_buf *out = &c->tb[which];
+			int rc = msc_tfn_apply((enum msc_tfn)r->tfn[k], cur, cur_len, out);
+
+			if (rc < 0)
+				return rc;
+			cur = out->p ? out->p : (const uint8_t *)"";
+			cur_len = out->len;
+			which ^= 1;
 		}
 	}
 	*ret = cur;
@@ -413,9 +485,40 @@ static void set_capture(struct msc_tx *tx, int i, const uint8_t *p, size_t n)
 		tx->ctx->st.tx_vars_refused++;
 }
 
+/* S (N bytes) when it is an optional sign and 1 to 18 digits (strtoll's result, without its
+ * locale and overflow handling: TX counters and scores are numbers like these); false for
+ * anything else, left to strtoll(). */
+static bool dec_fast(const char *s, size_t n, int64_t *ret)
+{
+	size_t i = n && (s[0] == '-' || s[0] == '+');
+	int64_t v = 0;
+
+	if (i == n || n - i > 18)
+		return false;
+	for (size_t k = i; k < n; k++) {
+		if (s[k] < '0' || s[k] > '9')
+			return false;
+		v = v * 10 + (s[k] - '0');
+	}
+	*ret = i && s[0] == '-' ? -v : v;
+	return true;
+}
+
+/* strtoll(S, NULL, 10) of the NUL-terminated S of length N */
+static int64_t dec_of(const char *s, size_t n)
+{
+	int64_t v;
+
+	return dec_fast(s, n, &v) ? v : strtoll(s, NULL, 10);
+}
+
 static int64_t num_of(const uint8_t *v, size_t n)
 {
 	char b[32];
+	int64_t x;
+
+	if (dec_fast((const char *)v, n, &x))
+		return x;
 
 	n = MIN(n, sizeof(b) - 1);
 	memcpy(b, v, n);
@@ -444,25 +547,27 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
 }
 
 /*
- * Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
- * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). The first link of
- * the phase that asks scans the value with its whole group once; the answer for every
- * pattern of the group is kept in the cache under the group's key (TC_GROUP_KEY).
+ * Hyperscan's scan of element E transformed to V by link L's group: a bit per pattern of the
+ * group that may match, NULL when not known (every pattern may). The first link of the phase
+ * that asks scans the value with its whole group once; the answer for every pattern of the
+ * group is kept in the cache under the group's key (TC_GROUP_KEY).
  */
-static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
-			 const uint8_t *v, size_t n)
+static const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l,
+				     const struct elem *e, const uint8_t *v, size_t n)
 {
 	const struct msc_rxgroup *g;
 	uint32_t key;
 	struct tc_ent *t;
 
 	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
-		return true;
+		return NULL;
 	g = &c->rs->groups[l->rx_group - 1];
+	if (n < g->minlen)
+		return c->grp_none; /* shorter than any match of its patterns: no scan */
 	key = TC_GROUP_KEY(l->rx_group);
 	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)
-		return true;
+		return NULL;
 	if (t->gen != c->gen)
 		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
 	if (!t->hits) {
@@ -470,15 +575,43 @@ static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const stru
 		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
 
 		if (!bits)
-			return true;
+			return NULL;
 		memset(bits, 0, bytes);
 		if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch, grp_cb, bits) !=
 		    HS_SUCCESS)
-			return true;
+			return NULL;
 		c->st.hs_scans++;
 		t->hits = bits;
 	}
-	return t->hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1;
+	return t->hits;
+}
+
+/* Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
+ * cannot match (no PCRE2 run needed), true when it may (PCRE2 decides). */
+static bool rx_may_match(struct msc_ctx *c, const struct msc_rule *l, const struct elem *e,
+			 const uint8_t *v, size_t n)
+{
+	const uint64_t *hits = rx_group_hits(c, l, e, v, n);
+
+	return !hits || (hits[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
+}
+
+/* Does V hold the code units every match of R's @rx holds (either case: the pattern may be
+ * caseless, and PCRE2 without UTF folds ASCII letters only)? */
+static bool rx_units_in(const struct msc_rule *r, const uint8_t *v, size_t n)
+{
+	if (!n)
+		return r->re_unit[0] < 0 && r->re_unit[1] < 0;
+	for (int i = 0; i < 2; i++) {
+		int u = r->re_unit[i];
+
+		if (u < 0)
+			continue;
+		if (!memchr(v, u, n) &&
+		    !(((u | 0x20) >= 'a' && (u | 0x20) <= 'z') && memchr(v, u ^ 0x20, n)))
+			return false;
+	}
+	return true;
 }
 
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
@@ -509,6 +642,11 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 				c->st.rx_errors++;
 				return 0;
 			}
+		}
+		if (re == r->re && (n < r->re_minlen || !rx_units_in(r, v, n))) {
+			/* what PCRE2 would find first (it checks the same bounds) without the call */
+			c->st.rx_precheck_out++;
+			break;
 		}
 		if (!rx_may_match(c, r, e, v, n)) {
 			c->st.rx_skipped++;
@@ -656,8 +794,8 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 	}
 	if (sv->op == MSC_SV_ADD || sv->op == MSC_SV_SUB) {
 		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
-		int64_t a = e ? strtoll(e->val, NULL, 10) : 0;
-		int64_t b = strtoll(val->p ? val->p : "0", NULL, 10);
+		int64_t a = e ? dec_of(e->val, e->vlen) : 0;
+		int64_t b = val->p ? dec_of(val->p, val->len) : 0;
 		char nb[24];
 
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;
@@ -923,6 +1061,47 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 	return 0;
 }
 
+/*
+ * May link L's @rx match some element of its cached target list TE? Its Hyperscan group
+ * covers links with the same list and transformations only, so the first of them to run in
+ * the phase (and ctl epoch) scans every element (transformed as they all need) and keeps
+ * the union of the scans; a pattern no element may match is known not to match any, and its
+ * link (which has no effect when nothing matches) is not run. Negated @rx (match on no
+ * match) are always run.
+ */
+static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			    const struct tl_ent *te)
+{
+	struct grp_ent *g;
+	size_t words;
+
+	if (!l->rx_group || l->op_neg || l->op != MSC_OP_RX || !c->grp)
+		return true;
+	g = &c->grp[l->rx_group - 1];
+	if (g->gen != c->gen || g->epoch != tx->ctl_epoch) {
+		words = (c->rs->groups[l->rx_group - 1].n + 63) / 64;
+		memset(g->any, 0, words * sizeof(*g->any));
+		g->gen = c->gen;
+		g->epoch = tx->ctl_epoch;
+		g->all = false;
+		for (size_t i = 0; i < te->n && !g->all; i++) {
+			struct elem *e = &c->tl_ev[te->start + i];
+			const uint64_t *hits;
+			const uint8_t *v;
+			size_t n;
+
+			if (transform(c, l, l->n_tfn, e, &v, &n) < 0 ||
+			    !(hits = rx_group_hits(c, l, e, v, n))) {
+				g->all = true;
+				break;
+			}
+			for (size_t w = 0; w < words; w++)
+				g->any[w] |= hits[w];
+		}
+	}
+	return g->all || (g->any[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
+}
+
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
 static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 		     const struct msc_rule *starter)
@@ -975,6 +1154,10 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 						       .start = c->tl_n - (c->ev_n - base),
 						       .n = c->ev_n - base };
 			c->ev_n = base;
+		}
+		if (rc >= 0 && !group_may_match(c, tx, l, te)) {
+			c->st.rx_links_skipped++;
+			goto out;
 		}
 		for (size_t i = 0; rc >= 0 && i < te->n; i++) {
 			/* tl_ev does not move while a link runs: only link starts append */

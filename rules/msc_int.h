@@ -58,6 +58,10 @@ struct msc_target {
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
 	bool key_re_jit; /* KEY_RE is JIT-compiled */
+	/* KEY_RE when it is a literal (/__utm/, /^header_name_/, /rfi_parameter_.*(slash)):
+	 * matched as a caseless substring (or prefix) without PCRE2; kind 0: not a literal */
+	uint8_t key_lit_kind, key_lit_len;
+	char key_lit[40];
 	char *text; /* as written (without ! or &), for messages and ctl matching */
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
@@ -158,6 +162,10 @@ struct msc_rule {
 	struct msc_macro op_macro; /* when the argument holds %{...} */
 	pcre2_code *re;
 	bool re_jit; /* RE is JIT-compiled: matched with pcre2_jit_match() */
+	uint32_t re_minlen; /* PCRE2_INFO_MINLENGTH of RE: shorter values cannot match */
+	/* code units every match of RE holds (PCRE2_INFO_FIRSTCODEUNIT, _LASTCODEUNIT), -1 none:
+	 * a value without them (either case for ASCII letters) cannot match */
+	int16_t re_unit[2];
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;
@@ -212,6 +220,7 @@ struct msc_rxgroup {
 	uint32_t n; /* patterns */
 	uint8_t phase;
 	uint32_t key; /* transformation prefix key, 0: none */
+	uint32_t minlen; /* the shortest PCRE2_INFO_MINLENGTH of its patterns */
 };
 
 /* SecDefaultAction per phase (index 1..5). */
@@ -273,6 +282,11 @@ static inline bool rule_id_listed(const uint32_t *v, size_t n, uint32_t id)
 	}
 	return false;
 }
+
+enum { MSC_KEY_LIT_NONE = 0, MSC_KEY_LIT_SUBSTRING, MSC_KEY_LIT_PREFIX };
+/* Does the /regex/ selector RE (N bytes, compiled caseless) select the same keys as a
+ * caseless literal? Sets T's key_lit_* when it does. */
+void msc_key_literal(struct msc_target *t, const char *re, size_t n);
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,

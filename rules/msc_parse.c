@@ -189,6 +189,51 @@ unsupported:
 	return -EOPNOTSUPP;
 }
 
+/*
+ * A selector regex that is a literal: letters, digits, '_', '-' and '\/', optionally
+ * anchored by a leading '^', optionally ended by ".*" or by one optional character ("X*"):
+ * as neither end needs to match anything, it selects the keys holding the literal (starting
+ * with it when anchored). Compiled PCRE2_CASELESS without UTF, PCRE2 folds ASCII letters
+ * only: so does the literal match (msc_coll.c). The CRS's selectors are of this kind (118
+ * times /__utm/ in its exclusions): each cost a PCRE2 call per key and rule.
+ */
+void msc_key_literal(struct msc_target *t, const char *re, size_t n)
+{
+	const char *p = re, *end = re + n;
+	uint8_t kind = MSC_KEY_LIT_SUBSTRING;
+	size_t len = 0;
+
+	t->key_lit_kind = MSC_KEY_LIT_NONE;
+	if (p < end && *p == '^') {
+		kind = MSC_KEY_LIT_PREFIX;
+		p++;
+	}
+	while (p < end) {
+		char ch = *p;
+
+		if (ch == '.' && p + 2 == end && p[1] == '*')
+			break; /* trailing .* (DOTALL): anything or nothing */
+		if (ch == '*' && p + 1 == end && len > 0) {
+			len--; /* trailing "X*": X is optional */
+			break;
+		}
+		if (len >= sizeof(t->key_lit))
+			return;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-') {
+			t->key_lit[len++] = ch;
+			p++;
+		} else if (ch == '\\' && p + 1 < end && p[1] == '/') {
+			t->key_lit[len++] = '/';
+			p += 2;
+		} else {
+			return;
+		}
+	}
+	t->key_lit_len = (uint8_t)len;
+	t->key_lit_kind = kind;
+}
+
 /* One target "NAME[:selector]" (without '!'/'&'), N bytes. */
 static int target_parse_one(const char *s, size_t n, struct msc_target *t, char *err, size_t errlen)
 {
@@ -237,6 +282,7 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 		}
 		/* else interpreted */
 		t->key_re_jit = pcre2_jit_compile(t->key_re, PCRE2_JIT_COMPLETE) == 0;
+		msc_key_literal(t, s + 1, n - 2);
 		return 0;
 	}
 	t->key = strndup(s, n);

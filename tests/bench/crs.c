@@ -16,11 +16,12 @@
  * moat_parse_only_best_rps: libhtp + msc_vars alone (the HTTP layer's share of moat's cost).
  *
  * Usage: crs [--runs N] [--corpus-dir DIR] [--crs-setup FILE] [--crs-dir DIR] [--moat-only]
- *            [--no-hs-prefilter] [--dump FILE]
+ *            [--no-hs-prefilter] [--dump FILE] [--paranoia N] [--corpus crs|benign]
  * --moat-only: no libmodsecurity runs (to profile moat alone; baseline and speedups are 0).
  * --no-hs-prefilter: moat evaluates every @rx with PCRE2 JIT alone (no Hyperscan group scans).
  * --dump FILE: moat's decisions of the first run, one line per request ("PL corpus id:
  *   status: rule ids of its alerts"), to check two builds decide the same.
+ * --paranoia N, --corpus NAME: that paranoia level (1 or 4) or corpus only (to profile one).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -502,11 +503,14 @@ int main(int argc, char **argv)
 		{ "crs-dir", required_argument, NULL, 'd' },
 		{ "no-hs-prefilter", no_argument, NULL, 'p' },
 		{ "dump", required_argument, NULL, 'D' },
+		{ "paranoia", required_argument, NULL, 'P' },
+		{ "corpus", required_argument, NULL, 'C' },
 		{ 0 },
 	};
 	static const int levels[] = { 1, 4 };
 	struct corpus corpora[2] = { { .name = "crs" }, { .name = "benign" } };
-	int runs = 5, o, cpu = -1;
+	int runs = 5, o, cpu = -1, only_level = 0;
+	const char *only_corpus = NULL;
 	bool moat_only = false, hs_prefilter = true;
 	FILE *dump = NULL;
 	json_t *out = json_object(), *results = json_array();
@@ -532,6 +536,20 @@ int main(int argc, char **argv)
 		case 'p':
 			hs_prefilter = false;
 			break;
+		case 'P':
+			only_level = atoi(optarg);
+			if (only_level != 1 && only_level != 4) {
+				fprintf(stderr, "--paranoia: 1 or 4\n");
+				return 2;
+			}
+			break;
+		case 'C':
+			only_corpus = optarg;
+			if (strcmp(optarg, "crs") && strcmp(optarg, "benign")) {
+				fprintf(stderr, "--corpus: crs or benign\n");
+				return 2;
+			}
+			break;
 		case 'D':
 			dump = fopen(optarg, "w");
 			if (!dump) {
@@ -542,7 +560,8 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: %s [--runs N] [--corpus-dir DIR] [--crs-setup FILE] "
-				"[--crs-dir DIR] [--moat-only] [--no-hs-prefilter] [--dump FILE]\n",
+				"[--crs-dir DIR] [--moat-only] [--no-hs-prefilter] [--dump FILE] "
+				"[--paranoia 1|4] [--corpus crs|benign]\n",
 				argv[0]);
 			return 2;
 		}
@@ -602,6 +621,8 @@ int main(int argc, char **argv)
 		struct moat mo = { 0 };
 		double t0;
 
+		if (only_level && levels[li] != only_level)
+			continue;
 		t0 = now_s();
 		if (!moat_only) {
 			modsec_load(&ms, setup, crs_dir);
@@ -621,6 +642,8 @@ int main(int argc, char **argv)
 			struct msc_ctx_stats s0 = *msc_ctx_stats(mo.ctx);
 			json_t *r;
 
+			if (only_corpus && strcmp(only_corpus, c->name))
+				continue;
 			for (int k = 0; k < runs; k++) {
 				t0 = now_s();
 				blk_ms = moat_only ? 0 : modsec_run(&ms, c);
@@ -664,12 +687,20 @@ int main(int argc, char **argv)
 				json_object_set_new(
 					r, "moat_per_tx",
 					json_pack(
-						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "links",
+						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+						"links",
 						(double)(st->rules_evaluated - s0.rules_evaluated) /
 							d,
 						"rx_pcre2", (double)(st->rx_runs - s0.rx_runs) / d,
 						"rx_ruled_out",
 						(double)(st->rx_skipped - s0.rx_skipped) / d,
+						"rx_precheck_out",
+						(double)(st->rx_precheck_out - s0.rx_precheck_out) /
+							d,
+						"rx_links_ruled_out",
+						(double)(st->rx_links_skipped -
+							 s0.rx_links_skipped) /
+							d,
 						"hs_group_scans",
 						(double)(st->hs_scans - s0.hs_scans) / d,
 						"tcache_hits",

@@ -456,7 +456,7 @@ static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
 	static const struct msc_kv a2[] = { KV("q", "hello world"), KV("n", "x7") };
 	static const struct msc_kv a3[] = { KV("q", "ABAB"), KV("e", "caf\xc3\xa9") };
 	const struct msc_list lists[] = { { a1, 3 }, { a2, 2 }, { a3, 2 } };
-	size_t skipped = 0, scans = 0;
+	size_t skipped = 0, scans = 0, links_skipped = 0;
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -475,14 +475,235 @@ static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
 		assert_int_equal(hs_w, 8);
 		assert_int_equal(hs_o, 0);
 		assert_int_equal(so.rx_skipped, 0);
+		assert_int_equal(so.rx_links_skipped, 0);
+		links_skipped += sw.rx_links_skipped;
 		skipped += sw.rx_skipped;
 		scans += sw.hs_scans;
 		if (i == 0)
 			assert_string_equal(with, "1:0 2:0 3:0 4:0 5:0 7:0 8:0 9:0 10:0 cap=42");
 	}
-	/* Hyperscan ruled patterns out without PCRE2, one scan per value and group */
+	/* Hyperscan ruled patterns out without PCRE2, one scan per value and group, and whole
+	 * links out when no value of their list may match ("hello world", "x7": 1-5) */
 	assert_true(skipped > 0);
 	assert_true(scans > 0);
+	assert_true(links_skipped >= 5);
+}
+
+/* TX names are found through the collection's hash index as by the linear search it
+ * replaced: case-insensitively, after the index grew and after deletions moved entries, and
+ * names equal up to an embedded NUL (strncasecmp's view) are one variable. */
+static void test_msc_eval_tx_collection_index(void **state)
+{
+	static struct msc_kv args[300];
+	static char names[300][16], vals[300][16];
+	static const struct msc_kv nul_args[] = { { { (const uint8_t *)"n\0a", 3 }, SI("1") },
+						  { { (const uint8_t *)"n\0b", 3 }, SI("2") } };
+	struct msc_request q;
+	struct env e;
+	char name[32];
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "Arg%d", i);
+		snprintf(vals[i], sizeof(vals[i]), "v%d", i);
+		args[i] = (struct msc_kv){ { (const uint8_t *)names[i], strlen(names[i]) },
+					   { (const uint8_t *)vals[i], strlen(vals[i]) } };
+	}
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ args, 300 };
+	q.c[MSC_C_ARGS_POST] = (struct msc_list){ nul_args, 2 };
+	setup_env(&e, "SecRule ARGS \"@rx .\" \"id:1,phase:1,pass,nolog,"
+		      "setvar:'tx.%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		      "SecAction \"id:2,phase:1,pass,nolog,setvar:!TX.args:ARG5,"
+		      "setvar:!tx.ARGS:arg0,setvar:tx.args:arg7=seven\"\n"
+		      "SecRule &TX:/^args:arg/ \"@eq 298\" \"id:3,phase:1,pass\"\n"
+		      "SecRule &TX:/^args:n/ \"@eq 1\" \"id:4,phase:1,pass\"\n"
+		      "SecRule TX:ARGS:ARG299 \"@streq v299\" \"id:5,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), i % 2 ? "ARGS:ARG%d" : "args:arg%d", i);
+		if (i == 0 || i == 5)
+			assert_null(msc_tx_get(e.tx, name));
+		else if (i == 7)
+			assert_string_equal(msc_tx_get(e.tx, name), "seven");
+		else
+			assert_string_equal(msc_tx_get(e.tx, name), vals[i]);
+	}
+	assert_true(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	/* a recycled transaction starts with an empty collection */
+	new_tx(&e);
+	assert_null(msc_tx_get(e.tx, "args:arg1"));
+	run_phases(&e, &q, 1, 1);
+	assert_string_equal(msc_tx_get(e.tx, "args:arg1"), "v1");
+	assert_true(alerted(&e, 3));
+	teardown_env(&e);
+}
+
+/* The values (ARGS_GET) each selector regex selects, one "tx.sel_ID" per rule; with LITERALS
+ * false every selector goes through PCRE2. */
+static void selectors_run(const char *conf, const struct msc_request *q, bool literals,
+			  char out[][256], size_t n_rules, size_t *n_lit)
+{
+	struct env e;
+
+	setup_env(&e, conf);
+	*n_lit = 0;
+	for (size_t i = 0; i < e.m->n; i++)
+		for (size_t j = 0; j < e.m->v[i]->n_t; j++) {
+			*n_lit += e.m->v[i]->t[j].key_lit_kind != MSC_KEY_LIT_NONE;
+			if (!literals)
+				e.m->v[i]->t[j].key_lit_kind = MSC_KEY_LIT_NONE;
+		}
+	run_phases(&e, q, 1, 1);
+	for (size_t i = 0; i < n_rules; i++) {
+		char name[16];
+		const char *v;
+
+		snprintf(name, sizeof(name), "sel_%zu", i + 1);
+		v = msc_tx_get(e.tx, name);
+		snprintf(out[i], 256, "%s", v ? v : "-");
+	}
+	teardown_env(&e);
+}
+
+/* Literal selector regexes (/__utm/, /^header_name_/, ...) are matched without PCRE2 and
+ * select exactly the keys PCRE2 selects. */
+static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
+{
+	static const char *const pats[] = {
+		"__utm",
+		"^header_name_",
+		"rfi_parameter_.*",
+		"MULTIPART_HEADERS_CONTENT_TYPES_*",
+		"LEAKAGE\\/ERRORS",
+		"^a*",
+		"^",
+		"S?DW[a-f0-9]+",
+		"utm$",
+		"x.y",
+		"^A-b_9",
+	};
+	static const bool literal[] = { true, true,  true,  true,  true, true,
+					true, false, false, false, true };
+	static const struct msc_kv keys[] = {
+		KV("__UTMA", "v0"),
+		KV("x__utmz", "v1"),
+		KV("header_name_host", "v2"),
+		KV("Header_Name_x", "v3"),
+		KV("xheader_name_", "v4"),
+		KV("rfi_parameter_", "v5"),
+		KV("RFI_PARAMETER", "v6"),
+		KV("multipart_headers_content_types", "v7"),
+		KV("multipart_headers_content_type", "v8"),
+		KV("leakage/errors", "v9"),
+		KV("xLEAKAGE/ERRORSx", "v10"),
+		{ SI("__u\0tm"), SI("v11") },
+		KV("", "v12"),
+		KV("a", "v13"),
+		KV("b", "v14"),
+		KV("\xc3\x89__UTM", "v15"),
+		KV("sdw0f", "v16"),
+		KV("x_utm", "v17"),
+		KV("a-B_9z", "v18"),
+		KV("xay", "v19"),
+	};
+	const size_t n = sizeof(pats) / sizeof(pats[0]);
+	char conf[4096], with[16][256], without[16][256];
+	size_t len = 0, n_lit = 0, n_lit_off = 0, expect_lit = 0;
+	struct msc_request q;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		len += (size_t)snprintf(
+			conf + len, sizeof(conf) - len,
+			"SecRule ARGS_GET:/%s/ \"@rx ^v\" \"id:%zu,phase:1,pass,nolog,"
+			"setvar:'tx.sel_%zu=%%{tx.sel_%zu}%%{MATCHED_VAR},'\"\n",
+			pats[i], i + 1, i + 1, i + 1);
+		expect_lit += literal[i];
+	}
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ keys, sizeof(keys) / sizeof(keys[0]) };
+	selectors_run(conf, &q, true, with, n, &n_lit);
+	selectors_run(conf, &q, false, without, n, &n_lit_off);
+	assert_int_equal(n_lit, expect_lit);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(with[i], without[i]);
+	assert_string_equal(with[0], "v0,v1,v15,");
+	assert_string_equal(with[1], "v2,v3,");
+	assert_string_equal(with[3], "v7,");
+	assert_string_equal(with[4], "v9,v10,");
+	assert_string_equal(with[10], "v18,");
+}
+
+/* Values shorter than an @rx's shortest match, or without a code unit every match holds
+ * (either case), are not handed to PCRE2 (its own first checks): same decisions, negation,
+ * caseless patterns and captures included. */
+static void test_msc_eval_rx_prechecks(void **state)
+{
+	static const struct msc_kv a[] = { KV("s", "ab"), KV("t", "abc"), KV("u", "xabcd"),
+					   KV("v", "SELECT"), KV("w", "") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ a, 5 };
+	setup_env(&e, "SecRule ARGS:s \"@rx abc\" \"id:1,phase:1,pass\"\n"
+		      "SecRule ARGS:t \"@rx ^(a)bc$\" \"id:2,phase:1,pass,capture,"
+		      "setvar:tx.c=%{tx.1}\"\n"
+		      "SecRule ARGS:s \"!@rx abc\" \"id:3,phase:1,pass\"\n"
+		      "SecRule ARGS \"@rx b.d\" \"id:4,phase:1,pass\"\n"
+		      "SecRule ARGS:s \"@rx x?\" \"id:5,phase:1,pass\"\n"
+		      "SecRule ARGS:v \"@rx (?i)sel\" \"id:6,phase:1,pass\"\n"
+		      "SecRule ARGS:v \"@rx (?i:s)elect\" \"id:7,phase:1,pass\"\n"
+		      "SecRule ARGS:w \"!@rx q\" \"id:8,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_false(alerted(&e, 1));
+	assert_true(alerted(&e, 2));
+	assert_string_equal(msc_tx_get(e.tx, "c"), "a");
+	assert_true(alerted(&e, 3));
+	assert_true(alerted(&e, 4)); /* "xabcd" only: "ab" is too short, "abc" has no 'd' */
+	assert_true(alerted(&e, 5)); /* minimum length 0 */
+	assert_true(alerted(&e, 6)); /* caseless: 'S' found for 's' */
+	assert_false(alerted(&e, 7)); /* "elect" is case-sensitive */
+	assert_true(alerted(&e, 8));
+	/* 3 on "ab"; 4 on "ab", "abc", "SELECT" and ""; 8 on "" (1 shares a Hyperscan group
+	 * with 3, 7 with 6: their links are ruled out whole) */
+	assert_int_equal(msc_ctx_stats(e.ctx)->rx_precheck_out, 6);
+	teardown_env(&e);
+}
+
+/* Numbers in setvar arithmetic and numeric operators read as strtoll() reads them, the
+ * plain ones without it */
+static void test_msc_eval_numbers_as_strtoll(void **state)
+{
+	static const struct msc_kv a[] = { KV("n", "-12"), KV("m", "+7"), KV("o", "3 "),
+					   KV("p", "99999999999999999999") };
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	q.c[MSC_C_ARGS_GET] = (struct msc_list){ a, 4 };
+	setup_env(&e, "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=007,setvar:tx.a=+-3,"
+		      "setvar:tx.b= 4,setvar:tx.b=+5x,setvar:tx.c=99999999999999999999,"
+		      "setvar:tx.c=-1,setvar:tx.d=-,setvar:tx.d=+2\"\n"
+		      "SecRule ARGS:n \"@lt -11\" \"id:2,phase:1,pass\"\n"
+		      "SecRule ARGS:m \"@eq 7\" \"id:3,phase:1,pass\"\n"
+		      "SecRule ARGS:o \"@eq 3\" \"id:4,phase:1,pass\"\n"
+		      "SecRule ARGS:p \"@gt 999999999999999999\" \"id:5,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_string_equal(msc_tx_get(e.tx, "a"), "4");
+	assert_string_equal(msc_tx_get(e.tx, "b"), "9");
+	assert_string_equal(msc_tx_get(e.tx, "c"), "9223372036854775806");
+	assert_string_equal(msc_tx_get(e.tx, "d"), "2");
+	assert_true(alerted(&e, 2));
+	assert_true(alerted(&e, 3));
+	assert_true(alerted(&e, 4));
+	assert_true(alerted(&e, 5));
+	teardown_env(&e);
 }
 
 static void test_msc_eval_disruptive_and_engine_modes(void **state)
@@ -854,6 +1075,10 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_capture_and_matched_vars),
 		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
 		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
+		cmocka_unit_test(test_msc_eval_tx_collection_index),
+		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
+		cmocka_unit_test(test_msc_eval_rx_prechecks),
+		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
