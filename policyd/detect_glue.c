@@ -39,6 +39,10 @@ struct gflow {
 	struct detect_flow *df;
 	void *msc; /* SecRule transaction state (msc_glue.h) */
 	bool passed; /* a pass rule matched: no more inspection */
+	/* the app protocol as Suricata's packet rules see it: pending once moat knows it (from
+	 * data of direction proto_dir), visible from the other side's acknowledgement on */
+	bool proto_pending, proto_visible;
+	int8_t proto_dir;
 	struct gdir d[2];
 };
 
@@ -345,6 +349,37 @@ static void on_stream(void *ctx, struct flow *f, int dir, const uint8_t *data, s
 		gdir_append(g, &gf->d[dir], data, len);
 }
 
+/*
+ * The app protocol a TCP packet rule sees. Suricata (IDS) hands a direction's stream data to
+ * its app layer when the other side acknowledges it, so the protocol is known from the first
+ * packet of the other direction that does (an ACK without SYN: not a TFO SYN-ACK) after the
+ * data; moat parses at once. Packet rules with a protocol (`alert http` without buffers,
+ * app-layer-protocol) fire on Suricata's packets this way. A flow whose other side was never
+ * seen is parsed packet by packet (stream.async-oneside): known at once (unless the data came
+ * on a SYN, TCP Fast Open: the answer is still to come).
+ */
+static enum detect_app_proto packet_app_proto(struct gflow *gf, const struct flow *f,
+					      const struct packet *p, int dir,
+					      enum detect_app_proto ap)
+{
+	if (ap == DETECT_APP_UNKNOWN || !gf || gf->proto_visible)
+		return ap;
+	if (!f->pkts[!dir] && !(p->tcp.flags & TCP_SYN)) {
+		gf->proto_visible = true;
+		return ap;
+	}
+	if (!gf->proto_pending) {
+		gf->proto_pending = true;
+		gf->proto_dir = (int8_t)dir;
+		return DETECT_APP_UNKNOWN;
+	}
+	if (dir != gf->proto_dir && (p->tcp.flags & TCP_ACK) && !(p->tcp.flags & TCP_SYN)) {
+		gf->proto_visible = true;
+		return ap;
+	}
+	return DETECT_APP_UNKNOWN;
+}
+
 static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int dir)
 {
 	struct detect_glue *g = ctx;
@@ -365,6 +400,8 @@ static void on_packet_end(void *ctx, struct flow *f, const struct packet *p, int
 	gf = gflow_get(g, f);
 	memset(&in, 0, sizeof(in));
 	fill_pkt(f, p, adir, p->ts_us, &in.pkt);
+	if (f->key.proto == IPPROTO_TCP && p->l4)
+		in.pkt.app_proto = packet_app_proto(gf, f, p, dir, in.pkt.app_proto);
 	if (p->payload_len) {
 		in.buf[DETECT_BUF_PKT].data = p->payload;
 		in.buf[DETECT_BUF_PKT].len = p->payload_len;
