@@ -145,16 +145,27 @@ static bool body_append(uint8_t **buf, size_t *len, size_t *cap, uint64_t limit,
 	return !cut;
 }
 
-/* A POST whose Content-Type is multipart/form-data: its body is kept for its files. */
+/* A POST whose Content-Type is multipart/form-data (the requests whose files Suricata
+ * extracts; the boundary is checked by the multipart parser). */
+static bool multipart_post(const uint8_t *method, size_t method_len, const uint8_t *ct,
+			   size_t ct_len)
+{
+	static const char mime[] = HTP_MULTIPART_MIME_TYPE;
+
+	return method && method_len == 4 && memcmp(method, "POST", 4) == 0 && ct &&
+	       ct_len >= sizeof(mime) - 1 &&
+	       strncasecmp((const char *)ct, mime, sizeof(mime) - 1) == 0;
+}
+
+/* multipart_post() of a libhtp transaction (its body is kept for its files). */
 static bool is_multipart_post(const htp_tx_t *tx)
 {
-	static const char mime[] = "multipart/form-data";
 	const htp_header_t *h =
 		tx->request_headers ? htp_table_get_c(tx->request_headers, "content-type") : NULL;
 
-	return tx->request_method && bstr_cmp_c(tx->request_method, "POST") == 0 && h && h->value &&
-	       bstr_len(h->value) >= sizeof(mime) - 1 &&
-	       strncasecmp((const char *)bstr_ptr(h->value), mime, sizeof(mime) - 1) == 0;
+	return tx->request_method && h && h->value &&
+	       multipart_post(bstr_ptr(tx->request_method), bstr_len(tx->request_method),
+			      bstr_ptr(h->value), bstr_len(h->value));
 }
 
 static int hook_req_body(htp_tx_data_t *d)
@@ -738,7 +749,6 @@ void http_conn_free(struct http_conn *c)
 
 int http_tx_request_files(const struct http_tx *tx, http_file_cb cb, void *user)
 {
-	static const char mime[] = HTP_MULTIPART_MIME_TYPE;
 	const struct http_view ct = tx->request_content_type;
 	bstr *ctb, *boundary = NULL;
 	uint64_t flags = 0;
@@ -747,9 +757,7 @@ int http_tx_request_files(const struct http_tx *tx, http_file_cb cb, void *user)
 	size_t n, last_file = SIZE_MAX;
 	int found = 0;
 
-	if (!tx->htp || tx->method.len != 4 || memcmp(tx->method.ptr, "POST", 4) != 0 ||
-	    ct.len < sizeof(mime) - 1 ||
-	    strncasecmp((const char *)ct.ptr, mime, sizeof(mime) - 1) != 0)
+	if (!tx->htp || !multipart_post(tx->method.ptr, tx->method.len, ct.ptr, ct.len))
 		return -ENOMSG;
 	ctb = bstr_dup_mem(ct.ptr, ct.len);
 	if (!ctb)
