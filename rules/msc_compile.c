@@ -535,6 +535,8 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 				    r->next->t[j].kind == MSC_VK_MATCHED_VARS_NAMES)
 					r->next_reads_mvars = true;
 			for (int j = 0; j < r->n_tfn; j++) {
+				r->tfn_trig[j] = (j ? r->tfn_trig[j - 1] : 0) |
+						 msc_tfn_trigger((enum msc_tfn)r->tfn[j]);
 				k = tkey_get(&keys, &n_keys, k, r->tfn[j]);
 				if (!k) {
 					free(keys);

@@ -369,6 +369,14 @@ static int tfn_step(struct msc_ctx *c, uint8_t t, const uint8_t *in, size_t len,
 	return 0;
 }
 
+/* E's byte classes (msc_tfn_classes), found on first use and kept with the element. */
+static inline uint32_t elem_classes(struct elem *e)
+{
+	if (!e->cls)
+		e->cls = msc_tfn_classes(e->v, e->vlen);
+	return e->cls;
+}
+
 /*
  * Value of E after the first N transformations of R. Cached per phase when E is request
  * memory: the whole chain's result per (value, chain), each step per (input, transformation)
@@ -383,7 +391,8 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 	int which = 0;
 	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
 
-	if (n == 0) {
+	if (n == 0 || !(elem_classes(e) & r->tfn_trig[n - 1])) {
+		/* no transformation of the chain can change this value */
 		*ret = cur;
 		*ret_len = cur_len;
 		return 0;
@@ -410,6 +419,8 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		c->st.tcache_misses++;
 	}
 	for (int k = 0; k < n; k++) {
+		if (cur == e->v && !(e->cls & msc_tfn_trigger((enum msc_tfn)r->tfn[k])))
+			continue; /* the value as it came, which this step leaves alone */
 		if (stable) {
 			int rc = tfn_step(c, r->tfn[k], cur, cur_len, which, &cur, &cur_len);
 
@@ -999,6 +1010,10 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		for (int k = 0; k <= l->n_tfn; k++) {
 			if (k > 0) {
 				struct msc_buf *out = &c->tb[k & 1];
+
+				if (v == e->v && !(elem_classes(e) & msc_tfn_trigger(
+								      (enum msc_tfn)l->tfn[k - 1])))
+					continue; /* unchanged: no new value to run the operator on */
 
 				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
 				if (rc < 0)

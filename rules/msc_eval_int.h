@@ -94,6 +94,7 @@ struct elem {
 	const uint8_t *key;
 	size_t klen;
 	bool cacheable; /* V is request memory, stable for the phase */
+	uint32_t cls; /* msc_tfn_classes() of V, 0 until asked (elem_classes) */
 	char num[24];
 	/* the last transformation result asked for (key, cache-backed value): consecutive
 	 * rules with the same transformations skip the cache lookup; key 0: none */

@@ -178,6 +178,9 @@ struct msc_rule {
 	uint8_t tfn[MSC_RULE_TFN_MAX]; /* enum msc_tfn, defaults included */
 	uint8_t n_tfn;
 	uint32_t tfn_key[MSC_RULE_TFN_MAX]; /* id of each prefix of tfn[] (cache key) */
+	/* msc_tfn_trigger() classes of each prefix of tfn[]: a value with none of them is
+	 * its own result under that prefix */
+	uint32_t tfn_trig[MSC_RULE_TFN_MAX];
 	char *tfn_names; /* names as written, NUL-separated, resolved by msc_compile */
 
 	/* actions */

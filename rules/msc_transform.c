@@ -414,6 +414,86 @@ static size_t t_parity(const uint8_t *in, size_t len, uint8_t *d, int mode)
 	return len;
 }
 
+/* Class bits of each byte value (msc_tfn_classes). */
+static const uint16_t byte_class[256] = {
+	[0] = MSC_TFN_C_NUL,
+	['\t' ... '\r'] = MSC_TFN_C_WSX,
+	[' '] = MSC_TFN_C_SP,
+	['"'] = MSC_TFN_C_CMD,
+	['\''] = MSC_TFN_C_CMD,
+	['^'] = MSC_TFN_C_CMD,
+	[','] = MSC_TFN_C_CMD,
+	[';'] = MSC_TFN_C_CMD,
+	['('] = MSC_TFN_C_CMD,
+	['%'] = MSC_TFN_C_PCT,
+	['+'] = MSC_TFN_C_PCT,
+	['&'] = MSC_TFN_C_AMP,
+	['\\'] = MSC_TFN_C_BSL,
+	['/'] = MSC_TFN_C_SLASH,
+	['.'] = MSC_TFN_C_DOT,
+	['A' ... 'Z'] = MSC_TFN_C_UPPER,
+	[0x80 ... 0xff] = MSC_TFN_C_HIGH,
+};
+
+uint32_t msc_tfn_classes(const uint8_t *in, size_t len)
+{
+	uint32_t k = MSC_TFN_C_ALWAYS;
+
+	for (size_t i = 0; i < len; i++)
+		k |= byte_class[in[i]];
+	if ((k & MSC_TFN_C_SP) && memmem(in, len, "  ", 2))
+		k |= MSC_TFN_C_SP2;
+	return k;
+}
+
+/*
+ * Which classes let T change a value; each entry follows the transformation's code above (a
+ * byte outside them is copied as it is, and no state carries across such bytes). NUL is a
+ * trigger everywhere: 3.0.9 cuts or drops at it in several decoders. Checked against
+ * msc_tfn_apply() by tests/unit/test_msc_transform.c on generated values.
+ */
+uint32_t msc_tfn_trigger(enum msc_tfn t)
+{
+	const uint32_t base = MSC_TFN_C_NUL;
+
+	switch (t) {
+	case MSC_TFN_NONE:
+		return 0;
+	case MSC_TFN_LOWERCASE:
+		return base | MSC_TFN_C_UPPER;
+	case MSC_TFN_URL_DECODE:
+	case MSC_TFN_URL_DECODE_UNI:
+		return base | MSC_TFN_C_PCT;
+	case MSC_TFN_HTML_ENTITY_DECODE:
+		return base | MSC_TFN_C_AMP;
+	case MSC_TFN_JS_DECODE:
+	case MSC_TFN_CSS_DECODE:
+	case MSC_TFN_ESCAPE_SEQ_DECODE:
+		return base | MSC_TFN_C_BSL;
+	case MSC_TFN_UTF8_TO_UNICODE:
+		return base | MSC_TFN_C_HIGH;
+	case MSC_TFN_REMOVE_NULLS:
+	case MSC_TFN_REPLACE_NULLS:
+		return base;
+	case MSC_TFN_REMOVE_WHITESPACE:
+		/* 0xa0 and 0xc2 go too */
+		return base | MSC_TFN_C_SP | MSC_TFN_C_WSX | MSC_TFN_C_HIGH;
+	case MSC_TFN_COMPRESS_WHITESPACE:
+		return base | MSC_TFN_C_SP2 | MSC_TFN_C_WSX;
+	case MSC_TFN_CMD_LINE:
+		return base | MSC_TFN_C_UPPER | MSC_TFN_C_BSL | MSC_TFN_C_SP | MSC_TFN_C_WSX |
+		       MSC_TFN_C_CMD;
+	case MSC_TFN_NORMALIZE_PATH:
+		return base | MSC_TFN_C_SLASH | MSC_TFN_C_DOT;
+	case MSC_TFN_NORMALIZE_PATH_WIN:
+		return base | MSC_TFN_C_SLASH | MSC_TFN_C_DOT | MSC_TFN_C_BSL;
+	case MSC_TFN_REPLACE_COMMENTS:
+		return base | MSC_TFN_C_SLASH;
+	default:
+		return MSC_TFN_C_ALWAYS;
+	}
+}
+
 /* Upper bound of the output size of T on LEN input bytes (SIZE_MAX on overflow). */
 static size_t out_bound(enum msc_tfn t, size_t len)
 {

@@ -67,6 +67,33 @@ struct msc_buf {
 
 void msc_buf_done(struct msc_buf *b);
 
+/*
+ * Byte classes of a value (msc_tfn_classes()) and, per transformation, the classes whose
+ * presence lets it change a value (msc_tfn_trigger()): a value holding none of T's trigger
+ * classes is its own result under T, so a chain of such transformations is skipped without
+ * looking at the bytes again. Most CRS values are plain text that urlDecodeUni,
+ * htmlEntityDecode, jsDecode, removeNulls ... leave as they are. MSC_TFN_C_ALWAYS is in every
+ * value's classes and in the trigger of every transformation this does not reason about.
+ */
+enum {
+	MSC_TFN_C_ALWAYS = 1u << 0,
+	MSC_TFN_C_NUL = 1u << 1,
+	MSC_TFN_C_HIGH = 1u << 2, /* a byte >= 0x80 */
+	MSC_TFN_C_UPPER = 1u << 3, /* A-Z */
+	MSC_TFN_C_PCT = 1u << 4, /* '%' or '+' */
+	MSC_TFN_C_AMP = 1u << 5, /* '&' */
+	MSC_TFN_C_BSL = 1u << 6, /* '\' */
+	MSC_TFN_C_SLASH = 1u << 7, /* '/' */
+	MSC_TFN_C_DOT = 1u << 8, /* '.' */
+	MSC_TFN_C_SP = 1u << 9, /* ' ' */
+	MSC_TFN_C_SP2 = 1u << 10, /* two spaces in a row */
+	MSC_TFN_C_WSX = 1u << 11, /* \t \n \v \f \r */
+	MSC_TFN_C_CMD = 1u << 12, /* " ' ^ , ; ( */
+};
+
+uint32_t msc_tfn_classes(const uint8_t *in, size_t len);
+uint32_t msc_tfn_trigger(enum msc_tfn t);
+
 /* The transformation named NAME (LEN bytes, case-insensitive, "t:" not included), or -1. */
 int msc_tfn_lookup(const char *name, size_t len);
 

@@ -430,6 +430,86 @@ static void test_msc_tfn_chain(void **state)
 	msc_buf_done(&scratch[1]);
 }
 
+/*
+ * msc_tfn_trigger(): a value holding none of T's trigger classes must be its own result under
+ * T (the evaluator then skips T). Values drawn from bytes that each trigger something, plain
+ * bytes and runs of spaces, 200,000 of them, every transformation; and the triggers must not
+ * be vacuous: for each class a transformation names, some value of that class changes.
+ */
+static void test_msc_tfn_trigger_identity(void **state)
+{
+	static const uint8_t alphabet[] = "aZz09 ./\\%+&;#<>-*!\"'^,(\t\n\r\v\f";
+	struct msc_buf out = { 0 };
+	uint32_t seed = 12345;
+	size_t skipped[MSC_TFN_COUNT_] = { 0 }, changed_when_triggered[MSC_TFN_COUNT_] = { 0 };
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		uint8_t v[24];
+		size_t n;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(v);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 8) {
+			case 0:
+				v[i] = (uint8_t)(seed >> 8); /* any byte: NUL and >= 0x80 too */
+				break;
+			case 1:
+				v[i] = ' ';
+				break;
+			default:
+				v[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+				break;
+			}
+		}
+		uint32_t cls = msc_tfn_classes(v, n);
+
+		assert_true(cls & MSC_TFN_C_ALWAYS);
+		for (int t = 0; t < MSC_TFN_COUNT_; t++) {
+			assert_int_equal(msc_tfn_apply((enum msc_tfn)t, v, n, &out), 0);
+			bool same = out.len == n && (!n || !memcmp(out.p, v, n));
+
+			if (!(cls & msc_tfn_trigger((enum msc_tfn)t))) {
+				if (!same) {
+					fprintf(stderr, "%s changed a value without its triggers:\n",
+						msc_tfn_name((enum msc_tfn)t));
+					print_bytes("in", v, n);
+					print_bytes("out", out.p, out.len);
+				}
+				assert_true(same);
+				skipped[t]++;
+			} else if (!same) {
+				changed_when_triggered[t]++;
+			}
+		}
+	}
+	/* the skip is used for the CRS's transformations, and their triggers do trigger */
+	static const enum msc_tfn used[] = {
+		MSC_TFN_LOWERCASE,	    MSC_TFN_URL_DECODE,	      MSC_TFN_URL_DECODE_UNI,
+		MSC_TFN_HTML_ENTITY_DECODE, MSC_TFN_JS_DECODE,	      MSC_TFN_CSS_DECODE,
+		MSC_TFN_UTF8_TO_UNICODE,    MSC_TFN_REMOVE_NULLS,      MSC_TFN_REMOVE_WHITESPACE,
+		MSC_TFN_COMPRESS_WHITESPACE, MSC_TFN_CMD_LINE,	      MSC_TFN_NORMALIZE_PATH,
+		MSC_TFN_NORMALIZE_PATH_WIN, MSC_TFN_REPLACE_COMMENTS,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(used); i++) {
+		assert_true(skipped[used[i]] > 1000);
+		assert_true(changed_when_triggered[used[i]] > 50); /* "&lt;" comes seldom */
+	}
+	/* what is not reasoned about is never skipped */
+	assert_int_equal(skipped[MSC_TFN_SHA1], 0);
+	assert_int_equal(skipped[MSC_TFN_BASE64_DECODE], 0);
+	assert_int_equal(skipped[MSC_TFN_NONE], 200000);
+	/* a class each */
+	assert_int_equal(msc_tfn_classes((const uint8_t *)"ab", 2), MSC_TFN_C_ALWAYS);
+	assert_true(msc_tfn_classes((const uint8_t *)"a  b", 4) & MSC_TFN_C_SP2);
+	assert_false(msc_tfn_classes((const uint8_t *)"a b c", 5) & MSC_TFN_C_SP2);
+	assert_true(msc_tfn_classes((const uint8_t *)"\xc2\xa0", 2) & MSC_TFN_C_HIGH);
+	assert_int_equal(msc_tfn_classes(NULL, 0), MSC_TFN_C_ALWAYS);
+	msc_buf_done(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_msc_tfn_truncated_escapes),
 		cmocka_unit_test(test_msc_tfn_huge_input),
 		cmocka_unit_test(test_msc_tfn_chain),
+		cmocka_unit_test(test_msc_tfn_trigger_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
