@@ -441,8 +441,18 @@ uint32_t msc_tfn_classes(const uint8_t *in, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		k |= byte_class[in[i]];
-	if ((k & MSC_TFN_C_SP) && memmem(in, len, "  ", 2))
-		k |= MSC_TFN_C_SP2;
+	if (k & MSC_TFN_C_SP) {
+		/* glibc's memmem() is slow for a two-byte needle */
+		const uint8_t *p = in, *end = in + len;
+
+		while ((p = memchr(p, ' ', (size_t)(end - p))) && p + 1 < end) {
+			if (p[1] == ' ') {
+				k |= MSC_TFN_C_SP2;
+				break;
+			}
+			p += 2;
+		}
+	}
 	return k;
 }
 
