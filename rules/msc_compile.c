@@ -569,10 +569,27 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		rs->phase_idx[p] = calloc(rs->n ? rs->n : 1, sizeof(uint32_t));
 		if (!rs->phase_idx[p])
 			return -ENOMEM;
+		free(rs->skip_idx[p]);
+		rs->skip_idx[p] = calloc(rs->n ? rs->n : 1, sizeof(uint32_t));
+		if (!rs->skip_idx[p])
+			return -ENOMEM;
 		for (size_t i = 0; i < rs->n; i++)
 			if (rs->v[i]->is_marker || (rs->v[i]->phase == p && !rs->v[i]->removed))
 				rs->phase_idx[p][n++] = (uint32_t)i;
 		rs->n_phase_idx[p] = n;
+		/* skipAfter targets resolved once: the evaluator jumps instead of walking (and
+		 * touching) every rule up to the marker, which at PL1 is most of the CRS */
+		for (size_t pi = 0; pi < n; pi++) {
+			const struct msc_rule *r = rs->v[rs->phase_idx[p][pi]];
+			size_t to = pi + 1;
+
+			if (r->is_marker || !r->skip_after)
+				continue;
+			while (to < n && !(rs->v[rs->phase_idx[p][to]]->is_marker &&
+					   !strcmp(rs->v[rs->phase_idx[p][to]]->marker, r->skip_after)))
+				to++;
+			rs->skip_idx[p][pi] = (uint32_t)to;
+		}
 	}
 	return no_compile || !hs_groups ? 0 : build_groups(rs, diags);
 }

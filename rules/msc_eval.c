@@ -1296,7 +1296,6 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		     msc_alert_cb cb, void *user)
 {
 	const struct msc_ruleset *rs = c->rs;
-	const char *skip_to = NULL;
 	int skip_n = 0;
 
 	if (phase < 1 || phase > 5)
@@ -1325,12 +1324,7 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		const struct msc_rule *r = rs->v[rs->phase_idx[phase][pi]];
 		int rc = 0;
 
-		if (r->is_marker) {
-			if (skip_to && !strcmp(skip_to, r->marker))
-				skip_to = NULL;
-			continue;
-		}
-		if (r->phase != phase || r->removed || skip_to)
+		if (r->is_marker || r->phase != phase || r->removed)
 			continue;
 		if (skip_n > 0) {
 			skip_n--;
@@ -1391,7 +1385,7 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 				break;
 			}
 			if (r->skip_after)
-				skip_to = r->skip_after;
+				pi = rs->skip_idx[phase][pi] - 1; /* on to the marker (or the end) */
 			else if (r->skip)
 				skip_n = r->skip;
 		}

@@ -249,6 +249,9 @@ struct msc_ruleset {
 	size_t n_groups;
 	uint32_t *phase_idx[6]; /* per phase: indexes into v of its rules and every marker */
 	size_t n_phase_idx[6];
+	/* per phase, beside phase_idx: for a rule with skipAfter, the position in phase_idx of
+	 * the marker it skips to (n_phase_idx when there is none: the rest of the phase) */
+	uint32_t *skip_idx[6];
 	size_t max_captures;
 	struct msc_stats st;
 	const uint32_t *disabled; /* ruleset_opts.disabled, during the load only */

@@ -66,6 +66,7 @@ void msc_ruleset_free(struct msc_ruleset *m)
 	for (int p = 0; p < 6; p++) {
 		free(m->def[p].tfn_names);
 		free(m->phase_idx[p]);
+		free(m->skip_idx[p]);
 	}
 	hs_free_scratch(m->scratch);
 	free(m);
