@@ -1011,8 +1011,8 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			if (k > 0) {
 				struct msc_buf *out = &c->tb[k & 1];
 
-				if (v == e->v && !(elem_classes(e) & msc_tfn_trigger(
-								      (enum msc_tfn)l->tfn[k - 1])))
+				if (v == e->v && !(elem_classes(e) &
+						   msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
 					continue; /* unchanged: no new value to run the operator on */
 
 				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
@@ -1385,7 +1385,8 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 				break;
 			}
 			if (r->skip_after)
-				pi = rs->skip_idx[phase][pi] - 1; /* on to the marker (or the end) */
+				pi = rs->skip_idx[phase][pi] -
+				     1; /* on to the marker (or the end) */
 			else if (r->skip)
 				skip_n = r->skip;
 		}

@@ -209,29 +209,30 @@ static void test_msc_eval_skip_and_skip_after(void **state)
 
 	(void)state;
 	base_request(&q);
-	setup_env(&e, "SecRule REQUEST_METHOD \"@streq GET\" \"id:1,phase:1,skipAfter:END\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:2,phase:1\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:3,phase:2\"\n"
-		      "SecMarker END\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:4,phase:1,skip:1\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:5,phase:1,chain\"\n"
-		      "  SecRule REQUEST_METHOD \"@streq GET\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:6,phase:1\"\n"
-		      "SecRule REQUEST_METHOD \"@streq POST\" \"id:7,phase:1,skipAfter:END2\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:8,phase:1\"\n"
-		      "SecMarker END2\n"
-		      /* the first marker of the name after the rule; one before it does not count */
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:9,phase:1,skipAfter:END\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:10,phase:1\"\n"
-		      "SecMarker OTHER\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:11,phase:1\"\n"
-		      "SecMarker END\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:12,phase:1\"\n"
-		      "SecMarker END\n"
-		      /* no such marker: the rest of the phase */
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:13,phase:1,skipAfter:NOWHERE\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:14,phase:1\"\n"
-		      "SecRule REQUEST_METHOD \"@streq GET\" \"id:15,phase:2\"\n");
+	setup_env(&e,
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:1,phase:1,skipAfter:END\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:2,phase:1\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:3,phase:2\"\n"
+		  "SecMarker END\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:4,phase:1,skip:1\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:5,phase:1,chain\"\n"
+		  "  SecRule REQUEST_METHOD \"@streq GET\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:6,phase:1\"\n"
+		  "SecRule REQUEST_METHOD \"@streq POST\" \"id:7,phase:1,skipAfter:END2\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:8,phase:1\"\n"
+		  "SecMarker END2\n"
+		  /* the first marker of the name after the rule; one before it does not count */
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:9,phase:1,skipAfter:END\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:10,phase:1\"\n"
+		  "SecMarker OTHER\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:11,phase:1\"\n"
+		  "SecMarker END\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:12,phase:1\"\n"
+		  "SecMarker END\n"
+		  /* no such marker: the rest of the phase */
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:13,phase:1,skipAfter:NOWHERE\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:14,phase:1\"\n"
+		  "SecRule REQUEST_METHOD \"@streq GET\" \"id:15,phase:2\"\n");
 	run_phases(&e, &q, 1, 2);
 	assert_true(alerted(&e, 1));
 	assert_false(alerted(&e, 2));

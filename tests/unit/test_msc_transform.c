@@ -473,7 +473,8 @@ static void test_msc_tfn_trigger_identity(void **state)
 
 			if (!(cls & msc_tfn_trigger((enum msc_tfn)t))) {
 				if (!same) {
-					fprintf(stderr, "%s changed a value without its triggers:\n",
+					fprintf(stderr,
+						"%s changed a value without its triggers:\n",
 						msc_tfn_name((enum msc_tfn)t));
 					print_bytes("in", v, n);
 					print_bytes("out", out.p, out.len);
@@ -487,11 +488,11 @@ static void test_msc_tfn_trigger_identity(void **state)
 	}
 	/* the skip is used for the CRS's transformations, and their triggers do trigger */
 	static const enum msc_tfn used[] = {
-		MSC_TFN_LOWERCASE,	    MSC_TFN_URL_DECODE,	      MSC_TFN_URL_DECODE_UNI,
-		MSC_TFN_HTML_ENTITY_DECODE, MSC_TFN_JS_DECODE,	      MSC_TFN_CSS_DECODE,
-		MSC_TFN_UTF8_TO_UNICODE,    MSC_TFN_REMOVE_NULLS,      MSC_TFN_REMOVE_WHITESPACE,
-		MSC_TFN_COMPRESS_WHITESPACE, MSC_TFN_CMD_LINE,	      MSC_TFN_NORMALIZE_PATH,
-		MSC_TFN_NORMALIZE_PATH_WIN, MSC_TFN_REPLACE_COMMENTS,
+		MSC_TFN_LOWERCASE,	     MSC_TFN_URL_DECODE,       MSC_TFN_URL_DECODE_UNI,
+		MSC_TFN_HTML_ENTITY_DECODE,  MSC_TFN_JS_DECODE,	       MSC_TFN_CSS_DECODE,
+		MSC_TFN_UTF8_TO_UNICODE,     MSC_TFN_REMOVE_NULLS,     MSC_TFN_REMOVE_WHITESPACE,
+		MSC_TFN_COMPRESS_WHITESPACE, MSC_TFN_CMD_LINE,	       MSC_TFN_NORMALIZE_PATH,
+		MSC_TFN_NORMALIZE_PATH_WIN,  MSC_TFN_REPLACE_COMMENTS,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(used); i++) {
 		assert_true(skipped[used[i]] > 1000);
