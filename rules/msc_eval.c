@@ -369,11 +369,27 @@ static int tfn_step(struct msc_ctx *c, uint8_t t, const uint8_t *in, size_t len,
 	return 0;
 }
 
-/* E's byte classes (msc_tfn_classes), found on first use and kept with the element. */
-static inline uint32_t elem_classes(struct elem *e)
+/* E's byte classes (msc_tfn_classes), found on first use and kept with the element; a longer
+ * value of the request's, collected again by each link of a list that is not cached, finds
+ * them in the transformation cache. */
+static inline uint32_t elem_classes(struct msc_ctx *c, struct elem *e)
 {
-	if (!e->cls)
+	if (!e->cls) {
+		struct tc_ent *t = NULL;
+
+		if (e->cacheable && e->vlen > CLASSES_CACHED_LEN) {
+			t = tc_slot(c, e->v, e->vlen, TC_CLASSES_KEY);
+			if (t && t->gen == c->gen)
+				return e->cls = (uint32_t)t->out_len;
+		}
 		e->cls = msc_tfn_classes(e->v, e->vlen);
+		if (t)
+			*t = (struct tc_ent){ .src = e->v,
+					      .len = e->vlen,
+					      .key = TC_CLASSES_KEY,
+					      .gen = c->gen,
+					      .out_len = e->cls };
+	}
 	return e->cls;
 }
 
@@ -391,7 +407,7 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 	int which = 0;
 	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
 
-	if (n == 0 || !(elem_classes(e) & r->tfn_trig[n - 1])) {
+	if (n == 0 || !(elem_classes(c, e) & r->tfn_trig[n - 1])) {
 		/* no transformation of the chain can change this value */
 		*ret = cur;
 		*ret_len = cur_len;
@@ -1011,7 +1027,7 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			if (k > 0) {
 				struct msc_buf *out = &c->tb[k & 1];
 
-				if (v == e->v && !(elem_classes(e) &
+				if (v == e->v && !(elem_classes(c, e) &
 						   msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
 					continue; /* unchanged: no new value to run the operator on */
 

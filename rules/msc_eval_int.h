@@ -60,6 +60,9 @@ struct arena_chunk {
 #define TC_GROUP_KEY(g) (0x80000000u | (uint32_t)(g))
 /* The cache key of one transformation T of a value (any chain): tfn_step() */
 #define TC_STEP_KEY(t) (0x40000000u | (uint32_t)(t))
+/* The cache key of a value's msc_tfn_classes() (in out_len), for values over this length */
+#define TC_CLASSES_KEY 0x20000000u
+#define CLASSES_CACHED_LEN 24
 
 /* A phase fills ~30-80 slots on average and at most ~970 (the CRS and benign corpora): 4096
  * slots (192 KiB) keep the table in L2; 16384 (768 KiB) made every lookup a cache miss
