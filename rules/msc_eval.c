@@ -399,18 +399,16 @@ static inline uint32_t elem_classes(struct msc_ctx *c, struct elem *e)
  * (intermediate chain prefixes are not kept: the steps' cache finds them as fast). *RET points into the cache, the context's buffers or E itself, valid until the
  * next call. Returns 0 or -ENOMEM.
  */
-static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
-		     const uint8_t **ret, size_t *ret_len)
-{
-	const uint8_t *cur = e->v;
-	size_t cur_len = e->vlen;
-	int which = 0;
-	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
+static int transform_slow(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
+			  const uint8_t **ret, size_t *ret_len);
 
+static inline int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
+			    const uint8_t **ret, size_t *ret_len)
+{
 	if (n == 0 || !(elem_classes(c, e) & r->tfn_trig[n - 1])) {
 		/* no transformation of the chain can change this value */
-		*ret = cur;
-		*ret_len = cur_len;
+		*ret = e->v;
+		*ret_len = e->vlen;
 		return 0;
 	}
 	if (e->cacheable && e->memo_key == r->tfn_key[n - 1]) {
@@ -419,6 +417,19 @@ static int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct 
 		*ret_len = e->memo_len;
 		return 0;
 	}
+	return transform_slow(c, r, n, e, ret, ret_len);
+}
+
+/* transform() past the value's classes and memo: the cache, else the steps. */
+static __attribute__((noinline)) int transform_slow(struct msc_ctx *c, const struct msc_rule *r,
+						    int n, struct elem *e, const uint8_t **ret,
+						    size_t *ret_len)
+{
+	const uint8_t *cur = e->v;
+	size_t cur_len = e->vlen;
+	int which = 0;
+	bool stable = e->cacheable; /* CUR is request memory or arena: cacheable */
+
 	if (e->cacheable) {
 		/* the whole chain's result, else its steps (each cached by tfn_step) */
 		struct tc_ent *t = tc_slot(c, e->v, e->vlen, r->tfn_key[n - 1]);
@@ -641,6 +652,34 @@ static bool rx_units_in(const struct msc_rule *r, const uint8_t *v, size_t n)
 	return true;
 }
 
+/* The slow paths of op_run(), out of line: its common path then needs no stack arrays (no
+ * stack protector) and fewer saved registers, and it runs ~560 times per CRS request. */
+
+/* An @rx argument with macros, compiled for this value; NULL (counted) when it does not. */
+static __attribute__((noinline)) pcre2_code *rx_dynamic(struct msc_ctx *c, const char *arg,
+							size_t alen)
+{
+	char err[256];
+	pcre2_code *re;
+
+	if (msc_rx_compile(arg, alen, false, &re, err, sizeof(err)) < 0) {
+		c->st.rx_errors++;
+		return NULL;
+	}
+	return re;
+}
+
+static __attribute__((noinline)) bool op_detect_sqli(struct msc_tx *tx, const struct msc_rule *r,
+						     const uint8_t *v, size_t n)
+{
+	char fp[MSC_SQLI_FP_LEN] = "";
+	bool m = msc_detect_sqli(v, n, fp);
+
+	if (m && r->capture)
+		set_capture(tx, 0, (const uint8_t *)fp, strnlen(fp, sizeof(fp)));
+	return m;
+}
+
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
  * Returns 1 match, 0 none, -ENOMEM. */
 static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
@@ -662,14 +701,8 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 		pcre2_code *re = r->re;
 		int rc;
 
-		if (r->op_macro.dynamic) {
-			char err[256];
-
-			if (msc_rx_compile(arg, alen, false, &re, err, sizeof(err)) < 0) {
-				c->st.rx_errors++;
-				return 0;
-			}
-		}
+		if (r->op_macro.dynamic && !(re = rx_dynamic(c, arg, alen)))
+			return 0;
 		if (re == r->re && (n < r->re_minlen || !rx_units_in(r, v, n))) {
 			/* what PCRE2 would find first (it checks the same bounds) without the call */
 			c->st.rx_precheck_out++;
@@ -766,14 +799,9 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	case MSC_OP_VALIDATE_UTF8:
 		m = msc_op_validate_utf8(v, n);
 		break;
-	case MSC_OP_DETECT_SQLI: {
-		char fp[MSC_SQLI_FP_LEN] = "";
-
-		m = msc_detect_sqli(v, n, fp);
-		if (m && r->capture)
-			set_capture(tx, 0, (const uint8_t *)fp, strnlen(fp, sizeof(fp)));
+	case MSC_OP_DETECT_SQLI:
+		m = op_detect_sqli(tx, r, v, n);
 		break;
-	}
 	case MSC_OP_DETECT_XSS:
 		m = msc_detect_xss(v, n);
 		break;
@@ -1009,50 +1037,60 @@ static void record_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_
 	}
 }
 
-/* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
+/* eval_elem() of a multiMatch link: the operator runs on the value and after each
+ * transformation that changed it (buffers alternate; nothing in between transforms). */
+static __attribute__((noinline)) int eval_elem_multi(struct msc_ctx *c, struct msc_tx *tx,
+						     const struct msc_rule *l, struct elem *e)
+{
+	const uint8_t *v;
+	size_t n;
+	int rc, matched = 0;
+
+	/* the operator runs on the value and after each transformation that changed it
+	 * (buffers alternate; nothing in between transforms) */
+	v = e->v;
+	n = e->vlen;
+	for (int k = 0; k <= l->n_tfn; k++) {
+		if (k > 0) {
+			struct msc_buf *out = &c->tb[k & 1];
+
+			if (v == e->v &&
+			    !(elem_classes(c, e) & msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
+				continue; /* unchanged: no new value to run the operator on */
+
+			rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
+			if (rc < 0)
+				return rc;
+			if (out->len == n && !memcmp(out->p, v, n)) {
+				v = out->p ? out->p : v;
+				continue;
+			}
+			v = out->p ? out->p : (const uint8_t *)"";
+			n = out->len;
+		}
+		rc = op_run(c, tx, l, NULL, v, n);
+		if (rc < 0)
+			return rc;
+		if (rc > 0) {
+			matched = 1;
+			c->st.matches++;
+			record_match(c, tx, l, e, v, n);
+			nondisruptive(c, tx, l);
+		}
+	}
+	return matched;
+}
+
 /* Run link L on one element: transformations, the operator, and on a match the link's
  * non-disruptive actions. Returns 1 matched, 0 not, -ENOMEM. */
 static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l, struct elem *e)
 {
 	const uint8_t *v;
 	size_t n;
-	int rc, matched = 0;
+	int rc;
 
-	if (l->multi_match) {
-		/* the operator runs on the value and after each transformation that changed it
-		 * (buffers alternate; nothing in between transforms) */
-		v = e->v;
-		n = e->vlen;
-		for (int k = 0; k <= l->n_tfn; k++) {
-			if (k > 0) {
-				struct msc_buf *out = &c->tb[k & 1];
-
-				if (v == e->v && !(elem_classes(c, e) &
-						   msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
-					continue; /* unchanged: no new value to run the operator on */
-
-				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
-				if (rc < 0)
-					return rc;
-				if (out->len == n && !memcmp(out->p, v, n)) {
-					v = out->p ? out->p : v;
-					continue;
-				}
-				v = out->p ? out->p : (const uint8_t *)"";
-				n = out->len;
-			}
-			rc = op_run(c, tx, l, NULL, v, n);
-			if (rc < 0)
-				return rc;
-			if (rc > 0) {
-				matched = 1;
-				c->st.matches++;
-				record_match(c, tx, l, e, v, n);
-				nondisruptive(c, tx, l);
-			}
-		}
-		return matched;
-	}
+	if (l->multi_match)
+		return eval_elem_multi(c, tx, l, e);
 	rc = transform(c, l, l->n_tfn, e, &v, &n);
 	if (rc < 0)
 		return rc;
