@@ -1103,6 +1103,53 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 	return rc;
 }
 
+/*
+ * Link L that compares one TX variable with a constant (tx_cmp: the paranoia-level gates and
+ * score checks, ~125 links per CRS request), with no target removals in the transaction:
+ * what msc_collect() and eval_elem() do for its one element, without building the list.
+ * Returns 1 matched, 0 not.
+ */
+static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l)
+{
+	const struct msc_target *t = &l->t[0];
+	struct kv *kv = msc_coll_get(&tx->tx, t->key, t->key_len, tx->now_us);
+	struct elem e;
+	int64_t a;
+	bool m;
+
+	if (!kv)
+		return 0; /* no value: no match, negated or not */
+	a = num_of((const uint8_t *)kv->val, kv->vlen);
+	switch (l->op) {
+	case MSC_OP_EQ:
+		m = a == l->num;
+		break;
+	case MSC_OP_GE:
+		m = a >= l->num;
+		break;
+	case MSC_OP_GT:
+		m = a > l->num;
+		break;
+	case MSC_OP_LT:
+		m = a < l->num;
+		break;
+	default:
+		m = a <= l->num;
+		break;
+	}
+	if (m == l->op_neg)
+		return 0;
+	e = (struct elem){ .v = (const uint8_t *)kv->val,
+			   .vlen = kv->vlen,
+			   .coll = t->cname ? t->cname : msc_var_name(t->kind, t->idx),
+			   .key = (const uint8_t *)kv->name,
+			   .klen = kv->nlen };
+	c->st.matches++;
+	record_match(c, tx, l, &e, e.v, e.vlen);
+	nondisruptive(c, tx, l);
+	return 1;
+}
+
 /* Append ELEMS[0..N) to the context's target-list cache (numbers point into the copies). */
 static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 {
@@ -1195,6 +1242,8 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		nondisruptive(c, tx, l);
 		return 1;
 	}
+	if (l->tx_cmp && !tx->n_rm_target)
+		return eval_tx_cmp(c, tx, l);
 	/* only the target removals for this rule take part in exclusions */
 	for (size_t i = 0; i < tx->n_rm_target && n_app < ARRAY_SIZE(applicable); i++)
 		if (target_removal_applies(tx->rm_target[i], starter))

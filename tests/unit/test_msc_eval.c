@@ -252,6 +252,46 @@ static void test_msc_eval_skip_and_skip_after(void **state)
 	teardown_env(&e);
 }
 
+/*
+ * Rules comparing one TX variable with a number take a shortcut (eval_tx_cmp): the same
+ * answers as the general path, MATCHED_VAR(_NAME) for messages and chained links, no match
+ * without a value even when negated, and ctl target removals (which send them the long way).
+ */
+static void test_msc_eval_tx_compare(void **state)
+{
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=5,setvar:tx.b=x\"\n"
+		      "SecRule TX:a \"@eq 5\" "
+		      "\"id:2,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		      "SecRule TX:a \"!@eq 5\" \"id:3,phase:1,pass,log\"\n"
+		      "SecRule TX:missing \"!@eq 5\" \"id:4,phase:1,pass,log\"\n"
+		      "SecRule TX:b \"@lt 1\" \"id:5,phase:1,pass,log\"\n"
+		      "SecRule TX:A \"@ge 5\" \"id:6,phase:1,pass,log,chain\"\n"
+		      "  SecRule MATCHED_VAR \"@streq 5\" \"setvar:tx.c=%{tx.a}\"\n"
+		      "SecRule TX:c \"@gt 4\" \"id:7,phase:1,pass,log\"\n"
+		      "SecRule TX:a \"@le 4\" \"id:8,phase:1,pass,log\"\n"
+		      "SecRule TX:a \"@gt 4\" "
+		      "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
+		      "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
+		      "SecRule TX:a \"@le 5\" \"id:11,phase:1,pass,log\"\n");
+	run_phases(&e, &q, 1, 1);
+	assert_true(alerted(&e, 2));
+	assert_string_equal(msg_of(&e, 2), "TX:a=5");
+	assert_false(alerted(&e, 3));
+	assert_false(alerted(&e, 4));
+	assert_true(alerted(&e, 5)); /* "x" reads as 0 */
+	assert_true(alerted(&e, 6));
+	assert_true(alerted(&e, 7));
+	assert_false(alerted(&e, 8));
+	assert_false(alerted(&e, 10)); /* its target removed */
+	assert_true(alerted(&e, 11));
+	teardown_env(&e);
+}
+
 static void test_msc_eval_setvar_forms_and_per_match(void **state)
 {
 	struct msc_request q;
@@ -1089,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_operators_and_msg_macros),
 		cmocka_unit_test(test_msc_eval_chain_needs_every_link),
 		cmocka_unit_test(test_msc_eval_skip_and_skip_after),
+		cmocka_unit_test(test_msc_eval_tx_compare),
 		cmocka_unit_test(test_msc_eval_setvar_forms_and_per_match),
 		cmocka_unit_test(test_msc_eval_exclusions_and_counts),
 		cmocka_unit_test(test_msc_eval_ctl_actions),
