@@ -393,15 +393,16 @@ static inline uint32_t elem_classes(struct msc_ctx *c, struct elem *e)
 	return e->cls;
 }
 
-/*
- * Value of E after the first N transformations of R. Cached per phase when E is request
- * memory: the whole chain's result per (value, chain), each step per (input, transformation)
- * (intermediate chain prefixes are not kept: the steps' cache finds them as fast). *RET points into the cache, the context's buffers or E itself, valid until the
- * next call. Returns 0 or -ENOMEM.
- */
 static int transform_slow(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
 			  const uint8_t **ret, size_t *ret_len);
 
+/*
+ * Value of E after the first N transformations of R: E itself when its byte classes say no
+ * step can change it; else cached per phase when E is request memory: the whole chain's
+ * result per (value, chain), each step per (input, transformation) (intermediate chain
+ * prefixes are not kept: the steps' cache finds them as fast). *RET points into the cache,
+ * the context's buffers or E itself, valid until the next call. Returns 0 or -ENOMEM.
+ */
 static inline int transform(struct msc_ctx *c, const struct msc_rule *r, int n, struct elem *e,
 			    const uint8_t **ret, size_t *ret_len)
 {
