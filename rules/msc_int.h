@@ -65,6 +65,7 @@ struct msc_target {
 	char *text; /* as written (without ! or &), for messages and ctl matching */
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
+	uint32_t key_hash; /* msc_name_hash() of KEY: TX/IP/GLOBAL lookups hash no name */
 };
 
 /* A string with %{...} macros, split at load time. */
@@ -290,6 +291,9 @@ enum { MSC_KEY_LIT_NONE = 0, MSC_KEY_LIT_SUBSTRING, MSC_KEY_LIT_PREFIX };
 /* Does the /regex/ selector RE (N bytes, compiled caseless) select the same keys as a
  * caseless literal? Sets T's key_lit_* when it does. */
 void msc_key_literal(struct msc_target *t, const char *re, size_t n);
+
+/* Hash of a collection entry's name as msc_coll.c compares names (caseless, up to a NUL). */
+uint32_t msc_name_hash(const char *s, size_t n);
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,

@@ -287,6 +287,7 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 	}
 	t->key = strndup(s, n);
 	t->key_len = n;
+	t->key_hash = msc_name_hash(s, n);
 	return t->key ? 0 : -ENOMEM;
 }
 
@@ -469,6 +470,7 @@ int msc_macro_parse(const char *s, struct msc_macro *m, char *err, size_t errlen
 			if (dot) {
 				part.var.key = strndup(dot + 1, (size_t)(close - dot - 1));
 				part.var.key_len = (size_t)(close - dot - 1);
+				part.var.key_hash = msc_name_hash(dot + 1, part.var.key_len);
 			}
 			if (!part.var.text || (dot && !part.var.key) || macro_push(m, &part) < 0) {
 				msc_target_done(&part.var);
