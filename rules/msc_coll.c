@@ -289,18 +289,65 @@ void msc_sb_reset(struct sb *b)
 
 /* ---- variables ---- */
 
+/*
+ * Room for one more element in c->ev. A number's element points at its own num[]: such
+ * pointers are moved with the array (the caller's copies check v == num, as before).
+ */
+static int ev_grow(struct msc_ctx *c)
+{
+	size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
+	struct elem *nv = malloc(cap * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->ev_n; i++) {
+		nv[i] = c->ev[i];
+		if (c->ev[i].v == (const uint8_t *)c->ev[i].num)
+			nv[i].v = (const uint8_t *)nv[i].num;
+	}
+	free(c->ev);
+	c->ev = nv;
+	c->ev_cap = cap;
+	return 0;
+}
+
+/* Append E; a number's element (v NULL) is pointed at its own text. */
 static int ev_push(struct msc_ctx *c, const struct elem *e)
 {
-	if (c->ev_n == c->ev_cap) {
-		size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
-		struct elem *nv = realloc(c->ev, cap * sizeof(*nv));
+	struct elem *d;
 
-		if (!nv)
-			return -ENOMEM;
-		c->ev = nv;
-		c->ev_cap = cap;
+	if (c->ev_n == c->ev_cap && ev_grow(c) < 0)
+		return -ENOMEM;
+	d = &c->ev[c->ev_n++];
+	*d = *e;
+	if (!d->v) {
+		d->v = (const uint8_t *)d->num;
+		d->vlen = strlen(d->num);
 	}
-	c->ev[c->ev_n++] = *e;
+	return 0;
+}
+
+/* Append the element of value V from variable COLL (key K), built in place: the hot
+ * variables' values were built on the stack and copied (~100 bytes), ~3% of the engine. */
+static inline int ev_put(struct msc_ctx *c, const uint8_t *v, size_t vlen, const char *coll,
+			 const uint8_t *k, size_t klen, bool cacheable)
+{
+	struct elem *d;
+
+	if (c->ev_n == c->ev_cap && ev_grow(c) < 0)
+		return -ENOMEM;
+	d = &c->ev[c->ev_n++];
+	d->v = v;
+	d->vlen = vlen;
+	d->coll = coll;
+	d->key = k;
+	d->klen = klen;
+	d->cacheable = cacheable;
+	d->cls = 0;
+	d->num[0] = '\0';
+	d->memo_key = 0;
+	d->memo = NULL;
+	d->memo_len = 0;
 	return 0;
 }
 
@@ -349,12 +396,16 @@ static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const str
 	return key_matches(c, x, k, klen);
 }
 
-static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
-			const struct msc_target *t, const uint8_t *k, size_t klen)
+/* Is the key K of T (a target of R) excluded by R's !VAR targets or a ctl target removal?
+ * Only exclusions of T's own variable can (excl_named, set at load): the others are not
+ * looked at for each value. */
+static inline bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx,
+			       const struct msc_rule *r, const struct msc_target *t, const uint8_t *k,
+			       size_t klen)
 {
-	if (!r->has_exclusions && !tx->n_rm_app)
+	if (!t->excl_named && !tx->n_rm_app)
 		return false;
-	for (size_t i = 0; r->has_exclusions && i < r->n_t; i++)
+	for (size_t i = 0; t->excl_named && i < r->n_t; i++)
 		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
 			return true;
 	for (size_t i = 0; i < tx->n_rm_app; i++)
@@ -447,6 +498,11 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if ((rc = ev_push(c, &(E))) < 0) \
 			return rc;               \
 	} while (0)
+#define PUT(V, VL, K, KL, CACHEABLE)                                                \
+	do {                                                                        \
+		if ((rc = ev_put(c, (V), (VL), cname, (K), (KL), (CACHEABLE))) < 0) \
+			return rc;                                                  \
+	} while (0)
 #define SELECTED(K, KL) \
 	(key_matches(c, t, (K), (KL)) && !(r && is_excluded(c, tx, r, t, (K), (KL))))
 	switch (t->kind) {
@@ -459,9 +515,8 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
 			break; /* SecResponseBodyAccess Off */
-		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
 		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
-			PUSH(e);
+			PUT(f->ptr, f->len, NULL, 0, true);
 		break;
 	}
 	case MSC_VK_COLL:
@@ -481,22 +536,14 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 					 memcmp(kv->name.ptr, t->key, t->key_len))) ||
 			     (r && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
 				continue;
-			e = (struct elem){ .coll = cname,
-					   .key = kv->name.ptr,
-					   .klen = kv->name.len,
-					   .cacheable = true };
-			if (t->kind == MSC_VK_COLL_NAMES) {
-				e.v = kv->name.ptr;
-				e.vlen = kv->name.len;
-			} else {
-				e.v = kv->value.ptr;
-				e.vlen = kv->value.len;
+			{
+				const struct msc_str *val =
+					t->kind == MSC_VK_COLL_NAMES ? &kv->name : &kv->value;
+				bool xml = t->kind == MSC_VK_XML;
+
+				PUT(val->ptr ? val->ptr : (const uint8_t *)"", val->len,
+				    xml ? NULL : kv->name.ptr, xml ? 0 : kv->name.len, true);
 			}
-			if (t->kind == MSC_VK_XML)
-				e.key = NULL, e.klen = 0;
-			if (!e.v)
-				e.v = (const uint8_t *)"";
-			PUSH(e);
 		}
 		break;
 	}
@@ -507,18 +554,13 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 
 			for (size_t i = 0; i < l->n; i++) {
 				const struct msc_kv *kv = &l->v[i];
+				const struct msc_str *val =
+					t->kind == MSC_VK_ARGS ? &kv->value : &kv->name;
 
 				if (!SELECTED(kv->name.ptr, kv->name.len))
 					continue;
-				e = (struct elem){ .coll = cname,
-						   .key = kv->name.ptr,
-						   .klen = kv->name.len,
-						   .cacheable = true };
-				e.v = t->kind == MSC_VK_ARGS ? kv->value.ptr : kv->name.ptr;
-				e.vlen = t->kind == MSC_VK_ARGS ? kv->value.len : kv->name.len;
-				if (!e.v)
-					e.v = (const uint8_t *)"";
-				PUSH(e);
+				PUT(val->ptr ? val->ptr : (const uint8_t *)"", val->len,
+				    kv->name.ptr, kv->name.len, true);
 			}
 		}
 		break;
@@ -534,14 +576,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 				msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
 			if (kv &&
-			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen))) {
-				e = (struct elem){ .v = (const uint8_t *)kv->val,
-						   .vlen = kv->vlen,
-						   .coll = cname,
-						   .key = (const uint8_t *)kv->name,
-						   .klen = kv->nlen };
-				PUSH(e);
-			}
+			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+				PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name,
+				    kv->nlen, false);
 			break;
 		}
 		for (size_t i = 0; i < co->n; i++) {
@@ -551,12 +588,8 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 				continue;
 			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
 				continue;
-			e = (struct elem){ .v = (const uint8_t *)kv->val,
-					   .vlen = kv->vlen,
-					   .coll = cname,
-					   .key = (const uint8_t *)kv->name,
-					   .klen = kv->nlen };
-			PUSH(e);
+			PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name, kv->nlen,
+			    false);
 		}
 		break;
 	}
@@ -699,6 +732,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		break;
 	}
 #undef PUSH
+#undef PUT
 #undef SELECTED
 	if (t->count) {
 		int64_t n = (int64_t)(c->ev_n - start);
@@ -706,13 +740,6 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		c->ev_n = start;
 		num_elem(&e, cname, n);
 		rc = ev_push(c, &e);
-	}
-	/* numbers were formatted into the element itself: point at them */
-	for (size_t i = start; i < c->ev_n; i++) {
-		if (!c->ev[i].v) {
-			c->ev[i].v = (const uint8_t *)c->ev[i].num;
-			c->ev[i].vlen = strlen(c->ev[i].num);
-		}
 	}
 	return rc;
 }

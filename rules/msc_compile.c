@@ -528,8 +528,13 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		for (struct msc_rule *r = rs->v[i]; r && !r->is_marker; r = r->next) {
 			uint32_t k = 0;
 
-			for (size_t j = 0; j < r->n_t; j++)
+			for (size_t j = 0; j < r->n_t; j++) {
 				r->has_exclusions |= r->t[j].exclude;
+				for (size_t x = 0; x < r->n_t; x++)
+					r->t[j].excl_named |= r->t[x].exclude &&
+							      r->t[x].kind == r->t[j].kind &&
+							      r->t[x].idx == r->t[j].idx;
+			}
 			for (size_t j = 0; r->next && j < r->next->n_t; j++)
 				if (r->next->t[j].kind == MSC_VK_MATCHED_VARS ||
 				    r->next->t[j].kind == MSC_VK_MATCHED_VARS_NAMES)

@@ -55,6 +55,7 @@ struct msc_target {
 	uint8_t idx;
 	bool exclude; /* !VAR */
 	bool count; /* &VAR */
+	bool excl_named; /* some exclusion (!VAR) of its rule names the same variable */
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
 	bool key_re_jit; /* KEY_RE is JIT-compiled */
