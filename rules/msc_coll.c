@@ -27,20 +27,32 @@ void msc_coll_done(struct coll *c)
 	*c = (struct coll){ 0 };
 }
 
-/* Bytes of S (N bytes) before its first NUL (N when none): what strncasecmp() compares. Eight
- * bytes at a time: names are ~20 bytes, and a memchr() call was 15% of the lookup. */
+/* A NUL among the 8 bytes of W. */
+static inline bool has_nul8(uint64_t w)
+{
+	return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
+/* Bytes of S (N bytes) before its first NUL (N when none): what strncasecmp() compares.
+ * Eight bytes at a time (the last word overlapping): names are ~20 bytes, and a memchr()
+ * call was 15% of a lookup. */
 static size_t name_span(const char *s, size_t n)
 {
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
+	if (n >= 8) {
 		uint64_t w;
+		size_t i;
 
-		memcpy(&w, s + i, 8);
-		if ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull)
-			break; /* a NUL in this word */
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (has_nul8(w))
+				goto slow;
+		}
+		memcpy(&w, s + n - 8, 8);
+		if (!has_nul8(w))
+			return n;
 	}
-	for (; i < n; i++)
+slow:
+	for (size_t i = 0; i < n; i++)
 		if (!s[i])
 			return i;
 	return n;
@@ -62,7 +74,8 @@ uint32_t msc_name_hash(const char *s, size_t nlen)
 		memcpy(&a, s, 8);
 		memcpy(&b, s + n - 8, 8);
 	} else {
-		memcpy(&a, s, n);
+		for (size_t i = 0; i < n; i++)
+			a |= (uint64_t)(uint8_t)s[i] << (8 * i);
 	}
 	a |= 0x2020202020202020ull;
 	b |= 0x2020202020202020ull;
@@ -70,30 +83,48 @@ uint32_t msc_name_hash(const char *s, size_t nlen)
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
+/* The 8 bytes of W with ASCII capitals made small (tolower() of each, C locale). */
+static inline uint64_t fold8(uint64_t w)
+{
+	uint64_t h = w & 0x7f7f7f7f7f7f7f7full;
+	uint64_t up = (h + 0x3f3f3f3f3f3f3f3full) & ~(h + 0x2525252525252525ull) & ~w &
+		      0x8080808080808080ull; /* bit 7: 'A' <= byte <= 'Z' */
+
+	return w | up >> 2;
+}
+
+static inline uint8_t ascii_fold(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+}
+
 /*
- * strncasecmp(A, B, N) == 0 (the C locale's: ASCII letters fold). Names are mostly spelled
- * alike: equal 8-byte words are skipped without folding; the rest goes to strncasecmp(),
- * unless the equal part held a NUL (where strncasecmp() stops: equal).
+ * strncasecmp(A, B, N) == 0 (the C locale's: ASCII letters fold), 8 bytes at a time (the
+ * last word overlapping): the CRS spells a name in capitals where it reads it
+ * (TX:EXECUTING_PARANOIA_LEVEL) and small where it sets it. Equal folded bytes throughout
+ * are equal to strncasecmp(); on a difference, strncasecmp() decides (a NUL before it
+ * makes the names equal).
  */
 static bool name_eq(const char *a, const char *b, size_t n)
 {
-	size_t i = 0;
+	if (n >= 8) {
+		for (size_t i = 0;; i += 8) {
+			uint64_t x, y;
 
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
-			break;
+			if (i > n - 8)
+				i = n - 8;
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y && fold8(x) != fold8(y))
+				return !strncasecmp(a, b, n);
+			if (i == n - 8)
+				return true;
+		}
 	}
-	while (i < n && a[i] == b[i])
-		i++;
-	if (i == n)
-		return true;
-	if (name_span(a, i) < i)
-		return true;
-	return !strncasecmp(a + i, b + i, n - i);
+	for (size_t i = 0; i < n; i++)
+		if (ascii_fold((uint8_t)a[i]) != ascii_fold((uint8_t)b[i]))
+			return !strncasecmp(a, b, n);
+	return true;
 }
 
 static bool kv_is(const struct kv *e, const char *name, size_t nlen, uint32_t h)
@@ -199,7 +230,7 @@ static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
 		*buf = nb;
 		*cap = nc;
 	}
-	memcpy(*buf, s, n);
+	memmove(*buf, s, n); /* S may be *BUF itself (setvar:tx.a=%{tx.a}) */
 	(*buf)[n] = '\0';
 	return 0;
 }
@@ -212,7 +243,22 @@ static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
 int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		 size_t max)
 {
-	uint32_t h = msc_name_hash(name, nlen);
+	return msc_coll_set_h(c, name, nlen, msc_name_hash(name, nlen), val, vlen, max);
+}
+
+int msc_kv_set(struct kv *e, const char *val, size_t vlen)
+{
+	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
+		return -ENOMEM;
+	e->vlen = vlen;
+	e->expire_us = 0;
+	return 0;
+}
+
+/* msc_coll_set() with H = msc_name_hash(NAME, NLEN) known. */
+int msc_coll_set_h(struct coll *c, const char *name, size_t nlen, uint32_t h, const char *val,
+		   size_t vlen, size_t max)
+{
 	struct kv *e = msc_coll_find_h(c, name, nlen, h);
 
 	if (!e) {
@@ -241,11 +287,7 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 		c->n++;
 		idx_insert(c, c->n - 1);
 	}
-	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
-		return -ENOMEM;
-	e->vlen = vlen;
-	e->expire_us = 0;
-	return 0;
+	return msc_kv_set(e, val, vlen);
 }
 
 /* Forget the entries, keep the buffers for the next transaction. */
@@ -349,11 +391,6 @@ static inline int ev_put(struct msc_ctx *c, const uint8_t *v, size_t vlen, const
 	d->memo = NULL;
 	d->memo_len = 0;
 	return 0;
-}
-
-static inline uint8_t ascii_fold(uint8_t ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
 }
 
 /* T's literal selector (msc_key_literal) in the key K: caseless as PCRE2's default tables */
@@ -752,7 +789,7 @@ void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
 	if (!m->raw)
 		return;
 	if (!m->dynamic) {
-		msc_sb_put(out, m->raw, strlen(m->raw));
+		msc_sb_put(out, m->raw, m->raw_len);
 		return;
 	}
 	for (size_t i = 0; i < m->n; i++) {
@@ -777,4 +814,34 @@ void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
 		}
 		c->ev_n = save;
 	}
+}
+
+const char *msc_expand_ref(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
+			   struct sb *out, size_t *ret_len)
+{
+	const struct msc_target *t = m->n == 1 ? &m->parts[0].var : NULL;
+
+	if (!m->raw) {
+		*ret_len = 0;
+		return "";
+	}
+	if (!m->dynamic) {
+		*ret_len = m->raw_len;
+		return m->raw;
+	}
+	if (t && !m->parts[0].lit && t->key && !t->key_re && !t->count &&
+	    (t->kind == MSC_VK_TX || t->kind == MSC_VK_IP || t->kind == MSC_VK_GLOBAL)) {
+		/* what msc_collect() gives first, without copying the value */
+		struct coll *co = tx_coll(tx, t->kind);
+		struct kv *kv =
+			co ? msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
+
+		*ret_len = kv ? kv->vlen : 0;
+		return kv ? kv->val : "";
+	}
+	msc_expand(c, tx, m, out);
+	if (out->oom)
+		return NULL;
+	*ret_len = out->len;
+	return out->p ? out->p : "";
 }

@@ -194,6 +194,10 @@ struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_
 void msc_coll_del(struct coll *c, const char *name, size_t nlen);
 int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		 size_t max);
+int msc_coll_set_h(struct coll *c, const char *name, size_t nlen, uint32_t h, const char *val,
+		   size_t vlen, size_t max);
+/* Set the value of the entry E (live) to VAL, as msc_coll_set() would. 0 or -ENOMEM. */
+int msc_kv_set(struct kv *e, const char *val, size_t vlen);
 void msc_coll_clear(struct coll *c);
 void msc_sb_put(struct sb *b, const void *s, size_t n);
 void msc_sb_reset(struct sb *b);
@@ -204,3 +208,11 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		const struct msc_target *t);
 /* M expanded (%{...} replaced by the first value of each variable) into OUT. */
 void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out);
+/*
+ * M expanded: *RET_LEN bytes, NUL-terminated, at the pointer returned (NULL: out of memory).
+ * Literal text and a lone TX/IP/GLOBAL variable are not copied (the pointer is M's text or
+ * the variable's value, valid until that variable is set again); anything else is
+ * expanded into OUT.
+ */
+const char *msc_expand_ref(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
+			   struct sb *out, size_t *ret_len);

@@ -77,6 +77,8 @@ struct msc_mpart {
 };
 struct msc_macro {
 	char *raw; /* as written; NULL when absent */
+	size_t raw_len;
+	uint32_t raw_hash; /* msc_name_hash() of RAW (a setvar's literal name) */
 	struct msc_mpart *parts;
 	size_t n;
 	bool dynamic; /* holds at least one %{...} */

@@ -427,6 +427,8 @@ int msc_macro_parse(const char *s, struct msc_macro *m, char *err, size_t errlen
 	m->raw = strdup(s);
 	if (!m->raw)
 		return -ENOMEM;
+	m->raw_len = strlen(s);
+	m->raw_hash = msc_name_hash(s, m->raw_len);
 	while (*p) {
 		const char *open = strstr(p, "%{"), *close;
 		struct msc_mpart part = { 0 };
