@@ -420,7 +420,7 @@ static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uin
 	if (t->key_re)
 		return msc_re_match(t->key_re, t->key_re_jit, k, klen, c->md, NULL) >= 0;
 	if (t->key)
-		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
+		return t->key_len == klen && name_eq(t->key, (const char *)k, klen);
 	return true;
 }
 
@@ -527,6 +527,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 	const struct msc_request *q = tx->req;
 	const char *cname = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
 	size_t start = c->ev_n;
+	/* every key is selected; some exclusion may apply (both the same for each value) */
+	bool all_keys = !t->key_lit_kind && !t->key_re && !t->key;
+	bool excl = r && (t->excl_named || tx->n_rm_app);
 	struct elem e;
 	int rc = 0;
 
@@ -540,8 +543,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if ((rc = ev_put(c, (V), (VL), cname, (K), (KL), (CACHEABLE))) < 0) \
 			return rc;                                                  \
 	} while (0)
-#define SELECTED(K, KL) \
-	(key_matches(c, t, (K), (KL)) && !(r && is_excluded(c, tx, r, t, (K), (KL))))
+#define SELECTED(K, KL)                                 \
+	((all_keys || key_matches(c, t, (K), (KL))) && \
+	 !(excl && is_excluded(c, tx, r, t, (K), (KL))))
 	switch (t->kind) {
 	case MSC_VK_FIELD: {
 		const struct msc_str *f = &q->f[t->idx];
@@ -552,7 +556,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
 			break; /* SecResponseBodyAccess Off */
-		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
+		if (!(excl && is_excluded(c, tx, r, t, NULL, 0)))
 			PUT(f->ptr, f->len, NULL, 0, true);
 		break;
 	}
@@ -571,7 +575,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			if (t->kind == MSC_VK_XML &&
 			    ((t->key && (kv->name.len != t->key_len ||
 					 memcmp(kv->name.ptr, t->key, t->key_len))) ||
-			     (r && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
+			     (excl && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
 				continue;
 			{
 				const struct msc_str *val =
@@ -613,7 +617,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 				msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
 			if (kv &&
-			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+			    !(excl && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
 				PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name,
 				    kv->nlen, false);
 			break;
