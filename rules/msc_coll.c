@@ -188,8 +188,7 @@ struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
 }
 
 /* NAME's entry (H its msc_name_hash()) unless expired at NOW. */
-struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h,
-			  uint64_t now)
+struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h, uint64_t now)
 {
 	struct kv *e = msc_coll_find_h(c, name, nlen, h);
 
@@ -436,9 +435,8 @@ static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const str
 /* Is the key K of T (a target of R) excluded by R's !VAR targets or a ctl target removal?
  * Only exclusions of T's own variable can (excl_named, set at load): the others are not
  * looked at for each value. */
-static inline bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx,
-			       const struct msc_rule *r, const struct msc_target *t, const uint8_t *k,
-			       size_t klen)
+static inline bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
+			       const struct msc_target *t, const uint8_t *k, size_t klen)
 {
 	if (!t->excl_named && !tx->n_rm_app)
 		return false;
@@ -543,7 +541,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if ((rc = ev_put(c, (V), (VL), cname, (K), (KL), (CACHEABLE))) < 0) \
 			return rc;                                                  \
 	} while (0)
-#define SELECTED(K, KL)                                 \
+#define SELECTED(K, KL)                                \
 	((all_keys || key_matches(c, t, (K), (KL))) && \
 	 !(excl && is_excluded(c, tx, r, t, (K), (KL))))
 	switch (t->kind) {
@@ -616,8 +614,8 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			struct kv *kv =
 				msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
-			if (kv &&
-			    !(excl && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+			if (kv && !(excl &&
+				    is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
 				PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name,
 				    kv->nlen, false);
 			break;

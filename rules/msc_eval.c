@@ -819,7 +819,8 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;
 		n = msc_fmt_i64(nb, a);
 		/* an expired entry is set anew by msc_coll_set (as it was before) */
-		rc = e ? msc_kv_set(e, nb, n) : msc_coll_set_h(co, name, nlen, h, nb, n, MSC_TX_VARS_MAX);
+		rc = e ? msc_kv_set(e, nb, n) :
+			 msc_coll_set_h(co, name, nlen, h, nb, n, MSC_TX_VARS_MAX);
 	} else {
 		if (vlen > MSC_VALUE_MAX) {
 			vlen = MSC_VALUE_MAX;
@@ -1017,8 +1018,8 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			if (k > 0) {
 				struct msc_buf *out = &c->tb[k & 1];
 
-				if (v == e->v && !(elem_classes(e) & msc_tfn_trigger(
-								      (enum msc_tfn)l->tfn[k - 1])))
+				if (v == e->v && !(elem_classes(e) &
+						   msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
 					continue; /* unchanged: no new value to run the operator on */
 
 				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);

@@ -189,8 +189,7 @@ struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen);
 struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now);
 /* The same with H = msc_name_hash(NAME, NLEN) known (literal keys hash at load). */
 struct kv *msc_coll_find_h(struct coll *c, const char *name, size_t nlen, uint32_t h);
-struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h,
-			  uint64_t now);
+struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h, uint64_t now);
 void msc_coll_del(struct coll *c, const char *name, size_t nlen);
 int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		 size_t max);
