@@ -105,7 +105,7 @@ static inline uint8_t ascii_fold(uint8_t ch)
  * are equal to strncasecmp(); on a difference, strncasecmp() decides (a NUL before it
  * makes the names equal).
  */
-static bool name_eq(const char *a, const char *b, size_t n)
+static inline bool name_eq(const char *a, const char *b, size_t n)
 {
 	if (n >= 8) {
 		for (size_t i = 0;; i += 8) {
@@ -525,9 +525,6 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 	const struct msc_request *q = tx->req;
 	const char *cname = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
 	size_t start = c->ev_n;
-	/* every key is selected; some exclusion may apply (both the same for each value) */
-	bool all_keys = !t->key_lit_kind && !t->key_re && !t->key;
-	bool excl = r && (t->excl_named || tx->n_rm_app);
 	struct elem e;
 	int rc = 0;
 
@@ -541,6 +538,11 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if ((rc = ev_put(c, (V), (VL), cname, (K), (KL), (CACHEABLE))) < 0) \
 			return rc;                                                  \
 	} while (0)
+/* every key is selected; some exclusion may apply: the same for each value, set before a
+ * loop over values (not in each call: most select one TX variable) */
+#define SELECTION_SETUP()                                                \
+	const bool all_keys = !t->key_lit_kind && !t->key_re && !t->key; \
+	const bool excl = r && (t->excl_named || tx->n_rm_app)
 #define SELECTED(K, KL)                                \
 	((all_keys || key_matches(c, t, (K), (KL))) && \
 	 !(excl && is_excluded(c, tx, r, t, (K), (KL))))
@@ -554,7 +556,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
 			break; /* SecResponseBodyAccess Off */
-		if (!(excl && is_excluded(c, tx, r, t, NULL, 0)))
+		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
 			PUT(f->ptr, f->len, NULL, 0, true);
 		break;
 	}
@@ -562,6 +564,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 	case MSC_VK_COLL_NAMES:
 	case MSC_VK_XML: {
 		const struct msc_list *l = &q->c[t->idx];
+		SELECTION_SETUP();
 
 		for (size_t i = 0; i < l->n; i++) {
 			const struct msc_kv *kv = &l->v[i];
@@ -587,7 +590,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		break;
 	}
 	case MSC_VK_ARGS:
-	case MSC_VK_ARGS_NAMES:
+	case MSC_VK_ARGS_NAMES: {
+		SELECTION_SETUP();
+
 		for (int w = 0; w < 2; w++) {
 			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
 
@@ -603,6 +608,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			}
 		}
 		break;
+	}
 	case MSC_VK_TX:
 	case MSC_VK_IP:
 	case MSC_VK_GLOBAL: {
@@ -614,12 +620,14 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			struct kv *kv =
 				msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
-			if (kv && !(excl &&
-				    is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+			if (kv &&
+			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
 				PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name,
 				    kv->nlen, false);
 			break;
 		}
+		SELECTION_SETUP();
+
 		for (size_t i = 0; i < co->n; i++) {
 			struct kv *kv = &co->v[i];
 
@@ -647,7 +655,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		PUSH(e);
 		break;
 	case MSC_VK_MATCHED_VARS:
-	case MSC_VK_MATCHED_VARS_NAMES:
+	case MSC_VK_MATCHED_VARS_NAMES: {
+		SELECTION_SETUP();
+
 		for (size_t i = 0; i < tx->mv_prev.n; i++) {
 			const struct mvar *m = &tx->mv_prev.v[i];
 
@@ -666,6 +676,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			PUSH(e);
 		}
 		break;
+	}
 	case MSC_VK_ARGS_COMBINED_SIZE: {
 		int64_t sum = 0;
 
@@ -772,6 +783,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 	}
 #undef PUSH
 #undef PUT
+#undef SELECTION_SETUP
 #undef SELECTED
 	if (t->count) {
 		int64_t n = (int64_t)(c->ev_n - start);
