@@ -297,35 +297,22 @@ void msc_coll_clear(struct coll *c)
 	c->n = 0;
 }
 
-void msc_sb_put(struct sb *b, const void *s, size_t n)
+/* Room in B for N more bytes and a NUL (msc_sb_put() when it has none); sets oom when
+ * out of memory. */
+void msc_sb_grow(struct sb *b, size_t n)
 {
-	if (b->oom)
+	size_t cap = b->cap ? b->cap : 256;
+	char *np;
+
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = true;
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void msc_sb_reset(struct sb *b)
-{
-	b->len = 0;
-	b->oom = false;
-	if (b->p)
-		b->p[0] = '\0';
+	b->p = np;
+	b->cap = cap;
 }
 
 /* ---- variables ---- */
@@ -797,6 +784,24 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 
 /* ---- macros ---- */
 
+/* The value of T when it is one TX/IP/GLOBAL variable (what msc_collect() gives first,
+ * without an element): true and *V, *N (NUL-terminated; "" when absent); false for other
+ * variables. */
+static bool coll_var_ref(struct msc_tx *tx, const struct msc_target *t, const char **v, size_t *n)
+{
+	struct coll *co;
+	struct kv *kv;
+
+	if (!t->key || t->key_re || t->count ||
+	    (t->kind != MSC_VK_TX && t->kind != MSC_VK_IP && t->kind != MSC_VK_GLOBAL))
+		return false;
+	co = tx_coll(tx, t->kind);
+	kv = co ? msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
+	*v = kv ? kv->val : "";
+	*n = kv ? kv->vlen : 0;
+	return true;
+}
+
 void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out)
 {
 	msc_sb_reset(out);
@@ -808,10 +813,15 @@ void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct msc_mpart *p = &m->parts[i];
-		size_t save;
+		const char *v;
+		size_t save, n;
 
 		if (p->lit) {
 			msc_sb_put(out, p->lit, p->lit_len);
+			continue;
+		}
+		if (coll_var_ref(tx, &p->var, &v, &n)) {
+			msc_sb_put(out, v, n);
 			continue;
 		}
 		/* elements are appended past what the caller may be iterating over */
@@ -834,6 +844,7 @@ const char *msc_expand_ref(struct msc_ctx *c, struct msc_tx *tx, const struct ms
 			   struct sb *out, size_t *ret_len)
 {
 	const struct msc_target *t = m->n == 1 ? &m->parts[0].var : NULL;
+	const char *v;
 
 	if (!m->raw) {
 		*ret_len = 0;
@@ -843,16 +854,8 @@ const char *msc_expand_ref(struct msc_ctx *c, struct msc_tx *tx, const struct ms
 		*ret_len = m->raw_len;
 		return m->raw;
 	}
-	if (t && !m->parts[0].lit && t->key && !t->key_re && !t->count &&
-	    (t->kind == MSC_VK_TX || t->kind == MSC_VK_IP || t->kind == MSC_VK_GLOBAL)) {
-		/* what msc_collect() gives first, without copying the value */
-		struct coll *co = tx_coll(tx, t->kind);
-		struct kv *kv =
-			co ? msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
-
-		*ret_len = kv ? kv->vlen : 0;
-		return kv ? kv->val : "";
-	}
+	if (t && !m->parts[0].lit && coll_var_ref(tx, t, &v, ret_len))
+		return v; /* not copied */
 	msc_expand(c, tx, m, out);
 	if (out->oom)
 		return NULL;
