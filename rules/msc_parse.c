@@ -223,9 +223,12 @@ void msc_key_literal(struct msc_target *t, const char *re, size_t n)
 		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-') {
 			t->key_lit[len++] = ch;
 			p++;
-		} else if (ch == '\\' && p + 1 < end && p[1] == '/') {
-			t->key_lit[len++] = '/';
+		} else if (ch == '\\' && p + 1 < end && (p[1] == '/' || p[1] == '\\')) {
+			t->key_lit[len++] = p[1]; /* \/ and \\ stand for themselves */
 			p += 2;
+		} else if (ch == '/') {
+			t->key_lit[len++] = '/';
+			p++;
 		} else {
 			return;
 		}

@@ -584,9 +584,13 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 		"utm$",
 		"x.y",
 		"^A-b_9",
+		/* as in RESPONSE-980's &TX:'/LEAKAGE\\\/ERRORS/': \\ is one backslash once the
+		 * directive is read, the regex holds \\/ (a backslash, a slash) */
+		"LEAKAGE\\\\\\/ERRORS",
+		"^a/B\\\\\\\\*",
 	};
-	static const bool literal[] = { true, true,  true,  true,  true, true,
-					true, false, false, false, true };
+	static const bool literal[] = { true,  true,  true,  true, true, true, true,
+					false, false, false, true, true, true };
 	static const struct msc_kv keys[] = {
 		KV("__UTMA", "v0"),
 		KV("x__utmz", "v1"),
@@ -608,6 +612,10 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 		KV("x_utm", "v17"),
 		KV("a-B_9z", "v18"),
 		KV("xay", "v19"),
+		KV("x_leakage\\/errors", "v20"),
+		KV("A/b\\\\", "v21"),
+		KV("a/b", "v22"),
+		KV("a\\/b", "v23"),
 	};
 	const size_t n = sizeof(pats) / sizeof(pats[0]);
 	char conf[4096], with[16][256], without[16][256];
@@ -635,6 +643,8 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 	assert_string_equal(with[3], "v7,");
 	assert_string_equal(with[4], "v9,v10,");
 	assert_string_equal(with[10], "v18,");
+	assert_string_equal(with[11], "v20,");
+	assert_string_equal(with[12], "v21,v22,");
 }
 
 /* Values shorter than an @rx's shortest match, or without a code unit every match holds
