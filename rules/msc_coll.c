@@ -164,8 +164,9 @@ static int idx_rebuild(struct coll *c, size_t min_n)
 	return 0;
 }
 
-/* The entry NAME (case-insensitive, H its msc_name_hash()), expired or not. */
-struct kv *msc_coll_find_h(struct coll *c, const char *name, size_t nlen, uint32_t h)
+/* The entry NAME (case-insensitive, H its msc_name_hash()), expired or not; inline for the
+ * ~200 lookups of each CRS request (msc_collect, macros, setvar). */
+static inline struct kv *coll_find(struct coll *c, const char *name, size_t nlen, uint32_t h)
 {
 	size_t mask, i;
 
@@ -181,6 +182,20 @@ struct kv *msc_coll_find_h(struct coll *c, const char *name, size_t nlen, uint32
 	return NULL;
 }
 
+/* coll_find() unless expired at NOW. */
+static inline struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint32_t h,
+				  uint64_t now)
+{
+	struct kv *e = coll_find(c, name, nlen, h);
+
+	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
+}
+
+struct kv *msc_coll_find_h(struct coll *c, const char *name, size_t nlen, uint32_t h)
+{
+	return coll_find(c, name, nlen, h);
+}
+
 /* The entry NAME (case-insensitive), expired or not. */
 struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
 {
@@ -190,9 +205,7 @@ struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
 /* NAME's entry (H its msc_name_hash()) unless expired at NOW. */
 struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h, uint64_t now)
 {
-	struct kv *e = msc_coll_find_h(c, name, nlen, h);
-
-	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
+	return coll_get(c, name, nlen, h, now);
 }
 
 /* NAME's entry unless expired at NOW. */
@@ -258,7 +271,7 @@ int msc_kv_set(struct kv *e, const char *val, size_t vlen)
 int msc_coll_set_h(struct coll *c, const char *name, size_t nlen, uint32_t h, const char *val,
 		   size_t vlen, size_t max)
 {
-	struct kv *e = msc_coll_find_h(c, name, nlen, h);
+	struct kv *e = coll_find(c, name, nlen, h);
 
 	if (!e) {
 		if (c->n >= max)
@@ -604,8 +617,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if (!co)
 			break;
 		if (t->key && !t->key_re) {
-			struct kv *kv =
-				msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us);
+			struct kv *kv = coll_get(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
 			if (kv &&
 			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
@@ -796,7 +808,7 @@ static bool coll_var_ref(struct msc_tx *tx, const struct msc_target *t, const ch
 	    (t->kind != MSC_VK_TX && t->kind != MSC_VK_IP && t->kind != MSC_VK_GLOBAL))
 		return false;
 	co = tx_coll(tx, t->kind);
-	kv = co ? msc_coll_get_h(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
+	kv = co ? coll_get(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
 	*v = kv ? kv->val : "";
 	*n = kv ? kv->vlen : 0;
 	return true;
