@@ -289,12 +289,16 @@ int msc_coll_set_h(struct coll *c, const char *name, size_t nlen, uint32_t h, co
 			c->cap = cap;
 		}
 		e = &c->v[c->n];
-		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
-			return -ENOMEM;
-		e->nlen = nlen;
-		e->hash = h;
+		if (!(e->name && e->hash == h && e->nlen == nlen && !memcmp(e->name, name, nlen))) {
+			/* not the name this recycled entry had: its selector verdicts go */
+			if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
+				return -ENOMEM;
+			e->nlen = nlen;
+			e->hash = h;
+			e->sel_known = e->sel_match = 0;
+		}
 		e->vlen = 0;
-		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
+		if (!e->val && buf_set(&e->val, &e->vcap, "", 0) < 0)
 			return -ENOMEM;
 		c->n++;
 		idx_insert(c, c->n - 1);
@@ -626,14 +630,31 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		}
 		SELECTION_SETUP();
+		const uint64_t bit = t->sel_bit ? 1ull << (t->sel_bit - 1) : 0;
 
 		for (size_t i = 0; i < co->n; i++) {
 			struct kv *kv = &co->v[i];
 
 			if (kv->expire_us && kv->expire_us <= tx->now_us)
 				continue;
-			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
+			if (bit && (kv->sel_known & bit)) {
+				/* this selector's verdict on this name, from an earlier look */
+				if (!(kv->sel_match & bit) ||
+				    (excl &&
+				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+					continue;
+			} else if (bit) {
+				bool sel = key_matches(c, t, (const uint8_t *)kv->name, kv->nlen);
+
+				kv->sel_known |= bit;
+				kv->sel_match |= sel ? bit : 0;
+				if (!sel ||
+				    (excl &&
+				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+					continue;
+			} else if (!SELECTED((const uint8_t *)kv->name, kv->nlen)) {
 				continue;
+			}
 			PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name, kv->nlen,
 			    false);
 		}

@@ -523,6 +523,7 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 {
 	struct tkey *keys = NULL;
 	size_t n_keys = 0;
+	uint8_t n_sel = 0;
 
 	for (size_t i = 0; i < rs->n; i++) {
 		for (struct msc_rule *r = rs->v[i]; r && !r->is_marker; r = r->next) {
@@ -534,6 +535,10 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 					r->t[j].excl_named |= r->t[x].exclude &&
 							      r->t[x].kind == r->t[j].kind &&
 							      r->t[x].idx == r->t[j].idx;
+				if ((r->t[j].kind == MSC_VK_TX || r->t[j].kind == MSC_VK_IP ||
+				     r->t[j].kind == MSC_VK_GLOBAL) &&
+				    r->t[j].key_re && !r->t[j].exclude && n_sel < 64)
+					r->t[j].sel_bit = ++n_sel;
 			}
 			for (size_t j = 0; r->next && j < r->next->n_t; j++)
 				if (r->next->t[j].kind == MSC_VK_MATCHED_VARS ||

@@ -19,6 +19,9 @@ struct kv {
 	size_t vlen, vcap;
 	uint64_t expire_us; /* 0: never */
 	uint32_t hash; /* msc_name_hash() of the name */
+	/* which /selectors/ (bit msc_target.sel_bit - 1) select this name: known, and matched.
+	 * A recycled entry set under the same name keeps them: TX names repeat per request. */
+	uint64_t sel_known, sel_match;
 };
 
 /*

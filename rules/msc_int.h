@@ -56,6 +56,8 @@ struct msc_target {
 	bool exclude; /* !VAR */
 	bool count; /* &VAR */
 	bool excl_named; /* some exclusion (!VAR) of its rule names the same variable */
+	/* 1 + bit of a TX/IP/GLOBAL /selector/ in the entries' verdict cache (kv.sel_*), 0 none */
+	uint8_t sel_bit;
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
 	bool key_re_jit; /* KEY_RE is JIT-compiled */

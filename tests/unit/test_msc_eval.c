@@ -855,7 +855,8 @@ static void test_msc_eval_coll_setvar_and_macros(void **state)
 		/* a count before many values: its number survives the element array growing */
 		"SecRule &REQUEST_HEADERS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|"
 		"ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS \"@eq 3\" \"id:10,phase:1,pass\"\n"
-		/* names that differ per transaction: recycled entries take the new names */
+		/* names that differ per transaction: recycled entries take the new names and lose
+		 * the /selector/ verdicts cached for the old ones (TX:/^m_p/ on m_GET, then m_POST) */
 		"SecAction \"id:20,phase:1,pass,nolog,"
 		"setvar:'tx.m_%{REQUEST_METHOD}=%{REQUEST_METHOD}'\"\n"
 		"SecRule &TX:m_get \"@eq 1\" \"id:21,phase:1,pass\"\n"
