@@ -1018,8 +1018,8 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			if (k > 0) {
 				struct msc_buf *out = &c->tb[k & 1];
 
-				if (v == e->v && !(elem_classes(e) &
-						   msc_tfn_trigger((enum msc_tfn)l->tfn[k - 1])))
+				if (v == e->v && !(elem_classes(e) & msc_tfn_trigger(
+								      (enum msc_tfn)l->tfn[k - 1])))
 					continue; /* unchanged: no new value to run the operator on */
 
 				rc = msc_tfn_apply((enum msc_tfn)l->tfn[k - 1], v, n, out);
