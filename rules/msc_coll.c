@@ -546,9 +546,13 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
  * loop over values (not in each call: most select one TX variable) */
 #define SELECTION_SETUP()                                                \
 	const bool all_keys = !t->key_lit_kind && !t->key_re && !t->key; \
+	const bool plain_key = t->key && !t->key_lit_kind && !t->key_re; \
 	const bool excl = r && (t->excl_named || tx->n_rm_app)
-#define SELECTED(K, KL)                                \
-	((all_keys || key_matches(c, t, (K), (KL))) && \
+/* a plain key (REQUEST_HEADERS:Content-Type) compared here: most names differ in length */
+#define SELECTED(K, KL)                                                                 \
+	((all_keys ||                                                                   \
+	  (plain_key ? t->key_len == (KL) && name_eq(t->key, (const char *)(K), (KL)) : \
+		       key_matches(c, t, (K), (KL)))) &&                                \
 	 !(excl && is_excluded(c, tx, r, t, (K), (KL))))
 	switch (t->kind) {
 	case MSC_VK_FIELD: {
