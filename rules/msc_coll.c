@@ -27,6 +27,37 @@ void msc_coll_done(struct coll *c)
 	*c = (struct coll){ 0 };
 }
 
+/* A NUL among the 8 bytes of W. */
+static inline bool has_nul8(uint64_t w)
+{
+	return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
+/* Bytes of S (N bytes) before its first NUL (N when none): what strncasecmp() compares.
+ * Eight bytes at a time (the last word overlapping): names are ~20 bytes, and a memchr()
+ * call was 15% of a lookup. */
+static size_t name_span(const char *s, size_t n)
+{
+	if (n >= 8) {
+		uint64_t w;
+		size_t i;
+
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			if (has_nul8(w))
+				goto slow;
+		}
+		memcpy(&w, s + n - 8, 8);
+		if (!has_nul8(w))
+			return n;
+	}
+slow:
+	for (size_t i = 0; i < n; i++)
+		if (!s[i])
+			return i;
+	return n;
+}
+
 /*
  * Hash of a name as entries are compared (length, then strncasecmp: up to the first NUL):
  * the length and the first and last 8 bytes before any NUL, each byte ORed with 0x20 (the
@@ -34,17 +65,17 @@ void msc_coll_done(struct coll *c)
  * equal hash alike. CRS names share long prefixes ("942100-OWASP_CRS/...-ARGS:x") and differ
  * at the end; a byte-by-byte hash of them cost more than the linear search it replaced.
  */
-static uint32_t name_hash(const char *s, size_t nlen)
+uint32_t msc_name_hash(const char *s, size_t nlen)
 {
-	const char *z = memchr(s, '\0', nlen);
-	size_t n = z ? (size_t)(z - s) : nlen;
+	size_t n = name_span(s, nlen);
 	uint64_t a = 0, b = 0, h;
 
 	if (n >= 8) {
 		memcpy(&a, s, 8);
 		memcpy(&b, s + n - 8, 8);
 	} else {
-		memcpy(&a, s, n);
+		for (size_t i = 0; i < n; i++)
+			a |= (uint64_t)(uint8_t)s[i] << (8 * i);
 	}
 	a |= 0x2020202020202020ull;
 	b |= 0x2020202020202020ull;
@@ -52,15 +83,59 @@ static uint32_t name_hash(const char *s, size_t nlen)
 	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
-static bool kv_is(const struct kv *e, const char *name, size_t nlen)
+/* The 8 bytes of W with ASCII capitals made small (tolower() of each, C locale). */
+static inline uint64_t fold8(uint64_t w)
 {
-	return e->nlen == nlen && !strncasecmp(e->name, name, nlen);
+	uint64_t h = w & 0x7f7f7f7f7f7f7f7full;
+	uint64_t up = (h + 0x3f3f3f3f3f3f3f3full) & ~(h + 0x2525252525252525ull) & ~w &
+		      0x8080808080808080ull; /* bit 7: 'A' <= byte <= 'Z' */
+
+	return w | up >> 2;
+}
+
+static inline uint8_t ascii_fold(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+}
+
+/*
+ * strncasecmp(A, B, N) == 0 (the C locale's: ASCII letters fold), 8 bytes at a time (the
+ * last word overlapping): the CRS spells a name in capitals where it reads it
+ * (TX:EXECUTING_PARANOIA_LEVEL) and small where it sets it. Equal folded bytes throughout
+ * are equal to strncasecmp(); on a difference, strncasecmp() decides (a NUL before it
+ * makes the names equal).
+ */
+static inline bool name_eq(const char *a, const char *b, size_t n)
+{
+	if (n >= 8) {
+		for (size_t i = 0;; i += 8) {
+			uint64_t x, y;
+
+			if (i > n - 8)
+				i = n - 8;
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y && fold8(x) != fold8(y))
+				return !strncasecmp(a, b, n);
+			if (i == n - 8)
+				return true;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (ascii_fold((uint8_t)a[i]) != ascii_fold((uint8_t)b[i]))
+			return !strncasecmp(a, b, n);
+	return true;
+}
+
+static bool kv_is(const struct kv *e, const char *name, size_t nlen, uint32_t h)
+{
+	return e->hash == h && e->nlen == nlen && name_eq(e->name, name, nlen);
 }
 
 /* Put entry I in the index (which has room). */
 static void idx_insert(struct coll *c, size_t i)
 {
-	size_t mask = c->icap - 1, h = name_hash(c->v[i].name, c->v[i].nlen) & mask;
+	size_t mask = c->icap - 1, h = c->v[i].hash & mask;
 
 	while (c->idx[h])
 		h = (h + 1) & mask;
@@ -89,29 +164,54 @@ static int idx_rebuild(struct coll *c, size_t min_n)
 	return 0;
 }
 
-/* The entry NAME (case-insensitive), expired or not. */
-struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
+/* The entry NAME (case-insensitive, H its msc_name_hash()), expired or not; inline for the
+ * ~200 lookups of each CRS request (msc_collect, macros, setvar). */
+static inline struct kv *coll_find(struct coll *c, const char *name, size_t nlen, uint32_t h)
 {
-	size_t mask, h;
+	size_t mask, i;
 
 	if (!c->n)
 		return NULL;
 	mask = c->icap - 1;
-	for (h = name_hash(name, nlen) & mask; c->idx[h]; h = (h + 1) & mask) {
-		struct kv *e = &c->v[c->idx[h] - 1];
+	for (i = h & mask; c->idx[i]; i = (i + 1) & mask) {
+		struct kv *e = &c->v[c->idx[i] - 1];
 
-		if (kv_is(e, name, nlen))
+		if (kv_is(e, name, nlen, h))
 			return e;
 	}
 	return NULL;
 }
 
+/* coll_find() unless expired at NOW. */
+static inline struct kv *coll_get(struct coll *c, const char *name, size_t nlen, uint32_t h,
+				  uint64_t now)
+{
+	struct kv *e = coll_find(c, name, nlen, h);
+
+	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
+}
+
+struct kv *msc_coll_find_h(struct coll *c, const char *name, size_t nlen, uint32_t h)
+{
+	return coll_find(c, name, nlen, h);
+}
+
+/* The entry NAME (case-insensitive), expired or not. */
+struct kv *msc_coll_find(struct coll *c, const char *name, size_t nlen)
+{
+	return c->n ? msc_coll_find_h(c, name, nlen, msc_name_hash(name, nlen)) : NULL;
+}
+
+/* NAME's entry (H its msc_name_hash()) unless expired at NOW. */
+struct kv *msc_coll_get_h(struct coll *c, const char *name, size_t nlen, uint32_t h, uint64_t now)
+{
+	return coll_get(c, name, nlen, h, now);
+}
+
 /* NAME's entry unless expired at NOW. */
 struct kv *msc_coll_get(struct coll *c, const char *name, size_t nlen, uint64_t now)
 {
-	struct kv *e = msc_coll_find(c, name, nlen);
-
-	return e && !(e->expire_us && e->expire_us <= now) ? e : NULL;
+	return c->n ? msc_coll_get_h(c, name, nlen, msc_name_hash(name, nlen), now) : NULL;
 }
 
 void msc_coll_del(struct coll *c, const char *name, size_t nlen)
@@ -142,7 +242,7 @@ static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
 		*buf = nb;
 		*cap = nc;
 	}
-	memcpy(*buf, s, n);
+	memmove(*buf, s, n); /* S may be *BUF itself (setvar:tx.a=%{tx.a}) */
 	(*buf)[n] = '\0';
 	return 0;
 }
@@ -155,7 +255,23 @@ static int buf_set(char **buf, size_t *cap, const char *s, size_t n)
 int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val, size_t vlen,
 		 size_t max)
 {
-	struct kv *e = msc_coll_find(c, name, nlen);
+	return msc_coll_set_h(c, name, nlen, msc_name_hash(name, nlen), val, vlen, max);
+}
+
+int msc_kv_set(struct kv *e, const char *val, size_t vlen)
+{
+	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
+		return -ENOMEM;
+	e->vlen = vlen;
+	e->expire_us = 0;
+	return 0;
+}
+
+/* msc_coll_set() with H = msc_name_hash(NAME, NLEN) known. */
+int msc_coll_set_h(struct coll *c, const char *name, size_t nlen, uint32_t h, const char *val,
+		   size_t vlen, size_t max)
+{
+	struct kv *e = coll_find(c, name, nlen, h);
 
 	if (!e) {
 		if (c->n >= max)
@@ -173,20 +289,21 @@ int msc_coll_set(struct coll *c, const char *name, size_t nlen, const char *val,
 			c->cap = cap;
 		}
 		e = &c->v[c->n];
-		if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
-			return -ENOMEM;
-		e->nlen = nlen;
+		if (!(e->name && e->hash == h && e->nlen == nlen && !memcmp(e->name, name, nlen))) {
+			/* not the name this recycled entry had: its selector verdicts go */
+			if (buf_set(&e->name, &e->ncap, name, nlen) < 0)
+				return -ENOMEM;
+			e->nlen = nlen;
+			e->hash = h;
+			e->sel_known = e->sel_match = 0;
+		}
 		e->vlen = 0;
-		if (buf_set(&e->val, &e->vcap, "", 0) < 0)
+		if (!e->val && buf_set(&e->val, &e->vcap, "", 0) < 0)
 			return -ENOMEM;
 		c->n++;
 		idx_insert(c, c->n - 1);
 	}
-	if (buf_set(&e->val, &e->vcap, val, vlen) < 0)
-		return -ENOMEM;
-	e->vlen = vlen;
-	e->expire_us = 0;
-	return 0;
+	return msc_kv_set(e, val, vlen);
 }
 
 /* Forget the entries, keep the buffers for the next transaction. */
@@ -197,57 +314,86 @@ void msc_coll_clear(struct coll *c)
 	c->n = 0;
 }
 
-void msc_sb_put(struct sb *b, const void *s, size_t n)
+/* Room in B for N more bytes and a NUL (msc_sb_put() when it has none); sets oom when
+ * out of memory. */
+void msc_sb_grow(struct sb *b, size_t n)
 {
-	if (b->oom)
+	size_t cap = b->cap ? b->cap : 256;
+	char *np;
+
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = true;
 		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *np;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
 	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void msc_sb_reset(struct sb *b)
-{
-	b->len = 0;
-	b->oom = false;
-	if (b->p)
-		b->p[0] = '\0';
+	b->p = np;
+	b->cap = cap;
 }
 
 /* ---- variables ---- */
 
-static int ev_push(struct msc_ctx *c, const struct elem *e)
+/*
+ * Room for one more element in c->ev. A number's element points at its own num[]: such
+ * pointers are moved with the array (the caller's copies check v == num, as before).
+ */
+static int ev_grow(struct msc_ctx *c)
 {
-	if (c->ev_n == c->ev_cap) {
-		size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
-		struct elem *nv = realloc(c->ev, cap * sizeof(*nv));
+	size_t cap = c->ev_cap ? c->ev_cap * 2 : 64;
+	struct elem *nv = malloc(cap * sizeof(*nv));
 
-		if (!nv)
-			return -ENOMEM;
-		c->ev = nv;
-		c->ev_cap = cap;
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->ev_n; i++) {
+		nv[i] = c->ev[i];
+		if (c->ev[i].v == (const uint8_t *)c->ev[i].num)
+			nv[i].v = (const uint8_t *)nv[i].num;
 	}
-	c->ev[c->ev_n++] = *e;
+	free(c->ev);
+	c->ev = nv;
+	c->ev_cap = cap;
 	return 0;
 }
 
-static inline uint8_t ascii_fold(uint8_t ch)
+/* Append E; a number's element (v NULL) is pointed at its own text. */
+static int ev_push(struct msc_ctx *c, const struct elem *e)
 {
-	return ch >= 'A' && ch <= 'Z' ? ch | 0x20 : ch;
+	struct elem *d;
+
+	if (c->ev_n == c->ev_cap && ev_grow(c) < 0)
+		return -ENOMEM;
+	d = &c->ev[c->ev_n++];
+	*d = *e;
+	if (!d->v) {
+		d->v = (const uint8_t *)d->num;
+		d->vlen = strlen(d->num);
+	}
+	return 0;
+}
+
+/* Append the element of value V from variable COLL (key K), built in place: the hot
+ * variables' values were built on the stack and copied (~100 bytes), ~3% of the engine. */
+static inline int ev_put(struct msc_ctx *c, const uint8_t *v, size_t vlen, const char *coll,
+			 const uint8_t *k, size_t klen, bool cacheable)
+{
+	struct elem *d;
+
+	if (c->ev_n == c->ev_cap && ev_grow(c) < 0)
+		return -ENOMEM;
+	d = &c->ev[c->ev_n++];
+	d->v = v;
+	d->vlen = vlen;
+	d->coll = coll;
+	d->key = k;
+	d->klen = klen;
+	d->cacheable = cacheable;
+	d->cls = 0;
+	d->num[0] = '\0';
+	d->memo_key = 0;
+	d->memo = NULL;
+	d->memo_len = 0;
+	return 0;
 }
 
 /* T's literal selector (msc_key_literal) in the key K: caseless as PCRE2's default tables */
@@ -277,7 +423,7 @@ static bool key_matches(struct msc_ctx *c, const struct msc_target *t, const uin
 	if (t->key_re)
 		return msc_re_match(t->key_re, t->key_re_jit, k, klen, c->md, NULL) >= 0;
 	if (t->key)
-		return t->key_len == klen && !strncasecmp(t->key, (const char *)k, klen);
+		return t->key_len == klen && name_eq(t->key, (const char *)k, klen);
 	return true;
 }
 
@@ -290,12 +436,15 @@ static bool excluded_by(struct msc_ctx *c, const struct msc_target *x, const str
 	return key_matches(c, x, k, klen);
 }
 
-static bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
-			const struct msc_target *t, const uint8_t *k, size_t klen)
+/* Is the key K of T (a target of R) excluded by R's !VAR targets or a ctl target removal?
+ * Only exclusions of T's own variable can (excl_named, set at load): the others are not
+ * looked at for each value. */
+static inline bool is_excluded(struct msc_ctx *c, const struct msc_tx *tx, const struct msc_rule *r,
+			       const struct msc_target *t, const uint8_t *k, size_t klen)
 {
-	if (!r->has_exclusions && !tx->n_rm_app)
+	if (!t->excl_named && !tx->n_rm_app)
 		return false;
-	for (size_t i = 0; r->has_exclusions && i < r->n_t; i++)
+	for (size_t i = 0; t->excl_named && i < r->n_t; i++)
 		if (r->t[i].exclude && excluded_by(c, &r->t[i], t, k, klen))
 			return true;
 	for (size_t i = 0; i < tx->n_rm_app; i++)
@@ -388,8 +537,23 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if ((rc = ev_push(c, &(E))) < 0) \
 			return rc;               \
 	} while (0)
-#define SELECTED(K, KL) \
-	(key_matches(c, t, (K), (KL)) && !(r && is_excluded(c, tx, r, t, (K), (KL))))
+#define PUT(V, VL, K, KL, CACHEABLE)                                                \
+	do {                                                                        \
+		if ((rc = ev_put(c, (V), (VL), cname, (K), (KL), (CACHEABLE))) < 0) \
+			return rc;                                                  \
+	} while (0)
+/* every key is selected; some exclusion may apply: the same for each value, set before a
+ * loop over values (not in each call: most select one TX variable) */
+#define SELECTION_SETUP()                                                \
+	const bool all_keys = !t->key_lit_kind && !t->key_re && !t->key; \
+	const bool plain_key = t->key && !t->key_lit_kind && !t->key_re; \
+	const bool excl = r && (t->excl_named || tx->n_rm_app)
+/* a plain key (REQUEST_HEADERS:Content-Type) compared here: most names differ in length */
+#define SELECTED(K, KL)                                                                 \
+	((all_keys ||                                                                   \
+	  (plain_key ? t->key_len == (KL) && name_eq(t->key, (const char *)(K), (KL)) : \
+		       key_matches(c, t, (K), (KL)))) &&                                \
+	 !(excl && is_excluded(c, tx, r, t, (K), (KL))))
 	switch (t->kind) {
 	case MSC_VK_FIELD: {
 		const struct msc_str *f = &q->f[t->idx];
@@ -400,15 +564,15 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			break;
 		if (t->idx == MSC_F_RESPONSE_BODY && !c->rs->cfg.response_body_access)
 			break; /* SecResponseBodyAccess Off */
-		e = (struct elem){ .v = f->ptr, .vlen = f->len, .coll = cname, .cacheable = true };
 		if (!(r && is_excluded(c, tx, r, t, NULL, 0)))
-			PUSH(e);
+			PUT(f->ptr, f->len, NULL, 0, true);
 		break;
 	}
 	case MSC_VK_COLL:
 	case MSC_VK_COLL_NAMES:
 	case MSC_VK_XML: {
 		const struct msc_list *l = &q->c[t->idx];
+		SELECTION_SETUP();
 
 		for (size_t i = 0; i < l->n; i++) {
 			const struct msc_kv *kv = &l->v[i];
@@ -420,49 +584,39 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			if (t->kind == MSC_VK_XML &&
 			    ((t->key && (kv->name.len != t->key_len ||
 					 memcmp(kv->name.ptr, t->key, t->key_len))) ||
-			     (r && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
+			     (excl && is_excluded(c, tx, r, t, kv->name.ptr, kv->name.len))))
 				continue;
-			e = (struct elem){ .coll = cname,
-					   .key = kv->name.ptr,
-					   .klen = kv->name.len,
-					   .cacheable = true };
-			if (t->kind == MSC_VK_COLL_NAMES) {
-				e.v = kv->name.ptr;
-				e.vlen = kv->name.len;
-			} else {
-				e.v = kv->value.ptr;
-				e.vlen = kv->value.len;
+			{
+				const struct msc_str *val =
+					t->kind == MSC_VK_COLL_NAMES ? &kv->name : &kv->value;
+				bool xml = t->kind == MSC_VK_XML;
+
+				PUT(val->ptr ? val->ptr : (const uint8_t *)"", val->len,
+				    xml ? NULL : kv->name.ptr, xml ? 0 : kv->name.len, true);
 			}
-			if (t->kind == MSC_VK_XML)
-				e.key = NULL, e.klen = 0;
-			if (!e.v)
-				e.v = (const uint8_t *)"";
-			PUSH(e);
 		}
 		break;
 	}
 	case MSC_VK_ARGS:
-	case MSC_VK_ARGS_NAMES:
+	case MSC_VK_ARGS_NAMES: {
+		SELECTION_SETUP();
+
 		for (int w = 0; w < 2; w++) {
 			const struct msc_list *l = &q->c[w ? MSC_C_ARGS_POST : MSC_C_ARGS_GET];
 
 			for (size_t i = 0; i < l->n; i++) {
 				const struct msc_kv *kv = &l->v[i];
+				const struct msc_str *val =
+					t->kind == MSC_VK_ARGS ? &kv->value : &kv->name;
 
 				if (!SELECTED(kv->name.ptr, kv->name.len))
 					continue;
-				e = (struct elem){ .coll = cname,
-						   .key = kv->name.ptr,
-						   .klen = kv->name.len,
-						   .cacheable = true };
-				e.v = t->kind == MSC_VK_ARGS ? kv->value.ptr : kv->name.ptr;
-				e.vlen = t->kind == MSC_VK_ARGS ? kv->value.len : kv->name.len;
-				if (!e.v)
-					e.v = (const uint8_t *)"";
-				PUSH(e);
+				PUT(val->ptr ? val->ptr : (const uint8_t *)"", val->len,
+				    kv->name.ptr, kv->name.len, true);
 			}
 		}
 		break;
+	}
 	case MSC_VK_TX:
 	case MSC_VK_IP:
 	case MSC_VK_GLOBAL: {
@@ -471,32 +625,42 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		if (!co)
 			break;
 		if (t->key && !t->key_re) {
-			struct kv *kv = msc_coll_get(co, t->key, t->key_len, tx->now_us);
+			struct kv *kv = coll_get(co, t->key, t->key_len, t->key_hash, tx->now_us);
 
 			if (kv &&
-			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen))) {
-				e = (struct elem){ .v = (const uint8_t *)kv->val,
-						   .vlen = kv->vlen,
-						   .coll = cname,
-						   .key = (const uint8_t *)kv->name,
-						   .klen = kv->nlen };
-				PUSH(e);
-			}
+			    !(r && is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+				PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name,
+				    kv->nlen, false);
 			break;
 		}
+		SELECTION_SETUP();
+		const uint64_t bit = t->sel_bit ? 1ull << (t->sel_bit - 1) : 0;
+
 		for (size_t i = 0; i < co->n; i++) {
 			struct kv *kv = &co->v[i];
 
 			if (kv->expire_us && kv->expire_us <= tx->now_us)
 				continue;
-			if (!SELECTED((const uint8_t *)kv->name, kv->nlen))
+			if (bit && (kv->sel_known & bit)) {
+				/* this selector's verdict on this name, from an earlier look */
+				if (!(kv->sel_match & bit) ||
+				    (excl &&
+				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+					continue;
+			} else if (bit) {
+				bool sel = key_matches(c, t, (const uint8_t *)kv->name, kv->nlen);
+
+				kv->sel_known |= bit;
+				kv->sel_match |= sel ? bit : 0;
+				if (!sel ||
+				    (excl &&
+				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
+					continue;
+			} else if (!SELECTED((const uint8_t *)kv->name, kv->nlen)) {
 				continue;
-			e = (struct elem){ .v = (const uint8_t *)kv->val,
-					   .vlen = kv->vlen,
-					   .coll = cname,
-					   .key = (const uint8_t *)kv->name,
-					   .klen = kv->nlen };
-			PUSH(e);
+			}
+			PUT((const uint8_t *)kv->val, kv->vlen, (const uint8_t *)kv->name, kv->nlen,
+			    false);
 		}
 		break;
 	}
@@ -515,7 +679,9 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		PUSH(e);
 		break;
 	case MSC_VK_MATCHED_VARS:
-	case MSC_VK_MATCHED_VARS_NAMES:
+	case MSC_VK_MATCHED_VARS_NAMES: {
+		SELECTION_SETUP();
+
 		for (size_t i = 0; i < tx->mv_prev.n; i++) {
 			const struct mvar *m = &tx->mv_prev.v[i];
 
@@ -534,6 +700,7 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 			PUSH(e);
 		}
 		break;
+	}
 	case MSC_VK_ARGS_COMBINED_SIZE: {
 		int64_t sum = 0;
 
@@ -639,6 +806,8 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		break;
 	}
 #undef PUSH
+#undef PUT
+#undef SELECTION_SETUP
 #undef SELECTED
 	if (t->count) {
 		int64_t n = (int64_t)(c->ev_n - start);
@@ -647,17 +816,28 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		num_elem(&e, cname, n);
 		rc = ev_push(c, &e);
 	}
-	/* numbers were formatted into the element itself: point at them */
-	for (size_t i = start; i < c->ev_n; i++) {
-		if (!c->ev[i].v) {
-			c->ev[i].v = (const uint8_t *)c->ev[i].num;
-			c->ev[i].vlen = strlen(c->ev[i].num);
-		}
-	}
 	return rc;
 }
 
 /* ---- macros ---- */
+
+/* The value of T when it is one TX/IP/GLOBAL variable (what msc_collect() gives first,
+ * without an element): true and *V, *N (NUL-terminated; "" when absent); false for other
+ * variables. */
+static bool coll_var_ref(struct msc_tx *tx, const struct msc_target *t, const char **v, size_t *n)
+{
+	struct coll *co;
+	struct kv *kv;
+
+	if (!t->key || t->key_re || t->count ||
+	    (t->kind != MSC_VK_TX && t->kind != MSC_VK_IP && t->kind != MSC_VK_GLOBAL))
+		return false;
+	co = tx_coll(tx, t->kind);
+	kv = co ? coll_get(co, t->key, t->key_len, t->key_hash, tx->now_us) : NULL;
+	*v = kv ? kv->val : "";
+	*n = kv ? kv->vlen : 0;
+	return true;
+}
 
 void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m, struct sb *out)
 {
@@ -665,15 +845,20 @@ void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
 	if (!m->raw)
 		return;
 	if (!m->dynamic) {
-		msc_sb_put(out, m->raw, strlen(m->raw));
+		msc_sb_put(out, m->raw, m->raw_len);
 		return;
 	}
 	for (size_t i = 0; i < m->n; i++) {
 		const struct msc_mpart *p = &m->parts[i];
-		size_t save;
+		const char *v;
+		size_t save, n;
 
 		if (p->lit) {
 			msc_sb_put(out, p->lit, p->lit_len);
+			continue;
+		}
+		if (coll_var_ref(tx, &p->var, &v, &n)) {
+			msc_sb_put(out, v, n);
 			continue;
 		}
 		/* elements are appended past what the caller may be iterating over */
@@ -690,4 +875,27 @@ void msc_expand(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
 		}
 		c->ev_n = save;
 	}
+}
+
+const char *msc_expand_ref(struct msc_ctx *c, struct msc_tx *tx, const struct msc_macro *m,
+			   struct sb *out, size_t *ret_len)
+{
+	const struct msc_target *t = m->n == 1 ? &m->parts[0].var : NULL;
+	const char *v;
+
+	if (!m->raw) {
+		*ret_len = 0;
+		return "";
+	}
+	if (!m->dynamic) {
+		*ret_len = m->raw_len;
+		return m->raw;
+	}
+	if (t && !m->parts[0].lit && coll_var_ref(tx, t, &v, ret_len))
+		return v; /* not copied */
+	msc_expand(c, tx, m, out);
+	if (out->oom)
+		return NULL;
+	*ret_len = out->len;
+	return out->p ? out->p : "";
 }

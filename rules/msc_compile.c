@@ -597,6 +597,33 @@ static int number_target_lists(struct msc_ruleset *rs)
 	return r;
 }
 
+/*
+ * What msc_collect() needs of each target: whether an exclusion of its rule names the same
+ * variable (excl_named: the others skip the exclusion test for each value), and a bit of
+ * the TX/IP/GLOBAL entries' verdict cache for a /selector/ (sel_bit, up to 64 of them).
+ */
+static void mark_targets(struct msc_ruleset *rs)
+{
+	uint8_t n_sel = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		for (struct msc_rule *r = rs->v[i]; r && !r->is_marker; r = r->next) {
+			for (size_t j = 0; j < r->n_t; j++) {
+				struct msc_target *t = &r->t[j];
+
+				for (size_t x = 0; x < r->n_t; x++)
+					t->excl_named |= r->t[x].exclude &&
+							 r->t[x].kind == t->kind &&
+							 r->t[x].idx == t->idx;
+				if ((t->kind == MSC_VK_TX || t->kind == MSC_VK_IP ||
+				     t->kind == MSC_VK_GLOBAL) &&
+				    t->key_re && !t->exclude && n_sel < 64)
+					t->sel_bit = ++n_sel;
+			}
+		}
+	}
+}
+
 int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 		       struct rule_diags *diags)
 {
@@ -643,6 +670,7 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 	}
 	free(keys);
 	rs->n_tfn_keys = (uint32_t)n_keys;
+	mark_targets(rs);
 	if (number_target_lists(rs) < 0)
 		return -ENOMEM;
 	for (int p = 1; p <= 5; p++) {

@@ -687,16 +687,15 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 		  const struct elem *e, const uint8_t *v, size_t n)
 {
 	const char *arg = r->op_arg;
-	size_t alen;
+	size_t alen = r->op_arg_len;
 	bool m = false;
 
 	if (r->op_macro.dynamic) {
-		msc_expand(c, tx, &r->op_macro, &c->tmp);
-		if (c->tmp.oom)
+		/* %{tx.restricted_headers}: the variable's value itself, no copy */
+		arg = msc_expand_ref(c, tx, &r->op_macro, &c->tmp, &alen);
+		if (!arg)
 			return -ENOMEM;
-		arg = c->tmp.p ? c->tmp.p : "";
 	}
-	alen = r->op_macro.dynamic ? c->tmp.len : r->op_arg_len;
 	switch (r->op) {
 	case MSC_OP_RX: {
 		pcre2_code *re = r->re;
@@ -819,10 +818,16 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 
 /* ---- actions ---- */
 
+/*
+ * A literal name is hashed at load (msc_macro.raw_hash); name and value are not copied when
+ * literal or one TX/IP/GLOBAL variable (msc_expand_ref); =+N / =-N look the name up once.
+ */
 static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_setvar *sv)
 {
 	struct coll *co;
-	struct sb *name = &c->name, *val = &c->tmp;
+	const char *name, *val;
+	size_t nlen, vlen;
+	uint32_t h;
 	int rc;
 
 	co = sv->coll == MSC_COLL_TX ? &tx->tx :
@@ -830,41 +835,43 @@ static void do_setvar(struct msc_ctx *c, struct msc_tx *tx, const struct msc_set
 				       &c->global;
 	if (!co)
 		return; /* ip.* without initcol: ModSecurity ignores it too */
-	msc_expand(c, tx, &sv->name, name);
-	if (name->oom || !name->len)
+	name = msc_expand_ref(c, tx, &sv->name, &c->name, &nlen);
+	if (!name || !nlen)
 		return;
+	h = sv->name.dynamic ? msc_name_hash(name, nlen) : sv->name.raw_hash;
 	if (sv->op == MSC_SV_DEL) {
-		msc_coll_del(co, name->p, name->len);
+		msc_coll_del(co, name, nlen);
 		return;
 	}
-	msc_expand(c, tx, &sv->value, val);
-	if (val->oom)
+	val = msc_expand_ref(c, tx, &sv->value, &c->tmp, &vlen);
+	if (!val)
 		return;
 	if (sv->op == MSC_SV_EXPIRE) {
-		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
-		int64_t secs = strtoll(val->p ? val->p : "0", NULL, 10);
+		struct kv *e = msc_coll_get_h(co, name, nlen, h, tx->now_us);
+		int64_t secs = strtoll(val, NULL, 10);
 
 		if (e && sv->coll != MSC_COLL_TX && secs > 0)
 			e->expire_us = tx->now_us + (uint64_t)secs * 1000000u;
 		return;
 	}
 	if (sv->op == MSC_SV_ADD || sv->op == MSC_SV_SUB) {
-		struct kv *e = msc_coll_get(co, name->p, name->len, tx->now_us);
+		struct kv *e = msc_coll_get_h(co, name, nlen, h, tx->now_us);
 		int64_t a = e ? dec_of(e->val, e->vlen) : 0;
-		int64_t b = val->p ? dec_of(val->p, val->len) : 0;
+		int64_t b = dec_of(val, vlen);
 		char nb[24];
+		size_t n;
 
 		a = sv->op == MSC_SV_ADD ? a + b : a - b;
-		rc = msc_coll_set(co, name->p, name->len, nb, msc_fmt_i64(nb, a), MSC_TX_VARS_MAX);
+		n = msc_fmt_i64(nb, a);
+		/* an expired entry is set anew by msc_coll_set (as it was before) */
+		rc = e ? msc_kv_set(e, nb, n) :
+			 msc_coll_set_h(co, name, nlen, h, nb, n, MSC_TX_VARS_MAX);
 	} else {
-		size_t vl = val->len;
-
-		if (vl > MSC_VALUE_MAX) {
-			vl = MSC_VALUE_MAX;
+		if (vlen > MSC_VALUE_MAX) {
+			vlen = MSC_VALUE_MAX;
 			c->st.value_truncated++;
 		}
-		rc = msc_coll_set(co, name->p, name->len, val->p ? val->p : "", vl,
-				  MSC_TX_VARS_MAX);
+		rc = msc_coll_set_h(co, name, nlen, h, val, vlen, MSC_TX_VARS_MAX);
 	}
 	if (rc < 0)
 		c->st.tx_vars_refused++;
@@ -1314,18 +1321,20 @@ out:
 
 static int64_t anomaly_score(struct msc_tx *tx)
 {
+	static const char pl[] = "anomaly_score_pl1";
 	struct kv *e = msc_coll_get(&tx->tx, "anomaly_score", 13, tx->now_us);
-	int64_t sum = 0;
+	int64_t sum = 0, v;
 
-	if (e && strtoll(e->val, NULL, 10))
-		return strtoll(e->val, NULL, 10);
-	for (int i = 1; i <= 4; i++) {
-		char n[32];
+	if (e && (v = dec_of(e->val, e->vlen)))
+		return v;
+	for (char i = '1'; i <= '4'; i++) {
+		char n[sizeof(pl)];
 
-		snprintf(n, sizeof(n), "anomaly_score_pl%d", i);
-		e = msc_coll_get(&tx->tx, n, strlen(n), tx->now_us);
+		memcpy(n, pl, sizeof(pl));
+		n[sizeof(pl) - 2] = i;
+		e = msc_coll_get(&tx->tx, n, sizeof(pl) - 1, tx->now_us);
 		if (e)
-			sum += strtoll(e->val, NULL, 10);
+			sum += dec_of(e->val, e->vlen);
 	}
 	return sum;
 }

@@ -55,6 +55,9 @@ struct msc_target {
 	uint8_t idx;
 	bool exclude; /* !VAR */
 	bool count; /* &VAR */
+	bool excl_named; /* some exclusion (!VAR) of its rule names the same variable */
+	/* 1 + bit of a TX/IP/GLOBAL /selector/ in the entries' verdict cache (kv.sel_*), 0 none */
+	uint8_t sel_bit;
 	char *key; /* literal selector, or NULL */
 	pcre2_code *key_re; /* /regex/ selector, or NULL */
 	bool key_re_jit; /* KEY_RE is JIT-compiled */
@@ -65,6 +68,7 @@ struct msc_target {
 	char *text; /* as written (without ! or &), for messages and ctl matching */
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
+	uint32_t key_hash; /* msc_name_hash() of KEY: TX/IP/GLOBAL lookups hash no name */
 };
 
 /* A string with %{...} macros, split at load time. */
@@ -75,6 +79,8 @@ struct msc_mpart {
 };
 struct msc_macro {
 	char *raw; /* as written; NULL when absent */
+	size_t raw_len;
+	uint32_t raw_hash; /* msc_name_hash() of RAW (a setvar's literal name) */
 	struct msc_mpart *parts;
 	size_t n;
 	bool dynamic; /* holds at least one %{...} */
@@ -296,6 +302,9 @@ enum { MSC_KEY_LIT_NONE = 0, MSC_KEY_LIT_SUBSTRING, MSC_KEY_LIT_PREFIX };
 /* Does the /regex/ selector RE (N bytes, compiled caseless) select the same keys as a
  * caseless literal? Sets T's key_lit_* when it does. */
 void msc_key_literal(struct msc_target *t, const char *re, size_t n);
+
+/* Hash of a collection entry's name as msc_coll.c compares names (caseless, up to a NUL). */
+uint32_t msc_name_hash(const char *s, size_t n);
 
 /* Parse one string of targets ("ARGS|!ARGS:foo|&TX:x"); used by the loader and ctl. */
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,

@@ -223,15 +223,33 @@ void msc_key_literal(struct msc_target *t, const char *re, size_t n)
 		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-') {
 			t->key_lit[len++] = ch;
 			p++;
-		} else if (ch == '\\' && p + 1 < end && p[1] == '/') {
-			t->key_lit[len++] = '/';
+		} else if (ch == '\\' && p + 1 < end && (p[1] == '/' || p[1] == '\\')) {
+			t->key_lit[len++] = p[1]; /* \/ and \\ stand for themselves */
 			p += 2;
+		} else if (ch == '/') {
+			t->key_lit[len++] = '/';
+			p++;
 		} else {
 			return;
 		}
 	}
 	t->key_lit_len = (uint8_t)len;
 	t->key_lit_kind = kind;
+}
+
+/*
+ * A TX/IP/GLOBAL key in small letters (ASCII, as strncasecmp() folds in the C locale): those
+ * collections compare names caselessly, and the CRS sets its variables in small letters but
+ * reads some in capitals (TX:EXECUTING_PARANOIA_LEVEL): a key spelt like the entry is
+ * matched without folding (msc_coll.c). Its hash is caseless already.
+ */
+static void key_fold_coll(struct msc_target *t)
+{
+	if (!t->key || (t->kind != MSC_VK_TX && t->kind != MSC_VK_IP && t->kind != MSC_VK_GLOBAL))
+		return;
+	for (size_t i = 0; i < t->key_len; i++)
+		if (t->key[i] >= 'A' && t->key[i] <= 'Z')
+			t->key[i] |= 0x20;
 }
 
 /* One target "NAME[:selector]" (without '!'/'&'), N bytes. */
@@ -286,8 +304,12 @@ static int target_parse_one(const char *s, size_t n, struct msc_target *t, char 
 		return 0;
 	}
 	t->key = strndup(s, n);
+	if (!t->key)
+		return -ENOMEM;
 	t->key_len = n;
-	return t->key ? 0 : -ENOMEM;
+	t->key_hash = msc_name_hash(s, n);
+	key_fold_coll(t);
+	return 0;
 }
 
 int msc_parse_targets(const char *s, struct msc_target **ret, size_t *ret_n, char *err,
@@ -426,6 +448,8 @@ int msc_macro_parse(const char *s, struct msc_macro *m, char *err, size_t errlen
 	m->raw = strdup(s);
 	if (!m->raw)
 		return -ENOMEM;
+	m->raw_len = strlen(s);
+	m->raw_hash = msc_name_hash(s, m->raw_len);
 	while (*p) {
 		const char *open = strstr(p, "%{"), *close;
 		struct msc_mpart part = { 0 };
@@ -469,6 +493,8 @@ int msc_macro_parse(const char *s, struct msc_macro *m, char *err, size_t errlen
 			if (dot) {
 				part.var.key = strndup(dot + 1, (size_t)(close - dot - 1));
 				part.var.key_len = (size_t)(close - dot - 1);
+				part.var.key_hash = msc_name_hash(dot + 1, part.var.key_len);
+				key_fold_coll(&part.var);
 			}
 			if (!part.var.text || (dot && !part.var.key) || macro_push(m, &part) < 0) {
 				msc_target_done(&part.var);

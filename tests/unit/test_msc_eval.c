@@ -644,9 +644,13 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 		"utm$",
 		"x.y",
 		"^A-b_9",
+		/* as in RESPONSE-980's &TX:'/LEAKAGE\\\/ERRORS/': \\ is one backslash once the
+		 * directive is read, the regex holds \\/ (a backslash, a slash) */
+		"LEAKAGE\\\\\\/ERRORS",
+		"^a/B\\\\\\\\*",
 	};
-	static const bool literal[] = { true, true,  true,  true,  true, true,
-					true, false, false, false, true };
+	static const bool literal[] = { true,  true,  true,  true, true, true, true,
+					false, false, false, true, true, true };
 	static const struct msc_kv keys[] = {
 		KV("__UTMA", "v0"),
 		KV("x__utmz", "v1"),
@@ -668,6 +672,10 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 		KV("x_utm", "v17"),
 		KV("a-B_9z", "v18"),
 		KV("xay", "v19"),
+		KV("x_leakage\\/errors", "v20"),
+		KV("A/b\\\\", "v21"),
+		KV("a/b", "v22"),
+		KV("a\\/b", "v23"),
 	};
 	const size_t n = sizeof(pats) / sizeof(pats[0]);
 	char conf[4096], with[16][256], without[16][256];
@@ -695,6 +703,8 @@ static void test_msc_eval_literal_selectors_match_as_pcre2(void **state)
 	assert_string_equal(with[3], "v7,");
 	assert_string_equal(with[4], "v9,v10,");
 	assert_string_equal(with[10], "v18,");
+	assert_string_equal(with[11], "v20,");
+	assert_string_equal(with[12], "v21,v22,");
 }
 
 /* Values shorter than an @rx's shortest match, or without a code unit every match holds
@@ -857,6 +867,91 @@ static void test_msc_eval_anomaly_scoring(void **state)
 	assert_int_equal(e.scores[e.n - 1], 7);
 	assert_true(e.disruptive[e.n - 1]);
 	assert_int_equal(msc_tx_intercepted(e.tx), 403);
+	teardown_env(&e);
+}
+
+/*
+ * Collection names, setvar and macros as msc_coll.c shortcuts them: caseless names (keys
+ * folded at load, entries keep their spelling), values by reference (a lone variable, a
+ * variable set from itself), entries growing, macros of several variables, operator
+ * arguments that a match of the same link changes, recycled entries under other names.
+ */
+static void test_msc_eval_coll_setvar_and_macros(void **state)
+{
+	struct msc_request q;
+	struct env e;
+	char big[300];
+
+	(void)state;
+	base_request(&q);
+	setup_env(
+		&e,
+		"SecAction \"id:1,phase:1,pass,nolog,setvar:tx.MixedCase=abc,setvar:tx.a=1,"
+		"setvar:tx.b=2,setvar:tx.grow=ab,setvar:tx.expect=1,setvar:tx.hits=0\"\n"
+		/* read in other spellings; MATCHED_VAR_NAME keeps the entry's */
+		"SecRule TX:MIXEDCASE \"@streq abc\" \"id:2,phase:1,pass,msg:'%{MATCHED_VAR_NAME}'\"\n"
+		"SecRule TX:mixedcase \"@streq %{TX.MIXEDCASE}\" \"id:3,phase:1,pass\"\n"
+		/* several variables (one absent) in a value and in a name */
+		"SecAction \"id:4,phase:1,pass,nolog,"
+		"setvar:'tx.multi=%{tx.a}-%{REQUEST_METHOD}-%{tx.B}%{tx.missing}.',"
+		"setvar:'tx.%{tx.a}_%{TX.b}=x'\"\n"
+		/* an entry grows past its buffer, from itself; a copy keeps the old value */
+		"SecAction \"id:5,phase:1,pass,nolog,setvar:'tx.grow=%{tx.grow}%{tx.grow}',"
+		"setvar:'tx.grow=%{tx.grow}%{tx.grow}',setvar:'tx.copy=%{tx.grow}',"
+		"setvar:'tx.grow=%{tx.grow}%{tx.grow}',setvar:'tx.grow=%{tx.grow}%{tx.grow}',"
+		"setvar:'tx.grow=%{tx.grow}%{tx.grow}',setvar:'tx.grow=%{tx.grow}%{tx.grow}',"
+		"setvar:'tx.grow=%{tx.grow}%{tx.grow}',setvar:'tx.same=%{tx.same}',"
+		"setvar:'tx.self=x',setvar:'tx.self=%{tx.self}',setvar:'tx.copy=+0'\"\n"
+		/* the argument is expanded for each value: a match changes it for the next */
+		"SecRule ARGS \"@streq %{tx.expect}\" \"id:6,phase:1,pass,nolog,"
+		"setvar:tx.expect=2,setvar:tx.hits=+1\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@within x %{tx.grow} Mozilla/5.0 y\" "
+		"\"id:7,phase:1,pass\"\n"
+		/* an exclusion of one variable leaves the others' values alone */
+		"SecRule ARGS|REQUEST_COOKIES|!REQUEST_COOKIES:/^__utm/ \"@streq evil\" "
+		"\"id:8,phase:1,pass\"\n"
+		"SecRule REQUEST_COOKIES|ARGS_NAMES|!REQUEST_COOKIES:/^__utm/ \"@streq evil\" "
+		"\"id:9,phase:1,pass\"\n"
+		/* a count before many values: its number survives the element array growing */
+		"SecRule &REQUEST_HEADERS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|"
+		"ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS|ARGS \"@eq 3\" \"id:10,phase:1,pass\"\n"
+		/* names that differ per transaction: recycled entries take the new names and lose
+		 * the /selector/ verdicts cached for the old ones (TX:/^m_p/ on m_GET, then m_POST) */
+		"SecAction \"id:20,phase:1,pass,nolog,"
+		"setvar:'tx.m_%{REQUEST_METHOD}=%{REQUEST_METHOD}'\"\n"
+		"SecRule &TX:m_get \"@eq 1\" \"id:21,phase:1,pass\"\n"
+		"SecRule TX:/^m_p/ \"@streq POST\" \"id:22,phase:1,pass\"\n"
+		"SecRule TX:M_POST \"@streq POST\" \"id:23,phase:1,pass\"\n");
+	run_phases(&e, &q, 1, 2);
+	assert_string_equal(msg_of(&e, 2), "TX:MixedCase");
+	assert_true(alerted(&e, 3));
+	assert_string_equal(msc_tx_get(e.tx, "multi"), "1-GET-2.");
+	assert_string_equal(msc_tx_get(e.tx, "1_2"), "x");
+	memset(big, 0, sizeof(big));
+	for (int i = 0; i < 256; i++)
+		big[i] = i % 2 ? 'b' : 'a';
+	assert_string_equal(msc_tx_get(e.tx, "grow"), big);
+	assert_string_equal(msc_tx_get(e.tx, "copy"), "0"); /* "abababab" + 0 */
+	assert_string_equal(msc_tx_get(e.tx, "same"), "");
+	assert_string_equal(msc_tx_get(e.tx, "self"), "x");
+	assert_string_equal(msc_tx_get(e.tx, "hits"), "2"); /* a=1, then a=2 */
+	assert_true(alerted(&e, 7));
+	assert_true(alerted(&e, 8));
+	assert_false(alerted(&e, 9));
+	assert_true(alerted(&e, 10));
+	assert_true(alerted(&e, 21));
+	assert_false(alerted(&e, 22));
+	assert_false(alerted(&e, 23));
+	/* the next transaction recycles the entries: m_GET's becomes m_POST */
+	new_tx(&e);
+	q.f[MSC_F_REQUEST_METHOD] = S("POST");
+	run_phases(&e, &q, 1, 2);
+	assert_null(msc_tx_get(e.tx, "m_get"));
+	assert_string_equal(msc_tx_get(e.tx, "M_post"), "POST");
+	assert_false(alerted(&e, 21));
+	assert_true(alerted(&e, 22));
+	assert_true(alerted(&e, 23));
+	assert_string_equal(msc_tx_get(e.tx, "multi"), "1-POST-2.");
 	teardown_env(&e);
 }
 
@@ -1142,6 +1237,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
+		cmocka_unit_test(test_msc_eval_coll_setvar_and_macros),
 		cmocka_unit_test(test_msc_eval_ip_collection_persists_per_context),
 		cmocka_unit_test(test_msc_eval_request_body_visibility),
 		cmocka_unit_test(test_msc_eval_xml_selectors),
