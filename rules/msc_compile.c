@@ -466,7 +466,8 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 	rs->groups[rs->n_groups] = (struct msc_rxgroup){ .db = TAKE_PTR(db),
 							 .n = (uint32_t)n,
 							 .phase = (uint8_t)phase,
-							 .key = plain ? 0 : g[0].key };
+							 .key = plain ? 0 : g[0].key,
+							 .plain = plain };
 	for (size_t j = 0; j < n_expr && bit; j++)
 		if (bit[j] != j) /* some link is not expression j: keep the map */
 			rs->groups[rs->n_groups].bit = TAKE_PTR(bit);

@@ -64,6 +64,18 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 			c->grp[i].any = c->grp_bits + words;
 			words += (m->groups[i].n + 63) / 64;
 		}
+		most = 0;
+		for (size_t i = 0; i < m->n_groups; i++)
+			if (m->groups[i].plain)
+				most = MAX(most, (m->groups[i].n + 63) / 64);
+		if (most && m->n_tlists) {
+			c->plain = calloc(m->n_tlists + 1, sizeof(*c->plain));
+			c->plain_bits = calloc((m->n_tlists + 1) * most, sizeof(*c->plain_bits));
+			if (!c->plain || !c->plain_bits)
+				goto fail;
+			for (size_t i = 0; i <= m->n_tlists; i++)
+				c->plain[i].any = c->plain_bits + i * most;
+		}
 	}
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
@@ -124,6 +136,8 @@ void msc_ctx_free(struct msc_ctx *c)
 	free(c->grp);
 	free(c->grp_bits);
 	free(c->grp_none);
+	free(c->plain);
+	free(c->plain_bits);
 	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
@@ -1127,13 +1141,50 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 	return 0;
 }
 
+/* group_may_match() for a @pm link L of its phase's group of phrases (and no @rx group): the
+ * union of the group's scans of the elements as they came is kept per target list (for this
+ * phase and ctl epoch), so each element is scanned once for all such links. */
+static bool plain_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			    const struct tl_ent *te)
+{
+	struct plain_ent *p = &c->plain[l->tlist];
+
+	if (p->gen != c->gen || p->epoch != tx->ctl_epoch || p->gi != l->pm_plain) {
+		size_t words = (c->rs->groups[l->pm_plain - 1].n + 63) / 64;
+
+		memset(p->any, 0, words * sizeof(*p->any));
+		p->gen = c->gen;
+		p->epoch = tx->ctl_epoch;
+		p->gi = l->pm_plain;
+		p->all = false;
+		p->cls = 0;
+		for (size_t i = 0; i < te->n; i++) {
+			struct elem *e = &c->tl_ev[te->start + i];
+			const uint64_t *hits = group_hits(c, l->pm_plain, e, e->v, e->vlen);
+
+			if (!hits) {
+				p->all = true;
+				break;
+			}
+			p->cls |= elem_classes(e);
+			for (size_t w = 0; w < words; w++)
+				p->any[w] |= hits[w];
+		}
+	}
+	if (p->all || (p->cls & l->pm_plain_trig))
+		return true; /* some value is not as it came for L: evaluated as usual */
+	return p->any[l->pm_plain_bit / 64] >> (l->pm_plain_bit % 64) & 1;
+}
+
 /*
  * May link L's @rx or @pm match some element of its cached target list TE? Its Hyperscan
  * group covers links with the same list and transformations only, so the first of them to
  * run in the phase (and ctl epoch) scans every element (transformed as they all need) and
  * keeps the union of the scans; a pattern no element may match is known not to match any,
  * and its link (which has no effect when nothing matches) is not run. Negated links (match
- * on no match) are always run.
+ * on no match) are always run. A @pm of its phase's group of phrases is known not to match
+ * when no element holds one of its phrases and its transformations leave every element as
+ * it came (up to ASCII case): plain_may_match.
  */
 static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 			    const struct tl_ent *te)
@@ -1141,6 +1192,8 @@ static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct m
 	struct grp_ent *g;
 	size_t words;
 
+	if (!l->rx_group && l->pm_plain && !l->op_neg && c->plain)
+		return plain_may_match(c, tx, l, te);
 	if (!l->rx_group || l->op_neg || !c->grp)
 		return true;
 	g = &c->grp[l->rx_group - 1];

@@ -232,6 +232,7 @@ struct msc_rxgroup {
 	uint8_t phase;
 	uint32_t key; /* transformation prefix key, 0: none */
 	uint32_t minlen; /* the shortest PCRE2_INFO_MINLENGTH of its patterns */
+	bool plain; /* a phase's group of @pm phrases (msc_rule.pm_plain) */
 	uint32_t *bit; /* pattern id of a match -> its link's bit; NULL: the id is the bit */
 };
 
