@@ -23,6 +23,9 @@
 /* longer @rx stay PCRE2-only: their prefilter forms dominate Hyperscan compile and scan time */
 #define RX_GROUP_PATTERN_MAX 256
 #define RX_GROUP_MIN 2
+/* a @pm of more phrases joins no @rx group (the phase's group of phrases only): as regular
+ * expressions they cost Hyperscan compile time (1,090 phrases: ~1 s) */
+#define PM_GROUP_MIX_MAX 32
 
 void msc_rule_free_compiled(struct msc_rule *r)
 {
@@ -359,168 +362,325 @@ static int cmp_glink(const void *a, const void *b)
 	return 0;
 }
 
+static bool is_pm(const struct msc_rule *l)
+{
+	return l->op == MSC_OP_PM || l->op == MSC_OP_PMFROMFILE;
+}
+
+/* The Hyperscan expression of the @pm phrase W: every byte but ASCII letters and digits
+ * escaped (\xHH), so the expression is the literal W; compiled HS_FLAG_CASELESS as pm_build
+ * compiles W with hs_compile_lit_multi (Hyperscan has no call that compiles literals and
+ * expressions into one database). */
+static char *pm_expr(const char *w)
+{
+	size_t n = strlen(w), k = 0;
+	char *s = malloc(4 * n + 1);
+
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)w[i];
+
+		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
+			s[k++] = (char)b;
+		else
+			k += (size_t)snprintf(s + k, 5, "\\x%02x", b);
+	}
+	s[k] = '\0';
+	return s;
+}
+
 /*
- * One phase's group of links sharing a transformation key: compile, dropping the patterns
- * Hyperscan refuses even as prefilters (they stay PCRE2-only). A pattern with good literal
- * factors is represented by them (caseless literals under the pattern's id) instead of its
- * prefilter: a value holding none of them cannot match. Prefilter engines cost Hyperscan
- * ~60 cycles per pattern per value even on short values (the CRS's SQLi group: ~2,400 cycles
- * per 13-byte value); literals cost next to nothing, and compile in a blink, so the long CRS
- * patterns with factors join their groups too.
+ * One phase's group of links sharing a transformation key and target list: compile, dropping
+ * the links whose expressions Hyperscan refuses (an @rx even as a prefilter: it stays
+ * PCRE2-only; a @pm keeps its own literal set). An @rx link is one prefilter expression; a
+ * @pm/@pmFromFile link is one expression per phrase, so its bit (the union of its phrases')
+ * is exactly its operator's answer: some phrase occurs, caseless. Every expression has an id
+ * of its own and the group's map bit[] gives its link: Hyperscan took 0.69 s to compile the
+ * 1,090 phrases of lfi-os-files.data sharing one id, 0.03 s with their own ids. A group of
+ * @pm links only is compiled with hs_compile_lit_multi, as pm_build.
+ * An @rx with good literal factors (glink_factors) is represented by them, one caseless
+ * literal expression each, instead of its prefilter: a value holding none of them cannot
+ * match. They compile in a blink, so the long CRS patterns with factors join their groups
+ * too (a long prefilter takes seconds to compile).
  */
-static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_t n,
+static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_t n, bool plain,
 		       struct rule_diags *diags)
 {
-	size_t n_expr = 0;
-
-	for (size_t i = 0; i < n; i++)
-		n_expr += g[i].n_lits ? (size_t)g[i].n_lits : 1;
-
-	_cleanup_free_ const char **pats = calloc(n_expr, sizeof(*pats));
-	_cleanup_free_ unsigned int *flags = calloc(n_expr, sizeof(*flags));
-	_cleanup_free_ unsigned int *ids = calloc(n_expr, sizeof(*ids));
-	_cleanup_free_ char *litbuf = calloc(n_expr, 4 * MSC_RX_LIT_CAP + 1);
-	_cleanup_free_ bool *drop = calloc(n, sizeof(*drop));
+	size_t n_expr = 0, n_lits = 0, n_rx = 0;
+	const char **pats = NULL;
+	unsigned int *flags = NULL, *ids = NULL;
+	uint32_t *bit = NULL; /* expression id -> its link's index */
+	size_t *lens = NULL;
+	bool *drop = calloc(n, sizeof(*drop));
+	char **lits = NULL; /* mixed group: the phrases' expressions, in link order */
+	char *litbuf = NULL; /* the @rx factors' expressions (lit_expr) */
+	size_t n_fac = 0;
+	bool lit_only = true;
 	struct msc_rxgroup *ng;
 	hs_database_t *db = NULL;
+	int r = -ENOMEM;
 
-	if (!pats || !flags || !ids || !litbuf || !drop)
-		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		n_expr += is_pm(g[i].l) ? g[i].l->n_pm : g[i].n_lits ? (size_t)g[i].n_lits : 1;
+		n_fac += (size_t)g[i].n_lits;
+		lit_only &= is_pm(g[i].l);
+	}
+	pats = calloc(n_expr, sizeof(*pats));
+	flags = calloc(n_expr, sizeof(*flags));
+	ids = calloc(n_expr, sizeof(*ids));
+	bit = calloc(n_expr, sizeof(*bit));
+	lens = calloc(n_expr, sizeof(*lens));
+	if (!lit_only)
+		lits = calloc(n_expr, sizeof(*lits));
+	litbuf = calloc(n_fac ? n_fac : 1, 4 * MSC_RX_LIT_CAP + 1);
+	if (!pats || !flags || !ids || !bit || !lens || !drop || (!lit_only && !lits) || !litbuf)
+		goto out;
+	for (size_t i = 0; !lit_only && i < n; i++)
+		for (size_t w = 0; is_pm(g[i].l) && w < g[i].l->n_pm; w++)
+			if (!(lits[n_lits++] = pm_expr(g[i].l->pm_words[w])))
+				goto out;
+	r = 0;
 	for (size_t tries = 0; tries <= n; tries++) {
 		hs_compile_error_t *ce = NULL;
 		unsigned int k = 0;
+		hs_error_t hr;
 
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0, li = 0, fi = 0; i < n; i++) {
+			const struct msc_rule *l = g[i].l;
+
+			if (is_pm(l)) {
+				for (size_t w = 0; w < l->n_pm; w++, li++) {
+					if (drop[i])
+						continue;
+					pats[k] = lit_only ? l->pm_words[w] : lits[li];
+					lens[k] = strlen(l->pm_words[w]);
+					flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+					bit[k] = (uint32_t)i;
+					ids[k] = k;
+					k++;
+				}
+				continue;
+			}
 			if (drop[i])
 				continue;
-			for (int j = 0; j < g[i].n_lits; j++) {
-				char *e = litbuf + (size_t)k * (4 * MSC_RX_LIT_CAP + 1);
+			if (g[i].n_lits) {
+				for (int j = 0; j < g[i].n_lits; j++) {
+					char *e = litbuf + (size_t)fi++ * (4 * MSC_RX_LIT_CAP + 1);
 
-				lit_expr(&g[i].lits[j], e);
-				pats[k] = e;
-				flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-				ids[k] = (unsigned int)i;
-				k++;
-			}
-			if (g[i].n_lits)
+					lit_expr(&g[i].lits[j], e);
+					pats[k] = e;
+					flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+					bit[k] = (uint32_t)i;
+					ids[k] = k;
+					k++;
+				}
 				continue;
-			pats[k] = g[i].l->op_arg;
+			}
+			pats[k] = l->op_arg;
 			flags[k] = HS_FLAG_PREFILTER | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY |
 				   HS_FLAG_SINGLEMATCH;
-			ids[k] = (unsigned int)i;
+			bit[k] = (uint32_t)i;
+			ids[k] = k;
 			k++;
 		}
 		if (k == 0)
-			return 0;
-		if (hs_compile_multi(pats, flags, ids, k, HS_MODE_BLOCK, NULL, &db, &ce) ==
-		    HS_SUCCESS)
+			goto out;
+		hr = lit_only ?
+			     hs_compile_lit_multi(pats, flags, ids, lens, k, HS_MODE_BLOCK, NULL,
+						  &db, &ce) :
+			     hs_compile_multi(pats, flags, ids, k, HS_MODE_BLOCK, NULL, &db, &ce);
+		if (hr == HS_SUCCESS)
 			break;
 		db = NULL;
 		if (!ce || ce->expression < 0 || (unsigned int)ce->expression >= k) {
 			diag_add(diags, RULE_DIAG_NOTE, g[0].l->file, g[0].l->line,
 				 g[0].l->starter->id,
-				 "Hyperscan refused a group of @rx patterns: PCRE2 only");
+				 "Hyperscan refused a group of @rx/@pm patterns: each link "
+				 "matched alone");
 			hs_free_compile_error(ce);
-			return 0;
+			goto out;
 		}
 		{
-			size_t i = ids[ce->expression];
+			size_t i = bit[ce->expression];
 			char msg[256];
 
 			drop[i] = true;
-			snprintf(msg, sizeof(msg), "@rx not taken by Hyperscan (%s): PCRE2 only",
-				 ce->message ? ce->message : "error");
+			snprintf(msg, sizeof(msg), "@%s not taken by Hyperscan (%s): %s",
+				 msc_op_name(g[i].l->op), ce->message ? ce->message : "error",
+				 is_pm(g[i].l) ? "its own literal set only" : "PCRE2 only");
 			diag_add(diags, RULE_DIAG_NOTE, g[i].l->file, g[i].l->line,
 				 g[i].l->starter->id, msg);
 		}
 		hs_free_compile_error(ce);
 	}
 	if (!db)
-		return 0;
-	if (hs_alloc_scratch(db, &rs->scratch) != HS_SUCCESS) {
-		hs_free_database(db);
-		return -ENOMEM;
-	}
+		goto out;
+	r = -ENOMEM;
+	if (hs_alloc_scratch(db, &rs->scratch) != HS_SUCCESS)
+		goto out;
 	ng = realloc(rs->groups, (rs->n_groups + 1) * sizeof(*ng));
-	if (!ng) {
-		hs_free_database(db);
-		return -ENOMEM;
-	}
+	if (!ng)
+		goto out;
 	rs->groups = ng;
-	rs->groups[rs->n_groups] = (struct msc_rxgroup){
-		.db = db, .n = (uint32_t)n, .phase = (uint8_t)phase, .key = g[0].key
-	};
+	rs->groups[rs->n_groups] = (struct msc_rxgroup){ .db = TAKE_PTR(db),
+							 .n = (uint32_t)n,
+							 .phase = (uint8_t)phase,
+							 .key = plain ? 0 : g[0].key,
+							 .plain = plain };
+	for (size_t j = 0; j < n_expr && bit; j++)
+		if (bit[j] != j) /* some link is not expression j: keep the map */
+			rs->groups[rs->n_groups].bit = TAKE_PTR(bit);
 	rs->groups[rs->n_groups].minlen = UINT32_MAX;
-	for (size_t i = 0; i < n; i++)
-		if (!drop[i])
-			rs->groups[rs->n_groups].minlen =
-				MIN(rs->groups[rs->n_groups].minlen, g[i].l->re_minlen);
+	for (size_t i = 0; i < n; i++) {
+		/* a @pm matches nothing shorter than its shortest phrase */
+		uint32_t ml = is_pm(g[i].l) ? UINT32_MAX : g[i].l->re_minlen;
+
+		if (drop[i])
+			continue;
+		for (size_t w = 0; is_pm(g[i].l) && w < g[i].l->n_pm; w++)
+			ml = MIN(ml, (uint32_t)strlen(g[i].l->pm_words[w]));
+		rs->groups[rs->n_groups].minlen = MIN(rs->groups[rs->n_groups].minlen, ml);
+	}
 	rs->n_groups++;
 	for (size_t i = 0; i < n; i++) {
 		if (drop[i])
 			continue;
+		if (plain) {
+			struct msc_rule *l = g[i].l;
+			int k = l->n_tfn;
+
+			while (k > 0 && (l->tfn[k - 1] == MSC_TFN_LOWERCASE ||
+					 l->tfn[k - 1] == MSC_TFN_UPPERCASE))
+				k--;
+			l->pm_plain = (uint32_t)rs->n_groups;
+			l->pm_plain_bit = (uint32_t)i;
+			l->pm_plain_trig = k ? l->tfn_trig[k - 1] : 0;
+			continue;
+		}
 		g[i].l->rx_group = (uint32_t)rs->n_groups;
 		g[i].l->rx_bit = (uint32_t)i;
+		n_rx += !is_pm(g[i].l);
 	}
-	rs->st.rx_hs += n;
+	rs->st.rx_hs += n_rx;
+	r = 0;
+out:
+	if (db)
+		hs_free_database(db);
+	for (size_t i = 0; i < n_lits; i++)
+		free(lits[i]);
+	free(lits);
+	free(litbuf);
+	free(pats);
+	free(flags);
+	free(ids);
+	free(bit);
+	free(lens);
+	free(drop);
+	return r;
+}
+
+/* A @pm/@pmFromFile with its literal set, neither with a dynamic argument nor multiMatch
+ * (which runs the operator on intermediate values no group scans), over a cached target list
+ * of request variables (a group's scan is kept per element of the request only). */
+static bool pm_groupable(const struct msc_rule *l)
+{
+	return is_pm(l) && l->pm_db && l->n_pm && l->tlist && !l->op_macro.dynamic &&
+	       !l->multi_match;
+}
+
+/* May link L join a group of its phase, transformations and target list? An @rx compiled
+ * for PCRE2, short enough, without a dynamic argument or multiMatch; a @pm of a few phrases
+ * (more cost Hyperscan compile time as regular expressions: they go to the phase's group of
+ * phrases). */
+static bool group_candidate(const struct msc_rule *l)
+{
+	if (is_pm(l))
+		return pm_groupable(l) && l->n_pm <= PM_GROUP_MIX_MAX;
+	return l->op == MSC_OP_RX && l->re && !l->op_macro.dynamic && !l->multi_match;
+}
+
+/* L onto the phase's list G, an @rx with its literal factors; a long @rx without factors
+ * stays out (its prefilter takes seconds to compile). 0 or -ENOMEM. */
+static int glink_push(struct glink **g, size_t *n, size_t *cap, struct msc_rule *l)
+{
+	struct glink gl = { .l = l, .key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] : 0 };
+
+	if (!is_pm(l)) {
+		if (glink_factors(&gl) < 0)
+			return -ENOMEM;
+		if (!gl.n_lits && l->op_arg_len > RX_GROUP_PATTERN_MAX)
+			return 0;
+	}
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct glink *ng = realloc(*g, nc * sizeof(*ng));
+
+		if (!ng) {
+			free(gl.lits);
+			return -ENOMEM;
+		}
+		*g = ng;
+		*cap = nc;
+	}
+	(*g)[(*n)++] = gl;
 	return 0;
 }
 
+/*
+ * Per phase: the groups of links with the same transformations and target list (2+ @rx, or
+ * @rx and @pm: the scan a lone @pm would need is its own literal set's); then the group of
+ * the phrases of the phase's other groupable @pm links, scanned on values their
+ * transformations leave as they are (most values of benign requests): one scan answers them
+ * all, whatever their transformations, where each link scanned each value with its own set.
+ */
 static int build_groups(struct msc_ruleset *rs, struct rule_diags *diags)
 {
 	for (int p = 1; p <= 5; p++) {
 		_cleanup_free_ struct glink *g = NULL;
-		size_t n = 0, cap = 0;
-		int rc = 0;
+		size_t n = 0, cap = 0, n_plain = 0;
+		int r = 0;
 
 		for (size_t i = 0; i < rs->n; i++) {
 			if (rs->v[i]->is_marker || rs->v[i]->phase != p)
 				continue;
-			for (struct msc_rule *l = rs->v[i]; l; l = l->next) {
-				struct glink gl;
-
-				if (l->op != MSC_OP_RX || !l->re || l->op_macro.dynamic ||
-				    l->multi_match)
-					continue;
-				gl = (struct glink){ .l = l,
-						     .key = l->n_tfn ? l->tfn_key[l->n_tfn - 1] :
-								       0 };
-				if (glink_factors(&gl) < 0)
-					goto oom;
-				/* a long pattern's prefilter takes seconds to compile: only its
-				 * factors may stand for it */
-				if (!gl.n_lits && l->op_arg_len > RX_GROUP_PATTERN_MAX)
-					continue;
-				if (n == cap) {
-					struct glink *ng;
-
-					cap = cap ? cap * 2 : 64;
-					ng = realloc(g, cap * sizeof(*ng));
-					if (!ng) {
-						free(gl.lits);
-						goto oom;
-					}
-					g = ng;
-				}
-				g[n++] = gl;
-			}
+			for (struct msc_rule *l = rs->v[i]; l && r >= 0; l = l->next)
+				if (group_candidate(l))
+					r = glink_push(&g, &n, &cap, l);
 		}
+		if (r < 0)
+			goto done;
 		if (n)
 			qsort(g, n, sizeof(*g), cmp_glink);
-		for (size_t a = 0, b; a < n && rc >= 0; a = b) {
+		for (size_t a = 0, b; a < n && r >= 0; a = b) {
+			size_t n_rx = 0;
+
 			for (b = a; b < n && !cmp_glink(&g[b], &g[a]); b++)
-				;
-			if (b - a >= RX_GROUP_MIN)
-				rc = build_group(rs, p, g + a, b - a, diags);
+				n_rx += !is_pm(g[b].l);
+			if (n_rx == 0 || (n_rx < RX_GROUP_MIN && n_rx == b - a))
+				continue;
+			r = build_group(rs, p, g + a, b - a, false, diags);
 		}
-		if (0) {
-oom:
-			rc = -ENOMEM;
-		}
+		if (r < 0)
+			goto done;
 		for (size_t i = 0; i < n; i++)
 			free(g[i].lits);
-		if (rc < 0)
-			return rc;
+		n = 0;
+		for (size_t i = 0; i < rs->n && r >= 0; i++) {
+			if (rs->v[i]->is_marker || rs->v[i]->phase != p)
+				continue;
+			for (struct msc_rule *l = rs->v[i]; l && r >= 0; l = l->next)
+				if (pm_groupable(l) && !l->rx_group)
+					r = glink_push(&g, &n, &cap, l);
+		}
+		n_plain = n;
+		if (r >= 0 && n_plain >= 2)
+			r = build_group(rs, p, g, n_plain, true, diags);
+done:
+		for (size_t i = 0; i < n; i++)
+			free(g[i].lits);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }

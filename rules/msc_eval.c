@@ -64,6 +64,18 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 			c->grp[i].any = c->grp_bits + words;
 			words += (m->groups[i].n + 63) / 64;
 		}
+		most = 0;
+		for (size_t i = 0; i < m->n_groups; i++)
+			if (m->groups[i].plain)
+				most = MAX(most, (m->groups[i].n + 63) / 64);
+		if (most && m->n_tlists) {
+			c->plain = calloc(m->n_tlists + 1, sizeof(*c->plain));
+			c->plain_bits = calloc((m->n_tlists + 1) * most, sizeof(*c->plain_bits));
+			if (!c->plain || !c->plain_bits)
+				goto fail;
+			for (size_t i = 0; i <= m->n_tlists; i++)
+				c->plain[i].any = c->plain_bits + i * most;
+		}
 	}
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
@@ -124,6 +136,8 @@ void msc_ctx_free(struct msc_ctx *c)
 	free(c->grp);
 	free(c->grp_bits);
 	free(c->grp_none);
+	free(c->plain);
+	free(c->plain_bits);
 	free(c->tl_ev);
 	arena_reset(c, true);
 	msc_buf_done(&c->tb[0]);
@@ -585,44 +599,79 @@ static int grp_cb(unsigned int id, unsigned long long from, unsigned long long t
 	return 0;
 }
 
+struct grp_map {
+	uint64_t *bits;
+	const uint32_t *bit;
+};
+
+/* grp_cb for a group whose pattern ids are not its links' bits (@pm phrases) */
+static int grp_map_cb(unsigned int id, unsigned long long from, unsigned long long to,
+		      unsigned int flags, void *ctx)
+{
+	const struct grp_map *m = ctx;
+	uint32_t b = m->bit[id];
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	m->bits[b / 64] |= 1ull << (b % 64);
+	return 0;
+}
+
+/* Scan V (element E transformed for group G) with G's database into a new bit array kept in
+ * the cache entry T; NULL when that fails. Out of line: group_hits() mostly finds the bits. */
+static __attribute__((noinline)) const uint64_t *group_scan(struct msc_ctx *c,
+							    const struct msc_rxgroup *g,
+							    struct tc_ent *t, const uint8_t *v,
+							    size_t n)
+{
+	size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
+	uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
+	struct grp_map map = { bits, g->bit };
+
+	if (!bits)
+		return NULL;
+	memset(bits, 0, bytes);
+	if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch,
+		    g->bit ? grp_map_cb : grp_cb, g->bit ? (void *)&map : bits) != HS_SUCCESS)
+		return NULL;
+	c->st.hs_scans++;
+	t->hits = bits;
+	return bits;
+}
+
 /*
- * Hyperscan's scan of element E transformed to V by link L's group: a bit per pattern of the
- * group that may match, NULL when not known (every pattern may). The first link of the phase
- * that asks scans the value with its whole group once; the answer for every pattern of the
- * group is kept in the cache under the group's key (TC_GROUP_KEY).
+ * Hyperscan's scan of element E transformed to V by the links of group GI (1-based; 0: none):
+ * a bit per pattern of the group that may match (@rx) or matches (@pm), NULL when not known
+ * (every pattern may). The first link of the phase that asks scans the value with its whole
+ * group once; the answer for every pattern of the group is kept in the cache under the
+ * group's key (TC_GROUP_KEY).
  */
-static const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l,
-				     const struct elem *e, const uint8_t *v, size_t n)
+static inline const uint64_t *group_hits(struct msc_ctx *c, uint32_t gi, const struct elem *e,
+					 const uint8_t *v, size_t n)
 {
 	const struct msc_rxgroup *g;
 	uint32_t key;
 	struct tc_ent *t;
 
-	if (!l->rx_group || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
+	if (!gi || !e || !e->cacheable || !c->scratch || n > UINT32_MAX)
 		return NULL;
-	g = &c->rs->groups[l->rx_group - 1];
+	g = &c->rs->groups[gi - 1];
 	if (n < g->minlen)
 		return c->grp_none; /* shorter than any match of its patterns: no scan */
-	key = TC_GROUP_KEY(l->rx_group);
+	key = TC_GROUP_KEY(gi);
 	t = tc_slot(c, e->v, e->vlen, key);
 	if (!t)
 		return NULL;
 	if (t->gen != c->gen)
 		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
-	if (!t->hits) {
-		size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
-		uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
+	return t->hits ? t->hits : group_scan(c, g, t, v, n);
+}
 
-		if (!bits)
-			return NULL;
-		memset(bits, 0, bytes);
-		if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch, grp_cb, bits) !=
-		    HS_SUCCESS)
-			return NULL;
-		c->st.hs_scans++;
-		t->hits = bits;
-	}
-	return t->hits;
+static inline const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l,
+					    const struct elem *e, const uint8_t *v, size_t n)
+{
+	return group_hits(c, l->rx_group, e, v, n);
 }
 
 /* Hyperscan's verdict on link L's @rx for element E transformed to V: false when the pattern
@@ -733,9 +782,25 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	case MSC_OP_PM:
 	case MSC_OP_PMFROMFILE: {
 		struct pm_hit h = { 0 };
+		const uint64_t *hits;
 
 		if (!r->pm_db || !c->scratch)
 			return 0;
+		/* a group's phrases of the link are exactly the link's: its bit is the answer;
+		 * the link's own scan finds the word to capture */
+		if (r->rx_group && (hits = rx_group_hits(c, r, e, v, n))) {
+			m = hits[r->rx_bit / 64] >> (r->rx_bit % 64) & 1;
+			if (!m || !r->capture)
+				break;
+		} else if (r->pm_plain && e &&
+			   ((v == e->v && n == e->vlen) || !(e->cls & r->pm_plain_trig)) &&
+			   (hits = group_hits(c, r->pm_plain, e, e->v, e->vlen))) {
+			/* the value as it came (up to ASCII case: transform() found its classes
+			 * E->cls): the phase's group of phrases scans that */
+			m = hits[r->pm_plain_bit / 64] >> (r->pm_plain_bit % 64) & 1;
+			if (!m || !r->capture)
+				break;
+		}
 		if (n > UINT32_MAX)
 			n = UINT32_MAX;
 		hs_scan(r->pm_db, (const char *)v, (unsigned int)n, 0, c->scratch, pm_cb, &h);
@@ -1185,13 +1250,50 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 	return 0;
 }
 
+/* group_may_match() for a @pm link L of its phase's group of phrases (and no @rx group): the
+ * union of the group's scans of the elements as they came is kept per target list (for this
+ * phase and ctl epoch), so each element is scanned once for all such links. */
+static bool plain_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+			    const struct tl_ent *te)
+{
+	struct plain_ent *p = &c->plain[l->tlist];
+
+	if (p->gen != c->gen || p->epoch != tx->ctl_epoch || p->gi != l->pm_plain) {
+		size_t words = (c->rs->groups[l->pm_plain - 1].n + 63) / 64;
+
+		memset(p->any, 0, words * sizeof(*p->any));
+		p->gen = c->gen;
+		p->epoch = tx->ctl_epoch;
+		p->gi = l->pm_plain;
+		p->all = false;
+		p->cls = 0;
+		for (size_t i = 0; i < te->n; i++) {
+			struct elem *e = &c->tl_ev[te->start + i];
+			const uint64_t *hits = group_hits(c, l->pm_plain, e, e->v, e->vlen);
+
+			if (!hits) {
+				p->all = true;
+				break;
+			}
+			p->cls |= elem_classes(c, e);
+			for (size_t w = 0; w < words; w++)
+				p->any[w] |= hits[w];
+		}
+	}
+	if (p->all || (p->cls & l->pm_plain_trig))
+		return true; /* some value is not as it came for L: evaluated as usual */
+	return p->any[l->pm_plain_bit / 64] >> (l->pm_plain_bit % 64) & 1;
+}
+
 /*
- * May link L's @rx match some element of its cached target list TE? Its Hyperscan group
- * covers links with the same list and transformations only, so the first of them to run in
- * the phase (and ctl epoch) scans every element (transformed as they all need) and keeps
- * the union of the scans; a pattern no element may match is known not to match any, and its
- * link (which has no effect when nothing matches) is not run. Negated @rx (match on no
- * match) are always run.
+ * May link L's @rx or @pm match some element of its cached target list TE? Its Hyperscan
+ * group covers links with the same list and transformations only, so the first of them to
+ * run in the phase (and ctl epoch) scans every element (transformed as they all need) and
+ * keeps the union of the scans; a pattern no element may match is known not to match any,
+ * and its link (which has no effect when nothing matches) is not run. Negated links (match
+ * on no match) are always run. A @pm of its phase's group of phrases is known not to match
+ * when no element holds one of its phrases and its transformations leave every element as
+ * it came (up to ASCII case): plain_may_match.
  */
 static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 			    const struct tl_ent *te)
@@ -1199,7 +1301,9 @@ static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct m
 	struct grp_ent *g;
 	size_t words;
 
-	if (!l->rx_group || l->op_neg || l->op != MSC_OP_RX || !c->grp)
+	if (!l->rx_group && l->pm_plain && !l->op_neg && c->plain)
+		return plain_may_match(c, tx, l, te);
+	if (!l->rx_group || l->op_neg || !c->grp)
 		return true;
 	g = &c->grp[l->rx_group - 1];
 	if (g->gen != c->gen || g->epoch != tx->ctl_epoch) {

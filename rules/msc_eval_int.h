@@ -132,6 +132,18 @@ struct grp_ent {
 	uint64_t *any; /* bit per pattern of the group: some element may match it */
 };
 
+/*
+ * A phase's group of @pm phrases (msc_rule.pm_plain) over a cached target list: the union of
+ * its scans of the list's elements as they came, and of their byte classes (a link whose
+ * transformations none of them triggers sees them all as they came).
+ */
+struct plain_ent {
+	uint32_t gen, epoch, gi;
+	bool all; /* some element was not scanned: every link may match */
+	uint32_t cls; /* msc_tfn_classes() of the elements, or'ed */
+	uint64_t *any; /* bit per link of the group: some element holds one of its phrases */
+};
+
 struct msc_ctx {
 	const struct msc_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -155,6 +167,8 @@ struct msc_ctx {
 	struct grp_ent *grp; /* by Hyperscan group (rx_group - 1) */
 	uint64_t *grp_bits; /* the groups' grp_ent.any */
 	uint64_t *grp_none; /* zeros, as long as the longest group's bits: no pattern may match */
+	struct plain_ent *plain; /* by target list id (1..n_tlists) */
+	uint64_t *plain_bits; /* the plain_ent.any */
 	struct elem *tl_ev;
 	size_t tl_n, tl_cap;
 	struct msc_ctx_stats st;

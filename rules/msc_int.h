@@ -177,8 +177,13 @@ struct msc_rule {
 	size_t n_pm;
 	int64_t num;
 	struct msc_byte_range *br;
-	uint32_t rx_group; /* 1 + index of its Hyperscan prefilter group; 0: none */
+	uint32_t rx_group; /* 1 + index of its Hyperscan group (@rx, @pm); 0: none */
 	uint32_t rx_bit; /* this pattern's id in the group */
+	/* @pm: 1 + index of its phase's group of phrases, scanned on values as they came; 0:
+	 * none. It answers for a value without the classes PM_PLAIN_TRIG (msc_tfn_trigger() of
+	 * the link's transformations but trailing lowercase/uppercase, which a caseless phrase
+	 * does not see): the link's transformations leave it as it came, up to ASCII case */
+	uint32_t pm_plain, pm_plain_bit, pm_plain_trig;
 	struct msc_ipset *ipset;
 
 	uint8_t tfn[MSC_RULE_TFN_MAX]; /* enum msc_tfn, defaults included */
@@ -226,6 +231,9 @@ struct msc_rule {
  * The @rx patterns of one phase whose links apply the same transformations, compiled
  * together in Hyperscan prefilter mode: one scan of a transformed value tells which of them
  * can match; PCRE2 confirms those (and sets captures), the others are known not to match.
+ * The @pm/@pmFromFile links of the same phase, transformations and target list join as
+ * their phrases (literals: a set bit is a match, no confirmation), or form a group of
+ * literals of their own.
  */
 struct msc_rxgroup {
 	hs_database_t *db;
@@ -233,6 +241,8 @@ struct msc_rxgroup {
 	uint8_t phase;
 	uint32_t key; /* transformation prefix key, 0: none */
 	uint32_t minlen; /* the shortest PCRE2_INFO_MINLENGTH of its patterns */
+	bool plain; /* a phase's group of @pm phrases (msc_rule.pm_plain) */
+	uint32_t *bit; /* pattern id of a match -> its link's bit; NULL: the id is the bit */
 };
 
 /* SecDefaultAction per phase (index 1..5). */

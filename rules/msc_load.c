@@ -60,8 +60,10 @@ void msc_ruleset_free(struct msc_ruleset *m)
 	for (size_t i = 0; i < m->n; i++)
 		msc_rule_free(m->v[i]);
 	free(m->v);
-	for (size_t i = 0; i < m->n_groups; i++)
+	for (size_t i = 0; i < m->n_groups; i++) {
 		hs_free_database(m->groups[i].db);
+		free(m->groups[i].bit);
+	}
 	free(m->groups);
 	for (int p = 0; p < 6; p++) {
 		free(m->def[p].tfn_names);

@@ -549,6 +549,142 @@ static void test_msc_eval_rx_prefilter_groups_decide_the_same(void **state)
 	assert_true(links_skipped >= 5);
 }
 
+/* The first link of the chain (SecRule) with id ID in ruleset M. */
+static const struct msc_rule *rule_by_id(const struct msc_ruleset *m, uint32_t id)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!m->v[i]->is_marker && m->v[i]->id == id)
+			return m->v[i];
+	fail_msg("no rule %u", id);
+	return NULL;
+}
+
+/* Load CONF with or without the Hyperscan groups, run phases 1-2 over Q; OUT: the alerts
+ * ("id:score") and TX:c1..c9 (captures copied by the rules), ST: the context's counters.
+ * GROUPED: the links of ids that must have joined an @rx group (0-terminated), PLAIN: the
+ * phase's group of phrases. */
+static void pm_run(const char *conf, bool groups, const struct msc_request *q, char *out,
+		   size_t outlen, struct msc_ctx_stats *st, const uint32_t *grouped,
+		   const uint32_t *plain)
+{
+	struct rule_diags d = { 0 };
+	struct env e;
+	size_t len = 0;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(msc_ruleset_new(&e.m), 0);
+	assert_int_equal(msc_load_string(e.m, conf, "t.conf", false, &d), 0);
+	assert_int_equal(msc_compile_finish(e.m, false, groups, &d), 0);
+	for (size_t i = 0; i < d.n; i++)
+		if (d.v[i].kind != RULE_DIAG_NOTE)
+			fail_msg("t.conf:%u: %s", d.v[i].line, d.v[i].message);
+	rule_diags_done(&d);
+	for (size_t i = 0; grouped[i]; i++) {
+		const struct msc_rule *r = rule_by_id(e.m, grouped[i]);
+
+		assert_true(groups ? r->rx_group != 0 : r->rx_group == 0);
+		assert_int_equal(r->pm_plain, 0);
+	}
+	for (size_t i = 0; plain[i]; i++) {
+		const struct msc_rule *r = rule_by_id(e.m, plain[i]);
+
+		assert_true(groups ? r->pm_plain != 0 : r->pm_plain == 0);
+		assert_int_equal(r->rx_group, 0);
+	}
+	assert_int_equal(msc_ctx_new(e.m, &e.ctx), 0);
+	assert_int_equal(msc_tx_new(e.ctx, 1000000, &e.tx), 0);
+	run_phases(&e, q, 1, 2);
+	out[0] = '\0';
+	for (size_t i = 0; i < e.n; i++)
+		len += (size_t)snprintf(out + len, outlen - len, "%u:%lld ", e.ids[i],
+					(long long)e.scores[i]);
+	for (int i = 1; i <= 9; i++) {
+		char name[4] = { 'c', (char)('0' + i), 0 };
+		const char *v = msc_tx_get(e.tx, name);
+
+		if (v)
+			len += (size_t)snprintf(out + len, outlen - len, "%s=%s ", name, v);
+	}
+	*st = *msc_ctx_stats(e.ctx);
+	teardown_env(&e);
+}
+
+static void test_msc_eval_pm_groups_decide_the_same(void **state)
+{
+	/* 2, 3 and 5 join the @rx group of 1 (same transformations and targets; 5's phrases hold
+	 * bytes with a regex meaning, escaped in the group); 6 has more phrases than an @rx group
+	 * takes, 7-10 other transformations or targets: the phase's group of phrases, scanned
+	 * on values as they came (up to ASCII case: 7 and 8 end with t:lowercase); 11 is
+	 * multiMatch (its own set only). Captures: 3, 7, 9; negated: 4 and 10. */
+	static char conf[4096];
+	static const uint32_t grouped[] = { 2, 3, 5, 0 }, plain[] = { 6, 7, 8, 9, 10, 0 };
+	static const struct msc_kv a1[] = { KV("q", "hello"), KV("s", "1 UNION%20SELECT x"),
+					    KV("t", "EVIL attack"), KV("u", "see (a.php)") };
+	static const struct msc_kv a2[] = { KV("a", "benign"), KV("b", "curl/7.1 Word39") };
+	static const struct msc_kv a3[] = { KV("x", "nothing here"), KV("y", "42") };
+	static const struct msc_kv a4[] = { KV("x", "%3CScRiPt%3Ealert(1)"), KV("y", "Wget") };
+	static const struct msc_kv a5[] = { KV("x", "plain"), KV("y", "%65vil tHiNg") };
+	const struct msc_list lists[] = { { a1, 4 }, { a2, 2 }, { a3, 2 }, { a4, 2 }, { a5, 2 } };
+	/* checked by hand: 4 and 10 (negated) match values without their phrases; a capture is
+	 * the first phrase Hyperscan reports, as the link's value has it (9 has no
+	 * t:lowercase); 8 sees "%65vil" (t:lowercase only) */
+	const char *expect[] = {
+		"1:0 2:0 3:0 4:0 5:0 7:0 8:0 9:0 10:0 11:0 c2=union c3=evil c4=EVIL ",
+		"4:0 6:0 7:0 9:0 10:0 c3=curl c4=curl ",
+		"4:0 10:0 ",
+		"3:0 4:0 7:0 9:0 10:0 11:0 c2=wget c3=<script c4=Wget ",
+		"4:0 7:0 9:0 10:0 11:0 c3=evil c4=evil ",
+	};
+	size_t len = 0, scans = 0, links_skipped = 0;
+
+	(void)state;
+	len += (size_t)snprintf(conf + len, sizeof(conf) - len,
+				"SecDefaultAction \"phase:2,log,pass,t:none\"\n"
+				"SecRule ARGS \"@rx (?i)union\\s+select\" "
+				"\"id:1,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+				"SecRule ARGS \"@pm Select nothing-else\" "
+				"\"id:2,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+				"SecRule ARGS \"@pm union <script wget\" "
+				"\"id:3,phase:2,t:urlDecodeUni,t:lowercase,capture,"
+				"setvar:tx.c2=%%{tx.0}\"\n"
+				"SecRule ARGS \"!@pm hello benign 42 wget\" "
+				"\"id:4,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+				"SecRule ARGS \"@pm (a.php) a|b \\\\x [x]\" "
+				"\"id:5,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+				"SecRule ARGS \"@pm");
+	for (int i = 0; i < 40; i++)
+		len += (size_t)snprintf(conf + len, sizeof(conf) - len, " Word%d", i);
+	snprintf(conf + len, sizeof(conf) - len,
+		 "\" \"id:6,phase:2,t:urlDecodeUni,t:lowercase\"\n"
+		 "SecRule ARGS \"@pm Evil curl <script\" "
+		 "\"id:7,phase:2,t:urlDecodeUni,t:removeNulls,t:lowercase,capture,"
+		 "setvar:tx.c3=%%{tx.0}\"\n"
+		 "SecRule ARGS \"@pm evil\" \"id:8,phase:2,t:lowercase\"\n"
+		 "SecRule ARGS|REQUEST_HEADERS \"@pm EVIL curl wget word39\" "
+		 "\"id:9,phase:2,t:urlDecodeUni,capture,setvar:tx.c4=%%{tx.0}\"\n"
+		 "SecRule ARGS \"!@pm mozilla hello benign plain\" \"id:10,phase:2\"\n"
+		 "SecRule ARGS \"@pm evil wget\" \"id:11,phase:2,t:urlDecodeUni,multiMatch\"\n");
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		char with[512], without[512];
+		struct msc_ctx_stats sw, so;
+		struct msc_request q;
+
+		base_request(&q);
+		q.c[MSC_C_ARGS_GET] = lists[i];
+		pm_run(conf, true, &q, with, sizeof(with), &sw, grouped, plain);
+		pm_run(conf, false, &q, without, sizeof(without), &so, grouped, plain);
+		assert_string_equal(with, without);
+		assert_string_equal(with, expect[i]);
+		assert_int_equal(sw.matches, so.matches);
+		assert_int_equal(so.hs_scans, 0);
+		scans += sw.hs_scans;
+		links_skipped += sw.rx_links_skipped;
+	}
+	/* the groups scanned, and ruled whole @pm links out (2, 6 on the third list ...) */
+	assert_true(scans > 0);
+	assert_true(links_skipped > 0);
+}
+
 /* TX names are found through the collection's hash index as by the linear search it
  * replaced: case-insensitively, after the index grew and after deletions moved entries, and
  * names equal up to an embedded NUL (strncasecmp's view) are one variable. */
@@ -1231,6 +1367,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_capture_and_matched_vars),
 		cmocka_unit_test(test_msc_eval_transformations_multimatch_and_cache),
 		cmocka_unit_test(test_msc_eval_rx_prefilter_groups_decide_the_same),
+		cmocka_unit_test(test_msc_eval_pm_groups_decide_the_same),
 		cmocka_unit_test(test_msc_eval_tx_collection_index),
 		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
