@@ -36,6 +36,9 @@ struct set {
 struct px {
 	const uint8_t *p, *end;
 	bool fail, oom;
+	/* the atom just read was nothing (\E, a comment, an option setting): a quantifier after
+	 * it would bind to the atom before, which the sequence has already taken as it came */
+	bool nothing;
 	int depth;
 	void **mem; /* every allocation, freed at the end */
 	size_t n_mem, cap_mem;
@@ -228,6 +231,7 @@ static int escape(struct px *x, bool in_class, uint8_t *c)
 	case 'E':
 		if (in_class)
 			break;
+		x->nothing = e == 'E';
 		return 0;
 	case 'n':
 		*c = '\n';
@@ -415,6 +419,7 @@ static struct info parse_group(struct px *x)
 			}
 			x->p++;
 			r.exact = set_empty(x);
+			x->nothing = true;
 			return r;
 		case ':':
 		case '>':
@@ -478,6 +483,7 @@ static struct info parse_group(struct px *x)
 			x->p = q + 1;
 			if (*q == ')') {
 				r.exact = set_empty(x); /* matching is caseless anyway */
+				x->nothing = true;
 				return r;
 			}
 			break;
@@ -485,6 +491,7 @@ static struct info parse_group(struct px *x)
 		}
 	}
 	r = parse_alt(x);
+	x->nothing = false; /* the group is an item, whatever it ended with */
 	if (x->fail)
 		return r;
 	if (x->p >= x->end || *x->p != ')') {
@@ -544,6 +551,7 @@ static struct info parse_atom(struct px *x)
 			x->p = e < x->end ? e + 2 : e;
 			if (e == s) {
 				r.exact = set_empty(x);
+				x->nothing = true;
 				return r;
 			}
 			if ((size_t)(e - s) > MSC_RX_LIT_CAP) {
@@ -629,11 +637,19 @@ static struct info parse_seq(struct px *x)
 	struct set *run = set_empty(x), *all = run, *fac = NULL;
 
 	while (!x->fail && x->p < x->end && *x->p != '|' && *x->p != ')') {
-		struct info a = parse_atom(x);
+		struct info a;
 		long lo, hi;
 
+		x->nothing = false;
+		a = parse_atom(x);
 		if (x->fail)
 			break;
+		if (x->nothing && x->p < x->end &&
+		    (*x->p == '*' || *x->p == '+' || *x->p == '?' ||
+		     (*x->p == '{' && x->p + 1 < x->end && x->p[1] >= '0' && x->p[1] <= '9'))) {
+			x->fail = true;
+			break;
+		}
 		if (parse_quant(x, &lo, &hi)) {
 			if (lo == 0) {
 				struct set *e = NULL;

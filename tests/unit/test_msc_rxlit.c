@@ -91,6 +91,13 @@ static void test_rxlit_constructs(void **state)
 	assert_string_equal(factors("(abc"), "-");
 	assert_string_equal(factors("a{2"), "-");
 	assert_string_equal(factors("\\p{Lu}xyz"), "xyz");
+	/* a quantifier after \E, a comment or an option setting binds to the item before it
+	 * (PCRE2: "\x9c\E*" is "\x9c*"): not guessed at */
+	assert_string_equal(factors("\x9c\\E*\\E"), "-");
+	assert_string_equal(factors("ab(?#c)*d"), "-");
+	assert_string_equal(factors("ab(?i)+d"), "-");
+	assert_string_equal(factors("ab\\Q\\E?d"), "-");
+	assert_string_equal(factors("(?:b\\E)*cde"), "cde");
 	/* long literals keep a prefix */
 	assert_string_equal(factors("0123456789012345678901234567890123456789"),
 			    "01234567890123456789012345678901");
