@@ -70,8 +70,8 @@ struct msc_ctx_stats {
 	uint64_t tcache_hits, tcache_misses, tcache_refused;
 	uint64_t rx_errors; /* PCRE2 errors (match limit ...): counted as no match */
 	uint64_t rx_runs, rx_skipped; /* PCRE2 runs; @rx Hyperscan ruled out */
-	uint64_t hs_scans; /* Hyperscan group scans */
-	uint64_t rx_links_skipped; /* @rx links not run: no value of their list may match */
+	uint64_t hs_scans; /* Hyperscan group scans (@rx/@pm groups, the groups of phrases) */
+	uint64_t rx_links_skipped; /* @rx/@pm links not run: no value of their list may match */
 	uint64_t rx_precheck_out; /* @rx not run: the value is shorter than any match or lacks
 				   * a code unit every match holds (PCRE2's own first checks) */
 	uint64_t tx_vars_refused, ip_refused, matched_refused, value_truncated;
