@@ -323,19 +323,26 @@ static struct info parse_class(struct px *x)
 			break;
 		}
 		first = false;
-		if (*x->p == '[' && x->p + 1 < x->end && x->p[1] == ':') {
-			/* [:alpha:] */
+		if (*x->p == '[' && x->p + 1 < x->end &&
+		    (x->p[1] == ':' || x->p[1] == '.' || x->p[1] == '=')) {
+			/* [:alpha:] or [:^alpha:] (letters only: else PCRE2 reads a literal '[') */
 			const uint8_t *q = x->p + 2;
 
-			while (q + 1 < x->end && !(q[0] == ':' && q[1] == ']'))
-				q++;
-			if (q + 1 >= x->end) {
-				x->fail = true;
+			if (x->p[1] != ':') {
+				x->fail = true; /* [.ch.] [=ch=]: not read here */
 				break;
 			}
-			x->p = q + 2;
-			big = true;
-			continue;
+			if (q < x->end && *q == '^')
+				q++;
+			while (q < x->end && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z'))
+				q++;
+			if (q + 1 < x->end && q[0] == ':' && q[1] == ']') {
+				x->p = q + 2;
+				big = true;
+				continue;
+			}
+			x->fail = true; /* "[:" that is not a class name: not worth the corner */
+			break;
 		}
 		if (*x->p == '\\') {
 			x->p++;

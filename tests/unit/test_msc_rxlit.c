@@ -91,6 +91,10 @@ static void test_rxlit_constructs(void **state)
 	assert_string_equal(factors("(abc"), "-");
 	assert_string_equal(factors("a{2"), "-");
 	assert_string_equal(factors("\\p{Lu}xyz"), "xyz");
+	assert_string_equal(factors("[[:alpha:]]abc"), "abc");
+	assert_string_equal(factors("[[:^digit:]x]abc"), "abc");
+	assert_string_equal(factors("m[[:.lp]x:]]abc"), "-"); /* "[:" not a class name */
+	assert_string_equal(factors("[[.a.]]abc"), "-");
 	/* a quantifier after \E, a comment or an option setting binds to the item before it
 	 * (PCRE2: "\x9c\E*" is "\x9c*"): not guessed at */
 	assert_string_equal(factors("\x9c\\E*\\E"), "-");
