@@ -543,8 +543,8 @@ static struct info parse_atom(struct px *x)
 		x->fail = true;
 		return r;
 	case '{':
-		if (x->p < x->end && *x->p >= '0' && *x->p <= '9') {
-			x->fail = true; /* a quantifier with nothing before it */
+		if (x->p < x->end && ((*x->p >= '0' && *x->p <= '9') || *x->p == ',')) {
+			x->fail = true; /* a quantifier with nothing before it, or "{,n}" */
 			return r;
 		}
 		break;
@@ -606,8 +606,12 @@ static bool parse_quant(struct px *x, long *lo, long *hi)
 		break;
 	case '{':
 		q = x->p + 1;
+		if (q < x->end && *q == ',') {
+			x->fail = true; /* "{,n}": literal in PCRE2 10.42, {0,n} from 10.43 */
+			return false;
+		}
 		if (q >= x->end || *q < '0' || *q > '9')
-			return false; /* a literal '{' (PCRE2 10.42 reads "{,n}" as literal too) */
+			return false; /* a literal '{' */
 		*lo = 0;
 		while (q < x->end && *q >= '0' && *q <= '9' && *lo < 100000)
 			*lo = *lo * 10 + (*q++ - '0');
