@@ -1541,17 +1541,6 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		const struct msc_rule *r = rs->v[rs->phase_idx[phase][pi]];
 		int rc = 0;
 
-		/* the rules are visited in order, each ~600 bytes somewhere on the heap: their
-		 * first touch was the loop's costliest load (a cache miss per rule) */
-		if (pi + 2 < rs->n_phase_idx[phase]) {
-			const char *p2 = (const char *)rs->v[rs->phase_idx[phase][pi + 2]];
-
-			for (size_t off = 0; off < sizeof(struct msc_rule); off += 64)
-				__builtin_prefetch(p2 + off);
-		}
-		if (pi + 1 < rs->n_phase_idx[phase])
-			__builtin_prefetch(rs->v[rs->phase_idx[phase][pi + 1]]->t);
-
 		if (r->is_marker || r->phase != phase || r->removed)
 			continue;
 		if (skip_n > 0) {
