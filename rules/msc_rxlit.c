@@ -400,6 +400,19 @@ static struct info parse_class(struct px *x)
 
 static struct info parse_alt(struct px *x);
 
+/* Move X past the next DELIM; fails X when there is none. */
+static bool skip_past(struct px *x, uint8_t delim)
+{
+	while (x->p < x->end && *x->p != delim)
+		x->p++;
+	if (x->p >= x->end) {
+		x->fail = true;
+		return false;
+	}
+	x->p++;
+	return true;
+}
+
 /* A group, X->p after the '('. */
 static struct info parse_group(struct px *x)
 {
@@ -418,13 +431,8 @@ static struct info parse_group(struct px *x)
 		}
 		switch (*x->p) {
 		case '#':
-			while (x->p < x->end && *x->p != ')')
-				x->p++;
-			if (x->p >= x->end) {
-				x->fail = true;
+			if (!skip_past(x, ')'))
 				return r;
-			}
-			x->p++;
 			r.exact = set_empty(x);
 			x->nothing = true;
 			return r;
@@ -445,33 +453,18 @@ static struct info parse_group(struct px *x)
 				break;
 			}
 			/* (?<name>...) */
-			while (x->p < x->end && *x->p != '>')
-				x->p++;
-			if (x->p >= x->end) {
-				x->fail = true;
+			if (!skip_past(x, '>'))
 				return r;
-			}
-			x->p++;
 			break;
 		case '\'':
 			x->p++;
-			while (x->p < x->end && *x->p != '\'')
-				x->p++;
-			if (x->p >= x->end) {
-				x->fail = true;
+			if (!skip_past(x, '\''))
 				return r;
-			}
-			x->p++;
 			break;
 		case 'P':
 			if (x->p + 1 < x->end && x->p[1] == '<') {
-				while (x->p < x->end && *x->p != '>')
-					x->p++;
-				if (x->p >= x->end) {
-					x->fail = true;
+				if (!skip_past(x, '>'))
 					return r;
-				}
-				x->p++;
 				break;
 			}
 			x->fail = true; /* (?P=name) (?P>name) */
