@@ -1185,7 +1185,9 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l)
 {
 	const struct msc_target *t = &l->t[0];
-	struct kv *kv = msc_coll_get(&tx->tx, t->key, t->key_len, tx->now_us);
+	struct kv *kv =
+		tx->tx.n ? msc_coll_get_h(&tx->tx, t->key, t->key_len, t->key_hash, tx->now_us) :
+			   NULL;
 	struct elem e;
 	int64_t a;
 	bool m;
