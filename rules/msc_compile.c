@@ -337,20 +337,6 @@ static int glink_factors(struct glink *g)
 	return 0;
 }
 
-/* LIT as a Hyperscan expression: every byte hex-escaped. OUT holds 4 * MSC_RX_LIT_CAP + 1. */
-static void lit_expr(const struct msc_rx_lit *lit, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < lit->len; i++) {
-		*out++ = '\\';
-		*out++ = 'x';
-		*out++ = hex[lit->s[i] >> 4];
-		*out++ = hex[lit->s[i] & 15];
-	}
-	*out = '\0';
-}
-
 static int cmp_glink(const void *a, const void *b)
 {
 	const struct glink *x = a, *y = b;
@@ -367,27 +353,27 @@ static bool is_pm(const struct msc_rule *l)
 	return l->op == MSC_OP_PM || l->op == MSC_OP_PMFROMFILE;
 }
 
-/* The Hyperscan expression of the @pm phrase W: every byte but ASCII letters and digits
- * escaped (\xHH), so the expression is the literal W; compiled HS_FLAG_CASELESS as pm_build
- * compiles W with hs_compile_lit_multi (Hyperscan has no call that compiles literals and
- * expressions into one database). */
-static char *pm_expr(const char *w)
+/* The Hyperscan expression of the literal S[0..N) (a @pm phrase, an @rx factor): every byte
+ * but ASCII letters and digits escaped (\xHH), compiled HS_FLAG_CASELESS as pm_build compiles
+ * phrases with hs_compile_lit_multi (Hyperscan has no call that compiles literals and
+ * expressions into one database). Malloc'd; NULL without memory. */
+static char *lit_expr(const uint8_t *s, size_t n)
 {
-	size_t n = strlen(w), k = 0;
-	char *s = malloc(4 * n + 1);
+	char *e = malloc(4 * n + 1);
+	size_t k = 0;
 
-	if (!s)
+	if (!e)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)w[i];
+		uint8_t b = s[i];
 
 		if ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9'))
-			s[k++] = (char)b;
+			e[k++] = (char)b;
 		else
-			k += (size_t)snprintf(s + k, 5, "\\x%02x", b);
+			k += (size_t)snprintf(e + k, 5, "\\x%02x", b);
 	}
-	s[k] = '\0';
-	return s;
+	e[k] = '\0';
+	return e;
 }
 
 /*
@@ -413,9 +399,7 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 	uint32_t *bit = NULL; /* expression id -> its link's index */
 	size_t *lens = NULL;
 	bool *drop = calloc(n, sizeof(*drop));
-	char **lits = NULL; /* mixed group: the phrases' expressions, in link order */
-	char *litbuf = NULL; /* the @rx factors' expressions (lit_expr) */
-	size_t n_fac = 0;
+	char **lits = NULL; /* mixed group: the phrases' and factors' expressions, link order */
 	bool lit_only = true;
 	struct msc_rxgroup *ng;
 	hs_database_t *db = NULL;
@@ -423,7 +407,6 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 
 	for (size_t i = 0; i < n; i++) {
 		n_expr += is_pm(g[i].l) ? g[i].l->n_pm : g[i].n_lits ? (size_t)g[i].n_lits : 1;
-		n_fac += (size_t)g[i].n_lits;
 		lit_only &= is_pm(g[i].l);
 	}
 	pats = calloc(n_expr, sizeof(*pats));
@@ -433,20 +416,26 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 	lens = calloc(n_expr, sizeof(*lens));
 	if (!lit_only)
 		lits = calloc(n_expr, sizeof(*lits));
-	litbuf = calloc(n_fac ? n_fac : 1, 4 * MSC_RX_LIT_CAP + 1);
-	if (!pats || !flags || !ids || !bit || !lens || !drop || (!lit_only && !lits) || !litbuf)
+	if (!pats || !flags || !ids || !bit || !lens || !drop || (!lit_only && !lits))
 		goto out;
-	for (size_t i = 0; !lit_only && i < n; i++)
-		for (size_t w = 0; is_pm(g[i].l) && w < g[i].l->n_pm; w++)
-			if (!(lits[n_lits++] = pm_expr(g[i].l->pm_words[w])))
+	for (size_t i = 0; !lit_only && i < n; i++) {
+		const struct msc_rule *l = g[i].l;
+
+		for (size_t w = 0; is_pm(l) && w < l->n_pm; w++)
+			if (!(lits[n_lits++] = lit_expr((const uint8_t *)l->pm_words[w],
+							strlen(l->pm_words[w]))))
 				goto out;
+		for (int j = 0; !is_pm(l) && j < g[i].n_lits; j++)
+			if (!(lits[n_lits++] = lit_expr(g[i].lits[j].s, g[i].lits[j].len)))
+				goto out;
+	}
 	r = 0;
 	for (size_t tries = 0; tries <= n; tries++) {
 		hs_compile_error_t *ce = NULL;
 		unsigned int k = 0;
 		hs_error_t hr;
 
-		for (size_t i = 0, li = 0, fi = 0; i < n; i++) {
+		for (size_t i = 0, li = 0; i < n; i++) {
 			const struct msc_rule *l = g[i].l;
 
 			if (is_pm(l)) {
@@ -462,14 +451,11 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 				}
 				continue;
 			}
-			if (drop[i])
-				continue;
 			if (g[i].n_lits) {
-				for (int j = 0; j < g[i].n_lits; j++) {
-					char *e = litbuf + (size_t)fi++ * (4 * MSC_RX_LIT_CAP + 1);
-
-					lit_expr(&g[i].lits[j], e);
-					pats[k] = e;
+				for (int j = 0; j < g[i].n_lits; j++, li++) {
+					if (drop[i])
+						continue;
+					pats[k] = lits[li];
 					flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
 					bit[k] = (uint32_t)i;
 					ids[k] = k;
@@ -477,6 +463,8 @@ static int build_group(struct msc_ruleset *rs, int phase, struct glink *g, size_
 				}
 				continue;
 			}
+			if (drop[i])
+				continue;
 			pats[k] = l->op_arg;
 			flags[k] = HS_FLAG_PREFILTER | HS_FLAG_DOTALL | HS_FLAG_ALLOWEMPTY |
 				   HS_FLAG_SINGLEMATCH;
@@ -570,7 +558,6 @@ out:
 	for (size_t i = 0; i < n_lits; i++)
 		free(lits[i]);
 	free(lits);
-	free(litbuf);
 	free(pats);
 	free(flags);
 	free(ids);
