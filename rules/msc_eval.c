@@ -702,6 +702,16 @@ static bool rx_units_in(const struct msc_rule *r, const uint8_t *v, size_t n)
 	return true;
 }
 
+/* A numeric operator (@eq, @ge, @gt, @lt, @le) on A and its argument B. */
+static inline bool num_cmp(uint8_t op, int64_t a, int64_t b)
+{
+	return op == MSC_OP_EQ ? a == b :
+	       op == MSC_OP_GE ? a >= b :
+	       op == MSC_OP_GT ? a > b :
+	       op == MSC_OP_LT ? a < b :
+				 a <= b;
+}
+
 /* The slow paths of op_run(), out of line: its common path then needs no stack arrays (no
  * stack protector) and fewer saved registers, and it runs ~560 times per CRS request. */
 
@@ -839,13 +849,9 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	case MSC_OP_GT:
 	case MSC_OP_LT:
 	case MSC_OP_LE: {
-		int64_t a = num_of(v, n), b = r->op_macro.dynamic ? strtoll(arg, NULL, 10) : r->num;
+		int64_t b = r->op_macro.dynamic ? strtoll(arg, NULL, 10) : r->num;
 
-		m = r->op == MSC_OP_EQ ? a == b :
-		    r->op == MSC_OP_GE ? a >= b :
-		    r->op == MSC_OP_GT ? a > b :
-		    r->op == MSC_OP_LT ? a < b :
-					 a <= b;
+		m = num_cmp(r->op, num_of(v, n), b);
 		break;
 	}
 	case MSC_OP_WITHIN:
@@ -1189,30 +1195,10 @@ static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_ru
 		tx->tx.n ? msc_coll_get_h(&tx->tx, t->key, t->key_len, t->key_hash, tx->now_us) :
 			   NULL;
 	struct elem e;
-	int64_t a;
-	bool m;
 
 	if (!kv)
 		return 0; /* no value: no match, negated or not */
-	a = num_of((const uint8_t *)kv->val, kv->vlen);
-	switch (l->op) {
-	case MSC_OP_EQ:
-		m = a == l->num;
-		break;
-	case MSC_OP_GE:
-		m = a >= l->num;
-		break;
-	case MSC_OP_GT:
-		m = a > l->num;
-		break;
-	case MSC_OP_LT:
-		m = a < l->num;
-		break;
-	default:
-		m = a <= l->num;
-		break;
-	}
-	if (m == l->op_neg)
+	if (num_cmp(l->op, num_of((const uint8_t *)kv->val, kv->vlen), l->num) == l->op_neg)
 		return 0;
 	e = (struct elem){ .v = (const uint8_t *)kv->val,
 			   .vlen = kv->vlen,
