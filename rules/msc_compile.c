@@ -216,6 +216,12 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 			    unit < 256)
 				r->re_unit[1] = (int16_t)unit;
 		}
+		{
+			const uint8_t *map = NULL;
+
+			if (pcre2_pattern_info(r->re, PCRE2_INFO_FIRSTBITMAP, &map) == 0 && map)
+				r->re_first_cls = msc_tfn_classes_of_set(map);
+		}
 		if (!no_compile) {
 			size_t jit = 0;
 

@@ -742,8 +742,8 @@ static __attribute__((noinline)) bool op_detect_sqli(struct msc_tx *tx, const st
 
 /* Run R's operator on V (element E, NULL when not from the cache's point of view).
  * Returns 1 match, 0 none, -ENOMEM. */
-static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
-		  const struct elem *e, const uint8_t *v, size_t n)
+static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r, struct elem *e,
+		  const uint8_t *v, size_t n)
 {
 	const char *arg = r->op_arg;
 	size_t alen = r->op_arg_len;
@@ -769,6 +769,12 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 		}
 		if (!rx_may_match(c, r, e, v, n)) {
 			c->st.rx_skipped++;
+			break;
+		}
+		if (re == r->re && r->re_first_cls && e && v == e->v &&
+		    !(elem_classes(c, e) & r->re_first_cls)) {
+			/* no byte a match can start with: PCRE2 would look for one first */
+			c->st.rx_precheck_out++;
 			break;
 		}
 		c->st.rx_runs++;

@@ -172,6 +172,10 @@ struct msc_rule {
 	/* code units every match of RE holds (PCRE2_INFO_FIRSTCODEUNIT, _LASTCODEUNIT), -1 none:
 	 * a value without them (either case for ASCII letters) cannot match */
 	int16_t re_unit[2];
+	/* the byte classes (msc_tfn_classes) of the bytes a match of RE can start with
+	 * (PCRE2_INFO_FIRSTBITMAP, when there is no single first code unit), 0 when not known: a
+	 * value with none of them cannot match (pcre2_match() looks for such a byte first) */
+	uint32_t re_first_cls;
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;

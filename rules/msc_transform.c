@@ -415,16 +415,32 @@ static size_t t_parity(const uint8_t *in, size_t len, uint8_t *d, int mode)
 }
 
 /* Class bits of each byte value (msc_tfn_classes). */
-static const uint16_t byte_class[256] = {
+static const uint32_t byte_class[256] = {
 	[0] = MSC_TFN_C_NUL,
-	['\t' ... '\r'] = MSC_TFN_C_WSX,
+	['\t'] = MSC_TFN_C_WSX,
+	['\n'] = MSC_TFN_C_WSX | MSC_TFN_C_NL,
+	['\v'] = MSC_TFN_C_WSX,
+	['\f'] = MSC_TFN_C_WSX,
+	['\r'] = MSC_TFN_C_WSX | MSC_TFN_C_NL,
 	[' '] = MSC_TFN_C_SP,
-	['"'] = MSC_TFN_C_CMD,
-	['\''] = MSC_TFN_C_CMD,
+	['"'] = MSC_TFN_C_CMD | MSC_TFN_C_QUOTE,
+	['\''] = MSC_TFN_C_CMD | MSC_TFN_C_QUOTE,
 	['^'] = MSC_TFN_C_CMD,
 	[','] = MSC_TFN_C_CMD,
-	[';'] = MSC_TFN_C_CMD,
-	['('] = MSC_TFN_C_CMD,
+	[';'] = MSC_TFN_C_CMD | MSC_TFN_C_SEMI,
+	['('] = MSC_TFN_C_CMD | MSC_TFN_C_PAREN,
+	[')'] = MSC_TFN_C_PAREN,
+	['<'] = MSC_TFN_C_LT,
+	['>'] = MSC_TFN_C_GT,
+	['$'] = MSC_TFN_C_DOLLAR,
+	['`'] = MSC_TFN_C_BTICK,
+	['{'] = MSC_TFN_C_BRACE,
+	['}'] = MSC_TFN_C_BRACE,
+	['|'] = MSC_TFN_C_PIPE,
+	['='] = MSC_TFN_C_EQ,
+	['['] = MSC_TFN_C_BRACKET,
+	[']'] = MSC_TFN_C_BRACKET,
+	['0' ... '9'] = MSC_TFN_C_DIGIT,
 	['%'] = MSC_TFN_C_PCT,
 	['+'] = MSC_TFN_C_PCT,
 	['&'] = MSC_TFN_C_AMP,
@@ -452,6 +468,29 @@ uint32_t msc_tfn_classes(const uint8_t *in, size_t len)
 			}
 			p += 2;
 		}
+	}
+	return k;
+}
+
+uint32_t msc_tfn_classes_of_set(const uint8_t set[32])
+{
+	int members[32] = { 0 };
+	uint32_t k = 0;
+
+	for (int b = 0; b < 256; b++)
+		for (int i = 1; i < 32; i++)
+			members[i] += byte_class[b] >> i & 1;
+	for (int b = 0; b < 256; b++) {
+		int best = 0;
+
+		if (!(set[b / 8] >> (b % 8) & 1))
+			continue;
+		for (int i = 1; i < 32; i++)
+			if ((byte_class[b] >> i & 1) && (!best || members[i] < members[best]))
+				best = i;
+		if (!best)
+			return 0; /* a byte of no class: every value may hold it */
+		k |= 1u << best;
 	}
 	return k;
 }

@@ -89,9 +89,31 @@ enum {
 	MSC_TFN_C_SP2 = 1u << 10, /* two spaces in a row */
 	MSC_TFN_C_WSX = 1u << 11, /* \t \n \v \f \r */
 	MSC_TFN_C_CMD = 1u << 12, /* " ' ^ , ; ( */
+	/* no transformation's trigger: for the first-byte test of @rx (msc_tfn_classes_of_set) */
+	MSC_TFN_C_NL = 1u << 13, /* \n \r */
+	MSC_TFN_C_LT = 1u << 14, /* '<' */
+	MSC_TFN_C_GT = 1u << 15, /* '>' */
+	MSC_TFN_C_DOLLAR = 1u << 16, /* '$' */
+	MSC_TFN_C_BTICK = 1u << 17, /* '`' */
+	MSC_TFN_C_BRACE = 1u << 18, /* '{' '}' */
+	MSC_TFN_C_PIPE = 1u << 19, /* '|' */
+	MSC_TFN_C_SEMI = 1u << 20, /* ';' */
+	MSC_TFN_C_PAREN = 1u << 21, /* '(' ')' */
+	MSC_TFN_C_QUOTE = 1u << 22, /* '"' '\'' */
+	MSC_TFN_C_DIGIT = 1u << 23, /* 0-9 */
+	MSC_TFN_C_EQ = 1u << 24, /* '=' */
+	MSC_TFN_C_BRACKET = 1u << 25, /* '[' ']' */
 };
 
 uint32_t msc_tfn_classes(const uint8_t *in, size_t len);
+
+/*
+ * Classes of which a value holding some byte of SET (a bit per byte value, byte B at bit B % 8
+ * of SET[B / 8], as PCRE2_INFO_FIRSTBITMAP gives it) holds at least one: each byte's class
+ * with the fewest members. 0 when SET is empty or some byte of it has no class but
+ * MSC_TFN_C_ALWAYS (every value would pass).
+ */
+uint32_t msc_tfn_classes_of_set(const uint8_t set[32]);
 uint32_t msc_tfn_trigger(enum msc_tfn t);
 
 /* The transformation named NAME (LEN bytes, case-insensitive, "t:" not included), or -1. */

@@ -511,6 +511,64 @@ static void test_msc_tfn_trigger_identity(void **state)
 	msc_buf_done(&out);
 }
 
+/* msc_tfn_classes_of_set(): a value holding a byte of the set holds one of its classes */
+static void test_msc_tfn_classes_of_set(void **state)
+{
+	uint32_t seed = 777;
+	size_t tested = 0, passed_over = 0;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		uint8_t set[32] = { 0 }, v[16];
+		size_t k, n;
+		uint32_t need;
+
+		/* 1-8 bytes, mostly punctuation and controls (letters and digits now and then) */
+		seed = seed * 1103515245u + 12345u;
+		k = 1 + (seed >> 16) % 8;
+		for (size_t i = 0; i < k; i++) {
+			seed = seed * 1103515245u + 12345u;
+			uint8_t b = (seed >> 16) % 5 ?
+					    (uint8_t)("\n\r<>$`{}|;()\"'=[]&%+/.\\ \t"[(seed >> 8) %
+										       26]) :
+					    (uint8_t)(seed >> 8);
+			set[b / 8] |= (uint8_t)(1u << (b % 8));
+		}
+		need = msc_tfn_classes_of_set(set);
+		if (!need)
+			continue;
+		assert_false(need & MSC_TFN_C_ALWAYS);
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(v);
+		bool holds = false;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			v[i] = (uint8_t)(seed >> 8);
+			holds |= set[v[i] / 8] >> (v[i] % 8) & 1;
+		}
+		tested++;
+		if (holds)
+			assert_true(msc_tfn_classes(v, n) & need);
+		else if (!(msc_tfn_classes(v, n) & need))
+			passed_over++;
+	}
+	assert_true(tested > 5000);
+	assert_true(passed_over > 1000); /* the test does rule values out */
+
+	uint8_t nl[32] = { 0 }, lt_a[32] = { 0 }, none[32] = { 0 };
+
+	nl['\n' / 8] |= 1u << ('\n' % 8);
+	nl['\r' / 8] |= 1u << ('\r' % 8);
+	assert_int_equal(msc_tfn_classes_of_set(nl), MSC_TFN_C_NL); /* not all of \t-\r */
+	assert_false(msc_tfn_classes((const uint8_t *)"a\tb", 3) & MSC_TFN_C_NL);
+	lt_a['<' / 8] |= 1u << ('<' % 8);
+	assert_int_equal(msc_tfn_classes_of_set(lt_a), MSC_TFN_C_LT);
+	lt_a['a' / 8] |= 1u << ('a' % 8);
+	assert_int_equal(msc_tfn_classes_of_set(lt_a), 0); /* letters have no class */
+	assert_int_equal(msc_tfn_classes_of_set(none), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_msc_tfn_huge_input),
 		cmocka_unit_test(test_msc_tfn_chain),
 		cmocka_unit_test(test_msc_tfn_trigger_identity),
+		cmocka_unit_test(test_msc_tfn_classes_of_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
