@@ -470,18 +470,52 @@ static struct msc_str bview(const bstr *b)
 	return b ? (struct msc_str){ bstr_ptr(b), bstr_len(b) } : (struct msc_str){ 0 };
 }
 
+/* V in decimal at B (NUL-terminated); returns the digits' count. */
+static size_t dec_u32(char *b, uint32_t v)
+{
+	char d[10];
+	size_t n = 0, i;
+
+	do
+		d[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (i = 0; i < n; i++)
+		b[i] = d[n - 1 - i];
+	b[n] = '\0';
+	return n;
+}
+
+/*
+ * The text of address A (family 4 or 6) in B, as inet_ntop() writes it. IPv4 by hand:
+ * glibc's inet_ntop() formats it with sprintf(), ~1,700 instructions, and the two
+ * addresses and ports of a CRS transaction cost 1.5% of its evaluation that way.
+ */
+static bool addr_text(int family, const uint8_t *a, char *b, size_t cap)
+{
+	size_t o = 0;
+
+	if (family == 6)
+		return inet_ntop(AF_INET6, a, b, (socklen_t)cap) != NULL;
+	if (cap < INET_ADDRSTRLEN)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			b[o++] = '.';
+		o += dec_u32(b + o, a[i]);
+	}
+	return true;
+}
+
 static void set_addr(struct msc_vars *v, struct msc_request *out, const struct eve_tuple *t)
 {
-	int af = t->family == 6 ? AF_INET6 : AF_INET;
-
 	if (t->family != 4 && t->family != 6)
 		return;
-	if (inet_ntop(af, t->src_ip, v->remote_addr, sizeof(v->remote_addr)))
+	if (addr_text(t->family, t->src_ip, v->remote_addr, sizeof(v->remote_addr)))
 		out->f[MSC_F_REMOTE_ADDR] = mv_cstr(v->remote_addr);
-	if (inet_ntop(af, t->dest_ip, v->server_addr, sizeof(v->server_addr)))
+	if (addr_text(t->family, t->dest_ip, v->server_addr, sizeof(v->server_addr)))
 		out->f[MSC_F_SERVER_ADDR] = mv_cstr(v->server_addr);
-	snprintf(v->remote_port, sizeof(v->remote_port), "%u", t->src_port);
-	snprintf(v->server_port, sizeof(v->server_port), "%u", t->dest_port);
+	dec_u32(v->remote_port, t->src_port);
+	dec_u32(v->server_port, t->dest_port);
 	out->f[MSC_F_REMOTE_PORT] = mv_cstr(v->remote_port);
 	out->f[MSC_F_SERVER_PORT] = mv_cstr(v->server_port);
 }

@@ -58,6 +58,7 @@ struct fixture {
 	struct msc_vars_config cfg;
 	enum msc_body_processor proc;
 	bool ipv6;
+	bool edge_tuple; /* other IPv4 addresses and ports */
 	char dump[64 * 1024];
 	size_t len;
 	int ntx;
@@ -118,6 +119,12 @@ static void on_tx(void *user, const struct http_tx *tx, uint64_t ts_us)
 	(void)ts_us;
 	inet_pton(AF_INET, "198.18.0.1", t.src_ip);
 	inet_pton(AF_INET, "198.18.0.2", t.dest_ip);
+	if (fx->edge_tuple) {
+		inet_pton(AF_INET, "198.19.0.255", t.src_ip);
+		inet_pton(AF_INET, "198.18.100.9", t.dest_ip);
+		t.src_port = 65535;
+		t.dest_port = 0;
+	}
 	if (fx->ipv6) {
 		t.family = 6;
 		inet_pton(AF_INET6, "fd00:6d6f:6174::1", t.src_ip);
@@ -708,6 +715,20 @@ static void test_response(void **state)
 	assert_no_line_prefix(d, "REQUEST_COOKIES:");
 }
 
+/* addresses and ports written by hand (not inet_ntop): zeros, one, two and three digits */
+static void test_ipv4_address_text(void **state)
+{
+	struct fixture *fx = *state;
+	const char *d;
+
+	fx->edge_tuple = true;
+	d = run(fx, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", NULL);
+	assert_line(d, "REMOTE_ADDR=198.19.0.255");
+	assert_line(d, "SERVER_ADDR=198.18.100.9");
+	assert_line(d, "REMOTE_PORT=65535");
+	assert_line(d, "SERVER_PORT=0");
+}
+
 static void test_ipv6_addresses(void **state)
 {
 	struct fixture *fx = *state;
@@ -768,6 +789,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xml, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_response, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_address_text, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_headers_from_libhtp_table, setup, teardown),
 	};
 
