@@ -64,6 +64,8 @@ struct msc_tx;
 #define MSC_TCACHE_MAX (16u << 20) /* bytes of cached transformed values per phase */
 #define MSC_IP_ENTRIES_MAX 4096 /* ip collection records per worker */
 #define MSC_MATCHED_MAX 256 /* MATCHED_VARS entries per rule */
+#define MSC_VCACHE_ENTRIES 16384 /* Hyperscan group verdicts kept across transactions */
+#define MSC_VCACHE_VALUE_MAX 512 /* bytes of a value whose verdicts are kept */
 
 struct msc_ctx_stats {
 	uint64_t txs, phases, rules_evaluated, matches, alerts;
@@ -71,6 +73,8 @@ struct msc_ctx_stats {
 	uint64_t rx_errors; /* PCRE2 errors (match limit ...): counted as no match */
 	uint64_t rx_runs, rx_skipped; /* PCRE2 runs; @rx Hyperscan ruled out */
 	uint64_t hs_scans; /* Hyperscan group scans (@rx/@pm groups, the groups of phrases) */
+	uint64_t vcache_hits; /* group scans answered by the verdict cache (msc_ctx_vcache) */
+	uint64_t vcache_rx_hits; /* PCRE2 runs answered by it: no match for that value */
 	uint64_t rx_links_skipped; /* @rx/@pm links not run: no value of their list may match */
 	uint64_t rx_precheck_out; /* @rx not run: the value is shorter than any match or lacks
 				   * a code unit every match holds (PCRE2's own first checks) */
@@ -81,6 +85,17 @@ struct msc_ctx_stats {
 int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret);
 void msc_ctx_free(struct msc_ctx *c);
 const struct msc_ctx_stats *msc_ctx_stats(const struct msc_ctx *c);
+
+/*
+ * The verdict cache: a Hyperscan group's answer for a value (which of its patterns may match)
+ * and PCRE2's "no match" of an @rx depend on the value's bytes alone, and most values of
+ * real traffic (header names and values, cookie names, common arguments) come again and
+ * again. The context keeps those answers for values of up to MSC_VCACHE_VALUE_MAX bytes,
+ * MSC_VCACHE_ENTRIES of them (least recently used out), each with a copy of its value
+ * (compared in full: the hash is not trusted). A match is never taken from it (captures and
+ * MATCHED_VAR come from the run). On by default; this empties it and turns it on or off.
+ */
+void msc_ctx_vcache(struct msc_ctx *c, bool on);
 
 /* A new transaction. NOW_US is the time used for expirevar and DURATION. */
 int msc_tx_new(struct msc_ctx *c, uint64_t now_us, struct msc_tx **ret);

@@ -199,6 +199,7 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 		if (rc < 0)
 			return rc;
 		rs->st.rx++;
+		r->rx_vidx = ++rs->n_rx_vidx;
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->re_minlen) != 0)
 			r->re_minlen = 0;
 		{

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#define XXH_INLINE_ALL /* XXH3 inlined: most values hashed are under 64 bytes */
+#include <xxhash.h>
 
 #include "lib/lib.h"
 #include "msc_inject.h"
@@ -77,6 +79,9 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 				c->plain[i].any = c->plain_bits + i * most;
 		}
 	}
+	c->vc = calloc(MSC_VCACHE_ENTRIES, sizeof(*c->vc));
+	if (!c->vc)
+		goto fail;
 	c->md = pcre2_match_data_create(32, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
 	c->jit_stack = pcre2_jit_stack_create(32 << 10, 1 << 20, NULL);
@@ -121,10 +126,32 @@ static void arena_reset(struct msc_ctx *c, bool all)
 
 static void tx_destroy(struct msc_tx *tx);
 
+static void vc_empty(struct msc_ctx *c)
+{
+	for (size_t i = 0; c->vc && i < MSC_VCACHE_ENTRIES; i++) {
+		free(c->vc[i].mem);
+		c->vc[i] = (struct vc_ent){ 0 };
+	}
+	c->vc_clock = 0;
+}
+
+void msc_ctx_vcache(struct msc_ctx *c, bool on)
+{
+	vc_empty(c);
+	if (on && !c->vc)
+		c->vc = calloc(MSC_VCACHE_ENTRIES, sizeof(*c->vc)); /* stays off when this fails */
+	if (!on) {
+		free(c->vc);
+		c->vc = NULL;
+	}
+}
+
 void msc_ctx_free(struct msc_ctx *c)
 {
 	if (!c)
 		return;
+	vc_empty(c);
+	free(c->vc);
 	if (c->spare)
 		tx_destroy(c->spare);
 	hs_free_scratch(c->scratch);
@@ -618,24 +645,121 @@ static int grp_map_cb(unsigned int id, unsigned long long from, unsigned long lo
 	return 0;
 }
 
-/* Scan V (element E transformed for group G) with G's database into a new bit array kept in
- * the cache entry T; NULL when that fails. Out of line: group_hits() mostly finds the bits. */
-static __attribute__((noinline)) const uint64_t *group_scan(struct msc_ctx *c,
-							    const struct msc_rxgroup *g,
-							    struct tc_ent *t, const uint8_t *v,
-							    size_t n)
+/*
+ * The verdict cache's entry for V under group GI (BYTES of bits) when it holds one, else
+ * NULL with *FILL the entry to replace (NULL: V is not kept) and *H its hash.
+ */
+static struct vc_ent *vc_find(struct msc_ctx *c, uint32_t gi, size_t bytes, const uint8_t *v,
+			      size_t n, struct vc_ent **fill, uint64_t *h)
 {
+	struct vc_ent *set, *old;
+
+	*fill = NULL;
+	if (!c->vc || n > MSC_VCACHE_VALUE_MAX)
+		return NULL;
+	*h = XXH3_64bits_withSeed(v, n, gi);
+	set = &c->vc[(*h % (MSC_VCACHE_ENTRIES / VC_WAYS)) * VC_WAYS];
+	old = set;
+	for (int w = 0; w < VC_WAYS; w++) {
+		struct vc_ent *e = &set[w];
+
+		if (e->h == *h && e->gi == gi && e->len == n && !memcmp(e->mem + bytes, v, n)) {
+			e->used = ++c->vc_clock;
+			return e;
+		}
+		if (old->gi && (!e->gi || e->used < old->used))
+			old = e;
+	}
+	*fill = old;
+	return NULL;
+}
+
+/* Keep group GI's BITS (NULL: zeros) for V in the verdict cache's entry E (vc_find's *FILL,
+ * hash H). */
+static void vc_fill(struct msc_ctx *c, struct vc_ent *e, uint32_t gi, uint64_t h,
+		    const uint64_t *bits, size_t bytes, const uint8_t *v, size_t n)
+{
+	uint8_t *mem = malloc(bytes + n);
+
+	if (!mem)
+		return;
+	if (bits)
+		memcpy(mem, bits, bytes);
+	else
+		memset(mem, 0, bytes);
+	if (n)
+		memcpy(mem + bytes, v, n);
+	free(e->mem);
+	*e = (struct vc_ent){
+		.h = h, .len = (uint32_t)n, .gi = gi, .used = ++c->vc_clock, .mem = mem
+	};
+}
+
+/* The verdict cache's namespace (vc_ent.gi) of the @rx "no match" words; groups are
+ * 1..n_groups */
+#define VC_RX UINT32_MAX
+
+/* A value's place in the verdict cache's @rx words, between rx_known_miss and rx_note_miss */
+struct rx_vc {
+	struct vc_ent *e, *fill;
+	uint64_t h;
+};
+
+/* Has PCRE2 found no match of R's @rx in V before (verdict cache)? */
+static bool rx_known_miss(struct msc_ctx *c, const struct msc_rule *r, const uint8_t *v, size_t n,
+			  struct rx_vc *k)
+{
+	size_t bytes = (c->rs->n_rx_vidx + 63) / 64 * sizeof(uint64_t);
+	uint32_t b = r->rx_vidx - 1;
+
+	k->e = vc_find(c, VC_RX, bytes, v, n, &k->fill, &k->h);
+	return k->e && (((const uint64_t *)k->e->mem)[b / 64] >> (b % 64) & 1);
+}
+
+/* Note that PCRE2 found no match of R's @rx in V (rx_known_miss asked just before). */
+static void rx_note_miss(struct msc_ctx *c, const struct msc_rule *r, const uint8_t *v, size_t n,
+			 struct rx_vc *k)
+{
+	size_t bytes = (c->rs->n_rx_vidx + 63) / 64 * sizeof(uint64_t);
+	uint32_t b = r->rx_vidx - 1;
+
+	if (!k->e && k->fill) {
+		vc_fill(c, k->fill, VC_RX, k->h, NULL, bytes, v, n);
+		if (k->fill->gi == VC_RX && k->fill->h == k->h)
+			k->e = k->fill;
+	}
+	if (k->e)
+		((uint64_t *)k->e->mem)[b / 64] |= 1ull << (b % 64);
+}
+
+/* Scan V (element E transformed for group GI) with the group's database into a new bit
+ * array kept in the cache entry T, or take the bits from the verdict cache; NULL when that
+ * fails. Out of line: group_hits() mostly finds the bits. */
+static __attribute__((noinline)) const uint64_t *
+group_scan(struct msc_ctx *c, uint32_t gi, struct tc_ent *t, const uint8_t *v, size_t n)
+{
+	const struct msc_rxgroup *g = &c->rs->groups[gi - 1];
 	size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
 	uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
 	struct grp_map map = { bits, g->bit };
+	struct vc_ent *known, *fill;
+	uint64_t h = 0;
 
 	if (!bits)
 		return NULL;
+	if ((known = vc_find(c, gi, bytes, v, n, &fill, &h))) {
+		memcpy(bits, known->mem, bytes);
+		c->st.vcache_hits++;
+		t->hits = bits;
+		return bits;
+	}
 	memset(bits, 0, bytes);
 	if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch,
 		    g->bit ? grp_map_cb : grp_cb, g->bit ? (void *)&map : bits) != HS_SUCCESS)
 		return NULL;
 	c->st.hs_scans++;
+	if (fill)
+		vc_fill(c, fill, gi, h, bits, bytes, v, n);
 	t->hits = bits;
 	return bits;
 }
@@ -665,7 +789,7 @@ static inline const uint64_t *group_hits(struct msc_ctx *c, uint32_t gi, const s
 		return NULL;
 	if (t->gen != c->gen)
 		*t = (struct tc_ent){ .src = e->v, .len = e->vlen, .key = key, .gen = c->gen };
-	return t->hits ? t->hits : group_scan(c, g, t, v, n);
+	return t->hits ? t->hits : group_scan(c, gi, t, v, n);
 }
 
 static inline const uint64_t *rx_group_hits(struct msc_ctx *c, const struct msc_rule *l,
@@ -758,6 +882,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	switch (r->op) {
 	case MSC_OP_RX: {
 		pcre2_code *re = r->re;
+		struct rx_vc vk;
 		int rc;
 
 		if (r->op_macro.dynamic && !(re = rx_dynamic(c, arg, alen)))
@@ -777,10 +902,18 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			c->st.rx_precheck_out++;
 			break;
 		}
+		if (re == r->re && r->rx_vidx && c->vc && n <= MSC_VCACHE_VALUE_MAX &&
+		    rx_known_miss(c, r, v, n, &vk)) {
+			c->st.vcache_rx_hits++;
+			break;
+		}
 		c->st.rx_runs++;
 		rc = msc_re_match(re, re == r->re && r->re_jit, v, n, c->md, c->mctx);
 		if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
 			c->st.rx_errors++;
+		if (rc == PCRE2_ERROR_NOMATCH && re == r->re && r->rx_vidx && c->vc &&
+		    n <= MSC_VCACHE_VALUE_MAX)
+			rx_note_miss(c, r, v, n, &vk);
 		m = rc >= 0;
 		if (m && r->capture) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);

@@ -144,6 +144,16 @@ struct plain_ent {
 	uint64_t *any; /* bit per link of the group: some element holds one of its phrases */
 };
 
+/* A verdict cache entry (msc_ctx_vcache): group GI's bits for a value of LEN bytes. */
+struct vc_ent {
+	uint64_t h; /* XXH3 of the value, seeded with GI */
+	uint32_t len, gi; /* gi 0: empty */
+	uint32_t used; /* msc_ctx.vc_clock when last filled or hit */
+	uint8_t *mem; /* the group's bit words, then the value's bytes */
+};
+
+#define VC_WAYS 4
+
 struct msc_ctx {
 	const struct msc_ruleset *rs;
 	hs_scratch_t *scratch;
@@ -171,6 +181,8 @@ struct msc_ctx {
 	uint64_t *plain_bits; /* the plain_ent.any */
 	struct elem *tl_ev;
 	size_t tl_n, tl_cap;
+	struct vc_ent *vc; /* MSC_VCACHE_ENTRIES in sets of VC_WAYS; NULL: off */
+	uint32_t vc_clock;
 	struct msc_ctx_stats st;
 };
 

@@ -176,6 +176,9 @@ struct msc_rule {
 	 * (PCRE2_INFO_FIRSTBITMAP, when there is no single first code unit), 0 when not known: a
 	 * value with none of them cannot match (pcre2_match() looks for such a byte first) */
 	uint32_t re_first_cls;
+	/* 1 + its bit in the verdict cache's "PCRE2 found no match" words (msc_ruleset.n_rx_vidx
+	 * of them), for an @rx compiled at load; 0: none */
+	uint32_t rx_vidx;
 	hs_database_t *pm_db;
 	char **pm_words;
 	size_t n_pm;
@@ -270,6 +273,7 @@ struct msc_ruleset {
 	hs_scratch_t *scratch; /* prototype for @pm databases; cloned per context */
 	struct msc_rxgroup *groups;
 	size_t n_groups;
+	uint32_t n_rx_vidx; /* @rx links with an rx_vidx */
 	uint32_t *phase_idx[6]; /* per phase: indexes into v of its rules and every marker */
 	size_t n_phase_idx[6];
 	/* per phase, beside phase_idx: for a rule with skipAfter, the position in phase_idx of

@@ -12,6 +12,7 @@ PKGS=(
     libbpf-dev bpftool libelf-dev zlib1g-dev libxdp-dev xdp-tools
     libhyperscan-dev libpcre2-dev libjansson-dev libhtp-dev libpcap-dev
     libnl-3-dev libnl-route-3-dev libmnl-dev libcmocka-dev nettle-dev libmicrohttpd-dev
+    libxxhash-dev
     iproute2 iputils-ping netcat-openbsd curl python3 python3-yaml tshark tcpreplay
     libmodsecurity-dev modsecurity-crs libxml2-dev
     libjemalloc-dev

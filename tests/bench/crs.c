@@ -16,9 +16,13 @@
  * moat_parse_only_best_rps: libhtp + msc_vars alone (the HTTP layer's share of moat's cost).
  *
  * Usage: crs [--runs N] [--corpus-dir DIR] [--crs-setup FILE] [--crs-dir DIR] [--moat-only]
- *            [--no-hs-prefilter] [--dump FILE] [--paranoia N] [--corpus crs|benign]
+ *            [--no-hs-prefilter] [--no-vcache] [--dump FILE] [--paranoia N]
+ *            [--corpus crs|benign]
  * --moat-only: no libmodsecurity runs (to profile moat alone; baseline and speedups are 0).
  * --no-hs-prefilter: moat evaluates every @rx with PCRE2 JIT alone (no Hyperscan group scans).
+ * --no-vcache: moat without its verdict cache (msc_ctx_vcache). With it (the default), every
+ *   timed run starts with an empty cache: only values seen earlier in the same run are
+ *   answered from it, as a gateway sees the same header values again and again.
  * --dump FILE: moat's decisions of the first run, one line per request ("PL corpus id:
  *   status: rule ids of its alerts"), to check two builds decide the same.
  * --paranoia N, --corpus NAME: that paranoia level (1 or 4) or corpus only (to profile one).
@@ -502,6 +506,7 @@ int main(int argc, char **argv)
 		{ "crs-setup", required_argument, NULL, 's' },
 		{ "crs-dir", required_argument, NULL, 'd' },
 		{ "no-hs-prefilter", no_argument, NULL, 'p' },
+		{ "no-vcache", no_argument, NULL, 'V' },
 		{ "dump", required_argument, NULL, 'D' },
 		{ "paranoia", required_argument, NULL, 'P' },
 		{ "corpus", required_argument, NULL, 'C' },
@@ -511,7 +516,7 @@ int main(int argc, char **argv)
 	struct corpus corpora[2] = { { .name = "crs" }, { .name = "benign" } };
 	int runs = 5, o, cpu = -1, only_level = 0;
 	const char *only_corpus = NULL;
-	bool moat_only = false, hs_prefilter = true;
+	bool moat_only = false, hs_prefilter = true, vcache = true;
 	FILE *dump = NULL;
 	json_t *out = json_object(), *results = json_array();
 	cpu_set_t set;
@@ -535,6 +540,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			hs_prefilter = false;
+			break;
+		case 'V':
+			vcache = false;
 			break;
 		case 'P':
 			only_level = atoi(optarg);
@@ -560,8 +568,8 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr,
 				"usage: %s [--runs N] [--corpus-dir DIR] [--crs-setup FILE] "
-				"[--crs-dir DIR] [--moat-only] [--no-hs-prefilter] [--dump FILE] "
-				"[--paranoia 1|4] [--corpus crs|benign]\n",
+				"[--crs-dir DIR] [--moat-only] [--no-hs-prefilter] [--no-vcache] "
+				"[--dump FILE] [--paranoia 1|4] [--corpus crs|benign]\n",
 				argv[0]);
 			return 2;
 		}
@@ -649,6 +657,7 @@ int main(int argc, char **argv)
 				blk_ms = moat_only ? 0 : modsec_run(&ms, c);
 				rps_ms[k] = moat_only ? 0 : (double)c->n / (now_s() - t0);
 				mo.dump = k == 0 ? dump : NULL;
+				msc_ctx_vcache(mo.ctx, vcache); /* each run starts cold */
 				t0 = now_s();
 				blk_mo = moat_run(&mo, c, levels[li]);
 				rps_mo[k] = (double)c->n / (now_s() - t0);
@@ -687,8 +696,9 @@ int main(int argc, char **argv)
 				json_object_set_new(
 					r, "moat_per_tx",
 					json_pack(
-						"{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
-						"links",
+						"{s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+						"s:f}",
+						"vcache", vcache, "links",
 						(double)(st->rules_evaluated - s0.rules_evaluated) /
 							d,
 						"rx_pcre2", (double)(st->rx_runs - s0.rx_runs) / d,
@@ -703,6 +713,8 @@ int main(int argc, char **argv)
 							d,
 						"hs_group_scans",
 						(double)(st->hs_scans - s0.hs_scans) / d,
+						"vcache_hits",
+						(double)(st->vcache_hits - s0.vcache_hits) / d,
 						"tcache_hits",
 						(double)(st->tcache_hits - s0.tcache_hits) / d,
 						"tcache_misses",

@@ -881,6 +881,125 @@ static void test_msc_eval_rx_prechecks(void **state)
 	teardown_env(&e);
 }
 
+/* One transaction per value of VALS (as ARGS_GET:q and the User-Agent header) in E's context;
+ * OUT gets each one's alerts and TX:c ("1 3 c=a|" ...). */
+static void vcache_run(struct env *e, const char *const *vals, size_t n, char *out, size_t cap)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct msc_kv arg = { { (const uint8_t *)"q", 1 },
+				      { (const uint8_t *)vals[i], strlen(vals[i]) } };
+		struct msc_kv hdr[] = { KV("Host", "example.com"),
+					{ { (const uint8_t *)"User-Agent", 10 },
+					  { (const uint8_t *)vals[i], strlen(vals[i]) } } };
+		struct msc_request q;
+		const char *c;
+
+		base_request(&q);
+		q.c[MSC_C_ARGS_GET] = (struct msc_list){ &arg, 1 };
+		q.c[MSC_C_REQUEST_HEADERS] = (struct msc_list){ hdr, 2 };
+		new_tx(e);
+		run_phases(e, &q, 1, 2);
+		for (size_t a = 0; a < e->n; a++)
+			len += (size_t)snprintf(out + len, cap - len, "%u ", e->ids[a]);
+		c = msc_tx_get(e->tx, "c");
+		len += (size_t)snprintf(out + len, cap - len, "c=%s|", c ? c : "-");
+		assert_true(len < cap);
+	}
+}
+
+/* The verdict cache (msc_ctx_vcache) answers values seen before in the context and decides
+ * as the engine without it: group scans and PCRE2's no-match are taken from it, matches and
+ * captures never; values over MSC_VCACHE_VALUE_MAX are not kept; more values than it holds
+ * push the oldest out. */
+static void test_msc_eval_verdict_cache(void **state)
+{
+	static const char conf[] =
+		"SecRule ARGS|REQUEST_HEADERS \"@rx (?i)union\\s+select\" "
+		"\"id:1,phase:2,pass,t:none,t:lowercase\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx <scr(i)pt\" "
+		"\"id:2,phase:2,pass,t:none,t:lowercase,capture,setvar:tx.c=%{tx.1}\"\n"
+		"SecRule ARGS \"@rx [;|`]\\s*(?:id|cat)\\b\" \"id:3,phase:2,pass,t:none\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent \"@rx ^(a)b+$\" "
+		"\"id:4,phase:2,pass,t:none,capture,setvar:tx.c=%{tx.1}\"\n"
+		"SecRule ARGS \"!@rx ^[a-z ;<>]*$\" \"id:5,phase:2,pass,t:none\"\n";
+	static const char *const vals[] = { "hello",	"abbb", "x; id", "hello",     "<SCRIPT>",
+					    "abbc",	"abbb", "HELLO", "hello;cat", "x; id",
+					    "<script>", "ABBB", "abbc",	 "abbb",      "x;cat",
+					    "HELLO",	"hello" };
+	char with[2048], without[2048];
+	struct env e;
+	const struct msc_ctx_stats *st;
+	char big[MSC_VCACHE_VALUE_MAX + 2];
+	const char *bigv[] = { big };
+
+	(void)state;
+	setup_env(&e, conf);
+	vcache_run(&e, vals, sizeof(vals) / sizeof(vals[0]), with, sizeof(with));
+	st = msc_ctx_stats(e.ctx);
+	assert_true(st->vcache_hits > 0);
+	assert_true(st->vcache_rx_hits > 0); /* "abbc" for 4 */
+	msc_ctx_vcache(e.ctx, false);
+	vcache_run(&e, vals, sizeof(vals) / sizeof(vals[0]), without, sizeof(without));
+	assert_string_equal(with, without);
+	/* a match comes from PCRE2 each time, captures too ("abbb" and "<script>" again) */
+	assert_string_equal(with, "c=-|4 c=a|3 c=-|c=-|2 5 c=i|c=-|4 c=a|5 c=-|3 c=-|3 c=-|"
+				  "2 c=i|5 c=-|c=-|4 c=a|3 c=-|5 c=-|c=-|");
+
+	/* turned on again: empty; the same value a second time is answered from it */
+	msc_ctx_vcache(e.ctx, true);
+	{
+		const char *one[] = { "abbc" };
+		uint64_t scans, hits, rx;
+
+		vcache_run(&e, one, 1, with, sizeof(with));
+		scans = st->hs_scans;
+		hits = st->vcache_hits;
+		rx = st->vcache_rx_hits;
+		vcache_run(&e, one, 1, without, sizeof(without));
+		assert_string_equal(with, without);
+		assert_int_equal(st->hs_scans, scans);
+		assert_true(st->vcache_hits > hits);
+		assert_true(st->vcache_rx_hits > rx);
+	}
+	/* a value over the cap is not kept */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	{
+		uint64_t s0 = st->hs_scans, s1, rx;
+
+		vcache_run(&e, bigv, 1, with, sizeof(with));
+		s1 = st->hs_scans;
+		rx = st->vcache_rx_hits;
+		vcache_run(&e, bigv, 1, without, sizeof(without));
+		assert_true(s1 > s0);
+		assert_int_equal(st->hs_scans - s1, s1 - s0); /* scanned again */
+		assert_int_equal(st->vcache_rx_hits, rx);
+		assert_string_equal(with, "c=-|");
+		assert_string_equal(without, "c=-|");
+	}
+	/* more values than it holds: the oldest go, the answers stay right */
+	{
+		static char buf[MSC_VCACHE_ENTRIES / 2 + 8][16];
+		static const char *many[MSC_VCACHE_ENTRIES / 2 + 8];
+		static char out1[(MSC_VCACHE_ENTRIES / 2 + 8) * 16], out2[sizeof(out1)];
+
+		for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++) {
+			snprintf(buf[i], sizeof(buf[i]), i % 7 ? "v%zu" : "x;id%zu", i);
+			many[i] = buf[i];
+		}
+		vcache_run(&e, many, sizeof(many) / sizeof(many[0]), out1, sizeof(out1));
+		vcache_run(&e, many, sizeof(many) / sizeof(many[0]), out2, sizeof(out2));
+		assert_string_equal(out1, out2);
+		msc_ctx_vcache(e.ctx, false);
+		vcache_run(&e, many, sizeof(many) / sizeof(many[0]), out2, sizeof(out2));
+		assert_string_equal(out1, out2);
+	}
+	teardown_env(&e);
+}
+
 /* Numbers in setvar arithmetic and numeric operators read as strtoll() reads them, the
  * plain ones without it */
 static void test_msc_eval_numbers_as_strtoll(void **state)
@@ -1371,6 +1490,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_tx_collection_index),
 		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
+		cmocka_unit_test(test_msc_eval_verdict_cache),
 		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
