@@ -165,41 +165,18 @@ static int64_t num_of(const char *s)
 	return strtoll(s, NULL, 10);
 }
 
-int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir, bool no_compile,
-		     char *err, size_t errlen)
+/* The operator of R compiled (its pattern, phrases, number, addresses, byte ranges). */
+static int compile_op(struct msc_ruleset *rs, struct msc_rule *r, const char *dir, bool no_compile,
+		      char *err, size_t errlen)
 {
 	int rc;
 
-	r->n_tfn = 0;
-	if (r->tfn_names) {
-		for (const char *p = r->tfn_names; *p; p += strlen(p) + 1) {
-			int t = msc_tfn_lookup(p, strlen(p));
-
-			if (t < 0) {
-				snprintf(err, errlen, "unknown transformation t:%s", p);
-				return -EINVAL;
-			}
-			if (t == MSC_TFN_NONE) {
-				r->n_tfn = 0;
-				continue;
-			}
-			if (r->n_tfn >= MSC_RULE_TFN_MAX) {
-				snprintf(err, errlen, "more than %d transformations",
-					 MSC_RULE_TFN_MAX);
-				return -E2BIG;
-			}
-			r->tfn[r->n_tfn++] = (uint8_t)t;
-		}
-	}
-	if (r->op_macro.dynamic)
-		return 0; /* compiled when the macro is expanded */
 	switch (r->op) {
 	case MSC_OP_RX:
 		rc = msc_rx_compile(r->op_arg, strlen(r->op_arg), !no_compile, &r->re, err, errlen);
 		if (rc < 0)
 			return rc;
 		rs->st.rx++;
-		r->rx_vidx = ++rs->n_rx_vidx;
 		if (pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &r->re_minlen) != 0)
 			r->re_minlen = 0;
 		{
@@ -291,6 +268,45 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 	default:
 		return 0;
 	}
+}
+
+int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir, bool no_compile,
+		     char *err, size_t errlen)
+{
+	int rc;
+
+	r->n_tfn = 0;
+	if (r->tfn_names) {
+		for (const char *p = r->tfn_names; *p; p += strlen(p) + 1) {
+			int t = msc_tfn_lookup(p, strlen(p));
+
+			if (t < 0) {
+				snprintf(err, errlen, "unknown transformation t:%s", p);
+				return -EINVAL;
+			}
+			if (t == MSC_TFN_NONE) {
+				r->n_tfn = 0;
+				continue;
+			}
+			if (r->n_tfn >= MSC_RULE_TFN_MAX) {
+				snprintf(err, errlen, "more than %d transformations",
+					 MSC_RULE_TFN_MAX);
+				return -E2BIG;
+			}
+			r->tfn[r->n_tfn++] = (uint8_t)t;
+		}
+	}
+	if (r->op_macro.dynamic)
+		return 0; /* compiled when the macro is expanded */
+	rc = compile_op(rs, r, dir, no_compile, err, errlen);
+	/* a bit in the verdict cache's "no match" words: an @rx with its pattern compiled at load
+	 * (PCRE2's answer for a value), and a multiMatch link whose operator answers from the
+	 * value alone (its answer for a value as it came) */
+	if (!rc &&
+	    ((r->op == MSC_OP_RX && r->re) ||
+	     (r->multi_match && (r->op == MSC_OP_DETECT_SQLI || r->op == MSC_OP_DETECT_XSS))))
+		r->rx_vidx = ++rs->n_rx_vidx;
+	return rc;
 }
 
 /* Number each distinct transformation prefix: key(prefix + t) from (key(prefix), t). */

@@ -695,37 +695,45 @@ static void vc_fill(struct msc_ctx *c, struct vc_ent *e, uint32_t gi, uint64_t h
 	};
 }
 
-/* The verdict cache's namespace (vc_ent.gi) of the @rx "no match" words; groups are
- * 1..n_groups */
+/* The verdict cache's namespaces (vc_ent.gi) of the links' "no match" words, a bit per link
+ * with an rx_vidx: PCRE2 found no match of its @rx in the value (VC_RX), no stage of its
+ * multiMatch matched for the value as it came (VC_MULTI). Groups are 1..n_groups. */
 #define VC_RX UINT32_MAX
+#define VC_MULTI (UINT32_MAX - 1)
 
-/* A value's place in the verdict cache's @rx words, between rx_known_miss and rx_note_miss */
-struct rx_vc {
+/* A value's place in the verdict cache's words, between vc_known_miss and vc_note_miss */
+struct miss_vc {
 	struct vc_ent *e, *fill;
 	uint64_t h;
 };
 
-/* Has PCRE2 found no match of R's @rx in V before (verdict cache)? */
-static bool rx_known_miss(struct msc_ctx *c, const struct msc_rule *r, const uint8_t *v, size_t n,
-			  struct rx_vc *k)
+/* Is it known that link R does not match V (namespace NS)? K: where V is or goes. */
+static bool vc_known_miss(struct msc_ctx *c, uint32_t ns, const struct msc_rule *r,
+			  const uint8_t *v, size_t n, struct miss_vc *k)
 {
 	size_t bytes = (c->rs->n_rx_vidx + 63) / 64 * sizeof(uint64_t);
 	uint32_t b = r->rx_vidx - 1;
 
-	k->e = vc_find(c, VC_RX, bytes, v, n, &k->fill, &k->h);
+	k->e = vc_find(c, ns, bytes, v, n, &k->fill, &k->h);
 	return k->e && (((const uint64_t *)k->e->mem)[b / 64] >> (b % 64) & 1);
 }
 
-/* Note that PCRE2 found no match of R's @rx in V (rx_known_miss asked just before). */
-static void rx_note_miss(struct msc_ctx *c, const struct msc_rule *r, const uint8_t *v, size_t n,
-			 struct rx_vc *k)
+/* Note that link R does not match V (namespace NS). K: vc_known_miss's answer when no other
+ * use of the cache came in between, else NULL (V is looked up again). */
+static void vc_note_miss(struct msc_ctx *c, uint32_t ns, const struct msc_rule *r, const uint8_t *v,
+			 size_t n, struct miss_vc *k)
 {
 	size_t bytes = (c->rs->n_rx_vidx + 63) / 64 * sizeof(uint64_t);
 	uint32_t b = r->rx_vidx - 1;
+	struct miss_vc again;
 
+	if (!k) {
+		k = &again;
+		k->e = vc_find(c, ns, bytes, v, n, &k->fill, &k->h);
+	}
 	if (!k->e && k->fill) {
-		vc_fill(c, k->fill, VC_RX, k->h, NULL, bytes, v, n);
-		if (k->fill->gi == VC_RX && k->fill->h == k->h)
+		vc_fill(c, k->fill, ns, k->h, NULL, bytes, v, n);
+		if (k->fill->gi == ns && k->fill->h == k->h)
 			k->e = k->fill;
 	}
 	if (k->e)
@@ -882,7 +890,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 	switch (r->op) {
 	case MSC_OP_RX: {
 		pcre2_code *re = r->re;
-		struct rx_vc vk;
+		struct miss_vc vk;
 		int rc;
 
 		if (r->op_macro.dynamic && !(re = rx_dynamic(c, arg, alen)))
@@ -903,7 +911,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			break;
 		}
 		if (re == r->re && r->rx_vidx && c->vc && n <= MSC_VCACHE_VALUE_MAX &&
-		    rx_known_miss(c, r, v, n, &vk)) {
+		    vc_known_miss(c, VC_RX, r, v, n, &vk)) {
 			c->st.vcache_rx_hits++;
 			break;
 		}
@@ -913,7 +921,7 @@ static int op_run(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r
 			c->st.rx_errors++;
 		if (rc == PCRE2_ERROR_NOMATCH && re == r->re && r->rx_vidx && c->vc &&
 		    n <= MSC_VCACHE_VALUE_MAX)
-			rx_note_miss(c, r, v, n, &vk);
+			vc_note_miss(c, VC_RX, r, v, n, &vk); /* only PCRE2 in between */
 		m = rc >= 0;
 		if (m && r->capture) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->md);
@@ -1263,7 +1271,13 @@ static __attribute__((noinline)) int eval_elem_multi(struct msc_ctx *c, struct m
 	const uint8_t *v;
 	size_t n;
 	int rc, matched = 0;
+	struct miss_vc where;
+	bool keep = l->rx_vidx && c->vc && e->vlen <= MSC_VCACHE_VALUE_MAX;
 
+	if (keep && vc_known_miss(c, VC_MULTI, l, e->v, e->vlen, &where)) {
+		c->st.vcache_rx_hits++;
+		return 0;
+	}
 	/* the operator runs on the value and after each transformation that changed it
 	 * (buffers alternate; nothing in between transforms) */
 	v = e->v;
@@ -1296,6 +1310,8 @@ static __attribute__((noinline)) int eval_elem_multi(struct msc_ctx *c, struct m
 			nondisruptive(c, tx, l);
 		}
 	}
+	if (keep && !matched)
+		vc_note_miss(c, VC_MULTI, l, e->v, e->vlen, NULL); /* op_run used the cache */
 	return matched;
 }
 

@@ -924,11 +924,17 @@ static void test_msc_eval_verdict_cache(void **state)
 		"SecRule ARGS \"@rx [;|`]\\s*(?:id|cat)\\b\" \"id:3,phase:2,pass,t:none\"\n"
 		"SecRule REQUEST_HEADERS:User-Agent \"@rx ^(a)b+$\" "
 		"\"id:4,phase:2,pass,t:none,capture,setvar:tx.c=%{tx.1}\"\n"
-		"SecRule ARGS \"!@rx ^[a-z ;<>]*$\" \"id:5,phase:2,pass,t:none\"\n";
-	static const char *const vals[] = { "hello",	"abbb", "x; id", "hello",     "<SCRIPT>",
-					    "abbc",	"abbb", "HELLO", "hello;cat", "x; id",
-					    "<script>", "ABBB", "abbc",	 "abbb",      "x;cat",
-					    "HELLO",	"hello" };
+		"SecRule ARGS \"!@rx ^[a-z ;<>]*$\" \"id:5,phase:2,pass,t:none\"\n"
+		"SecRule ARGS \"@rx \\.\\./\" \"id:6,phase:2,pass,multiMatch,t:none,t:urlDecodeUni\"\n"
+		"SecRule ARGS \"@detectSQLi\" \"id:7,phase:2,pass,multiMatch,t:none,t:urlDecodeUni\"\n";
+	static const char *const vals[] = {
+		"hello",    "abbb",  "x; id",	  "hello",
+		"<SCRIPT>", "abbc",  "..%2fa",	  "1%27%20or%20%271%27%3D%271",
+		"abbb",	    "HELLO", "hello;cat", "x; id",
+		"<script>", "ABBB",  "abbc",	  "..%2fa",
+		"abbb",	    "x;cat", "HELLO",	  "1%27%20or%20%271%27%3D%271",
+		"hello"
+	};
 	char with[2048], without[2048];
 	struct env e;
 	const struct msc_ctx_stats *st;
@@ -944,9 +950,11 @@ static void test_msc_eval_verdict_cache(void **state)
 	msc_ctx_vcache(e.ctx, false);
 	vcache_run(&e, vals, sizeof(vals) / sizeof(vals[0]), without, sizeof(without));
 	assert_string_equal(with, without);
-	/* a match comes from PCRE2 each time, captures too ("abbb" and "<script>" again) */
-	assert_string_equal(with, "c=-|4 c=a|3 c=-|c=-|2 5 c=i|c=-|4 c=a|5 c=-|3 c=-|3 c=-|"
-				  "2 c=i|5 c=-|c=-|4 c=a|3 c=-|5 c=-|c=-|");
+	/* a match comes from PCRE2 (or the SQLi detector) each time, captures too: "abbb",
+	 * "<script>", "..%2fa" and the SQLi again */
+	assert_string_equal(with, "c=-|4 c=a|3 c=-|c=-|2 5 c=i|c=-|5 6 c=-|5 7 c=-|4 c=a|5 c=-|"
+				  "3 c=-|3 c=-|2 c=i|5 c=-|c=-|5 6 c=-|4 c=a|3 c=-|5 c=-|5 7 c=-|"
+				  "c=-|");
 
 	/* turned on again: empty; the same value a second time is answered from it */
 	msc_ctx_vcache(e.ctx, true);
