@@ -1338,10 +1338,10 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 }
 
 /*
- * Link L that compares one TX variable with a constant (tx_cmp: the paranoia-level gates and
- * score checks, ~125 links per CRS request), with no target removals in the transaction:
- * what msc_collect() and eval_elem() do for its one element, without building the list.
- * Returns 1 matched, 0 not.
+ * Link L that compares one TX variable or its count with a constant (tx_cmp: the
+ * paranoia-level gates, score checks and &TX:crs_exclusions_* tests, ~190 links per CRS
+ * request), with no target removals in the transaction: what msc_collect() and eval_elem()
+ * do for its one element, without building the list. Returns 1 matched, 0 not.
  */
 static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l)
 {
@@ -1351,6 +1351,19 @@ static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_ru
 			   NULL;
 	struct elem e;
 
+	if (t->count) {
+		/* one element, the count: 1 when the variable is set, else 0 (no key) */
+		if (num_cmp(l->op, kv ? 1 : 0, l->num) == l->op_neg)
+			return 0;
+		e = (struct elem){ .coll = t->cname ? t->cname : msc_var_name(t->kind, t->idx),
+				   .num = { kv ? '1' : '0' } };
+		e.v = (const uint8_t *)e.num;
+		e.vlen = 1;
+		c->st.matches++;
+		record_match(c, tx, l, &e, e.v, e.vlen);
+		nondisruptive(c, tx, l);
+		return 1;
+	}
 	if (!kv)
 		return 0; /* no value: no match, negated or not */
 	if (num_cmp(l->op, num_of((const uint8_t *)kv->val, kv->vlen), l->num) == l->op_neg)

@@ -257,6 +257,8 @@ static void test_msc_eval_skip_and_skip_after(void **state)
  * answers as the general path, MATCHED_VAR(_NAME) for messages and chained links, no match
  * without a value even when negated, and ctl target removals (which send them the long way).
  */
+static const struct msc_rule *rule_by_id(const struct msc_ruleset *m, uint32_t id);
+
 static void test_msc_eval_tx_compare(void **state)
 {
 	struct msc_request q;
@@ -264,20 +266,34 @@ static void test_msc_eval_tx_compare(void **state)
 
 	(void)state;
 	base_request(&q);
-	setup_env(&e, "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=5,setvar:tx.b=x\"\n"
-		      "SecRule TX:a \"@eq 5\" "
-		      "\"id:2,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
-		      "SecRule TX:a \"!@eq 5\" \"id:3,phase:1,pass,log\"\n"
-		      "SecRule TX:missing \"!@eq 5\" \"id:4,phase:1,pass,log\"\n"
-		      "SecRule TX:b \"@lt 1\" \"id:5,phase:1,pass,log\"\n"
-		      "SecRule TX:A \"@ge 5\" \"id:6,phase:1,pass,log,chain\"\n"
-		      "  SecRule MATCHED_VAR \"@streq 5\" \"setvar:tx.c=%{tx.a}\"\n"
-		      "SecRule TX:c \"@gt 4\" \"id:7,phase:1,pass,log\"\n"
-		      "SecRule TX:a \"@le 4\" \"id:8,phase:1,pass,log\"\n"
-		      "SecRule TX:a \"@gt 4\" "
-		      "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
-		      "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
-		      "SecRule TX:a \"@le 5\" \"id:11,phase:1,pass,log\"\n");
+	setup_env(&e,
+		  "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=5,setvar:tx.b=x\"\n"
+		  "SecRule TX:a \"@eq 5\" "
+		  "\"id:2,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		  "SecRule TX:a \"!@eq 5\" \"id:3,phase:1,pass,log\"\n"
+		  "SecRule TX:missing \"!@eq 5\" \"id:4,phase:1,pass,log\"\n"
+		  "SecRule TX:b \"@lt 1\" \"id:5,phase:1,pass,log\"\n"
+		  "SecRule TX:A \"@ge 5\" \"id:6,phase:1,pass,log,chain\"\n"
+		  "  SecRule MATCHED_VAR \"@streq 5\" \"setvar:tx.c=%{tx.a}\"\n"
+		  "SecRule TX:c \"@gt 4\" \"id:7,phase:1,pass,log\"\n"
+		  "SecRule TX:a \"@le 4\" \"id:8,phase:1,pass,log\"\n"
+		  /* counts, before and after a target removal (which leaves the shortcut) */
+		  "SecRule &TX:a \"@eq 1\" \"id:12,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}="
+		  "%{MATCHED_VAR}'\"\n"
+		  "SecRule &TX:missing \"@eq 0\" \"id:13,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}"
+		  "=%{MATCHED_VAR}'\"\n"
+		  "SecRule &TX:missing \"!@eq 0\" \"id:14,phase:1,pass,log\"\n"
+		  "SecRule &TX:A \"@gt 0\" \"id:15,phase:1,pass,log\"\n"
+		  "SecRule TX:a \"@gt 4\" "
+		  "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
+		  "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
+		  "SecRule TX:a \"@le 5\" \"id:11,phase:1,pass,log\"\n"
+		  "SecRule &TX:a \"@eq 1\" \"id:16,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}="
+		  "%{MATCHED_VAR}'\"\n"
+		  "SecRule &TX:missing \"@eq 0\" \"id:17,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}"
+		  "=%{MATCHED_VAR}'\"\n"
+		  "SecRule &TX:missing \"!@eq 0\" \"id:18,phase:1,pass,log\"\n"
+		  "SecRule &TX:A \"@gt 0\" \"id:19,phase:1,pass,log\"\n");
 	run_phases(&e, &q, 1, 1);
 	assert_true(alerted(&e, 2));
 	assert_string_equal(msg_of(&e, 2), "TX:a=5");
@@ -289,6 +305,16 @@ static void test_msc_eval_tx_compare(void **state)
 	assert_false(alerted(&e, 8));
 	assert_false(alerted(&e, 10)); /* its target removed */
 	assert_true(alerted(&e, 11));
+	/* the same answers and MATCHED_VAR(_NAME) with and without the shortcut */
+	assert_string_equal(msg_of(&e, 12), "TX=1");
+	assert_string_equal(msg_of(&e, 13), "TX=0");
+	assert_string_equal(msg_of(&e, 16), "TX=1");
+	assert_string_equal(msg_of(&e, 17), "TX=0");
+	assert_false(alerted(&e, 14));
+	assert_false(alerted(&e, 18));
+	assert_true(alerted(&e, 15));
+	assert_true(alerted(&e, 19));
+	assert_true(rule_by_id(e.m, 12)->tx_cmp);
 	teardown_env(&e);
 }
 
