@@ -808,8 +808,10 @@ int msc_compile_finish(struct msc_ruleset *rs, bool no_compile, bool hs_groups,
 				r->has_exclusions |= r->t[j].exclude;
 			r->tx_cmp = r->op >= MSC_OP_EQ && r->op <= MSC_OP_LE && !r->is_action &&
 				    !r->op_macro.dynamic && !r->multi_match && r->n_tfn == 0 &&
-				    r->n_t == 1 && r->t[0].kind == MSC_VK_TX && r->t[0].key &&
-				    !r->t[0].key_re && !r->t[0].exclude;
+				    r->n_t >= 1;
+			for (size_t j = 0; j < r->n_t; j++)
+				r->tx_cmp &= r->t[j].kind == MSC_VK_TX && r->t[j].key &&
+					     !r->t[j].key_re && !r->t[j].exclude;
 			for (size_t j = 0; r->next && j < r->next->n_t; j++)
 				if (r->next->t[j].kind == MSC_VK_MATCHED_VARS ||
 				    r->next->t[j].kind == MSC_VK_MATCHED_VARS_NAMES)

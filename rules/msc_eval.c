@@ -1337,46 +1337,54 @@ static int eval_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 	return rc;
 }
 
+/* eval_tx_cmp's element E: the comparison, and on a match what eval_elem does then */
+static int tx_cmp_elem(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+		       struct elem *e)
+{
+	if (num_cmp(l->op, num_of(e->v, e->vlen), l->num) == l->op_neg)
+		return 0;
+	c->st.matches++;
+	record_match(c, tx, l, e, e->v, e->vlen);
+	nondisruptive(c, tx, l);
+	return 1;
+}
+
 /*
- * Link L that compares one TX variable or its count with a constant (tx_cmp: the
- * paranoia-level gates, score checks and &TX:crs_exclusions_* tests, ~190 links per CRS
- * request), with no target removals in the transaction: what msc_collect() and eval_elem()
- * do for its one element, without building the list. Returns 1 matched, 0 not.
+ * Link L that compares TX variables or their counts with a constant (tx_cmp: the
+ * paranoia-level gates, score checks and &TX:crs_exclusions_x|TX:crs_exclusions_x tests,
+ * ~190 links per CRS request), with no target removals in the transaction: what
+ * msc_collect() and eval_elem() do for its elements (a count: 1 when the variable is set,
+ * else 0; a value when set), in target order, without building the list. Returns 1 matched,
+ * 0 not.
  */
 static int eval_tx_cmp(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l)
 {
-	const struct msc_target *t = &l->t[0];
-	struct kv *kv =
-		tx->tx.n ? msc_coll_get_h(&tx->tx, t->key, t->key_len, t->key_hash, tx->now_us) :
-			   NULL;
-	struct elem e;
+	int matched = 0;
 
-	if (t->count) {
-		/* one element, the count: 1 when the variable is set, else 0 (no key) */
-		if (num_cmp(l->op, kv ? 1 : 0, l->num) == l->op_neg)
-			return 0;
-		e = (struct elem){ .coll = t->cname ? t->cname : msc_var_name(t->kind, t->idx),
-				   .num = { kv ? '1' : '0' } };
-		e.v = (const uint8_t *)e.num;
-		e.vlen = 1;
-		c->st.matches++;
-		record_match(c, tx, l, &e, e.v, e.vlen);
-		nondisruptive(c, tx, l);
-		return 1;
+	for (size_t i = 0; i < l->n_t; i++) {
+		const struct msc_target *t = &l->t[i];
+		struct kv *kv = tx->tx.n ? msc_coll_get_h(&tx->tx, t->key, t->key_len, t->key_hash,
+							  tx->now_us) :
+					   NULL;
+		const char *coll = t->cname ? t->cname : msc_var_name(t->kind, t->idx);
+		struct elem e;
+
+		if (t->count) {
+			e = (struct elem){ .coll = coll, .num = { kv ? '1' : '0' } };
+			e.v = (const uint8_t *)e.num;
+			e.vlen = 1;
+		} else if (kv) {
+			e = (struct elem){ .v = (const uint8_t *)kv->val,
+					   .vlen = kv->vlen,
+					   .coll = coll,
+					   .key = (const uint8_t *)kv->name,
+					   .klen = kv->nlen };
+		} else {
+			continue; /* no value: no element */
+		}
+		matched |= tx_cmp_elem(c, tx, l, &e);
 	}
-	if (!kv)
-		return 0; /* no value: no match, negated or not */
-	if (num_cmp(l->op, num_of((const uint8_t *)kv->val, kv->vlen), l->num) == l->op_neg)
-		return 0;
-	e = (struct elem){ .v = (const uint8_t *)kv->val,
-			   .vlen = kv->vlen,
-			   .coll = t->cname ? t->cname : msc_var_name(t->kind, t->idx),
-			   .key = (const uint8_t *)kv->name,
-			   .klen = kv->nlen };
-	c->st.matches++;
-	record_match(c, tx, l, &e, e.v, e.vlen);
-	nondisruptive(c, tx, l);
-	return 1;
+	return matched;
 }
 
 /* Append ELEMS[0..N) to the context's target-list cache (numbers point into the copies). */

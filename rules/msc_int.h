@@ -214,7 +214,7 @@ struct msc_rule {
 	bool capture, multi_match, chain, auditlog;
 	bool next_reads_mvars; /* the chained link reads MATCHED_VARS(_NAMES) */
 	bool has_exclusions; /* some target is !VAR */
-	/* one TX variable by name, or its count (&TX:name), against a constant number
+	/* TX variables by name, or their counts (&TX:name), against a constant number
 	 * (@eq/@ge/@gt/@lt/@le), no transformations: evaluated without the element list
 	 * (eval_tx_cmp) */
 	bool tx_cmp;

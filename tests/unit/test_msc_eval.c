@@ -284,6 +284,8 @@ static void test_msc_eval_tx_compare(void **state)
 		  "=%{MATCHED_VAR}'\"\n"
 		  "SecRule &TX:missing \"!@eq 0\" \"id:14,phase:1,pass,log\"\n"
 		  "SecRule &TX:A \"@gt 0\" \"id:15,phase:1,pass,log\"\n"
+		  "SecRule &TX:b|TX:a|&TX:missing \"@eq 5\" \"id:20,phase:1,pass,log,"
+		  "msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
 		  "SecRule TX:a \"@gt 4\" "
 		  "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
 		  "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
@@ -293,7 +295,9 @@ static void test_msc_eval_tx_compare(void **state)
 		  "SecRule &TX:missing \"@eq 0\" \"id:17,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}"
 		  "=%{MATCHED_VAR}'\"\n"
 		  "SecRule &TX:missing \"!@eq 0\" \"id:18,phase:1,pass,log\"\n"
-		  "SecRule &TX:A \"@gt 0\" \"id:19,phase:1,pass,log\"\n");
+		  "SecRule &TX:A \"@gt 0\" \"id:19,phase:1,pass,log\"\n"
+		  "SecRule &TX:b|TX:a|&TX:missing \"@eq 5\" \"id:21,phase:1,pass,log,"
+		  "msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n");
 	run_phases(&e, &q, 1, 1);
 	assert_true(alerted(&e, 2));
 	assert_string_equal(msg_of(&e, 2), "TX:a=5");
@@ -314,7 +318,10 @@ static void test_msc_eval_tx_compare(void **state)
 	assert_false(alerted(&e, 18));
 	assert_true(alerted(&e, 15));
 	assert_true(alerted(&e, 19));
+	assert_string_equal(msg_of(&e, 20), "TX:a=5"); /* a list: the value of its second */
+	assert_string_equal(msg_of(&e, 21), "TX:a=5");
 	assert_true(rule_by_id(e.m, 12)->tx_cmp);
+	assert_true(rule_by_id(e.m, 20)->tx_cmp);
 	teardown_env(&e);
 }
 
