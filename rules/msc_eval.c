@@ -126,6 +126,14 @@ static void arena_reset(struct msc_ctx *c, bool all)
 
 static void tx_destroy(struct msc_tx *tx);
 
+/* Free the memory of the verdict cache entries replaced in the last phase. */
+static void vc_reap(struct msc_ctx *c)
+{
+	for (size_t i = 0; i < c->vc_dead_n; i++)
+		free(c->vc_dead[i]);
+	c->vc_dead_n = 0;
+}
+
 static void vc_empty(struct msc_ctx *c)
 {
 	for (size_t i = 0; c->vc && i < MSC_VCACHE_ENTRIES; i++) {
@@ -133,6 +141,7 @@ static void vc_empty(struct msc_ctx *c)
 		c->vc[i] = (struct vc_ent){ 0 };
 	}
 	c->vc_clock = 0;
+	vc_reap(c);
 }
 
 void msc_ctx_vcache(struct msc_ctx *c, bool on)
@@ -152,6 +161,7 @@ void msc_ctx_free(struct msc_ctx *c)
 		return;
 	vc_empty(c);
 	free(c->vc);
+	free(c->vc_dead);
 	if (c->spare)
 		tx_destroy(c->spare);
 	hs_free_scratch(c->scratch);
@@ -659,7 +669,6 @@ static struct vc_ent *vc_find(struct msc_ctx *c, uint32_t gi, size_t bytes, cons
 		return NULL;
 	*h = XXH3_64bits_withSeed(v, n, gi);
 	set = &c->vc[(*h % (MSC_VCACHE_ENTRIES / VC_WAYS)) * VC_WAYS];
-	old = set;
 	for (int w = 0; w < VC_WAYS; w++) {
 		struct vc_ent *e = &set[w];
 
@@ -667,9 +676,12 @@ static struct vc_ent *vc_find(struct msc_ctx *c, uint32_t gi, size_t bytes, cons
 			e->used = ++c->vc_clock;
 			return e;
 		}
-		if (old->gi && (!e->gi || e->used < old->used))
-			old = e;
 	}
+	/* not kept: an empty entry of the set takes it, else the least recently used */
+	old = set;
+	for (int w = 1; w < VC_WAYS && old->gi; w++)
+		if (!set[w].gi || set[w].used < old->used)
+			old = &set[w];
 	*fill = old;
 	return NULL;
 }
@@ -679,8 +691,18 @@ static struct vc_ent *vc_find(struct msc_ctx *c, uint32_t gi, size_t bytes, cons
 static void vc_fill(struct msc_ctx *c, struct vc_ent *e, uint32_t gi, uint64_t h,
 		    const uint64_t *bits, size_t bytes, const uint8_t *v, size_t n)
 {
-	uint8_t *mem = malloc(bytes + n);
+	uint8_t *mem;
 
+	if (e->mem && c->vc_dead_n == c->vc_dead_cap) {
+		size_t cap = c->vc_dead_cap ? 2 * c->vc_dead_cap : 256;
+		uint8_t **nv = realloc(c->vc_dead, cap * sizeof(*nv));
+
+		if (!nv)
+			return; /* the old entry stays */
+		c->vc_dead = nv;
+		c->vc_dead_cap = cap;
+	}
+	mem = malloc(bytes + n);
 	if (!mem)
 		return;
 	if (bits)
@@ -689,7 +711,8 @@ static void vc_fill(struct msc_ctx *c, struct vc_ent *e, uint32_t gi, uint64_t h
 		memset(mem, 0, bytes);
 	if (n)
 		memcpy(mem + bytes, v, n);
-	free(e->mem);
+	if (e->mem)
+		c->vc_dead[c->vc_dead_n++] = e->mem; /* tc_ent.hits may point into it */
 	*e = (struct vc_ent){
 		.h = h, .len = (uint32_t)n, .gi = gi, .used = ++c->vc_clock, .mem = mem
 	};
@@ -748,19 +771,21 @@ group_scan(struct msc_ctx *c, uint32_t gi, struct tc_ent *t, const uint8_t *v, s
 {
 	const struct msc_rxgroup *g = &c->rs->groups[gi - 1];
 	size_t bytes = (g->n + 63) / 64 * sizeof(uint64_t);
-	uint64_t *bits = (uint64_t *)arena_alloc(c, bytes);
-	struct grp_map map = { bits, g->bit };
 	struct vc_ent *known, *fill;
+	struct grp_map map;
+	uint64_t *bits;
 	uint64_t h = 0;
 
+	if ((known = vc_find(c, gi, bytes, v, n, &fill, &h))) {
+		/* group entries are not changed once kept, nor freed before the next phase */
+		c->st.vcache_hits++;
+		t->hits = (const uint64_t *)known->mem;
+		return t->hits;
+	}
+	bits = (uint64_t *)arena_alloc(c, bytes);
 	if (!bits)
 		return NULL;
-	if ((known = vc_find(c, gi, bytes, v, n, &fill, &h))) {
-		memcpy(bits, known->mem, bytes);
-		c->st.vcache_hits++;
-		t->hits = bits;
-		return bits;
-	}
+	map = (struct grp_map){ bits, g->bit };
 	memset(bits, 0, bytes);
 	if (hs_scan(g->db, (const char *)v, (unsigned int)n, 0, c->scratch,
 		    g->bit ? grp_map_cb : grp_cb, g->bit ? (void *)&map : bits) != HS_SUCCESS)
@@ -1698,6 +1723,7 @@ int msc_tx_run_phase(struct msc_ctx *c, struct msc_tx *tx, int phase, const stru
 		c->gen = 1;
 	}
 	arena_reset(c, false);
+	vc_reap(c);
 	c->tc_bytes = 0;
 	c->tl_n = 0;
 	c->ev_n = 0;

@@ -52,7 +52,9 @@ struct tc_ent {
 	uint32_t gen;
 	const uint8_t *out;
 	size_t out_len;
-	uint64_t *hits; /* Hyperscan group scan of out: bit per pattern, NULL not scanned */
+	/* Hyperscan group scan of out: bit per pattern, NULL not scanned (in the arena or a
+	 * verdict cache entry's memory, which lives until the next phase) */
+	const uint64_t *hits;
 };
 
 struct arena_chunk {
@@ -183,6 +185,10 @@ struct msc_ctx {
 	size_t tl_n, tl_cap;
 	struct vc_ent *vc; /* MSC_VCACHE_ENTRIES in sets of VC_WAYS; NULL: off */
 	uint32_t vc_clock;
+	/* memory of entries replaced in this phase, freed at the next: group bits taken from
+	 * the cache (tc_ent.hits) point into it */
+	uint8_t **vc_dead;
+	size_t vc_dead_n, vc_dead_cap;
 	struct msc_ctx_stats st;
 };
 
