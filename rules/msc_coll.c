@@ -372,6 +372,21 @@ static int ev_push(struct msc_ctx *c, const struct elem *e)
 	return 0;
 }
 
+int msc_collect_copy(struct msc_ctx *c, const struct elem *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct elem *d;
+
+		if (c->ev_n == c->ev_cap && ev_grow(c) < 0)
+			return -ENOMEM;
+		d = &c->ev[c->ev_n++];
+		*d = src[i];
+		if (src[i].v == (const uint8_t *)src[i].num)
+			d->v = (const uint8_t *)d->num;
+	}
+	return 0;
+}
+
 /* Append the element of value V from variable COLL (key K), built in place: the hot
  * variables' values were built on the stack and copied (~100 bytes), ~3% of the engine. */
 static inline int ev_put(struct msc_ctx *c, const uint8_t *v, size_t vlen, const char *coll,

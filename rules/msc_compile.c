@@ -711,6 +711,46 @@ static bool target_cacheable(const struct msc_target *t)
 	}
 }
 
+/* Give the targets of cached lists that read the same variable the same way (text and
+ * count alike, no exclusion of their rule naming it) the same msc_target.memo. */
+static int number_target_memos(struct msc_ruleset *rs)
+{
+	const struct msc_target **seen = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker; l = l->next) {
+			for (size_t j = 0; l->tlist && j < l->n_t; j++) {
+				struct msc_target *t = &l->t[j];
+				size_t k;
+
+				t->memo = 0;
+				if (t->exclude || t->excl_named)
+					continue;
+				for (k = 0; k < n; k++)
+					if (seen[k]->count == t->count &&
+					    !strcmp(seen[k]->text, t->text))
+						break;
+				if (k == n) {
+					const struct msc_target **nv =
+						realloc(seen, (n + 1) * sizeof(*nv));
+
+					if (!nv) {
+						free(seen);
+						return -ENOMEM;
+					}
+					seen = nv;
+					seen[n++] = t;
+				}
+				t->memo = (uint32_t)k + 1;
+			}
+		}
+	}
+	free(seen);
+	rs->n_tmemo = (uint32_t)n;
+	return 0;
+}
+
 /* Give links with the same cacheable target list (exclusions included) the same id. */
 static int number_target_lists(struct msc_ruleset *rs)
 {
@@ -764,7 +804,7 @@ static int number_target_lists(struct msc_ruleset *rs)
 		free(sigs[k]);
 	free(sigs);
 	rs->n_tlists = (uint32_t)n;
-	return r;
+	return r < 0 ? r : number_target_memos(rs);
 }
 
 /*

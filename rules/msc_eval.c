@@ -49,6 +49,9 @@ int msc_ctx_new(const struct msc_ruleset *m, struct msc_ctx **ret)
 	c->rs = m;
 	c->tc = calloc(TC_SLOTS, sizeof(*c->tc));
 	c->tl = m->n_tlists ? calloc(m->n_tlists + 1, sizeof(*c->tl)) : NULL;
+	c->tm = m->n_tmemo ? calloc(m->n_tmemo + 1, sizeof(*c->tm)) : NULL;
+	if ((m->n_tlists && !c->tl) || (m->n_tmemo && !c->tm))
+		goto fail;
 	if (m->n_groups) {
 		size_t words = 0, most = 0;
 
@@ -170,6 +173,7 @@ void msc_ctx_free(struct msc_ctx *c)
 	pcre2_jit_stack_free(c->jit_stack);
 	free(c->tc);
 	free(c->tl);
+	free(c->tm);
 	free(c->grp);
 	free(c->grp_bits);
 	free(c->grp_none);
@@ -1439,6 +1443,55 @@ static int tl_store(struct msc_ctx *c, const struct elem *elems, size_t n)
 	return 0;
 }
 
+/*
+ * Collect the cached target list of link L into TE (tl_ev). A target that an earlier list of
+ * the phase (and ctl epoch) collected alike (msc_target.memo) is copied from that list's
+ * elements instead of collected again: REQUEST_HEADERS, ARGS, REQUEST_COOKIES ... are parts
+ * of ~40 lists per CRS request.
+ */
+static int tl_fill(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
+		   struct tl_ent *te)
+{
+	struct {
+		struct tm_ent *m;
+		size_t from, n;
+	} rec[16];
+	size_t base = c->ev_n, n_rec = 0;
+	int rc = 0;
+
+	for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++) {
+		const struct msc_target *t = &l->t[ti];
+		struct tm_ent *m = t->memo && c->tm ? &c->tm[t->memo] : NULL;
+		size_t before = c->ev_n;
+
+		if (t->exclude)
+			continue;
+		if (m && m->gen == c->gen && m->epoch == tx->ctl_epoch) {
+			rc = msc_collect_copy(c, c->tl_ev + m->start, m->n);
+			continue;
+		}
+		rc = msc_collect(c, tx, l, t);
+		if (rc >= 0 && m && n_rec < ARRAY_SIZE(rec))
+			rec[n_rec++] = (typeof(rec[0])){ m, before - base, c->ev_n - before };
+	}
+	if (rc >= 0)
+		rc = tl_store(c, c->ev + base, c->ev_n - base);
+	if (rc >= 0) {
+		size_t start = c->tl_n - (c->ev_n - base);
+
+		*te = (struct tl_ent){
+			.gen = c->gen, .epoch = tx->ctl_epoch, .start = start, .n = c->ev_n - base
+		};
+		for (size_t i = 0; i < n_rec; i++)
+			*rec[i].m = (struct tm_ent){ .gen = c->gen,
+						     .epoch = tx->ctl_epoch,
+						     .start = start + rec[i].from,
+						     .n = rec[i].n };
+	}
+	c->ev_n = base;
+	return rc;
+}
+
 /* group_may_match() for a @pm link L of its phase's group of phrases (and no @rx group): the
  * union of the group's scans of the elements as they came is kept per target list (for this
  * phase and ctl epoch), so each element is scanned once for all such links. */
@@ -1559,21 +1612,8 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 		 */
 		struct tl_ent *te = &c->tl[l->tlist];
 
-		if (te->gen != c->gen || te->epoch != tx->ctl_epoch) {
-			size_t base = c->ev_n;
-
-			for (size_t ti = 0; ti < l->n_t && rc >= 0; ti++)
-				if (!l->t[ti].exclude)
-					rc = msc_collect(c, tx, l, &l->t[ti]);
-			if (rc >= 0)
-				rc = tl_store(c, c->ev + base, c->ev_n - base);
-			if (rc >= 0)
-				*te = (struct tl_ent){ .gen = c->gen,
-						       .epoch = tx->ctl_epoch,
-						       .start = c->tl_n - (c->ev_n - base),
-						       .n = c->ev_n - base };
-			c->ev_n = base;
-		}
+		if (te->gen != c->gen || te->epoch != tx->ctl_epoch)
+			rc = tl_fill(c, tx, l, te);
 		if (rc >= 0 && !group_may_match(c, tx, l, te)) {
 			c->st.rx_links_skipped++;
 			goto out;

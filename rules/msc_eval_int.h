@@ -117,6 +117,12 @@ struct elem {
 	size_t memo_len;
 };
 
+/* A target's elements as a cached list collected them (msc_target.memo): in msc_ctx.tl_ev. */
+struct tm_ent {
+	uint32_t gen, epoch;
+	size_t start, n;
+};
+
 /* A cached target list (msc_rule.tlist): its elements in msc_ctx.tl_ev. */
 struct tl_ent {
 	uint32_t gen, epoch;
@@ -176,6 +182,7 @@ struct msc_ctx {
 	struct sb msg, logdata, tmp, name;
 	struct msc_tx *spare; /* a freed transaction, recycled by msc_tx_new() */
 	struct tl_ent *tl; /* by target list id (1..n_tlists) */
+	struct tm_ent *tm; /* by msc_target.memo (1..n_tmemo) */
 	struct grp_ent *grp; /* by Hyperscan group (rx_group - 1) */
 	uint64_t *grp_bits; /* the groups' grp_ent.any */
 	uint64_t *grp_none; /* zeros, as long as the longest group's bits: no pattern may match */
@@ -267,6 +274,8 @@ static inline void msc_sb_reset(struct sb *b)
 }
 /* Decimal text of V into BUF (at least 21 bytes); returns its length. */
 size_t msc_fmt_i64(char *buf, int64_t v);
+/* Append copies of the N elements at SRC to c->ev (numbers pointed at their own text). */
+int msc_collect_copy(struct msc_ctx *c, const struct elem *src, size_t n);
 /* Append to c->ev the values of T for rule R (NULL: no exclusions). 0 or -ENOMEM. */
 int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 		const struct msc_target *t);

@@ -69,6 +69,9 @@ struct msc_target {
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
 	uint32_t key_hash; /* msc_name_hash() of KEY: TX/IP/GLOBAL lookups hash no name */
+	/* id (1..n_tmemo) of the same variable and selector in a cached target list, collected
+	 * once per phase for all such lists (no exclusion of its rule names it); 0: none */
+	uint32_t memo;
 };
 
 /* A string with %{...} macros, split at load time. */
@@ -271,6 +274,7 @@ struct msc_ruleset {
 	struct msc_defaults def[6];
 	uint32_t n_tfn_keys; /* distinct transformation prefixes (cache key space) */
 	uint32_t n_tlists; /* distinct cacheable target lists */
+	uint32_t n_tmemo; /* distinct msc_target.memo */
 	hs_scratch_t *scratch; /* prototype for @pm databases; cloned per context */
 	struct msc_rxgroup *groups;
 	size_t n_groups;

@@ -914,6 +914,60 @@ static void test_msc_eval_rx_prechecks(void **state)
 	teardown_env(&e);
 }
 
+/* Target lists that share variables: each list gets the values of its own targets, in its
+ * own order, whether collected or copied from an earlier list (msc_target.memo); a target
+ * whose rule excludes part of it is collected for that list. */
+static void test_msc_eval_shared_targets(void **state)
+{
+	static const char conf[] =
+		"SecRule ARGS|REQUEST_HEADERS \"@rx .\" \"id:1,phase:1,pass,log,"
+		"msg:'%{MATCHED_VAR_NAME}',setvar:tx.n1=+1\"\n"
+		"SecRule REQUEST_HEADERS|ARGS \"@rx .\" \"id:2,phase:1,pass,log,"
+		"msg:'%{MATCHED_VAR_NAME}',setvar:tx.n2=+1\"\n"
+		"SecRule REQUEST_HEADERS|!REQUEST_HEADERS:Host|ARGS \"@rx .\" \"id:3,phase:1,pass,"
+		"log,msg:'%{MATCHED_VAR_NAME}',setvar:tx.n3=+1\"\n"
+		"SecRule &ARGS|ARGS \"@rx .\" \"id:4,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}',"
+		"setvar:tx.n4=+1\"\n"
+		"SecRule ARGS:a|REQUEST_HEADERS:User-Agent \"@rx .\" \"id:5,phase:1,pass,log,"
+		"msg:'%{MATCHED_VAR_NAME}',setvar:tx.n5=+1\"\n"
+		"SecRule REQUEST_HEADERS:User-Agent|ARGS:a \"@rx .\" \"id:6,phase:1,pass,log,"
+		"msg:'%{MATCHED_VAR_NAME}',setvar:tx.n6=+1\"\n"
+		"SecRule ARGS|&ARGS \"@rx 5\" \"id:7,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}',"
+		"setvar:tx.n7=+1\"\n"
+		"SecRule ARGS|REQUEST_HEADERS \"@rx .\" \"id:8,phase:2,pass,log,"
+		"msg:'%{MATCHED_VAR_NAME}',setvar:tx.n8=+1\"\n";
+	static const struct {
+		uint32_t id;
+		const char *n, *last;
+	} want[] = {
+		{ 1, "8", "REQUEST_HEADERS:Content-Type" },
+		{ 2, "8", "ARGS:a" },
+		{ 3, "7", "ARGS:a" },
+		{ 4, "6", "ARGS:a" },
+		{ 5, "3", "REQUEST_HEADERS:User-Agent" },
+		{ 6, "3", "ARGS:a" },
+		{ 7, "1", "ARGS" },
+		{ 8, "8", "REQUEST_HEADERS:Content-Type" },
+	};
+	struct msc_request q;
+	struct env e;
+
+	(void)state;
+	base_request(&q);
+	setup_env(&e, conf);
+	run_phases(&e, &q, 1, 2);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char name[4] = { 'n', (char)('0' + want[i].id), 0 };
+
+		assert_non_null(msc_tx_get(e.tx, name));
+		assert_string_equal(msc_tx_get(e.tx, name), want[i].n);
+		assert_string_equal(msg_of(&e, want[i].id), want[i].last);
+	}
+	/* shared: ARGS, REQUEST_HEADERS (not for 3), &ARGS, ARGS:a, REQUEST_HEADERS:User-Agent */
+	assert_int_equal(e.m->n_tmemo, 5);
+	teardown_env(&e);
+}
+
 /* One transaction per value of VALS (as ARGS_GET:q and the User-Agent header) in E's context;
  * OUT gets each one's alerts and TX:c ("1 3 c=a|" ...). */
 static void vcache_run(struct env *e, const char *const *vals, size_t n, char *out, size_t cap)
@@ -1532,6 +1586,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_literal_selectors_match_as_pcre2),
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
 		cmocka_unit_test(test_msc_eval_verdict_cache),
+		cmocka_unit_test(test_msc_eval_shared_targets),
 		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
