@@ -711,44 +711,78 @@ static bool target_cacheable(const struct msc_target *t)
 	}
 }
 
-/* Give the targets of cached lists that read the same variable the same way (text and
- * count alike, no exclusion of their rule naming it) the same msc_target.memo. */
+/* What decides T's elements in a list of link L: "&" for a count, its text, and the text of
+ * each exclusion of L that names the same variable ("!REQUEST_COOKIES:/__utm/"); NULL when
+ * out of memory. */
+static char *target_sig(const struct msc_rule *l, const struct msc_target *t)
+{
+	size_t len = strlen(t->text) + 2;
+	char *sig;
+
+	for (size_t x = 0; t->excl_named && x < l->n_t; x++)
+		if (l->t[x].exclude && l->t[x].kind == t->kind && l->t[x].idx == t->idx)
+			len += strlen(l->t[x].text) + 2;
+	sig = malloc(len);
+	if (!sig)
+		return NULL;
+	strcpy(sig, t->count ? "&" : "");
+	strcat(sig, t->text);
+	for (size_t x = 0; t->excl_named && x < l->n_t; x++) {
+		if (l->t[x].exclude && l->t[x].kind == t->kind && l->t[x].idx == t->idx) {
+			strcat(sig, "|!");
+			strcat(sig, l->t[x].text);
+		}
+	}
+	return sig;
+}
+
+/* Give the targets of cached lists that read the same variable the same way (target_sig
+ * alike) the same msc_target.memo. */
 static int number_target_memos(struct msc_ruleset *rs)
 {
-	const struct msc_target **seen = NULL;
+	char **sigs = NULL;
 	size_t n = 0;
+	int r = 0;
 
-	for (size_t i = 0; i < rs->n; i++) {
-		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker; l = l->next) {
-			for (size_t j = 0; l->tlist && j < l->n_t; j++) {
+	for (size_t i = 0; i < rs->n && !r; i++) {
+		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker && !r; l = l->next) {
+			for (size_t j = 0; l->tlist && j < l->n_t && !r; j++) {
 				struct msc_target *t = &l->t[j];
+				char *sig;
 				size_t k;
 
 				t->memo = 0;
-				if (t->exclude || t->excl_named)
+				if (t->exclude)
 					continue;
-				for (k = 0; k < n; k++)
-					if (seen[k]->count == t->count &&
-					    !strcmp(seen[k]->text, t->text))
-						break;
-				if (k == n) {
-					const struct msc_target **nv =
-						realloc(seen, (n + 1) * sizeof(*nv));
+				sig = target_sig(l, t);
+				if (!sig) {
+					r = -ENOMEM;
+					break;
+				}
+				for (k = 0; k < n && strcmp(sigs[k], sig); k++)
+					;
+				if (k < n) {
+					free(sig);
+				} else {
+					char **nv = realloc(sigs, (n + 1) * sizeof(*nv));
 
 					if (!nv) {
-						free(seen);
-						return -ENOMEM;
+						free(sig);
+						r = -ENOMEM;
+						break;
 					}
-					seen = nv;
-					seen[n++] = t;
+					sigs = nv;
+					sigs[n++] = sig;
 				}
 				t->memo = (uint32_t)k + 1;
 			}
 		}
 	}
-	free(seen);
+	for (size_t k = 0; k < n; k++)
+		free(sigs[k]);
+	free(sigs);
 	rs->n_tmemo = (uint32_t)n;
-	return 0;
+	return r;
 }
 
 /* Give links with the same cacheable target list (exclusions included) the same id. */

@@ -69,8 +69,8 @@ struct msc_target {
 	const char *cname; /* the variable's name (static), for MATCHED_VAR_NAME */
 	size_t key_len;
 	uint32_t key_hash; /* msc_name_hash() of KEY: TX/IP/GLOBAL lookups hash no name */
-	/* id (1..n_tmemo) of the same variable and selector in a cached target list, collected
-	 * once per phase for all such lists (no exclusion of its rule names it); 0: none */
+	/* id (1..n_tmemo) of the same variable, selector and exclusions of its variable in a
+	 * cached target list: collected once per phase for all such lists; 0: none */
 	uint32_t memo;
 };
 
