@@ -697,7 +697,7 @@ int main(int argc, char **argv)
 					r, "moat_per_tx",
 					json_pack(
 						"{s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-						"s:f}",
+						"s:f, s:f}",
 						"vcache", vcache, "links",
 						(double)(st->rules_evaluated - s0.rules_evaluated) /
 							d,
@@ -715,6 +715,9 @@ int main(int argc, char **argv)
 						(double)(st->hs_scans - s0.hs_scans) / d,
 						"vcache_hits",
 						(double)(st->vcache_hits - s0.vcache_hits) / d,
+						"vcache_rx_hits",
+						(double)(st->vcache_rx_hits - s0.vcache_rx_hits) /
+							d,
 						"tcache_hits",
 						(double)(st->tcache_hits - s0.tcache_hits) / d,
 						"tcache_misses",
