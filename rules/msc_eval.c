@@ -1572,6 +1572,35 @@ static bool group_may_match(struct msc_ctx *c, struct msc_tx *tx, const struct m
 	return g->all || (g->any[l->rx_bit / 64] >> (l->rx_bit % 64) & 1);
 }
 
+/* The byte classes of the elements of the cached list TE, or'ed (found on first use). */
+static uint32_t tl_classes(struct msc_ctx *c, struct tl_ent *te)
+{
+	if (!te->cls) {
+		uint32_t k = MSC_TFN_C_ALWAYS;
+
+		for (size_t i = 0; i < te->n; i++)
+			k |= elem_classes(c, &c->tl_ev[te->start + i]);
+		te->cls = k;
+	}
+	return te->cls;
+}
+
+/*
+ * May some element of TE hold a byte that a match of link L's @rx can start with? Not when
+ * no element has one of those bytes' classes and none has a class that lets L's
+ * transformations change it: each element would reach PCRE2 (or its first-byte test in
+ * op_run) as it came, and PCRE2 looks for such a byte first. Negated links always run.
+ */
+static bool first_byte_in_list(struct msc_ctx *c, const struct msc_rule *l, struct tl_ent *te)
+{
+	uint32_t k;
+
+	if (l->op != MSC_OP_RX || l->op_neg || !l->re_first_cls || l->op_macro.dynamic)
+		return true;
+	k = tl_classes(c, te);
+	return (k & l->re_first_cls) || (l->n_tfn && (k & l->tfn_trig[l->n_tfn - 1]));
+}
+
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */
 static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *l,
 		     const struct msc_rule *starter)
@@ -1614,7 +1643,7 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 
 		if (te->gen != c->gen || te->epoch != tx->ctl_epoch)
 			rc = tl_fill(c, tx, l, te);
-		if (rc >= 0 && !group_may_match(c, tx, l, te)) {
+		if (rc >= 0 && (!group_may_match(c, tx, l, te) || !first_byte_in_list(c, l, te))) {
 			c->st.rx_links_skipped++;
 			goto out;
 		}

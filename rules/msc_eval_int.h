@@ -127,6 +127,7 @@ struct tm_ent {
 struct tl_ent {
 	uint32_t gen, epoch;
 	size_t start, n;
+	uint32_t cls; /* msc_tfn_classes() of its elements, or'ed; 0 until asked (tl_classes) */
 };
 
 /*

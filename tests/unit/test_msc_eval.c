@@ -1103,6 +1103,58 @@ static void test_msc_eval_verdict_cache(void **state)
 	teardown_env(&e);
 }
 
+/* A link none of whose values holds a byte its @rx can start with (nor one its
+ * transformations act on) is skipped whole; the answers stay PCRE2's (no Hyperscan groups
+ * here, so nothing else skips links). */
+static void test_msc_eval_first_byte_skips_links(void **state)
+{
+	static const struct msc_kv plain[] = { KV("q", "Hello World"), KV("id", "42") };
+	static const struct msc_kv pct[] = { KV("q", "x%0ay") };
+	static const struct msc_kv cr[] = { KV("q", "a\rb") };
+	const struct msc_list lists[] = { { plain, 2 }, { pct, 1 }, { cr, 1 } };
+	static const char *const want[] = { "", "2 ", "1 2 " };
+	struct rule_diags d = { 0 };
+	struct env e;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(msc_ruleset_new(&e.m), 0);
+	assert_int_equal(msc_load_string(e.m,
+					 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+					 "\"id:1,phase:1,pass,log,t:none\"\n"
+					 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+					 "\"id:2,phase:1,pass,log,t:none,t:urlDecodeUni\"\n"
+					 "SecRule ARGS|REQUEST_HEADERS \"!@rx [\\n\\r]\" "
+					 "\"id:3,phase:1,pass,nolog,t:none,setvar:tx.neg=+1\"\n",
+					 "t.conf", false, &d),
+			 0);
+	assert_int_equal(msc_compile_finish(e.m, false, false, &d), 0);
+	rule_diags_done(&d);
+	assert_int_equal(msc_ctx_new(e.m, &e.ctx), 0);
+	assert_int_equal(msc_tx_new(e.ctx, 1000000, &e.tx), 0);
+	assert_int_not_equal(rule_by_id(e.m, 1)->re_first_cls, 0);
+	for (size_t i = 0; i < 3; i++) {
+		struct msc_request q;
+		uint64_t skipped = msc_ctx_stats(e.ctx)->rx_links_skipped;
+		char got[32] = "";
+
+		base_request(&q);
+		q.c[MSC_C_ARGS_GET] = lists[i];
+		new_tx(&e);
+		run_phases(&e, &q, 1, 1);
+		for (size_t a = 0; a < e.n; a++)
+			snprintf(got + strlen(got), sizeof(got) - strlen(got), "%u ", e.ids[a]);
+		assert_string_equal(got, want[i]);
+		/* the negated link runs on every value: 3 headers and the arguments */
+		assert_non_null(msc_tx_get(e.tx, "neg"));
+		/* "Hello World": 1 and 2 skipped; "x%0ay": 1 (urlDecodeUni may make a \n) */
+		assert_int_equal(msc_ctx_stats(e.ctx)->rx_links_skipped - skipped, i == 0 ? 2 :
+										   i == 1 ? 1 :
+											    0);
+	}
+	teardown_env(&e);
+}
+
 /* Numbers in setvar arithmetic and numeric operators read as strtoll() reads them, the
  * plain ones without it */
 static void test_msc_eval_numbers_as_strtoll(void **state)
@@ -1595,6 +1647,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
 		cmocka_unit_test(test_msc_eval_verdict_cache),
 		cmocka_unit_test(test_msc_eval_shared_targets),
+		cmocka_unit_test(test_msc_eval_first_byte_skips_links),
 		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
