@@ -1643,8 +1643,12 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 
 		if (te->gen != c->gen || te->epoch != tx->ctl_epoch)
 			rc = tl_fill(c, tx, l, te);
-		if (rc >= 0 && (!group_may_match(c, tx, l, te) || !first_byte_in_list(c, l, te))) {
+		if (rc >= 0 && !group_may_match(c, tx, l, te)) {
 			c->st.rx_links_skipped++;
+			goto out;
+		}
+		if (rc >= 0 && !first_byte_in_list(c, l, te)) {
+			c->st.rx_links_first_byte++;
 			goto out;
 		}
 		for (size_t i = 0; rc >= 0 && i < te->n; i++) {

@@ -697,7 +697,7 @@ int main(int argc, char **argv)
 					r, "moat_per_tx",
 					json_pack(
 						"{s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
-						"s:f, s:f}",
+						"s:f, s:f, s:f}",
 						"vcache", vcache, "links",
 						(double)(st->rules_evaluated - s0.rules_evaluated) /
 							d,
@@ -710,6 +710,10 @@ int main(int argc, char **argv)
 						"rx_links_ruled_out",
 						(double)(st->rx_links_skipped -
 							 s0.rx_links_skipped) /
+							d,
+						"rx_links_first_byte",
+						(double)(st->rx_links_first_byte -
+							 s0.rx_links_first_byte) /
 							d,
 						"hs_group_scans",
 						(double)(st->hs_scans - s0.hs_scans) / d,
