@@ -165,6 +165,55 @@ static int64_t num_of(const char *s)
 	return strtoll(s, NULL, 10);
 }
 
+/* The class of byte B as msc_tfn_classes_of_set() picks it; 0 for a letter (a caseless
+ * pattern's code unit may be either case) or a byte of no class. */
+static uint32_t unit_class(int b)
+{
+	uint8_t set[32] = { 0 };
+
+	if (b < 0 || b > 255 || ((b | 0x20) >= 'a' && (b | 0x20) <= 'z'))
+		return 0;
+	set[b / 8] = (uint8_t)(1u << (b % 8));
+	return msc_tfn_classes_of_set(set);
+}
+
+/* R's need_cls from its compiled operator. */
+static void need_classes(struct msc_rule *r)
+{
+	memset(r->need_cls, 0, sizeof(r->need_cls));
+	switch (r->op) {
+	case MSC_OP_RX:
+		if (!r->re)
+			break;
+		r->need_cls[0] = r->re_first_cls;
+		r->need_cls[1] = unit_class(r->re_unit[0]);
+		r->need_cls[2] = unit_class(r->re_unit[1]);
+		break;
+	case MSC_OP_VALIDATE_BYTE_RANGE: {
+		uint8_t out[32] = { 0 };
+		bool any = false;
+
+		for (int b = 0; r->br && b < 256; b++) {
+			if (!(r->br->allowed[b / 64] >> (b % 64) & 1)) {
+				out[b / 8] |= (uint8_t)(1u << (b % 8));
+				any = true;
+			}
+		}
+		if (r->br && any)
+			r->need_cls[0] = msc_tfn_classes_of_set(out);
+		break;
+	}
+	case MSC_OP_VALIDATE_URL_ENCODING:
+		r->need_cls[0] = MSC_TFN_C_PCT;
+		break;
+	case MSC_OP_VALIDATE_UTF8:
+		r->need_cls[0] = MSC_TFN_C_HIGH;
+		break;
+	default:
+		break;
+	}
+}
+
 /* The operator of R compiled (its pattern, phrases, number, addresses, byte ranges). */
 static int compile_op(struct msc_ruleset *rs, struct msc_rule *r, const char *dir, bool no_compile,
 		      char *err, size_t errlen)
@@ -299,6 +348,8 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 	if (r->op_macro.dynamic)
 		return 0; /* compiled when the macro is expanded */
 	rc = compile_op(rs, r, dir, no_compile, err, errlen);
+	if (!rc)
+		need_classes(r);
 	/* a bit in the verdict cache's "no match" words: an @rx with its pattern compiled at load
 	 * (PCRE2's answer for a value), and a multiMatch link whose operator answers from the
 	 * value alone (its answer for a value as it came) */

@@ -1586,19 +1586,25 @@ static uint32_t tl_classes(struct msc_ctx *c, struct tl_ent *te)
 }
 
 /*
- * May some element of TE hold a byte that a match of link L's @rx can start with? Not when
- * no element has one of those bytes' classes and none has a class that lets L's
- * transformations change it: each element would reach PCRE2 (or its first-byte test in
- * op_run) as it came, and PCRE2 looks for such a byte first. Negated links always run.
+ * May link L's operator match some element of TE? Not when no element holds a class of one
+ * of L's need_cls (an @rx's first bytes or required code units, the bytes that make a
+ * @validate* operator match) and none has a class that lets L's transformations change it:
+ * each element would reach the operator as it came, and the operator (PCRE2 looks for a
+ * first byte and the required units first) answers no. Negated links always run.
  */
 static bool first_byte_in_list(struct msc_ctx *c, const struct msc_rule *l, struct tl_ent *te)
 {
 	uint32_t k;
 
-	if (l->op != MSC_OP_RX || l->op_neg || !l->re_first_cls || l->op_macro.dynamic)
+	if (l->op_neg || l->op_macro.dynamic || !(l->need_cls[0] | l->need_cls[1] | l->need_cls[2]))
 		return true;
 	k = tl_classes(c, te);
-	return (k & l->re_first_cls) || (l->n_tfn && (k & l->tfn_trig[l->n_tfn - 1]));
+	if (l->n_tfn && (k & l->tfn_trig[l->n_tfn - 1]))
+		return true;
+	for (int i = 0; i < 3; i++)
+		if (l->need_cls[i] && !(k & l->need_cls[i]))
+			return false;
+	return true;
 }
 
 /* Evaluate one link. Returns 1 matched, 0 not, -ENOMEM. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "msc_int.h"
+#include "msc_transform.h"
 
 #define S(s) ((struct msc_str){ (const uint8_t *)(s), sizeof(s) - 1 })
 #define SI(s)                                       \
@@ -1103,37 +1104,49 @@ static void test_msc_eval_verdict_cache(void **state)
 	teardown_env(&e);
 }
 
-/* A link none of whose values holds a byte its @rx can start with (nor one its
- * transformations act on) is skipped whole; the answers stay PCRE2's (no Hyperscan groups
- * here, so nothing else skips links). */
+/* A link none of whose values holds a byte its operator needs (an @rx's first bytes or
+ * required units, the bytes a @validate* operator finds wrong), nor one its transformations
+ * act on, is skipped whole; the answers stay the operators' (no Hyperscan groups here, so
+ * nothing else skips links). */
 static void test_msc_eval_first_byte_skips_links(void **state)
 {
 	static const struct msc_kv plain[] = { KV("q", "Hello World"), KV("id", "42") };
 	static const struct msc_kv pct[] = { KV("q", "x%0ay") };
 	static const struct msc_kv cr[] = { KV("q", "a\rb") };
-	const struct msc_list lists[] = { { plain, 2 }, { pct, 1 }, { cr, 1 } };
-	static const char *const want[] = { "", "2 ", "1 2 " };
+	static const struct msc_kv odd[] = { KV("q", "a}\0\xff") };
+	const struct msc_list lists[] = { { plain, 2 }, { pct, 1 }, { cr, 1 }, { odd, 1 } };
+	static const char *const want[] = { "", "2 ", "1 2 ", "4 5 6 " };
+	static const uint64_t skips[] = { 5, 4, 3, 1 };
 	struct rule_diags d = { 0 };
 	struct env e;
 
 	(void)state;
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(msc_ruleset_new(&e.m), 0);
-	assert_int_equal(msc_load_string(e.m,
-					 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
-					 "\"id:1,phase:1,pass,log,t:none\"\n"
-					 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
-					 "\"id:2,phase:1,pass,log,t:none,t:urlDecodeUni\"\n"
-					 "SecRule ARGS|REQUEST_HEADERS \"!@rx [\\n\\r]\" "
-					 "\"id:3,phase:1,pass,nolog,t:none,setvar:tx.neg=+1\"\n",
-					 "t.conf", false, &d),
-			 0);
+	assert_int_equal(
+		msc_load_string(e.m,
+				"SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+				"\"id:1,phase:1,pass,log,t:none\"\n"
+				"SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+				"\"id:2,phase:1,pass,log,t:none,t:urlDecodeUni\"\n"
+				"SecRule ARGS|REQUEST_HEADERS \"!@rx [\\n\\r]\" "
+				"\"id:3,phase:1,pass,nolog,t:none,setvar:tx.neg=+1\"\n"
+				/* a required '}', a NUL, a byte >= 0x80 */
+				"SecRule ARGS \"@rx a.*\\}\" \"id:4,phase:1,pass,log,t:none\"\n"
+				"SecRule ARGS \"@validateByteRange 1-255\" "
+				"\"id:5,phase:1,pass,log,t:none\"\n"
+				"SecRule ARGS \"@validateUtf8Encoding\" "
+				"\"id:6,phase:1,pass,log,t:none\"\n",
+				"t.conf", false, &d),
+		0);
 	assert_int_equal(msc_compile_finish(e.m, false, false, &d), 0);
 	rule_diags_done(&d);
 	assert_int_equal(msc_ctx_new(e.m, &e.ctx), 0);
 	assert_int_equal(msc_tx_new(e.ctx, 1000000, &e.tx), 0);
 	assert_int_not_equal(rule_by_id(e.m, 1)->re_first_cls, 0);
-	for (size_t i = 0; i < 3; i++) {
+	assert_int_equal(rule_by_id(e.m, 4)->need_cls[2], MSC_TFN_C_BRACE);
+	assert_int_equal(rule_by_id(e.m, 5)->need_cls[0], MSC_TFN_C_NUL);
+	for (size_t i = 0; i < 4; i++) {
 		struct msc_request q;
 		uint64_t skipped = msc_ctx_stats(e.ctx)->rx_links_first_byte;
 		char got[32] = "";
@@ -1147,10 +1160,9 @@ static void test_msc_eval_first_byte_skips_links(void **state)
 		assert_string_equal(got, want[i]);
 		/* the negated link runs on every value: 3 headers and the arguments */
 		assert_non_null(msc_tx_get(e.tx, "neg"));
-		/* "Hello World": 1 and 2 skipped; "x%0ay": 1 (urlDecodeUni may make a \n) */
-		assert_int_equal(msc_ctx_stats(e.ctx)->rx_links_first_byte - skipped, i == 0 ? 2 :
-										      i == 1 ? 1 :
-											       0);
+		/* "x%0ay": not 2 (urlDecodeUni may make a \n); "a}\0\xff": not 2 (a NUL is every
+		 * transformation's trigger) */
+		assert_int_equal(msc_ctx_stats(e.ctx)->rx_links_first_byte - skipped, skips[i]);
 	}
 	teardown_env(&e);
 }
