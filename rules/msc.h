@@ -76,8 +76,8 @@ struct msc_ctx_stats {
 	uint64_t vcache_hits; /* group scans answered by the verdict cache (msc_ctx_vcache) */
 	uint64_t vcache_rx_hits; /* PCRE2 runs answered by it: no match for that value */
 	uint64_t rx_links_skipped; /* @rx/@pm links not run: no value of their list may match */
-	uint64_t rx_links_first_byte; /* @rx links not run: no value has a byte a match can
-				       * start with (nor one their transformations act on) */
+	uint64_t links_class_out; /* links not run: no value holds a byte class their operator
+				   * needs (nor one their transformations act on) */
 	uint64_t rx_precheck_out; /* @rx not run: the value is shorter than any match or lacks
 				   * a code unit every match holds (PCRE2's own first checks) */
 	uint64_t tx_vars_refused, ip_refused, matched_refused, value_truncated;

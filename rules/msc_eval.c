@@ -1592,7 +1592,7 @@ static uint32_t tl_classes(struct msc_ctx *c, struct tl_ent *te)
  * each element would reach the operator as it came, and the operator (PCRE2 looks for a
  * first byte and the required units first) answers no. Negated links always run.
  */
-static bool first_byte_in_list(struct msc_ctx *c, const struct msc_rule *l, struct tl_ent *te)
+static bool list_has_needed_class(struct msc_ctx *c, const struct msc_rule *l, struct tl_ent *te)
 {
 	uint32_t k;
 
@@ -1653,8 +1653,8 @@ static int eval_link(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule
 			c->st.rx_links_skipped++;
 			goto out;
 		}
-		if (rc >= 0 && !first_byte_in_list(c, l, te)) {
-			c->st.rx_links_first_byte++;
+		if (rc >= 0 && !list_has_needed_class(c, l, te)) {
+			c->st.links_class_out++;
 			goto out;
 		}
 		for (size_t i = 0; rc >= 0 && i < te->n; i++) {

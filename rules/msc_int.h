@@ -182,7 +182,7 @@ struct msc_rule {
 	/* classes (msc_tfn_classes) a value must hold for the operator to match, one of each
 	 * nonzero mask: @rx's first bytes and its required code units that have a class,
 	 * @validateByteRange's bytes out of range, @validateUrlEncoding's '%', @validateUtf8's
-	 * bytes >= 0x80 (first_byte_in_list) */
+	 * bytes >= 0x80 (list_has_needed_class) */
 	uint32_t need_cls[3];
 	/* 1 + its bit in the verdict cache's "PCRE2 found no match" words (msc_ruleset.n_rx_vidx
 	 * of them), for an @rx compiled at load; 0: none */

@@ -711,9 +711,8 @@ int main(int argc, char **argv)
 						(double)(st->rx_links_skipped -
 							 s0.rx_links_skipped) /
 							d,
-						"rx_links_first_byte",
-						(double)(st->rx_links_first_byte -
-							 s0.rx_links_first_byte) /
+						"links_class_out",
+						(double)(st->links_class_out - s0.links_class_out) /
 							d,
 						"hs_group_scans",
 						(double)(st->hs_scans - s0.hs_scans) / d,

@@ -1108,7 +1108,7 @@ static void test_msc_eval_verdict_cache(void **state)
  * required units, the bytes a @validate* operator finds wrong), nor one its transformations
  * act on, is skipped whole; the answers stay the operators' (no Hyperscan groups here, so
  * nothing else skips links). */
-static void test_msc_eval_first_byte_skips_links(void **state)
+static void test_msc_eval_needed_classes_skip_links(void **state)
 {
 	static const struct msc_kv plain[] = { KV("q", "Hello World"), KV("id", "42") };
 	static const struct msc_kv pct[] = { KV("q", "x%0ay") };
@@ -1148,7 +1148,7 @@ static void test_msc_eval_first_byte_skips_links(void **state)
 	assert_int_equal(rule_by_id(e.m, 5)->need_cls[0], MSC_TFN_C_NUL);
 	for (size_t i = 0; i < 4; i++) {
 		struct msc_request q;
-		uint64_t skipped = msc_ctx_stats(e.ctx)->rx_links_first_byte;
+		uint64_t skipped = msc_ctx_stats(e.ctx)->links_class_out;
 		char got[32] = "";
 
 		base_request(&q);
@@ -1162,7 +1162,7 @@ static void test_msc_eval_first_byte_skips_links(void **state)
 		assert_non_null(msc_tx_get(e.tx, "neg"));
 		/* "x%0ay": not 2 (urlDecodeUni may make a \n); "a}\0\xff": not 2 (a NUL is every
 		 * transformation's trigger) */
-		assert_int_equal(msc_ctx_stats(e.ctx)->rx_links_first_byte - skipped, skips[i]);
+		assert_int_equal(msc_ctx_stats(e.ctx)->links_class_out - skipped, skips[i]);
 	}
 	teardown_env(&e);
 }
@@ -1659,7 +1659,7 @@ int main(void)
 		cmocka_unit_test(test_msc_eval_rx_prechecks),
 		cmocka_unit_test(test_msc_eval_verdict_cache),
 		cmocka_unit_test(test_msc_eval_shared_targets),
-		cmocka_unit_test(test_msc_eval_first_byte_skips_links),
+		cmocka_unit_test(test_msc_eval_needed_classes_skip_links),
 		cmocka_unit_test(test_msc_eval_numbers_as_strtoll),
 		cmocka_unit_test(test_msc_eval_disruptive_and_engine_modes),
 		cmocka_unit_test(test_msc_eval_anomaly_scoring),
