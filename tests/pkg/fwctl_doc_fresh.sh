@@ -35,9 +35,12 @@ for c in $cmds; do
         grep -qxF -e "$line" -e "$line\\" "$tmp/fwctl.md" || fail "'$c' detail differs: $line"
     done
 done
-# and nothing more: the reference has no command that fwctl does not know
+# and nothing more: the reference has no command that fwctl does not know. A here-string, not
+# `echo "$cmds" | grep -q`: grep -q exits at the first match, and bash's echo writes its
+# (line-buffered) output a line at a time, so a later write can hit the closed pipe; the
+# SIGPIPE'd echo (141) then fails the pipeline under pipefail though the command is there.
 for c in $(sed -n 's/^### //p' "$tmp/fwctl.md"); do
-    echo "$cmds" | grep -qx "$c" || fail "fwctl.md documents unknown command '$c'"
+    grep -qxF -- "$c" <<<"$cmds" || fail "fwctl.md documents unknown command '$c'"
 done
 
 # an unknown format is a usage error
