@@ -762,6 +762,28 @@ static bool target_cacheable(const struct msc_target *t)
 	}
 }
 
+/* The number (1-based) of signature SIG among *SIGS (*N of them), added when new; SIG is
+ * taken (freed when already there, and on failure). -ENOMEM. */
+static long sig_id(char ***sigs, size_t *n, char *sig)
+{
+	char **nv;
+
+	for (size_t k = 0; k < *n; k++) {
+		if (!strcmp((*sigs)[k], sig)) {
+			free(sig);
+			return (long)k + 1;
+		}
+	}
+	nv = realloc(*sigs, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(sig);
+		return -ENOMEM;
+	}
+	*sigs = nv;
+	nv[(*n)++] = sig;
+	return (long)*n;
+}
+
 /* What decides T's elements in a list of link L: "&" for a count, its text, and the text of
  * each exclusion of L that names the same variable ("!REQUEST_COOKIES:/__utm/"); NULL when
  * out of memory. */
@@ -800,32 +822,17 @@ static int number_target_memos(struct msc_ruleset *rs)
 			for (size_t j = 0; l->tlist && j < l->n_t && !r; j++) {
 				struct msc_target *t = &l->t[j];
 				char *sig;
-				size_t k;
+				long k;
 
 				t->memo = 0;
 				if (t->exclude)
 					continue;
 				sig = target_sig(l, t);
-				if (!sig) {
+				if (!sig || (k = sig_id(&sigs, &n, sig)) < 0) {
 					r = -ENOMEM;
 					break;
 				}
-				for (k = 0; k < n && strcmp(sigs[k], sig); k++)
-					;
-				if (k < n) {
-					free(sig);
-				} else {
-					char **nv = realloc(sigs, (n + 1) * sizeof(*nv));
-
-					if (!nv) {
-						free(sig);
-						r = -ENOMEM;
-						break;
-					}
-					sigs = nv;
-					sigs[n++] = sig;
-				}
-				t->memo = (uint32_t)k + 1;
+				t->memo = (uint32_t)k;
 			}
 		}
 	}
@@ -845,7 +852,8 @@ static int number_target_lists(struct msc_ruleset *rs)
 
 	for (size_t i = 0; i < rs->n && r >= 0; i++) {
 		for (struct msc_rule *l = rs->v[i]; l && !l->is_marker && r >= 0; l = l->next) {
-			size_t len = 1, k;
+			size_t len = 1;
+			long k;
 			bool ok = l->n_t > 0 && !l->is_action;
 			char *sig;
 
@@ -867,22 +875,11 @@ static int number_target_lists(struct msc_ruleset *rs)
 				strcat(sig, l->t[j].text);
 				strcat(sig, "|");
 			}
-			for (k = 0; k < n && strcmp(sigs[k], sig); k++)
-				;
-			if (k < n) {
-				free(sig);
-			} else {
-				char **nv = realloc(sigs, (n + 1) * sizeof(*nv));
-
-				if (!nv) {
-					free(sig);
-					r = -ENOMEM;
-					break;
-				}
-				sigs = nv;
-				sigs[n++] = sig;
+			if ((k = sig_id(&sigs, &n, sig)) < 0) {
+				r = -ENOMEM;
+				break;
 			}
-			l->tlist = (uint32_t)k + 1;
+			l->tlist = (uint32_t)k;
 		}
 	}
 	for (size_t k = 0; k < n; k++)

@@ -50,20 +50,26 @@ static void on_alert(void *user, const struct msc_alert *a)
 	e->n++;
 }
 
-static void setup_env(struct env *e, const char *conf)
+/* CONF loaded, with the Hyperscan groups when GROUPS, a context and a transaction */
+static void setup_env_groups(struct env *e, const char *conf, bool groups)
 {
 	struct rule_diags d = { 0 };
 
 	memset(e, 0, sizeof(*e));
 	assert_int_equal(msc_ruleset_new(&e->m), 0);
 	assert_int_equal(msc_load_string(e->m, conf, "t.conf", false, &d), 0);
-	assert_int_equal(msc_compile_finish(e->m, false, true, &d), 0);
+	assert_int_equal(msc_compile_finish(e->m, false, groups, &d), 0);
 	for (size_t i = 0; i < d.n; i++)
 		if (d.v[i].kind != RULE_DIAG_NOTE)
 			fail_msg("t.conf:%u: %s", d.v[i].line, d.v[i].message);
 	rule_diags_done(&d);
 	assert_int_equal(msc_ctx_new(e->m, &e->ctx), 0);
 	assert_int_equal(msc_tx_new(e->ctx, 1000000, &e->tx), 0);
+}
+
+static void setup_env(struct env *e, const char *conf)
+{
+	setup_env_groups(e, conf, true);
 }
 
 static void run_phases(struct env *e, const struct msc_request *q, int from, int to)
@@ -1117,32 +1123,23 @@ static void test_msc_eval_needed_classes_skip_links(void **state)
 	const struct msc_list lists[] = { { plain, 2 }, { pct, 1 }, { cr, 1 }, { odd, 1 } };
 	static const char *const want[] = { "", "2 ", "1 2 ", "4 5 6 " };
 	static const uint64_t skips[] = { 5, 4, 3, 1 };
-	struct rule_diags d = { 0 };
 	struct env e;
 
 	(void)state;
-	memset(&e, 0, sizeof(e));
-	assert_int_equal(msc_ruleset_new(&e.m), 0);
-	assert_int_equal(
-		msc_load_string(e.m,
-				"SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
-				"\"id:1,phase:1,pass,log,t:none\"\n"
-				"SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
-				"\"id:2,phase:1,pass,log,t:none,t:urlDecodeUni\"\n"
-				"SecRule ARGS|REQUEST_HEADERS \"!@rx [\\n\\r]\" "
-				"\"id:3,phase:1,pass,nolog,t:none,setvar:tx.neg=+1\"\n"
-				/* a required '}', a NUL, a byte >= 0x80 */
-				"SecRule ARGS \"@rx a.*\\}\" \"id:4,phase:1,pass,log,t:none\"\n"
-				"SecRule ARGS \"@validateByteRange 1-255\" "
-				"\"id:5,phase:1,pass,log,t:none\"\n"
-				"SecRule ARGS \"@validateUtf8Encoding\" "
-				"\"id:6,phase:1,pass,log,t:none\"\n",
-				"t.conf", false, &d),
-		0);
-	assert_int_equal(msc_compile_finish(e.m, false, false, &d), 0);
-	rule_diags_done(&d);
-	assert_int_equal(msc_ctx_new(e.m, &e.ctx), 0);
-	assert_int_equal(msc_tx_new(e.ctx, 1000000, &e.tx), 0);
+	setup_env_groups(&e,
+			 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+			 "\"id:1,phase:1,pass,log,t:none\"\n"
+			 "SecRule ARGS|REQUEST_HEADERS \"@rx [\\n\\r]\" "
+			 "\"id:2,phase:1,pass,log,t:none,t:urlDecodeUni\"\n"
+			 "SecRule ARGS|REQUEST_HEADERS \"!@rx [\\n\\r]\" "
+			 "\"id:3,phase:1,pass,nolog,t:none,setvar:tx.neg=+1\"\n"
+			 /* a required '}', a NUL, a byte >= 0x80 */
+			 "SecRule ARGS \"@rx a.*\\}\" \"id:4,phase:1,pass,log,t:none\"\n"
+			 "SecRule ARGS \"@validateByteRange 1-255\" "
+			 "\"id:5,phase:1,pass,log,t:none\"\n"
+			 "SecRule ARGS \"@validateUtf8Encoding\" "
+			 "\"id:6,phase:1,pass,log,t:none\"\n",
+			 false);
 	assert_int_not_equal(rule_by_id(e.m, 1)->re_first_cls, 0);
 	assert_int_equal(rule_by_id(e.m, 4)->need_cls[2], MSC_TFN_C_BRACE);
 	assert_int_equal(rule_by_id(e.m, 5)->need_cls[0], MSC_TFN_C_NUL);
