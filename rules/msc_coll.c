@@ -656,18 +656,14 @@ int msc_collect(struct msc_ctx *c, struct msc_tx *tx, const struct msc_rule *r,
 
 			if (kv->expire_us && kv->expire_us <= tx->now_us)
 				continue;
-			if (bit && (kv->sel_known & bit)) {
-				/* this selector's verdict on this name, from an earlier look */
+			if (bit) {
+				/* this selector's verdict on this name, kept from the first look */
+				if (!(kv->sel_known & bit)) {
+					kv->sel_known |= bit;
+					if (key_matches(c, t, (const uint8_t *)kv->name, kv->nlen))
+						kv->sel_match |= bit;
+				}
 				if (!(kv->sel_match & bit) ||
-				    (excl &&
-				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
-					continue;
-			} else if (bit) {
-				bool sel = key_matches(c, t, (const uint8_t *)kv->name, kv->nlen);
-
-				kv->sel_known |= bit;
-				kv->sel_match |= sel ? bit : 0;
-				if (!sel ||
 				    (excl &&
 				     is_excluded(c, tx, r, t, (const uint8_t *)kv->name, kv->nlen)))
 					continue;
