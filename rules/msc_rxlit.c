@@ -297,6 +297,18 @@ static int escape(struct px *x, bool in_class, uint8_t *c)
 	return 0;
 }
 
+/* One member of a class at X->p (not at the end): as escape() after a backslash, else the
+ * byte itself (returns 1). */
+static int class_char(struct px *x, uint8_t *c)
+{
+	if (*x->p == '\\') {
+		x->p++;
+		return escape(x, true, c);
+	}
+	*c = *x->p++;
+	return 1;
+}
+
 /* A character class, X->p after the '['. Its characters as an exact set, or unknown. */
 static struct info parse_class(struct px *x)
 {
@@ -344,32 +356,22 @@ static struct info parse_class(struct px *x)
 			x->fail = true; /* "[:" that is not a class name: not worth the corner */
 			break;
 		}
-		if (*x->p == '\\') {
-			x->p++;
-			k = escape(x, true, &lo);
-			if (x->fail)
-				break;
-			if (k != 1) {
-				big = true;
-				continue;
-			}
-		} else {
-			lo = *x->p++;
+		k = class_char(x, &lo);
+		if (x->fail)
+			break;
+		if (k != 1) {
+			big = true;
+			continue;
 		}
 		hi = lo;
 		if (x->p + 1 < x->end && *x->p == '-' && x->p[1] != ']') {
 			x->p++;
-			if (*x->p == '\\') {
-				x->p++;
-				k = escape(x, true, &hi);
-				if (x->fail)
-					break;
-				if (k != 1) {
-					x->fail = true; /* a range up to \d: PCRE2 refuses it */
-					break;
-				}
-			} else {
-				hi = *x->p++;
+			k = class_char(x, &hi);
+			if (x->fail)
+				break;
+			if (k != 1) {
+				x->fail = true; /* a range up to \d: PCRE2 refuses it */
+				break;
 			}
 			if (hi < lo) {
 				x->fail = true;
