@@ -348,16 +348,16 @@ int msc_compile_rule(struct msc_ruleset *rs, struct msc_rule *r, const char *dir
 	if (r->op_macro.dynamic)
 		return 0; /* compiled when the macro is expanded */
 	rc = compile_op(rs, r, dir, no_compile, err, errlen);
-	if (!rc)
-		need_classes(r);
+	if (rc)
+		return rc;
+	need_classes(r);
 	/* a bit in the verdict cache's "no match" words: an @rx with its pattern compiled at load
 	 * (PCRE2's answer for a value), and a multiMatch link whose operator answers from the
 	 * value alone (its answer for a value as it came) */
-	if (!rc &&
-	    ((r->op == MSC_OP_RX && r->re) ||
-	     (r->multi_match && (r->op == MSC_OP_DETECT_SQLI || r->op == MSC_OP_DETECT_XSS))))
+	if ((r->op == MSC_OP_RX && r->re) ||
+	    (r->multi_match && (r->op == MSC_OP_DETECT_SQLI || r->op == MSC_OP_DETECT_XSS)))
 		r->rx_vidx = ++rs->n_rx_vidx;
-	return rc;
+	return 0;
 }
 
 /* Number each distinct transformation prefix: key(prefix + t) from (key(prefix), t). */
