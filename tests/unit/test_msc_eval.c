@@ -266,6 +266,17 @@ static void test_msc_eval_skip_and_skip_after(void **state)
  */
 static const struct msc_rule *rule_by_id(const struct msc_ruleset *m, uint32_t id);
 
+/* counts of TX variables and a list of them, with the given ids (C and D log no msg) */
+#define TX_COUNT_RULES(A, B, C, D, E)                                                        \
+	"SecRule &TX:a \"@eq 1\" \"id:" A ",phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}="      \
+	"%{MATCHED_VAR}'\"\n"                                                                \
+	"SecRule &TX:missing \"@eq 0\" \"id:" B ",phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}" \
+	"=%{MATCHED_VAR}'\"\n"                                                               \
+	"SecRule &TX:missing \"!@eq 0\" \"id:" C ",phase:1,pass,log\"\n"                     \
+	"SecRule &TX:A \"@gt 0\" \"id:" D ",phase:1,pass,log\"\n"                            \
+	"SecRule &TX:b|TX:a|&TX:missing \"@eq 5\" \"id:" E ",phase:1,pass,log,"              \
+	"msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+
 static void test_msc_eval_tx_compare(void **state)
 {
 	struct msc_request q;
@@ -273,38 +284,25 @@ static void test_msc_eval_tx_compare(void **state)
 
 	(void)state;
 	base_request(&q);
-	setup_env(&e,
-		  "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=5,setvar:tx.b=x\"\n"
-		  "SecRule TX:a \"@eq 5\" "
-		  "\"id:2,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
-		  "SecRule TX:a \"!@eq 5\" \"id:3,phase:1,pass,log\"\n"
-		  "SecRule TX:missing \"!@eq 5\" \"id:4,phase:1,pass,log\"\n"
-		  "SecRule TX:b \"@lt 1\" \"id:5,phase:1,pass,log\"\n"
-		  "SecRule TX:A \"@ge 5\" \"id:6,phase:1,pass,log,chain\"\n"
-		  "  SecRule MATCHED_VAR \"@streq 5\" \"setvar:tx.c=%{tx.a}\"\n"
-		  "SecRule TX:c \"@gt 4\" \"id:7,phase:1,pass,log\"\n"
-		  "SecRule TX:a \"@le 4\" \"id:8,phase:1,pass,log\"\n"
-		  /* counts, before and after a target removal (which leaves the shortcut) */
-		  "SecRule &TX:a \"@eq 1\" \"id:12,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}="
-		  "%{MATCHED_VAR}'\"\n"
-		  "SecRule &TX:missing \"@eq 0\" \"id:13,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}"
-		  "=%{MATCHED_VAR}'\"\n"
-		  "SecRule &TX:missing \"!@eq 0\" \"id:14,phase:1,pass,log\"\n"
-		  "SecRule &TX:A \"@gt 0\" \"id:15,phase:1,pass,log\"\n"
-		  "SecRule &TX:b|TX:a|&TX:missing \"@eq 5\" \"id:20,phase:1,pass,log,"
-		  "msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
-		  "SecRule TX:a \"@gt 4\" "
-		  "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
-		  "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
-		  "SecRule TX:a \"@le 5\" \"id:11,phase:1,pass,log\"\n"
-		  "SecRule &TX:a \"@eq 1\" \"id:16,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}="
-		  "%{MATCHED_VAR}'\"\n"
-		  "SecRule &TX:missing \"@eq 0\" \"id:17,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}"
-		  "=%{MATCHED_VAR}'\"\n"
-		  "SecRule &TX:missing \"!@eq 0\" \"id:18,phase:1,pass,log\"\n"
-		  "SecRule &TX:A \"@gt 0\" \"id:19,phase:1,pass,log\"\n"
-		  "SecRule &TX:b|TX:a|&TX:missing \"@eq 5\" \"id:21,phase:1,pass,log,"
-		  "msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n");
+	setup_env(
+		&e, "SecAction \"id:1,phase:1,pass,nolog,setvar:tx.a=5,setvar:tx.b=x\"\n"
+		    "SecRule TX:a \"@eq 5\" "
+		    "\"id:2,phase:1,pass,log,msg:'%{MATCHED_VAR_NAME}=%{MATCHED_VAR}'\"\n"
+		    "SecRule TX:a \"!@eq 5\" \"id:3,phase:1,pass,log\"\n"
+		    "SecRule TX:missing \"!@eq 5\" \"id:4,phase:1,pass,log\"\n"
+		    "SecRule TX:b \"@lt 1\" \"id:5,phase:1,pass,log\"\n"
+		    "SecRule TX:A \"@ge 5\" \"id:6,phase:1,pass,log,chain\"\n"
+		    "  SecRule MATCHED_VAR \"@streq 5\" \"setvar:tx.c=%{tx.a}\"\n"
+		    "SecRule TX:c \"@gt 4\" \"id:7,phase:1,pass,log\"\n"
+		    "SecRule TX:a \"@le 4\" \"id:8,phase:1,pass,log\"\n"
+		/* counts, before and after a target removal (which leaves the shortcut) */
+		TX_COUNT_RULES(
+			"12", "13", "14", "15",
+			"20") "SecRule TX:a \"@gt 4\" "
+			      "\"id:9,phase:1,pass,nolog,ctl:ruleRemoveTargetById=10;TX:a\"\n"
+			      "SecRule TX:a \"@le 5\" \"id:10,phase:1,pass,log\"\n"
+			      "SecRule TX:a \"@le 5\" \"id:11,phase:1,pass,log\"\n" TX_COUNT_RULES(
+				      "16", "17", "18", "19", "21"));
 	run_phases(&e, &q, 1, 1);
 	assert_true(alerted(&e, 2));
 	assert_string_equal(msg_of(&e, 2), "TX:a=5");
