@@ -184,8 +184,8 @@ struct msc_rule {
 	 * @validateByteRange's bytes out of range, @validateUrlEncoding's '%', @validateUtf8's
 	 * bytes >= 0x80 (list_has_needed_class) */
 	uint32_t need_cls[3];
-	/* 1 + its bit in the verdict cache's "PCRE2 found no match" words (msc_ruleset.n_rx_vidx
-	 * of them), for an @rx compiled at load; 0: none */
+	/* 1 + its bit in the verdict cache's "no match" words (msc_ruleset.n_rx_vidx of them):
+	 * an @rx compiled at load, a multiMatch @detectSQLi/@detectXSS; 0: none */
 	uint32_t rx_vidx;
 	hs_database_t *pm_db;
 	char **pm_words;
@@ -283,7 +283,7 @@ struct msc_ruleset {
 	hs_scratch_t *scratch; /* prototype for @pm databases; cloned per context */
 	struct msc_rxgroup *groups;
 	size_t n_groups;
-	uint32_t n_rx_vidx; /* @rx links with an rx_vidx */
+	uint32_t n_rx_vidx; /* links with an rx_vidx */
 	uint32_t *phase_idx[6]; /* per phase: indexes into v of its rules and every marker */
 	size_t n_phase_idx[6];
 	/* per phase, beside phase_idx: for a rule with skipAfter, the position in phase_idx of
